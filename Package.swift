@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+//
+// Systole: a simulator of a TPU-style int8 systolic-array accelerator and the compiler that
+// feeds it. No third-party dependencies: Foundation and the toolchain's Testing/XCTest only.
+//
+// Module order (each depends only on modules above it in this list):
+//   Support                      units, diagnostics, fixed-point helpers, seeded RNG
+//   GraphIR                      quantized graph IR and its verifier
+//   TFLiteImport                 the only module that knows the .tflite format
+//   GoldenModel                  functional executor, bit-exact with TFLite reference kernels
+//   SystoleDriver                load → check → report; turns errors into text and exit codes
+//   systole (executable)         thin CLI: parse flags, call the driver, print
+//
+// Expensive invariant checks compile only with `-Xswiftc -DSYSTOLE_INVARIANTS`.
+
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+  .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+  name: "Systole",
+  products: [
+    .executable(name: "systole", targets: ["systole"]),
+    .library(name: "SystoleDriver", targets: ["SystoleDriver"]),
+  ],
+  targets: [
+    .target(name: "Support", swiftSettings: swiftSettings),
+    .target(name: "GraphIR", dependencies: ["Support"], swiftSettings: swiftSettings),
+    .target(name: "TFLiteImport", dependencies: ["Support", "GraphIR"], swiftSettings: swiftSettings),
+    .target(name: "GoldenModel", dependencies: ["Support", "GraphIR"], swiftSettings: swiftSettings),
+    .target(
+      name: "SystoleDriver",
+      dependencies: ["Support", "GraphIR", "TFLiteImport", "GoldenModel"],
+      swiftSettings: swiftSettings),
+    .executableTarget(name: "systole", dependencies: ["SystoleDriver"], swiftSettings: swiftSettings),
+
+    .target(
+      name: "SystoleTestSupport",
+      dependencies: ["Support", "GraphIR", "TFLiteImport", "GoldenModel"],
+      path: "Tests/SystoleTestSupport", swiftSettings: swiftSettings),
+    .testTarget(name: "SupportTests", dependencies: ["Support", "SystoleTestSupport"]),
+    .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "SystoleTestSupport"]),
+    .testTarget(name: "TFLiteImportTests", dependencies: ["TFLiteImport", "SystoleTestSupport"]),
+    .testTarget(name: "GoldenModelTests", dependencies: ["GoldenModel", "TFLiteImport", "SystoleTestSupport"]),
+    .testTarget(name: "CLITests", dependencies: ["SystoleDriver", "SystoleTestSupport"]),
+  ]
+)

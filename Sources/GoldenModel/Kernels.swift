@@ -1,0 +1,51 @@
+import GraphIR
+
+/// The golden model's kernels: one function per operator, bit-exact with TFLite's reference
+/// kernels for quantized types and matching them to float rounding for float32.
+///
+/// Each kernel's arithmetic is documented in `docs/quantization.md`. Kernels are grouped by file:
+/// `Kernels+Matrix.swift` (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, BATCH_MATMUL),
+/// `Kernels+Pooling.swift` (AVERAGE_POOL_2D, MAX_POOL_2D, MEAN),
+/// `Kernels+Elementwise.swift` (ADD, SUB, MUL, NEG, SQUARED_DIFFERENCE, RSQRT),
+/// `Kernels+Activation.swift` (SOFTMAX, LOGISTIC, HARD_SWISH, RELU, RELU6, RELU_N1_TO_1,
+/// QUANTIZE, DEQUANTIZE), `Kernels+Shape.swift` (RESHAPE, SQUEEZE, SHAPE, PACK, SPLIT_V,
+/// STRIDED_SLICE, TRANSPOSE, CONCATENATION, PAD, PADV2).
+public enum Kernels {
+  /// Runs the stateless kernel for `context.op`, returning one value per output.
+  public static func run(_ c: KernelContext) throws(GoldenModelError) -> [TensorData] {
+    switch c.op.kind {
+    case .conv2D(let o): return [try conv2D(c, o)]
+    case .depthwiseConv2D(let o): return [try depthwiseConv2D(c, o)]
+    case .fullyConnected(let o): return [try fullyConnected(c, o)]
+    case .batchMatMul(let adjX, let adjY): return [try batchMatMul(c, adjointX: adjX, adjointY: adjY)]
+    case .averagePool2D(let o): return [try averagePool2D(c, o)]
+    case .maxPool2D(let o): return [try maxPool2D(c, o)]
+    case .mean(let keepDims): return [try mean(c, keepDims: keepDims)]
+    case .add(let a): return [try add(c, activation: a)]
+    case .sub(let a): return [try sub(c, activation: a)]
+    case .mul(let a): return [try mul(c, activation: a)]
+    case .neg: return [try neg(c)]
+    case .squaredDifference: return [try squaredDifference(c)]
+    case .rsqrt: return [try rsqrt(c)]
+    case .softmax(let beta): return [try softmax(c, beta: beta)]
+    case .logistic: return [try logistic(c)]
+    case .hardSwish: return [try hardSwish(c)]
+    case .relu: return [try relu(c, lower: 0, upper: nil)]
+    case .relu6: return [try relu(c, lower: 0, upper: 6)]
+    case .reluN1To1: return [try relu(c, lower: -1, upper: 1)]
+    case .quantize: return [try quantize(c)]
+    case .dequantize: return [try dequantize(c)]
+    case .reshape: return [try reshape(c)]
+    case .squeeze: return [try reshape(c)]
+    case .shape(let t): return [try shape(c, outputType: t)]
+    case .pack(_, let axis): return [try pack(c, axis: axis)]
+    case .splitV: return try splitV(c)
+    case .stridedSlice(let o): return [try stridedSlice(c, o)]
+    case .transpose: return [try transpose(c)]
+    case .concatenation(let axis, let a): return [try concatenation(c, axis: axis, activation: a)]
+    case .pad, .padV2: return [try pad(c)]
+    case .varHandle, .readVariable, .assignVariable, .callOnce:
+      throw GoldenModelError(.invalidModel, c.location, "resource-variable op reached the stateless kernel table")
+    }
+  }
+}

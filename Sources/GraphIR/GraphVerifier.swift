@@ -1,0 +1,264 @@
+/// One problem found by ``GraphVerifier``.
+public struct GraphProblem: Sendable, Hashable, CustomStringConvertible {
+  /// Index of the graph in the model.
+  public var graph: Int
+  /// The operator, when the problem belongs to one: index, TFLite name, output tensor name.
+  public var operatorIndex: Int?
+  public var operatorName: String?
+  public var outputName: String?
+  /// What is wrong and what was expected.
+  public var message: String
+
+  /// `op #17 CONV_2D 'conv1': weight zero point 3; int8 weights must have zero point 0`
+  /// (prefixed with `subgraph N ` for graphs other than the first).
+  public var description: String {
+    var place = graph == 0 ? "" : "subgraph \(graph) "
+    if let i = operatorIndex {
+      place += "op #\(i)"
+      if let n = operatorName { place += " \(n)" }
+      if let o = outputName { place += " '\(o)'" }
+    } else if place.isEmpty {
+      place = "graph"
+    }
+    return "\(place.trimmingCharacters(in: .whitespaces)): \(message)"
+  }
+}
+
+/// Checks a model for structural consistency and reports every problem at once.
+///
+/// Checks tensor references, constant data sizes, quantization parameter counts, int8 weight
+/// zero points, and the shapes of the ops the accelerator and golden model rely on (convolution
+/// geometry, matrix dimensions, broadcasting).
+public enum GraphVerifier {
+  /// All problems in `model`, in graph then operator order; empty when the model is consistent.
+  public static func verify(_ model: Model) -> [GraphProblem] {
+    var problems: [GraphProblem] = []
+    for (g, graph) in model.graphs.enumerated() {
+      problems += verify(graph, index: g, graphCount: model.graphs.count)
+    }
+    return problems
+  }
+
+  static func verify(_ graph: Graph, index g: Int, graphCount: Int) -> [GraphProblem] {
+    var problems: [GraphProblem] = []
+    let n = graph.tensors.count
+    func graphProblem(_ m: String) { problems.append(GraphProblem(graph: g, message: m)) }
+
+    for id in graph.inputs + graph.outputs where id.index < 0 || id.index >= n {
+      graphProblem("graph input/output tensor index \(id.index) out of range 0..<\(n)")
+    }
+    for (t, tensor) in graph.tensors.enumerated() {
+      if tensor.shape.contains(where: { $0 < 0 }) {
+        graphProblem("tensor #\(t) '\(tensor.name)' has negative dimension in shape \(tensor.shape)")
+      }
+      if let data = tensor.data {
+        if data.elementType != tensor.elementType {
+          graphProblem("tensor #\(t) '\(tensor.name)' data is \(data.elementType), tensor type is \(tensor.elementType)")
+        } else if !tensor.shape.contains(where: { $0 < 0 }) && data.count != tensor.elementCount {
+          graphProblem(
+            "tensor #\(t) '\(tensor.name)' has \(data.count) constant elements; shape \(tensor.shape) needs \(tensor.elementCount)")
+        }
+      }
+      if let q = tensor.quantization {
+        if q.scales.count != q.zeroPoints.count {
+          graphProblem("tensor #\(t) '\(tensor.name)' has \(q.scales.count) scales but \(q.zeroPoints.count) zero points")
+        }
+        if q.scales.contains(where: { !($0 > 0) || !$0.isFinite }) {
+          graphProblem("tensor #\(t) '\(tensor.name)' has a scale that is not a positive finite number")
+        }
+        if q.scales.count > 1 {
+          let d = q.quantizedDimension
+          if d < 0 || d >= tensor.shape.count {
+            graphProblem("tensor #\(t) '\(tensor.name)' quantized dimension \(d) out of range for rank \(tensor.shape.count)")
+          } else if tensor.shape[d] != q.scales.count {
+            graphProblem(
+              "tensor #\(t) '\(tensor.name)' has \(q.scales.count) per-channel scales; dimension \(d) has \(tensor.shape[d]) channels")
+          }
+        }
+      }
+    }
+
+    for (i, op) in graph.operators.enumerated() {
+      let outName = op.outputs.first.flatMap { $0.index >= 0 && $0.index < n ? graph[$0].name : nil }
+      func problem(_ m: String) {
+        problems.append(
+          GraphProblem(graph: g, operatorIndex: i, operatorName: op.kind.tfliteName, outputName: outName, message: m))
+      }
+      var refsOK = true
+      for id in op.inputs.compactMap({ $0 }) + op.outputs where id.index < 0 || id.index >= n {
+        problem("tensor index \(id.index) out of range 0..<\(n)")
+        refsOK = false
+      }
+      guard refsOK else { continue }
+      OperatorChecks(graph: graph, op: op, problem: problem, graphCount: graphCount).run()
+    }
+    return problems
+  }
+}
+
+/// Per-operator shape and quantization checks.
+private struct OperatorChecks {
+  let graph: Graph
+  let op: Operator
+  let problem: (String) -> Void
+  let graphCount: Int
+
+  func tensor(_ position: Int) -> Tensor? { op.input(position).map { graph[$0] } }
+  var output: Tensor? { op.outputs.first.map { graph[$0] } }
+
+  func requireInputs(_ count: Int) -> Bool {
+    let present = op.inputs.prefix(count).compactMap { $0 }.count
+    if op.inputs.count < count || present < count {
+      problem("needs \(count) inputs, has \(present)")
+      return false
+    }
+    if op.outputs.isEmpty {
+      problem("has no output")
+      return false
+    }
+    return true
+  }
+
+  func checkWeightZeroPoints(_ w: Tensor, activation: ElementType) {
+    guard w.elementType == .int8, activation == .int8 || activation == .int16,
+      let q = w.quantization
+    else { return }
+    if let zp = q.zeroPoints.first(where: { $0 != 0 }) {
+      problem("weight zero point \(zp); int8 weights must have zero point 0")
+    }
+  }
+
+  func checkBias(_ position: Int, channels: Int) {
+    guard let b = tensor(position) else { return }
+    if b.elementCount != channels {
+      problem("bias has \(b.elementCount) elements; expected \(channels) (one per output channel)")
+    }
+  }
+
+  func expectOutputShape(_ expected: [Int]) {
+    guard let out = output else { return }
+    if out.shape != expected {
+      problem("output shape \(out.shape); expected \(expected) from the input shapes and options")
+    }
+  }
+
+  func run() {
+    switch op.kind {
+    case .conv2D(let o):
+      guard requireInputs(2), let x = tensor(0), let w = tensor(1) else { return }
+      guard x.shape.count == 4, w.shape.count == 4 else {
+        problem("input and filter must be rank 4 (NHWC, OHWI); got \(x.shape) and \(w.shape)")
+        return
+      }
+      guard o.strideH > 0, o.strideW > 0, o.dilationH > 0, o.dilationW > 0 else {
+        problem("strides and dilations must be positive")
+        return
+      }
+      if w.shape[3] == 0 || x.shape[3] % w.shape[3] != 0 {
+        problem("input has \(x.shape[3]) channels; filter expects a multiple of \(w.shape[3])")
+      }
+      let h = o.padding.geometry(input: x.shape[1], filter: w.shape[1], stride: o.strideH, dilation: o.dilationH)
+      let wg = o.padding.geometry(input: x.shape[2], filter: w.shape[2], stride: o.strideW, dilation: o.dilationW)
+      expectOutputShape([x.shape[0], h.output, wg.output, w.shape[0]])
+      checkWeightZeroPoints(w, activation: x.elementType)
+      checkBias(2, channels: w.shape[0])
+    case .depthwiseConv2D(let o):
+      guard requireInputs(2), let x = tensor(0), let w = tensor(1) else { return }
+      guard x.shape.count == 4, w.shape.count == 4 else {
+        problem("input and filter must be rank 4 (NHWC, 1HWO); got \(x.shape) and \(w.shape)")
+        return
+      }
+      guard o.strideH > 0, o.strideW > 0, o.dilationH > 0, o.dilationW > 0, o.depthMultiplier > 0 else {
+        problem("strides, dilations and depth multiplier must be positive")
+        return
+      }
+      if w.shape[3] != x.shape[3] * o.depthMultiplier {
+        problem(
+          "filter has \(w.shape[3]) output channels; input channels \(x.shape[3]) × depth multiplier \(o.depthMultiplier) = \(x.shape[3] * o.depthMultiplier)")
+      }
+      let h = o.padding.geometry(input: x.shape[1], filter: w.shape[1], stride: o.strideH, dilation: o.dilationH)
+      let wg = o.padding.geometry(input: x.shape[2], filter: w.shape[2], stride: o.strideW, dilation: o.dilationW)
+      expectOutputShape([x.shape[0], h.output, wg.output, w.shape[3]])
+      checkWeightZeroPoints(w, activation: x.elementType)
+      checkBias(2, channels: w.shape[3])
+    case .fullyConnected:
+      guard requireInputs(2), let x = tensor(0), let w = tensor(1) else { return }
+      guard w.shape.count == 2, w.shape[1] > 0 else {
+        problem("weights must be rank 2 [units, depth]; got \(w.shape)")
+        return
+      }
+      if x.elementCount % w.shape[1] != 0 {
+        problem("input has \(x.elementCount) elements, not a multiple of the weight depth \(w.shape[1])")
+      }
+      if let out = output, out.elementCount != (x.elementCount / w.shape[1]) * w.shape[0] {
+        problem(
+          "output has \(out.elementCount) elements; expected \(x.elementCount / w.shape[1]) rows × \(w.shape[0]) units")
+      }
+      checkWeightZeroPoints(w, activation: x.elementType)
+      checkBias(2, channels: w.shape[0])
+    case .batchMatMul(let adjX, let adjY):
+      guard requireInputs(2), let x = tensor(0), let y = tensor(1) else { return }
+      guard x.shape.count >= 2, y.shape.count >= 2 else {
+        problem("operands must be at least rank 2; got \(x.shape) and \(y.shape)")
+        return
+      }
+      let kx = adjX ? x.shape[x.shape.count - 2] : x.shape[x.shape.count - 1]
+      let ky = adjY ? y.shape[y.shape.count - 1] : y.shape[y.shape.count - 2]
+      if kx != ky { problem("contraction dimensions differ: \(kx) and \(ky)") }
+    case .add, .sub, .mul, .squaredDifference:
+      guard requireInputs(2), let a = tensor(0), let b = tensor(1) else { return }
+      if let s = Broadcast.shape(a.shape, b.shape) {
+        expectOutputShape(s)
+      } else {
+        problem("shapes \(a.shape) and \(b.shape) do not broadcast")
+      }
+    case .averagePool2D(let o), .maxPool2D(let o):
+      guard requireInputs(1), let x = tensor(0) else { return }
+      guard x.shape.count == 4 else {
+        problem("input must be rank 4 (NHWC); got \(x.shape)")
+        return
+      }
+      guard o.strideH > 0, o.strideW > 0, o.filterH > 0, o.filterW > 0 else {
+        problem("strides and filter size must be positive")
+        return
+      }
+      let h = o.padding.geometry(input: x.shape[1], filter: o.filterH, stride: o.strideH)
+      let wg = o.padding.geometry(input: x.shape[2], filter: o.filterW, stride: o.strideW)
+      expectOutputShape([x.shape[0], h.output, wg.output, x.shape[3]])
+    case .callOnce(let sub):
+      if sub < 0 || sub >= graphCount {
+        problem("init subgraph \(sub) out of range 0..<\(graphCount)")
+      }
+    case .reshape, .squeeze:
+      guard requireInputs(1), let x = tensor(0), let out = output else { return }
+      if x.elementCount != out.elementCount {
+        problem("input has \(x.elementCount) elements, output \(out.elementCount)")
+      }
+    default:
+      break
+    }
+  }
+}
+
+/// NumPy-style broadcasting of two shapes.
+public enum Broadcast {
+  /// The broadcast shape, or `nil` when a dimension pair is neither equal nor 1.
+  public static func shape(_ a: [Int], _ b: [Int]) -> [Int]? {
+    let rank = max(a.count, b.count)
+    var out = [Int](repeating: 1, count: rank)
+    for i in 0..<rank {
+      let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
+      let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
+      if da == db || db == 1 {
+        out[i] = da
+      } else if da == 1 {
+        out[i] = db
+      } else {
+        return nil
+      }
+    }
+    return out
+  }
+}
+
+import Foundation

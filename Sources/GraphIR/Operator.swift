@@ -1,0 +1,265 @@
+/// Padding scheme of a convolution or pool, as in TFLite.
+public enum Padding: String, Sendable, Hashable {
+  /// Output size `ceil(in / stride)`; the input is padded as evenly as possible, extra at the end.
+  case same = "SAME"
+  /// Output size `ceil((in − effectiveFilter + 1) / stride)`; no padding.
+  case valid = "VALID"
+}
+
+/// An activation fused into the producing operator (TFLite's `ActivationFunctionType`).
+public enum FusedActivation: String, Sendable, Hashable {
+  case none = "NONE"
+  case relu = "RELU"
+  case reluN1To1 = "RELU_N1_TO_1"
+  case relu6 = "RELU6"
+  case tanh = "TANH"
+  case signBit = "SIGN_BIT"
+}
+
+/// Options of CONV_2D.
+public struct Conv2DOptions: Sendable, Hashable {
+  public var padding: Padding
+  public var strideH: Int, strideW: Int
+  public var dilationH: Int, dilationW: Int
+  public var activation: FusedActivation
+  public init(
+    padding: Padding, strideH: Int = 1, strideW: Int = 1, dilationH: Int = 1, dilationW: Int = 1,
+    activation: FusedActivation = .none
+  ) {
+    self.padding = padding
+    self.strideH = strideH
+    self.strideW = strideW
+    self.dilationH = dilationH
+    self.dilationW = dilationW
+    self.activation = activation
+  }
+}
+
+/// Options of DEPTHWISE_CONV_2D.
+public struct DepthwiseConv2DOptions: Sendable, Hashable {
+  public var padding: Padding
+  public var strideH: Int, strideW: Int
+  public var dilationH: Int, dilationW: Int
+  public var depthMultiplier: Int
+  public var activation: FusedActivation
+  public init(
+    padding: Padding, strideH: Int = 1, strideW: Int = 1, dilationH: Int = 1, dilationW: Int = 1,
+    depthMultiplier: Int = 1, activation: FusedActivation = .none
+  ) {
+    self.padding = padding
+    self.strideH = strideH
+    self.strideW = strideW
+    self.dilationH = dilationH
+    self.dilationW = dilationW
+    self.depthMultiplier = depthMultiplier
+    self.activation = activation
+  }
+}
+
+/// Options of FULLY_CONNECTED.
+public struct FullyConnectedOptions: Sendable, Hashable {
+  public var activation: FusedActivation
+  /// Keep the input's leading dimensions in the output instead of flattening to 2-D.
+  public var keepNumDims: Bool
+  public init(activation: FusedActivation = .none, keepNumDims: Bool = false) {
+    self.activation = activation
+    self.keepNumDims = keepNumDims
+  }
+}
+
+/// Options of AVERAGE_POOL_2D and MAX_POOL_2D.
+public struct Pool2DOptions: Sendable, Hashable {
+  public var padding: Padding
+  public var strideH: Int, strideW: Int
+  public var filterH: Int, filterW: Int
+  public var activation: FusedActivation
+  public init(
+    padding: Padding, strideH: Int, strideW: Int, filterH: Int, filterW: Int,
+    activation: FusedActivation = .none
+  ) {
+    self.padding = padding
+    self.strideH = strideH
+    self.strideW = strideW
+    self.filterH = filterH
+    self.filterW = filterW
+    self.activation = activation
+  }
+}
+
+/// Options of STRIDED_SLICE (bit masks as in TFLite).
+public struct StridedSliceOptions: Sendable, Hashable {
+  public var beginMask: Int32, endMask: Int32, ellipsisMask: Int32
+  public var newAxisMask: Int32, shrinkAxisMask: Int32
+  /// When true, `end` is an offset from `begin`.
+  public var offset: Bool
+  public init(
+    beginMask: Int32 = 0, endMask: Int32 = 0, ellipsisMask: Int32 = 0, newAxisMask: Int32 = 0,
+    shrinkAxisMask: Int32 = 0, offset: Bool = false
+  ) {
+    self.beginMask = beginMask
+    self.endMask = endMask
+    self.ellipsisMask = ellipsisMask
+    self.newAxisMask = newAxisMask
+    self.shrinkAxisMask = shrinkAxisMask
+    self.offset = offset
+  }
+}
+
+/// What an operator computes, with its typed options.
+///
+/// Case names are Swift names; ``tfliteName`` gives the TFLite builtin name for messages.
+public enum OpKind: Sendable, Hashable {
+  case conv2D(Conv2DOptions)
+  case depthwiseConv2D(DepthwiseConv2DOptions)
+  case fullyConnected(FullyConnectedOptions)
+  case batchMatMul(adjointX: Bool, adjointY: Bool)
+  case add(activation: FusedActivation)
+  case sub(activation: FusedActivation)
+  case mul(activation: FusedActivation)
+  case neg
+  case squaredDifference
+  case rsqrt
+  case averagePool2D(Pool2DOptions)
+  case maxPool2D(Pool2DOptions)
+  case mean(keepDims: Bool)
+  /// `newShape` from the options table, when present (the shape input takes precedence).
+  case reshape(newShape: [Int]?)
+  case squeeze(dims: [Int])
+  case shape(outputType: ElementType)
+  case pack(count: Int, axis: Int)
+  case splitV(count: Int)
+  case stridedSlice(StridedSliceOptions)
+  case transpose
+  case concatenation(axis: Int, activation: FusedActivation)
+  case pad
+  case padV2
+  case softmax(beta: Float)
+  case logistic
+  case hardSwish
+  case relu
+  case relu6
+  case reluN1To1
+  case quantize
+  case dequantize
+  case varHandle(container: String, sharedName: String)
+  case readVariable
+  case assignVariable
+  case callOnce(initSubgraph: Int)
+
+  /// The TFLite builtin operator name, e.g. `"CONV_2D"`.
+  public var tfliteName: String {
+    switch self {
+    case .conv2D: "CONV_2D"
+    case .depthwiseConv2D: "DEPTHWISE_CONV_2D"
+    case .fullyConnected: "FULLY_CONNECTED"
+    case .batchMatMul: "BATCH_MATMUL"
+    case .add: "ADD"
+    case .sub: "SUB"
+    case .mul: "MUL"
+    case .neg: "NEG"
+    case .squaredDifference: "SQUARED_DIFFERENCE"
+    case .rsqrt: "RSQRT"
+    case .averagePool2D: "AVERAGE_POOL_2D"
+    case .maxPool2D: "MAX_POOL_2D"
+    case .mean: "MEAN"
+    case .reshape: "RESHAPE"
+    case .squeeze: "SQUEEZE"
+    case .shape: "SHAPE"
+    case .pack: "PACK"
+    case .splitV: "SPLIT_V"
+    case .stridedSlice: "STRIDED_SLICE"
+    case .transpose: "TRANSPOSE"
+    case .concatenation: "CONCATENATION"
+    case .pad: "PAD"
+    case .padV2: "PADV2"
+    case .softmax: "SOFTMAX"
+    case .logistic: "LOGISTIC"
+    case .hardSwish: "HARD_SWISH"
+    case .relu: "RELU"
+    case .relu6: "RELU6"
+    case .reluN1To1: "RELU_N1_TO_1"
+    case .quantize: "QUANTIZE"
+    case .dequantize: "DEQUANTIZE"
+    case .varHandle: "VAR_HANDLE"
+    case .readVariable: "READ_VARIABLE"
+    case .assignVariable: "ASSIGN_VARIABLE"
+    case .callOnce: "CALL_ONCE"
+    }
+  }
+
+  /// The fused activation, for ops that carry one.
+  public var fusedActivation: FusedActivation? {
+    switch self {
+    case .conv2D(let o): o.activation
+    case .depthwiseConv2D(let o): o.activation
+    case .fullyConnected(let o): o.activation
+    case .add(let a), .sub(let a), .mul(let a): a
+    case .averagePool2D(let o), .maxPool2D(let o): o.activation
+    case .concatenation(_, let a): a
+    default: nil
+    }
+  }
+}
+
+/// One operator of a graph: what it computes and which tensors it reads and writes.
+public struct Operator: Sendable {
+  /// The computation and its options.
+  public var kind: OpKind
+  /// Input tensors in the TFLite operand order; `nil` for an absent optional input (e.g. bias).
+  public var inputs: [TensorID?]
+  /// Output tensors.
+  public var outputs: [TensorID]
+
+  public init(kind: OpKind, inputs: [TensorID?], outputs: [TensorID]) {
+    self.kind = kind
+    self.inputs = inputs
+    self.outputs = outputs
+  }
+
+  /// The input at `position`, or `nil` when absent or out of range.
+  public func input(_ position: Int) -> TensorID? {
+    position < inputs.count ? inputs[position] : nil
+  }
+}
+
+/// A graph: tensors and operators in execution order, with designated inputs and outputs.
+public struct Graph: Sendable {
+  public var name: String
+  public var tensors: [Tensor]
+  public var operators: [Operator]
+  public var inputs: [TensorID]
+  public var outputs: [TensorID]
+
+  public init(
+    name: String, tensors: [Tensor], operators: [Operator], inputs: [TensorID], outputs: [TensorID]
+  ) {
+    self.name = name
+    self.tensors = tensors
+    self.operators = operators
+    self.inputs = inputs
+    self.outputs = outputs
+  }
+
+  /// The tensor with identifier `id`.
+  public subscript(id: TensorID) -> Tensor {
+    get { tensors[id.index] }
+    set { tensors[id.index] = newValue }
+  }
+}
+
+/// A model: one or more graphs, the first of which is the entry point.
+///
+/// Further graphs are called by the main one (e.g. the initializer run once by CALL_ONCE).
+public struct Model: Sendable {
+  /// A description of where the model came from (file name), for messages.
+  public var source: String
+  public var graphs: [Graph]
+
+  public init(source: String, graphs: [Graph]) {
+    self.source = source
+    self.graphs = graphs
+  }
+
+  /// The entry graph.
+  public var main: Graph { graphs[0] }
+}

@@ -1,0 +1,76 @@
+/// Identifies a tensor within one ``Graph``.
+public struct TensorID: Hashable, Comparable, Sendable, CustomStringConvertible {
+  /// The tensor's index in ``Graph/tensors``.
+  public var index: Int
+  public init(_ index: Int) { self.index = index }
+  public static func < (a: TensorID, b: TensorID) -> Bool { a.index < b.index }
+  public var description: String { "tensor #\(index)" }
+}
+
+/// Affine quantization parameters: `real = scale × (q − zeroPoint)`.
+///
+/// Per-tensor when there is one scale; per-axis (per-channel) when there is one scale per
+/// index of ``quantizedDimension``.
+public struct QuantizationParameters: Sendable, Equatable {
+  /// Scales, one per tensor or one per channel. Kept as `Float` exactly as stored in the model:
+  /// TFLite widens them to `Double` only when deriving multipliers.
+  public var scales: [Float]
+  /// Zero points, the same count as ``scales``.
+  public var zeroPoints: [Int64]
+  /// The axis indexed by per-channel parameters.
+  public var quantizedDimension: Int
+
+  public init(scales: [Float], zeroPoints: [Int64], quantizedDimension: Int = 0) {
+    self.scales = scales
+    self.zeroPoints = zeroPoints
+    self.quantizedDimension = quantizedDimension
+  }
+
+  /// Convenience for per-tensor parameters.
+  public init(scale: Float, zeroPoint: Int64) {
+    self.init(scales: [scale], zeroPoints: [zeroPoint])
+  }
+
+  /// True when there is more than one scale.
+  public var isPerChannel: Bool { scales.count > 1 }
+
+  /// The per-tensor scale (the first one).
+  public var scale: Float { scales.first ?? 0 }
+  /// The per-tensor zero point (the first one).
+  public var zeroPoint: Int64 { zeroPoints.first ?? 0 }
+}
+
+/// A tensor of a graph: its type, shape, quantization, and constant data if it has any.
+public struct Tensor: Sendable {
+  /// The name in the source model (used in messages).
+  public var name: String
+  /// Static shape, outermost first.
+  public var shape: [Int]
+  /// Element type.
+  public var elementType: ElementType
+  /// Quantization parameters, `nil` for unquantized tensors.
+  public var quantization: QuantizationParameters?
+  /// Constant contents (weights, biases, shape operands), `nil` for activations.
+  public var data: TensorData?
+  /// Whether the tensor is a variable (state) tensor.
+  public var isVariable: Bool
+
+  public init(
+    name: String, shape: [Int], elementType: ElementType,
+    quantization: QuantizationParameters? = nil, data: TensorData? = nil, isVariable: Bool = false
+  ) {
+    self.name = name
+    self.shape = shape
+    self.elementType = elementType
+    self.quantization = quantization
+    self.data = data
+    self.isVariable = isVariable
+  }
+
+  /// Number of elements.
+  public var elementCount: Int { TensorData.elementCount(of: shape) }
+  /// Bytes as stored.
+  public var byteCount: Int { elementCount * elementType.byteWidth }
+  /// Whether the tensor holds constant data.
+  public var isConstant: Bool { data != nil }
+}

@@ -1,0 +1,3 @@
+import SystoleDriver
+
+Driver.main()
