@@ -8,6 +8,8 @@
 //   GraphIR                      quantized graph IR and its verifier
 //   TFLiteImport                 the only module that knows the .tflite format
 //   GoldenModel                  functional executor, bit-exact with TFLite reference kernels
+//   Architecture                 ArchSpec: array, memories, DRAM, energy table; presets; JSON
+//   TileISA                      the tile instruction set: semantics, assembly, encoding, verifier
 //   SystoleDriver                load → check → report; turns errors into text and exit codes
 //   systole (executable)         thin CLI: parse flags, call the driver, print
 //
@@ -30,9 +32,11 @@ let package = Package(
     .target(name: "GraphIR", dependencies: ["Support"], swiftSettings: swiftSettings),
     .target(name: "TFLiteImport", dependencies: ["Support", "GraphIR"], swiftSettings: swiftSettings),
     .target(name: "GoldenModel", dependencies: ["Support", "GraphIR"], swiftSettings: swiftSettings),
+    .target(name: "Architecture", dependencies: ["Support"], swiftSettings: swiftSettings),
+    .target(name: "TileISA", dependencies: ["Support"], swiftSettings: swiftSettings),
     .target(
       name: "SystoleDriver",
-      dependencies: ["Support", "GraphIR", "TFLiteImport", "GoldenModel"],
+      dependencies: ["Support", "GraphIR", "TFLiteImport", "GoldenModel", "Architecture", "TileISA"],
       swiftSettings: swiftSettings),
     .executableTarget(name: "systole", dependencies: ["SystoleDriver"], swiftSettings: swiftSettings),
 
@@ -44,6 +48,8 @@ let package = Package(
     .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "SystoleTestSupport"]),
     .testTarget(name: "TFLiteImportTests", dependencies: ["TFLiteImport", "SystoleTestSupport"]),
     .testTarget(name: "GoldenModelTests", dependencies: ["GoldenModel", "TFLiteImport", "SystoleTestSupport"]),
+    .testTarget(name: "ArchitectureTests", dependencies: ["Architecture", "SystoleTestSupport"]),
+    .testTarget(name: "TileISATests", dependencies: ["TileISA", "SystoleTestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["SystoleDriver", "SystoleTestSupport"]),
   ]
 )
