@@ -10,6 +10,7 @@
 //   GoldenModel                  functional executor, bit-exact with TFLite reference kernels
 //   Architecture                 ArchSpec: array, memories, DRAM, energy table; presets; JSON
 //   TileISA                      the tile instruction set: semantics, assembly, encoding, verifier
+//   Reporting                    text/JSON reports (model summary; later run reports, traces)
 //   SystoleDriver                load → check → report; turns errors into text and exit codes
 //   systole (executable)         thin CLI: parse flags, call the driver, print
 //
@@ -34,9 +35,10 @@ let package = Package(
     .target(name: "GoldenModel", dependencies: ["Support", "GraphIR"], swiftSettings: swiftSettings),
     .target(name: "Architecture", dependencies: ["Support"], swiftSettings: swiftSettings),
     .target(name: "TileISA", dependencies: ["Support"], swiftSettings: swiftSettings),
+    .target(name: "Reporting", dependencies: ["Support", "GraphIR"], swiftSettings: swiftSettings),
     .target(
       name: "SystoleDriver",
-      dependencies: ["Support", "GraphIR", "TFLiteImport", "GoldenModel", "Architecture", "TileISA"],
+      dependencies: ["Support", "GraphIR", "TFLiteImport", "GoldenModel", "Architecture", "TileISA", "Reporting"],
       swiftSettings: swiftSettings),
     .executableTarget(name: "systole", dependencies: ["SystoleDriver"], swiftSettings: swiftSettings),
 
@@ -50,6 +52,7 @@ let package = Package(
     .testTarget(name: "GoldenModelTests", dependencies: ["GoldenModel", "TFLiteImport", "SystoleTestSupport"]),
     .testTarget(name: "ArchitectureTests", dependencies: ["Architecture", "SystoleTestSupport"]),
     .testTarget(name: "TileISATests", dependencies: ["TileISA", "SystoleTestSupport"]),
+    .testTarget(name: "ReportingTests", dependencies: ["Reporting", "TFLiteImport", "SystoleTestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["SystoleDriver", "SystoleTestSupport"]),
   ]
 )
