@@ -27,7 +27,7 @@ public enum Driver {
     var err: (String) -> Void
   }
 
-  static let commands: [Command] = [InspectCommand.command, EvalCommand.command]
+  static let commands: [Command] = [DemoCommand.command, InspectCommand.command, EvalCommand.command]
 
   /// Runs the command line and exits the process with the resulting status.
   public static func main() -> Never {
