@@ -265,14 +265,18 @@ public enum ParameterOrigin: Sendable, Hashable, CustomStringConvertible {
   case file(String)
   /// Set on the command line (`--set` text).
   case commandLine(String)
+  /// Computed from another spec (`baseline`, `withDatapath(_:)`); the text says how.
+  case derived(String)
 
-  /// `Jouppi et al., ISCA 2017 §2`, `assumption: …`, `file my-arch.json`, `--set array.rows=32`.
+  /// `Jouppi et al., ISCA 2017 §2`, `assumption: …`, `file my-arch.json`, `--set array.rows=32`,
+  /// `tpu-v1 with withDatapath(.float32)`.
   public var description: String {
     switch self {
     case .cited(let text): text
     case .assumed(let text): "assumption: \(text)"
     case .file(let path): "file \(path)"
     case .commandLine(let text): "--set \(text)"
+    case .derived(let text): text
     }
   }
 }
@@ -313,7 +317,7 @@ extension ArchSpec {
   public func withDatapath(_ datapath: Datapath) -> ArchSpec {
     var copy = self
     copy.datapath = datapath
-    copy.origins["datapath"] = .assumed("derived from \(name) with withDatapath(.\(datapath.rawValue))")
+    copy.origins["datapath"] = .derived("\(name) with withDatapath(.\(datapath.rawValue))")
     return copy
   }
 

@@ -113,6 +113,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     #expect(tpu.macEnergy == tpu.energy.int8MAC)
     #expect(tpu.withDatapath(.float32).name == "tpu-v1")
     #expect(tpu.withDatapath(.int8) == tpu)
+    #expect(fp32.origin(of: "datapath") == .derived("tpu-v1 with withDatapath(.float32)"))
   }
 
   @Test(arguments: ["my-arch.json", "tpu-v1-gddr5.json", "gemmini-32x32.json"])
