@@ -299,7 +299,9 @@ public struct ParameterOrigins: Sendable, Hashable {
     set { byKey[key] = newValue }
   }
 
+  /// Always `true`: origins never make two specs differ.
   public static func == (a: ParameterOrigins, b: ParameterOrigins) -> Bool { true }
+  /// Hashes nothing, consistent with `==`.
   public func hash(into hasher: inout Hasher) {}
 }
 
