@@ -143,10 +143,12 @@ extension Kernels {
     return TensorData(shape: shape, storage: ElementwiseSupport.gather(x.storage, indices))
   }
 
-  /// CONCATENATION along `axis`. Quantized inputs whose scale or zero point differ from the
-  /// output's are first rescaled as TFLite's `ConcatenationWithScaling` does (float:
-  /// `roundf(q × s + b) + zpOut`, `s = inScale × (1/outScale)`, `b = −zpIn × s`); TFLite 2.21
-  /// itself accepts differing parameters only for uint8 and rejects them for int8.
+  /// CONCATENATION along `axis`. 8-bit inputs whose scale or zero point differ from the output's
+  /// are first rescaled as TFLite's `ConcatenationWithScaling` does (float:
+  /// `roundf(q × s + b) + zpOut`, `s = inScale × (1/outScale)`, `b = −zpIn × s`). TFLite 2.21
+  /// does this for uint8, rejects differing parameters for int8 (we rescale like uint8), and
+  /// copies int16 values unchanged whatever their scales (we do the same). TFLite rejects a
+  /// fused activation; we apply its clamp.
   static func concatenation(_ c: KernelContext, axis: Int, activation: FusedActivation) throws(GoldenModelError)
     -> TensorData
   {
@@ -158,7 +160,7 @@ extension Kernels {
       throw GoldenModelError(.invalidModel, c.location, "CONCATENATION axis \(axis) out of range for rank \(rank)")
     }
     let outTensor = try c.outputTensor()
-    if first.elementType.isQuantizedInteger {
+    if first.elementType == .int8 || first.elementType == .uint8 {
       let outQ = try ElementwiseSupport.affine(c, outTensor)
       for i in inputs.indices {
         let inQ = try ElementwiseSupport.affine(c, try c.inputTensor(i))
