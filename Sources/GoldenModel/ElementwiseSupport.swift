@@ -280,6 +280,54 @@ enum ElementwiseSupport {
     let range = type.integerRange ?? -128...127
     return range.map(f)
   }
+
+  /// TFLite `LUTPopulateInt16<FloatT>`: a 513-entry table sampling `f` at 512 equal steps over
+  /// the input range (plus the end point), each sample biased by half the error of linear
+  /// interpolation at the step's midpoint, all arithmetic in `T` (`Float` or `Double` as the
+  /// kernel chooses).
+  static func populateLUT16<T: BinaryFloatingPoint>(
+    inputScale: T, inputZeroPoint: Int32, outputScale: T, outputZeroPoint: Int32, _ f: (T) -> T
+  ) -> [Int16] {
+    func round(_ x: T) -> T { x.rounded(.toNearestOrAwayFromZero) }
+    let inputMin = inputScale * T(Int32(Int16.min) - inputZeroPoint)
+    let inputMax = inputScale * T(Int32(Int16.max) - inputZeroPoint)
+    let outputMin = outputScale * T(Int32(Int16.min) - outputZeroPoint)
+    let outputMax = outputScale * T(Int32(Int16.max) - outputZeroPoint)
+    let steps = 512
+    let step = (inputMax - inputMin) / T(steps)
+    let halfStep = step / 2
+    let outputScalingInverse = T(65536) / (outputMax - outputMin)
+    func clampToInt16(_ x: T) -> Int16 {
+      let c = min(max(x, T(Int16.min)), T(Int16.max))
+      return c.isNaN ? Int16.min : Int16(c)
+    }
+    var table = [Int16]()
+    table.reserveCapacity(steps + 1)
+    for i in 0..<steps {
+      let value = f(inputMin + T(i) * step)
+      let midpointValue = f(inputMin + T(i) * step + halfStep)
+      let nextValue = f(inputMin + T(i + 1) * step)
+      let sample = round(value * outputScalingInverse)
+      let midpointInterpolated = round((nextValue * outputScalingInverse + round(value * outputScalingInverse)) / 2)
+      let midpoint = round(midpointValue * outputScalingInverse)
+      let bias = round((midpointInterpolated - midpoint) / 2)
+      table.append(clampToInt16(sample - bias))
+    }
+    table.append(clampToInt16(round(f(inputMax) * outputScalingInverse)))
+    return table
+  }
+
+  /// TFLite `LUTLookup(int16)`: the top 9 bits index the 513-entry table, the low 7 bits
+  /// interpolate linearly to the next entry (rounded, `(slope·frac + 64) >> 7`).
+  @inline(__always)
+  static func lookup16(_ value: Int16, _ table: [Int16]) -> Int16 {
+    let index = Int(256 + (Int32(value) >> 7))
+    let offset = Int32(value) & 0x7f
+    let base = table[index]
+    let slope = Int16(truncatingIfNeeded: Int32(table[index + 1]) - Int32(base))
+    let delta = (Int32(slope) * offset + 64) >> 7
+    return Int16(truncatingIfNeeded: Int32(base) + delta)
+  }
 }
 
 // MARK: - gemmlowp fixed point

@@ -39,9 +39,65 @@ extension Kernels {
         throw c.unsupported("SOFTMAX \(x.elementType) → \(outType)")
       }
       return TensorData(shape: x.shape, storage: storage)
+    case .int16(let v):
+      let outTensor = try c.outputTensor()
+      guard outTensor.elementType == .int16 else { throw c.unsupported("SOFTMAX int16 → \(outTensor.elementType)") }
+      let out = try softmaxInt16(c, v, rows: rows, depth: depth, beta: beta)
+      return TensorData(shape: x.shape, storage: .int16(out))
     default:
       throw c.unsupported("SOFTMAX on \(x.elementType)")
     }
+  }
+
+  /// reference_ops::SoftmaxInt16 with SoftmaxPrepare's two 513-entry tables (built in double):
+  /// exp(x) over [−10, 0] and 1/(1 + x) over [0, 1].
+  private static func softmaxInt16(_ c: KernelContext, _ v: [Int16], rows: Int, depth: Int, beta: Float)
+    throws(GoldenModelError) -> [Int16]
+  {
+    typealias S = ElementwiseSupport
+    let inQ = try S.affine(c, try c.inputTensor(0))
+    let outQ = try S.affine(c, try c.outputTensor())
+    guard inQ.zeroPoint == 0, outQ.zeroPoint == 0 else {
+      throw c.unsupported("SOFTMAX int16 with a non-zero zero point")
+    }
+    let range = Double(Int32(Int16.max) - Int32(Int16.min))
+    let expTable = S.populateLUT16(
+      inputScale: 10.0 / range, inputZeroPoint: Int32(Int16.max), outputScale: 2.0 / range, outputZeroPoint: 0
+    ) { Foundation.exp($0) }
+    let reciprocalTable = S.populateLUT16(
+      inputScale: 1.0 / range, inputZeroPoint: Int32(Int16.min), outputScale: 2.0 / range, outputZeroPoint: 0
+    ) { 1.0 / (1.0 + $0) }
+    // input_scale * beta in float, then rescaled so that [-65535, 0] covers [-10, 0].
+    let m = try S.multiplier(c, Double(inQ.scale * beta) / (10.0 / 65535.0))
+    var out = [Int16](repeating: 0, count: v.count)
+    var exps = [Int16](repeating: 0, count: depth)
+    for r in 0..<rows {
+      let base = r * depth
+      var maxInRow = Int16.min
+      for i in base..<base + depth { maxInRow = max(maxInRow, v[i]) }
+      var sum: Int32 = 0
+      for k in 0..<depth {
+        let diff = Int32(v[base + k]) - Int32(maxInRow)
+        let scaled = S.Q.multiply(diff, m) &+ 32767
+        let saturated = Int16(min(max(scaled, Int32(Int16.min)), Int32(Int16.max)))
+        exps[k] = S.lookup16(saturated, expTable)
+        sum = sum &+ Int32(exps[k])
+      }
+      let headroomPlusOne = UInt32(bitPattern: sum).leadingZeroBitCount
+      guard headroomPlusOne >= 1, headroomPlusOne <= 31 else {
+        throw GoldenModelError(.invalidModel, c.location, "SOFTMAX int16 sum of exponentials \(sum) out of range")
+      }
+      let shiftedSum = Int32(truncatingIfNeeded: ((Int64(sum) << Int64(headroomPlusOne - 1)) + (1 << 13)) >> 14)
+      let symmetric = shiftedSum &- ((1 << 15) + (1 << 16))
+      let reciprocal = S.lookup16(Int16(min(max(symmetric, Int32(Int16.min)), Int32(Int16.max))), reciprocalTable)
+      let rightShift = 31 - headroomPlusOne
+      let rounding: Int64 = rightShift >= 1 ? Int64(1) << Int64(rightShift - 1) : 0
+      for k in 0..<depth {
+        let result = Int32(truncatingIfNeeded: (Int64(exps[k]) * Int64(reciprocal) + rounding) >> Int64(rightShift))
+        out[base + k] = Int16(min(max(result, 0), 32767))
+      }
+    }
+    return out
   }
 
   /// reference_ops::Softmax for 8-bit inputs (softmax.h), with activations.cc SoftmaxPrepare's

@@ -226,6 +226,17 @@ private func binaryInt8(
     if case .int8(let v) = r.storage { #expect(abs(Int(v[Int(-96 + 128)]) - (-57)) <= 1) }
   }
 
+  @Test func rsqrtInt16InterpolatesItsTable() throws {
+    // Input scale 1/256: 1024 → 4.0, 4096 → 16.0, 256 → 1.0; output scale 1/1024. Away from 0
+    // the table is accurate to 1 LSB (0.5 → 512, 0.25 → 256); near 0, where 1/√x is steep, its
+    // midpoint bias shows: TFLite 2.21 gives 1018 for 1/√1 (checked once with BUILTIN_REF).
+    var g = ElementwiseOpGraph()
+    let x = g.tensor("x", [3], .int16, scale: 1.0 / 256)
+    let o = g.tensor("out", [3], .int16, scale: 1.0 / 1024)
+    let r = try g.run1(.rsqrt, [x], o, feeds: [.int16([1024, 4096, 256])])
+    #expect(r.storage == .int16([512, 256, 1018]))
+  }
+
   // MARK: Errors
 
   @Test func reportsBadOperandsWithTheirPlace() throws {
