@@ -124,6 +124,13 @@ extension Kernels {
       / Double(Int64(1) << m.shift)).rounded(.down)
     let diffMin = -Int64(radius)
 
+    // exp of every possible difference 0, −1, …, −255 (Q0.31), or −1 for "below diff_min".
+    let expOfDifference: [Int32] = (0...255).map { (d: Int32) -> Int32 in
+      let diff = -d
+      guard Int64(diff) >= diffMin else { return -1 }
+      let rescaled = S.Q.multiplyGreaterThanOne(diff, m)  // Q5.26
+      return S.Q.expOnNegativeValues(rescaled, integerBits: scaledDiffIntegerBits)  // Q0.31
+    }
     var out = [Int32](repeating: 0, count: v.count)
     var exps = [Int32](repeating: 0, count: depth)
     for r in 0..<rows {
@@ -132,15 +139,9 @@ extension Kernels {
       for i in base..<base + depth { maxInRow = max(maxInRow, v[i]) }
       var sumOfExps: Int32 = 0  // Q12.19
       for k in 0..<depth {
-        let diff = v[base + k] - maxInRow
-        if Int64(diff) >= diffMin {
-          let rescaled = S.Q.multiplyGreaterThanOne(diff, m)  // Q5.26
-          let e = S.Q.expOnNegativeValues(rescaled, integerBits: scaledDiffIntegerBits)  // Q0.31
-          exps[k] = e
-          sumOfExps = sumOfExps &+ S.Q.rshift(e, accumulationIntegerBits)
-        } else {
-          exps[k] = -1  // marks "below diff_min"
-        }
+        let e = expOfDifference[Int(maxInRow - v[base + k])]
+        exps[k] = e
+        if e >= 0 { sumOfExps = sumOfExps &+ S.Q.rshift(e, accumulationIntegerBits) }
       }
       let (shiftedScale, bitsOverUnit) = S.Q.reciprocal(sumOfExps, integerDigits: accumulationIntegerBits)
       let exponent = bitsOverUnit + 31 - outBits

@@ -150,13 +150,26 @@ extension Kernels {
       storage = .int64(integer(x, y))
     case (.int8, .int8), (.uint8, .uint8), (.int16, .int16):
       let out = try c.outputTensor()
-      guard out.elementType == a.elementType else {
+      guard out.elementType == a.elementType, let x = ElementwiseSupport.integers(a),
+        let y = ElementwiseSupport.integers(b)
+      else {
         throw c.unsupported("\(op.rawValue) \(a.elementType) → \(out.elementType)")
       }
-      guard let x = ElementwiseSupport.integers(a), let y = ElementwiseSupport.integers(b) else {
-        throw c.unsupported("\(op.rawValue) on \(a.elementType)")
+      let f = try quantizedBinary(c, op, activation, type: a.elementType)
+      let xa = ia.map { $0.map { x[$0] } } ?? x
+      let ya = ib.map { $0.map { y[$0] } } ?? y
+      var values = [Int32](repeating: 0, count: n)
+      if a.elementType != .int16, n > 65_536, let range = a.elementType.integerRange {
+        // Large 8-bit tensors: evaluate every input pair once.
+        let lo = range.lowerBound
+        var table = [Int32](repeating: 0, count: 65_536)
+        for p in range {
+          for q in range { table[Int(p - lo) << 8 | Int(q - lo)] = f(p, q) }
+        }
+        for i in 0..<n { values[i] = table[Int(xa[i] - lo) << 8 | Int(ya[i] - lo)] }
+      } else {
+        for i in 0..<n { values[i] = f(xa[i], ya[i]) }
       }
-      let values = try quantizedBinary(c, op, activation, x, y, type: a.elementType, map2: map2)
       guard let s = ElementwiseSupport.storage(values, as: a.elementType) else {
         throw c.unsupported("\(op.rawValue) on \(a.elementType)")
       }
@@ -167,11 +180,11 @@ extension Kernels {
     return TensorData(shape: shape, storage: storage)
   }
 
-  /// The quantized (int8, uint8, int16) arithmetic of the binary ops, on widened values.
+  /// The quantized (int8, uint8, int16) arithmetic of a binary op as a function of the two
+  /// widened input values (parameters derived as the op's Prepare does).
   fileprivate static func quantizedBinary(
-    _ c: KernelContext, _ op: BinaryOp, _ activation: FusedActivation, _ x: [Int32], _ y: [Int32],
-    type: ElementType, map2: ([Int32], [Int32], (Int32, Int32) -> Int32) -> [Int32]
-  ) throws(GoldenModelError) -> [Int32] {
+    _ c: KernelContext, _ op: BinaryOp, _ activation: FusedActivation, type: ElementType
+  ) throws(GoldenModelError) -> (Int32, Int32) -> Int32 {
     typealias S = ElementwiseSupport
     let q1 = try S.affine(c, try c.inputTensor(0))
     let q2 = try S.affine(c, try c.inputTensor(1))
@@ -196,7 +209,7 @@ extension Kernels {
       let off2 = -q2.zeroPoint
       let outOff = outQ.zeroPoint
       let isAdd = op == .add
-      return map2(x, y) { p, q in
+      return { p, q in
         let s1 = S.Q.multiplySmallerThanOne((p + off1) &* (1 << leftShift), m1)
         let s2 = S.Q.multiplySmallerThanOne((q + off2) &* (1 << leftShift), m2)
         let raw = isAdd ? s1 &+ s2 : s1 &- s2
@@ -209,7 +222,7 @@ extension Kernels {
       let off1 = -q1.zeroPoint
       let off2 = -q2.zeroPoint
       let outOff = outQ.zeroPoint
-      return map2(x, y) { p, q in
+      return { p, q in
         let out = outOff &+ S.Q.multiply((p + off1) &* (q + off2), m)
         return min(max(out, lo), hi)
       }
@@ -224,7 +237,7 @@ extension Kernels {
       let off1 = -q1.zeroPoint
       let off2 = -q2.zeroPoint
       let outOff = outQ.zeroPoint
-      return map2(x, y) { p, q in
+      return { p, q in
         let s1 = S.Q.multiplySmallerThanOne((p + off1) &* (1 << leftShift), m1)
         let s2 = S.Q.multiplySmallerThanOne((q + off2) &* (1 << leftShift), m2)
         let d = s1 &- s2
