@@ -25,7 +25,8 @@ enum ElementwiseSupport {
   static func affine(_ c: KernelContext, _ tensor: Tensor) throws(GoldenModelError) -> Affine {
     let q = try c.quantization(of: tensor)
     guard let zp = Int32(exactly: q.zeroPoint) else {
-      throw GoldenModelError(.invalidModel, c.location, "tensor '\(tensor.name)' zero point \(q.zeroPoint) does not fit in int32")
+      throw GoldenModelError(
+        .invalidModel, c.location, "tensor '\(tensor.name)' zero point \(q.zeroPoint) does not fit in int32")
     }
     return Affine(scale: q.scale, zeroPoint: zp)
   }
@@ -34,7 +35,8 @@ enum ElementwiseSupport {
   /// abort on those).
   static func multiplier(_ c: KernelContext, _ real: Double) throws(GoldenModelError) -> Multiplier {
     guard real.isFinite, real >= 0 else {
-      throw GoldenModelError(.invalidModel, c.location, "rescaling multiplier \(real) is not a finite non-negative number")
+      throw GoldenModelError(
+        .invalidModel, c.location, "rescaling multiplier \(real) is not a finite non-negative number")
     }
     let (m, s) = FixedPoint.quantizeMultiplier(real)
     return Multiplier(multiplier: m, shift: s)

@@ -12,7 +12,8 @@ extension Kernels {
   static func softmax(_ c: KernelContext, beta: Float) throws(GoldenModelError) -> TensorData {
     let x = try c.value(0)
     guard let depth = x.shape.last, depth > 0 else {
-      throw GoldenModelError(.invalidModel, c.location, "SOFTMAX needs an input of rank ≥ 1 with a non-empty last dimension; got \(x.shape)")
+      throw GoldenModelError(
+        .invalidModel, c.location, "SOFTMAX needs an input of rank ≥ 1 with a non-empty last dimension; got \(x.shape)")
     }
     let rows = x.count / depth
     switch x.storage {
@@ -34,7 +35,8 @@ extension Kernels {
     case .int8, .uint8:
       guard let values = ElementwiseSupport.integers(x) else { throw c.unsupported("SOFTMAX on \(x.elementType)") }
       let outType = try c.outputTensor().elementType
-      let out = try quantizedSoftmax(c, values, rows: rows, depth: depth, beta: beta, inputType: x.elementType, outputType: outType)
+      let out = try quantizedSoftmax(
+        c, values, rows: rows, depth: depth, beta: beta, inputType: x.elementType, outputType: outType)
       guard let storage = ElementwiseSupport.storage(out, as: outType) else {
         throw c.unsupported("SOFTMAX \(x.elementType) → \(outType)")
       }
@@ -103,7 +105,8 @@ extension Kernels {
   /// reference_ops::Softmax for 8-bit inputs (softmax.h), with activations.cc SoftmaxPrepare's
   /// kReference scaling (`PreprocessSoftmaxScaling`, `CalculateInputRadius`).
   private static func quantizedSoftmax(
-    _ c: KernelContext, _ v: [Int32], rows: Int, depth: Int, beta: Float, inputType: ElementType, outputType: ElementType
+    _ c: KernelContext, _ v: [Int32], rows: Int, depth: Int, beta: Float, inputType: ElementType,
+    outputType: ElementType
   ) throws(GoldenModelError) -> [Int32] {
     typealias S = ElementwiseSupport
     guard let outRange = outputType.integerRange, outputType != .int32 else {
@@ -120,7 +123,8 @@ extension Kernels {
       throw c.unsupported("SOFTMAX input multiplier \(real) is not above 1 (TFLite requires β × input scale ≥ 2^-26)")
     }
     // CalculateInputRadius(5, shift, 31): floor((2^5 - 1) * 2^26 / 2^shift).
-    let radius = (Double((1 << scaledDiffIntegerBits) - 1) * Double(Int64(1) << (31 - scaledDiffIntegerBits))
+    let radius =
+      (Double((1 << scaledDiffIntegerBits) - 1) * Double(Int64(1) << (31 - scaledDiffIntegerBits))
       / Double(Int64(1) << m.shift)).rounded(.down)
     let diffMin = -Int64(radius)
 
@@ -185,7 +189,9 @@ extension Kernels {
         type: x.elementType, input: try ElementwiseSupport.affine(c, try c.inputTensor(0)),
         output: try ElementwiseSupport.affine(c, outTensor)
       ) { 1 / (1 + Foundation.exp(-$0)) }
-      guard let storage = ElementwiseSupport.applyLUT8(table, x) else { throw c.unsupported("LOGISTIC on \(x.elementType)") }
+      guard let storage = ElementwiseSupport.applyLUT8(table, x) else {
+        throw c.unsupported("LOGISTIC on \(x.elementType)")
+      }
       return TensorData(shape: x.shape, storage: storage)
     default:
       throw c.unsupported("LOGISTIC on \(x.elementType)")

@@ -74,11 +74,15 @@ extension Kernels {
       // the largest representable output.
       let inQ = try S.affine(c, try c.inputTensor(0))
       let outQ = try S.affine(c, try c.outputTensor())
-      guard inQ.zeroPoint == 0, outQ.zeroPoint == 0 else { throw c.unsupported("RSQRT int16 with a non-zero zero point") }
-      if let bad = v.first(where: { $0 < 0 }) {
-        throw GoldenModelError(.badInput, c.location, "RSQRT is only defined for non-negative values; input \(bad) is negative")
+      guard inQ.zeroPoint == 0, outQ.zeroPoint == 0 else {
+        throw c.unsupported("RSQRT int16 with a non-zero zero point")
       }
-      let table = S.populateLUT16(inputScale: inQ.scale, inputZeroPoint: 0, outputScale: outQ.scale, outputZeroPoint: 0) {
+      if let bad = v.first(where: { $0 < 0 }) {
+        throw GoldenModelError(
+          .badInput, c.location, "RSQRT is only defined for non-negative values; input \(bad) is negative")
+      }
+      let table = S.populateLUT16(inputScale: inQ.scale, inputZeroPoint: 0, outputScale: outQ.scale, outputZeroPoint: 0)
+      {
         $0 <= 0 ? Float(Int16.max) * outQ.scale : 1 / $0.squareRoot()
       }
       return TensorData(shape: x.shape, storage: .int16(v.map { S.lookup16($0, table) }))

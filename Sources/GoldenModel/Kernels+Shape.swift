@@ -11,7 +11,9 @@ extension Kernels {
     let x = try c.value(0)
     let shape = try c.outputTensor().shape
     guard TensorData.elementCount(of: shape) == x.count else {
-      throw GoldenModelError(.invalidModel, c.location, "input has \(x.count) elements; output shape \(shape) needs \(TensorData.elementCount(of: shape))")
+      throw GoldenModelError(
+        .invalidModel, c.location,
+        "input has \(x.count) elements; output shape \(shape) needs \(TensorData.elementCount(of: shape))")
     }
     return TensorData(shape: shape, storage: x.storage)
   }
@@ -60,7 +62,8 @@ extension Kernels {
       throw GoldenModelError(.invalidModel, c.location, "SPLIT_V axis \(axisValue) out of range for rank \(rank)")
     }
     guard sizes.count == c.op.outputs.count else {
-      throw GoldenModelError(.invalidModel, c.location, "SPLIT_V has \(sizes.count) sizes for \(c.op.outputs.count) outputs")
+      throw GoldenModelError(
+        .invalidModel, c.location, "SPLIT_V has \(sizes.count) sizes for \(c.op.outputs.count) outputs")
     }
     let dim = Int64(x.shape[axis])
     let unknown = sizes.indices.filter { sizes[$0] == -1 }
@@ -101,7 +104,8 @@ extension Kernels {
     let strideValues = try c.value(3).integerValues
     guard begin.count == end.count, begin.count == strideValues.count else {
       throw GoldenModelError(
-        .invalidModel, c.location, "begin, end and strides have \(begin.count), \(end.count), \(strideValues.count) elements")
+        .invalidModel, c.location,
+        "begin, end and strides have \(begin.count), \(end.count), \(strideValues.count) elements")
     }
     guard begin.count <= 31 else { throw c.unsupported("STRIDED_SLICE with more than 31 indices") }
     let plan = try StridedSlicePlan(c, inputShape: x.shape, begin: begin, end: end, strides: strideValues, options: o)
@@ -113,7 +117,8 @@ extension Kernels {
       let start = plan.start(axis)
       let stop = plan.stop(axis, start: start)
       let stride = plan.strides[axis]
-      let count = stride > 0 ? max(0, (stop - start + stride - 1) / stride) : max(0, (start - stop - stride - 1) / -stride)
+      let count =
+        stride > 0 ? max(0, (stop - start + stride - 1) / stride) : max(0, (start - stop - stride - 1) / -stride)
       counts.append(count)
       steps.append(stride * inStrides[axis])
       base += start * inStrides[axis]
@@ -153,7 +158,9 @@ extension Kernels {
     -> TensorData
   {
     var inputs = try allInputs(c)
-    guard let first = inputs.first else { throw GoldenModelError(.invalidModel, c.location, "CONCATENATION has no inputs") }
+    guard let first = inputs.first else {
+      throw GoldenModelError(.invalidModel, c.location, "CONCATENATION has no inputs")
+    }
     let rank = first.shape.count
     let ax = axis < 0 ? axis + rank : axis
     guard ax >= 0, ax < rank else {
@@ -184,7 +191,8 @@ extension Kernels {
     let paddings = try c.value(1).integerValues
     let rank = x.shape.count
     guard paddings.count == 2 * rank else {
-      throw GoldenModelError(.invalidModel, c.location, "paddings has \(paddings.count) values; rank \(rank) needs \(2 * rank)")
+      throw GoldenModelError(
+        .invalidModel, c.location, "paddings has \(paddings.count) values; rank \(rank) needs \(2 * rank)")
     }
     if let bad = paddings.first(where: { $0 < 0 || $0 > Int64(Int32.max) }) {
       throw GoldenModelError(.invalidModel, c.location, "padding \(bad) is negative or too large")
@@ -194,7 +202,8 @@ extension Kernels {
     if let constant = c.optionalValue(2) {
       guard constant.elementType == x.elementType, constant.count == 1 else {
         throw GoldenModelError(
-          .invalidModel, c.location, "PADV2 constant is \(constant.count) × \(constant.elementType); expected 1 × \(x.elementType)")
+          .invalidModel, c.location,
+          "PADV2 constant is \(constant.count) × \(constant.elementType); expected 1 × \(x.elementType)")
       }
       if x.elementType.isQuantizedInteger {
         let outQ = try ElementwiseSupport.affine(c, outTensor)
@@ -210,13 +219,19 @@ extension Kernels {
       switch x.storage {
       case .float32: fill = .float32([0])
       case .int8:
-        guard let v = Int8(exactly: zp) else { throw GoldenModelError(.invalidModel, c.location, "zero point \(zp) outside int8") }
+        guard let v = Int8(exactly: zp) else {
+          throw GoldenModelError(.invalidModel, c.location, "zero point \(zp) outside int8")
+        }
         fill = .int8([v])
       case .uint8:
-        guard let v = UInt8(exactly: zp) else { throw GoldenModelError(.invalidModel, c.location, "zero point \(zp) outside uint8") }
+        guard let v = UInt8(exactly: zp) else {
+          throw GoldenModelError(.invalidModel, c.location, "zero point \(zp) outside uint8")
+        }
         fill = .uint8([v])
       case .int16:
-        guard let v = Int16(exactly: zp) else { throw GoldenModelError(.invalidModel, c.location, "zero point \(zp) outside int16") }
+        guard let v = Int16(exactly: zp) else {
+          throw GoldenModelError(.invalidModel, c.location, "zero point \(zp) outside int16")
+        }
         fill = .int16([v])
       case .int32: fill = .int32([Int32(truncatingIfNeeded: zp)])
       case .int64: fill = .int64([zp])
@@ -243,7 +258,8 @@ extension Kernels {
   }
 
   /// Tensors of equal rank joined along `axis`; every other dimension must match.
-  private static func join(_ c: KernelContext, _ parts: [TensorData], axis: Int) throws(GoldenModelError) -> TensorData {
+  private static func join(_ c: KernelContext, _ parts: [TensorData], axis: Int) throws(GoldenModelError) -> TensorData
+  {
     guard let first = parts.first else { throw GoldenModelError(.invalidModel, c.location, "no inputs to join") }
     var shape = first.shape
     shape[axis] = 0
@@ -290,7 +306,9 @@ extension Kernels {
     let scale = inQ.scale * (1 / outQ.scale)
     let bias = Float(-inQ.zeroPoint) * scale
     let out = values.map { q -> Int32 in
-      let v = ElementwiseSupport.truncatingToInt32((Float(q) * scale + bias).rounded(.toNearestOrAwayFromZero)) &+ outQ.zeroPoint
+      let v =
+        ElementwiseSupport.truncatingToInt32((Float(q) * scale + bias).rounded(.toNearestOrAwayFromZero))
+        &+ outQ.zeroPoint
       return min(max(v, range.lowerBound), range.upperBound)
     }
     guard let storage = ElementwiseSupport.storage(out, as: x.elementType) else {
@@ -383,7 +401,8 @@ private struct StridedSlicePlan {
     var added = 0
     func inputDim(_ d: Int) throws(GoldenModelError) -> Int {
       guard d >= 0, d < inputDims else {
-        throw GoldenModelError(.invalidModel, c.location, "STRIDED_SLICE masks address input dimension \(d) of \(inputShape)")
+        throw GoldenModelError(
+          .invalidModel, c.location, "STRIDED_SLICE masks address input dimension \(d) of \(inputShape)")
       }
       return inputShape[d]
     }
@@ -404,7 +423,8 @@ private struct StridedSlicePlan {
       } else {
         let orig = i - addedEllipsis
         guard orig >= 0, orig < beginCount else {
-          throw GoldenModelError(.invalidModel, c.location, "STRIDED_SLICE index \(orig) out of range 0..<\(beginCount)")
+          throw GoldenModelError(
+            .invalidModel, c.location, "STRIDED_SLICE index \(orig) out of range 0..<\(beginCount)")
         }
         starts[i] = Int(clamping: begin[orig])
         stops[i] = Int(clamping: end[orig])
@@ -417,7 +437,8 @@ private struct StridedSlicePlan {
     }
     for (axis, s) in strides.enumerated() {
       guard s != 0, s > Int(Int32.min), s <= Int(Int32.max) else {
-        throw GoldenModelError(.invalidModel, c.location, "STRIDED_SLICE stride \(s) on axis \(axis) is not a non-zero int32")
+        throw GoldenModelError(
+          .invalidModel, c.location, "STRIDED_SLICE stride \(s) on axis \(axis) is not a non-zero int32")
       }
       guard abs(starts[axis]) <= Int(Int32.max), abs(stops[axis]) <= Int(Int32.max) else {
         throw GoldenModelError(.invalidModel, c.location, "STRIDED_SLICE index outside int32 on axis \(axis)")

@@ -28,7 +28,9 @@ private func floats(_ t: TensorData) -> [Float] {
   @Test func softmaxFloatMatchesTheDefinition() throws {
     let x: [Float] = [1, 2, 3, -1, 0, 0.5]
     let beta: Float = 0.7
-    let r = floats(try unary(.softmax(beta: beta), .float32(x), shape: [2, 3], input: (.float32, nil, 0), output: (.float32, nil, 0)))
+    let r = floats(
+      try unary(
+        .softmax(beta: beta), .float32(x), shape: [2, 3], input: (.float32, nil, 0), output: (.float32, nil, 0)))
     for row in 0..<2 {
       let slice = x[(row * 3)..<(row * 3 + 3)]
       let m = slice.max() ?? 0
@@ -72,7 +74,8 @@ private func floats(_ t: TensorData) -> [Float] {
   // MARK: LOGISTIC
 
   @Test func logisticFloat() throws {
-    let r = floats(try unary(.logistic, .float32([0, 20, -10, 2]), input: (.float32, nil, 0), output: (.float32, nil, 0)))
+    let r = floats(
+      try unary(.logistic, .float32([0, 20, -10, 2]), input: (.float32, nil, 0), output: (.float32, nil, 0)))
     #expect(r[0] == 0.5)
     #expect(r[1] == 1)  // above the 16.619 cutoff
     #expect(r[2] == Foundation.exp(Float(-10)))  // below the −9 cutoff: exp(x)
@@ -94,7 +97,8 @@ private func floats(_ t: TensorData) -> [Float] {
   // MARK: HARD_SWISH
 
   @Test func hardSwishFloat() throws {
-    let r = floats(try unary(.hardSwish, .float32([-4, 4, 1, -1]), input: (.float32, nil, 0), output: (.float32, nil, 0)))
+    let r = floats(
+      try unary(.hardSwish, .float32([-4, 4, 1, -1]), input: (.float32, nil, 0), output: (.float32, nil, 0)))
     #expect(r == [0, 4, Float(1) * 4 / 6, Float(-1) * 2 / 6])
   }
 
@@ -147,7 +151,8 @@ private func floats(_ t: TensorData) -> [Float] {
   @Test func quantizeFollowsX86ConversionOfHugeValues() throws {
     // static_cast<int32_t> of +inf, NaN or a value past 2^31 gives INT32_MIN on x86-64, which
     // then clamps to the minimum: TFLite 2.21 on this machine does exactly that.
-    let r = try unary(.quantize, .float32([.infinity, .nan, 3e9, 1e9]), input: (.float32, nil, 0), output: (.int8, 1, 0))
+    let r = try unary(
+      .quantize, .float32([.infinity, .nan, 3e9, 1e9]), input: (.float32, nil, 0), output: (.int8, 1, 0))
     #expect(r.storage == .int8([-128, -128, -128, 127]))
   }
 
@@ -175,7 +180,9 @@ private func floats(_ t: TensorData) -> [Float] {
   }
 
   @Test func quantizeRejectsUnquantizedOutputs() throws {
-    #expect(throws: GoldenModelError(.invalidModel, "op #0 QUANTIZE 'y'", "tensor 'y' (int8) has no quantization parameters")) {
+    #expect(
+      throws: GoldenModelError(.invalidModel, "op #0 QUANTIZE 'y'", "tensor 'y' (int8) has no quantization parameters")
+    ) {
       try unary(.quantize, .float32([1]), input: (.float32, nil, 0), output: (.int8, nil, 0))
     }
   }

@@ -59,7 +59,8 @@ let allInt8: [Int8] = (-128...127).map { Int8($0) }
 
 /// Quantized binary op on two int8 tensors; returns the int8 output values.
 private func binaryInt8(
-  _ kind: OpKind, _ a: [Int8], _ shapeA: [Int], _ qa: (Float, Int64), _ b: [Int8], _ shapeB: [Int], _ qb: (Float, Int64),
+  _ kind: OpKind, _ a: [Int8], _ shapeA: [Int], _ qa: (Float, Int64), _ b: [Int8], _ shapeB: [Int],
+  _ qb: (Float, Int64),
   out shape: [Int], _ qo: (Float, Int64)
 ) throws -> [Int8] {
   var g = ElementwiseOpGraph()
@@ -76,18 +77,21 @@ private func binaryInt8(
 
   @Test func addWithEqualScalesIsIntegerAddition() throws {
     // real = 0.5·q on every tensor, so the quantized sum is the integer sum.
-    let r = try binaryInt8(.add(activation: .none), [3, -4, 10], [3], (0.5, 0), [4, -4, -20], [3], (0.5, 0), out: [3], (0.5, 0))
+    let r = try binaryInt8(
+      .add(activation: .none), [3, -4, 10], [3], (0.5, 0), [4, -4, -20], [3], (0.5, 0), out: [3], (0.5, 0))
     #expect(r == [7, -8, -10])
   }
 
   @Test func addRoundsHalfAwayFromZero() throws {
     // Inputs at scale 0.5, output at scale 1: the sums ±0.5 and ±1.5 are ties.
-    let r = try binaryInt8(.add(activation: .none), [1, -1, 3, -3], [4], (0.5, 0), [0, 0, 0, 0], [4], (0.5, 0), out: [4], (1, 0))
+    let r = try binaryInt8(
+      .add(activation: .none), [1, -1, 3, -3], [4], (0.5, 0), [0, 0, 0, 0], [4], (0.5, 0), out: [4], (1, 0))
     #expect(r == [1, -1, 2, -2])
   }
 
   @Test func addSaturatesAndAppliesFusedActivation() throws {
-    let r = try binaryInt8(.add(activation: .none), [100, -100], [2], (1, 0), [100, -100], [2], (1, 0), out: [2], (1, 0))
+    let r = try binaryInt8(
+      .add(activation: .none), [100, -100], [2], (1, 0), [100, -100], [2], (1, 0), out: [2], (1, 0))
     #expect(r == [127, -128])
     // RELU6 on an output of scale 0.1, zero point −10: clamp to [−10, −10 + 60].
     let relu6 = try binaryInt8(
@@ -97,16 +101,19 @@ private func binaryInt8(
 
   @Test func addBroadcastsBothWays() throws {
     // [2, 1] + [3] → [2, 3]: a[i] + b[j].
-    let r = try binaryInt8(.add(activation: .none), [10, 20], [2, 1], (1, 0), [1, 2, 3], [3], (1, 0), out: [2, 3], (1, 0))
+    let r = try binaryInt8(
+      .add(activation: .none), [10, 20], [2, 1], (1, 0), [1, 2, 3], [3], (1, 0), out: [2, 3], (1, 0))
     #expect(r == [11, 12, 13, 21, 22, 23])
     // A scalar against a matrix.
-    let s = try binaryInt8(.add(activation: .none), [5], [], (1, 0), [1, 2, 3, 4], [2, 2], (1, 0), out: [2, 2], (1, 0))
+    let s = try binaryInt8(
+      .add(activation: .none), [5], [], (1, 0), [1, 2, 3, 4], [2, 2], (1, 0), out: [2, 2], (1, 0))
     #expect(s == [6, 7, 8, 9])
   }
 
   @Test func addRespectsZeroPoints() throws {
     // a = 0.5·(q − 10), b = 0.25·(q + 8), out = 0.5·(q − 3).
-    let r = try binaryInt8(.add(activation: .none), [14, 10], [2], (0.5, 10), [0, -8], [2], (0.25, -8), out: [2], (0.5, 3))
+    let r = try binaryInt8(
+      .add(activation: .none), [14, 10], [2], (0.5, 10), [0, -8], [2], (0.25, -8), out: [2], (0.5, 3))
     // 2 + 2 = 4 → 3 + 8 = 11; 0 + 0 = 0 → 3.
     #expect(r == [11, 3])
   }
@@ -116,7 +123,8 @@ private func binaryInt8(
     let x = g.tensor("a", [3], .int16, scale: 0.001)
     let y = g.tensor("b", [3], .int16, scale: 0.002)
     let o = g.tensor("out", [3], .int16, scale: 0.004)
-    let r = try g.run1(.add(activation: .none), [x, y], o, feeds: [.int16([1000, -30000, 32767]), .int16([500, -30000, 32767])])
+    let r = try g.run1(
+      .add(activation: .none), [x, y], o, feeds: [.int16([1000, -30000, 32767]), .int16([500, -30000, 32767])])
     // 1.0 + 1.0 = 2.0 → 500; −30 − 60 = −90 → −22500; 32.767 + 65.534 = 98.301 → 24575.25 → 24575.
     #expect(r.storage == .int16([500, -22500, 24575]))
   }
@@ -158,7 +166,8 @@ private func binaryInt8(
 
   @Test func multipliesWithRoundingAndSaturation() throws {
     // 0.5 × 0.5 / 0.25 = 1: the product of the integers.
-    let r = try binaryInt8(.mul(activation: .none), [3, -3, 20], [3], (0.5, 0), [4, 4, 20], [3], (0.5, 0), out: [3], (0.25, 0))
+    let r = try binaryInt8(
+      .mul(activation: .none), [3, -3, 20], [3], (0.5, 0), [4, 4, 20], [3], (0.5, 0), out: [3], (0.25, 0))
     #expect(r == [12, -12, 127])
     // Output scale 0.5: 3 × 1 × 0.25 / 0.5 = ±1.5. The multiplier 0.5 is applied by the
     // doubling high multiply alone (no right shift), which rounds ties toward +∞: 2 and −1.
@@ -252,7 +261,8 @@ private func binaryInt8(
     let p = h.tensor("r", [2], .int8, scale: 0.1)
     #expect(
       throws: GoldenModelError(
-        .badInput, "op #0 RSQRT 'r'", "RSQRT is only defined for non-negative values; input -1 is below the zero point 0")
+        .badInput, "op #0 RSQRT 'r'",
+        "RSQRT is only defined for non-negative values; input -1 is below the zero point 0")
     ) {
       try h.run1(.rsqrt, [q], p, feeds: [.int8([4, -1])])
     }

@@ -121,7 +121,8 @@ private func slice(
 
   @Test func sliceRejectsZeroStride() throws {
     #expect(
-      throws: GoldenModelError(.invalidModel, "op #0 STRIDED_SLICE 'y'", "STRIDED_SLICE stride 0 on axis 0 is not a non-zero int32")
+      throws: GoldenModelError(
+        .invalidModel, "op #0 STRIDED_SLICE 'y'", "STRIDED_SLICE stride 0 on axis 0 is not a non-zero int32")
     ) {
       try slice([4], begin: [0], end: [4], strides: [0], outputShape: [4])
     }
@@ -175,7 +176,9 @@ private func slice(
     var g = ElementwiseOpGraph()
     let x = g.tensor("x", [2, 3, 5], .int8, scale: 1)
     let o = g.tensor("s", [3], .int64)
-    #expect(try g.run1(.shape(outputType: .int64), [x], o, feeds: [.int8(Array(repeating: 0, count: 30))]).storage == .int64([2, 3, 5]))
+    #expect(
+      try g.run1(.shape(outputType: .int64), [x], o, feeds: [.int8(Array(repeating: 0, count: 30))]).storage
+        == .int64([2, 3, 5]))
 
     var h = ElementwiseOpGraph()
     let y = h.tensor("x", [1, 2, 1, 2], .int8, scale: 1)
@@ -191,7 +194,8 @@ private func slice(
     let a = g.tensor("a", [2, 1], .int32)
     let b = g.tensor("b", [2, 2], .int32)
     let o = g.tensor("y", [2, 3], .int32)
-    let r = try g.run1(.concatenation(axis: -1, activation: .none), [a, b], o, feeds: [.int32([1, 2]), .int32([3, 4, 5, 6])])
+    let r = try g.run1(
+      .concatenation(axis: -1, activation: .none), [a, b], o, feeds: [.int32([1, 2]), .int32([3, 4, 5, 6])])
     #expect(r.storage == .int32([1, 3, 4, 2, 5, 6]))
   }
 
