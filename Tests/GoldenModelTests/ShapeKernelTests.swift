@@ -216,6 +216,49 @@ private func slice(
     }
   }
 
+  @Test func concatenationCopiesInt16WhateverTheScales() throws {
+    // TFLite 2.21 copies int16 values unchanged even when the scales differ.
+    var g = ElementwiseOpGraph()
+    let a = g.tensor("a", [1], .int16, scale: 0.5)
+    let b = g.tensor("b", [2], .int16, scale: 0.25)
+    let o = g.tensor("y", [3], .int16, scale: 1)
+    let r = try g.run1(
+      .concatenation(axis: 0, activation: .none), [a, b], o, feeds: [.int16([300]), .int16([-7, 1000])])
+    #expect(r.storage == .int16([300, -7, 1000]))
+  }
+
+  @Test func shapeOpsReportBadOperands() throws {
+    var g = ElementwiseOpGraph()
+    let x = g.tensor("x", [5], .float32)
+    let sizes = g.tensor("sizes", [2], .int32, data: .int32([2, 2]))
+    let axis = g.tensor("axis", [], .int32, data: .int32([0]))
+    let y1 = g.tensor("y1", [2], .float32)
+    let y2 = g.tensor("y2", [2], .float32)
+    #expect(
+      throws: GoldenModelError(.invalidModel, "op #0 SPLIT_V 'y1'", "SPLIT_V sizes [2, 2] do not sum to dimension 5")
+    ) {
+      try g.run(.splitV(count: 2), [x, sizes, axis], [y1, y2], feeds: [.float32([1, 2, 3, 4, 5])])
+    }
+
+    var h = ElementwiseOpGraph()
+    let p = h.tensor("x", [2], .int8, scale: 1)
+    let pads = h.tensor("paddings", [1, 2], .int32, data: .int32([-1, 0]))
+    let z = h.tensor("y", [1], .int8, scale: 1)
+    #expect(throws: GoldenModelError(.invalidModel, "op #0 PAD 'y'", "padding -1 is negative or too large")) {
+      try h.run1(.pad, [p, pads], z, feeds: [.int8([1, 2])])
+    }
+
+    var k = ElementwiseOpGraph()
+    let a = k.tensor("a", [2], .int32)
+    let b = k.tensor("b", [3], .int32)
+    let c = k.tensor("y", [2, 2], .int32)
+    #expect(
+      throws: GoldenModelError(.invalidModel, "op #0 PACK 'y'", "PACK input 1 is [3] × int32; input 0 is [2] × int32")
+    ) {
+      try k.run1(.pack(count: 2, axis: 0), [a, b], c, feeds: [.int32([1, 2]), .int32([3, 4, 5])])
+    }
+  }
+
   // MARK: PAD, PADV2
 
   @Test func padFillsWithTheOutputZeroPoint() throws {
