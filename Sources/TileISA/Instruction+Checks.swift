@@ -16,9 +16,11 @@ enum Checked {
     let (r, o) = a.addingReportingOverflow(b)
     return o ? nil : r
   }
-  /// `start ..< start + (count − 1)·stride + length`, or nil on overflow (count, length ≥ 1).
+  /// `start ..< start + (count − 1)·stride + length`, or nil on overflow or when that end lies
+  /// before `start` (a negative stride or length).
   static func span(start: Int, count: Int, stride: Int, length: Int) -> Range<Int>? {
-    guard let steps = mul(count - 1, stride), let last = add(start, steps), let end = add(last, length) else {
+    guard let steps = mul(count - 1, stride), let last = add(start, steps), let end = add(last, length), end >= start
+    else {
       return nil
     }
     return start..<end

@@ -149,8 +149,12 @@ public enum ProgramVerifier {
   ) {
     if start < 0 || count < 0 {
       report(location, "\(what) \(hex(start))+\(count) has a negative address or length")
-    } else if Int64(start) + Int64(count) > dramSize {
-      report(location, "\(what) \(hex(start))..<\(hex(start + count)) exceeds the DRAM size \(hex(Int(dramSize)))")
+    } else if let end = Checked.add(start, count) {
+      if Int64(end) > dramSize {
+        report(location, "\(what) \(hex(start))..<\(hex(end)) exceeds the DRAM size \(hex(Int(dramSize)))")
+      }
+    } else {
+      report(location, "\(what) \(hex(start))+\(count) overflows")
     }
   }
 
@@ -272,7 +276,16 @@ public enum ProgramVerifier {
     }
     written[.dram] = dram
     var slots: [WeightSlot: (rows: Int, columns: Int)] = [:]
-    for (index, instruction) in program.instructions.enumerated() where valid[index] {
+    for (index, instruction) in program.instructions.enumerated() {
+      guard valid[index] else {
+        // Already reported: assume it wrote what it names, so one bad instruction makes one report.
+        if case .loadWeights(let w) = instruction.operation { slots[w.slot] = (max(w.rows, 0), max(w.columns, 0)) }
+        for (space, span) in approximateWrites(instruction, program) {
+          let range = span.clamped(to: 0..<capacity(of: space, program))
+          if !range.isEmpty { written[space, default: ByteCoverage()].insert(range) }
+        }
+        continue
+      }
       let here = location(index, instruction)
       if case .matmul(let m) = instruction.operation {
         let slot = slots[m.weightSlot] ?? (0, 0)
@@ -318,6 +331,66 @@ public enum ProgramVerifier {
             message: "DRAM byte \(hex(missing)) of \(hex(range.lowerBound))..<\(hex(range.upperBound)) is never written"))
       }
     }
+  }
+
+  /// A bounding span of each memory an invalid instruction would write (computed in O(1),
+  /// overflow-checked; empty when even that fails).
+  private static func approximateWrites(_ instruction: Instruction, _ program: TileProgram) -> [(MemorySpace, Range<Int>)] {
+    let eb = program.datapath.elementBytes
+    let rowBytes = Checked.mul(program.limits.arrayColumns, 4) ?? 0
+    func rows(_ start: AccumulatorRow, _ count: Int?) -> Range<Int>? {
+      guard let count, let first = Checked.mul(start.index, rowBytes), let bytes = Checked.mul(count, rowBytes),
+        let end = Checked.add(first, bytes), first <= end
+      else { return nil }
+      return first..<end
+    }
+    func grid(_ d: PixelDestination, _ height: Int, _ width: Int, _ channels: Int) -> Range<Int>? {
+      guard height >= 1, width >= 1, channels >= 1, let length = Checked.mul(channels, eb),
+        let rows = Checked.span(start: d.address.byteOffset, count: height, stride: d.rowStrideBytes, length: 1),
+        let last = Checked.span(start: rows.upperBound - 1, count: width, stride: d.pixelStrideBytes, length: length),
+        d.address.byteOffset <= last.upperBound
+      else { return nil }
+      return d.address.byteOffset..<last.upperBound
+    }
+    func view(_ v: VectorView, _ outer: Int, _ inner: Int) -> Range<Int>? {
+      guard outer >= 1, inner >= 1,
+        let rows = Checked.span(start: v.address.byteOffset, count: outer, stride: v.outerStrideBytes, length: 1),
+        let last = Checked.span(start: rows.upperBound - 1, count: inner, stride: v.innerStrideBytes, length: eb),
+        v.address.byteOffset <= last.upperBound
+      else { return nil }
+      return v.address.byteOffset..<last.upperBound
+    }
+    var out: [(MemorySpace, Range<Int>?)] = []
+    switch instruction.operation {
+    case .load(let d):
+      if d.rows >= 1 {
+        out.append((d.memory.space, Checked.span(start: d.sramAddress.byteOffset, count: d.rows, stride: d.sramStrideBytes, length: d.rowBytes)))
+      }
+    case .store(let d):
+      if d.rows >= 1 {
+        out.append((.dram, Checked.span(start: d.dramAddress.byteOffset, count: d.rows, stride: d.dramStrideBytes, length: d.rowBytes)))
+      }
+    case .matmul(let m):
+      out.append((.accumulator, rows(m.accRow, Checked.mul(m.window.outHeight, m.window.outWidth))))
+    case .activate(let a):
+      out.append((.unifiedBuffer, grid(a.destination, a.height, a.width, a.columns)))
+    case .vector(let v):
+      switch v {
+      case .add(let o, _), .sub(let o, _), .mul(let o, _): out.append((.unifiedBuffer, view(o.output, o.outer, o.inner)))
+      case .requantize(let o, _), .copy(let o): out.append((.unifiedBuffer, view(o.output, o.outer, o.inner)))
+      case .maxPool(let p), .avgPool(let p):
+        out.append((.unifiedBuffer, grid(p.destination, p.window.outHeight, p.window.outWidth, p.input.channelCount)))
+      }
+    case .host(let index):
+      if program.hostTasks.indices.contains(index.value) {
+        for r in program.hostTasks[index.value].writes {
+          out.append((.dram, Checked.add(r.start.byteOffset, r.byteCount).flatMap { $0 >= r.start.byteOffset ? r.start.byteOffset..<$0 : nil }))
+        }
+      }
+    case .loadWeights, .nop, .finish:
+      break
+    }
+    return out.compactMap { space, range in range.map { (space, $0) } }
   }
 
   /// The bytes of a memory (0 for a nonsensical size; the table check reports it).
