@@ -175,6 +175,13 @@ extension MachineState {
                     let row = weights + kk * slotColumns
                     for j in 0..<n { out[j] &+= xv &* row[j] }
                   }
+                } else if groupChannels == 1 && groupColumns == 1 {
+                  // Depthwise: channel c meets only column c, on the tile's diagonal.
+                  for tap in 0..<w.taps {
+                    let xt = x + tap * channels
+                    let wt = weights + tap * channels * slotColumns
+                    for c in 0..<channels { out[c] &+= xt[c] &* wt[c * slotColumns + c] }
+                  }
                 } else {
                   for g in 0..<groups {
                     let firstColumn = g * groupColumns

@@ -104,7 +104,7 @@ struct ConvCase {
     return t
   }
 
-  /// DRAM layout: input at 0, tile at 0x400, parameters at 0x800, output at 0xC00.
+  /// DRAM layout: input at 0, tile at 0x400, parameters at 0x800, output at 0x1000.
   func program() -> TileProgram {
     var image = DRAMImage()
     image.write(tile().map { UInt8(bitPattern: $0) }, at: 0x400)
@@ -137,15 +137,15 @@ struct ConvCase {
             destination: PixelDestination(address: 0x800, pixelStrideBytes: outChannels, rowStrideBytes: outWidth * outChannels))),
         dependencies: .pushNext, layer: 0),
       Instruction(
-        .store(DMA2D(memory: .unifiedBuffer, sramAddress: 0x800, dramAddress: 0xC00, rows: 1, rowBytes: outputBytes)),
+        .store(DMA2D(memory: .unifiedBuffer, sramAddress: 0x800, dramAddress: 0x1000, rows: 1, rowBytes: outputBytes)),
         dependencies: .popPrev, layer: 0),
       Instruction(.finish),
     ]
     return TileProgram(
-      limits: Self.limits, dramSize: 0x1000, dramImage: image,
+      limits: Self.limits, dramSize: 0x2000, dramImage: image,
       layers: [LayerInfo(name: "conv", opName: groups == inChannels && groups > 1 ? "DEPTHWISE_CONV_2D" : "CONV_2D")],
       inputs: [IOBinding(name: "x", elementType: .int8, shape: [1, height, width, inChannels], address: 0)],
-      outputs: [IOBinding(name: "y", elementType: .int8, shape: [1, outHeight, outWidth, outChannels], address: 0xC00)],
+      outputs: [IOBinding(name: "y", elementType: .int8, shape: [1, outHeight, outWidth, outChannels], address: 0x1000)],
       instructions: instructions)
   }
 }

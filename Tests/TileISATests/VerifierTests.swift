@@ -50,9 +50,9 @@ struct VerifierTests {
     }
     #expect(found == ["instruction #7 (load): unified buffer range 0xff8..<0x1008 exceeds the unified buffer's 0x1000 bytes"])
     let dram = problems { p in
-      p.instructions[6].operation = .store(DMA2D(memory: .unifiedBuffer, sramAddress: 0x800, dramAddress: 0xC00, dramStrideBytes: 0x400, rows: 2, rowBytes: 12))
+      p.instructions[6].operation = .store(DMA2D(memory: .unifiedBuffer, sramAddress: 0x800, dramAddress: 0x1000, dramStrideBytes: 0x1000, rows: 2, rowBytes: 12))
     }
-    #expect(dram == ["instruction #6 (store): DRAM range 0xc00..<0x100c exceeds the DRAM's 0x1000 bytes"])
+    #expect(dram == ["instruction #6 (store): DRAM range 0x1000..<0x200c exceeds the DRAM's 0x2000 bytes"])
   }
 
   @Test("K above the array's rows, N above its columns, accumulator rows out of range, groups")
@@ -158,31 +158,31 @@ struct VerifierTests {
   @Test("outputs never written; DRAM read before anything writes it")
   func dramData() {
     let found = problems { p in
-      p.instructions[6].operation = .store(DMA2D(memory: .unifiedBuffer, sramAddress: 0x800, dramAddress: 0xC00, rows: 1, rowBytes: 4))
+      p.instructions[6].operation = .store(DMA2D(memory: .unifiedBuffer, sramAddress: 0x800, dramAddress: 0x1000, rows: 1, rowBytes: 4))
       p.instructions[1].operation = .load(DMA2D(memory: .weightBuffer, sramAddress: 0, dramAddress: 0x3f0, rows: 2, rowBytes: 3))
     }
     #expect(
       found == [
         "instruction #1 (load): reads DRAM byte 0x3f0 (of 0x3f0..<0x3f6) before anything writes it",
-        "output 0 'y': DRAM byte 0xc04 of 0xc00..<0xc0c is never written",
+        "output 0 'y': DRAM byte 0x1004 of 0x1000..<0x100c is never written",
       ])
   }
 
   @Test("program tables: bindings and host tasks outside DRAM, indices out of range, finish placement")
   func tables() {
     let found = problems { p in
-      p.inputs[0].address = 0xffc
+      p.inputs[0].address = 0x1ffc
       p.outputs[0].shape = [1, -2]
-      p.hostTasks = [HostTask(name: "softmax", reads: [DRAMRange(start: 0xff0, byteCount: 32)], writes: [])]
+      p.hostTasks = [HostTask(name: "softmax", reads: [DRAMRange(start: 0x1ff0, byteCount: 32)], writes: [])]
       p.instructions.insert(Instruction(.host(1)), at: 7)
       p.instructions[0].layer = 4
       p.instructions.append(Instruction(.nop(.compute)))
     }
     #expect(
       found == [
-        "input 0 'x': tensor 0xffc..<0x1004 exceeds the DRAM size 0x1000",
+        "input 0 'x': tensor 0x1ffc..<0x2004 exceeds the DRAM size 0x2000",
         "output 0 'y': shape [1, -2] has a negative dimension or too many elements",
-        "host task 0 'softmax': reads 0xff0..<0x1010 exceeds the DRAM size 0x1000",
+        "host task 0 'softmax': reads 0x1ff0..<0x2010 exceeds the DRAM size 0x2000",
         "instruction #8 (finish): finish must be the last instruction; 1 follow it",
         "instruction #0 (load): layer 4 out of range (the program has 1 layers)",
         "instruction #7 (host): host task 1 out of range (the program has 1)",
