@@ -44,6 +44,7 @@ public enum OnChipMemory: String, Sendable, Hashable, CaseIterable, CustomString
     }
   }
 
+  /// The text used in messages and assembly.
   public var description: String { space.description }
 }
 
@@ -56,8 +57,10 @@ public struct DRAMAddress: Hashable, Comparable, Sendable, CustomStringConvertib
 
   /// Creates an address `byteOffset` bytes from the start of DRAM.
   public init(_ byteOffset: Int) { self.byteOffset = byteOffset }
+  /// Creates the value from an integer literal.
   public init(integerLiteral value: Int) { self.byteOffset = value }
 
+  /// Orders by position.
   public static func < (a: DRAMAddress, b: DRAMAddress) -> Bool { a.byteOffset < b.byteOffset }
   /// The address `bytes` further on.
   public static func + (a: DRAMAddress, bytes: Int) -> DRAMAddress { DRAMAddress(a.byteOffset + bytes) }
@@ -74,8 +77,10 @@ public struct SRAMAddress: Hashable, Comparable, Sendable, CustomStringConvertib
 
   /// Creates an address `byteOffset` bytes from the start of a buffer.
   public init(_ byteOffset: Int) { self.byteOffset = byteOffset }
+  /// Creates the value from an integer literal.
   public init(integerLiteral value: Int) { self.byteOffset = value }
 
+  /// Orders by position.
   public static func < (a: SRAMAddress, b: SRAMAddress) -> Bool { a.byteOffset < b.byteOffset }
   /// The address `bytes` further on.
   public static func + (a: SRAMAddress, bytes: Int) -> SRAMAddress { SRAMAddress(a.byteOffset + bytes) }
@@ -92,8 +97,10 @@ public struct AccumulatorRow: Hashable, Comparable, Sendable, CustomStringConver
 
   /// Creates a row number.
   public init(_ index: Int) { self.index = index }
+  /// Creates the value from an integer literal.
   public init(integerLiteral value: Int) { self.index = value }
 
+  /// Orders by position.
   public static func < (a: AccumulatorRow, b: AccumulatorRow) -> Bool { a.index < b.index }
   /// The row `rows` further on.
   public static func + (a: AccumulatorRow, rows: Int) -> AccumulatorRow { AccumulatorRow(a.index + rows) }
@@ -110,9 +117,12 @@ public struct LayerIndex: Hashable, Comparable, Sendable, CustomStringConvertibl
 
   /// Creates a layer index.
   public init(_ value: Int) { self.value = value }
+  /// Creates the value from an integer literal.
   public init(integerLiteral value: Int) { self.value = value }
 
+  /// Orders by position.
   public static func < (a: LayerIndex, b: LayerIndex) -> Bool { a.value < b.value }
+  /// The text used in messages and assembly.
   public var description: String { "layer \(value)" }
 }
 
@@ -125,9 +135,12 @@ public struct HostTaskIndex: Hashable, Comparable, Sendable, CustomStringConvert
 
   /// Creates a host-task index.
   public init(_ value: Int) { self.value = value }
+  /// Creates the value from an integer literal.
   public init(integerLiteral value: Int) { self.value = value }
 
+  /// Orders by position.
   public static func < (a: HostTaskIndex, b: HostTaskIndex) -> Bool { a.value < b.value }
+  /// The text used in messages and assembly.
   public var description: String { "host task \(value)" }
 }
 

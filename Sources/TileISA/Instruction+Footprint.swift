@@ -39,12 +39,35 @@ struct RangeList {
 }
 
 extension Instruction {
-  /// The exact bytes the instruction reads and writes, reads first.
+  /// The exact bytes the instruction reads and writes in `program`, reads first; nil when the
+  /// instruction is invalid there (the verifier reports why).
   ///
-  /// Defined only for an instruction without static problems (the verifier checks those first);
-  /// weight-slot reads are not memory and do not appear. A `host` instruction reports its task's
-  /// declared ranges.
-  public func memoryAccesses(limits: MemoryLimits, datapath: Datapath, hostTasks: [HostTask]) -> [MemoryAccess] {
+  /// Weight-slot reads are not memory and do not appear. A `host` instruction reports its task's
+  /// declared ranges. The cost is proportional to the number of ranges (one per pixel or row
+  /// that is not contiguous with the previous one).
+  public func memoryAccesses(in program: TileProgram) -> [MemoryAccess]? {
+    let context = CheckContext(limits: program.limits, datapath: program.datapath, hostTaskCount: program.hostTasks.count)
+    guard operation.staticProblems(context).isEmpty else { return nil }
+    switch operation {
+    case .load(let d), .store(let d):
+      guard let span = Checked.span(start: d.dramAddress.byteOffset, count: d.rows, stride: d.dramStrideBytes, length: d.rowBytes),
+        span.lowerBound >= 0, Int64(span.upperBound) <= program.dramSize.count
+      else { return nil }
+    case .host(let index):
+      let task = program.hostTasks[index.value]
+      for r in task.reads + task.writes {
+        guard r.start.byteOffset >= 0, r.byteCount >= 0, let end = Checked.add(r.start.byteOffset, r.byteCount),
+          Int64(end) <= program.dramSize.count
+        else { return nil }
+      }
+    default:
+      break
+    }
+    return uncheckedMemoryAccesses(limits: program.limits, datapath: program.datapath, hostTasks: program.hostTasks)
+  }
+
+  /// `memoryAccesses(in:)` without the validity checks: the caller has made them.
+  func uncheckedMemoryAccesses(limits: MemoryLimits, datapath: Datapath, hostTasks: [HostTask]) -> [MemoryAccess] {
     let eb = datapath.elementBytes
     switch operation {
     case .load(let d):

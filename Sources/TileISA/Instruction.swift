@@ -37,6 +37,7 @@ public enum Queue: String, Sendable, Hashable, CaseIterable, CustomStringConvert
   /// On-chip → DRAM transfers (`store`).
   case store
 
+  /// The text used in messages and assembly.
   public var description: String { rawValue }
 }
 
@@ -59,7 +60,9 @@ public enum Queue: String, Sendable, Hashable, CaseIterable, CustomStringConvert
 /// | store   | pop_prev   | compute → store    | wait for results                               |
 /// | store   | push_prev  | store → compute    | I have read the buffer; compute may reuse it   |
 public struct DependencyFlags: OptionSet, Hashable, Sendable, CustomStringConvertible {
+  /// The flag bits: 1 pop_prev, 2 pop_next, 4 push_prev, 8 push_next.
   public var rawValue: UInt8
+  /// Creates flags from their bits.
   public init(rawValue: UInt8) { self.rawValue = rawValue }
 
   /// Wait for and consume a token from the previous queue.
@@ -180,7 +183,7 @@ public struct DMA2D: Hashable, Sendable {
   }
 
   /// Total bytes moved: `rows · rowBytes`.
-  public var totalBytes: Int { rows * rowBytes }
+  public var totalBytes: Int { rows &* rowBytes }
 }
 
 /// One of the array's two weight slots (double buffering: the next tile loads into one slot
@@ -191,6 +194,7 @@ public enum WeightSlot: Int, Hashable, Sendable, CaseIterable, CustomStringConve
   /// Slot 1.
   case second = 1
 
+  /// The text used in messages and assembly.
   public var description: String { String(rawValue) }
 }
 
@@ -239,6 +243,7 @@ public enum Dataflow: String, Hashable, Sendable, CaseIterable, CustomStringConv
   /// Inputs stay; weights stream.
   case inputStationary = "is"
 
+  /// The text used in messages and assembly.
   public var description: String { rawValue }
 }
 
@@ -321,9 +326,9 @@ public struct Window: Hashable, Sendable {
   }
 
   /// Output pixels: `outHeight · outWidth`.
-  public var outputPixels: Int { outHeight * outWidth }
+  public var outputPixels: Int { outHeight &* outWidth }
   /// Kernel taps: `kernelHeight · kernelWidth`.
-  public var taps: Int { kernelHeight * kernelWidth }
+  public var taps: Int { kernelHeight &* kernelWidth }
 }
 
 /// Streams input rows through the array into accumulator rows.
@@ -395,10 +400,11 @@ public struct Matmul: Hashable, Sendable {
   }
 
   /// K: `kernelHeight · kernelWidth · channelCount`, the weight rows used.
-  public var reductionSize: Int { window.taps * input.channelCount }
+  public var reductionSize: Int { window.taps &* input.channelCount }
   /// Multiply-accumulates performed: `P · K · N / groups` (padding taps included: they occupy
-  /// the array like any other).
-  public var macCount: Int { window.outputPixels * reductionSize * columns / max(groups, 1) }
+  /// the array like any other). Meaningful for a verified instruction (the product wraps for
+  /// nonsense fields).
+  public var macCount: Int { (window.outputPixels &* reductionSize &* columns) / max(groups, 1) }
 }
 
 /// How `activate` rescales an accumulator to the output scale.
@@ -410,6 +416,7 @@ public enum RequantMode: String, Hashable, Sendable, CaseIterable, CustomStringC
   /// FULLY_CONNECTED kernel does. Parameter entry: bias, Float64 scale.
   case floatScale = "float"
 
+  /// The text used in messages and assembly.
   public var description: String { rawValue }
 }
 
@@ -490,5 +497,5 @@ public struct Activate: Hashable, Sendable {
   }
 
   /// P: accumulator rows read.
-  public var pixels: Int { height * width }
+  public var pixels: Int { height &* width }
 }

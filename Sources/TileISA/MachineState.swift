@@ -127,6 +127,7 @@ public struct NoHostExecutor: HostExecutor {
   /// Creates the executor.
   public init() {}
 
+  /// Always throws `ISAError` `.hostTask`.
   public func run(task: HostTask, index: HostTaskIndex, dram: inout [UInt8]) throws {
     throw ISAError(.hostTask, "host task \(index.value) '\(task.name)'", "no host executor was provided")
   }

@@ -176,3 +176,8 @@ func quoted(_ text: String) -> String {
   out.append("\"")
   return String(out)
 }
+
+extension Instruction: CustomStringConvertible {
+  /// The instruction's assembly line.
+  public var description: String { assembly() }
+}

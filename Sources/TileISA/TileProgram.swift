@@ -61,6 +61,7 @@ public enum Datapath: String, Hashable, Sendable, CaseIterable, CustomStringConv
     }
   }
 
+  /// The text used in messages and assembly.
   public var description: String { rawValue }
 }
 
@@ -146,6 +147,7 @@ public enum IOElementType: String, Hashable, Sendable, CaseIterable, CustomStrin
     }
   }
 
+  /// The text used in messages and assembly.
   public var description: String { rawValue }
 }
 

@@ -326,3 +326,43 @@ struct ExecutorErrorTests {
     }
   }
 }
+
+@Suite("memory footprints")
+struct FootprintTests {
+  @Test("a padded strided conv reads exactly the pixels its windows touch")
+  func matmulFootprint() throws {
+    // 5×5 image, 4-byte pixels, channels 1..<3; 2×2 kernel, stride 3, pad 1: rows/columns 0, 2, 3
+    // are touched (−1 is padding, 1 and 4 never).
+    let m = Matmul(
+      input: FeatureMap(address: 0x100, height: 5, width: 5, pixelStrideBytes: 4, channelOffset: 1, channelCount: 2),
+      window: Window(outHeight: 2, outWidth: 2, kernelHeight: 2, kernelWidth: 2, strideHeight: 3, strideWidth: 3, padTop: 1, padLeft: 1),
+      weightSlot: .first, columns: 3, accRow: 2, accumulate: true)
+    let program = TileProgram(limits: smallLimits, dramSize: 0x100)
+    let accesses = try #require(Instruction(.matmul(m)).memoryAccesses(in: program))
+    var expectedUB: [Range<Int>] = []
+    for ih in [0, 2, 3] { for iw in [0, 2, 3] { expectedUB.append(0x100 + (ih * 5 + iw) * 4 + 1..<0x100 + (ih * 5 + iw) * 4 + 3) } }
+    let rowBytes = smallLimits.arrayColumns * 4
+    let rows = (2..<6).map { $0 * rowBytes..<$0 * rowBytes + 12 }
+    #expect(
+      accesses == [
+        MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: expectedUB),
+        MemoryAccess(space: .accumulator, kind: .read, ranges: rows),
+        MemoryAccess(space: .accumulator, kind: .write, ranges: rows),
+      ])
+  }
+
+  @Test("contiguous rows merge; an invalid instruction has no footprint")
+  func dmaFootprint() throws {
+    let program = TileProgram(limits: smallLimits, dramSize: 0x100)
+    let load = Instruction(.load(DMA2D(memory: .weightBuffer, sramAddress: 0x10, dramAddress: 0x20, dramStrideBytes: 16, rows: 3, rowBytes: 8)))
+    #expect(
+      load.memoryAccesses(in: program) == [
+        MemoryAccess(space: .dram, kind: .read, ranges: [0x20..<0x28, 0x30..<0x38, 0x40..<0x48]),
+        MemoryAccess(space: .weightBuffer, kind: .write, ranges: [0x10..<0x28]),
+      ])
+    let beyond = Instruction(.load(DMA2D(memory: .weightBuffer, sramAddress: 0, dramAddress: 0xf8, rows: 1, rowBytes: 16)))
+    #expect(beyond.memoryAccesses(in: program) == nil)
+    let huge = Instruction(.store(DMA2D(memory: .unifiedBuffer, sramAddress: 0, dramAddress: DRAMAddress(Int.max), rows: 2, rowBytes: 1)))
+    #expect(huge.memoryAccesses(in: program) == nil)
+  }
+}
