@@ -284,7 +284,7 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
       Matmul(
         input: input, window: window, inputZeroPoint: try r.int8("zp"), weightSlot: slot, columns: n,
         groups: try r.int("g"), accRow: accRow, accumulate: try r.flag("accumulate"),
-        dataflow: try r.word("df", Dataflow.self)))
+        dataflow: try r.word("df", Matmul.Dataflow.self)))
   case "activate":
     let accRow = AccumulatorRow(try r.int("acc"))
     let (h, w) = try r.pair("out", "x")
@@ -392,7 +392,7 @@ private func unaryOperands(_ r: inout FieldReader) throws(ISAError) -> UnaryOper
 /// Parses whole programs: directives, `.data`, instructions.
 struct AssemblyParser {
   mutating func parse(_ text: String) throws(ISAError) -> TileProgram {
-    var header: (datapath: Datapath, dram: Int, limits: MemoryLimits)? = nil
+    var header: (datapath: TileProgram.Datapath, dram: Int, limits: MemoryLimits)? = nil
     var layers: [LayerInfo] = []
     var hostTasks: [HostTask] = []
     var inputs: [IOBinding] = []
@@ -425,7 +425,7 @@ struct AssemblyParser {
       case ".program":
         guard header == nil else { throw error(head.column, ".program given twice") }
         var r = try FieldReader(tokens.dropFirst(), line: line, owner: word, ownerColumn: head.column)
-        let datapath = try r.word("datapath", Datapath.self)
+        let datapath = try r.word("datapath", TileProgram.Datapath.self)
         let dram = try r.int("dram")
         let ub = try r.int("ub")
         let wb = try r.int("wb")

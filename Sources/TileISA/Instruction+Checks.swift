@@ -1,7 +1,7 @@
 /// What a program-independent check of one instruction needs to know.
 struct CheckContext {
   var limits: MemoryLimits
-  var datapath: Datapath
+  var datapath: TileProgram.Datapath
   /// Host tasks in the program (or in the machine state).
   var hostTaskCount: Int
 }

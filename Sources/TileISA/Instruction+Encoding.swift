@@ -166,7 +166,7 @@ extension Instruction {
     case .matmul:
       let slot = try r.choice(WeightSlot.allCases, at: 4, "weight slot")
       let accumulate = try r.choice([false, true], at: 5, "accumulate flag")
-      let dataflow = try r.choice(Dataflow.allCases, at: 6, "dataflow")
+      let dataflow = try r.choice(Matmul.Dataflow.allCases, at: 6, "dataflow")
       let (input, window) = decodeFeatureMap(&r)
       operation = .matmul(
         Matmul(

@@ -67,7 +67,7 @@ extension Instruction {
   }
 
   /// `memoryAccesses(in:)` without the validity checks: the caller has made them.
-  func uncheckedMemoryAccesses(limits: MemoryLimits, datapath: Datapath, hostTasks: [HostTask]) -> [MemoryAccess] {
+  func uncheckedMemoryAccesses(limits: MemoryLimits, datapath: TileProgram.Datapath, hostTasks: [HostTask]) -> [MemoryAccess] {
     let eb = datapath.elementBytes
     switch operation {
     case .load(let d):

@@ -233,20 +233,6 @@ public struct LoadWeights: Hashable, Sendable {
   }
 }
 
-/// Which operand stays in the processing elements. It changes the timing of `matmul` only,
-/// never its result.
-public enum Dataflow: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
-  /// Weights stay; inputs stream through (TPU v1).
-  case weightStationary = "ws"
-  /// Partial sums stay; inputs and weights stream.
-  case outputStationary = "os"
-  /// Inputs stay; weights stream.
-  case inputStationary = "is"
-
-  /// The text used in messages and assembly.
-  public var description: String { rawValue }
-}
-
 /// An NHWC image tile (one batch element) in the unified buffer, as the im2col address
 /// generator and the pooling unit read it.
 ///
@@ -405,6 +391,22 @@ public struct Matmul: Hashable, Sendable {
   /// the array like any other). Meaningful for a verified instruction (the product wraps for
   /// nonsense fields).
   public var macCount: Int { (window.outputPixels &* reductionSize &* columns) / max(groups, 1) }
+}
+
+extension Matmul {
+  /// Which operand stays in the processing elements. It changes the timing of `matmul` only,
+  /// never its result. The raw values match `Architecture.Dataflow`'s.
+  public enum Dataflow: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    /// Weights stay; inputs stream through (TPU v1).
+    case weightStationary = "ws"
+    /// Partial sums stay; inputs and weights stream.
+    case outputStationary = "os"
+    /// Inputs stay; weights stream.
+    case inputStationary = "is"
+
+    /// The text used in messages and assembly.
+    public var description: String { rawValue }
+  }
 }
 
 /// How `activate` rescales an accumulator to the output scale.

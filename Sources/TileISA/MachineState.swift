@@ -9,7 +9,7 @@ public struct MachineState: Sendable {
   /// The capacities the memories were sized from.
   public let limits: MemoryLimits
   /// int8 (executable) or float32 (compute instructions throw `unsupported`).
-  public let datapath: Datapath
+  public let datapath: TileProgram.Datapath
   /// The program's host-task table (`host` instructions index it).
   public let hostTasks: [HostTask]
   /// DRAM, byte-addressed.
@@ -27,7 +27,7 @@ public struct MachineState: Sendable {
   public static let maximumMemoryBytes = 1 << 34
 
   /// A machine with zeroed memories and empty weight slots.
-  public init(limits: MemoryLimits, datapath: Datapath = .int8, dramSize: ByteCount, hostTasks: [HostTask] = [])
+  public init(limits: MemoryLimits, datapath: TileProgram.Datapath = .int8, dramSize: ByteCount, hostTasks: [HostTask] = [])
     throws(ISAError)
   {
     let sizes: [(String, Int64)] = [

@@ -83,7 +83,7 @@ extension TileProgram {
     guard version == Self.encodingVersion else {
       throw ISAError(.decode, formatOffset(versionOffset), "unsupported version \(version) (expected \(Self.encodingVersion))")
     }
-    let datapath = try r.choice(Datapath.allCases, "datapath")
+    let datapath = try r.choice(TileProgram.Datapath.allCases, "datapath")
     let reservedOffset = r.offset
     guard try r.u8("reserved") == 0 else { throw ISAError(.decode, formatOffset(reservedOffset), "reserved byte is not 0") }
     let dramSize = try r.i64("DRAM size")

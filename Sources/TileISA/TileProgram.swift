@@ -44,25 +44,28 @@ public struct TileProgram: Hashable, Sendable {
   }
 }
 
-/// The element type flowing through the array and the unified buffer.
-public enum Datapath: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
-  /// int8 operands, int32 accumulators: functionally executable, bit-exact with TFLite.
-  case int8
-  /// float32 everywhere: the baseline for timing and byte counts. Every element is 4 bytes
-  /// (channel offsets and counts scale by 4); functional execution of compute instructions
-  /// throws `unsupported`.
-  case float32
+extension TileProgram {
+  /// The element type flowing through the array and the unified buffer. The raw values match
+  /// `Architecture.Datapath`'s.
+  public enum Datapath: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    /// int8 operands, int32 accumulators: functionally executable, bit-exact with TFLite.
+    case int8
+    /// float32 everywhere: the baseline for timing and byte counts. Every element is 4 bytes
+    /// (channel offsets and counts scale by 4); functional execution of compute instructions
+    /// throws `unsupported`.
+    case float32
 
-  /// Bytes per activation or weight element: 1 or 4.
-  public var elementBytes: Int {
-    switch self {
-    case .int8: 1
-    case .float32: 4
+    /// Bytes per activation or weight element: 1 or 4.
+    public var elementBytes: Int {
+      switch self {
+      case .int8: 1
+      case .float32: 4
+      }
     }
-  }
 
-  /// The text used in messages and assembly.
-  public var description: String { rawValue }
+    /// The text used in messages and assembly.
+    public var description: String { rawValue }
+  }
 }
 
 /// The capacities a program was compiled for, so the verifier needs no architecture

@@ -123,7 +123,7 @@ struct MatmulTests {
   @Test("dataflow changes nothing functionally")
   func dataflowIsTimingOnly() throws {
     var results: [[Int32]] = []
-    for dataflow in Dataflow.allCases {
+    for dataflow in Matmul.Dataflow.allCases {
       var m = try makeMachine()
       m.putUB([1, -2, 3, 4], at: 0)
       try m.loadTile([[1, 2], [3, 4]])

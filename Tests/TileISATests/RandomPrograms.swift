@@ -90,7 +90,7 @@ struct RandomProgramGenerator {
         Matmul(
           input: input, window: window, inputZeroPoint: int8(), weightSlot: pick(WeightSlot.allCases), columns: field(UInt16.self),
           groups: field(UInt16.self), accRow: AccumulatorRow(field(UInt32.self)), accumulate: pick([false, true]),
-          dataflow: pick(Dataflow.allCases)))
+          dataflow: pick(Matmul.Dataflow.allCases)))
     case 4:
       return .activate(
         Activate(
@@ -156,7 +156,7 @@ struct RandomProgramGenerator {
     for _ in 0..<count { instructions.append(instruction(Int.random(in: 0..<Self.operationKinds, using: &rng))) }
     instructions.shuffle(using: &rng)
     return TileProgram(
-      datapath: pick(Datapath.allCases),
+      datapath: pick(TileProgram.Datapath.allCases),
       limits: MemoryLimits(
         unifiedBuffer: ByteCount(Int64(extreme(Int.min...Int.max))), weightBuffer: ByteCount(Int64(extreme(Int.min...Int.max))),
         accumulatorRows: extreme(Int.min...Int.max), arrayRows: extreme(Int.min...Int.max),
