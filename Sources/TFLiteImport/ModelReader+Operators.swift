@@ -15,7 +15,7 @@ extension ModelReader {
     guard Self.supportedBuiltins.contains(code.builtin) else {
       let what =
         code.builtin == Schema.Builtin.custom
-        ? "custom op '\(code.customName ?? "")'" : Schema.builtinDescription(code.builtin)
+        ? code.customName.map { "custom op '\($0)'" } ?? "a custom op without a name" : Schema.builtinDescription(code.builtin)
       throw TFLiteImportError(
         .unsupported, source: source, at: .operator(graph: g, index: i, name: nil, output: nil),
         "uses \(what), which Systole does not support")

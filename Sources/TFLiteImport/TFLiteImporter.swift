@@ -247,6 +247,9 @@ struct ModelReader {
         guard bytes.count == needed else {
           throw fail(.invalidModel, "buffer \(bufferIndex) has \(bytes.count) bytes; shape \(shape) of \(type) needs \(needed)")
         }
+        // Shared buffers decode once, but each use counts against the budget, so a small file
+        // cannot describe a model many times its size.
+        try r.charge(elements, at: t.position)
         let key = BufferKey(buffer: bufferIndex, type: type)
         let storage: TensorData.Storage
         if let cached = decoded[key] {
