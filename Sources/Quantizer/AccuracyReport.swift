@@ -186,6 +186,15 @@ public struct SchemeComparison: Sendable {
   /// Schemes that could not quantize this model, with the reason.
   public var failures: [(scheme: QuantizationScheme, error: QuantizerError)]
 
+  /// Creates a comparison from reports measured elsewhere.
+  public init(
+    model: String, reports: [AccuracyReport], failures: [(scheme: QuantizationScheme, error: QuantizerError)] = []
+  ) {
+    self.model = model
+    self.reports = reports
+    self.failures = failures
+  }
+
   /// Calibrates `float` once, quantizes it with each of `schemes`, and compares each on `inputs`.
   public static func run(
     float: Model, schemes: [QuantizationScheme], calibration: Calibration, inputs: [[TensorData]],

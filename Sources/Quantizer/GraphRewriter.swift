@@ -49,6 +49,8 @@ struct GraphRewriter {
   var constantRanges: [Int: ClosedRange<Double>] = [:]
   var parent: [Int] = []
   var pinned: [Int: QuantizationParameters] = [:]
+  /// Root → the union of its group members' ranges (absent for singletons).
+  var groupRanges: [Int: ClosedRange<Double>] = [:]
   var pending: [PendingConstant] = []
   var operatorMap: [Int: Int] = [:]
   var variableRepresentative: [String: TensorID] = [:]
@@ -224,10 +226,12 @@ struct GraphRewriter {
     }
   }
 
-  /// Puts `input` (operand `k` of the op being rewritten) in `target`'s group; when both groups
-  /// have different fixed parameters, a requantizing QUANTIZE is inserted on the operand instead.
+  /// Puts `input` (operand `k` of the op being rewritten) in `target`'s group. When the two
+  /// groups cannot share parameters — both have different fixed parameters, or one is fixed
+  /// (a SOFTMAX output) and the other's calibrated range does not fit in it — a requantizing
+  /// QUANTIZE is inserted on the operand instead, and its output joins `target`'s group.
   mutating func join(_ input: TensorID, _ target: TensorID, requantizingInput k: Int, inputs: inout [TensorID?]) {
-    if union(input.index, target.index) { return }
+    if compatible(input.index, target.index), union(input.index, target.index) { return }
     let t = tensors[input.index]
     let n = TensorID(tensors.count)
     tensors.append(Tensor(name: t.name + ";requantized", shape: t.shape, elementType: t.elementType))
@@ -236,9 +240,45 @@ struct GraphRewriter {
     if let r = constantRanges[input.index] { constantRanges[n.index] = r }
     ops.append(Operator(kind: .quantize, inputs: [input], outputs: [n]))
     requantizeCount += 1
-    _ = union(n.index, target.index)
+    if compatible(n.index, target.index) {
+      _ = union(n.index, target.index)
+    } else {
+      // The target group is fixed and the operand's range exceeds it: the requantize clips.
+      parent[n.index] = find(target.index)
+    }
     inputs[k] = n
   }
+
+  /// Whether the groups of `a` and `b` can share parameters: at most one is fixed, and the
+  /// other's range lies within the fixed parameters' real range (give or take one step).
+  mutating func compatible(_ a: Int, _ b: Int) -> Bool {
+    let ra = find(a)
+    let rb = find(b)
+    if ra == rb { return true }
+    switch (pinned[ra], pinned[rb]) {
+    case (nil, nil): return true
+    case (let pa?, let pb?): return pa == pb
+    case (let p?, nil): return fits(groupRange(rb), p, tensors[a].elementType)
+    case (nil, let p?): return fits(groupRange(ra), p, tensors[b].elementType)
+    }
+  }
+
+  func fits(_ r: ClosedRange<Double>, _ p: QuantizationParameters, _ type: ElementType) -> Bool {
+    guard let q = type.integerRange else { return true }
+    let scale = Double(p.scale)
+    let lo = scale * Double(Int64(q.lowerBound) - p.zeroPoint)
+    let hi = scale * Double(Int64(q.upperBound) - p.zeroPoint)
+    return r.lowerBound >= lo - scale && r.upperBound <= hi + scale
+  }
+
+  /// The real range of tensor `t` alone: its float tensor's calibrated range, or its data's.
+  func ownRange(_ t: Int) -> ClosedRange<Double> {
+    if let f = origin[t], let r = statistics?.ranges[f] { return r }
+    return constantRanges[t] ?? 0...0
+  }
+
+  /// The union of the ranges of every member of root `r`'s group.
+  func groupRange(_ r: Int) -> ClosedRange<Double> { groupRanges[r] ?? ownRange(r) }
 
   // MARK: Tensors and versions
 
@@ -273,10 +313,16 @@ struct GraphRewriter {
     -> TensorID
   {
     if let v = versions[f]?[p] { return v }
-    guard let source = primary[f] else {
+    guard var source = primary[f] else {
       throw QuantizerError(
         .invalidModel, model: model.source, place,
         "reads tensor #\(f) '\(graph.tensors[f].name)' before any operator writes it")
+    }
+    // TFLite's QUANTIZE requantizes int16 → int8/int16 and int8/uint8 → int8/uint8, but not
+    // 8 → 16 bits: go through float32 (DEQUANTIZE, then QUANTIZE).
+    let sourceType = tensors[source.index].elementType
+    if p == .int16, sourceType == .int8 || sourceType == .uint8 {
+      source = try version(of: f, in: .float32, forOperator: place)
     }
     let t = graph.tensors[f]
     let suffix =
@@ -376,6 +422,10 @@ struct GraphRewriter {
     let rb = find(b)
     if ra == rb { return true }
     if let pa = pinned[ra], let pb = pinned[rb], pa != pb { return false }
+    let merged = groupRange(ra)
+    let other = groupRange(rb)
+    groupRanges[ra] = min(merged.lowerBound, other.lowerBound)...max(merged.upperBound, other.upperBound)
+    groupRanges[rb] = nil
     parent[rb] = ra
     if pinned[ra] == nil, let pb = pinned[rb] { pinned[ra] = pb }
     pinned[rb] = nil

@@ -1,0 +1,117 @@
+import Foundation
+import GoldenModel
+import GraphIR
+import Quantizer
+import Support
+import SystoleTestSupport
+import TFLiteImport
+import Testing
+
+/// Systole-quantized models checked against TensorFlow Lite without Python: the committed
+/// files under `Programs/quantizer/models`, TFLite's BUILTIN_REF outputs on them (written by
+/// `check_with_tflite.py`), and the golden model on the same files.
+@Suite struct TFLiteFixtureTests {
+  /// Systole's golden model on Systole's quantized file equals TFLite's reference kernels on
+  /// that file, byte for byte, for every committed reference set of a natively run scheme.
+  @Test func goldenModelMatchesTFLiteReferenceKernels() throws {
+    let references = try QuantizerFixtures.references()
+    try #require(!references.isEmpty, "no reference sets under Programs/quantizer/reference")
+    var checked = 0
+    for ref in references {
+      guard let scheme = QuantizationScheme(rawValue: ref.manifest.scheme), scheme.runsNatively else { continue }
+      let url = QuantizerFixtures.directory.appendingPathComponent(ref.manifest.model)
+      let model = try TFLiteImporter.load(contentsOf: url)
+      var interpreter = Interpreter(model: model)
+      for n in 0..<ref.manifest.invocations {
+        let outputs = try interpreter.invoke(try ref.inputs(n))
+        let expected = try ref.outputs(n)
+        #expect(outputs.count == expected.count, "\(ref.stem) invocation \(n)")
+        for (o, (got, want)) in zip(outputs, expected).enumerated() {
+          #expect(got.littleEndianBytes() == want.littleEndianBytes(), "\(ref.stem) invocation \(n) output \(o)")
+        }
+      }
+      checked += 1
+    }
+    // Every committed model has at least its int8-per-channel file checked.
+    let config = try QuantizerFixtures.config()
+    #expect(checked >= config.models.count)
+  }
+
+  /// The committed int8 file of every model has a reference set (TFLite loaded and ran it).
+  @Test func everyModelHasAnInt8ReferenceSet() throws {
+    let stems = Set(try QuantizerFixtures.references().map(\.stem))
+    for entry in try QuantizerFixtures.config().models {
+      #expect(stems.contains("\(entry.name).int8-per-channel"), "\(entry.name)")
+    }
+  }
+
+  /// Quantizing the committed float model again with the configured calibration reproduces the
+  /// committed file byte for byte (mlp always; every model and scheme with SYSTOLE_SLOW_TESTS=1).
+  @Test func committedFilesAreReproduced() throws {
+    let config = try QuantizerFixtures.config()
+    for entry in config.models where entry.name == "mlp" || QuantizerFixtures.slow {
+      let float = try QuantizerFixtures.floatModel(entry.name)
+      let samples = try QuantizerFixtures.calibration(entry, config, float)
+      let stats = try ActivationStatistics.collect(model: float, samples: samples, estimator: .minMax)
+      for scheme in config.schemes(for: entry) {
+        let q = try Quantizer.quantize(model: float, scheme: scheme, statistics: stats, options: QuantizerFixtures.options)
+        let path = QuantizerFixtures.directory.appendingPathComponent(QuantizerFixtures.modelPath(entry.name, scheme))
+        let committed = [UInt8](try Data(contentsOf: path))
+        #expect(try q.tfliteBytes() == committed, "\(entry.name) \(scheme)")
+      }
+    }
+  }
+
+  /// `SYSTOLE_RECORD_QUANTIZER=1 swift test --filter TFLiteFixtureTests/record` rewrites the
+  /// committed files, `models/index.json` (data fingerprints for the Python check), the
+  /// Systole-side accuracy table across schemes and the example HTML report.
+  @Test(.enabled(if: QuantizerFixtures.record)) func record() throws {
+    let config = try QuantizerFixtures.config()
+    let dir = QuantizerFixtures.directory
+    try FileManager.default.createDirectory(at: dir.appendingPathComponent("models"), withIntermediateDirectories: true)
+    var index: [JSONValue] = []
+    var comparisons: [SchemeComparison] = []
+    for entry in config.models {
+      let float = try QuantizerFixtures.floatModel(entry.name)
+      let samples = try QuantizerFixtures.calibration(entry, config, float)
+      let test = try QuantizerFixtures.testInputs(entry, config, float)
+      let stats = try ActivationStatistics.collect(model: float, samples: samples, estimator: .minMax)
+      let committed = Set(config.schemes(for: entry))
+      var files: [(String, JSONValue)] = []
+      var reports: [AccuracyReport] = []
+      var failures: [(scheme: QuantizationScheme, error: QuantizerError)] = []
+      for name in config.all_schemes {
+        guard let scheme = QuantizationScheme(rawValue: name) else { continue }
+        let q: QuantizedModel
+        do {
+          q = try Quantizer.quantize(model: float, scheme: scheme, statistics: stats, options: QuantizerFixtures.options)
+        } catch {
+          failures.append((scheme, error))
+          continue
+        }
+        if committed.contains(scheme) {
+          let path = QuantizerFixtures.modelPath(entry.name, scheme)
+          try Data(try q.tfliteBytes()).write(to: dir.appendingPathComponent(path))
+          files.append((scheme.rawValue, .string(path)))
+        }
+        reports.append(try AccuracyReport.compare(float: float, quantized: q, inputs: test))
+      }
+      comparisons.append(SchemeComparison(model: "\(entry.name)_float.tflite", reports: reports, failures: failures))
+      index.append(
+        .object([
+          ("name", .string(entry.name)),
+          ("calibration_fnv1a", .string(QuantizerFixtures.fingerprint(samples))),
+          ("test_fnv1a", .string(QuantizerFixtures.fingerprint(test))),
+          ("files", .object(files)),
+        ]))
+    }
+    let indexJSON = JSONValue.object([("models", .array(index))]).serialized() + "\n"
+    try indexJSON.write(to: dir.appendingPathComponent("models/index.json"), atomically: true, encoding: .utf8)
+    let json = JSONValue.array(comparisons.map(\.json)).serialized() + "\n"
+    try json.write(to: dir.appendingPathComponent("systole_accuracy.json"), atomically: true, encoding: .utf8)
+    let text = comparisons.map { $0.renderText() }.joined(separator: "\n")
+    try text.write(to: dir.appendingPathComponent("systole_accuracy.txt"), atomically: true, encoding: .utf8)
+    let html = AccuracyHTMLReport.render(comparisons.filter { $0.model.hasPrefix("kws_dscnn") || $0.model.hasPrefix("mlp") })
+    try html.write(to: dir.appendingPathComponent("report.html"), atomically: true, encoding: .utf8)
+  }
+}
