@@ -5,7 +5,8 @@ import Support
 /// per-layer SQNR bars for every scheme and a size-versus-error scatter per model.
 public enum AccuracyHTMLReport {
   /// Renders one section per comparison (one model each).
-  public static func render(_ comparisons: [SchemeComparison], title: String = "Systole quantization report") -> String {
+  public static func render(_ comparisons: [SchemeComparison], title: String = "Systole quantization report") -> String
+  {
     var html = """
       <!DOCTYPE html>
       <html lang="en">
@@ -28,13 +29,15 @@ public enum AccuracyHTMLReport {
 
       """
     html += "<p>SQNR = 10·log10(Σ float² / Σ (float − quantized)²) over all inputs, in dB. "
-    html += "Constants count weights at their packed width. Simulated schemes run in float with every quantized value rounded to its grid.</p>\n"
+    html +=
+      "Constants count weights at their packed width. Simulated schemes run in float with every quantized value rounded to its grid.</p>\n"
     for c in comparisons {
       html += "<h2>\(escape(c.model))</h2>\n"
       html += summaryTable(c)
       html += sizeVersusError(c)
       for r in c.reports {
-        html += "<details\(r.scheme == .int8PerChannel ? " open" : "")><summary>\(escape(r.scheme.rawValue)): per-layer SQNR</summary>\n"
+        html +=
+          "<details\(r.scheme == .int8PerChannel ? " open" : "")><summary>\(escape(r.scheme.rawValue)): per-layer SQNR</summary>\n"
         html += layerChart(r)
         html += "</details>\n"
       }
@@ -57,7 +60,8 @@ public enum AccuracyHTMLReport {
       s += "<td>\(r.simulated ? "simulated" : "native")</td></tr>\n"
     }
     for f in c.failures {
-      s += "<tr><td>\(escape(f.scheme.rawValue))</td><td colspan=\"7\">not applicable: \(escape(f.error.message))</td></tr>\n"
+      s +=
+        "<tr><td>\(escape(f.scheme.rawValue))</td><td colspan=\"7\">not applicable: \(escape(f.error.message))</td></tr>\n"
     }
     return s + "</table>\n"
   }
@@ -76,15 +80,17 @@ public enum AccuracyHTMLReport {
     var plotHeight: Double { height - top - bottom }
   }
 
-  /// Steps of 1, 2 or 5 × 10^k giving about `count` ticks over `lo…hi`.
+  /// Round ticks (steps of 1, 2 or 5 × 10^k, about `count` of them) from at or below `lo` to
+  /// at or above `hi`.
   static func ticks(_ lo: Double, _ hi: Double, count: Int = 5) -> [Double] {
     guard hi > lo, lo.isFinite, hi.isFinite else { return [lo] }
     let raw = (hi - lo) / Double(count)
     let magnitude = pow(10, floor(log10(raw)))
     let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
     var out: [Double] = []
-    var v = ceil(lo / step) * step
-    while v <= hi + step * 1e-9 {
+    var v = floor(lo / step) * step
+    let end = ceil(hi / step) * step
+    while v <= end + step * 1e-9 {
       out.append(abs(v) < step * 1e-9 ? 0 : v)
       v += step
     }
@@ -106,12 +112,13 @@ public enum AccuracyHTMLReport {
 
   /// Bars of each layer's SQNR; exact layers (∞ dB) are drawn at the top and labelled ∞.
   static func layerChart(_ r: AccuracyReport) -> String {
-    let f = Frame()
+    var f = Frame()
+    f.height = 400
+    f.bottom = 150
     let finite = r.layers.map(\.sqnrDB).filter(\.isFinite)
-    let top = max((finite.max() ?? 10) * 1.1, 10)
-    let bottom = min(finite.min() ?? 0, 0)
-    let yTicks = ticks(bottom, top)
-    let yMax = max(yTicks.last ?? top, top)
+    let yTicks = ticks(min(finite.min() ?? 0, 0), max((finite.max() ?? 10) * 1.05, 10))
+    let bottom = yTicks.first ?? 0
+    let yMax = yTicks.last ?? 10
     func y(_ v: Double) -> Double { f.top + f.plotHeight * (1 - (v - bottom) / (yMax - bottom)) }
     let n = max(r.layers.count, 1)
     let slot = f.plotWidth / Double(n)
@@ -122,21 +129,26 @@ public enum AccuracyHTMLReport {
       let x = f.left + Double(i) * slot + slot * 0.15
       let y0 = y(max(0, bottom))
       let y1 = y(v)
-      s += "<rect x=\"\(n2(x))\" y=\"\(n2(min(y0, y1)))\" width=\"\(n2(slot * 0.7))\" height=\"\(n2(abs(y0 - y1)))\" fill=\"\(color(l.precision))\">"
-      s += "<title>#\(l.operatorIndex) \(escape(l.operatorName)) '\(escape(l.tensorName))' (\(l.precision.rawValue)): \(Format.decibels(l.sqnrDB)) dB</title></rect>\n"
+      s +=
+        "<rect x=\"\(n2(x))\" y=\"\(n2(min(y0, y1)))\" width=\"\(n2(slot * 0.7))\" height=\"\(n2(abs(y0 - y1)))\" fill=\"\(color(l.precision))\">"
+      s +=
+        "<title>#\(l.operatorIndex) \(escape(l.operatorName)) '\(escape(l.tensorName))' (\(l.precision.rawValue)): \(Format.decibels(l.sqnrDB)) dB</title></rect>\n"
       if l.sqnrDB.isInfinite && l.sqnrDB > 0 {
         s += "<text x=\"\(n2(x + slot * 0.35))\" y=\"\(n2(y1 - 3))\" text-anchor=\"middle\">∞</text>\n"
       }
       let cx = f.left + (Double(i) + 0.5) * slot
       let ly = f.top + f.plotHeight + 12
-      s += "<text x=\"\(n2(cx))\" y=\"\(n2(ly))\" text-anchor=\"end\" transform=\"rotate(-60 \(n2(cx)) \(n2(ly)))\">#\(l.operatorIndex) \(escape(l.operatorName))</text>\n"
+      s +=
+        "<text x=\"\(n2(cx))\" y=\"\(n2(ly))\" text-anchor=\"end\" transform=\"rotate(-60 \(n2(cx)) \(n2(ly)))\">#\(l.operatorIndex) \(escape(l.operatorName))</text>\n"
     }
     s += axes(f)
     for t in yTicks {
       s += "<text x=\"\(n2(f.left - 6))\" y=\"\(n2(y(t) + 4))\" text-anchor=\"end\">\(tickLabel(t))</text>\n"
     }
-    s += "<text x=\"14\" y=\"\(n2(f.top + f.plotHeight / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(n2(f.top + f.plotHeight / 2)))\">SQNR (dB)</text>\n"
-    s += "<text x=\"\(n2(f.left + f.plotWidth / 2))\" y=\"\(n2(f.height - 4))\" text-anchor=\"middle\">layer (operator index in the float model)</text>\n"
+    s +=
+      "<text x=\"14\" y=\"\(n2(f.top + f.plotHeight / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(n2(f.top + f.plotHeight / 2)))\">SQNR (dB)</text>\n"
+    s +=
+      "<text x=\"\(n2(f.left + f.plotWidth / 2))\" y=\"\(n2(f.height - 4))\" text-anchor=\"middle\">layer (operator index in the float model)</text>\n"
     return s + "</svg>\n"
   }
 
@@ -148,10 +160,10 @@ public enum AccuracyHTMLReport {
     let points = c.reports.map { r in (r.scheme.rawValue, Double(r.size.totalBytes.count) / 1024, r.outputSQNR) }
     let xs = points.map(\.1)
     let finite = points.map(\.2).filter(\.isFinite)
-    let xTicks = ticks(0, max((xs.max() ?? 1) * 1.1, 1))
+    let xTicks = ticks(0, max((xs.max() ?? 1) * 1.05, 1))
     let xMax = xTicks.last ?? 1
-    let yLo = min(finite.min() ?? 0, 0)
-    let yTicks = ticks(yLo, max((finite.max() ?? 10) * 1.1, 10))
+    let yTicks = ticks(min(finite.min() ?? 0, 0), max((finite.max() ?? 10) * 1.05, 10))
+    let yLo = yTicks.first ?? 0
     let yMax = yTicks.last ?? 10
     func x(_ v: Double) -> Double { f.left + f.plotWidth * v / xMax }
     func y(_ v: Double) -> Double { f.top + f.plotHeight * (1 - (v - yLo) / (yMax - yLo)) }
@@ -159,18 +171,22 @@ public enum AccuracyHTMLReport {
     s += grid(f, yTicks.map(y))
     for (name, kib, db) in points {
       let v = db.isFinite ? db : (db > 0 ? yMax : yLo)
-      s += "<circle cx=\"\(n2(x(kib)))\" cy=\"\(n2(y(v)))\" r=\"4\" fill=\"#4472c4\"><title>\(escape(name)): \(Format.fixed(kib, 1)) KiB, \(Format.decibels(db)) dB</title></circle>\n"
+      s +=
+        "<circle cx=\"\(n2(x(kib)))\" cy=\"\(n2(y(v)))\" r=\"4\" fill=\"#4472c4\"><title>\(escape(name)): \(Format.fixed(kib, 1)) KiB, \(Format.decibels(db)) dB</title></circle>\n"
       s += "<text x=\"\(n2(x(kib) + 6))\" y=\"\(n2(y(v) - 6))\">\(escape(name))</text>\n"
     }
     s += axes(f)
     for t in xTicks {
-      s += "<text x=\"\(n2(x(t)))\" y=\"\(n2(f.top + f.plotHeight + 14))\" text-anchor=\"middle\">\(tickLabel(t))</text>\n"
+      s +=
+        "<text x=\"\(n2(x(t)))\" y=\"\(n2(f.top + f.plotHeight + 14))\" text-anchor=\"middle\">\(tickLabel(t))</text>\n"
     }
     for t in yTicks {
       s += "<text x=\"\(n2(f.left - 6))\" y=\"\(n2(y(t) + 4))\" text-anchor=\"end\">\(tickLabel(t))</text>\n"
     }
-    s += "<text x=\"14\" y=\"\(n2(f.top + f.plotHeight / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(n2(f.top + f.plotHeight / 2)))\">output SQNR (dB)</text>\n"
-    s += "<text x=\"\(n2(f.left + f.plotWidth / 2))\" y=\"\(n2(f.height - 6))\" text-anchor=\"middle\">model constants (KiB, weights packed)</text>\n"
+    s +=
+      "<text x=\"14\" y=\"\(n2(f.top + f.plotHeight / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(n2(f.top + f.plotHeight / 2)))\">output SQNR (dB)</text>\n"
+    s +=
+      "<text x=\"\(n2(f.left + f.plotWidth / 2))\" y=\"\(n2(f.height - 6))\" text-anchor=\"middle\">model constants (KiB, weights packed)</text>\n"
     return s + "</svg>\n"
   }
 
@@ -180,14 +196,17 @@ public enum AccuracyHTMLReport {
 
   static func grid(_ f: Frame, _ ys: [Double]) -> String {
     var s = "<g class=\"grid\">"
-    for y in ys { s += "<line x1=\"\(n2(f.left))\" x2=\"\(n2(f.left + f.plotWidth))\" y1=\"\(n2(y))\" y2=\"\(n2(y))\"/>" }
+    for y in ys {
+      s += "<line x1=\"\(n2(f.left))\" x2=\"\(n2(f.left + f.plotWidth))\" y1=\"\(n2(y))\" y2=\"\(n2(y))\"/>"
+    }
     return s + "</g>\n"
   }
 
   static func axes(_ f: Frame) -> String {
     let x0 = n2(f.left)
     let y1 = n2(f.top + f.plotHeight)
-    return "<g class=\"axis\"><line x1=\"\(x0)\" x2=\"\(x0)\" y1=\"\(n2(f.top))\" y2=\"\(y1)\"/><line x1=\"\(x0)\" x2=\"\(n2(f.left + f.plotWidth))\" y1=\"\(y1)\" y2=\"\(y1)\"/></g>\n"
+    return
+      "<g class=\"axis\"><line x1=\"\(x0)\" x2=\"\(x0)\" y1=\"\(n2(f.top))\" y2=\"\(y1)\"/><line x1=\"\(x0)\" x2=\"\(n2(f.left + f.plotWidth))\" y1=\"\(y1)\" y2=\"\(y1)\"/></g>\n"
   }
 
   static func n2(_ v: Double) -> String { String(format: "%.1f", v) }

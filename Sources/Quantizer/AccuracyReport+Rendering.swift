@@ -148,7 +148,8 @@ extension SchemeComparison {
     let rows = reports.map { r -> [String] in
       let o = r.outputs.first
       return [
-        r.scheme.rawValue, "\(r.size.totalBytes)", Format.fixed(Format.ratio(r.floatSize.totalBytes, r.size.totalBytes), 2) + "x",
+        r.scheme.rawValue, "\(r.size.totalBytes)",
+        Format.fixed(Format.ratio(r.floatSize.totalBytes, r.size.totalBytes), 2) + "x",
         Format.decibels(r.outputSQNR), o.map { Format.fixed($0.maxAbsoluteError, 4) } ?? "n/a",
         o.map { Format.fixed($0.cosineSimilarity, 5) } ?? "n/a", o.map { Format.percent($0.top1Agreement) } ?? "n/a",
         r.simulated ? "simulated" : "native",
@@ -169,7 +170,11 @@ extension SchemeComparison {
       (
         AccuracyKey.failures,
         .array(
-          failures.map { f in .object([(AccuracyKey.scheme, .string(f.scheme.rawValue)), (AccuracyKey.error, .string(f.error.description))]) })
+          failures.map { f in
+            .object([
+              (AccuracyKey.scheme, .string(f.scheme.rawValue)), (AccuracyKey.error, .string(f.error.description)),
+            ])
+          })
       ),
     ])
   }

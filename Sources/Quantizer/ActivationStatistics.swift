@@ -22,7 +22,9 @@ public struct ActivationStatistics: Sendable {
       throw QuantizerError(.calibrationEmpty, model: model.source, "calibration", "no calibration samples")
     }
     let graph = model.main
-    let tracked = graph.tensors.indices.filter { graph.tensors[$0].elementType == .float32 && !graph.tensors[$0].isConstant }
+    let tracked = graph.tensors.indices.filter {
+      graph.tensors[$0].elementType == .float32 && !graph.tensors[$0].isConstant
+    }
     var minimum = [Int: Double]()
     var maximum = [Int: Double]()
     var emaMin = [Int: Double]()
@@ -52,12 +54,15 @@ public struct ActivationStatistics: Sendable {
       for (t, lo) in minimum { ranges[t] = widened(lo, maximum[t] ?? lo) }
     case .movingAverage(let m):
       guard m >= 0, m < 1 else {
-        throw QuantizerError(.invalidOption, model: model.source, "option rangeEstimator", "moving-average momentum \(m) must lie in [0, 1)")
+        throw QuantizerError(
+          .invalidOption, model: model.source, "option rangeEstimator",
+          "moving-average momentum \(m) must lie in [0, 1)")
       }
       for (t, lo) in emaMin { ranges[t] = widened(lo, emaMax[t] ?? lo) }
     case .percentile(let p):
       guard p > 50, p <= 100 else {
-        throw QuantizerError(.invalidOption, model: model.source, "option rangeEstimator", "percentile \(p) must lie in (50, 100]")
+        throw QuantizerError(
+          .invalidOption, model: model.source, "option rangeEstimator", "percentile \(p) must lie in (50, 100]")
       }
       let bins = 2048
       var histograms: [Int: [Int]] = [:]

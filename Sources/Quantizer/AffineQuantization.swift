@@ -59,7 +59,8 @@ public enum AffineQuantization {
   public static func quantize(_ x: Float, scale: Float, zeroPoint: Int64, range: ClosedRange<Int64>) -> Int64 {
     let q = (x / scale).rounded(.toNearestOrAwayFromZero)
     guard q.isFinite else { return q > 0 ? range.upperBound : range.lowerBound }
-    let clamped = Swift.min(Swift.max(Double(q) + Double(zeroPoint), Double(range.lowerBound)), Double(range.upperBound))
+    let clamped = Swift.min(
+      Swift.max(Double(q) + Double(zeroPoint), Double(range.lowerBound)), Double(range.upperBound))
     return Int64(clamped)
   }
 

@@ -73,7 +73,9 @@ public enum CalibrationData {
         .calibrationUnreadable, model: source, "calibration folder '\(url.relativePath)'",
         "cannot list the folder (\(error.localizedDescription))")
     }
-    let files = names.filter { $0.hasSuffix(".bin") }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+    let files = names.filter { $0.hasSuffix(".bin") }.sorted {
+      Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8))
+    }
     guard !files.isEmpty else {
       throw QuantizerError(
         .calibrationEmpty, model: source, "calibration folder '\(url.relativePath)'",
@@ -119,7 +121,8 @@ public enum CalibrationData {
           bytes = [UInt8](try Data(contentsOf: path))
         } catch {
           throw QuantizerError(
-            .calibrationUnreadable, model: source, "calibration file '\(file)'", "cannot read (\(error.localizedDescription))")
+            .calibrationUnreadable, model: source, "calibration file '\(file)'",
+            "cannot read (\(error.localizedDescription))")
         }
         let needed = t.elementCount * t.elementType.byteWidth
         guard let value = TensorData(littleEndianBytes: bytes, type: t.elementType, shape: t.shape) else {
@@ -140,7 +143,9 @@ public enum CalibrationData {
     throws(QuantizerError) -> [[TensorData]]
   {
     guard count > 0 else {
-      throw QuantizerError(.calibrationEmpty, model: model.source, "calibration", "random calibration needs at least 1 sample; got \(count)")
+      throw QuantizerError(
+        .calibrationEmpty, model: model.source, "calibration",
+        "random calibration needs at least 1 sample; got \(count)")
     }
     let inputs = model.main.inputs.map { model.main[$0] }
     for (i, t) in inputs.enumerated() where t.elementType != .float32 {
@@ -209,7 +214,8 @@ public enum CalibrationData {
       guard value.elementType == t.elementType, value.count == t.elementCount else {
         throw QuantizerError(
           .calibrationMismatch, model: model.source, "calibration \(name)",
-          "input \(i) '\(t.name)' is \(value.count) × \(value.elementType); expected \(t.elementCount) × \(t.elementType)")
+          "input \(i) '\(t.name)' is \(value.count) × \(value.elementType); expected \(t.elementCount) × \(t.elementType)"
+        )
       }
     }
   }

@@ -112,7 +112,8 @@ struct GraphRewriter {
     let problems = GraphVerifier.verify(quantized)
     if let first = problems.first {
       let more = problems.count > 1 ? " (and \(problems.count - 1) more)" : ""
-      throw QuantizerError(.invalidModel, model: model.source, "the quantized graph fails verification: \(first)\(more)")
+      throw QuantizerError(
+        .invalidModel, model: model.source, "the quantized graph fails verification: \(first)\(more)")
     }
     var tensorMap: [TensorID: TensorID] = [:]
     for (f, n) in primary { tensorMap[TensorID(f)] = n }
@@ -178,7 +179,9 @@ struct GraphRewriter {
   }
 
   /// Op-specific parameter constraints (see `docs/quantizer.md`, "Output constraints").
-  mutating func constrain(_ op: Operator, precision p: ActivationPrecision, inputs: inout [TensorID?], outputs: [TensorID])
+  mutating func constrain(
+    _ op: Operator, precision p: ActivationPrecision, inputs: inout [TensorID?], outputs: [TensorID]
+  )
     throws(QuantizerError)
   {
     func quantizedTensor(_ id: TensorID?) -> TensorID? {
@@ -203,7 +206,9 @@ struct GraphRewriter {
       }
     case .concatenation, .pack:
       if let out = quantizedTensor(outputs.first) {
-        for k in inputs.indices { if let x = quantizedTensor(inputs[k]) { join(x, out, requantizingInput: k, inputs: &inputs) } }
+        for k in inputs.indices {
+          if let x = quantizedTensor(inputs[k]) { join(x, out, requantizingInput: k, inputs: &inputs) }
+        }
       }
     case .readVariable:
       if let key = op.input(0).flatMap({ plan.handleKeys[$0.index] }), let out = quantizedTensor(outputs.first) {
@@ -214,7 +219,9 @@ struct GraphRewriter {
         }
       }
     case .assignVariable:
-      if let key = op.input(0).flatMap({ plan.handleKeys[$0.index] }), inputs.count > 1, let v = quantizedTensor(inputs[1]) {
+      if let key = op.input(0).flatMap({ plan.handleKeys[$0.index] }), inputs.count > 1,
+        let v = quantizedTensor(inputs[1])
+      {
         if let rep = variableRepresentative[key] {
           join(v, rep, requantizingInput: 1, inputs: &inputs)
         } else {
@@ -496,28 +503,34 @@ struct GraphRewriter {
       case .activation(let p):
         let params = tensors[c.id.index].quantization ?? QuantizationParameters(scale: 1, zeroPoint: 0)
         tensors[c.id.index].quantization = params
-        tensors[c.id.index].data = AffineQuantization.quantize(values, shape: source.shape, to: p.elementType, params: params)
+        tensors[c.id.index].data = AffineQuantization.quantize(
+          values, shape: source.shape, to: p.elementType, params: params)
       case .weights(let axis, let format):
         let w = WeightQuantizer.quantize(values, shape: source.shape, axis: axis, format: format)
         tensors[c.id.index].data = w.data
         tensors[c.id.index].quantization = w.parameters
         weights[c.id] = w
       case .bias(let input, let weightID, let type):
-        guard let inParams = tensors[input.index].quantization, let wParams = tensors[weightID.index].quantization else {
+        guard let inParams = tensors[input.index].quantization, let wParams = tensors[weightID.index].quantization
+        else {
           throw QuantizerError(
-            .invalidModel, model: model.source, "bias '\(source.name)'", "its input or weights have no quantization parameters")
+            .invalidModel, model: model.source, "bias '\(source.name)'",
+            "its input or weights have no quantization parameters")
         }
         let channels = values.count
         let scales: [Double] = (0..<max(wParams.scales.count, 1)).map { c in
           Double(inParams.scale) * Double(wParams.scales[min(c, wParams.scales.count - 1)])
         }
-        let limit: ClosedRange<Int64> = type == .int64 ? (Int64.min + 1)...Int64.max : Int64(Int32.min)...Int64(Int32.max)
+        let limit: ClosedRange<Int64> =
+          type == .int64 ? (Int64.min + 1)...Int64.max : Int64(Int32.min)...Int64(Int32.max)
         let q = (0..<channels).map { c in
-          WeightQuantizer.roundClamped(Double(values[c]) / scales[scales.count == 1 ? 0 : min(c, scales.count - 1)], limit)
+          WeightQuantizer.roundClamped(
+            Double(values[c]) / scales[scales.count == 1 ? 0 : min(c, scales.count - 1)], limit)
         }
         tensors[c.id.index].data = AffineQuantization.tensorData(q, shape: source.shape, type: type)
         tensors[c.id.index].quantization = QuantizationParameters(
-          scales: scales.map { AffineQuantization.positiveScale($0) }, zeroPoints: Array(repeating: 0, count: scales.count),
+          scales: scales.map { AffineQuantization.positiveScale($0) },
+          zeroPoints: Array(repeating: 0, count: scales.count),
           quantizedDimension: 0)
       }
     }

@@ -50,7 +50,8 @@ public struct QuantizedModel: Sendable {
         "weights-only: activations stay float32; the int8 array cannot run hybrid layers (weights would be dequantized on the host, or activations quantized at run time)"
       )
     case .uint8Affine:
-      notes.append("uint8-affine: uint8 activations and asymmetric uint8 weights; the array computes signed int8 × int8")
+      notes.append(
+        "uint8-affine: uint8 activations and asymmetric uint8 weights; the array computes signed int8 × int8")
     default: break
     }
     let float = floatModel.main

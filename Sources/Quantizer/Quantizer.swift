@@ -115,15 +115,18 @@ struct PrecisionPlan {
     if let both = keepFloat.intersection(int16).min() {
       throw QuantizerError(
         .invalidOption, model: source, "option int16",
-        "\(graph.operators[both].location(index: both, in: graph)) is also in keepFloat; choose one precision per layer")
+        "\(graph.operators[both].location(index: both, in: graph)) is also in keepFloat; choose one precision per layer"
+      )
     }
     guard options.ternaryGroupSize >= 1 else {
       throw QuantizerError(
-        .invalidOption, model: source, "option ternaryGroupSize", "group size \(options.ternaryGroupSize) must be at least 1")
+        .invalidOption, model: source, "option ternaryGroupSize",
+        "group size \(options.ternaryGroupSize) must be at least 1")
     }
     guard options.ternaryThreshold > 0, options.ternaryThreshold.isFinite else {
       throw QuantizerError(
-        .invalidOption, model: source, "option ternaryThreshold", "threshold factor \(options.ternaryThreshold) must be positive")
+        .invalidOption, model: source, "option ternaryThreshold",
+        "threshold factor \(options.ternaryThreshold) must be positive")
     }
     handleKeys = [:]
     for op in graph.operators {
@@ -187,7 +190,8 @@ struct PrecisionPlan {
           graph.operators[i].outputs.contains { $0.index >= 0 && $0.index < graph.tensors.count && graph[$0].name == n }
         }
         guard !matches.isEmpty else {
-          throw QuantizerError(.invalidOption, model: source, "option \(option)", "no operator writes a tensor named '\(n)'")
+          throw QuantizerError(
+            .invalidOption, model: source, "option \(option)", "no operator writes a tensor named '\(n)'")
         }
         out.formUnion(matches)
       }

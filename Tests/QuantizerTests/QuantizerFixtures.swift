@@ -73,7 +73,9 @@ enum QuantizerFixtures {
   }
 
   /// `models/<name>.<scheme>.tflite`, relative to ``directory``.
-  static func modelPath(_ name: String, _ scheme: QuantizationScheme) -> String { "models/\(name).\(scheme.rawValue).tflite" }
+  static func modelPath(_ name: String, _ scheme: QuantizationScheme) -> String {
+    "models/\(name).\(scheme.rawValue).tflite"
+  }
 
   /// FNV-1a (64-bit) of every sample's bytes in order: the Python check compares it with its own.
   static func fingerprint(_ samples: [[TensorData]]) -> String {
@@ -131,7 +133,9 @@ enum QuantizerFixtures {
       let dir = root.appendingPathComponent(stem)
       let m = dir.appendingPathComponent("manifest.json")
       guard FileManager.default.fileExists(atPath: m.path) else { return nil }
-      return Reference(stem: stem, manifest: try JSONDecoder().decode(Reference.Manifest.self, from: Data(contentsOf: m)), directory: dir)
+      return Reference(
+        stem: stem, manifest: try JSONDecoder().decode(Reference.Manifest.self, from: Data(contentsOf: m)),
+        directory: dir)
     }
   }
 

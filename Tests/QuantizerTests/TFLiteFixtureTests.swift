@@ -54,7 +54,8 @@ import Testing
       let samples = try QuantizerFixtures.calibration(entry, config, float)
       let stats = try ActivationStatistics.collect(model: float, samples: samples, estimator: .minMax)
       for scheme in config.schemes(for: entry) {
-        let q = try Quantizer.quantize(model: float, scheme: scheme, statistics: stats, options: QuantizerFixtures.options)
+        let q = try Quantizer.quantize(
+          model: float, scheme: scheme, statistics: stats, options: QuantizerFixtures.options)
         let path = QuantizerFixtures.directory.appendingPathComponent(QuantizerFixtures.modelPath(entry.name, scheme))
         let committed = [UInt8](try Data(contentsOf: path))
         #expect(try q.tfliteBytes() == committed, "\(entry.name) \(scheme)")
@@ -84,7 +85,8 @@ import Testing
         guard let scheme = QuantizationScheme(rawValue: name) else { continue }
         let q: QuantizedModel
         do {
-          q = try Quantizer.quantize(model: float, scheme: scheme, statistics: stats, options: QuantizerFixtures.options)
+          q = try Quantizer.quantize(
+            model: float, scheme: scheme, statistics: stats, options: QuantizerFixtures.options)
         } catch {
           failures.append((scheme, error))
           continue
@@ -107,11 +109,18 @@ import Testing
     }
     let indexJSON = JSONValue.object([("models", .array(index))]).serialized() + "\n"
     try indexJSON.write(to: dir.appendingPathComponent("models/index.json"), atomically: true, encoding: .utf8)
-    let json = JSONValue.array(comparisons.map(\.json)).serialized() + "\n"
+    // The committed summary leaves out the per-layer tables (report.html and the text have them).
+    let summaries = comparisons.map { c -> JSONValue in
+      var reports = c.reports
+      for i in reports.indices { reports[i].layers = [] }
+      return SchemeComparison(model: c.model, reports: reports, failures: c.failures).json
+    }
+    let json = JSONValue.array(summaries).serialized() + "\n"
     try json.write(to: dir.appendingPathComponent("systole_accuracy.json"), atomically: true, encoding: .utf8)
     let text = comparisons.map { $0.renderText() }.joined(separator: "\n")
     try text.write(to: dir.appendingPathComponent("systole_accuracy.txt"), atomically: true, encoding: .utf8)
-    let html = AccuracyHTMLReport.render(comparisons.filter { $0.model.hasPrefix("kws_dscnn") || $0.model.hasPrefix("mlp") })
+    let html = AccuracyHTMLReport.render(
+      comparisons.filter { $0.model.hasPrefix("kws_dscnn") || $0.model.hasPrefix("mlp") })
     try html.write(to: dir.appendingPathComponent("report.html"), atomically: true, encoding: .utf8)
   }
 }
