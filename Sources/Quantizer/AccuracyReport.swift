@@ -78,6 +78,15 @@ public struct AccuracyReport: Sendable {
       try CalibrationData.validate(sample, sample: "accuracy input \(k)", model: float)
     }
     let floatGraph = float.main
+    let source = quantized.floatModel.main
+    guard source.tensors.count == floatGraph.tensors.count, source.operators.count == floatGraph.operators.count,
+      source.inputs == floatGraph.inputs, source.outputs == floatGraph.outputs
+    else {
+      throw QuantizerError(
+        .invalidModel, model: float.source,
+        "the quantized model was made from '\(quantized.floatModel.source)' (\(source.tensors.count) tensors, \(source.operators.count) operators); this model has \(floatGraph.tensors.count) tensors, \(floatGraph.operators.count) operators"
+      )
+    }
     let native = quantized.runsNatively
     let executable: Model
     var map: [TensorID: TensorID] = [:]
@@ -125,7 +134,9 @@ public struct AccuracyReport: Sendable {
       let fValues = floatRun.intermediates
       let qValues = quantRun.intermediates
       for (l, entry) in layerOps.enumerated() {
-        guard let f = fValues[entry.float.index], let q = qValues[entry.quantized.index] else { continue }
+        guard entry.float.index < fValues.count, entry.quantized.index < qValues.count,
+          let f = fValues[entry.float.index], let q = qValues[entry.quantized.index]
+        else { continue }
         layerAcc[l].add(
           signal: AffineQuantization.dequantize(f, params: nil),
           approximation: AffineQuantization.dequantize(q, params: exeGraph[entry.quantized].quantization))

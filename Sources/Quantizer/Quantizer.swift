@@ -54,10 +54,16 @@ public enum Quantizer {
   }
 
   /// Throws ``QuantizerError/Kind/alreadyQuantized`` unless every activation is float32 and no
-  /// tensor carries quantization parameters.
+  /// tensor carries quantization parameters, and ``QuantizerError/Kind/invalidModel`` when
+  /// ``GraphIR/GraphVerifier`` finds problems (models built in code rather than imported).
   public static func checkIsFloat(_ model: Model) throws(QuantizerError) {
     guard !model.graphs.isEmpty else {
       throw QuantizerError(.invalidModel, model: model.source, "the model has no graphs")
+    }
+    let problems = GraphVerifier.verify(model)
+    if let first = problems.first {
+      let more = problems.count > 1 ? " (and \(problems.count - 1) more)" : ""
+      throw QuantizerError(.invalidModel, model: model.source, "the float model fails verification: \(first)\(more)")
     }
     for (g, graph) in model.graphs.enumerated() {
       for (i, op) in graph.operators.enumerated() {

@@ -136,6 +136,26 @@ import Testing
           _ = try CalibrationData.generate(for: m, count: 1, seed: 1, distribution: .image)
         }
       ),
+      (
+        "bad_bias.tflite: the float model fails verification: op #0 FULLY_CONNECTED 'h': bias has 3 elements; expected 4 (one per output channel)",
+        .invalidModel,
+        {
+          var m = TestGraphs.mlp()
+          m.source = "bad_bias.tflite"
+          m.graphs[0].tensors[2] = Tensor(
+            name: "b1", shape: [3], elementType: .float32, data: TensorData(shape: [3], storage: .float32([0, 0, 0])))
+          _ = try Quantizer.quantize(model: m, calibration: .samples(samples))
+        }
+      ),
+      (
+        "neg.tflite: the quantized model was made from 'tiny_mlp.tflite' (6 tensors, 2 operators); this model has 4 tensors, 2 operators",
+        .invalidModel,
+        {
+          let q = try Quantizer.quantize(model: mlp, calibration: .samples(samples))
+          _ = try AccuracyReport.compare(
+            float: TestGraphs.neg(), quantized: q, inputs: try TestGraphs.samples(TestGraphs.neg()))
+        }
+      ),
     ]
     for (expected, kind, body) in cases {
       let e = error(body)
