@@ -134,7 +134,8 @@ extension Kernels {
     switch (x.elementType, w.elementType) {
     case (.float32, .float32):
       let xv = try MatrixOperands.float32(try MatrixOperands.value(0, count: x.elementCount, "input", c), "input", c)
-      let wv = try MatrixOperands.float32(try MatrixOperands.value(1, count: w.elementCount, "weights", c), "weights", c)
+      let wv = try MatrixOperands.float32(
+        try MatrixOperands.value(1, count: w.elementCount, "weights", c), "weights", c)
       let bias = try floatBias(c, channels: units)
       let act = try Requantize.floatActivationRange(o.activation, c)
       return TensorData(shape: out.shape, storage: .float32(fullyConnectedFloat(xv, wv, bias, mm, act)))
@@ -150,7 +151,8 @@ extension Kernels {
     let y = try c.inputTensor(1)
     let out = try c.outputTensor()
     guard x.shape.count >= 2, y.shape.count >= 2 else {
-      throw GoldenModelError(.invalidModel, c.location, "operands must be at least rank 2; got \(x.shape) and \(y.shape)")
+      throw GoldenModelError(
+        .invalidModel, c.location, "operands must be at least rank 2; got \(x.shape) and \(y.shape)")
     }
     let plan = try BatchMatMulPlan(c, x: x.shape, y: y.shape, adjointX: adjointX, adjointY: adjointY, output: out.shape)
     let xv = try MatrixOperands.value(0, count: x.elementCount, "lhs", c)
@@ -174,10 +176,11 @@ extension Kernels {
         let range: ClosedRange<Int32> = -128...127
         return TensorData(
           shape: out.shape,
-          storage: .int8(acc.map { v in
-            let r = FixedPoint.multiplyByQuantizedMultiplier(Int32(truncatingIfNeeded: v), m.multiplier, m.shift)
-            return Int8(Requantize.clamp(r &+ outZP, range))
-          }))
+          storage: .int8(
+            acc.map { v in
+              let r = FixedPoint.multiplyByQuantizedMultiplier(Int32(truncatingIfNeeded: v), m.multiplier, m.shift)
+              return Int8(Requantize.clamp(r &+ outZP, range))
+            }))
       }
       guard qx.zeroPoint == 0, qy.zeroPoint == 0, qo.zeroPoint == 0 else {
         throw GoldenModelError(.invalidModel, c.location, "int16 BATCH_MATMUL needs zero points 0")
@@ -186,9 +189,10 @@ extension Kernels {
       let range: ClosedRange<Int32> = -32768...32767
       return TensorData(
         shape: out.shape,
-        storage: .int16(acc.map { v in
-          Int16(Requantize.clamp(Requantize.multiplyByQuantizedMultiplier(v, m.multiplier, m.shift), range))
-        }))
+        storage: .int16(
+          acc.map { v in
+            Int16(Requantize.clamp(Requantize.multiplyByQuantizedMultiplier(v, m.multiplier, m.shift), range))
+          }))
     case (.int8, .int8, .int32):
       // TFLite's int8 × int8 → int32 kernel ignores the zero points: a raw integer product.
       let a = try widen(xv, offset: 0, "lhs", c)
@@ -221,7 +225,8 @@ struct WindowGeometry {
     guard strideH > 0, strideW > 0, dilationH > 0, dilationW > 0, filterH > 0, filterW > 0 else {
       throw GoldenModelError(
         .invalidModel, c.location,
-        "strides \(strideH)×\(strideW), dilations \(dilationH)×\(dilationW) and filter \(filterH)×\(filterW) must be positive")
+        "strides \(strideH)×\(strideW), dilations \(dilationH)×\(dilationW) and filter \(filterH)×\(filterW) must be positive"
+      )
     }
     guard input.allSatisfy({ $0 >= 0 }), output.allSatisfy({ $0 >= 0 }) else {
       throw GoldenModelError(.invalidModel, c.location, "negative dimension in \(input) or \(output)")
@@ -232,7 +237,8 @@ struct WindowGeometry {
     guard output == expected else {
       throw GoldenModelError(
         .invalidModel, c.location,
-        "output shape \(output); expected \(expected) from input \(input), filter \(filterH)×\(filterW), strides, dilations and \(padding.rawValue) padding")
+        "output shape \(output); expected \(expected) from input \(input), filter \(filterH)×\(filterW), strides, dilations and \(padding.rawValue) padding"
+      )
     }
     batches = input[0]
     inH = input[1]
@@ -409,7 +415,9 @@ extension Kernels {
   }
 
   /// The quantized input widened to `Int32` with its zero point subtracted (`x − x_zp`).
-  fileprivate static func offsetInput(_ c: KernelContext, _ x: Tensor, zeroPoint: Int32) throws(GoldenModelError) -> [Int32] {
+  fileprivate static func offsetInput(_ c: KernelContext, _ x: Tensor, zeroPoint: Int32) throws(GoldenModelError)
+    -> [Int32]
+  {
     try widen(MatrixOperands.value(0, count: x.elementCount, "input", c), offset: -zeroPoint, "input", c)
   }
 
@@ -419,13 +427,16 @@ extension Kernels {
   }
 
   /// Integer values widened to `Int32` with `offset` added.
-  fileprivate static func widen(_ v: TensorData, offset: Int32, _ role: String, _ c: KernelContext) throws(GoldenModelError) -> [Int32] {
+  fileprivate static func widen(_ v: TensorData, offset: Int32, _ role: String, _ c: KernelContext)
+    throws(GoldenModelError) -> [Int32]
+  {
     switch v.storage {
     case .int8(let a): return a.map { Int32($0) &+ offset }
     case .int16(let a): return a.map { Int32($0) &+ offset }
     case .uint8(let a): return a.map { Int32($0) &+ offset }
     default:
-      throw GoldenModelError(.invalidModel, c.location, "\(role) is \(v.elementType); expected an 8- or 16-bit integer type")
+      throw GoldenModelError(
+        .invalidModel, c.location, "\(role) is \(v.elementType); expected an 8- or 16-bit integer type")
     }
   }
 
@@ -438,7 +449,9 @@ extension Kernels {
   }
 
   /// The integer bias (input 2) widened to `Int64`, its original type, or `nil` when absent.
-  fileprivate static func integerBias(_ c: KernelContext, channels: Int) throws(GoldenModelError) -> (values: [Int64], type: ElementType)? {
+  fileprivate static func integerBias(_ c: KernelContext, channels: Int) throws(GoldenModelError) -> (
+    values: [Int64], type: ElementType
+  )? {
     guard let b = c.optionalValue(2) else { return nil }
     let v = try MatrixOperands.wideBias(b, c)
     guard v.count == channels else { throw badCount(c, "bias", v.count, channels) }
@@ -519,12 +532,14 @@ extension Kernels {
     }
     if x.elementType == .int16, qx.zeroPoint != 0 || qo.zeroPoint != 0 {
       throw GoldenModelError(
-        .invalidModel, c.location, "int16 activations must have zero point 0; input \(qx.zeroPoint), output \(qo.zeroPoint)")
+        .invalidModel, c.location,
+        "int16 activations must have zero point 0; input \(qx.zeroPoint), output \(qo.zeroPoint)")
     }
     // Per-channel weights are symmetric and TFLite ignores their zero point; per-tensor weights
     // keep theirs (`weights_offset`) for backward compatibility.
     let weightOffset: Int32 = perChannel ? 0 : -Int32(clamping: qw.zeroPoint)
-    let xs = try widen(MatrixOperands.value(0, count: x.elementCount, "input", c), offset: -Int32(clamping: qx.zeroPoint), "input", c)
+    let xs = try widen(
+      MatrixOperands.value(0, count: x.elementCount, "input", c), offset: -Int32(clamping: qx.zeroPoint), "input", c)
     let ws = try widen(MatrixOperands.value(1, count: w.elementCount, "weights", c), offset: weightOffset, "weights", c)
     let acc = fullyConnectedAccumulate(xs, ws, mm)
     let bias = try integerBias(c, channels: mm.cols)
@@ -696,7 +711,9 @@ extension Kernels {
 extension Kernels {
   /// Float CONV_2D in TFLite's order: per output, `total += x · w` over (ky, kx, ic) in-image
   /// taps, then `total + bias`, then the activation clamp.
-  static func convFloat(_ xv: [Float], _ wv: [Float], _ bias: [Float], _ s: ConvShape, _ act: (lower: Float, upper: Float)) -> [Float] {
+  static func convFloat(
+    _ xv: [Float], _ wv: [Float], _ bias: [Float], _ s: ConvShape, _ act: (lower: Float, upper: Float)
+  ) -> [Float] {
     let g = s.geometry
     let rows = g.rowTaps
     let cols = g.columnTaps
@@ -737,7 +754,8 @@ extension Kernels {
   /// Float DEPTHWISE_CONV_2D: per output channel, `total += x · w` over (ky, kx) in-image taps,
   /// then `total + bias`, then the clamp (each channel sums in TFLite's order).
   static func depthwiseFloat(
-    _ xv: [Float], _ wv: [Float], _ bias: [Float], _ g: WindowGeometry, multiplier: Int, _ act: (lower: Float, upper: Float)
+    _ xv: [Float], _ wv: [Float], _ bias: [Float], _ g: WindowGeometry, multiplier: Int,
+    _ act: (lower: Float, upper: Float)
   ) -> [Float] {
     let rows = g.rowTaps
     let cols = g.columnTaps
@@ -776,7 +794,9 @@ extension Kernels {
   }
 
   /// Float FULLY_CONNECTED: `total += x[r, d] · w[u, d]` for d ascending, `+ bias`, clamp.
-  static func fullyConnectedFloat(_ xv: [Float], _ wv: [Float], _ bias: [Float], _ mm: MatMulShape, _ act: (lower: Float, upper: Float)) -> [Float] {
+  static func fullyConnectedFloat(
+    _ xv: [Float], _ wv: [Float], _ bias: [Float], _ mm: MatMulShape, _ act: (lower: Float, upper: Float)
+  ) -> [Float] {
     var result = [Float](repeating: 0, count: mm.rows * mm.cols)
     xv.withUnsafeBufferPointer { x in
       wv.withUnsafeBufferPointer { w in

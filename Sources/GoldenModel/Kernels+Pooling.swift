@@ -22,11 +22,14 @@ extension Kernels {
     }
     switch v.storage {
     case .int8(let xs):
-      return TensorData(shape: out.shape, storage: .int8(averagePoolInteger(xs.map(Int32.init), g, taps, range).map { Int8($0) }))
+      return TensorData(
+        shape: out.shape, storage: .int8(averagePoolInteger(xs.map(Int32.init), g, taps, range).map { Int8($0) }))
     case .int16(let xs):
-      return TensorData(shape: out.shape, storage: .int16(averagePoolInteger(xs.map(Int32.init), g, taps, range).map { Int16($0) }))
+      return TensorData(
+        shape: out.shape, storage: .int16(averagePoolInteger(xs.map(Int32.init), g, taps, range).map { Int16($0) }))
     case .uint8(let xs):
-      return TensorData(shape: out.shape, storage: .uint8(averagePoolInteger(xs.map(Int32.init), g, taps, range).map { UInt8($0) }))
+      return TensorData(
+        shape: out.shape, storage: .uint8(averagePoolInteger(xs.map(Int32.init), g, taps, range).map { UInt8($0) }))
     default:
       throw c.unsupported("AVERAGE_POOL_2D on \(v.elementType)")
     }
@@ -44,14 +47,16 @@ extension Kernels {
     switch v.storage {
     case .int8(let xs):
       return TensorData(
-        shape: out.shape, storage: .int8(maxPoolInteger(xs.map(Int32.init), g, taps, lowest: -128, range).map { Int8($0) }))
+        shape: out.shape,
+        storage: .int8(maxPoolInteger(xs.map(Int32.init), g, taps, lowest: -128, range).map { Int8($0) }))
     case .int16(let xs):
       return TensorData(
         shape: out.shape,
         storage: .int16(maxPoolInteger(xs.map(Int32.init), g, taps, lowest: -32768, range).map { Int16($0) }))
     case .uint8(let xs):
       return TensorData(
-        shape: out.shape, storage: .uint8(maxPoolInteger(xs.map(Int32.init), g, taps, lowest: 0, range).map { UInt8($0) }))
+        shape: out.shape,
+        storage: .uint8(maxPoolInteger(xs.map(Int32.init), g, taps, lowest: 0, range).map { UInt8($0) }))
     default:
       throw c.unsupported("MAX_POOL_2D on \(v.elementType)")
     }
@@ -82,7 +87,8 @@ extension Kernels {
     }
     guard out.shape == expected || out.elementCount == TensorData.elementCount(of: expected) else {
       throw GoldenModelError(
-        .invalidModel, c.location, "output shape \(out.shape); expected \(expected) from input \(x.shape) and axes \(axes)")
+        .invalidModel, c.location,
+        "output shape \(out.shape); expected \(expected) from input \(x.shape) and axes \(axes)")
     }
     let plan = ReductionPlan(shape: x.shape, reduced: reduced)
     let v = try MatrixOperands.value(0, count: x.elementCount, "input", c)
@@ -96,12 +102,17 @@ extension Kernels {
       let n = Int64(plan.count)
       return TensorData(shape: out.shape, storage: .int32(sums.map { Int32(truncatingIfNeeded: n > 0 ? $0 / n : 0) }))
     case .int8(let xs):
-      return TensorData(shape: out.shape, storage: .int8(try quantizedMean(c, xs.map(Int32.init), plan, x, out, -128...127).map { Int8($0) }))
+      return TensorData(
+        shape: out.shape,
+        storage: .int8(try quantizedMean(c, xs.map(Int32.init), plan, x, out, -128...127).map { Int8($0) }))
     case .int16(let xs):
       return TensorData(
-        shape: out.shape, storage: .int16(try quantizedMean(c, xs.map(Int32.init), plan, x, out, -32768...32767).map { Int16($0) }))
+        shape: out.shape,
+        storage: .int16(try quantizedMean(c, xs.map(Int32.init), plan, x, out, -32768...32767).map { Int16($0) }))
     case .uint8(let xs):
-      return TensorData(shape: out.shape, storage: .uint8(try quantizedMean(c, xs.map(Int32.init), plan, x, out, 0...255).map { UInt8($0) }))
+      return TensorData(
+        shape: out.shape,
+        storage: .uint8(try quantizedMean(c, xs.map(Int32.init), plan, x, out, 0...255).map { UInt8($0) }))
     default:
       throw c.unsupported("MEAN on \(v.elementType)")
     }
@@ -111,14 +122,18 @@ extension Kernels {
 // MARK: - Pool geometry
 
 extension Kernels {
-  fileprivate static func poolSetup(_ c: KernelContext, _ o: Pool2DOptions) throws(GoldenModelError) -> (Tensor, Tensor, WindowGeometry) {
+  fileprivate static func poolSetup(_ c: KernelContext, _ o: Pool2DOptions) throws(GoldenModelError) -> (
+    Tensor, Tensor, WindowGeometry
+  ) {
     let x = try c.inputTensor(0)
     let out = try c.outputTensor()
     guard x.shape.count == 4, out.shape.count == 4 else {
-      throw GoldenModelError(.invalidModel, c.location, "input and output must be rank 4 (NHWC); got \(x.shape) and \(out.shape)")
+      throw GoldenModelError(
+        .invalidModel, c.location, "input and output must be rank 4 (NHWC); got \(x.shape) and \(out.shape)")
     }
     guard x.elementType == out.elementType else {
-      throw GoldenModelError(.invalidModel, c.location, "output is \(out.elementType); expected \(x.elementType) like the input")
+      throw GoldenModelError(
+        .invalidModel, c.location, "output is \(out.elementType); expected \(x.elementType) like the input")
     }
     let g = try WindowGeometry(
       c, input: x.shape, output: out.shape, outputChannels: x.shape[3], filterH: o.filterH, filterW: o.filterW,
@@ -157,7 +172,9 @@ struct PoolTaps {
 extension Kernels {
   /// Integer average pool: `int32` sum of the in-image values, then
   /// `(sum ± count/2) / count` (C division, so round half away from zero), then the clamp.
-  static func averagePoolInteger(_ xs: [Int32], _ g: WindowGeometry, _ t: PoolTaps, _ range: ClosedRange<Int32>) -> [Int32] {
+  static func averagePoolInteger(_ xs: [Int32], _ g: WindowGeometry, _ t: PoolTaps, _ range: ClosedRange<Int32>)
+    -> [Int32]
+  {
     var result = [Int32](repeating: 0, count: g.batches * g.outH * g.outW * g.outC)
     xs.withUnsafeBufferPointer { x in
       result.withUnsafeMutableBufferPointer { out in
@@ -185,7 +202,9 @@ extension Kernels {
   }
 
   /// Float average pool: `total += x` over the window in row order, `total / count`, clamp.
-  static func averagePoolFloat(_ xs: [Float], _ g: WindowGeometry, _ t: PoolTaps, _ act: (lower: Float, upper: Float)) -> [Float] {
+  static func averagePoolFloat(_ xs: [Float], _ g: WindowGeometry, _ t: PoolTaps, _ act: (lower: Float, upper: Float))
+    -> [Float]
+  {
     var result = [Float](repeating: 0, count: g.batches * g.outH * g.outW * g.outC)
     xs.withUnsafeBufferPointer { x in
       result.withUnsafeMutableBufferPointer { out in
@@ -214,7 +233,9 @@ extension Kernels {
 
   /// Integer max pool: the maximum of the in-image values starting from the type's lowest
   /// value, then the clamp.
-  static func maxPoolInteger(_ xs: [Int32], _ g: WindowGeometry, _ t: PoolTaps, lowest: Int32, _ range: ClosedRange<Int32>) -> [Int32] {
+  static func maxPoolInteger(
+    _ xs: [Int32], _ g: WindowGeometry, _ t: PoolTaps, lowest: Int32, _ range: ClosedRange<Int32>
+  ) -> [Int32] {
     var result = [Int32](repeating: 0, count: g.batches * g.outH * g.outW * g.outC)
     xs.withUnsafeBufferPointer { x in
       result.withUnsafeMutableBufferPointer { out in
@@ -242,7 +263,9 @@ extension Kernels {
 
   /// Float max pool: `std::max` from `-Float.greatestFiniteMagnitude` (NaN inputs are skipped),
   /// then the clamp.
-  static func maxPoolFloat(_ xs: [Float], _ g: WindowGeometry, _ t: PoolTaps, _ act: (lower: Float, upper: Float)) -> [Float] {
+  static func maxPoolFloat(_ xs: [Float], _ g: WindowGeometry, _ t: PoolTaps, _ act: (lower: Float, upper: Float))
+    -> [Float]
+  {
     var result = [Float](repeating: 0, count: g.batches * g.outH * g.outW * g.outC)
     xs.withUnsafeBufferPointer { x in
       result.withUnsafeMutableBufferPointer { out in

@@ -263,7 +263,8 @@ struct Conv2DKernelTests {
     let options = Conv2DOptions(
       padding: p.padding, strideH: p.stride.0, strideW: p.stride.1, dilationH: p.dilation.0, dilationW: p.dilation.1)
     let out = try F.run(
-      .conv2D(options), [F.float(p.input, x), F.float(p.filter, wv, name: "w"), F.float([p.filter[0]], bias, name: "b")],
+      .conv2D(options),
+      [F.float(p.input, x), F.float(p.filter, wv, name: "w"), F.float([p.filter[0]], bias, name: "b")],
       output: F.output(outShape, .float32))
     let expected = NaiveReference.conv(
       x, p.input, wv, p.filter, bias: bias, stride: p.stride, dilation: p.dilation, pad: (h.padBefore, w.padBefore),
@@ -481,7 +482,9 @@ struct FullyConnectedKernelTests {
       ],
       output: F.output([2, 1], .int16, scale: 1))
     let eff = Double(Float(1e-3)) * Double(Float(1e-3)) / 1
-    let expected = [Int64(1000), -1000].map { Int16((Double($0 + 3_000_000_000) * eff).rounded(.toNearestOrAwayFromZero)) }
+    let expected = [Int64(1000), -1000].map {
+      Int16((Double($0 + 3_000_000_000) * eff).rounded(.toNearestOrAwayFromZero))
+    }
     #expect(F.int16Values(out) == expected)
     #expect(expected == [3000, 3000])
   }

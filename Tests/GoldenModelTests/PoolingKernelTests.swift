@@ -132,7 +132,8 @@ struct MeanKernelTests {
 
   func mean(_ x: Tensor, axes: [Int32], keepDims: Bool = true, output: Tensor) throws -> TensorData {
     let axis = Tensor(
-      name: "axis", shape: [axes.count], elementType: .int32, data: TensorData(shape: [axes.count], storage: .int32(axes)))
+      name: "axis", shape: [axes.count], elementType: .int32,
+      data: TensorData(shape: [axes.count], storage: .int32(axes)))
     return try F.run(.mean(keepDims: keepDims), [x, axis], output: output)
   }
 
@@ -151,7 +152,8 @@ struct MeanKernelTests {
     let x = F.int8([3, 3], [3, 3, 4, 7, 2, 2, -3, 2, -2], zeroPoint: 2)
     let out = try mean(x, axes: [-1], keepDims: false, output: F.output([3], .int8, zeroPoint: -1))
     #expect(F.int8Values(out) == [0, 1, -4])
-    #expect(Kernels.meanMultiplier(Requantize.Multiplier(real: 1), count: 3) == .init(multiplier: 715_827_882, shift: 0))
+    #expect(
+      Kernels.meanMultiplier(Requantize.Multiplier(real: 1), count: 3) == .init(multiplier: 715_827_882, shift: 0))
   }
 
   @Test func multiplierShiftIsClampedToKeepTheRightShiftBelow32() {
