@@ -8,7 +8,9 @@
 /// - TensorFlow Lite `kernels/internal/quantization_util.cc`: `QuantizeMultiplier`.
 /// `docs/quantization.md` states which op uses which helper.
 public enum FixedPoint {
-  /// `round(a × b / 2^31)`, rounding half away from zero, saturating the one overflow case.
+  /// `floor((a × b + 2^30) / 2^31)`: a × b / 2^31 rounded to nearest with ties toward +∞,
+  /// saturating the one overflow case (gemmlowp's nudge `1 − 2^30` for negative products plus
+  /// C++'s truncating division make −0.5 round to 0, not −1: this is *not* half-away-from-zero).
   ///
   /// ```swift
   /// if a == b == Int32.min { return Int32.max }

@@ -1,0 +1,27 @@
+import Reporting
+import Support
+
+/// `systole inspect MODEL [--json]`.
+enum InspectCommand {
+  static let command = Driver.Command(
+    name: "inspect",
+    abstract: "Show a model's operators, shapes, quantization, MACs and parameter sizes.",
+    usage: "systole inspect <model.tflite> [--json]",
+    discussion: """
+      Prints one row per operator of the main graph (index, TFLite op, non-constant input and
+      output shapes with types, quantization of weights and output, fused activation,
+      padding/stride, MACs, parameter bytes), then totals: operators by type, parameters, MACs,
+      parameter bytes as stored versus as float32, and the activation peak (largest sum of
+      simultaneously live activation tensors in execution order). --json prints the same as JSON
+      with the keys documented in docs/cli.md.
+      """,
+    options: [OptionSpec(name: "json", kind: .flag, help: "Print JSON instead of text.")],
+    run: { args, console in
+      guard args.positionals.count == 1 else {
+        throw UsageError("expected exactly one model file; got \(args.positionals.count) arguments", command: "inspect")
+      }
+      let model = try ModelLoader.load(args.positionals[0])
+      let summary = ModelSummary(model: model)
+      console.out(args.flag("json") ? summary.json().serialized() + "\n" : summary.renderText())
+    })
+}

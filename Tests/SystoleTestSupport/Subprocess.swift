@@ -1,0 +1,51 @@
+import Foundation
+
+/// The result of running the `systole` executable.
+public struct ProcessResult: Sendable {
+  public var status: Int32
+  public var stdout: String
+  public var stderr: String
+}
+
+/// Runs the built `systole` executable (next to the test bundle in `.build/<config>/`) with
+/// `arguments`, from `directory` (default: the package root), and captures its output.
+public func runSystole(_ arguments: [String], in directory: URL? = nil) throws -> ProcessResult {
+  let candidates = [
+    Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("systole"),
+    Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("systole"),
+    Fixtures.root.appendingPathComponent(".build/debug/systole"),
+  ].compactMap { $0 }
+  guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+    throw FixtureError("systole executable not found; looked in \(candidates.map(\.path))")
+  }
+  let process = Process()
+  process.executableURL = executable
+  process.arguments = arguments
+  process.currentDirectoryURL = directory ?? Fixtures.root
+  let out = Pipe()
+  let err = Pipe()
+  process.standardOutput = out
+  process.standardError = err
+  try process.run()
+  // Read both pipes concurrently so a large output cannot block the child.
+  nonisolated(unsafe) var errData = Data()
+  let group = DispatchGroup()
+  group.enter()
+  DispatchQueue.global().async {
+    errData = err.fileHandleForReading.readDataToEndOfFile()
+    group.leave()
+  }
+  let outData = out.fileHandleForReading.readDataToEndOfFile()
+  group.wait()
+  process.waitUntilExit()
+  return ProcessResult(
+    status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+    stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// A fresh temporary directory, unique per call.
+public func makeTemporaryDirectory() throws -> URL {
+  let url = FileManager.default.temporaryDirectory.appendingPathComponent("systole-test-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+  return url
+}
