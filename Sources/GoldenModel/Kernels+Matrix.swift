@@ -14,13 +14,12 @@ import Support
 
 extension Kernels {
   static func conv2D(_ c: KernelContext, _ o: Conv2DOptions) throws(GoldenModelError) -> TensorData {
-    let x = try c.inputTensor(0)
-    let w = try c.inputTensor(1)
-    let out = try c.outputTensor()
-    guard x.shape.count == 4, w.shape.count == 4, out.shape.count == 4 else {
+    let x = try MatrixOperands.input(0, c)
+    let w = try MatrixOperands.input(1, c)
+    var out = try c.outputTensor()
+    guard x.shape.count == 4, w.shape.count == 4 else {
       throw GoldenModelError(
-        .invalidModel, c.location,
-        "input, filter and output must be rank 4; got \(x.shape), \(w.shape), \(out.shape)")
+        .invalidModel, c.location, "input and filter must be rank 4; got \(x.shape) and \(w.shape)")
     }
     let filterDepth = w.shape[3]
     guard filterDepth > 0, x.shape[3] % filterDepth == 0, w.shape[0] > 0 else {
@@ -33,9 +32,10 @@ extension Kernels {
         .invalidModel, c.location, "\(w.shape[0]) filters do not split into \(groups) groups")
     }
     let g = try WindowGeometry(
-      c, input: x.shape, output: out.shape, outputChannels: w.shape[0], filterH: w.shape[1],
+      c, input: x.shape, output: out, outputChannels: w.shape[0], filterH: w.shape[1],
       filterW: w.shape[2], strideH: o.strideH, strideW: o.strideW, dilationH: o.dilationH,
       dilationW: o.dilationW, padding: o.padding)
+    out.shape = g.outputShape
     let shape = ConvShape(geometry: g, filterDepth: filterDepth, groups: groups)
 
     switch (x.elementType, w.elementType) {
@@ -60,13 +60,12 @@ extension Kernels {
   }
 
   static func depthwiseConv2D(_ c: KernelContext, _ o: DepthwiseConv2DOptions) throws(GoldenModelError) -> TensorData {
-    let x = try c.inputTensor(0)
-    let w = try c.inputTensor(1)
-    let out = try c.outputTensor()
-    guard x.shape.count == 4, w.shape.count == 4, out.shape.count == 4, w.shape[0] == 1 else {
+    let x = try MatrixOperands.input(0, c)
+    let w = try MatrixOperands.input(1, c)
+    var out = try c.outputTensor()
+    guard x.shape.count == 4, w.shape.count == 4, w.shape[0] == 1 else {
       throw GoldenModelError(
-        .invalidModel, c.location,
-        "input, filter (1×H×W×C) and output must be rank 4; got \(x.shape), \(w.shape), \(out.shape)")
+        .invalidModel, c.location, "input and filter (1×H×W×C) must be rank 4; got \(x.shape) and \(w.shape)")
     }
     // TFLite derives the depth multiplier from the shapes (`ComputeDepthMultiplier`); the option
     // is only a cross-check.
@@ -77,9 +76,10 @@ extension Kernels {
     }
     let multiplier = w.shape[3] / x.shape[3]
     let g = try WindowGeometry(
-      c, input: x.shape, output: out.shape, outputChannels: w.shape[3], filterH: w.shape[1],
+      c, input: x.shape, output: out, outputChannels: w.shape[3], filterH: w.shape[1],
       filterW: w.shape[2], strideH: o.strideH, strideW: o.strideW, dilationH: o.dilationH,
       dilationW: o.dilationW, padding: o.padding)
+    out.shape = g.outputShape
 
     switch (x.elementType, w.elementType) {
     case (.float32, .float32):
@@ -107,9 +107,9 @@ extension Kernels {
   }
 
   static func fullyConnected(_ c: KernelContext, _ o: FullyConnectedOptions) throws(GoldenModelError) -> TensorData {
-    let x = try c.inputTensor(0)
-    let w = try c.inputTensor(1)
-    let out = try c.outputTensor()
+    let x = try MatrixOperands.input(0, c)
+    let w = try MatrixOperands.input(1, c)
+    var out = try c.outputTensor()
     guard w.shape.count == 2, w.shape[1] > 0 else {
       throw GoldenModelError(.invalidModel, c.location, "weights must be rank 2 [units, depth]; got \(w.shape)")
     }
@@ -120,6 +120,9 @@ extension Kernels {
         .invalidModel, c.location, "input has \(x.elementCount) elements, not a multiple of the depth \(depth)")
     }
     let rows = x.elementCount / depth
+    if out.isDynamic {
+      out.shape = o.keepNumDims ? x.shape.dropLast() + [units] : [rows, units]
+    }
     guard out.elementCount == rows * units else {
       throw GoldenModelError(
         .invalidModel, c.location,
@@ -147,14 +150,16 @@ extension Kernels {
   }
 
   static func batchMatMul(_ c: KernelContext, adjointX: Bool, adjointY: Bool) throws(GoldenModelError) -> TensorData {
-    let x = try c.inputTensor(0)
-    let y = try c.inputTensor(1)
-    let out = try c.outputTensor()
+    let x = try MatrixOperands.input(0, c)
+    let y = try MatrixOperands.input(1, c)
+    var out = try c.outputTensor()
     guard x.shape.count >= 2, y.shape.count >= 2 else {
       throw GoldenModelError(
         .invalidModel, c.location, "operands must be at least rank 2; got \(x.shape) and \(y.shape)")
     }
-    let plan = try BatchMatMulPlan(c, x: x.shape, y: y.shape, adjointX: adjointX, adjointY: adjointY, output: out.shape)
+    let plan = try BatchMatMulPlan(
+      c, x: x.shape, y: y.shape, adjointX: adjointX, adjointY: adjointY, output: out.isDynamic ? nil : out.shape)
+    out.shape = plan.outputShape
     let xv = try MatrixOperands.value(0, count: x.elementCount, "lhs", c)
     let yv = try MatrixOperands.value(1, count: y.elementCount, "rhs", c)
 
@@ -219,7 +224,7 @@ struct WindowGeometry {
 
   /// Validates the shapes against the options; throws `invalidModel` on any disagreement.
   init(
-    _ c: KernelContext, input: [Int], output: [Int], outputChannels: Int, filterH: Int, filterW: Int,
+    _ c: KernelContext, input: [Int], output: Tensor, outputChannels: Int, filterH: Int, filterW: Int,
     strideH: Int, strideW: Int, dilationH: Int = 1, dilationW: Int = 1, padding: Padding
   ) throws(GoldenModelError) {
     guard strideH > 0, strideW > 0, dilationH > 0, dilationW > 0, filterH > 0, filterW > 0 else {
@@ -228,16 +233,17 @@ struct WindowGeometry {
         "strides \(strideH)×\(strideW), dilations \(dilationH)×\(dilationW) and filter \(filterH)×\(filterW) must be positive"
       )
     }
-    guard input.allSatisfy({ $0 >= 0 }), output.allSatisfy({ $0 >= 0 }) else {
-      throw GoldenModelError(.invalidModel, c.location, "negative dimension in \(input) or \(output)")
+    guard input.count == 4, input.allSatisfy({ $0 >= 0 }) else {
+      throw GoldenModelError(.invalidModel, c.location, "input shape \(input) is not a rank-4 NHWC shape")
     }
     let h = padding.geometry(input: input[1], filter: filterH, stride: strideH, dilation: dilationH)
     let w = padding.geometry(input: input[2], filter: filterW, stride: strideW, dilation: dilationW)
     let expected = [input[0], max(h.output, 0), max(w.output, 0), outputChannels]
-    guard output == expected else {
+    // A run-time-sized output takes the computed shape; a static one must agree with it.
+    guard output.isDynamic || output.shape == expected else {
       throw GoldenModelError(
         .invalidModel, c.location,
-        "output shape \(output); expected \(expected) from input \(input), filter \(filterH)×\(filterW), strides, dilations and \(padding.rawValue) padding"
+        "output shape \(output.shape); expected \(expected) from input \(input), filter \(filterH)×\(filterW), strides, dilations and \(padding.rawValue) padding"
       )
     }
     batches = input[0]
@@ -256,6 +262,9 @@ struct WindowGeometry {
     padTop = h.padBefore
     padLeft = w.padBefore
   }
+
+  /// The NHWC output shape.
+  var outputShape: [Int] { [batches, outH, outW, outC] }
 
   /// For each output row, the filter rows whose input row lies inside the image, as
   /// `(filterRow, inputRow)` pairs in increasing filter order (TFLite skips the others).
@@ -299,6 +308,8 @@ struct BatchMatMulPlan {
   var batches: Int
   /// Element offset of each output batch's lhs and rhs matrices.
   var lhsBatchOffsets: [Int], rhsBatchOffsets: [Int]
+  /// Output shape: the broadcast batch dimensions, then rows and columns.
+  var outputShape: [Int]
   /// Output rows (A), columns (C) and contraction depth (K).
   var rows: Int, cols: Int, depth: Int
   /// Element strides of the lhs along its row and contraction index (adjoint-aware).
@@ -307,7 +318,7 @@ struct BatchMatMulPlan {
   var rhsDepthStride: Int, rhsColStride: Int
 
   init(
-    _ c: KernelContext, x: [Int], y: [Int], adjointX: Bool, adjointY: Bool, output: [Int]
+    _ c: KernelContext, x: [Int], y: [Int], adjointX: Bool, adjointY: Bool, output: [Int]?
   ) throws(GoldenModelError) {
     let xr = x.count
     let yr = y.count
@@ -321,9 +332,9 @@ struct BatchMatMulPlan {
     guard let batchShape = Broadcast.shape(xb, yb) else {
       throw GoldenModelError(.invalidModel, c.location, "batch dimensions \(xb) and \(yb) do not broadcast")
     }
-    guard output == batchShape + [a, cc] else {
-      throw GoldenModelError(
-        .invalidModel, c.location, "output shape \(output); expected \(batchShape + [a, cc])")
+    outputShape = batchShape + [a, cc]
+    if let output, output != outputShape {
+      throw GoldenModelError(.invalidModel, c.location, "output shape \(output); expected \(outputShape)")
     }
     rows = a
     cols = cc

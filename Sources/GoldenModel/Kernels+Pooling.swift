@@ -63,8 +63,8 @@ extension Kernels {
   }
 
   static func mean(_ c: KernelContext, keepDims: Bool) throws(GoldenModelError) -> TensorData {
-    let x = try c.inputTensor(0)
-    let out = try c.outputTensor()
+    let x = try MatrixOperands.input(0, c)
+    var out = try c.outputTensor()
     let axisValues = try c.value(1).integerValues
     let rank = x.shape.count
     // TFLite `ResolveAxis`: negative axes count from the end; duplicates are ignored.
@@ -85,6 +85,7 @@ extension Kernels {
         expected.append(size)
       }
     }
+    if out.isDynamic { out.shape = expected }
     guard out.shape == expected || out.elementCount == TensorData.elementCount(of: expected) else {
       throw GoldenModelError(
         .invalidModel, c.location,
@@ -125,19 +126,19 @@ extension Kernels {
   fileprivate static func poolSetup(_ c: KernelContext, _ o: Pool2DOptions) throws(GoldenModelError) -> (
     Tensor, Tensor, WindowGeometry
   ) {
-    let x = try c.inputTensor(0)
-    let out = try c.outputTensor()
-    guard x.shape.count == 4, out.shape.count == 4 else {
-      throw GoldenModelError(
-        .invalidModel, c.location, "input and output must be rank 4 (NHWC); got \(x.shape) and \(out.shape)")
+    let x = try MatrixOperands.input(0, c)
+    var out = try c.outputTensor()
+    guard x.shape.count == 4 else {
+      throw GoldenModelError(.invalidModel, c.location, "input must be rank 4 (NHWC); got \(x.shape)")
     }
     guard x.elementType == out.elementType else {
       throw GoldenModelError(
         .invalidModel, c.location, "output is \(out.elementType); expected \(x.elementType) like the input")
     }
     let g = try WindowGeometry(
-      c, input: x.shape, output: out.shape, outputChannels: x.shape[3], filterH: o.filterH, filterW: o.filterW,
+      c, input: x.shape, output: out, outputChannels: x.shape[3], filterH: o.filterH, filterW: o.filterW,
       strideH: o.strideH, strideW: o.strideW, padding: o.padding)
+    out.shape = g.outputShape
     return (x, out, g)
   }
 }

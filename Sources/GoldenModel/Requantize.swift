@@ -193,6 +193,14 @@ enum MatrixOperands {
     GoldenModelError(.invalidModel, c.location, "\(role) is \(v.elementType); expected \(expected)")
   }
 
+  /// Metadata of input `position` with the run-time shape of its value (a run-time-sized
+  /// tensor's stored shape is only a placeholder).
+  static func input(_ position: Int, _ c: KernelContext) throws(GoldenModelError) -> Tensor {
+    var t = try c.inputTensor(position)
+    t.shape = try c.value(position).shape
+    return t
+  }
+
   /// The value of input `position`, checked to hold `count` elements.
   static func value(_ position: Int, count: Int, _ role: String, _ c: KernelContext) throws(GoldenModelError)
     -> TensorData

@@ -489,6 +489,17 @@ struct FullyConnectedKernelTests {
     #expect(expected == [3000, 3000])
   }
 
+  @Test func runTimeSizedOutputTakesTheComputedShape() throws {
+    // The file stores a placeholder [1, 2] for an output whose batch is only known at run time.
+    var output = F.output([1, 2], .float32)
+    output.shapeSignature = [-1, 2]
+    let out = try F.run(
+      .fullyConnected(FullyConnectedOptions()),
+      [F.float([3, 2], [1, 2, 3, 4, 5, 6]), F.float([2, 2], [1, 0, 0, 1], name: "w"), nil], output: output)
+    #expect(out.shape == [3, 2])
+    #expect(F.floatValues(out) == [1, 2, 3, 4, 5, 6])
+  }
+
   @Test func rejectsMismatchedOutput() {
     #expect(throws: GoldenModelError.self) {
       _ = try F.run(
