@@ -67,8 +67,8 @@ extension Kernels {
       throw GoldenModelError(
         .invalidModel, c.location, "input and filter (1×H×W×C) must be rank 4; got \(x.shape) and \(w.shape)")
     }
-    // TFLite derives the depth multiplier from the shapes (`ComputeDepthMultiplier`); the option
-    // is only a cross-check.
+    // TFLite derives the depth multiplier from the shapes (`ComputeDepthMultiplier`) and ignores
+    // the option (the verifier flags a disagreeing one).
     guard x.shape[3] > 0, w.shape[3] % x.shape[3] == 0, w.shape[3] > 0 else {
       throw GoldenModelError(
         .invalidModel, c.location,
