@@ -11,6 +11,8 @@
 //   ModelZoo                     published network shapes (ResNet-50, MobileNets, BERT layer, MLP0)
 //   Architecture                 ArchSpec: array, memories, DRAM, energy table; presets; JSON
 //   TileISA                      the tile instruction set: semantics, assembly, encoding, verifier
+//   Lowering                     the compiler: graph → tile program (flat pipeline of named passes)
+//   CycleSim                     the simulator: tile program → cycles, counters, energy (never sees the graph)
 //   Reporting                    text/JSON reports (model summary; later run reports, traces)
 //   SystoleDriver                load → check → report; turns errors into text and exit codes
 //   systole (executable)         thin CLI: parse flags, call the driver, print
@@ -37,11 +39,14 @@ let package = Package(
     .target(name: "ModelZoo", dependencies: ["Support", "GraphIR"], swiftSettings: swiftSettings),
     .target(name: "Architecture", dependencies: ["Support"], swiftSettings: swiftSettings),
     .target(name: "TileISA", dependencies: ["Support"], swiftSettings: swiftSettings),
+    .target(
+      name: "Lowering", dependencies: ["Support", "GraphIR", "Architecture", "TileISA"], swiftSettings: swiftSettings),
+    .target(name: "CycleSim", dependencies: ["Support", "Architecture", "TileISA"], swiftSettings: swiftSettings),
     .target(name: "Reporting", dependencies: ["Support", "GraphIR"], swiftSettings: swiftSettings),
     .target(
       name: "SystoleDriver",
       dependencies: [
-        "Support", "GraphIR", "TFLiteImport", "GoldenModel", "ModelZoo", "Architecture", "TileISA", "Reporting",
+        "Support", "GraphIR", "TFLiteImport", "GoldenModel", "ModelZoo", "Architecture", "TileISA", "Lowering", "CycleSim", "Reporting",
       ],
       swiftSettings: swiftSettings),
     .executableTarget(name: "systole", dependencies: ["SystoleDriver"], swiftSettings: swiftSettings),
@@ -57,6 +62,10 @@ let package = Package(
     .testTarget(name: "ModelZooTests", dependencies: ["ModelZoo", "GoldenModel", "SystoleTestSupport"]),
     .testTarget(name: "ArchitectureTests", dependencies: ["Architecture", "SystoleTestSupport"]),
     .testTarget(name: "TileISATests", dependencies: ["TileISA", "SystoleTestSupport"]),
+    .testTarget(
+      name: "LoweringTests",
+      dependencies: ["Lowering", "GoldenModel", "TFLiteImport", "ModelZoo", "SystoleTestSupport"]),
+    .testTarget(name: "CycleSimTests", dependencies: ["CycleSim", "SystoleTestSupport"]),
     .testTarget(name: "ReportingTests", dependencies: ["Reporting", "TFLiteImport", "SystoleTestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["SystoleDriver", "SystoleTestSupport"]),
   ]

@@ -2,6 +2,7 @@ import Foundation
 import GoldenModel
 import Support
 import TFLiteImport
+import Architecture
 
 /// The `systole` command: a table of subcommands, argument parsing, and the one place where
 /// errors become text on stderr and exit codes.
@@ -27,7 +28,7 @@ public enum Driver {
     var err: (String) -> Void
   }
 
-  static let commands: [Command] = [InspectCommand.command, EvalCommand.command]
+  static let commands: [Command] = [DemoCommand.command, InspectCommand.command, EvalCommand.command, ArchCommand.command]
 
   /// Runs the command line and exits the process with the resulting status.
   public static func main() -> Never {
@@ -92,7 +93,7 @@ public enum Driver {
       case .cannotWrite: return 73
       case .badData: return 65
       }
-    case is TFLiteImportError, is GoldenModelError: return 65
+    case is TFLiteImportError, is GoldenModelError, is ArchError: return 65
     default: return 70
     }
   }

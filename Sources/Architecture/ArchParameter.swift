@@ -1,0 +1,468 @@
+import Support
+
+/// A parameter value as read from, or written to, an `ArchSpec` through the parameter table.
+public enum ArchValue: Sendable, Hashable, CustomStringConvertible {
+  /// A whole number (counts, banks, bytes per cycle).
+  case integer(Int)
+  /// A real number (MHz, GB/s, KiB, pJ).
+  case number(Double)
+  /// A yes/no switch.
+  case flag(Bool)
+  /// A name or a choice (`ws`, `int8`).
+  case text(String)
+
+  /// The value as `--set` would take it: `256`, `15.75`, `true`, `ws`.
+  public var description: String {
+    switch self {
+    case .integer(let n): String(n)
+    case .number(let x): ArchValue.numberText(x)
+    case .flag(let b): b ? "true" : "false"
+    case .text(let s): s
+    }
+  }
+
+  /// A number in its shortest exact decimal form, without a trailing `.0`: `700`, `0.23`.
+  ///
+  /// Exact (unlike `formatSignificant`), so JSON written with it reads back bit for bit.
+  static func numberText(_ x: Double) -> String {
+    if x.isFinite && x == x.rounded() && abs(x) < 1e15 { return String(Int64(x)) }
+    return "\(x)"
+  }
+}
+
+/// One row of the parameter table: a dotted key, its doc, unit, default, source, and how to read
+/// and write it on an `ArchSpec`.
+///
+/// The idea is Ramulator 2's `param<T>("key").desc("…").default_val(…)`: each parameter is
+/// declared once, and `--set`, the JSON format, validation, `render()` and
+/// `docs/architecture.md` all come from that declaration.
+public struct ArchParameter: Sendable {
+  /// What values a parameter accepts; validation and both parsers check this.
+  public enum Kind: Sendable, Hashable {
+    /// A whole number in `1...max`.
+    case count(max: Int)
+    /// A finite number > 0.
+    case positiveNumber
+    /// A finite number ≥ 0.
+    case nonNegativeNumber
+    /// A size in KiB > 0 that is a whole number of bytes (`256`, `0.25`), at most 2³⁰ KiB.
+    case kibibytes
+    /// `true` or `false`.
+    case flag
+    /// One of the listed names.
+    case choice([String])
+    /// A non-empty string.
+    case text
+
+    /// What the parameter expects, for messages: `a positive integer`, `one of ws, os, is`.
+    public var expectation: String {
+      switch self {
+      case .count: "a positive integer"
+      case .positiveNumber: "a positive number"
+      case .nonNegativeNumber: "a number ≥ 0"
+      case .kibibytes: "a positive size in KiB (whole bytes)"
+      case .flag: "true or false"
+      case .choice(let names): "one of " + names.joined(separator: ", ")
+      case .text: "a non-empty string"
+      }
+    }
+
+    /// The value converted to this kind's canonical case, or `nil` with the reason it is not
+    /// acceptable (`expected a positive integer`, `expected a positive integer ≤ 16384`).
+    func accept(_ value: ArchValue) -> Result<ArchValue, KindMismatch> {
+      switch (self, value) {
+      case (.count(let max), .integer(let n)):
+        if n < 1 { return .failure(KindMismatch("expected \(expectation)")) }
+        if n > max { return .failure(KindMismatch("expected \(expectation) ≤ \(max)")) }
+        return .success(.integer(n))
+      case (.count, .number(let x)) where x.isFinite && x == x.rounded() && abs(x) < 1e15:
+        return accept(.integer(Int(x)))
+      case (.positiveNumber, .number(let x)):
+        return x.isFinite && x > 0 ? .success(.number(x)) : .failure(KindMismatch("expected \(expectation)"))
+      case (.nonNegativeNumber, .number(let x)):
+        return x.isFinite && x >= 0 ? .success(.number(x)) : .failure(KindMismatch("expected \(expectation)"))
+      case (.kibibytes, .number(let kib)):
+        guard kib.isFinite, kib > 0, kib <= Double(1 << 30) else {
+          return .failure(KindMismatch("expected \(expectation)"))
+        }
+        let bytes = kib * 1024
+        guard bytes == bytes.rounded() else {
+          return .failure(
+            KindMismatch("expected \(expectation)", detail: " (\(ArchValue.numberText(bytes)) bytes)"))
+        }
+        return .success(.number(kib))
+      case (.positiveNumber, .integer(let n)), (.nonNegativeNumber, .integer(let n)),
+        (.kibibytes, .integer(let n)):
+        return accept(.number(Double(n)))
+      case (.flag, .flag):
+        return .success(value)
+      case (.choice(let names), .text(let s)):
+        return names.contains(s) ? .success(value) : .failure(KindMismatch("expected \(expectation)"))
+      case (.text, .text(let s)):
+        return s.isEmpty ? .failure(KindMismatch("expected \(expectation)")) : .success(value)
+      default:
+        return .failure(KindMismatch("expected \(expectation)"))
+      }
+    }
+
+    /// Reads `--set` text as a raw value of the shape this kind wants (`"32"` → `.integer(32)`);
+    /// `accept` then checks it. Text that is not a number stays `.text` and fails `accept`.
+    func parse(text: String) -> ArchValue {
+      switch self {
+      case .count:
+        if let n = Int(text) { return .integer(n) }
+        return .text(text)
+      case .positiveNumber, .nonNegativeNumber, .kibibytes:
+        if let x = Double(text) { return .number(x) }
+        return .text(text)
+      case .flag:
+        if text == "true" { return .flag(true) }
+        if text == "false" { return .flag(false) }
+        return .text(text)
+      case .choice, .text:
+        return .text(text)
+      }
+    }
+  }
+
+  /// Why a value does not fit a parameter's kind: `expected a positive integer`, plus an
+  /// optional detail shown after the value (` (102.4 bytes)`).
+  struct KindMismatch: Error {
+    let expectation: String
+    let detail: String
+    init(_ expectation: String, detail: String = "") {
+      self.expectation = expectation
+      self.detail = detail
+    }
+
+    /// `expected …, got <shown><detail>`.
+    func message(got shown: String) -> String { "\(expectation), got \(shown)\(detail)" }
+  }
+
+  /// The dotted key used by `--set`, JSON (as nested objects) and docs: `array.rows`.
+  public let key: String
+  /// One line saying what the parameter means.
+  public let summary: String
+  /// The unit (`PEs`, `KiB`, `GB/s`, `pJ`), or empty for names and switches.
+  public let unit: String
+  /// The values it accepts.
+  public let kind: Kind
+  /// The value in `ArchSpec.defaults` (TPU v1's).
+  public let defaultValue: ArchValue
+  /// Where the default comes from.
+  public let source: ParameterOrigin
+  let read: @Sendable (ArchSpec) -> ArchValue
+  let write: @Sendable (inout ArchSpec, ArchValue) -> Void
+
+  /// The parameter's current value in `spec`.
+  public func value(in spec: ArchSpec) -> ArchValue { read(spec) }
+
+  /// The JSON group this key lives in (`array` for `array.rows`), or `nil` for top-level keys.
+  public var group: String? {
+    guard let dot = key.firstIndex(of: ".") else { return nil }
+    return String(key[..<dot])
+  }
+
+  /// The key inside its group (`rows` for `array.rows`), or the whole key at top level.
+  public var leafName: String {
+    guard let dot = key.firstIndex(of: ".") else { return key }
+    return String(key[key.index(after: dot)...])
+  }
+}
+
+// MARK: - Typed constructors
+
+extension ArchParameter {
+  static func count(
+    _ key: String, _ path: any WritableKeyPath<ArchSpec, Int> & Sendable, max: Int = 1 << 30,
+    default value: Int, unit: String, _ summary: String, source: ParameterOrigin
+  ) -> ArchParameter {
+    ArchParameter(
+      key: key, summary: summary, unit: unit, kind: .count(max: max), defaultValue: .integer(value),
+      source: source, read: { .integer($0[keyPath: path]) },
+      write: { spec, value in
+        guard case .integer(let n) = value else { preconditionFailure("\(key): wrote \(value)") }
+        spec[keyPath: path] = n
+      })
+  }
+
+  static func number(
+    _ key: String, _ path: any WritableKeyPath<ArchSpec, Double> & Sendable, positive: Bool,
+    default value: Double, unit: String, _ summary: String, source: ParameterOrigin
+  ) -> ArchParameter {
+    ArchParameter(
+      key: key, summary: summary, unit: unit, kind: positive ? .positiveNumber : .nonNegativeNumber,
+      defaultValue: .number(value), source: source, read: { .number($0[keyPath: path]) },
+      write: { spec, value in
+        guard case .number(let x) = value else { preconditionFailure("\(key): wrote \(value)") }
+        spec[keyPath: path] = x
+      })
+  }
+
+  static func kibibytes(
+    _ key: String, _ path: any WritableKeyPath<ArchSpec, ByteCount> & Sendable, default kib: Double,
+    _ summary: String, source: ParameterOrigin
+  ) -> ArchParameter {
+    ArchParameter(
+      key: key, summary: summary, unit: "KiB", kind: .kibibytes, defaultValue: .number(kib),
+      source: source, read: { .number(Double($0[keyPath: path].count) / 1024) },
+      write: { spec, value in
+        guard case .number(let kib) = value else { preconditionFailure("\(key): wrote \(value)") }
+        spec[keyPath: path] = ByteCount(Int64(kib * 1024))
+      })
+  }
+
+  static func flag(
+    _ key: String, _ path: any WritableKeyPath<ArchSpec, Bool> & Sendable, default value: Bool,
+    _ summary: String, source: ParameterOrigin
+  ) -> ArchParameter {
+    ArchParameter(
+      key: key, summary: summary, unit: "", kind: .flag, defaultValue: .flag(value), source: source,
+      read: { .flag($0[keyPath: path]) },
+      write: { spec, value in
+        guard case .flag(let b) = value else { preconditionFailure("\(key): wrote \(value)") }
+        spec[keyPath: path] = b
+      })
+  }
+
+  static func choice<E: RawRepresentable & CaseIterable & Sendable>(
+    _ key: String, _ path: any WritableKeyPath<ArchSpec, E> & Sendable, default value: E,
+    _ summary: String, source: ParameterOrigin
+  ) -> ArchParameter where E.RawValue == String {
+    ArchParameter(
+      key: key, summary: summary, unit: "", kind: .choice(E.allCases.map(\.rawValue)),
+      defaultValue: .text(value.rawValue), source: source, read: { .text($0[keyPath: path].rawValue) },
+      write: { spec, value in
+        guard case .text(let s) = value, let e = E(rawValue: s) else {
+          preconditionFailure("\(key): wrote \(value)")
+        }
+        spec[keyPath: path] = e
+      })
+  }
+
+  static func text(
+    _ key: String, _ path: any WritableKeyPath<ArchSpec, String> & Sendable, default value: String,
+    _ summary: String, source: ParameterOrigin
+  ) -> ArchParameter {
+    ArchParameter(
+      key: key, summary: summary, unit: "", kind: .text, defaultValue: .text(value), source: source,
+      read: { .text($0[keyPath: path]) },
+      write: { spec, value in
+        guard case .text(let s) = value else { preconditionFailure("\(key): wrote \(value)") }
+        spec[keyPath: path] = s
+      })
+  }
+}
+
+// MARK: - The table
+
+/// Short citations used by the parameter and preset tables; full references are in
+/// `docs/architecture.md`.
+enum Citation {
+  static let jouppi = "Jouppi et al., ISCA 2017"
+  static let horowitz = "Horowitz, ISSCC 2014 (45 nm)"
+  static let accelergy = "Accelergy CACTI plug-in"
+}
+
+extension ArchSpec {
+  /// Every parameter of an architecture, in display order: key, doc, unit, default, source.
+  ///
+  /// The defaults are Google TPU v1's (Jouppi et al., ISCA 2017) and Horowitz's 45 nm energy
+  /// table (ISSCC 2014); `ArchSpec.defaults` is built from this column alone.
+  public static let parameters: [ArchParameter] = [
+    .text(
+      "name", \.name, default: "custom",
+      "Short name used in reports; files default it to their file name.",
+      source: .cited("the preset or file")),
+
+    // The array.
+    .count(
+      "array.rows", \.array.rows, max: 16_384, default: 256, unit: "PEs",
+      "Processing elements per column (reduction depth per pass in ws).",
+      source: .cited("\(Citation.jouppi) §2: 256×256 MACs")),
+    .count(
+      "array.cols", \.array.cols, max: 16_384, default: 256, unit: "PEs",
+      "Processing elements per row (output channels per pass in ws).",
+      source: .cited("\(Citation.jouppi) §2: 256×256 MACs")),
+    .count(
+      "array.weight_load_rows_per_cycle", \.array.weightLoadRowsPerCycle, max: 16_384, default: 1,
+      unit: "rows/cycle",
+      "Weight-tile rows shifted into the array per cycle; a tile loads in ⌈rows / this⌉ cycles.",
+      source: .cited("\(Citation.jouppi) §2: a 256×256 tile shifts in over 256 cycles")),
+    .flag(
+      "array.weight_double_buffered", \.array.weightDoubleBuffered, default: true,
+      "Whether the next weight tile loads while the current one computes.",
+      source: .cited("\(Citation.jouppi) §2: the array holds one tile plus one loading")),
+    .choice(
+      "dataflow", \.dataflow, default: Dataflow.weightStationary,
+      "Default dataflow: ws (weight), os (output) or is (input) stationary.",
+      source: .cited("\(Citation.jouppi) §2: weight stationary")),
+    .choice(
+      "datapath", \.datapath, default: Datapath.int8,
+      "Operand type: int8, or float32 for the baseline (4-byte elements, fp32 energy).",
+      source: .cited("\(Citation.jouppi) §2: 8-bit MACs")),
+    .number(
+      "clock.mhz", \.clock.value, positive: true, default: 700, unit: "MHz",
+      "Accelerator clock.",
+      source: .cited("\(Citation.jouppi) Table 2: 700 MHz")),
+
+    // On-chip memories.
+    .kibibytes(
+      "ub.kib", \.ub.capacity, default: 24_576,
+      "Unified buffer (activation scratchpad) capacity.",
+      source: .cited("\(Citation.jouppi) §2: 24 MiB Unified Buffer")),
+    .count(
+      "ub.banks", \.ub.banks, default: 24, unit: "banks",
+      "Unified buffer banks; SRAM energy is that of one bank (capacity / banks).",
+      source: .assumed("UB organization unpublished; 24 × 1 MiB banks keep each bank at Horowitz's largest point")),
+    .count(
+      "ub.port_bytes_per_cycle", \.ub.portBytesPerCycle, default: 256, unit: "B/cycle",
+      "Unified buffer bytes read or written per cycle, all banks together.",
+      source: .assumed("one 256-byte int8 row per cycle, the array's input width")),
+    .kibibytes(
+      "weights.kib", \.weights.capacity, default: 256,
+      "Weight buffer / FIFO capacity.",
+      source: .cited("\(Citation.jouppi) §2: weight FIFO 4 tiles × 64 KiB")),
+    .count(
+      "weights.banks", \.weights.banks, default: 4, unit: "banks",
+      "Weight buffer banks.",
+      source: .assumed("one bank per FIFO tile")),
+    .count(
+      "weights.port_bytes_per_cycle", \.weights.portBytesPerCycle, default: 256, unit: "B/cycle",
+      "Weight buffer bytes delivered per cycle.",
+      source: .assumed("one 256-byte weight row per cycle, matching the 1 row/cycle shift")),
+    .kibibytes(
+      "acc.kib", \.acc.capacity, default: 4096,
+      "Accumulator capacity; entries = bytes / (array.cols × 4).",
+      source: .cited("\(Citation.jouppi) §2: 4 MiB = 4096 × 256 × int32")),
+    .count(
+      "acc.banks", \.acc.banks, default: 2, unit: "banks",
+      "Accumulator banks.",
+      source: .cited("\(Citation.jouppi) §2: accumulators double-buffered")),
+    .count(
+      "acc.port_bytes_per_cycle", \.acc.portBytesPerCycle, default: 1024, unit: "B/cycle",
+      "Accumulator bytes read or written per cycle.",
+      source: .assumed("one 256 × int32 row per cycle")),
+
+    // Off-chip memory.
+    .number(
+      "dram.gbps", \.dram.bandwidth.value, positive: true, default: 34, unit: "GB/s",
+      "DRAM bandwidth (decimal: 10⁹ bytes/s).",
+      source: .cited("\(Citation.jouppi) Table 2: DDR3, 34 GB/s")),
+    .number(
+      "dram.latency_ns", \.dram.latencyNanoseconds, positive: false, default: 100, unit: "ns",
+      "Request to first byte; cycles = ⌈ns × MHz / 1000⌉.",
+      source: .assumed("typical DDR3 access latency; the paper gives none")),
+    .number(
+      "dram.pj_per_bit", \.dram.energyPerBit.value, positive: false, default: 70, unit: "pJ/bit",
+      "DRAM energy per bit transferred.",
+      source: .cited("\(Citation.accelergy): DDR3 70 pJ/bit")),
+
+    // Vector unit.
+    .count(
+      "vector.lanes", \.vector.lanes, default: 256, unit: "lanes",
+      "Vector/activation unit lanes.",
+      source: .assumed("Activation unit width unpublished; one lane per accumulator column")),
+    .count(
+      "vector.ops_per_cycle_per_lane", \.vector.opsPerCyclePerLane, default: 1, unit: "ops/cycle",
+      "Element operations per lane per cycle.",
+      source: .assumed("one fully pipelined op per lane per cycle")),
+
+    // Host.
+    .number(
+      "host.link_gbps", \.host.linkBandwidth.value, positive: true, default: 15.75, unit: "GB/s",
+      "Host ↔ accelerator link bandwidth (decimal GB/s).",
+      source: .cited("\(Citation.jouppi) §2: PCIe Gen3 ×16 = 16 × 8 GT/s × 128/130 ÷ 8")),
+    .number(
+      "host.latency_us", \.host.latencyMicroseconds, positive: false, default: 10, unit: "µs",
+      "Fixed cost of one round trip to the host for a fallback op.",
+      source: .assumed("one PCIe round trip plus driver overhead")),
+    .number(
+      "host.gops", \.host.gigaOpsPerSecond, positive: true, default: 10, unit: "Gop/s",
+      "Host throughput on fallback ops (10⁹ element ops/s).",
+      source: .assumed("one Haswell core running scalar reference kernels")),
+
+    // Energy table.
+    .count(
+      "energy.node_nm", \.energy.technologyNodeNanometers, max: 1000, default: 45, unit: "nm",
+      "Technology node of the energy table (informational; values are not rescaled).",
+      source: .cited(Citation.horowitz)),
+    .number(
+      "energy.int8_mac_pj", \.energy.int8MAC.value, positive: false, default: 0.23, unit: "pJ",
+      "One int8 MAC in the array: 8-bit multiply + add.",
+      source: .cited("\(Citation.horowitz): 0.2 mult + 0.03 add")),
+    .number(
+      "energy.fp32_mac_pj", \.energy.fp32MAC.value, positive: false, default: 4.6, unit: "pJ",
+      "One fp32 MAC in the array (float32 baseline).",
+      source: .cited("\(Citation.horowitz): 3.7 mult + 0.9 add")),
+    .number(
+      "energy.int32_add_pj", \.energy.int32Add.value, positive: false, default: 0.1, unit: "pJ",
+      "One int32 add into an accumulator entry.",
+      source: .cited("\(Citation.horowitz): 32-bit add")),
+    .number(
+      "energy.fp32_add_pj", \.energy.fp32Add.value, positive: false, default: 0.9, unit: "pJ",
+      "One fp32 add into an accumulator entry (float32 baseline).",
+      source: .cited("\(Citation.horowitz): fp32 add")),
+    .number(
+      "energy.sram_8kib_pj_per_64b", \.energy.sram8KiBAccess.value, positive: true, default: 10,
+      unit: "pJ",
+      "One 64-bit access to an 8 KiB SRAM bank (curve point).",
+      source: .cited("\(Citation.horowitz): 8 KB SRAM")),
+    .number(
+      "energy.sram_32kib_pj_per_64b", \.energy.sram32KiBAccess.value, positive: true, default: 20,
+      unit: "pJ",
+      "One 64-bit access to a 32 KiB SRAM bank (curve point).",
+      source: .cited("\(Citation.horowitz): 32 KB SRAM")),
+    .number(
+      "energy.sram_1mib_pj_per_64b", \.energy.sram1MiBAccess.value, positive: true, default: 100,
+      unit: "pJ",
+      "One 64-bit access to a 1 MiB SRAM bank (curve point).",
+      source: .cited("\(Citation.horowitz): 1 MB SRAM")),
+    .number(
+      "energy.vector_op_pj", \.energy.vectorOp.value, positive: false, default: 3.2, unit: "pJ",
+      "One vector-unit lane op (a requantization step).",
+      source: .assumed("32-bit multiply 3.1 + add 0.1 pJ (Horowitz 2014)")),
+    .number(
+      "energy.leakage_mw", \.energy.leakageMilliwatts, positive: false, default: 4000, unit: "mW",
+      "Static power of the accelerator; per cycle it costs mW / MHz × 1000 pJ.",
+      source: .assumed("10 % of TPU v1's 40 W busy power (Jouppi et al. 2017)")),
+  ]
+
+  /// The parameter with dotted key `key`, if there is one.
+  public static func parameter(forKey key: String) -> ArchParameter? {
+    parameterIndex[key].map { parameters[$0] }
+  }
+
+  private static let parameterIndex: [String: Int] = Dictionary(
+    uniqueKeysWithValues: parameters.enumerated().map { ($0.element.key, $0.offset) })
+
+  /// The JSON groups in table order: `array`, `clock`, `ub`, …
+  public static let parameterGroups: [String] = {
+    var seen: [String] = []
+    for p in parameters { if let g = p.group, !seen.contains(g) { seen.append(g) } }
+    return seen
+  }()
+
+  /// The spec with every parameter at its default: TPU v1's values, named `custom`.
+  public static let defaults: ArchSpec = {
+    var spec = ArchSpec(
+      name: "", array: ArrayGeometry(rows: 0, cols: 0, weightLoadRowsPerCycle: 0, weightDoubleBuffered: false),
+      dataflow: .weightStationary, clock: 0, datapath: .int8,
+      ub: MemorySpec(capacity: 0, banks: 0, portBytesPerCycle: 0),
+      weights: MemorySpec(capacity: 0, banks: 0, portBytesPerCycle: 0),
+      acc: MemorySpec(capacity: 0, banks: 0, portBytesPerCycle: 0),
+      dram: DRAMSpec(bandwidth: 0, latencyNanoseconds: 0, energyPerBit: 0),
+      vector: VectorUnitSpec(lanes: 0, opsPerCyclePerLane: 0),
+      host: HostSpec(linkBandwidth: 0, latencyMicroseconds: 0, gigaOpsPerSecond: 0),
+      energy: EnergyTable(
+        technologyNodeNanometers: 0, int8MAC: 0, fp32MAC: 0, int32Add: 0, fp32Add: 0,
+        sram8KiBAccess: 0, sram32KiBAccess: 0, sram1MiBAccess: 0, vectorOp: 0, leakageMilliwatts: 0))
+    for parameter in parameters { parameter.write(&spec, parameter.defaultValue) }
+    return spec
+  }()
+
+  /// The value of the parameter `key`, or `nil` if there is no such parameter.
+  public func value(forKey key: String) -> ArchValue? {
+    ArchSpec.parameter(forKey: key)?.read(self)
+  }
+}

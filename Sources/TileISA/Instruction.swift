@@ -1,0 +1,503 @@
+/// One instruction of the tile ISA: an operation, its dependency-token flags and the layer it
+/// belongs to.
+///
+/// The machine has three instruction queues that run concurrently (TVM-VTA's load → compute →
+/// store pipeline): each instruction belongs to the queue its operation implies (`queue`).
+/// Within a queue instructions run in order; across queues they are ordered only by dependency
+/// tokens (`DependencyFlags`), which `docs/isa.md` §"Dependency tokens" specifies. The functional
+/// executor (`execute(_:on:host:)`) runs instructions in program order.
+public struct Instruction: Hashable, Sendable {
+  /// What the instruction does.
+  public var operation: Operation
+  /// Which tokens it waits for before starting and signals after finishing.
+  public var dependencies: DependencyFlags
+  /// The layer it belongs to (an index into `TileProgram.layers`), for reports only.
+  public var layer: LayerIndex?
+
+  /// Creates an instruction.
+  public init(_ operation: Operation, dependencies: DependencyFlags = [], layer: LayerIndex? = nil) {
+    self.operation = operation
+    self.dependencies = dependencies
+    self.layer = layer
+  }
+
+  /// The queue the instruction runs on, implied by its operation.
+  public var queue: Queue { operation.queue }
+  /// The assembly mnemonic: `load`, `matmul`, `vadd`, ...
+  public var mnemonic: String { operation.mnemonic }
+}
+
+/// One of the machine's three instruction queues.
+public enum Queue: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+  /// DRAM → on-chip transfers (`load`).
+  case load
+  /// The array, the activation unit, the vector unit, host fallbacks (`loadWeights`, `matmul`,
+  /// `activate`, `vector`, `host`, `finish`).
+  case compute
+  /// On-chip → DRAM transfers (`store`).
+  case store
+
+  /// The text used in messages and assembly.
+  public var description: String { rawValue }
+}
+
+/// The four dependency-token flags of an instruction (TVM-VTA's `pop_prev_dep`, `pop_next_dep`,
+/// `push_prev_dep`, `push_next_dep`).
+///
+/// "Prev" and "next" are relative to the instruction's queue in the order load → compute →
+/// store: the load queue has no previous queue, the store queue no next one. A pop waits until a
+/// token is available on that channel and consumes it before the instruction starts; a push
+/// adds a token after the instruction has finished (its writes are visible).
+///
+/// | queue   | flag       | channel            | meaning                                        |
+/// |---------|------------|--------------------|------------------------------------------------|
+/// | load    | push_next  | load → compute     | data I loaded is ready for compute (RAW)       |
+/// | load    | pop_next   | compute → load     | compute has released a buffer I overwrite (WAR)|
+/// | compute | pop_prev   | load → compute     | wait for loaded data                           |
+/// | compute | push_prev  | compute → load     | I am done reading a buffer load may refill     |
+/// | compute | push_next  | compute → store    | results I wrote are ready to store             |
+/// | compute | pop_next   | store → compute    | store has drained a buffer I overwrite         |
+/// | store   | pop_prev   | compute → store    | wait for results                               |
+/// | store   | push_prev  | store → compute    | I have read the buffer; compute may reuse it   |
+public struct DependencyFlags: OptionSet, Hashable, Sendable, CustomStringConvertible {
+  /// The flag bits: 1 pop_prev, 2 pop_next, 4 push_prev, 8 push_next.
+  public var rawValue: UInt8
+  /// Creates flags from their bits.
+  public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+  /// Wait for and consume a token from the previous queue.
+  public static let popPrev = DependencyFlags(rawValue: 1 << 0)
+  /// Wait for and consume a token from the next queue.
+  public static let popNext = DependencyFlags(rawValue: 1 << 1)
+  /// After finishing, send a token to the previous queue.
+  public static let pushPrev = DependencyFlags(rawValue: 1 << 2)
+  /// After finishing, send a token to the next queue.
+  public static let pushNext = DependencyFlags(rawValue: 1 << 3)
+
+  /// Every flag with its assembly name, in printing order.
+  public static let named: [(flag: DependencyFlags, name: String)] = [
+    (.popPrev, "pop_prev"), (.popNext, "pop_next"), (.pushPrev, "push_prev"), (.pushNext, "push_next"),
+  ]
+
+  /// `pop_prev,push_next`, or `none`.
+  public var description: String {
+    let names = Self.named.filter { contains($0.flag) }.map(\.name)
+    return names.isEmpty ? "none" : names.joined(separator: ",")
+  }
+}
+
+/// What an instruction does. The operation implies the queue.
+public enum Operation: Hashable, Sendable {
+  /// DRAM → on-chip memory, 2-D strided (load queue). See `DMA2D`.
+  case load(DMA2D)
+  /// On-chip memory → DRAM, 2-D strided (store queue). See `DMA2D`.
+  case store(DMA2D)
+  /// Weight buffer → one of the array's two weight slots (compute queue). See `LoadWeights`.
+  case loadWeights(LoadWeights)
+  /// Unified buffer (through the im2col address generator) × weight slot → accumulator rows
+  /// (compute queue). See `Matmul`.
+  case matmul(Matmul)
+  /// Accumulator rows → bias, requantization, zero point, clamp → int8 in the unified buffer
+  /// (compute queue). See `Activate`.
+  case activate(Activate)
+  /// The vector unit: elementwise arithmetic, pooling, requantization and copies, unified
+  /// buffer → unified buffer (compute queue). See `VectorOperation`.
+  case vector(VectorOperation)
+  /// Run a host-fallback task on DRAM (compute queue). See `HostTask`.
+  case host(HostTaskIndex)
+  /// Do nothing on the given queue (carries dependency flags).
+  case nop(Queue)
+  /// End of program: the machine halts once every queue has drained (compute queue).
+  case finish
+
+  /// The queue the operation runs on.
+  public var queue: Queue {
+    switch self {
+    case .load: .load
+    case .store: .store
+    case .nop(let queue): queue
+    case .loadWeights, .matmul, .activate, .vector, .host, .finish: .compute
+    }
+  }
+
+  /// The assembly mnemonic.
+  public var mnemonic: String {
+    switch self {
+    case .load: "load"
+    case .store: "store"
+    case .loadWeights: "load_weights"
+    case .matmul: "matmul"
+    case .activate: "activate"
+    case .vector(let v): v.mnemonic
+    case .host: "host"
+    case .nop: "nop"
+    case .finish: "finish"
+    }
+  }
+}
+
+/// A 2-D strided DMA transfer between DRAM and an on-chip memory (`load` and `store`).
+///
+/// `rows` rows of `rowBytes` bytes; consecutive rows are `dramStrideBytes` apart in DRAM and
+/// `sramStrideBytes` apart on chip. A load performs exactly:
+///
+/// ```swift
+/// for r in 0..<rows {
+///   for b in 0..<rowBytes {
+///     SRAM[memory][sramAddress + r*sramStrideBytes + b] = DRAM[dramAddress + r*dramStrideBytes + b]
+///   }
+/// }
+/// ```
+///
+/// and a store the same with source and destination swapped. For the accumulator the on-chip
+/// side is its byte view (row-major little-endian `Int32`s); `sramAddress`, `sramStrideBytes` and
+/// `rowBytes` must then be multiples of 4.
+public struct DMA2D: Hashable, Sendable {
+  /// The on-chip memory read (store) or written (load).
+  public var memory: OnChipMemory
+  /// First on-chip byte.
+  public var sramAddress: SRAMAddress
+  /// Bytes between the starts of consecutive rows on chip.
+  public var sramStrideBytes: Int
+  /// First DRAM byte.
+  public var dramAddress: DRAMAddress
+  /// Bytes between the starts of consecutive rows in DRAM.
+  public var dramStrideBytes: Int
+  /// Number of rows (≥ 1).
+  public var rows: Int
+  /// Bytes per row (≥ 1).
+  public var rowBytes: Int
+
+  /// Creates a transfer; strides default to `rowBytes` (one contiguous block).
+  public init(
+    memory: OnChipMemory, sramAddress: SRAMAddress, sramStrideBytes: Int? = nil,
+    dramAddress: DRAMAddress, dramStrideBytes: Int? = nil, rows: Int, rowBytes: Int
+  ) {
+    self.memory = memory
+    self.sramAddress = sramAddress
+    self.sramStrideBytes = sramStrideBytes ?? rowBytes
+    self.dramAddress = dramAddress
+    self.dramStrideBytes = dramStrideBytes ?? rowBytes
+    self.rows = rows
+    self.rowBytes = rowBytes
+  }
+
+  /// Total bytes moved: `rows · rowBytes`.
+  public var totalBytes: Int { rows &* rowBytes }
+}
+
+/// One of the array's two weight slots (double buffering: the next tile loads into one slot
+/// while `matmul` streams through the other).
+public enum WeightSlot: Int, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+  /// Slot 0.
+  case first = 0
+  /// Slot 1.
+  case second = 1
+
+  /// The text used in messages and assembly.
+  public var description: String { String(rawValue) }
+}
+
+/// Weight buffer → a weight slot of the array: a `rows` × `columns` tile of int8 weights.
+///
+/// ```swift
+/// SLOT[slot] = Tile(rows: rows, columns: columns)     // replaces the slot's previous tile
+/// for k in 0..<rows {
+///   for n in 0..<columns {
+///     SLOT[slot][k][n] = Int8(bitPattern: WB[wbAddress + k*rowStrideBytes + n])
+///   }
+/// }
+/// ```
+///
+/// `rows` ≤ the array's rows, `columns` ≤ its columns. A `matmul` may use the first K ≤ `rows`
+/// rows and N ≤ `columns` columns of the tile; reading beyond the loaded tile is an error.
+public struct LoadWeights: Hashable, Sendable {
+  /// The slot written.
+  public var slot: WeightSlot
+  /// First byte of the tile in the weight buffer.
+  public var wbAddress: SRAMAddress
+  /// K: tile rows (the reduction dimension).
+  public var rows: Int
+  /// N: tile columns (output channels).
+  public var columns: Int
+  /// Bytes between the starts of consecutive tile rows in the weight buffer.
+  public var rowStrideBytes: Int
+
+  /// Creates a weight-tile load; the row stride defaults to `columns` (a dense tile).
+  public init(slot: WeightSlot, wbAddress: SRAMAddress, rows: Int, columns: Int, rowStrideBytes: Int? = nil) {
+    self.slot = slot
+    self.wbAddress = wbAddress
+    self.rows = rows
+    self.columns = columns
+    self.rowStrideBytes = rowStrideBytes ?? columns
+  }
+}
+
+/// An NHWC image tile (one batch element) in the unified buffer, as the im2col address
+/// generator and the pooling unit read it.
+///
+/// Pixel `(ih, iw)` starts at byte `address + (ih·width + iw)·pixelStrideBytes`; the channels
+/// read are `channelOffset ..< channelOffset + channelCount` of each pixel (one byte each for
+/// int8, four for float32).
+public struct FeatureMap: Hashable, Sendable {
+  /// Byte address of pixel (0, 0).
+  public var address: SRAMAddress
+  /// Rows of the tile.
+  public var height: Int
+  /// Columns of the tile.
+  public var width: Int
+  /// Bytes between adjacent pixels (≥ (channelOffset + channelCount) × element size).
+  public var pixelStrideBytes: Int
+  /// First channel read.
+  public var channelOffset: Int
+  /// Number of channels read.
+  public var channelCount: Int
+
+  /// Creates a feature-map descriptor.
+  public init(
+    address: SRAMAddress, height: Int, width: Int, pixelStrideBytes: Int, channelOffset: Int = 0,
+    channelCount: Int
+  ) {
+    self.address = address
+    self.height = height
+    self.width = width
+    self.pixelStrideBytes = pixelStrideBytes
+    self.channelOffset = channelOffset
+    self.channelCount = channelCount
+  }
+}
+
+/// A sliding-window geometry shared by `matmul` (convolution through im2col) and pooling.
+///
+/// Output pixel `(oh, ow)` and kernel tap `(kh, kw)` read input pixel
+/// `ih = oh·strideHeight − padTop + kh·dilationHeight`,
+/// `iw = ow·strideWidth − padLeft + kw·dilationWidth`; taps outside the input tile are padding.
+public struct Window: Hashable, Sendable {
+  /// Output rows.
+  public var outHeight: Int
+  /// Output columns.
+  public var outWidth: Int
+  /// Kernel rows.
+  public var kernelHeight: Int
+  /// Kernel columns.
+  public var kernelWidth: Int
+  /// Input rows between consecutive output rows.
+  public var strideHeight: Int
+  /// Input columns between consecutive output columns.
+  public var strideWidth: Int
+  /// Input rows between consecutive kernel rows.
+  public var dilationHeight: Int
+  /// Input columns between consecutive kernel columns.
+  public var dilationWidth: Int
+  /// Rows of implicit padding above the tile (may be negative: the window starts inside it).
+  public var padTop: Int
+  /// Columns of implicit padding left of the tile (may be negative).
+  public var padLeft: Int
+
+  /// Creates a window geometry.
+  public init(
+    outHeight: Int, outWidth: Int, kernelHeight: Int = 1, kernelWidth: Int = 1, strideHeight: Int = 1,
+    strideWidth: Int = 1, dilationHeight: Int = 1, dilationWidth: Int = 1, padTop: Int = 0, padLeft: Int = 0
+  ) {
+    self.outHeight = outHeight
+    self.outWidth = outWidth
+    self.kernelHeight = kernelHeight
+    self.kernelWidth = kernelWidth
+    self.strideHeight = strideHeight
+    self.strideWidth = strideWidth
+    self.dilationHeight = dilationHeight
+    self.dilationWidth = dilationWidth
+    self.padTop = padTop
+    self.padLeft = padLeft
+  }
+
+  /// Output pixels: `outHeight · outWidth`.
+  public var outputPixels: Int { outHeight &* outWidth }
+  /// Kernel taps: `kernelHeight · kernelWidth`.
+  public var taps: Int { kernelHeight &* kernelWidth }
+}
+
+/// Streams input rows through the array into accumulator rows.
+///
+/// The input is read from the unified buffer through the im2col address generator, so a
+/// convolution never materializes its K × P patch matrix. With `C = input.channelCount`,
+/// `K = kernelHeight·kernelWidth·C` (≤ array rows), `N = columns` (≤ array columns) and
+/// `P = outHeight·outWidth` accumulator rows, exactly:
+///
+/// ```swift
+/// for oh in 0..<outHeight, ow in 0..<outWidth {                 // p = oh*outWidth + ow
+///   for n in 0..<N {
+///     var acc: Int32 = accumulate ? ACC[accRow + p][n] : 0
+///     for kh in 0..<kernelHeight, kw in 0..<kernelWidth, c in 0..<C {
+///       let k = (kh*kernelWidth + kw)*C + c
+///       guard c / (C/groups) == n / (N/groups) else { continue }   // block-diagonal groups
+///       let ih = oh*strideHeight - padTop + kh*dilationHeight
+///       let iw = ow*strideWidth - padLeft + kw*dilationWidth
+///       guard 0 <= ih && ih < height && 0 <= iw && iw < width else { continue }   // padding
+///       let x = Int32(Int8(bitPattern: UB[address + (ih*width + iw)*pixelStrideBytes
+///                                          + channelOffset + c])) - Int32(inputZeroPoint)
+///       acc &+= x &* Int32(SLOT[weightSlot][k][n])
+///     }
+///     ACC[accRow + p][n] = acc
+///   }
+/// }
+/// ```
+///
+/// Operands entering the array are 9-bit signed (`x − zp` ∈ −255...255); padded taps contribute
+/// exactly zero, as TFLite's reference convolution skips out-of-image taps. A plain GEMM
+/// (FULLY_CONNECTED, BATCH_MATMUL) is the case height = 1, width = P, a 1 × 1 kernel. With
+/// `groups` > 1 the K × N tile is block-diagonal (DEPTHWISE_CONV_2D: `groups = C = N`); only
+/// in-group products are performed and counted. `dataflow` changes timing only.
+public struct Matmul: Hashable, Sendable {
+  /// The input tile in the unified buffer.
+  public var input: FeatureMap
+  /// The convolution window (output size, kernel, stride, dilation, padding).
+  public var window: Window
+  /// Subtracted from every in-image input byte.
+  public var inputZeroPoint: Int8
+  /// The weight slot multiplied.
+  public var weightSlot: WeightSlot
+  /// N: output columns computed (≤ the slot's columns).
+  public var columns: Int
+  /// Number of block-diagonal groups (≥ 1; divides both C and N).
+  public var groups: Int
+  /// First accumulator row written (row `accRow + p` for output pixel p).
+  public var accRow: AccumulatorRow
+  /// Add to the accumulator rows instead of overwriting them.
+  public var accumulate: Bool
+  /// The dataflow the timing model uses.
+  public var dataflow: Dataflow
+
+  /// Creates a matmul.
+  public init(
+    input: FeatureMap, window: Window, inputZeroPoint: Int8 = 0, weightSlot: WeightSlot, columns: Int,
+    groups: Int = 1, accRow: AccumulatorRow, accumulate: Bool = false,
+    dataflow: Dataflow = .weightStationary
+  ) {
+    self.input = input
+    self.window = window
+    self.inputZeroPoint = inputZeroPoint
+    self.weightSlot = weightSlot
+    self.columns = columns
+    self.groups = groups
+    self.accRow = accRow
+    self.accumulate = accumulate
+    self.dataflow = dataflow
+  }
+
+  /// K: `kernelHeight · kernelWidth · channelCount`, the weight rows used.
+  public var reductionSize: Int { window.taps &* input.channelCount }
+  /// Multiply-accumulates performed: `P · K · N / groups` (padding taps included: they occupy
+  /// the array like any other). Meaningful for a verified instruction (the product wraps for
+  /// nonsense fields).
+  public var macCount: Int { (window.outputPixels &* reductionSize &* columns) / max(groups, 1) }
+}
+
+extension Matmul {
+  /// Which operand stays in the processing elements. It changes the timing of `matmul` only,
+  /// never its result. The raw values match `Architecture.Dataflow`'s.
+  public enum Dataflow: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    /// Weights stay; inputs stream through (TPU v1).
+    case weightStationary = "ws"
+    /// Partial sums stay; inputs and weights stream.
+    case outputStationary = "os"
+    /// Inputs stay; weights stream.
+    case inputStationary = "is"
+
+    /// The text used in messages and assembly.
+    public var description: String { rawValue }
+  }
+}
+
+/// How `activate` rescales an accumulator to the output scale.
+public enum RequantMode: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+  /// TFLite's `MultiplyByQuantizedMultiplier(acc, multiplier, shift)` (double rounding), as the
+  /// reference CONV_2D and DEPTHWISE_CONV_2D kernels do. Parameter entry: bias, multiplier, shift.
+  case fixedPoint = "fixed"
+  /// `round_half_away_from_zero(Double(acc) · scale)`, as TFLite 2.21's reference
+  /// FULLY_CONNECTED kernel does. Parameter entry: bias, Float64 scale.
+  case floatScale = "float"
+
+  /// The text used in messages and assembly.
+  public var description: String { rawValue }
+}
+
+/// A pixel grid written to the unified buffer: pixel `(r, x)` starts at byte
+/// `address + r·rowStrideBytes + x·pixelStrideBytes`; its channels follow one byte each.
+public struct PixelDestination: Hashable, Sendable {
+  /// Byte address of pixel (0, 0), channel 0.
+  public var address: SRAMAddress
+  /// Bytes between horizontally adjacent pixels.
+  public var pixelStrideBytes: Int
+  /// Bytes between vertically adjacent pixels.
+  public var rowStrideBytes: Int
+
+  /// Creates a destination descriptor.
+  public init(address: SRAMAddress, pixelStrideBytes: Int, rowStrideBytes: Int) {
+    self.address = address
+    self.pixelStrideBytes = pixelStrideBytes
+    self.rowStrideBytes = rowStrideBytes
+  }
+}
+
+/// Accumulator rows → bias add → per-channel requantization → output zero point → clamp → int8
+/// in the unified buffer.
+///
+/// Reads `height · width` accumulator rows (P, in the order `matmul` wrote them) and `columns`
+/// channels of each; channel j's parameters are the 12-byte entry at
+/// `paramAddress + 12·j` in the weight buffer (`ActivationParameters`). Exactly:
+///
+/// ```swift
+/// for r in 0..<height, x in 0..<width {                    // p = r*width + x
+///   for j in 0..<columns {
+///     let acc = ACC[accRow + p][j] &+ bias[j]
+///     let scaled: Int32 = switch mode {
+///       case .fixedPoint: MultiplyByQuantizedMultiplier(acc, multiplier[j], shift[j])
+///       case .floatScale: saturatingInt32(roundHalfAwayFromZero(Double(acc) * scale[j]))
+///     }
+///     let y = min(max(Int(scaled) + Int(outputZeroPoint), Int(clamp.lowerBound)),
+///                 Int(clamp.upperBound))
+///     UB[destination.address + r*rowStrideBytes + x*pixelStrideBytes + j] = UInt8(bitPattern: Int8(y))
+///   }
+/// }
+/// ```
+public struct Activate: Hashable, Sendable {
+  /// First accumulator row read.
+  public var accRow: AccumulatorRow
+  /// Output rows of the tile.
+  public var height: Int
+  /// Output columns of the tile (P = height · width accumulator rows).
+  public var width: Int
+  /// Channels per row (≤ array columns).
+  public var columns: Int
+  /// Byte address of channel 0's parameter entry in the weight buffer.
+  public var paramAddress: SRAMAddress
+  /// How to rescale.
+  public var mode: RequantMode
+  /// Added after rescaling.
+  public var outputZeroPoint: Int8
+  /// The fused activation's range, applied last.
+  public var clamp: ClosedRange<Int8>
+  /// Where the int8 results go.
+  public var destination: PixelDestination
+
+  /// Creates an activate.
+  public init(
+    accRow: AccumulatorRow, height: Int, width: Int, columns: Int, paramAddress: SRAMAddress,
+    mode: RequantMode, outputZeroPoint: Int8, clamp: ClosedRange<Int8> = -128...127,
+    destination: PixelDestination
+  ) {
+    self.accRow = accRow
+    self.height = height
+    self.width = width
+    self.columns = columns
+    self.paramAddress = paramAddress
+    self.mode = mode
+    self.outputZeroPoint = outputZeroPoint
+    self.clamp = clamp
+    self.destination = destination
+  }
+
+  /// P: accumulator rows read.
+  public var pixels: Int { height &* width }
+}

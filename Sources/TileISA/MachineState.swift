@@ -1,0 +1,134 @@
+import Support
+
+/// The architectural state the instructions act on: the four memories and the array's two
+/// weight slots.
+///
+/// The functional executor (`execute(_:on:host:)`) mutates it; the cycle simulator's functional
+/// mode reuses the same executor, so there is one implementation of the semantics.
+public struct MachineState: Sendable {
+  /// The capacities the memories were sized from.
+  public let limits: MemoryLimits
+  /// int8 (executable) or float32 (compute instructions throw `unsupported`).
+  public let datapath: TileProgram.Datapath
+  /// The program's host-task table (`host` instructions index it).
+  public let hostTasks: [HostTask]
+  /// DRAM, byte-addressed.
+  public var dram: [UInt8]
+  /// The unified buffer, byte-addressed.
+  public var unifiedBuffer: [UInt8]
+  /// The weight buffer, byte-addressed.
+  public var weightBuffer: [UInt8]
+  /// The accumulators, row-major: row r, column c at `r · arrayColumns + c`.
+  public var accumulator: [Int32]
+  /// The array's weight slots, indexed by `WeightSlot.rawValue`.
+  public var weightSlots: [WeightTile]
+
+  /// The largest memory the functional executor allocates (16 GiB).
+  public static let maximumMemoryBytes = 1 << 34
+
+  /// A machine with zeroed memories and empty weight slots.
+  public init(limits: MemoryLimits, datapath: TileProgram.Datapath = .int8, dramSize: ByteCount, hostTasks: [HostTask] = [])
+    throws(ISAError)
+  {
+    let sizes: [(String, Int64)] = [
+      ("DRAM", dramSize.count), ("unified buffer", limits.unifiedBuffer.count),
+      ("weight buffer", limits.weightBuffer.count),
+    ]
+    for (name, bytes) in sizes where bytes < 0 || bytes > Int64(Self.maximumMemoryBytes) {
+      throw ISAError(.unsupported, "machine", "\(name) size \(bytes) out of 0...\(Self.maximumMemoryBytes)")
+    }
+    guard limits.accumulatorRows >= 0, limits.arrayColumns >= 0, limits.arrayRows >= 0,
+      let cells = Checked.mul(limits.accumulatorRows, limits.arrayColumns), cells <= Self.maximumMemoryBytes / 4
+    else {
+      throw ISAError(
+        .unsupported, "machine",
+        "accumulator of \(limits.accumulatorRows) rows × \(limits.arrayColumns) columns is not allocatable")
+    }
+    self.limits = limits
+    self.datapath = datapath
+    self.hostTasks = hostTasks
+    self.dram = [UInt8](repeating: 0, count: Int(dramSize.count))
+    self.unifiedBuffer = [UInt8](repeating: 0, count: Int(limits.unifiedBuffer.count))
+    self.weightBuffer = [UInt8](repeating: 0, count: Int(limits.weightBuffer.count))
+    self.accumulator = [Int32](repeating: 0, count: cells)
+    self.weightSlots = [WeightTile(), WeightTile()]
+  }
+
+  /// A machine sized for `program`, with its DRAM image written.
+  public init(program: TileProgram) throws(ISAError) {
+    try self.init(
+      limits: program.limits, datapath: program.datapath, dramSize: program.dramSize, hostTasks: program.hostTasks)
+    for segment in program.dramImage.segments {
+      let start = segment.address.byteOffset
+      guard start >= 0, start <= dram.count - segment.bytes.count else {
+        throw ISAError(
+          .execution, "DRAM image",
+          "segment \(segment.address)+\(segment.bytes.count) exceeds the DRAM size \(hex(dram.count))")
+      }
+      dram.replaceSubrange(start..<start + segment.bytes.count, with: segment.bytes)
+    }
+  }
+
+  /// The accumulator at `row`, `column`.
+  public func accumulator(row: AccumulatorRow, column: Int) -> Int32 {
+    accumulator[row.index * limits.arrayColumns + column]
+  }
+
+  /// The memory's bytes in `range` (the accumulator's byte view for `.accumulator`).
+  public func bytes(of space: MemorySpace, _ range: Range<Int>) -> [UInt8] {
+    switch space {
+    case .dram: Array(dram[range])
+    case .unifiedBuffer: Array(unifiedBuffer[range])
+    case .weightBuffer: Array(weightBuffer[range])
+    case .accumulator:
+      range.map { byte in UInt8(truncatingIfNeeded: UInt32(bitPattern: accumulator[byte / 4]) >> (8 * UInt32(byte % 4))) }
+    }
+  }
+}
+
+/// The contents of one weight slot: a `rows` × `columns` int8 tile, widened to `Int32` for the
+/// multiply loop.
+public struct WeightTile: Hashable, Sendable {
+  /// K: rows loaded (0 for a slot never loaded).
+  public var rows: Int
+  /// N: columns loaded.
+  public var columns: Int
+  /// Row-major values: `values[k · columns + n]`.
+  public var values: [Int32]
+
+  /// An empty slot.
+  public init() {
+    rows = 0
+    columns = 0
+    values = []
+  }
+
+  /// A tile from row-major int8 values.
+  public init(rows: Int, columns: Int, values: [Int8]) {
+    precondition(values.count == rows * columns, "weight tile \(rows)×\(columns) given \(values.count) values")
+    self.rows = rows
+    self.columns = columns
+    self.values = values.map(Int32.init)
+  }
+
+  /// The weight at row k, column n.
+  public subscript(k: Int, n: Int) -> Int8 { Int8(truncatingIfNeeded: values[k * columns + n]) }
+}
+
+/// Runs host-fallback tasks for the executor (the driver implements it with the golden model, so
+/// the simulator never sees the graph).
+public protocol HostExecutor {
+  /// Performs task number `index` of the program, reading and writing DRAM.
+  func run(task: HostTask, index: HostTaskIndex, dram: inout [UInt8]) throws
+}
+
+/// A host executor for programs without host tasks: any task is an error.
+public struct NoHostExecutor: HostExecutor {
+  /// Creates the executor.
+  public init() {}
+
+  /// Always throws `ISAError` `.hostTask`.
+  public func run(task: HostTask, index: HostTaskIndex, dram: inout [UInt8]) throws {
+    throw ISAError(.hostTask, "host task \(index.value) '\(task.name)'", "no host executor was provided")
+  }
+}

@@ -1,0 +1,267 @@
+/// A 2-D strided view of int8 elements in the unified buffer: element `(i, j)` is the byte at
+/// `address + i·outerStrideBytes + j·innerStrideBytes`.
+///
+/// A stride of 0 broadcasts: with `outerStrideBytes = 0` every outer index reads the same row
+/// (a per-channel vector against an H·W × C tensor); with both strides 0 one scalar is read.
+public struct VectorView: Hashable, Sendable {
+  /// Byte address of element (0, 0).
+  public var address: SRAMAddress
+  /// Bytes between consecutive outer indices.
+  public var outerStrideBytes: Int
+  /// Bytes between consecutive inner indices.
+  public var innerStrideBytes: Int
+
+  /// Creates a view; the inner stride defaults to 1 (contiguous rows).
+  public init(address: SRAMAddress, outerStrideBytes: Int, innerStrideBytes: Int = 1) {
+    self.address = address
+    self.outerStrideBytes = outerStrideBytes
+    self.innerStrideBytes = innerStrideBytes
+  }
+}
+
+/// The operands of a two-input elementwise operation: `output[i][j] = f(a[i][j], b[i][j])` for
+/// `i < outer`, `j < inner`.
+public struct BinaryOperands: Hashable, Sendable {
+  /// First input.
+  public var a: VectorView
+  /// Second input.
+  public var b: VectorView
+  /// Result.
+  public var output: VectorView
+  /// Outer extent.
+  public var outer: Int
+  /// Inner extent.
+  public var inner: Int
+
+  /// Creates operand descriptors.
+  public init(a: VectorView, b: VectorView, output: VectorView, outer: Int, inner: Int) {
+    self.a = a
+    self.b = b
+    self.output = output
+    self.outer = outer
+    self.inner = inner
+  }
+}
+
+/// The operands of a one-input elementwise operation: `output[i][j] = f(source[i][j])`.
+public struct UnaryOperands: Hashable, Sendable {
+  /// Input.
+  public var source: VectorView
+  /// Result.
+  public var output: VectorView
+  /// Outer extent.
+  public var outer: Int
+  /// Inner extent.
+  public var inner: Int
+
+  /// Creates operand descriptors.
+  public init(source: VectorView, output: VectorView, outer: Int, inner: Int) {
+    self.source = source
+    self.output = output
+    self.outer = outer
+    self.inner = inner
+  }
+}
+
+/// Quantization parameters of `vadd` / `vsub` (TFLite int8 ADD / SUB).
+///
+/// TFLite's `PrepareGeneralSubOp` / ADD `Prepare`: `leftShift` = 20 for int8; each input's
+/// real multiplier is `scale_i / (2·max(scale_a, scale_b))`, the output's
+/// `2·max(scale_a, scale_b) / (2^leftShift · scale_out)`, each quantized with
+/// `QuantizeMultiplierSmallerThanOneExp` (so every shift is ≤ 0).
+public struct AddParameters: Hashable, Sendable {
+  /// Zero point of `a` (its offset is the negation).
+  public var aZeroPoint: Int8
+  /// Zero point of `b`.
+  public var bZeroPoint: Int8
+  /// Zero point of the output.
+  public var outputZeroPoint: Int8
+  /// Pre-shift applied to both offset inputs (20 for int8).
+  public var leftShift: Int
+  /// Q0.31 multiplier of `a`.
+  public var aMultiplier: Int32
+  /// Exponent of `a`'s multiplier.
+  public var aShift: Int
+  /// Q0.31 multiplier of `b`.
+  public var bMultiplier: Int32
+  /// Exponent of `b`'s multiplier.
+  public var bShift: Int
+  /// Q0.31 multiplier of the sum.
+  public var outputMultiplier: Int32
+  /// Exponent of the sum's multiplier.
+  public var outputShift: Int
+  /// The fused activation's range.
+  public var clamp: ClosedRange<Int8>
+
+  /// Creates ADD/SUB parameters.
+  public init(
+    aZeroPoint: Int8, bZeroPoint: Int8, outputZeroPoint: Int8, leftShift: Int = 20, aMultiplier: Int32,
+    aShift: Int, bMultiplier: Int32, bShift: Int, outputMultiplier: Int32, outputShift: Int,
+    clamp: ClosedRange<Int8> = -128...127
+  ) {
+    self.aZeroPoint = aZeroPoint
+    self.bZeroPoint = bZeroPoint
+    self.outputZeroPoint = outputZeroPoint
+    self.leftShift = leftShift
+    self.aMultiplier = aMultiplier
+    self.aShift = aShift
+    self.bMultiplier = bMultiplier
+    self.bShift = bShift
+    self.outputMultiplier = outputMultiplier
+    self.outputShift = outputShift
+    self.clamp = clamp
+  }
+}
+
+/// Quantization parameters of `vmul` (TFLite int8 MUL): one output multiplier for
+/// `scale_a · scale_b / scale_out`, quantized with `QuantizeMultiplier` (the shift may be positive).
+public struct MulParameters: Hashable, Sendable {
+  /// Zero point of `a`.
+  public var aZeroPoint: Int8
+  /// Zero point of `b`.
+  public var bZeroPoint: Int8
+  /// Zero point of the output.
+  public var outputZeroPoint: Int8
+  /// Q0.31 multiplier of the product.
+  public var outputMultiplier: Int32
+  /// Exponent of the product's multiplier.
+  public var outputShift: Int
+  /// The fused activation's range.
+  public var clamp: ClosedRange<Int8>
+
+  /// Creates MUL parameters.
+  public init(
+    aZeroPoint: Int8, bZeroPoint: Int8, outputZeroPoint: Int8, outputMultiplier: Int32, outputShift: Int,
+    clamp: ClosedRange<Int8> = -128...127
+  ) {
+    self.aZeroPoint = aZeroPoint
+    self.bZeroPoint = bZeroPoint
+    self.outputZeroPoint = outputZeroPoint
+    self.outputMultiplier = outputMultiplier
+    self.outputShift = outputShift
+    self.clamp = clamp
+  }
+}
+
+/// Parameters of `vrequant`: int8 → int8 with a new scale and zero point (TFLite's
+/// `reference_ops::Requantize`, used by QUANTIZE int8 → int8).
+public struct RequantizeParameters: Hashable, Sendable {
+  /// Zero point of the input.
+  public var inputZeroPoint: Int8
+  /// Zero point of the output.
+  public var outputZeroPoint: Int8
+  /// Q0.31 multiplier of `scale_in / scale_out`.
+  public var multiplier: Int32
+  /// Its exponent.
+  public var shift: Int
+  /// Output range (−128...127 for QUANTIZE).
+  public var clamp: ClosedRange<Int8>
+
+  /// Creates requantization parameters.
+  public init(
+    inputZeroPoint: Int8, outputZeroPoint: Int8, multiplier: Int32, shift: Int,
+    clamp: ClosedRange<Int8> = -128...127
+  ) {
+    self.inputZeroPoint = inputZeroPoint
+    self.outputZeroPoint = outputZeroPoint
+    self.multiplier = multiplier
+    self.shift = shift
+    self.clamp = clamp
+  }
+}
+
+/// A pooling window over a feature map (`vmaxpool`, `vavgpool`).
+///
+/// Output pixel `(oh, ow)`, channel c is written at
+/// `destination.address + oh·rowStrideBytes + ow·pixelStrideBytes + c`.
+public struct Pool: Hashable, Sendable {
+  /// The input tile (its `channelCount` channels are pooled independently).
+  public var input: FeatureMap
+  /// Output size, window size, stride, dilation (1 for TFLite), padding.
+  public var window: Window
+  /// Where the pooled pixels go.
+  public var destination: PixelDestination
+  /// The fused activation's range.
+  public var clamp: ClosedRange<Int8>
+
+  /// Creates a pooling descriptor.
+  public init(input: FeatureMap, window: Window, destination: PixelDestination, clamp: ClosedRange<Int8> = -128...127) {
+    self.input = input
+    self.window = window
+    self.destination = destination
+    self.clamp = clamp
+  }
+}
+
+/// An operation of the vector unit (unified buffer → unified buffer, int8).
+///
+/// Elementwise operations run `for i in 0..<outer { for j in 0..<inner { ... } }`, reading then
+/// writing one element per step in that order (so an output that aliases an input element-for-
+/// element is safe). Each case documents its arithmetic; all of it is TFLite's reference int8
+/// arithmetic (`reference/integer_ops/add.h`, `mul.h`, `pooling.h`, `reference/requantize.h`),
+/// with `MBQM` = `FixedPoint.multiplyByQuantizedMultiplier` (double rounding), which equals
+/// TFLite's `MultiplyByQuantizedMultiplierSmallerThanOneExp` for shifts ≤ 0.
+public enum VectorOperation: Hashable, Sendable {
+  /// TFLite int8 ADD:
+  ///
+  /// ```swift
+  /// let a = (Int32(A[i][j]) - aZeroPoint) << leftShift
+  /// let b = (Int32(B[i][j]) - bZeroPoint) << leftShift
+  /// let sum = MBQM(a, aMultiplier, aShift) &+ MBQM(b, bMultiplier, bShift)
+  /// OUT[i][j] = clamp(MBQM(sum, outputMultiplier, outputShift) + outputZeroPoint)
+  /// ```
+  case add(BinaryOperands, AddParameters)
+  /// TFLite int8 SUB: identical to `add` with `bMultiplier` negated (TFLite's sub.cc negates
+  /// the second input's multiplier and runs the ADD kernel; this is not `a − b` rounded
+  /// symmetrically). Give the positive multiplier here.
+  case sub(BinaryOperands, AddParameters)
+  /// TFLite int8 MUL:
+  ///
+  /// ```swift
+  /// let product = (Int32(A[i][j]) - aZeroPoint) * (Int32(B[i][j]) - bZeroPoint)
+  /// OUT[i][j] = clamp(MBQM(product, outputMultiplier, outputShift) + outputZeroPoint)
+  /// ```
+  case mul(BinaryOperands, MulParameters)
+  /// TFLite int8 MAX_POOL_2D over in-image taps only:
+  ///
+  /// ```swift
+  /// for oh in 0..<outHeight, ow in 0..<outWidth, c in 0..<channelCount {
+  ///   var m: Int8 = -128
+  ///   for kh in 0..<kernelHeight, kw in 0..<kernelWidth {
+  ///     let ih = oh*strideHeight - padTop + kh*dilationHeight
+  ///     let iw = ow*strideWidth - padLeft + kw*dilationWidth
+  ///     guard 0 <= ih && ih < height && 0 <= iw && iw < width else { continue }
+  ///     m = max(m, Int8(bitPattern: UB[address + (ih*width + iw)*pixelStrideBytes + channelOffset + c]))
+  ///   }
+  ///   DST[oh][ow][c] = clamp(m)
+  /// }
+  /// ```
+  case maxPool(Pool)
+  /// TFLite int8 AVERAGE_POOL_2D: the same loop, summing in-image taps into `sum: Int32` and
+  /// counting them; then `avg = (sum + (sum > 0 ? count/2 : -count/2)) / count` (division
+  /// truncating toward zero, i.e. round half away from zero) and `DST = clamp(avg)`. A window
+  /// with no in-image tap is an error (TFLite's kernel fails).
+  case avgPool(Pool)
+  /// int8 → int8 requantization (TFLite `Requantize`, QUANTIZE int8 → int8):
+  ///
+  /// ```swift
+  /// OUT[i][j] = clamp(MBQM(Int32(SRC[i][j]) - inputZeroPoint, multiplier, shift) + outputZeroPoint)
+  /// ```
+  case requantize(UnaryOperands, RequantizeParameters)
+  /// `OUT[i][j] = SRC[i][j]` (byte copy: RESHAPE, CONCATENATION of equal scales, PAD fill,
+  /// TRANSPOSE and STRIDED_SLICE through strides).
+  case copy(UnaryOperands)
+
+  /// The assembly mnemonic.
+  public var mnemonic: String {
+    switch self {
+    case .add: "vadd"
+    case .sub: "vsub"
+    case .mul: "vmul"
+    case .maxPool: "vmaxpool"
+    case .avgPool: "vavgpool"
+    case .requantize: "vrequant"
+    case .copy: "vcopy"
+    }
+  }
+}
