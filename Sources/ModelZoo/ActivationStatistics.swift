@@ -51,14 +51,12 @@ struct ActivationStatistics: Sendable {
 
   /// Statistics expanded to `count` channels (broadcast ones repeat).
   func expanded(to count: Int) -> ActivationStatistics {
-    channels == count ? self : ActivationStatistics(mean: (0..<count).map { moments($0).mean }, variance: (0..<count).map { moments($0).variance })
+    channels == count
+      ? self
+      : ActivationStatistics(
+        mean: (0..<count).map { moments($0).mean }, variance: (0..<count).map { moments($0).variance })
   }
 
-  /// Mean of each channel's second moment `E[x²]`.
-  func secondMoment(_ c: Int) -> Double {
-    let (m, v) = moments(c)
-    return v + m * m
-  }
 }
 
 /// A real-valued range that an int8 tensor's quantization must cover.
@@ -187,7 +185,8 @@ enum Gaussian {
   }
 
   /// Third and fourth cumulants of `f(X)` for X ~ N(m, v).
-  static func higherCumulants(mean m: Double, variance v: Double, of f: (Double) -> Double) -> (k3: Double, k4: Double) {
+  static func higherCumulants(mean m: Double, variance v: Double, of f: (Double) -> Double) -> (k3: Double, k4: Double)
+  {
     let s = v.squareRoot()
     guard s > 1e-12 else { return (0, 0) }
     var w = 0.0
@@ -210,7 +209,8 @@ enum Gaussian {
   }
 
   /// Mean and variance of `f(X)` for X ~ N(m, v), on the grid.
-  static func moments(mean m: Double, variance v: Double, of f: (Double) -> Double) -> (mean: Double, variance: Double) {
+  static func moments(mean m: Double, variance v: Double, of f: (Double) -> Double) -> (mean: Double, variance: Double)
+  {
     let s = v.squareRoot()
     guard s > 1e-12 else { return (f(m), 0) }
     var w = 0.0

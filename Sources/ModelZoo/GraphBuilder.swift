@@ -102,7 +102,8 @@ struct GraphBuilder {
     _ name: String, shape: [Int], quantization: QuantizationParameters, stats: ActivationStatistics,
     border: [Int]? = nil
   ) -> TensorID {
-    append(Tensor(name: name, shape: shape, elementType: .int8, quantization: quantization), stats: stats, border: border)
+    append(
+      Tensor(name: name, shape: shape, elementType: .int8, quantization: quantization), stats: stats, border: border)
   }
 
   /// The graph input: int8 codes representing `range` (random codes are the calibration data).
@@ -136,7 +137,9 @@ struct GraphBuilder {
       ? ActivationStatistics(mean: mean, variance: 0)
       : ActivationStatistics(mean: values, variance: Array(repeating: 0, count: values.count))
     return append(
-      Tensor(name: name, shape: shape, elementType: .int8, quantization: q, data: TensorData(shape: shape, storage: .int8(codes))),
+      Tensor(
+        name: name, shape: shape, elementType: .int8, quantization: q,
+        data: TensorData(shape: shape, storage: .int8(codes))),
       stats: stats)
   }
 
@@ -156,9 +159,6 @@ struct GraphBuilder {
     operators.append(Operator(kind: kind, inputs: inputs, outputs: [output]))
   }
 
-  /// Every tensor's analytic statistics (nil for constants), indexed like the graph's tensors.
-  var allStatistics: [ActivationStatistics?] { statistics }
-
   /// The finished single-graph model.
   func model(outputs: [TensorID]) -> Model {
     let graph = Graph(name: "main", tensors: tensors, operators: operators, inputs: inputs, outputs: outputs)
@@ -175,7 +175,8 @@ struct GraphBuilder {
     var scale = (hi - lo) / 255
     if !(scale > 0) || !scale.isFinite { scale = 1.0 / 255 }
     let zeroFromMin = -128 - lo / scale
-    let zp: Int64 = zeroFromMin <= -128 ? -128 : zeroFromMin >= 127 ? 127 : Int64(zeroFromMin.rounded(.toNearestOrAwayFromZero))
+    let zp: Int64 =
+      zeroFromMin <= -128 ? -128 : zeroFromMin >= 127 ? 127 : Int64(zeroFromMin.rounded(.toNearestOrAwayFromZero))
     return QuantizationParameters(scale: Float(scale), zeroPoint: zp)
   }
 
@@ -191,7 +192,9 @@ struct GraphBuilder {
   }
 
   /// Output moments and range of a fused activation applied to N(m, v).
-  static func activate(_ a: FusedActivation, mean m: Double, variance v: Double) -> (mean: Double, variance: Double, range: RealRange) {
+  static func activate(_ a: FusedActivation, mean m: Double, variance v: Double) -> (
+    mean: Double, variance: Double, range: RealRange
+  ) {
     let h = rangeSigmas * v.squareRoot()
     switch a {
     case .relu:
@@ -303,7 +306,9 @@ struct GraphBuilder {
     // cumulants so the activation's moments can use the Edgeworth expansion.
     var inputCumulants: [(k3: Double, k4: Double)]? = nil
     if g.depthwise, activation != .none, let (pre, cap) = inStats.rectifiedFrom {
-      inputCumulants = pre.map { Gaussian.higherCumulants(mean: $0.mean, variance: $0.variance) { min(max($0, 0), cap ?? .infinity) } }
+      inputCumulants = pre.map {
+        Gaussian.higherCumulants(mean: $0.mean, variance: $0.variance) { min(max($0, 0), cap ?? .infinity) }
+      }
     }
     var t3 = [Double](repeating: 0, count: taps)
     var t4 = [Double](repeating: 0, count: taps)
@@ -397,7 +402,8 @@ struct GraphBuilder {
             let scale = Float(gamma / variance.squareRoot())
             let realScale = Double(scale)
             let biasScale = Float(inScale) * scale
-            let biasCode = Int32(clamping: Int64(((beta - realScale * u) / Double(biasScale)).rounded(.toNearestOrAwayFromZero)))
+            let biasCode = Int32(
+              clamping: Int64(((beta - realScale * u) / Double(biasScale)).rounded(.toNearestOrAwayFromZero)))
             let bias = Double(biasCode) * Double(biasScale)
             weightScales[c] = scale
             biasScales[c] = biasScale
@@ -426,7 +432,8 @@ struct GraphBuilder {
       }
     }
     let wq = QuantizationParameters(
-      scales: weightScales, zeroPoints: Array(repeating: 0, count: g.outChannels), quantizedDimension: quantizedDimension)
+      scales: weightScales, zeroPoints: Array(repeating: 0, count: g.outChannels),
+      quantizedDimension: quantizedDimension)
     let weights = append(
       Tensor(
         name: name + "/weights", shape: weightShape, elementType: .int8, quantization: wq,
@@ -469,14 +476,17 @@ struct GraphBuilder {
     activation: FusedActivation, target: ChannelTarget = .batchNorm
   ) -> TensorID {
     let s = shape(x)
-    let (rows, cols, oh, ow) = spatialClasses(x, filterH: kernel, filterW: kernel, strideH: stride, strideW: stride, padding: padding)
+    let (rows, cols, oh, ow) = spatialClasses(
+      x, filterH: kernel, filterW: kernel, strideH: stride, strideW: stride, padding: padding)
     let g = LayerGeometry(
-      outChannels: filters, filterH: kernel, filterW: kernel, inPerTap: s[3], depthwise: false, rowClasses: rows, colClasses: cols)
+      outChannels: filters, filterH: kernel, filterW: kernel, inPerTap: s[3], depthwise: false, rowClasses: rows,
+      colClasses: cols)
     let (w, b, st, range) = weightedLayer(
       input: x, name: name, geometry: g, weightShape: [filters, kernel, kernel, s[3]], quantizedDimension: 0,
       activation: activation, target: target)
     let y = tensor(name, shape: [s[0], oh, ow, filters], quantization: Self.quantization(for: range), stats: st)
-    emit(.conv2D(Conv2DOptions(padding: padding, strideH: stride, strideW: stride, activation: activation)), [x, w, b], y)
+    emit(
+      .conv2D(Conv2DOptions(padding: padding, strideH: stride, strideW: stride, activation: activation)), [x, w, b], y)
     return y
   }
 
@@ -486,15 +496,18 @@ struct GraphBuilder {
     activation: FusedActivation, target: ChannelTarget = .batchNorm
   ) -> TensorID {
     let s = shape(x)
-    let (rows, cols, oh, ow) = spatialClasses(x, filterH: kernel, filterW: kernel, strideH: stride, strideW: stride, padding: padding)
+    let (rows, cols, oh, ow) = spatialClasses(
+      x, filterH: kernel, filterW: kernel, strideH: stride, strideW: stride, padding: padding)
     let g = LayerGeometry(
-      outChannels: s[3], filterH: kernel, filterW: kernel, inPerTap: 1, depthwise: true, rowClasses: rows, colClasses: cols)
+      outChannels: s[3], filterH: kernel, filterW: kernel, inPerTap: 1, depthwise: true, rowClasses: rows,
+      colClasses: cols)
     let (w, b, st, range) = weightedLayer(
       input: x, name: name, geometry: g, weightShape: [1, kernel, kernel, s[3]], quantizedDimension: 3,
       activation: activation, target: target)
     let y = tensor(name, shape: [s[0], oh, ow, s[3]], quantization: Self.quantization(for: range), stats: st)
     emit(
-      .depthwiseConv2D(DepthwiseConv2DOptions(padding: padding, strideH: stride, strideW: stride, activation: activation)),
+      .depthwiseConv2D(
+        DepthwiseConv2DOptions(padding: padding, strideH: stride, strideW: stride, activation: activation)),
       [x, w, b], y)
     return y
   }
@@ -564,7 +577,9 @@ struct GraphBuilder {
     let y = tensor(
       name, shape: [s[0], gh.output, gw.output, s[3]], quantization: quantization(x),
       stats: ActivationStatistics(mean: mean, variance: variance))
-    emit(.maxPool2D(Pool2DOptions(padding: padding, strideH: stride, strideW: stride, filterH: filter, filterW: filter)), [x], y)
+    emit(
+      .maxPool2D(Pool2DOptions(padding: padding, strideH: stride, strideW: stride, filterH: filter, filterW: filter)),
+      [x], y)
     return y
   }
 
@@ -580,7 +595,8 @@ struct GraphBuilder {
   mutating func globalAveragePool(_ x: TensorID, _ name: String) -> TensorID {
     let s = shape(x)
     let y = tensor(
-      name, shape: [s[0], 1, 1, s[3]], quantization: quantization(x), stats: Self.spatialAverage(stats(x), count: s[1] * s[2]))
+      name, shape: [s[0], 1, 1, s[3]], quantization: quantization(x),
+      stats: Self.spatialAverage(stats(x), count: s[1] * s[2]))
     emit(.averagePool2D(Pool2DOptions(padding: .valid, strideH: 2, strideW: 2, filterH: s[1], filterW: s[2])), [x], y)
     return y
   }
@@ -631,7 +647,8 @@ struct GraphBuilder {
     var st = ActivationStatistics(mean: mean, variance: variance)
     if activation == .relu { st.rectifiedFrom = (fitted, nil) }
     let y = tensor(
-      name, shape: Broadcast.shape(shape(a), shape(b)) ?? shape(a), quantization: Self.quantization(for: range), stats: st)
+      name, shape: Broadcast.shape(shape(a), shape(b)) ?? shape(a), quantization: Self.quantization(for: range),
+      stats: st)
     emit(.add(activation: activation), [a, b], y)
     return y
   }
@@ -661,7 +678,8 @@ struct GraphBuilder {
       // Merging axes into the channel axis: channel g·inLast + d repeats input channel d.
       let reps = outLast / inLast
       outStats = ActivationStatistics(
-        mean: Array((0..<reps).map { _ in st.mean }.joined()), variance: Array((0..<reps).map { _ in st.variance }.joined()))
+        mean: Array((0..<reps).map { _ in st.mean }.joined()),
+        variance: Array((0..<reps).map { _ in st.variance }.joined()))
     } else {
       let p = st.pooled
       outStats = ActivationStatistics(mean: p.mean, variance: p.variance)

@@ -27,9 +27,12 @@ extension ModelZoo {
     let attention = ChannelTarget(scale: 0.8...1.2, shiftMean: 0, shiftStd: 0.1)
     let x = b.input("hidden_states", shape: [1, s, hidden], range: RealRange(lower: -4, upper: 4))
 
-    let q = b.fullyConnected(x, scope + "/attention/self/query", units: hidden, activation: .none, keepNumDims: true, target: attention)
-    let k = b.fullyConnected(x, scope + "/attention/self/key", units: hidden, activation: .none, keepNumDims: true, target: attention)
-    let v = b.fullyConnected(x, scope + "/attention/self/value", units: hidden, activation: .none, keepNumDims: true, target: attention)
+    let q = b.fullyConnected(
+      x, scope + "/attention/self/query", units: hidden, activation: .none, keepNumDims: true, target: attention)
+    let k = b.fullyConnected(
+      x, scope + "/attention/self/key", units: hidden, activation: .none, keepNumDims: true, target: attention)
+    let v = b.fullyConnected(
+      x, scope + "/attention/self/value", units: hidden, activation: .none, keepNumDims: true, target: attention)
     func splitHeads(_ t: TensorID, _ name: String) -> TensorID {
       let r = b.reshape(t, scope + "/attention/self/\(name)/Reshape", to: [1, s, heads, headWidth])
       return b.transpose(r, scope + "/attention/self/\(name)/transpose", permutation: [0, 2, 1, 3])
@@ -60,7 +63,8 @@ extension ModelZoo {
     let scoreMean = headMoments.reduce(0) { $0 + $1.mean } / Double(heads)
     let scoreSecond = headMoments.reduce(0) { $0 + $1.variance + $1.mean * $1.mean } / Double(heads)
     let scoreStats = ActivationStatistics(mean: scoreMean, variance: scoreSecond - scoreMean * scoreMean)
-    let scores = b.batchMatMul(qh, kh, scope + "/attention/self/MatMul", adjointY: true, shape: [1, heads, s, s], stats: scoreStats)
+    let scores = b.batchMatMul(
+      qh, kh, scope + "/attention/self/MatMul", adjointY: true, shape: [1, heads, s, s], stats: scoreStats)
     let scale = 1 / Double(headWidth).squareRoot()
     let scaled = b.mulByConstant(scores, scope + "/attention/self/Mul", value: scale)
     let probs = b.softmax(scaled, scope + "/attention/self/Softmax")
@@ -78,7 +82,8 @@ extension ModelZoo {
     b.setStats(context, contextStats)
 
     let attentionOut = b.fullyConnected(
-      context, scope + "/attention/output/dense", units: hidden, activation: .none, keepNumDims: true, target: attention)
+      context, scope + "/attention/output/dense", units: hidden, activation: .none, keepNumDims: true, target: attention
+    )
     let residual1 = b.add(x, attentionOut, scope + "/attention/output/add", activation: .none)
     let norm1 = b.layerNorm(residual1, scope + "/attention/output/LayerNorm", epsilon: 1e-12)
 
@@ -128,7 +133,8 @@ extension GraphBuilder {
     let r = representableRange(x)
     let st = stats(x)
     let y = tensor(
-      name, shape: shape(x), quantization: Self.quantization(for: RealRange(lower: r.lower * value, upper: r.upper * value)),
+      name, shape: shape(x),
+      quantization: Self.quantization(for: RealRange(lower: r.lower * value, upper: r.upper * value)),
       stats: ActivationStatistics(mean: st.mean.map { $0 * value }, variance: st.variance.map { $0 * value * value }))
     emit(.mul(activation: .none), [x, c], y)
     return y
@@ -160,6 +166,9 @@ extension GraphBuilder {
       name + "/Sigmoid", shape: shape(x), quantization: QuantizationParameters(scale: 1.0 / 256, zeroPoint: -128),
       stats: ActivationStatistics(mean: sMean, variance: sVar))
     emit(.logistic, [scaled], s)
+    // GELU's minimum (≈ −0.16 at x ≈ −0.75) is flat and well populated; the int8 product of
+    // quantized x and σ dips a little below it, so leave headroom of half the minimum under it.
+    range.lower *= 1.5
     let y = tensor(
       name + "/mul_1", shape: shape(x), quantization: Self.quantization(for: range),
       stats: ActivationStatistics(mean: gMean, variance: gVar))
@@ -182,7 +191,9 @@ extension GraphBuilder {
     let mBar = st.mean.reduce(0, +) / n
     let meanVar = st.variance.reduce(0, +) / (n * n)
     let meanStats = ActivationStatistics(mean: mBar, variance: meanVar)
-    let mean = tensor(name + "/Mean", shape: reduced, quantization: Self.quantization(for: Self.gaussianRange(meanStats)), stats: meanStats)
+    let mean = tensor(
+      name + "/Mean", shape: reduced, quantization: Self.quantization(for: Self.gaussianRange(meanStats)),
+      stats: meanStats)
     emit(.mean(keepDims: true), [x, axis], mean)
 
     // (x − m̄)²: mean σ² + δ², variance 2σ⁴ + 4δ²σ², range [0, (|δ| + kσ)²].
@@ -199,14 +210,16 @@ extension GraphBuilder {
     }
     let sqStats = ActivationStatistics(mean: sqMean, variance: sqVar)
     let squared = tensor(
-      name + "/SquaredDifference", shape: s, quantization: Self.quantization(for: RealRange(lower: 0, upper: sqHigh)), stats: sqStats)
+      name + "/SquaredDifference", shape: s, quantization: Self.quantization(for: RealRange(lower: 0, upper: sqHigh)),
+      stats: sqStats)
     emit(.squaredDifference, [x, mean], squared)
 
     // variance: V = avg(σ² + δ²), spread avg(var(sq))/C.
     let bigV = sqMean.reduce(0, +) / n
     let varStats = ActivationStatistics(mean: bigV, variance: sqVar.reduce(0, +) / (n * n))
     let varRange = Self.gaussianRange(varStats)
-    let variance = tensor(name + "/Mean_1", shape: reduced, quantization: Self.quantization(for: varRange), stats: varStats)
+    let variance = tensor(
+      name + "/Mean_1", shape: reduced, quantization: Self.quantization(for: varRange), stats: varStats)
     emit(.mean(keepDims: true), [squared, axis], variance)
 
     let eps = int8Constant(name + "/add/y", shape: [], values: [epsilon])
@@ -222,12 +235,15 @@ extension GraphBuilder {
       mean: 1 / bigV.squareRoot(), variance: varStats.variance[0] / (4 * bigV * bigV * bigV))
     let rsqrt = tensor(
       name + "/Rsqrt", shape: reduced,
-      quantization: Self.quantization(for: RealRange(lower: 1 / hi.squareRoot(), upper: 1 / lo.squareRoot())), stats: rStats)
+      quantization: Self.quantization(for: RealRange(lower: 1 / hi.squareRoot(), upper: 1 / lo.squareRoot())),
+      stats: rStats)
     emit(.rsqrt, [shifted], rsqrt)
 
-    let centeredStats = ActivationStatistics(mean: st.mean.map { $0 - mBar }, variance: st.variance.map { $0 + meanVar })
+    let centeredStats = ActivationStatistics(
+      mean: st.mean.map { $0 - mBar }, variance: st.variance.map { $0 + meanVar })
     let centered = tensor(
-      name + "/sub", shape: s, quantization: Self.quantization(for: Self.gaussianRange(centeredStats)), stats: centeredStats)
+      name + "/sub", shape: s, quantization: Self.quantization(for: Self.gaussianRange(centeredStats)),
+      stats: centeredStats)
     emit(.sub(activation: .none), [x, mean], centered)
 
     let invStd = 1 / bigV.squareRoot()
@@ -247,12 +263,14 @@ extension GraphBuilder {
       mean: (0..<channels).map { normStats.mean[$0] * gammaReal[$0] },
       variance: (0..<channels).map { normStats.variance[$0] * gammaReal[$0] * gammaReal[$0] })
     let scaled = tensor(
-      name + "/mul_1", shape: s, quantization: Self.quantization(for: Self.gaussianRange(scaledStats)), stats: scaledStats)
+      name + "/mul_1", shape: s, quantization: Self.quantization(for: Self.gaussianRange(scaledStats)),
+      stats: scaledStats)
     emit(.mul(activation: .none), [normalized, gamma], scaled)
 
     let outStats = ActivationStatistics(
       mean: (0..<channels).map { scaledStats.mean[$0] + betaReal[$0] }, variance: scaledStats.variance)
-    let y = tensor(name + "/add_1", shape: s, quantization: Self.quantization(for: Self.gaussianRange(outStats)), stats: outStats)
+    let y = tensor(
+      name + "/add_1", shape: s, quantization: Self.quantization(for: Self.gaussianRange(outStats)), stats: outStats)
     emit(.add(activation: .none), [scaled, beta], y)
     return y
   }

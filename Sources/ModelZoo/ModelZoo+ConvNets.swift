@@ -73,7 +73,9 @@ extension ModelZoo {
     let x = b.input("input", shape: [1, imageSize, imageSize, 3], range: imageRange)
     var h = b.conv2D(x, "MobilenetV2/Conv", filters: 32, kernel: 3, stride: 2, activation: .relu6)
     // (expansion t, output channels c, repeats n, first stride s) per Table 2 row.
-    let rows = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
+    let rows = [
+      (1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1),
+    ]
     var index = 0
     var channels = 32
     for (t, c, n, s) in rows {

@@ -31,5 +31,6 @@ public struct ModelZooError: SystoleError, Equatable {
       message: "unknown zoo model '\(name)'; known: \(ModelZoo.names.joined(separator: ", "))")
   }
 
+  /// The one-line message.
   public var description: String { message }
 }

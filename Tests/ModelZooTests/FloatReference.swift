@@ -16,15 +16,14 @@ struct FloatReference {
       values[t] = dequantized(tensor)
     }
     for (codes, id) in zip(inputCodes, graph.inputs) {
-      let q = graph[id].quantization!
+      let q = graph[id].quantization ?? QuantizationParameters(scale: 1, zeroPoint: 0)
       values[id.index] = codes.map { q.scale * Float(Int64($0) - q.zeroPoint) }
     }
     for op in graph.operators {
       let x = op.inputs.map { $0.flatMap { values[$0.index] } }
       let out = graph[op.outputs[0]]
       var y = evaluate(op, x, out)
-      if let a = op.kind.fusedActivation, a != .none {
-        let r = a.floatRange!
+      if let a = op.kind.fusedActivation, a != .none, let r = a.floatRange {
         y = y.map { min(max($0, r.lower), r.upper) }
       }
       values[op.outputs[0].index] = y
@@ -53,21 +52,32 @@ struct FloatReference {
     }
   }
 
-  private func shape(_ op: Operator, _ i: Int) -> [Int] { graph[op.inputs[i]!].shape }
+  private func shape(_ op: Operator, _ i: Int) -> [Int] {
+    guard let id = op.input(i) else { preconditionFailure("\(op.kind.tfliteName): input \(i) absent") }
+    return graph[id].shape
+  }
 
   private func evaluate(_ op: Operator, _ x: [[Float]?], _ out: Tensor) -> [Float] {
+    func v(_ i: Int) -> [Float] {
+      guard i < x.count, let value = x[i] else { preconditionFailure("\(op.kind.tfliteName): input \(i) not computed") }
+      return value
+    }
+    let x0 = x.first.flatMap { $0 } ?? []
+    let x1 = x.count > 1 ? x[1] ?? [] : []
     switch op.kind {
     case .conv2D(let o):
-      return conv(x[0]!, shape(op, 0), x[1]!, shape(op, 1), x[2], out.shape, o.strideH, o.strideW, o.padding, depthwise: false)
+      return conv(
+        v(0), shape(op, 0), v(1), shape(op, 1), x[2], out.shape, o.strideH, o.strideW, o.padding, depthwise: false)
     case .depthwiseConv2D(let o):
-      return conv(x[0]!, shape(op, 0), x[1]!, shape(op, 1), x[2], out.shape, o.strideH, o.strideW, o.padding, depthwise: true)
+      return conv(
+        v(0), shape(op, 0), v(1), shape(op, 1), x[2], out.shape, o.strideH, o.strideW, o.padding, depthwise: true)
     case .fullyConnected:
       let w = shape(op, 1)
       let (units, depth) = (w[0], w[1])
-      let rows = x[0]!.count / depth
+      let rows = v(0).count / depth
       var y = [Float](repeating: 0, count: rows * units)
-      x[0]!.withUnsafeBufferPointer { xp in
-        x[1]!.withUnsafeBufferPointer { wp in
+      v(0).withUnsafeBufferPointer { xp in
+        v(1).withUnsafeBufferPointer { wp in
           y.withUnsafeMutableBufferPointer { yp in
             for r in 0..<rows {
               for u in 0..<units {
@@ -93,8 +103,8 @@ struct FloatReference {
           for j in 0..<n {
             var acc: Float = 0
             for t in 0..<k {
-              let bv = adjY ? x[1]![bt * n * k + j * k + t] : x[1]![bt * k * n + t * n + j]
-              acc += x[0]![bt * m * k + i * k + t] * bv
+              let bv = adjY ? x1[bt * n * k + j * k + t] : x1[bt * k * n + t * n + j]
+              acc += x0[bt * m * k + i * k + t] * bv
             }
             y[bt * m * n + i * n + j] = acc
           }
@@ -105,14 +115,14 @@ struct FloatReference {
     case .sub: return broadcast(op, x, out.shape, -)
     case .mul: return broadcast(op, x, out.shape, *)
     case .squaredDifference: return broadcast(op, x, out.shape) { ($0 - $1) * ($0 - $1) }
-    case .rsqrt: return x[0]!.map { 1 / $0.squareRoot() }
-    case .logistic: return x[0]!.map { 1 / (1 + exp(-$0)) }
+    case .rsqrt: return v(0).map { 1 / $0.squareRoot() }
+    case .logistic: return v(0).map { 1 / (1 + exp(-$0)) }
     case .softmax:
-      let n = shape(op, 0).last!
-      var y = x[0]!
+      let n = shape(op, 0).last ?? 1
+      var y = v(0)
       for r in 0..<(y.count / n) {
         let row = y[(r * n)..<(r * n + n)]
-        let mx = row.max()!
+        let mx = row.max() ?? 0
         let e = row.map { exp($0 - mx) }
         let s = e.reduce(0, +)
         for j in 0..<n { y[r * n + j] = e[j] / s }
@@ -120,12 +130,12 @@ struct FloatReference {
       return y
     case .mean:
       let s = shape(op, 0)
-      var axes = Set(x[1]!.map { Int($0) }.map { $0 < 0 ? $0 + s.count : $0 })
+      var axes = Set(v(1).map { Int($0) }.map { $0 < 0 ? $0 + s.count : $0 })
       if axes.isEmpty { axes = [s.count - 1] }
-      return reduceMean(x[0]!, s, axes)
+      return reduceMean(v(0), s, axes)
     case .averagePool2D:
       let s = shape(op, 0)
-      return reduceMean(x[0]!, s, [1, 2])
+      return reduceMean(v(0), s, [1, 2])
     case .maxPool2D(let o):
       let s = shape(op, 0)
       let gh = o.padding.geometry(input: s[1], filter: o.filterH, stride: o.strideH)
@@ -139,7 +149,7 @@ struct FloatReference {
               for kw in 0..<o.filterW {
                 let ih = oh * o.strideH - gh.padBefore + kh
                 let iw = ow * o.strideW - gw.padBefore + kw
-                if ih >= 0, ih < s[1], iw >= 0, iw < s[2] { m = max(m, x[0]![(ih * s[2] + iw) * s[3] + c]) }
+                if ih >= 0, ih < s[1], iw >= 0, iw < s[2] { m = max(m, x0[(ih * s[2] + iw) * s[3] + c]) }
               }
             }
             y[(oh * gw.output + ow) * s[3] + c] = m
@@ -149,22 +159,22 @@ struct FloatReference {
       return y
     case .pad:
       let s = shape(op, 0)
-      let p = x[1]!.map { Int($0) }
+      let p = v(1).map { Int($0) }
       var y = [Float](repeating: 0, count: out.elementCount)
       let os = out.shape
       for h in 0..<s[1] {
         for w in 0..<s[2] {
           for c in 0..<s[3] {
-            y[((h + p[2]) * os[2] + (w + p[4])) * os[3] + c + p[6]] = x[0]![(h * s[2] + w) * s[3] + c]
+            y[((h + p[2]) * os[2] + (w + p[4])) * os[3] + c + p[6]] = x0[(h * s[2] + w) * s[3] + c]
           }
         }
       }
       return y
     case .reshape, .squeeze:
-      return x[0]!
+      return v(0)
     case .transpose:
       let s = shape(op, 0)
-      let perm = x[1]!.map { Int($0) }
+      let perm = v(1).map { Int($0) }
       let os = perm.map { s[$0] }
       let inStrides = strides(s)
       var y = [Float](repeating: 0, count: out.elementCount)
@@ -177,7 +187,7 @@ struct FloatReference {
         }
         var src = 0
         for d in 0..<os.count { src += index[d] * inStrides[perm[d]] }
-        y[i] = x[0]![src]
+        y[i] = x0[src]
       }
       return y
     default:
@@ -218,6 +228,7 @@ struct FloatReference {
     let bb = aligned(b)
     let sa = strides(aa)
     let sb = strides(bb)
+    guard let xa = x[0], let xb = x[1] else { preconditionFailure("\(op.kind.tfliteName): operand not computed") }
     var y = [Float](repeating: 0, count: os.reduce(1, *))
     var index = [Int](repeating: 0, count: os.count)
     for i in 0..<y.count {
@@ -232,7 +243,7 @@ struct FloatReference {
         if aa[d] != 1 { ia += index[d] * sa[d] }
         if bb[d] != 1 { ib += index[d] * sb[d] }
       }
-      y[i] = f(x[0]![ia], x[1]![ib])
+      y[i] = f(xa[ia], xb[ib])
     }
     return y
   }
