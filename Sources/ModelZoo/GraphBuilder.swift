@@ -23,8 +23,8 @@ struct ChannelTarget: Sendable {
 /// analytic calibration that picks every activation's scale and zero point.
 ///
 /// Every weighted layer (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) draws int8 weights from a
-/// bell-shaped distribution (a sum of four uniform 16-bit draws, scaled to ±127, so each channel's
-/// largest weight is ±127 as TFLite's symmetric per-channel quantization makes it), computes from
+/// bell-shaped distribution (a sum of four uniform 8-bit draws, scaled to ±127; each channel's
+/// largest weight is set to ±127 as TFLite's symmetric per-channel quantization makes it), computes from
 /// its input's ``ActivationStatistics`` the mean and variance its output would have, and then
 /// chooses the per-channel real weight scale and the bias so that each output channel has the
 /// mean β and standard deviation γ of a ``ChannelTarget`` — batch normalisation folded into the
