@@ -5,7 +5,7 @@ import Support
 /// Shared arithmetic of the elementwise, activation and shape kernels.
 ///
 /// Everything here re-derives the semantics of TensorFlow Lite's reference kernels and of
-/// gemmlowp's `fixedpoint/fixedpoint.h` (read, not copied); `docs/quantization-elementwise-ops.md`
+/// gemmlowp's `fixedpoint/fixedpoint.h` (read, not copied); `docs/quantization.md`
 /// states which op uses which helper. The namespace keeps these helpers apart from the matrix
 /// kernels' own requantization code until the two are merged.
 enum ElementwiseSupport {

@@ -3,7 +3,7 @@ import GraphIR
 import Support
 
 // ADD, SUB, MUL, SQUARED_DIFFERENCE (broadcasting binary ops), NEG and RSQRT.
-// Arithmetic and sources: docs/quantization-elementwise-ops.md.
+// Arithmetic and sources: docs/quantization.md.
 
 extension Kernels {
   static func add(_ c: KernelContext, activation: FusedActivation) throws(GoldenModelError) -> TensorData {

@@ -5,7 +5,7 @@ import Support
 // reference kernels (`kernels/internal/reference/integer_ops/{conv,depthwise_conv,
 // fully_connected}.h`, `reference/{conv,depthwiseconv_float,fully_connected,batch_matmul}.h`)
 // and the `Prepare` functions of `kernels/{conv,depthwise_conv,fully_connected,batch_matmul}.cc`.
-// `docs/quantization-matrix-ops.md` states each op's arithmetic.
+// `docs/quantization.md` states each op's arithmetic.
 //
 // Every quantized kernel is split in two: an accumulation core that sums
 // `w · (x − x_zp)` exactly in `Int64` (the low 32 bits equal TFLite's wrapping `int32` sum), and

@@ -4,7 +4,7 @@ import Support
 // AVERAGE_POOL_2D, MAX_POOL_2D and MEAN, bit-exact with TFLite's reference kernels
 // (`kernels/internal/reference/integer_ops/pooling.h`, `reference/pooling.h`,
 // `reference/reduce.h` `QuantizedMeanOrSum` / `Mean`) and the `Prepare` functions of
-// `kernels/pooling.cc` and `kernels/reduce.cc`. `docs/quantization-matrix-ops.md` states each
+// `kernels/pooling.cc` and `kernels/reduce.cc`. `docs/quantization.md` states each
 // op's arithmetic.
 
 extension Kernels {

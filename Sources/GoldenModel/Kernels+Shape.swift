@@ -3,7 +3,7 @@ import Support
 
 // RESHAPE, SQUEEZE, SHAPE, PACK, SPLIT_V, STRIDED_SLICE, TRANSPOSE, CONCATENATION, PAD, PADV2.
 // All move stored values unchanged except CONCATENATION of inputs whose quantization differs from
-// the output's. Semantics and sources: docs/quantization-elementwise-ops.md.
+// the output's. Semantics and sources: docs/quantization.md.
 
 extension Kernels {
   /// RESHAPE and SQUEEZE: the data unchanged, in the output tensor's static shape.

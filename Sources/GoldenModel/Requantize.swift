@@ -10,7 +10,7 @@ import Support
 /// `CalculateActivationRangeQuantized`), `kernels/internal/common.cc`
 /// (`MultiplyByQuantizedMultiplier`, both the `int32` and the `int64` form),
 /// `kernels/internal/reference/integer_ops/fully_connected.h` (requantization in `double`).
-/// `docs/quantization-matrix-ops.md` states which op uses which helper.
+/// `docs/quantization.md` states which op uses which helper.
 public enum Requantize {
   /// A fixed-point multiplier: `real ≈ multiplier × 2^(shift − 31)` (TFLite `QuantizeMultiplier`).
   public struct Multiplier: Sendable, Hashable {
