@@ -146,7 +146,7 @@ extension Kernels {
             case .mul: p * q
             case .squaredDifference: (p - q) * (p - q)
             }
-          return ElementwiseSupport.clampLikeCpp(r, lo, hi)
+          return Requantize.clamp(r, lo, hi)
         })
     case (.int32(let x), .int32(let y)):
       storage = .int32(integer(x, y))
