@@ -3,7 +3,7 @@ import Support
 
 // RESHAPE, SQUEEZE, SHAPE, PACK, SPLIT_V, STRIDED_SLICE, TRANSPOSE, CONCATENATION, PAD, PADV2.
 // All move stored values unchanged except CONCATENATION of inputs whose quantization differs from
-// the output's. Semantics and sources: docs/quantization-elementwise-ops.md.
+// the output's. Semantics and sources: docs/quantization.md.
 
 extension Kernels {
   /// RESHAPE and SQUEEZE: the data unchanged, in the output tensor's static shape.
@@ -325,7 +325,7 @@ extension Kernels {
     switch t.storage {
     case .float32(let v):
       let (lo, hi) = ElementwiseSupport.floatRange(a)
-      return TensorData(shape: t.shape, storage: .float32(v.map { ElementwiseSupport.clampLikeCpp($0, lo, hi) }))
+      return TensorData(shape: t.shape, storage: .float32(v.map { Requantize.clamp($0, lo, hi) }))
     case .int8, .uint8, .int16:
       guard let values = ElementwiseSupport.integers(t) else { throw c.unsupported("activation on \(t.elementType)") }
       let range = ElementwiseSupport.quantizedRange(a, try ElementwiseSupport.affine(c, outTensor), t.elementType)
