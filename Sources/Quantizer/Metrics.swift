@@ -50,6 +50,7 @@ public struct SQNRAccumulator: Sendable, Hashable {
   /// Elements seen.
   public var count: Int = 0
 
+  /// An empty accumulator.
   public init() {}
 
   /// Adds one pair of equally long arrays (a length mismatch poisons the result with `nan`).

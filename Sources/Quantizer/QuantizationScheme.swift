@@ -113,5 +113,6 @@ public enum ActivationPrecision: String, Sendable, Hashable, CaseIterable, Custo
     }
   }
 
+  /// `float32`, `int8`, `int16` or `uint8`.
   public var description: String { rawValue }
 }

@@ -49,7 +49,9 @@ public enum LayerSelector: Hashable, Sendable, ExpressibleByIntegerLiteral, Expr
   /// The name of the operator's first output tensor.
   case name(String)
 
+  /// `7` selects operator #7.
   public init(integerLiteral value: Int) { self = .index(value) }
+  /// `"conv1"` selects the operator writing tensor `conv1`.
   public init(stringLiteral value: String) { self = .name(value) }
 
   /// `#7` or `'conv1'`.
