@@ -77,7 +77,8 @@ public enum RangeEstimator: Sendable, Hashable, CustomStringConvertible {
   /// calibration set of tens of samples).
   case movingAverage(momentum: Double)
   /// The `p`-th and `(100 − p)`-th percentiles of all values seen (e.g. 99.99), from a
-  /// 2048-bin histogram over the min/max range (two passes over the calibration set).
+  /// 2048-bin histogram over the min/max range (two passes over the calibration set), as the
+  /// `percentile` method of NVIDIA pytorch-quantization's `HistogramCalibrator` does.
   case percentile(Double)
 
   /// The moving average with momentum 0.9.
