@@ -4,6 +4,7 @@ import Support
 import TFLiteImport
 import Architecture
 import ModelZoo
+import Quantizer
 
 /// The `systole` command: a table of subcommands, argument parsing, and the one place where
 /// errors become text on stderr and exit codes.
@@ -29,7 +30,10 @@ public enum Driver {
     var err: (String) -> Void
   }
 
-  static let commands: [Command] = [DemoCommand.command, InspectCommand.command, EvalCommand.command, ArchCommand.command]
+  static let commands: [Command] = [
+    DemoCommand.command, InspectCommand.command, EvalCommand.command, ArchCommand.command, QuantizeCommand.command,
+    CompareCommand.command,
+  ]
 
   /// Runs the command line and exits the process with the resulting status.
   public static func main() -> Never {
@@ -96,6 +100,12 @@ public enum Driver {
       }
     case is TFLiteImportError, is GoldenModelError, is ArchError: return 65
     case is ModelZooError: return 64
+    case let e as QuantizerError:
+      switch e.kind {
+      case .calibrationUnreadable: return 66
+      case .invalidOption: return 64
+      default: return 65
+      }
     default: return 70
     }
   }

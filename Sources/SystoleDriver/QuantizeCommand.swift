@@ -1,0 +1,158 @@
+import Foundation
+import GraphIR
+import Quantizer
+import Support
+import TFLiteImport
+
+/// `systole quantize` and `systole compare`: post-training quantization and its accuracy cost.
+enum QuantizeCommand {
+  static let command = Driver.Command(
+    name: "quantize",
+    abstract: "Quantize a float32 model (int8 and below) and measure the accuracy cost.",
+    usage: "systole quantize <model_float.tflite> -o <out.tflite> [--scheme S] [--calibration DIR | --samples N] [--report FILE.html] [--json]",
+    discussion: """
+      Calibrates on a folder of raw inputs (--calibration DIR: one .bin per sample, or
+      <sample>.<input>.bin for several inputs; see docs/quantizer.md) or on N seeded synthetic
+      inputs (--samples, default 32; --seed), quantizes with the scheme, writes a .tflite file
+      TensorFlow Lite loads, and reports the accuracy on 16 further seeded inputs: per-layer SQNR,
+      output SQNR, max abs error, cosine similarity, top-1 agreement, and sizes.
+      Schemes: \(QuantizationScheme.allCases.map(\.rawValue).joined(separator: ", ")).
+      """,
+    options: [
+      OptionSpec(name: "o", kind: .value(placeholder: "FILE", repeats: false), help: "Output .tflite file (required)."),
+      OptionSpec(name: "scheme", kind: .value(placeholder: "S", repeats: false), help: "Quantization scheme (default int8-per-channel)."),
+      OptionSpec(name: "calibration", kind: .value(placeholder: "DIR", repeats: false), help: "Folder of raw calibration inputs."),
+      OptionSpec(name: "samples", kind: .value(placeholder: "N", repeats: false), help: "Synthetic calibration samples when no folder is given (default 32)."),
+      OptionSpec(name: "seed", kind: .value(placeholder: "N", repeats: false), help: "Seed for synthetic inputs (default 0)."),
+      OptionSpec(name: "estimator", kind: .value(placeholder: "E", repeats: false), help: "minmax (default), moving-average[:M], percentile[:P]."),
+      OptionSpec(name: "group", kind: .value(placeholder: "N", repeats: false), help: "Weights per group for ternary-fine-grained (default 4)."),
+      OptionSpec(name: "keep-float", kind: .value(placeholder: "LAYER,...", repeats: true), help: "Leave these ops in float32 (op index or output tensor name)."),
+      OptionSpec(name: "int16", kind: .value(placeholder: "LAYER,...", repeats: true), help: "Run these ops in 16x8."),
+      OptionSpec(name: "float-io", kind: .flag, help: "Keep float32 inputs/outputs (QUANTIZE/DEQUANTIZE at the edges)."),
+      OptionSpec(name: "allow-fallback", kind: .flag, help: "Ops without a kernel in the scheme's precision fall back to int8, then float."),
+      OptionSpec(name: "report", kind: .value(placeholder: "FILE.html", repeats: false), help: "Write a self-contained HTML accuracy report."),
+      OptionSpec(name: "json", kind: .flag, help: "Print the accuracy report as JSON."),
+      OptionSpec(name: "overwrite", kind: .flag, help: "Replace existing output files."),
+    ],
+    run: { args, console in try run(args, console: &console) })
+
+  static func run(_ args: ParsedArguments, console: inout Driver.Console) throws {
+    let name = "quantize"
+    guard args.positionals.count == 1 else {
+      throw UsageError("expected exactly one float32 model; got \(args.positionals.count) arguments", command: name)
+    }
+    guard let output = args.value("o") else { throw UsageError("missing -o <out.tflite>", command: name) }
+    let model = try ModelLoader.load(args.positionals[0])
+    let scheme = try parseScheme(args.value("scheme") ?? QuantizationScheme.int8PerChannel.rawValue, command: name)
+    var options = QuantizerOptions()
+    options.io = args.flag("float-io") ? .float : .quantized
+    options.allowFallback = args.flag("allow-fallback")
+    if let e = args.value("estimator") { options.rangeEstimator = try parseEstimator(e, command: name) }
+    if let g = args.value("group") { options.ternaryGroupSize = max(1, try parseInteger(g, option: "group", command: name)) }
+    options.keepFloat = Set(args.all("keep-float").flatMap(layerSelectors))
+    options.int16 = Set(args.all("int16").flatMap(layerSelectors))
+    let seed = UInt64(try args.value("seed").map { v throws(UsageError) in try parseInteger(v, option: "seed", command: name) } ?? 0)
+
+    let calibration: Calibration
+    if let dir = args.value("calibration") {
+      calibration = .folder(URL(fileURLWithPath: dir))
+    } else {
+      let n = try args.value("samples").map { v throws(UsageError) in try parseInteger(v, option: "samples", command: name) } ?? 32
+      calibration = .random(count: max(n, 1), seed: seed, distribution: defaultDistribution(model))
+    }
+    if FileManager.default.fileExists(atPath: output) && !args.flag("overwrite") {
+      throw DriverError(.cannotWrite, "\(output): already exists; pass --overwrite to replace it")
+    }
+    let quantized = try Quantizer.quantize(model: model, scheme: scheme, calibration: calibration, options: options)
+    try FileIO.write(try quantized.tfliteBytes(), to: output, overwrite: args.flag("overwrite"))
+
+    let testInputs = try CalibrationData.generate(for: model, count: 16, seed: seed &+ 1, distribution: defaultDistribution(model))
+    let report = try AccuracyReport.compare(float: model, quantized: quantized, inputs: testInputs)
+    console.out(args.flag("json") ? report.json.serialized() + "\n" : report.renderText())
+    for limitation in quantized.arrayLimitations { console.err("note: \(limitation)\n") }
+    console.err("wrote \(output)\n")
+    if let html = args.value("report") {
+      let comparison = SchemeComparison(model: model.source, reports: [report], failures: [])
+      try FileIO.write(AccuracyHTMLReport.render([comparison]), to: html, overwrite: args.flag("overwrite"))
+      console.err("wrote \(html)\n")
+    }
+  }
+
+  /// Images get the synthetic-image distribution, everything else a standard normal.
+  static func defaultDistribution(_ model: Model) -> InputDistribution {
+    let rank4 = model.main.inputs.allSatisfy { model.main[$0].shape.count == 4 }
+    return rank4 ? .image : .normal(mean: 0, standardDeviation: 1)
+  }
+
+  static func parseScheme(_ text: String, command: String) throws(UsageError) -> QuantizationScheme {
+    guard let s = QuantizationScheme(rawValue: text) else {
+      throw UsageError(
+        "unknown scheme '\(text)'; known: \(QuantizationScheme.allCases.map(\.rawValue).joined(separator: ", "))", command: command)
+    }
+    return s
+  }
+
+  static func parseEstimator(_ text: String, command: String) throws(UsageError) -> RangeEstimator {
+    let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+    let value = parts.count > 1 ? Double(parts[1]) : nil
+    if parts.count > 1 && value == nil {
+      throw UsageError("--estimator '\(text)': the value after ':' must be a number", command: command)
+    }
+    switch parts[0] {
+    case "minmax", "min-max": return .minMax
+    case "moving-average": return .movingAverage(momentum: value ?? 0.9)
+    case "percentile": return .percentile(value ?? 99.99)
+    default:
+      throw UsageError("unknown --estimator '\(text)'; expected minmax, moving-average[:M] or percentile[:P]", command: command)
+    }
+  }
+
+  static func layerSelectors(_ list: String) -> [LayerSelector] {
+    list.split(separator: ",").map { item in
+      let s = item.trimmingCharacters(in: .whitespaces)
+      if let i = Int(s.hasPrefix("#") ? String(s.dropFirst()) : s) { return .index(i) }
+      return .name(s)
+    }
+  }
+}
+
+/// `systole compare FLOAT QUANTIZED`: output accuracy of any quantized file against its float model.
+enum CompareCommand {
+  static let command = Driver.Command(
+    name: "compare",
+    abstract: "Compare a quantized model's outputs with its float32 model's.",
+    usage: "systole compare <model_float.tflite> <model_quant.tflite> [--inputs DIR] [--samples N] [--seed N] [--json]",
+    discussion: """
+      Runs both models in the golden model on the same inputs (float inputs from --inputs DIR,
+      as for 'quantize --calibration', or N seeded synthetic ones; quantized inputs are derived
+      with the quantized model's input quantization) and reports, per output: SQNR in dB,
+      max abs error, cosine similarity and top-1 agreement; and per tensor whose name appears in
+      both models, the SQNR of the dequantized activation.
+      """,
+    options: [
+      OptionSpec(name: "inputs", kind: .value(placeholder: "DIR", repeats: false), help: "Folder of raw float inputs."),
+      OptionSpec(name: "samples", kind: .value(placeholder: "N", repeats: false), help: "Synthetic inputs when no folder is given (default 16)."),
+      OptionSpec(name: "seed", kind: .value(placeholder: "N", repeats: false), help: "Seed for synthetic inputs (default 1)."),
+      OptionSpec(name: "json", kind: .flag, help: "Print JSON instead of text."),
+    ],
+    run: { args, console in try run(args, console: &console) })
+
+  static func run(_ args: ParsedArguments, console: inout Driver.Console) throws {
+    guard args.positionals.count == 2 else {
+      throw UsageError("expected a float model and a quantized model; got \(args.positionals.count) arguments", command: "compare")
+    }
+    let float = try ModelLoader.load(args.positionals[0])
+    let quant = try ModelLoader.load(args.positionals[1])
+    let inputs: [[TensorData]]
+    if let dir = args.value("inputs") {
+      inputs = try CalibrationData.load(folder: URL(fileURLWithPath: dir), for: float)
+    } else {
+      let n = try args.value("samples").map { v throws(UsageError) in try parseInteger(v, option: "samples", command: "compare") } ?? 16
+      let seed = try args.value("seed").map { v throws(UsageError) in try parseInteger(v, option: "seed", command: "compare") } ?? 1
+      inputs = try CalibrationData.generate(
+        for: float, count: max(n, 1), seed: UInt64(seed), distribution: QuantizeCommand.defaultDistribution(float))
+    }
+    let result = try OutputComparison.run(float: float, quantized: quant, inputs: inputs)
+    console.out(args.flag("json") ? result.json.serialized() + "\n" : result.renderText())
+  }
+}
