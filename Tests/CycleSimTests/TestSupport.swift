@@ -81,23 +81,28 @@ func parameterTable(columns n: Int) -> [UInt8] {
 /// The single-tile program of the closed-form test: one input load, one weight load, one
 /// `load_weights`, one `matmul`, one `activate`, one store.
 ///
-/// DRAM: X (p × k) at 0x0, W (k × n) at 0x400 followed by its parameter table, Y (p × n) at
-/// 0x800. Unified buffer: X at 0x0, Y at 0x200. Weight buffer: W at 0x0, parameters after.
+/// DRAM: X (p × k) at 0x0, then W (k × n) followed by its parameter table, then Y (p × n), each
+/// 64-byte aligned. Unified buffer: X at 0x0, Y after it. Weight buffer: W at 0x0, parameters
+/// after.
 func singleTileProgram(arch: ArchSpec, p: Int, k: Int, n: Int, dataflow: Matmul.Dataflow = .weightStationary)
   -> TileProgram
 {
-  var b = ProgramBuilder(arch: arch, dramSize: 0x1000)
+  func align(_ x: Int) -> Int { (x + 63) / 64 * 64 }
+  let wAddress = align(p * k)
+  let yAddress = align(wAddress + k * n + 12 * n)
+  let ubOut = align(p * k)
+  var b = ProgramBuilder(arch: arch, dramSize: align(yAddress + p * n))
   let weights = pseudoRandomBytes(k * n, seed: 7).map { $0 == 0x80 ? 0x81 : $0 }
-  b.program.dramImage.write(weights + parameterTable(columns: n), at: 0x400)
+  b.program.dramImage.write(weights + parameterTable(columns: n), at: DRAMAddress(wAddress))
   b.program.inputs = [IOBinding(name: "x", elementType: .int8, shape: [p, k], address: 0)]
-  b.program.outputs = [IOBinding(name: "y", elementType: .int8, shape: [p, n], address: 0x800)]
+  b.program.outputs = [IOBinding(name: "y", elementType: .int8, shape: [p, n], address: DRAMAddress(yAddress))]
   let layer = b.layer("fc", op: "FULLY_CONNECTED")
   b.add(.load(dma(.unifiedBuffer, sram: 0, dram: 0, bytes: p * k)), layer: layer)
-  b.add(.load(dma(.weightBuffer, sram: 0, dram: 0x400, bytes: k * n + 12 * n)), .pushNext, layer: layer)
+  b.add(.load(dma(.weightBuffer, sram: 0, dram: wAddress, bytes: k * n + 12 * n)), .pushNext, layer: layer)
   b.add(.loadWeights(LoadWeights(slot: .first, wbAddress: 0, rows: k, columns: n)), .popPrev, layer: layer)
   b.add(.matmul(gemm(ub: 0, pixels: p, k: k, n: n, dataflow: dataflow)), layer: layer)
-  b.add(.activate(activation(acc: 0, pixels: p, n: n, params: k * n, ub: 0x200)), .pushNext, layer: layer)
-  b.add(.store(dma(.unifiedBuffer, sram: 0x200, dram: 0x800, bytes: p * n)), .popPrev, layer: layer)
+  b.add(.activate(activation(acc: 0, pixels: p, n: n, params: k * n, ub: ubOut)), .pushNext, layer: layer)
+  b.add(.store(dma(.unifiedBuffer, sram: ubOut, dram: yAddress, bytes: p * n)), .popPrev, layer: layer)
   b.add(.finish)
   return b.program
 }
