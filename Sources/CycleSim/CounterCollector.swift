@@ -1,31 +1,27 @@
 import TileISA
 
-/// The observer that turns the engine's events into counters: per instruction from its work
-/// (`InstructionWork`), per cycle from the array's classification, per layer by the
-/// attribution rule of `docs/cost-model.md` §Layers.
+/// The observer that turns the engine's events into the time-dependent counters: the array's
+/// cycle classes, each layer's span, and from them each layer's cycles by the attribution rule
+/// of `docs/cost-model.md` §Layers. The work counters (MACs, bytes, operations) do not depend
+/// on timing; `Simulator` adds them up from each instruction before the run.
 struct CounterCollector: SimulationObserver {
-  let instructions: [Instruction]
-  let elementBytes: Int64
-  let limits: MemoryLimits
-  let hostTasks: [HostTask]
-
   private(set) var total = Counters()
   /// Work of instructions tagged with each layer (cycles are attributed at the end).
   private(set) var layers: [Counters]
   /// Work of untagged instructions (cycles are attributed at the end).
-  private(set) var untagged = Counters()
+  private(set) var untagged: Counters
   /// First start and last end of each layer's instructions.
   private var spans: [(start: Int64, end: Int64)?]
   /// The array's classification, as consecutive intervals from cycle 0.
   private var timeline: [(start: Int64, end: Int64, cycleClass: CycleClass)] = []
 
-  init(program: TileProgram) {
-    instructions = program.instructions
-    elementBytes = Int64(program.datapath.elementBytes)
-    limits = program.limits
-    hostTasks = program.hostTasks
-    layers = Array(repeating: Counters(), count: program.layers.count)
-    spans = Array(repeating: nil, count: program.layers.count)
+  /// A collector that starts from the work counters of the whole program, of each layer and of
+  /// the untagged instructions.
+  init(work: Counters, layers: [Counters], untagged: Counters) {
+    total = work
+    self.layers = layers
+    self.untagged = untagged
+    spans = Array(repeating: nil, count: layers.count)
   }
 
   mutating func observe(_ event: SimulationEvent) {
@@ -39,26 +35,16 @@ struct CounterCollector: SimulationObserver {
       }
       return
     }
-    guard let index = event.instruction, instructions.indices.contains(index) else { return }
-    let instruction = instructions[index]
-    guard
-      case .success(let work) = InstructionWork.of(
-        instruction, elementBytes: elementBytes, limits: limits, hostTasks: hostTasks)
-    else { return }
-    Self.add(work, to: &total)
-    if let layer = instruction.layer?.value, layers.indices.contains(layer) {
-      Self.add(work, to: &layers[layer])
-      let (start, end) = (event.start.count, event.end.count)
-      if let span = spans[layer] {
-        spans[layer] = (min(span.start, start), max(span.end, end))
-      } else {
-        spans[layer] = (start, end)
-      }
+    guard let layer = event.layer?.value, spans.indices.contains(layer) else { return }
+    let (start, end) = (event.start.count, event.end.count)
+    if let span = spans[layer] {
+      spans[layer] = (min(span.start, start), max(span.end, end))
     } else {
-      Self.add(work, to: &untagged)
+      spans[layer] = (start, end)
     }
   }
 
+  /// Adds one instruction's work to `c`.
   static func add(_ w: InstructionWork, to c: inout Counters) {
     c[.instructions] += 1
     c[.macs] += w.macs

@@ -1,11 +1,23 @@
 import Support
 import TileISA
 
-/// How long one instruction occupies its unit and when it completes, from its timing rule.
-struct StepTiming: Sendable {
-  var unit: SimulationUnit
+/// What the engine needs of one instruction, computed once before the run: its queue, token
+/// flags, unit, occupancy and completion (from its timing rule), and for DMA its size and port.
+struct Step: Sendable {
+  /// Cycles from start until the unit accepts its next instruction.
   var busy: Int64
+  /// Cycles from start until it completes.
   var done: Int64
+  /// DMA: bytes moved.
+  var dmaBytes: Int64 = 0
+  /// DMA: the on-chip port's bytes per cycle.
+  var portBytesPerCycle: Int64 = 0
+  /// The layer tag, or −1.
+  var layer: Int32 = -1
+  var unit: SimulationUnit
+  var queue: Queue
+  var flags: DependencyFlags
+  var isLoadWeights = false
 }
 
 /// Why the first unstarted compute-queue instruction cannot start yet.
@@ -41,7 +53,7 @@ enum ComputeBlock: Equatable {
 /// means what it means for a sequential compute queue (VTA).
 struct Engine<Observer: SimulationObserver> {
   let instructions: [Instruction]
-  let timings: [StepTiming]
+  let steps: [Step]
   let parameters: TimingParameters
   let elementBytes: Int
   let arrayColumns: Int
@@ -80,12 +92,12 @@ struct Engine<Observer: SimulationObserver> {
   var classHead: Int?
 
   init(
-    instructions: [Instruction], timings: [StepTiming], queues: (load: [Int], compute: [Int], store: [Int]),
+    instructions: [Instruction], steps: [Step], queues: (load: [Int], compute: [Int], store: [Int]),
     parameters: TimingParameters, elementBytes: Int, arrayColumns: Int, observer: Observer,
     functionalState: MachineState?, emptyState: MachineState, host: any HostExecutor
   ) {
     self.instructions = instructions
-    self.timings = timings
+    self.steps = steps
     self.parameters = parameters
     self.elementBytes = elementBytes
     self.arrayColumns = arrayColumns
@@ -149,8 +161,9 @@ struct Engine<Observer: SimulationObserver> {
   }
 
   private mutating func pushTokens(of index: Int) {
-    let flags = instructions[index].dependencies
-    switch instructions[index].queue {
+    let step = steps[index]
+    let flags = step.flags
+    switch step.queue {
     case .load:
       if flags.contains(.pushNext) { tokens.loadToCompute += 1 }
     case .compute:
@@ -162,10 +175,12 @@ struct Engine<Observer: SimulationObserver> {
   }
 
   private mutating func emit(_ r: RunningInstruction, unit: SimulationUnit) {
+    let layer = steps[r.instruction].layer
     observer.observe(
       SimulationEvent(
-        unit: unit, instruction: r.instruction, queued: Cycle(r.queued), start: Cycle(r.start),
-        busyUntil: Cycle(r.busyUntil), end: Cycle(r.done), cycleClass: nil))
+        unit: unit, instruction: r.instruction, layer: layer >= 0 ? LayerIndex(Int(layer)) : nil,
+        queued: Cycle(r.queued), start: Cycle(r.start), busyUntil: Cycle(r.busyUntil), end: Cycle(r.done),
+        cycleClass: nil))
   }
 
   // MARK: 2. Issue
@@ -182,31 +197,34 @@ struct Engine<Observer: SimulationObserver> {
 
   /// Starts the head of a DMA queue if it can start now.
   private mutating func issueDMA(_ port: DRAMChannel.Port) throws(SimulatorError) -> Bool {
-    let cursor = port == .load ? loadQueue : storeQueue
-    guard let i = cursor.head, !dram.isBusy(port) else { return false }
-    let flags = instructions[i].dependencies
+    let head = port == .load ? loadQueue.head : storeQueue.head
+    guard let i = head, !dram.isBusy(port) else { return false }
+    let step = steps[i]
     if port == .load {
-      if flags.contains(.popNext) {
+      if step.flags.contains(.popNext) {
         guard tokens.computeToLoad > 0 else { return false }
         tokens.computeToLoad -= 1
       }
-    } else if flags.contains(.popPrev) {
+    } else if step.flags.contains(.popPrev) {
       guard tokens.computeToStore > 0 else { return false }
       tokens.computeToStore -= 1
     }
-    let queued = cursor.headSince
-    if port == .load { loadQueue.advance(at: now) } else { storeQueue.advance(at: now) }
+    let queued: Int64
+    if port == .load {
+      queued = loadQueue.headSince
+      loadQueue.advance(at: now)
+    } else {
+      queued = storeQueue.headSince
+      storeQueue.advance(at: now)
+    }
     try executeFunctionally(i)
-    switch instructions[i].operation {
-    case .load(let d), .store(let d):
-      let bytes = Int64(d.rows) * Int64(d.rowBytes)
-      let started = dram.start(
-        port, instruction: i, bytes: bytes, portBytesPerCycle: parameters.portBytesPerCycle(of: d.memory))
+    if step.dmaBytes > 0 {
+      let started = dram.start(port, instruction: i, bytes: step.dmaBytes, portBytesPerCycle: step.portBytesPerCycle)
       precondition(started, "instruction #\(i): transfer size was validated")
       let running = RunningInstruction(
         instruction: i, queued: queued, start: now, busyUntil: 0, done: 0, footprint: Footprint.none)
       if port == .load { loadDMA = running } else { storeDMA = running }
-    default:
+    } else {
       // A nop on a DMA queue: no time; its tokens are pushed at once.
       emit(
         RunningInstruction(instruction: i, queued: queued, start: now, busyUntil: now, done: now, footprint: .none),
@@ -222,8 +240,8 @@ struct Engine<Observer: SimulationObserver> {
       computeBlock = .drained
       return false
     }
-    let instruction = instructions[i]
-    let flags = instruction.dependencies
+    let step = steps[i]
+    let flags = step.flags
     if flags.contains(.popPrev) && tokens.loadToCompute == 0 {
       computeBlock = .token(.loadToCompute)
       return false
@@ -232,15 +250,14 @@ struct Engine<Observer: SimulationObserver> {
       computeBlock = .token(.storeToCompute)
       return false
     }
-    let timing = timings[i]
     var footprint = Footprint.none
-    switch timing.unit {
+    switch step.unit {
     case .array:
       guard array.canIssue(at: now) else {
         computeBlock = .unitBusy(.array)
         return false
       }
-      footprint = makeFootprint(instruction)
+      footprint = makeFootprint(i)
       if let r = loader.running, r.footprint.conflicts(with: footprint) {
         computeBlock = .hazard(.weightLoader)
         return false
@@ -254,7 +271,7 @@ struct Engine<Observer: SimulationObserver> {
         computeBlock = .unitBusy(.weightLoader)
         return false
       }
-      footprint = makeFootprint(instruction)
+      footprint = makeFootprint(i)
       if array.conflicts(with: footprint) {
         computeBlock = .hazard(.array)
         return false
@@ -264,7 +281,7 @@ struct Engine<Observer: SimulationObserver> {
         computeBlock = .unitBusy(.vector)
         return false
       }
-      footprint = makeFootprint(instruction)
+      footprint = makeFootprint(i)
       if array.conflicts(with: footprint) {
         computeBlock = .hazard(.array)
         return false
@@ -285,9 +302,9 @@ struct Engine<Observer: SimulationObserver> {
     computeBlock = .none
     try executeFunctionally(i)
     let running = RunningInstruction(
-      instruction: i, queued: queued, start: now, busyUntil: now + timing.busy, done: now + timing.done,
+      instruction: i, queued: queued, start: now, busyUntil: now + step.busy, done: now + step.done,
       footprint: footprint)
-    switch timing.unit {
+    switch step.unit {
     case .array: array.issue(running)
     case .weightLoader: loader.issue(running)
     case .vector: vector.issue(running)
@@ -304,9 +321,9 @@ struct Engine<Observer: SimulationObserver> {
     return true
   }
 
-  private func makeFootprint(_ instruction: Instruction) -> Footprint {
+  private func makeFootprint(_ index: Int) -> Footprint {
     Footprint(
-      instruction, elementBytes: elementBytes, arrayColumns: arrayColumns,
+      instructions[index], elementBytes: elementBytes, arrayColumns: arrayColumns,
       doubleBuffered: parameters.weightDoubleBuffered)
   }
 
@@ -336,7 +353,7 @@ struct Engine<Observer: SimulationObserver> {
         head = nil
         c = loader.isBusy ? .weightShift : vector.isBusy ? .nonMatrix : .outputStall
       case .token(.loadToCompute):
-        if let i = head, case .loadWeights = instructions[i].operation { c = .weightStall } else { c = .inputStall }
+        if let i = head, steps[i].isLoadWeights { c = .weightStall } else { c = .inputStall }
       case .token:
         c = .outputStall
       case .unitBusy(.weightLoader), .hazard(.weightLoader):
@@ -361,7 +378,7 @@ struct Engine<Observer: SimulationObserver> {
     guard let c = currentClass, now > classStart else { return }
     observer.observe(
       SimulationEvent(
-        unit: .array, instruction: classHead, queued: Cycle(classStart), start: Cycle(classStart),
+        unit: .array, instruction: classHead, layer: nil, queued: Cycle(classStart), start: Cycle(classStart),
         busyUntil: Cycle(now), end: Cycle(now), cycleClass: c))
   }
 

@@ -1,4 +1,5 @@
 import Support
+import TileISA
 
 /// The hardware units of the simulated machine; every instruction runs on one.
 public enum SimulationUnit: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
@@ -67,15 +68,17 @@ public enum CycleClass: String, CaseIterable, Sendable, Hashable, CustomStringCo
 /// One thing that happened in a run: an instruction executing on its unit, or an interval of
 /// the array's cycle classification.
 ///
-/// Instruction events are reported when the instruction completes, array-state events when
-/// the state changes; both arrive in non-decreasing order of `end`... for instructions and of
-/// `start` for array states. Times are cycles from the start of the run.
+/// Instruction events are reported when the instruction completes (in order of `end`), array-state
+/// events when the state changes (in order of `start`, back to back from cycle 0 to the end of
+/// the run). Times are cycles from the start of the run.
 public struct SimulationEvent: Hashable, Sendable {
   /// The unit.
   public var unit: SimulationUnit
   /// The instruction's index in the program: the instruction executed, or for an array-state
   /// event the compute-queue head the array was waiting on (nil when none).
   public var instruction: Int?
+  /// The instruction's layer tag (nil for untagged instructions and array-state events).
+  public var layer: LayerIndex?
   /// When the instruction reached the head of its queue (= `start` for array states).
   public var queued: Cycle
   /// When it started (popped its tokens and issued to its unit).
@@ -90,11 +93,12 @@ public struct SimulationEvent: Hashable, Sendable {
 
   /// Creates an event.
   public init(
-    unit: SimulationUnit, instruction: Int?, queued: Cycle, start: Cycle, busyUntil: Cycle, end: Cycle,
-    cycleClass: CycleClass?
+    unit: SimulationUnit, instruction: Int?, layer: LayerIndex?, queued: Cycle, start: Cycle, busyUntil: Cycle,
+    end: Cycle, cycleClass: CycleClass?
   ) {
     self.unit = unit
     self.instruction = instruction
+    self.layer = layer
     self.queued = queued
     self.start = start
     self.busyUntil = busyUntil

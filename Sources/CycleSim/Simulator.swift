@@ -64,7 +64,7 @@ public struct Simulator {
     try checkArchitecture()
     let eb = program.datapath.elementBytes
     let parameters = try TimingParameters(arch: arch, elementBytes: eb)
-    let (timings, queues) = try plan(parameters)
+    let plan = try makePlan(parameters)
 
     var functionalState: MachineState?
     var host: any HostExecutor = NoHostExecutor()
@@ -82,9 +82,10 @@ public struct Simulator {
     }
 
     var engine = Engine(
-      instructions: program.instructions, timings: timings, queues: queues, parameters: parameters,
+      instructions: program.instructions, steps: plan.steps, queues: plan.queues, parameters: parameters,
       elementBytes: eb, arrayColumns: program.limits.arrayColumns,
-      observer: ObserverPair(first: CounterCollector(program: program), second: observer),
+      observer: ObserverPair(
+        first: CounterCollector(work: plan.work, layers: plan.layerWork, untagged: plan.untaggedWork), second: observer),
       functionalState: functionalState, emptyState: emptyState, host: host)
     let cycles: Int64
     do {
@@ -152,52 +153,86 @@ public struct Simulator {
     }
   }
 
-  /// Every instruction's timing, and the three queues (instructions up to the first `finish`).
-  private func plan(_ parameters: TimingParameters) throws(SimulatorError) -> (
-    [StepTiming], (load: [Int], compute: [Int], store: [Int])
-  ) {
+  /// What the run needs before it starts: each instruction's step (timing, tokens, DMA size),
+  /// the three queues (instructions up to the first `finish`), and the work counters of the
+  /// whole program, of each layer and of the untagged instructions (they do not depend on time).
+  struct Plan {
+    var steps: [Step]
+    var queues: (load: [Int], compute: [Int], store: [Int])
+    var work: Counters
+    var layerWork: [Counters]
+    var untaggedWork: Counters
+  }
+
+  private func makePlan(_ parameters: TimingParameters) throws(SimulatorError) -> Plan {
     let eb = Int64(program.datapath.elementBytes)
     let instructions = program.instructions
-    var timings: [StepTiming] = []
-    timings.reserveCapacity(instructions.count)
-    var load: [Int] = []
-    var compute: [Int] = []
-    var store: [Int] = []
+    let layerCount = program.layers.count
+    var plan = Plan(
+      steps: [], queues: ([], [], []), work: Counters(), layerWork: Array(repeating: Counters(), count: layerCount),
+      untaggedWork: Counters())
+    plan.steps.reserveCapacity(instructions.count)
     let limit: Int64 = 1 << 40
-    for (index, instruction) in instructions.enumerated() {
-      let location = "instruction #\(index) (\(instruction.mnemonic))"
-      for (flag, name) in DependencyFlags.named where instruction.dependencies.contains(flag) {
-        if TokenChannel.channel(for: flag, on: instruction.queue) == nil {
-          throw SimulatorError(.invalidProgram, location, "\(name) is not valid on the \(instruction.queue) queue")
+    var finished = false
+    for index in instructions.indices {
+      let instruction = instructions[index]
+      func fail(_ message: String) -> SimulatorError {
+        SimulatorError(.invalidProgram, "instruction #\(index) (\(instruction.mnemonic))", message)
+      }
+      let queue = instruction.queue
+      let flags = instruction.dependencies
+      let invalid: DependencyFlags =
+        switch queue {
+        case .load: [.popPrev, .pushPrev]
+        case .compute: []
+        case .store: [.popNext, .pushNext]
+        }
+      if !flags.isDisjoint(with: invalid) {
+        for (flag, name) in DependencyFlags.named where flags.contains(flag) {
+          if TokenChannel.channel(for: flag, on: queue) == nil {
+            throw fail("\(name) is not valid on the \(queue) queue")
+          }
         }
       }
-      if let layer = instruction.layer, !program.layers.indices.contains(layer.value) {
-        throw SimulatorError(
-          .invalidProgram, location, "layer \(layer.value) out of range (the program has \(program.layers.count) layers)")
+      var layer: Int32 = -1
+      if let tag = instruction.layer {
+        guard tag.value >= 0 && tag.value < layerCount else {
+          throw fail("layer \(tag.value) out of range (the program has \(layerCount) layers)")
+        }
+        layer = Int32(tag.value)
       }
       let work: InstructionWork
       switch InstructionWork.of(instruction, elementBytes: eb, limits: program.limits, hostTasks: program.hostTasks) {
       case .success(let w): work = w
-      case .failure(let problem): throw SimulatorError(.invalidProgram, location, problem.message)
+      case .failure(let problem): throw fail(problem.message)
       }
-      let sizes = [
-        work.dmaBytes, work.pixels, work.elements, work.vectorOps, work.hostReadBytes + work.hostWriteBytes,
-      ]
-      if sizes.contains(where: { $0 > limit }) {
-        throw SimulatorError(.invalidProgram, location, "sizes above 2^40 are not simulated")
-      }
-      let rule = TimingRule.rule(for: work.instructionClass)
+      let largest = max(
+        work.dmaBytes, work.pixels, work.elements, work.vectorOps, work.hostReadBytes, work.hostWriteBytes)
+      if largest > limit { throw fail("sizes above 2^40 are not simulated") }
+      let rule = TimingRule.table[TimingRule.classIndex(work.instructionClass)]
       let (busy, done) = rule.evaluate(work, parameters)
-      timings.append(StepTiming(unit: rule.unit, busy: busy, done: done))
-      switch instruction.queue {
-      case .load: load.append(index)
-      case .compute: compute.append(index)
-      case .store: store.append(index)
+      var step = Step(busy: busy, done: done, layer: layer, unit: rule.unit, queue: queue, flags: flags)
+      if work.instructionClass == .load || work.instructionClass == .store {
+        step.dmaBytes = work.dmaBytes
+        step.portBytesPerCycle = parameters.portBytesPerCycle(of: work.dmaMemory)
       }
-      if case .finish = instruction.operation { break }
+      step.isLoadWeights = work.instructionClass == .loadWeights
+      plan.steps.append(step)
+      guard !finished else { continue }
+      switch queue {
+      case .load: plan.queues.load.append(index)
+      case .compute: plan.queues.compute.append(index)
+      case .store: plan.queues.store.append(index)
+      }
+      CounterCollector.add(work, to: &plan.work)
+      if layer >= 0 {
+        CounterCollector.add(work, to: &plan.layerWork[Int(layer)])
+      } else {
+        CounterCollector.add(work, to: &plan.untaggedWork)
+      }
+      if work.instructionClass == .finish { finished = true }
     }
-    while timings.count < instructions.count { timings.append(StepTiming(unit: .control, busy: 0, done: 0)) }
-    return (timings, (load, compute, store))
+    return plan
   }
 
   /// The program's machine state with its DRAM image and the inputs written.
