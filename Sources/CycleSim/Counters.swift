@@ -66,6 +66,47 @@ public enum CounterKey: String, CaseIterable, Sendable, Hashable, CustomStringCo
   /// The report key.
   public var description: String { rawValue }
 
+  /// One line saying what the counter counts, for reports and `docs/cost-model.md`.
+  public var summary: String {
+    switch self {
+    case .cycles: "cycles: the run's total, or those attributed to the layer"
+    case .instructions: "instructions executed"
+    case .macs: "useful MACs: P × (K / groups) × N per matmul"
+    case .streamedRows: "rows streamed through the array: P per matmul"
+    case .arrayActiveCycles: "cycles with a matmul in flight"
+    case .weightShiftCycles: "array idle: a weight tile is shifting in"
+    case .weightStallCycles: "array idle: weights are on their way from DRAM"
+    case .inputStallCycles: "array idle: input data is on its way from DRAM"
+    case .outputStallCycles: "array idle: waiting for the store queue"
+    case .dependencyWaitCycles: "array idle: waiting for a dependency between compute units"
+    case .nonMatrixCycles: "array idle while the activation/vector unit works"
+    case .hostCycles: "array idle while the host runs a fallback task"
+    case .idleCycles: "array idle for no classified reason (expected 0)"
+    case .dramWeightBytes: "DRAM bytes loaded into (or stored from) the weight buffer"
+    case .dramInputActivationBytes: "DRAM bytes loaded into the unified buffer"
+    case .dramOutputActivationBytes: "DRAM bytes stored from the unified buffer"
+    case .dramPartialSumBytes: "DRAM bytes moved to or from the accumulator"
+    case .dramHostReadBytes: "DRAM bytes host tasks read over the host link"
+    case .dramHostWriteBytes: "DRAM bytes host tasks write over the host link"
+    case .ubReadBytes: "unified buffer bytes read"
+    case .ubWriteBytes: "unified buffer bytes written"
+    case .weightsReadBytes: "weight buffer bytes read"
+    case .weightsWriteBytes: "weight buffer bytes written"
+    case .accReadBytes: "accumulator bytes read"
+    case .accWriteBytes: "accumulator bytes written"
+    case .accumulatorAdds: "additions into existing accumulator entries (accumulate matmuls: P × N)"
+    case .vectorOps: "activation/vector unit element operations"
+    case .hostOps: "host element operations (one per byte a host task reads)"
+    }
+  }
+
+  /// The counter keys as a Markdown table, for `docs/cost-model.md`.
+  public static func markdownTable() -> String {
+    var out = "| key | counts |\n|---|---|\n"
+    for key in allCases { out += "| `\(key.rawValue)` | \(key.summary) |\n" }
+    return out
+  }
+
   /// The counter for the array cycles of class `c`.
   public static func cycles(of c: CycleClass) -> CounterKey {
     switch c {

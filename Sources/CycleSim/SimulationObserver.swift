@@ -31,14 +31,15 @@ public enum SimulationUnit: String, CaseIterable, Sendable, Hashable, CustomStri
 /// first compute-queue instruction that has not started (the *head*), checked in this order:
 ///
 /// 1. the host is running a fallback task → `host`;
-/// 2. the compute queue has finished (only DMA is left) → `outputStall`;
+/// 2. the compute queue has started everything: the weight loader is busy → `weightShift`, the
+///    vector unit is busy → `nonMatrix`, only DMA is left → `outputStall`;
 /// 3. the head waits for a load→compute token: `weightStall` if it is a `load_weights`,
 ///    else `inputStall`;
 /// 4. the head waits for a store→compute token → `outputStall`;
 /// 5. the head waits for the weight loader (busy, or loading the slot the head reads) →
 ///    `weightShift`;
 /// 6. the head waits for the vector unit to be free → `nonMatrix`;
-/// 7. the head waits for an earlier instruction on another unit whose memory it depends on
+/// 7. the head waits for an instruction on the vector unit that touches what it touches
 ///    (read-after-write, write-after-read, write-after-write) → `dependencyWait`;
 /// 8. none of these (never expected; tests check it stays 0) → `idle`.
 public enum CycleClass: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {

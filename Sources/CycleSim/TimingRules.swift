@@ -105,7 +105,7 @@ public struct TimingRule: Sendable {
       .load, .loadDMA,
       busy: "L + ⌈B / min(bw, port(m))⌉ alone; the bandwidth is shared while both DMA queues stream",
       done: "= busy",
-      source: "DMA = latency + bytes / bandwidth; equal sharing of one DRAM channel (docs/cost-model.md §DMA)"
+      source: "DMA = latency + bytes / bandwidth; equal sharing of one DRAM channel (§4)"
     ) { w, p in
       let cycles = p.dramLatencyCycles + uncontendedStreamCycles(bytes: w.dmaBytes, memory: w.dmaMemory, p)
       return (cycles, cycles)
@@ -211,7 +211,7 @@ public struct TimingRule: Sendable {
       return (cycles, cycles)
     },
     TimingRule(.nop, .control, busy: "0", done: "0", source: "carries tokens only") { _, _ in (0, 0) },
-    TimingRule(.finish, .control, busy: "0", done: "0", source: "waits for the compute units to drain") { _, _ in
+    TimingRule(.finish, .control, busy: "0", done: "0", source: "the run ends when every queue has drained") { _, _ in
       (0, 0)
     },
   ]
@@ -226,6 +226,15 @@ public struct TimingRule: Sendable {
     self.doneFormula = done
     self.source = source
     self.evaluate = evaluate
+  }
+
+  /// The table as Markdown, for `docs/cost-model.md` (a test keeps the doc's copy current).
+  public static func markdownTable() -> String {
+    var out = "| class | unit | busy (occupancy) | done (completion) | source |\n|---|---|---|---|---|\n"
+    for rule in table {
+      out += "| `\(rule.instructionClass)` | \(rule.unit) | \(rule.busyFormula) | \(rule.doneFormula) | \(rule.source) |\n"
+    }
+    return out
   }
 
   /// The row for `instructionClass`.
