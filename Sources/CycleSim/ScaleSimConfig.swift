@@ -198,7 +198,7 @@ struct INIFile {
   init(parsing text: String, file: String) throws(SimulatorError) {
     var section: String?
     var lastKey: String?
-    for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+    for (number, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
       let line = rawLine.hasSuffix("\r") ? String(rawLine.dropLast()) : String(rawLine)
       let lineNumber = number + 1
       let trimmed = line.trimmingCharacters(in: .whitespaces)
