@@ -5,7 +5,7 @@ import Support
 /// Shared arithmetic of the elementwise, activation and shape kernels.
 ///
 /// Everything here re-derives the semantics of TensorFlow Lite's reference kernels and of
-/// gemmlowp's `fixedpoint/fixedpoint.h` (read, not copied); `docs/quantization-elementwise-ops.md`
+/// gemmlowp's `fixedpoint/fixedpoint.h` (read, not copied); `docs/quantization.md`
 /// states which op uses which helper. The namespace keeps these helpers apart from the matrix
 /// kernels' own requantization code until the two are merged.
 enum ElementwiseSupport {
@@ -16,10 +16,7 @@ enum ElementwiseSupport {
   }
 
   /// A multiplier in TFLite's Q0.31 form: `real ≈ multiplier × 2^(shift − 31)`.
-  struct Multiplier {
-    var multiplier: Int32
-    var shift: Int
-  }
+  typealias Multiplier = Requantize.Multiplier
 
   /// The per-tensor parameters of a quantized tensor; throws when it has none.
   static func affine(_ c: KernelContext, _ tensor: Tensor) throws(GoldenModelError) -> Affine {
@@ -75,13 +72,6 @@ enum ElementwiseSupport {
     case .int32: .int32(values)
     default: nil
     }
-  }
-
-  /// `min(max(x, lo), hi)` with C++ `std::min`/`std::max` semantics (NaN passes through).
-  @inline(__always)
-  static func clampLikeCpp(_ x: Float, _ lo: Float, _ hi: Float) -> Float {
-    let a = x < lo ? lo : x
-    return hi < a ? hi : a
   }
 
   /// The clamp range of a fused activation on a float output (TFLite

@@ -3,7 +3,7 @@ import GraphIR
 import Support
 
 // SOFTMAX, LOGISTIC, HARD_SWISH, RELU/RELU6/RELU_N1_TO_1, QUANTIZE, DEQUANTIZE.
-// Arithmetic and sources: docs/quantization-elementwise-ops.md.
+// Arithmetic and sources: docs/quantization.md.
 
 extension Kernels {
   /// SOFTMAX over the last dimension. Float: `expf((x − max) × β)` normalized in float.

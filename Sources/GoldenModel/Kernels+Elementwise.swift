@@ -3,7 +3,7 @@ import GraphIR
 import Support
 
 // ADD, SUB, MUL, SQUARED_DIFFERENCE (broadcasting binary ops), NEG and RSQRT.
-// Arithmetic and sources: docs/quantization-elementwise-ops.md.
+// Arithmetic and sources: docs/quantization.md.
 
 extension Kernels {
   static func add(_ c: KernelContext, activation: FusedActivation) throws(GoldenModelError) -> TensorData {
@@ -146,7 +146,7 @@ extension Kernels {
             case .mul: p * q
             case .squaredDifference: (p - q) * (p - q)
             }
-          return ElementwiseSupport.clampLikeCpp(r, lo, hi)
+          return Requantize.clamp(r, lo, hi)
         })
     case (.int32(let x), .int32(let y)):
       storage = .int32(integer(x, y))

@@ -3,6 +3,7 @@ import GoldenModel
 import Support
 import TFLiteImport
 import Architecture
+import ModelZoo
 
 /// The `systole` command: a table of subcommands, argument parsing, and the one place where
 /// errors become text on stderr and exit codes.
@@ -94,6 +95,7 @@ public enum Driver {
       case .badData: return 65
       }
     case is TFLiteImportError, is GoldenModelError, is ArchError: return 65
+    case is ModelZooError: return 64
     default: return 70
     }
   }

@@ -6,7 +6,7 @@ enum InspectCommand {
   static let command = Driver.Command(
     name: "inspect",
     abstract: "Show a model's operators, shapes, quantization, MACs and parameter sizes.",
-    usage: "systole inspect <model.tflite> [--json]",
+    usage: "systole inspect <model.tflite|zoo:NAME> [--json]",
     discussion: """
       Prints one row per operator of the main graph (index, TFLite op, non-constant input and
       output shapes with types, quantization of weights and output, fused activation,

@@ -188,6 +188,9 @@ struct ModelReader {
       return out
     }
     let inputs = try ids(Schema.SubGraph.inputs, "input")
+    for d in dynamic where !inputs.contains(TensorID(d.index)) {
+      tensors[d.index].shapeSignature = d.signature
+    }
     if firstDynamicTensor == nil, let d = dynamic.first(where: { !inputs.contains(TensorID($0.index)) }) {
       firstDynamicTensor = (g, d.index, tensors[d.index].name, d.signature)
     }

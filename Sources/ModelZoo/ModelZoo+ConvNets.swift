@@ -1,0 +1,112 @@
+import GraphIR
+
+extension ModelZoo {
+  /// Real range of the CNN image inputs: pixels scaled to [−1, 1] (scale 2/255, zero point −1).
+  static let imageRange = RealRange(lower: -1, upper: 1)
+
+  /// ResNet-50 v1.5: the torchvision/TF-slim v1.5 bottleneck (stride in the 3×3 conv), with the
+  /// stem as Keras' TFLite conversion has it: PAD 3 + CONV_2D 7×7/2 VALID, PAD 1 + MAX_POOL 3×3/2
+  /// VALID. Conv+BN folded into CONV_2D with bias, ReLU fused (into ADD for the residual sum),
+  /// global average pool as MEAN over H and W, FULLY_CONNECTED 1000, SOFTMAX.
+  static func resNet50(seed: UInt64, imageSize: Int) -> GraphBuilder {
+    var b = GraphBuilder(name: "resnet50", seed: seed)
+    let x = b.input("input_1", shape: [1, imageSize, imageSize, 3], range: imageRange)
+    var h = b.pad(x, "conv1_pad", paddings: [[0, 0], [3, 3], [3, 3], [0, 0]])
+    h = b.conv2D(h, "conv1_conv", filters: 64, kernel: 7, stride: 2, padding: .valid, activation: .relu)
+    h = b.pad(h, "pool1_pad", paddings: [[0, 0], [1, 1], [1, 1], [0, 0]])
+    h = b.maxPool(h, "pool1_pool", filter: 3, stride: 2, padding: .valid)
+    // (blocks, bottleneck width, stride of the first block) per stage conv2…conv5.
+    let stages = [(3, 64, 1), (4, 128, 2), (6, 256, 2), (3, 512, 2)]
+    for (s, (blocks, width, firstStride)) in stages.enumerated() {
+      for block in 0..<blocks {
+        let name = "conv\(s + 2)_block\(block + 1)"
+        let stride = block == 0 ? firstStride : 1
+        let shortcut =
+          block == 0
+          ? b.conv2D(h, name + "_0_conv", filters: 4 * width, kernel: 1, stride: stride, activation: .none) : h
+        var y = b.conv2D(h, name + "_1_conv", filters: width, kernel: 1, activation: .relu)
+        y = b.conv2D(y, name + "_2_conv", filters: width, kernel: 3, stride: stride, padding: .same, activation: .relu)
+        y = b.conv2D(y, name + "_3_conv", filters: 4 * width, kernel: 1, activation: .none)
+        h = b.add(shortcut, y, name + "_out", activation: .relu)
+      }
+    }
+    h = b.spatialMean(h, "avg_pool")
+    h = b.fullyConnected(h, "predictions", units: 1000, activation: .none, target: .logits)
+    let out = b.softmax(h, "predictions/Softmax")
+    b.outputs = [out]
+    return b
+  }
+
+  /// The TF-slim classifier head of the MobileNets: AVERAGE_POOL_2D over the map, 1×1 CONV_2D
+  /// logits, RESHAPE to `[1, classes]`, SOFTMAX.
+  private static func mobileNetHead(_ b: inout GraphBuilder, _ h: TensorID, scope: String, classes: Int) -> TensorID {
+    var h = b.globalAveragePool(h, scope + "/Logits/AvgPool")
+    h = b.conv2D(h, scope + "/Logits/Conv2d_1c_1x1", filters: classes, kernel: 1, activation: .none, target: .logits)
+    h = b.reshape(h, scope + "/Logits/SpatialSqueeze", to: [1, classes])
+    return b.softmax(h, scope + "/Predictions/Softmax")
+  }
+
+  /// MobileNet v1 1.0: CONV_2D 3×3/2 then 13 depthwise-separable pairs (Howard et al. Table 1),
+  /// ReLU6 fused everywhere, SAME padding, 1001 classes.
+  static func mobileNetV1(seed: UInt64, imageSize: Int) -> GraphBuilder {
+    var b = GraphBuilder(name: "mobilenet_v1", seed: seed)
+    let x = b.input("input", shape: [1, imageSize, imageSize, 3], range: imageRange)
+    var h = b.conv2D(x, "MobilenetV1/Conv2d_0", filters: 32, kernel: 3, stride: 2, activation: .relu6)
+    // (pointwise filters, depthwise stride) for Conv2d_1 … Conv2d_13.
+    let layers = [
+      (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
+      (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1),
+    ]
+    for (i, (filters, stride)) in layers.enumerated() {
+      let name = "MobilenetV1/Conv2d_\(i + 1)"
+      h = b.depthwiseConv2D(h, name + "_depthwise", kernel: 3, stride: stride, activation: .relu6)
+      h = b.conv2D(h, name + "_pointwise", filters: filters, kernel: 1, activation: .relu6)
+    }
+    b.outputs = [mobileNetHead(&b, h, scope: "MobilenetV1", classes: 1001)]
+    return b
+  }
+
+  /// MobileNet v2 1.0: inverted residual bottlenecks (Sandler et al. Table 2): 1×1 expansion
+  /// (ReLU6), 3×3 depthwise (ReLU6), linear 1×1 projection, ADD when stride 1 and the widths match.
+  static func mobileNetV2(seed: UInt64, imageSize: Int) -> GraphBuilder {
+    var b = GraphBuilder(name: "mobilenet_v2", seed: seed)
+    let x = b.input("input", shape: [1, imageSize, imageSize, 3], range: imageRange)
+    var h = b.conv2D(x, "MobilenetV2/Conv", filters: 32, kernel: 3, stride: 2, activation: .relu6)
+    // (expansion t, output channels c, repeats n, first stride s) per Table 2 row.
+    let rows = [
+      (1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1),
+    ]
+    var index = 0
+    var channels = 32
+    for (t, c, n, s) in rows {
+      for r in 0..<n {
+        let name = index == 0 ? "MobilenetV2/expanded_conv" : "MobilenetV2/expanded_conv_\(index)"
+        let stride = r == 0 ? s : 1
+        var y = h
+        if t != 1 {
+          y = b.conv2D(y, name + "/expand", filters: channels * t, kernel: 1, activation: .relu6)
+        }
+        y = b.depthwiseConv2D(y, name + "/depthwise", kernel: 3, stride: stride, activation: .relu6)
+        y = b.conv2D(y, name + "/project", filters: c, kernel: 1, activation: .none)
+        h = stride == 1 && channels == c ? b.add(h, y, name + "/add", activation: .none) : y
+        channels = c
+        index += 1
+      }
+    }
+    h = b.conv2D(h, "MobilenetV2/Conv_1", filters: 1280, kernel: 1, activation: .relu6)
+    b.outputs = [mobileNetHead(&b, h, scope: "MobilenetV2", classes: 1001)]
+    return b
+  }
+
+  /// MLP0 of the TPU v1 paper: five 2048-wide FULLY_CONNECTED layers over `batch` rows, ReLU
+  /// on the first four, the last one linear.
+  static func mlp0(seed: UInt64, batch: Int) -> GraphBuilder {
+    var b = GraphBuilder(name: "mlp0", seed: seed)
+    var h = b.input("input", shape: [batch, 2048], range: RealRange(lower: -3, upper: 3))
+    for layer in 1...5 {
+      h = b.fullyConnected(h, "mlp0/fc\(layer)", units: 2048, activation: layer < 5 ? .relu : .none)
+    }
+    b.outputs = [h]
+    return b
+  }
+}
