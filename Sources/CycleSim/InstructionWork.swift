@@ -97,11 +97,12 @@ struct InstructionWork: Sendable, Equatable {
       w.dmaMemory = d.memory
       if case .load = instruction.operation {
         w.instructionClass = .load
-        w.dramClass = switch d.memory {
-        case .weightBuffer: .weights
-        case .unifiedBuffer: .inputActivations
-        case .accumulator: .partialSums
-        }
+        w.dramClass =
+          switch d.memory {
+          case .weightBuffer: .weights
+          case .unifiedBuffer: .inputActivations
+          case .accumulator: .partialSums
+          }
         switch d.memory {
         case .unifiedBuffer: w.ubWrite = bytes
         case .weightBuffer: w.wbWrite = bytes
@@ -109,11 +110,12 @@ struct InstructionWork: Sendable, Equatable {
         }
       } else {
         w.instructionClass = .store
-        w.dramClass = switch d.memory {
-        case .weightBuffer: .weights
-        case .unifiedBuffer: .outputActivations
-        case .accumulator: .partialSums
-        }
+        w.dramClass =
+          switch d.memory {
+          case .weightBuffer: .weights
+          case .unifiedBuffer: .outputActivations
+          case .accumulator: .partialSums
+          }
         switch d.memory {
         case .unifiedBuffer: w.ubRead = bytes
         case .weightBuffer: w.wbRead = bytes
@@ -143,11 +145,12 @@ struct InstructionWork: Sendable, Equatable {
       guard m.columns <= limits.arrayColumns else {
         return .failure(WorkProblem("N = \(m.columns) exceeds the array's \(cols) columns"))
       }
-      w.instructionClass = switch m.dataflow {
-      case .weightStationary: .matmulWS
-      case .outputStationary: .matmulOS
-      case .inputStationary: .matmulIS
-      }
+      w.instructionClass =
+        switch m.dataflow {
+        case .weightStationary: .matmulWS
+        case .outputStationary: .matmulOS
+        case .inputStationary: .matmulIS
+        }
       w.pixels = math.mul(Int64(win.outHeight), Int64(win.outWidth))
       w.reduction = k
       w.columns = Int64(m.columns)

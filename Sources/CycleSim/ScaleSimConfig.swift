@@ -150,7 +150,8 @@ public struct ScaleSimConfig: Sendable, Hashable {
   public func archSpec(base: ArchSpec = .defaults, file: String = "") throws(SimulatorError) -> ArchSpec {
     var spec = base
     spec.name = runName
-    spec.array = ArrayGeometry(rows: arrayHeight, cols: arrayWidth, weightLoadRowsPerCycle: 1, weightDoubleBuffered: true)
+    spec.array = ArrayGeometry(
+      rows: arrayHeight, cols: arrayWidth, weightLoadRowsPerCycle: 1, weightDoubleBuffered: true)
     spec.dataflow = dataflow
     spec.datapath = .int8
     spec.ub = MemorySpec(capacity: .kibibytes(ifmapSRAMKiB), banks: 1, portBytesPerCycle: arrayHeight)
@@ -198,7 +199,9 @@ struct INIFile {
   init(parsing text: String, file: String) throws(SimulatorError) {
     var section: String?
     var lastKey: String?
-    for (number, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
+    for (number, rawLine) in text.split(
+      omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }
+    ).enumerated() {
       let line = rawLine.hasSuffix("\r") ? String(rawLine.dropLast()) : String(rawLine)
       let lineNumber = number + 1
       let trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -212,7 +215,8 @@ struct INIFile {
       }
       if trimmed.hasPrefix("[") {
         guard trimmed.hasSuffix("]"), trimmed.count >= 2 else {
-          throw SimulatorError(.parse, "\(file):\(lineNumber):\(indent + 1)", "expected ']' to close the section header")
+          throw SimulatorError(
+            .parse, "\(file):\(lineNumber):\(indent + 1)", "expected ']' to close the section header")
         }
         let name = String(trimmed.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
         section = name.lowercased()
@@ -222,14 +226,17 @@ struct INIFile {
       }
       guard let separator = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else {
         throw SimulatorError(
-          .parse, "\(file):\(lineNumber):\(indent + 1)", "expected 'key = value' or a '[section]' header, found '\(trimmed)'")
+          .parse, "\(file):\(lineNumber):\(indent + 1)",
+          "expected 'key = value' or a '[section]' header, found '\(trimmed)'")
       }
       guard let s = section else {
-        throw SimulatorError(.parse, "\(file):\(lineNumber):\(indent + 1)", "'\(trimmed)' comes before any [section] header")
+        throw SimulatorError(
+          .parse, "\(file):\(lineNumber):\(indent + 1)", "'\(trimmed)' comes before any [section] header")
       }
       let key = line[..<separator].trimmingCharacters(in: .whitespaces).lowercased()
       let rest = line[line.index(after: separator)...]
-      let valueOffset = line.distance(from: line.startIndex, to: line.index(after: separator))
+      let valueOffset =
+        line.distance(from: line.startIndex, to: line.index(after: separator))
         + rest.prefix { $0 == " " || $0 == "\t" }.count
       values[s, default: [:]][key] = Value(
         text: rest.trimmingCharacters(in: .whitespaces), location: "\(file):\(lineNumber):\(valueOffset + 1)")

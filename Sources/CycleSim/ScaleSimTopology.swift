@@ -154,7 +154,9 @@ public enum ScaleSimTopology {
   /// The data rows: the header and blank lines skipped, one trailing empty field dropped.
   static func rows(_ text: String, file: String) throws(SimulatorError) -> [Row] {
     var out: [Row] = []
-    for (number, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
+    for (number, rawLine) in text.split(
+      omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }
+    ).enumerated() {
       guard number > 0 else { continue }
       let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
       if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }

@@ -135,11 +135,13 @@ public struct Simulator {
     }
     if limits.unifiedBuffer > arch.ub.capacity {
       mismatches.append(
-        "the program needs \(limits.unifiedBuffer.count) B of unified buffer, the architecture has \(arch.ub.capacity.count) B")
+        "the program needs \(limits.unifiedBuffer.count) B of unified buffer, the architecture has \(arch.ub.capacity.count) B"
+      )
     }
     if limits.weightBuffer > arch.weights.capacity {
       mismatches.append(
-        "the program needs \(limits.weightBuffer.count) B of weight buffer, the architecture has \(arch.weights.capacity.count) B")
+        "the program needs \(limits.weightBuffer.count) B of weight buffer, the architecture has \(arch.weights.capacity.count) B"
+      )
     }
     if limits.accumulatorRows > arch.accumulatorEntries {
       mismatches.append(
@@ -260,7 +262,8 @@ public struct Simulator {
       }
       let start = binding.address.byteOffset
       guard start >= 0, start <= state.dram.count - bytes.count else {
-        throw SimulatorError(.badInput, location, "DRAM range \(binding.range) exceeds the DRAM size \(state.dram.count)")
+        throw SimulatorError(
+          .badInput, location, "DRAM range \(binding.range) exceeds the DRAM size \(state.dram.count)")
       }
       state.dram.replaceSubrange(start..<start + bytes.count, with: bytes)
     }

@@ -134,7 +134,8 @@ public struct TimingRule: Sendable {
       .matmulWS, .array,
       busy: "P·r, r = max(1, ⌈K·eb / port(ub)⌉, ⌈N·4 / port(acc)⌉)",
       done: "P·r + R + C − 2",
-      source: "skewed systolic stream: first input to last output P + R + C − 2 (SCALE-Sim WS fold 2R + C + T − 2 less the R-cycle weight fill)"
+      source:
+        "skewed systolic stream: first input to last output P + R + C − 2 (SCALE-Sim WS fold 2R + C + T − 2 less the R-cycle weight fill)"
     ) { w, p in
       let busy = w.pixels * streamRowCycles(w, p)
       return (max(busy, 1), busy + p.arrayRows + p.arrayColumns - 2)
@@ -232,7 +233,8 @@ public struct TimingRule: Sendable {
   public static func markdownTable() -> String {
     var out = "| class | unit | busy (occupancy) | done (completion) | source |\n|---|---|---|---|---|\n"
     for rule in table {
-      out += "| `\(rule.instructionClass)` | \(rule.unit) | \(rule.busyFormula) | \(rule.doneFormula) | \(rule.source) |\n"
+      out +=
+        "| `\(rule.instructionClass)` | \(rule.unit) | \(rule.busyFormula) | \(rule.doneFormula) | \(rule.source) |\n"
     }
     return out
   }

@@ -108,7 +108,8 @@ struct ArrayUnit {
 
   /// Starts a matmul; `canIssue(at: start)` must hold.
   mutating func issue(_ matmul: RunningInstruction) {
-    precondition(matmul.start >= nextIssue, "array issued #\(matmul.instruction) at \(matmul.start) before \(nextIssue)")
+    precondition(
+      matmul.start >= nextIssue, "array issued #\(matmul.instruction) at \(matmul.start) before \(nextIssue)")
     precondition(matmul.done >= (inFlight.first?.done ?? 0), "array completions out of order")
     nextIssue = matmul.busyUntil
     inFlight.append(matmul)

@@ -23,10 +23,16 @@ struct CounterTests {
   @Test("on-chip traffic equals TileISA's exact memory accesses when no byte is read twice")
   func trafficMatchesFootprint() throws {
     var b = ProgramBuilder(arch: toy, dramSize: 0x1000)
-    b.program.hostTasks = [HostTask(name: "t", reads: [DRAMRange(start: 0, byteCount: 12)], writes: [DRAMRange(start: 0x40, byteCount: 5)])]
+    b.program.hostTasks = [
+      HostTask(name: "t", reads: [DRAMRange(start: 0, byteCount: 12)], writes: [DRAMRange(start: 0x40, byteCount: 5)])
+    ]
     let view = { (a: Int) in VectorView(address: SRAMAddress(a), outerStrideBytes: 8) }
     let instructions: [Instruction] = [
-      Instruction(.load(DMA2D(memory: .unifiedBuffer, sramAddress: 0, sramStrideBytes: 16, dramAddress: 0, dramStrideBytes: 8, rows: 3, rowBytes: 5))),
+      Instruction(
+        .load(
+          DMA2D(
+            memory: .unifiedBuffer, sramAddress: 0, sramStrideBytes: 16, dramAddress: 0, dramStrideBytes: 8, rows: 3,
+            rowBytes: 5))),
       Instruction(.store(dma(.accumulator, sram: 16, dram: 0x100, bytes: 32))),
       Instruction(.load(dma(.weightBuffer, sram: 0, dram: 0x200, bytes: 60))),
       Instruction(.loadWeights(LoadWeights(slot: .second, wbAddress: 4, rows: 3, columns: 4, rowStrideBytes: 8))),
@@ -39,20 +45,26 @@ struct CounterTests {
             window: Window(outHeight: 2, outWidth: 2, kernelHeight: 2, kernelWidth: 2, strideHeight: 2, strideWidth: 2),
             weightSlot: .first, columns: 4, accRow: 0))),
       Instruction(.activate(activation(acc: 3, pixels: 6, n: 3, params: 0x20, ub: 0x100))),
-      Instruction(.vector(.add(BinaryOperands(a: view(0), b: view(0x100), output: view(0x200), outer: 3, inner: 5), AddParameters.identity))),
+      Instruction(
+        .vector(
+          .add(
+            BinaryOperands(a: view(0), b: view(0x100), output: view(0x200), outer: 3, inner: 5), AddParameters.identity)
+        )),
       Instruction(.vector(.copy(UnaryOperands(source: view(0x40), output: view(0x300), outer: 2, inner: 8)))),
       Instruction(
         .vector(
           .maxPool(
             Pool(
               input: FeatureMap(address: 0x80, height: 4, width: 4, pixelStrideBytes: 3, channelCount: 3),
-              window: Window(outHeight: 2, outWidth: 2, kernelHeight: 2, kernelWidth: 2, strideHeight: 2, strideWidth: 2),
+              window: Window(
+                outHeight: 2, outWidth: 2, kernelHeight: 2, kernelWidth: 2, strideHeight: 2, strideWidth: 2),
               destination: PixelDestination(address: 0x300, pixelStrideBytes: 3, rowStrideBytes: 6))))),
       Instruction(.host(0)),
     ]
     for (index, instruction) in instructions.enumerated() {
       let work = try #require(
-        try? InstructionWork.of(instruction, elementBytes: 1, limits: b.program.limits, hostTasks: b.program.hostTasks).get())
+        try? InstructionWork.of(instruction, elementBytes: 1, limits: b.program.limits, hostTasks: b.program.hostTasks)
+          .get())
       let exact = footprintBytes(instruction, b.program)
       #expect(exact.isEmpty == false, "#\(index) is valid")
       let ours: [MemorySpace: (read: Int64, write: Int64)] = [
@@ -66,7 +78,9 @@ struct CounterTests {
       for space in MemorySpace.allCases {
         let e = exact[space] ?? (0, 0)
         let o = ours[space] ?? (0, 0)
-        #expect(Int64(e.read) == o.read && Int64(e.write) == o.write, "#\(index) \(instruction.mnemonic) \(space): exact \(e), counted \(o)")
+        #expect(
+          Int64(e.read) == o.read && Int64(e.write) == o.write,
+          "#\(index) \(instruction.mnemonic) \(space): exact \(e), counted \(o)")
       }
     }
   }
@@ -77,8 +91,10 @@ struct CounterTests {
       input: FeatureMap(address: 0, height: 5, width: 5, pixelStrideBytes: 2, channelCount: 2),
       window: Window(outHeight: 5, outWidth: 5, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1),
       weightSlot: .first, columns: 4, accRow: 0)
-    let limits = MemoryLimits(unifiedBuffer: 4096, weightBuffer: 4096, accumulatorRows: 64, arrayRows: 18, arrayColumns: 4)
-    let work = try #require(try? InstructionWork.of(Instruction(.matmul(m)), elementBytes: 1, limits: limits, hostTasks: []).get())
+    let limits = MemoryLimits(
+      unifiedBuffer: 4096, weightBuffer: 4096, accumulatorRows: 64, arrayRows: 18, arrayColumns: 4)
+    let work = try #require(
+      try? InstructionWork.of(Instruction(.matmul(m)), elementBytes: 1, limits: limits, hostTasks: []).get())
     // Per axis: 5 outputs × 3 taps minus the 2 padding taps = 13; 13 × 13 in-image taps × 2 channels.
     #expect(work.ubRead == 13 * 13 * 2)
     #expect(work.macs == 25 * 18 * 4)

@@ -26,9 +26,17 @@ struct EngineTests {
       ("single tile 4×4×4", toy, singleTileProgram(arch: toy, p: 4, k: 4, n: 4)),
       ("single tile 13×3×2", toy, singleTileProgram(arch: toy, p: 13, k: 3, n: 2)),
       ("pipelined 6 tiles", toy, pipelinedProgram(arch: toy, tiles: 6, p: 8, k: 4, n: 4, layers: 3)),
-      ("pipelined 5 tiles os", toy, pipelinedProgram(arch: toy, tiles: 5, p: 5, k: 3, n: 4, dataflow: .outputStationary)),
-      ("pipelined 3 tiles is", toy, pipelinedProgram(arch: toy, tiles: 3, p: 7, k: 4, n: 2, dataflow: .inputStationary)),
-      ("gemmini pipelined", ArchSpec.gemmini, pipelinedProgram(arch: .gemmini, tiles: 4, p: 16, k: 16, n: 16, layers: 2)),
+      (
+        "pipelined 5 tiles os", toy,
+        pipelinedProgram(arch: toy, tiles: 5, p: 5, k: 3, n: 4, dataflow: .outputStationary)
+      ),
+      (
+        "pipelined 3 tiles is", toy, pipelinedProgram(arch: toy, tiles: 3, p: 7, k: 4, n: 2, dataflow: .inputStationary)
+      ),
+      (
+        "gemmini pipelined", ArchSpec.gemmini,
+        pipelinedProgram(arch: .gemmini, tiles: 4, p: 16, k: 16, n: 16, layers: 2)
+      ),
       ("tpu single tile", ArchSpec.tpuV1, singleTileProgram(arch: .tpuV1, p: 64, k: 32, n: 16)),
     ]
   }
@@ -178,7 +186,8 @@ struct EngineTests {
       }(),
       {
         var p = program
-        p.instructions[0] = Instruction(.load(DMA2D(memory: .unifiedBuffer, sramAddress: 0, dramAddress: 0, rows: Int.max, rowBytes: 3)))
+        p.instructions[0] = Instruction(
+          .load(DMA2D(memory: .unifiedBuffer, sramAddress: 0, dramAddress: 0, rows: Int.max, rowBytes: 3)))
         return (toy, p, "instruction #0 (load): sizes overflow 64-bit arithmetic")
       }(),
       {
@@ -217,7 +226,10 @@ struct EngineTests {
   @Test("host tasks: time = latency + link transfer + host compute; functional mode runs the host executor")
   func hostTask() throws {
     var b = ProgramBuilder(arch: toy, dramSize: 0x1000)
-    b.program.hostTasks = [HostTask(name: "inc", reads: [DRAMRange(start: 0, byteCount: 40)], writes: [DRAMRange(start: 0x100, byteCount: 40)])]
+    b.program.hostTasks = [
+      HostTask(
+        name: "inc", reads: [DRAMRange(start: 0, byteCount: 40)], writes: [DRAMRange(start: 0x100, byteCount: 40)])
+    ]
     b.program.inputs = [IOBinding(name: "x", elementType: .int8, shape: [40], address: 0)]
     b.program.outputs = [IOBinding(name: "y", elementType: .int8, shape: [40], address: 0x100)]
     b.add(.host(0))

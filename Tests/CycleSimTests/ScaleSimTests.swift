@@ -92,7 +92,8 @@ struct ScaleSimTests {
     ("is", 16, 4, "gemm", 2, 458, 17.22502729257642, 51.5625, 16.232638888888886),
   ]
 
-  @Test("SCALE-Sim's own reports, reproduced exactly: cycles, overall utilization, mapping efficiency, compute utilization")
+  @Test(
+    "SCALE-Sim's own reports, reproduced exactly: cycles, overall utilization, mapping efficiency, compute utilization")
   func matchesScaleSimReports() throws {
     let conv = try ScaleSimTopology.parseConvolution(Self.convCSV, file: "conv.csv")
     let gemm = try ScaleSimTopology.parseGEMM(Self.gemmCSV, file: "gemm.csv")
@@ -109,10 +110,14 @@ struct ScaleSimTests {
     }
   }
 
-  @Test("closed forms: folds, Fr·Fc·(2R + C + T − 2) − 1 (ws, is), Fr·Fc·(T + R + C − 2) − 1 (os), utilization, mapping efficiency")
+  @Test(
+    "closed forms: folds, Fr·Fc·(2R + C + T − 2) − 1 (ws, is), Fr·Fc·(T + R + C − 2) − 1 (os), utilization, mapping efficiency"
+  )
   func closedForms() {
     var layers: [ScaleSimLayer] = [ScaleSimLayer(gemm: "fc", m: 1, n: 1000, k: 2048)]
-    for (h, f, c, n, s) in [(56, 3, 64, 64, 1), (224, 7, 3, 64, 2), (7, 1, 512, 2048, 1), (9, 9, 1, 1, 3), (5, 2, 7, 3, 2)] {
+    for (h, f, c, n, s) in [
+      (56, 3, 64, 64, 1), (224, 7, 3, 64, 2), (7, 1, 512, 2048, 1), (9, 9, 1, 1, 3), (5, 2, 7, 3, 2),
+    ] {
       layers.append(
         ScaleSimLayer(
           name: "l", ifmapHeight: h, ifmapWidth: h + 1, filterHeight: f, filterWidth: f, channels: c, numFilters: n,
@@ -157,9 +162,12 @@ struct ScaleSimTests {
     #expect(g.pixels == 40 && g.windowSize == 30 && g.numFilters == 20)
   }
 
-  @Test("topology CSV: header skipped, trailing comma optional, ninth column is the column stride, DP layers split per channel")
+  @Test(
+    "topology CSV: header skipped, trailing comma optional, ninth column is the column stride, DP layers split per channel"
+  )
   func topologyParsing() throws {
-    let text = "Layer name, H, W, R, S, C, N, Stride,\nA, 10, 12, 3, 3, 4, 8, 1,\n\nB,10,12,3,3,4,8,2,1\nDPx, 6, 6, 3, 3, 3, 1, 1,\n"
+    let text =
+      "Layer name, H, W, R, S, C, N, Stride,\nA, 10, 12, 3, 3, 4, 8, 1,\n\nB,10,12,3,3,4,8,2,1\nDPx, 6, 6, 3, 3, 3, 1, 1,\n"
     let layers = try ScaleSimTopology.parseConvolution(text, file: "t.csv")
     #expect(layers.map(\.name) == ["A", "B", "DPxChannel_0", "DPxChannel_1", "DPxChannel_2"])
     #expect(layers[1].strideHeight == 2 && layers[1].strideWidth == 1)
@@ -171,8 +179,14 @@ struct ScaleSimTests {
   func topologyErrors() {
     let header = "Layer name, H, W, R, S, C, N, Stride,\n"
     let cases: [(String, Bool, String)] = [
-      (header + "A, 10, x1, 3, 3, 4, 8, 1,\n", false, "t.csv:2:8: expected a positive integer for 'IFMAP Width', found 'x1'"),
-      (header + "A, 10, 10, 3, 3, 0, 8, 1,\n", false, "t.csv:2:18: expected a positive integer for 'Channels', found '0'"),
+      (
+        header + "A, 10, x1, 3, 3, 4, 8, 1,\n", false,
+        "t.csv:2:8: expected a positive integer for 'IFMAP Width', found 'x1'"
+      ),
+      (
+        header + "A, 10, 10, 3, 3, 0, 8, 1,\n", false,
+        "t.csv:2:18: expected a positive integer for 'Channels', found '0'"
+      ),
       (
         header + "A, 10, 10, 3,\n", false,
         "t.csv:2:1: expected 8 or 9 fields (name, IFMAP height and width, filter height and width, channels, filters, strides), found 4"
@@ -278,13 +292,31 @@ struct ScaleSimTests {
   func configErrors() {
     let base = Self.googleCfg
     let cases: [(String, String)] = [
-      (base.replacingOccurrences(of: "Dataflow : ws", with: "Dataflow : xs"), "g.cfg:13:12: expected 'os', 'ws' or 'is' for 'Dataflow', found 'xs'"),
-      (base.replacingOccurrences(of: "ArrayWidth:     256", with: "ArrayWidth:     25x"), "g.cfg:6:17: expected a positive integer for 'ArrayWidth', found '25x'"),
-      (base.replacingOccurrences(of: "OfmapSramSzkB:    2048\n", with: ""), "g.cfg: missing 'OfmapSramSzkB' in section [architecture_presets]"),
-      (base.replacingOccurrences(of: "[run_presets]", with: "[run_presets"), "g.cfg:17:1: expected ']' to close the section header"),
-      (base.replacingOccurrences(of: "MemoryBanks: 1", with: "MemoryBanks 1"), "g.cfg:15:1: expected 'key = value' or a '[section]' header, found 'MemoryBanks 1'"),
+      (
+        base.replacingOccurrences(of: "Dataflow : ws", with: "Dataflow : xs"),
+        "g.cfg:13:12: expected 'os', 'ws' or 'is' for 'Dataflow', found 'xs'"
+      ),
+      (
+        base.replacingOccurrences(of: "ArrayWidth:     256", with: "ArrayWidth:     25x"),
+        "g.cfg:6:17: expected a positive integer for 'ArrayWidth', found '25x'"
+      ),
+      (
+        base.replacingOccurrences(of: "OfmapSramSzkB:    2048\n", with: ""),
+        "g.cfg: missing 'OfmapSramSzkB' in section [architecture_presets]"
+      ),
+      (
+        base.replacingOccurrences(of: "[run_presets]", with: "[run_presets"),
+        "g.cfg:17:1: expected ']' to close the section header"
+      ),
+      (
+        base.replacingOccurrences(of: "MemoryBanks: 1", with: "MemoryBanks 1"),
+        "g.cfg:15:1: expected 'key = value' or a '[section]' header, found 'MemoryBanks 1'"
+      ),
       ("run_name = x\n", "g.cfg:1:1: 'run_name = x' comes before any [section] header"),
-      (base.replacingOccurrences(of: "InterfaceBandwidth: CALC", with: "InterfaceBandwidth: AUTO"), "g.cfg:18:21: expected 'USER' or 'CALC' for 'InterfaceBandwidth', found 'AUTO'"),
+      (
+        base.replacingOccurrences(of: "InterfaceBandwidth: CALC", with: "InterfaceBandwidth: AUTO"),
+        "g.cfg:18:21: expected 'USER' or 'CALC' for 'InterfaceBandwidth', found 'AUTO'"
+      ),
     ]
     for (text, message) in cases {
       let error = #expect(throws: SimulatorError.self) { _ = try ScaleSimConfig(parsing: text, file: "g.cfg") }

@@ -26,7 +26,8 @@ struct SpeedTests {
     let r = try #require(result)
     print(
       "speed: \(program.instructions.count) instructions, \(r.cycles.count) cycles in \(elapsed) "
-        + "(\(Double(program.instructions.count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18) / 1e6) M instructions/s)")
+        + "(\(Double(program.instructions.count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18) / 1e6) M instructions/s)"
+    )
     #expect(r.total[.instructions] == Int64(program.instructions.count))
   }
 }

@@ -129,13 +129,17 @@ func pipelinedProgram(
     let half = t % 2
     let layer = layerOf(t)
     let loadDeps: DependencyFlags = t >= 2 ? [.pushNext, .popNext] : [.pushNext]
-    b.add(.load(dma(.unifiedBuffer, sram: 0x100 * half, dram: 0x1000 + t * p * k, bytes: p * k)), loadDeps, layer: layer)
-    b.add(.matmul(gemm(ub: 0x100 * half, pixels: p, k: k, n: n, acc: half * p, dataflow: dataflow)), .popPrev, layer: layer)
+    b.add(
+      .load(dma(.unifiedBuffer, sram: 0x100 * half, dram: 0x1000 + t * p * k, bytes: p * k)), loadDeps, layer: layer)
+    b.add(
+      .matmul(gemm(ub: 0x100 * half, pixels: p, k: k, n: n, acc: half * p, dataflow: dataflow)), .popPrev, layer: layer)
     let activateDeps: DependencyFlags = t >= 2 ? [.pushNext, .pushPrev, .popNext] : [.pushNext, .pushPrev]
     b.add(
       .activate(activation(acc: half * p, pixels: p, n: n, params: k * n, ub: 0x200 + 0x100 * half)), activateDeps,
       layer: layer)
-    b.add(.store(dma(.unifiedBuffer, sram: 0x200 + 0x100 * half, dram: 0x8000 + t * p * n, bytes: p * n)), [.popPrev, .pushPrev], layer: layer)
+    b.add(
+      .store(dma(.unifiedBuffer, sram: 0x200 + 0x100 * half, dram: 0x8000 + t * p * n, bytes: p * n)),
+      [.popPrev, .pushPrev], layer: layer)
   }
   // Drain the tokens nobody waited for, so the program is balanced.
   for _ in 0..<min(tiles, 2) {

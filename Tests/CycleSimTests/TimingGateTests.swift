@@ -56,7 +56,11 @@ struct TimingGateTests {
       let t2 = t1 + shift
       let t3 = t2 + Int64(p) + rows + cols - 2
       let ops = Int64(toy.vectorOpsPerCycle)
-      let t4 = t3 + max((Int64(p * n) + ops - 1) / ops, Int64(4 * p * n + toy.acc.portBytesPerCycle - 1) / Int64(toy.acc.portBytesPerCycle))
+      let t4 =
+        t3
+        + max(
+          (Int64(p * n) + ops - 1) / ops,
+          Int64(4 * p * n + toy.acc.portBytesPerCycle - 1) / Int64(toy.acc.portBytesPerCycle))
       let t5 = t4 + dmaCycles(p * n, port: toy.ub.portBytesPerCycle)
       #expect(span(r, 0) == (0, t0), "input load \(p)×\(k)")
       #expect(span(r, 1) == (t0, t1), "weight load")
@@ -150,7 +154,9 @@ struct TimingGateTests {
 
   @Test("output- and input-stationary matmuls use SCALE-Sim's per-fold formulas")
   func otherDataflows() throws {
-    for (dataflow, p, k, n) in [(Matmul.Dataflow.outputStationary, 9, 3, 2), (.inputStationary, 9, 3, 2), (.outputStationary, 4, 4, 4)] {
+    for (dataflow, p, k, n) in [
+      (Matmul.Dataflow.outputStationary, 9, 3, 2), (.inputStationary, 9, 3, 2), (.outputStationary, 4, 4, 4),
+    ] {
       var b = ProgramBuilder(arch: toy, dramSize: 0x1000)
       b.add(.loadWeights(LoadWeights(slot: .first, wbAddress: 0, rows: k, columns: n)))
       b.add(.matmul(gemm(ub: 0, pixels: p, k: k, n: n, dataflow: dataflow)))
@@ -232,7 +238,8 @@ struct TimingGateTests {
       .vector(
         .copy(
           UnaryOperands(
-            source: VectorView(address: 0x300, outerStrideBytes: 4), output: VectorView(address: 0x380, outerStrideBytes: 4),
+            source: VectorView(address: 0x300, outerStrideBytes: 4),
+            output: VectorView(address: 0x380, outerStrideBytes: 4),
             outer: 1, inner: 4))), .pushNext)
     b.add(.store(dma(.unifiedBuffer, sram: 0x380, dram: 0, bytes: 4)), .popPrev)
     b.add(.finish)
