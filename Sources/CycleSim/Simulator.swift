@@ -175,6 +175,9 @@ public struct Simulator {
       untaggedWork: Counters())
     plan.steps.reserveCapacity(instructions.count)
     let limit: Int64 = 1 << 40
+    // An upper bound on the run's length (every instruction one after another, DMA at half
+    // bandwidth), kept below 2^61 so that no cycle arithmetic can overflow.
+    var longestRun: Int64 = 0
     var finished = false
     for index in instructions.indices {
       let instruction = instructions[index]
@@ -213,6 +216,8 @@ public struct Simulator {
       if largest > limit { throw fail("sizes above 2^40 are not simulated") }
       let rule = TimingRule.table[TimingRule.classIndex(work.instructionClass)]
       let (busy, done) = rule.evaluate(work, parameters)
+      longestRun = min(longestRun + 2 * max(busy, done) + 1, Int64.max / 2)
+      if longestRun > 1 << 61 { throw fail("the program could run for more than 2^61 cycles") }
       var step = Step(busy: busy, done: done, layer: layer, unit: rule.unit, queue: queue, flags: flags)
       if work.instructionClass == .load || work.instructionClass == .store {
         step.dmaBytes = work.dmaBytes

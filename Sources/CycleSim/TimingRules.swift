@@ -49,13 +49,14 @@ public struct TimingParameters: Sendable, Hashable {
     weightsPortBytesPerCycle = Int64(max(1, arch.weights.portBytesPerCycle))
     accPortBytesPerCycle = Int64(max(1, arch.acc.portBytesPerCycle))
     vectorOpsPerCycle = Int64(max(1, arch.vectorOpsPerCycle))
-    dramLatencyCycles = Int64(arch.dramLatencyCycles)
+    // Latencies are capped at 2^50 cycles so that absurd values cannot overflow cycle arithmetic.
+    dramLatencyCycles = min(Int64(arch.dramLatencyCycles), 1 << 50)
     guard let bandwidth = Rational.approximating(arch.dramBytesPerCycle) else {
       throw SimulatorError(
         .archMismatch, "arch", "DRAM bandwidth \(arch.dramBytesPerCycle) B/cycle is not a usable positive number")
     }
     dramBytesPerCycle = bandwidth
-    hostLatencyCycles = Int64(arch.hostLatencyCycles)
+    hostLatencyCycles = min(Int64(arch.hostLatencyCycles), 1 << 50)
     hostLinkBytesPerCycle = arch.hostLinkBytesPerCycle
     hostOpsPerCycle = arch.hostOpsPerCycle
   }
@@ -206,8 +207,8 @@ public struct TimingRule: Sendable {
       done: "= busy",
       source: "host fallback = round trip + link transfer of inputs and outputs + compute at the host's rate"
     ) { w, p in
-      let link = ceilToInt64(Double(w.hostReadBytes + w.hostWriteBytes) / p.hostLinkBytesPerCycle)
-      let compute = ceilToInt64(Double(w.hostOps) / p.hostOpsPerCycle)
+      let link = min(ceilToInt64(Double(w.hostReadBytes + w.hostWriteBytes) / p.hostLinkBytesPerCycle), 1 << 60)
+      let compute = min(ceilToInt64(Double(w.hostOps) / p.hostOpsPerCycle), 1 << 60)
       let cycles = max(p.hostLatencyCycles + link + compute, 1)
       return (cycles, cycles)
     },

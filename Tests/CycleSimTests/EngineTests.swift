@@ -289,3 +289,20 @@ struct EngineTests {
     #expect(loads.contains { l in computes.contains { c in c.start < l.start && l.start < c.end } })
   }
 }
+
+@Suite("absurd architectures")
+struct AbsurdArchitectureTests {
+  @Test("a host so slow the run would overflow is an error, not a trap")
+  func slowHost() throws {
+    var arch = ArchSpec.toy4x4
+    arch.host.gigaOpsPerSecond = 1e-300
+    arch.host.latencyMicroseconds = 1e300
+    var b = ProgramBuilder(arch: arch, dramSize: 0x1000)
+    b.program.hostTasks = [HostTask(name: "t", reads: [DRAMRange(start: 0, byteCount: 4)], writes: [])]
+    for _ in 0..<8 { b.add(.host(0)) }
+    b.add(.finish)
+    var simulator = Simulator(arch: arch, program: b.program)
+    let error = #expect(throws: SimulatorError.self) { try simulator.run() }
+    #expect(error?.kind == .invalidProgram || error?.kind == .archMismatch)
+  }
+}
