@@ -1,0 +1,280 @@
+import Architecture
+import Support
+import TileISA
+
+/// The machine figures the timing rules read, derived once from an `ArchSpec` and the
+/// program's element width. `docs/cost-model.md` defines each.
+public struct TimingParameters: Sendable, Hashable {
+  /// R: array rows.
+  public var arrayRows: Int64
+  /// C: array columns.
+  public var arrayColumns: Int64
+  /// Bytes per operand element (1 for int8, 4 for float32), from the program's datapath.
+  public var elementBytes: Int64
+  /// Weight-tile rows shifted into the array per cycle (`array.weight_load_rows_per_cycle`).
+  public var weightLoadRowsPerCycle: Int64
+  /// Whether a weight tile can load while the array computes with the other slot.
+  public var weightDoubleBuffered: Bool
+  /// Unified buffer bytes per cycle per direction (`ub.port_bytes_per_cycle`).
+  public var ubPortBytesPerCycle: Int64
+  /// Weight buffer bytes per cycle per direction (`weights.port_bytes_per_cycle`).
+  public var weightsPortBytesPerCycle: Int64
+  /// Accumulator bytes per cycle per direction (`acc.port_bytes_per_cycle`).
+  public var accPortBytesPerCycle: Int64
+  /// Vector-unit element operations per cycle (`lanes × ops_per_cycle_per_lane`).
+  public var vectorOpsPerCycle: Int64
+  /// DRAM request latency in cycles (`ArchSpec.dramLatencyCycles`).
+  public var dramLatencyCycles: Int64
+  /// DRAM bytes per cycle, exact (`dram.gbps × 1000 / clock.mhz` as a fraction).
+  var dramBytesPerCycle: Rational
+  /// Host round-trip latency in cycles (`ArchSpec.hostLatencyCycles`).
+  public var hostLatencyCycles: Int64
+  /// Host link bytes per cycle (`ArchSpec.hostLinkBytesPerCycle`).
+  public var hostLinkBytesPerCycle: Double
+  /// Host element operations per cycle (`ArchSpec.hostOpsPerCycle`).
+  public var hostOpsPerCycle: Double
+
+  /// The parameters of `arch` for a program whose elements are `elementBytes` wide.
+  ///
+  /// - Throws: `SimulatorError` `.archMismatch` when the DRAM bandwidth per cycle is not a
+  ///   positive number with a denominator of at most 10⁶ (any bandwidth written with six
+  ///   decimals over a clock in whole kHz qualifies).
+  public init(arch: ArchSpec, elementBytes: Int) throws(SimulatorError) {
+    arrayRows = Int64(arch.array.rows)
+    arrayColumns = Int64(arch.array.cols)
+    self.elementBytes = Int64(elementBytes)
+    weightLoadRowsPerCycle = Int64(max(1, arch.array.weightLoadRowsPerCycle))
+    weightDoubleBuffered = arch.array.weightDoubleBuffered
+    ubPortBytesPerCycle = Int64(max(1, arch.ub.portBytesPerCycle))
+    weightsPortBytesPerCycle = Int64(max(1, arch.weights.portBytesPerCycle))
+    accPortBytesPerCycle = Int64(max(1, arch.acc.portBytesPerCycle))
+    vectorOpsPerCycle = Int64(max(1, arch.vectorOpsPerCycle))
+    // Latencies are capped at 2^50 cycles so that absurd values cannot overflow cycle arithmetic.
+    dramLatencyCycles = min(Int64(arch.dramLatencyCycles), 1 << 50)
+    guard let bandwidth = Rational.approximating(arch.dramBytesPerCycle) else {
+      throw SimulatorError(
+        .archMismatch, "arch", "DRAM bandwidth \(arch.dramBytesPerCycle) B/cycle is not a usable positive number")
+    }
+    dramBytesPerCycle = bandwidth
+    hostLatencyCycles = min(Int64(arch.hostLatencyCycles), 1 << 50)
+    hostLinkBytesPerCycle = arch.hostLinkBytesPerCycle
+    hostOpsPerCycle = arch.hostOpsPerCycle
+  }
+
+  /// DRAM bytes per cycle as a number.
+  public var dramBytesPerCycleValue: Double { dramBytesPerCycle.doubleValue }
+
+  /// The port, in bytes per cycle, of the on-chip memory a DMA transfer reads or writes.
+  public func portBytesPerCycle(of memory: OnChipMemory) -> Int64 {
+    switch memory {
+    case .unifiedBuffer: ubPortBytesPerCycle
+    case .weightBuffer: weightsPortBytesPerCycle
+    case .accumulator: accPortBytesPerCycle
+    }
+  }
+}
+
+/// How long one instruction class keeps its unit busy and when its results are ready: one row
+/// of the timing table (Ramulator 2 keeps DRAM timing constraints as such a table).
+///
+/// `busy` is the occupancy: cycles from the start until the unit accepts its next instruction.
+/// `done` is the completion: cycles from the start until the results are visible, its
+/// dependency tokens are pushed and hazards on what it wrote clear. They differ only for the
+/// weight-stationary array, which is pipelined: the next stream enters while the previous one
+/// drains. `docs/cost-model.md` lists the same table with the derivations.
+public struct TimingRule: Sendable {
+  /// The instruction class this row times.
+  public let instructionClass: InstructionClass
+  /// The unit that runs it.
+  public let unit: SimulationUnit
+  /// The occupancy formula, as printed in `docs/cost-model.md`.
+  public let busyFormula: String
+  /// The completion formula, as printed in `docs/cost-model.md`.
+  public let doneFormula: String
+  /// Where the formula comes from.
+  public let source: String
+  let evaluate: @Sendable (InstructionWork, TimingParameters) -> (busy: Int64, done: Int64)
+
+  /// The timing table, one row per `InstructionClass`, in `InstructionClass.allCases` order.
+  ///
+  /// Notation: R × C array, eb element bytes, P rows streamed (output pixels), K weight rows
+  /// used, N columns, E output elements, B bytes; `port(m)` a memory's bytes per cycle per
+  /// direction; `bw` DRAM bytes per cycle; `L` the DRAM latency in cycles. Every instruction
+  /// except `nop` and `finish` takes at least one cycle.
+  public static let table: [TimingRule] = [
+    TimingRule(
+      .load, .loadDMA,
+      busy: "L + ⌈B / min(bw, port(m))⌉ alone; the bandwidth is shared while both DMA queues stream",
+      done: "= busy",
+      source: "DMA = latency + bytes / bandwidth; equal sharing of one DRAM channel (§4)"
+    ) { w, p in
+      let cycles = p.dramLatencyCycles + uncontendedStreamCycles(bytes: w.dmaBytes, memory: w.dmaMemory, p)
+      return (cycles, cycles)
+    },
+    TimingRule(
+      .store, .storeDMA,
+      busy: "L + ⌈B / min(bw, port(m))⌉ alone; the bandwidth is shared while both DMA queues stream",
+      done: "= busy",
+      source: "as load"
+    ) { w, p in
+      let cycles = p.dramLatencyCycles + uncontendedStreamCycles(bytes: w.dmaBytes, memory: w.dmaMemory, p)
+      return (cycles, cycles)
+    },
+    TimingRule(
+      .loadWeights, .weightLoader,
+      busy: "max(⌈K / weight_load_rows_per_cycle⌉, ⌈K·N·eb / port(wb)⌉)",
+      done: "= busy",
+      source: "TPU v1 shifts a 256×256 tile in over 256 cycles, one row per cycle (Jouppi et al., ISCA 2017 §2)"
+    ) { w, p in
+      let cycles = max(
+        ceilDiv(w.reduction, p.weightLoadRowsPerCycle),
+        ceilDiv(w.reduction * w.columns * p.elementBytes, p.weightsPortBytesPerCycle), 1)
+      return (cycles, cycles)
+    },
+    TimingRule(
+      .matmulWS, .array,
+      busy: "P·r, r = max(1, ⌈K·eb / port(ub)⌉, ⌈N·4 / port(acc)⌉)",
+      done: "P·r + R + C − 2",
+      source:
+        "skewed systolic stream: first input to last output P + R + C − 2 (SCALE-Sim WS fold 2R + C + T − 2 less the R-cycle weight fill)"
+    ) { w, p in
+      let busy = w.pixels * streamRowCycles(w, p)
+      return (max(busy, 1), busy + p.arrayRows + p.arrayColumns - 2)
+    },
+    TimingRule(
+      .matmulOS, .array,
+      busy: "⌈P / R⌉ · (K + R + C − 2)",
+      done: "= busy",
+      source: "SCALE-Sim systolic_compute_os.py: per fold T + R + C − 2 with T = K, folds ⌈P/R⌉·⌈N/C⌉ (N ≤ C)"
+    ) { w, p in
+      let cycles = ceilDiv(w.pixels, p.arrayRows) * (w.reduction + p.arrayRows + p.arrayColumns - 2)
+      return (max(cycles, 1), max(cycles, 1))
+    },
+    TimingRule(
+      .matmulIS, .array,
+      busy: "⌈P / C⌉ · (2R + C + N − 2)",
+      done: "= busy",
+      source: "SCALE-Sim systolic_compute_is.py: per fold 2R + C + T − 2 with T = N, folds ⌈K/R⌉·⌈P/C⌉ (K ≤ R)"
+    ) { w, p in
+      let cycles = ceilDiv(w.pixels, p.arrayColumns) * (2 * p.arrayRows + p.arrayColumns + w.columns - 2)
+      return (max(cycles, 1), max(cycles, 1))
+    },
+    TimingRule(
+      .activate, .vector,
+      busy: "max(⌈E / vector_ops⌉, ⌈4E / port(acc)⌉, ⌈E·eb / port(ub)⌉), E = P·N",
+      done: "= busy",
+      source: "throughput = lanes × ops per lane per cycle; each accumulator read and UB write bounded by its port"
+    ) { w, p in
+      let cycles = max(
+        ceilDiv(w.elements, p.vectorOpsPerCycle), ceilDiv(4 * w.elements, p.accPortBytesPerCycle),
+        ceilDiv(w.elements * p.elementBytes, p.ubPortBytesPerCycle), 1)
+      return (cycles, cycles)
+    },
+    TimingRule(
+      .vectorBinary, .vector,
+      busy: "max(⌈E / vector_ops⌉, ⌈2E·eb / port(ub)⌉)",
+      done: "= busy",
+      source: "one op per output element; two operand reads per element through the UB read port"
+    ) { w, p in
+      let cycles = max(
+        ceilDiv(w.elements, p.vectorOpsPerCycle), ceilDiv(2 * w.elements * p.elementBytes, p.ubPortBytesPerCycle), 1)
+      return (cycles, cycles)
+    },
+    TimingRule(
+      .vectorUnary, .vector,
+      busy: "max(⌈E / vector_ops⌉, ⌈E·eb / port(ub)⌉)",
+      done: "= busy",
+      source: "one op per output element; one read and one write per element"
+    ) { w, p in
+      let cycles = max(
+        ceilDiv(w.elements, p.vectorOpsPerCycle), ceilDiv(w.elements * p.elementBytes, p.ubPortBytesPerCycle), 1)
+      return (cycles, cycles)
+    },
+    TimingRule(
+      .vectorPool, .vector,
+      busy: "max(⌈T / vector_ops⌉, ⌈T·eb / port(ub)⌉, ⌈E·eb / port(ub)⌉), T = in-image taps × channels",
+      done: "= busy",
+      source: "one compare or add per in-image tap (TFLite pools skip padding taps)"
+    ) { w, p in
+      let cycles = max(
+        ceilDiv(w.vectorOps, p.vectorOpsPerCycle), ceilDiv(w.vectorOps * p.elementBytes, p.ubPortBytesPerCycle),
+        ceilDiv(w.elements * p.elementBytes, p.ubPortBytesPerCycle), 1)
+      return (cycles, cycles)
+    },
+    TimingRule(
+      .host, .host,
+      busy: "host_latency + ⌈(read + written bytes) / link⌉ + ⌈read bytes / host_ops⌉",
+      done: "= busy",
+      source: "host fallback = round trip + link transfer of inputs and outputs + compute at the host's rate"
+    ) { w, p in
+      let link = min(ceilToInt64(Double(w.hostReadBytes + w.hostWriteBytes) / p.hostLinkBytesPerCycle), 1 << 60)
+      let compute = min(ceilToInt64(Double(w.hostOps) / p.hostOpsPerCycle), 1 << 60)
+      let cycles = max(p.hostLatencyCycles + link + compute, 1)
+      return (cycles, cycles)
+    },
+    TimingRule(.nop, .control, busy: "0", done: "0", source: "carries tokens only") { _, _ in (0, 0) },
+    TimingRule(.finish, .control, busy: "0", done: "0", source: "the run ends when every queue has drained") { _, _ in
+      (0, 0)
+    },
+  ]
+
+  init(
+    _ instructionClass: InstructionClass, _ unit: SimulationUnit, busy: String, done: String, source: String,
+    evaluate: @escaping @Sendable (InstructionWork, TimingParameters) -> (busy: Int64, done: Int64)
+  ) {
+    self.instructionClass = instructionClass
+    self.unit = unit
+    self.busyFormula = busy
+    self.doneFormula = done
+    self.source = source
+    self.evaluate = evaluate
+  }
+
+  /// The table as Markdown, for `docs/cost-model.md` (a test keeps the doc's copy current).
+  public static func markdownTable() -> String {
+    var out = "| class | unit | busy (occupancy) | done (completion) | source |\n|---|---|---|---|---|\n"
+    for rule in table {
+      out +=
+        "| `\(rule.instructionClass)` | \(rule.unit) | \(rule.busyFormula) | \(rule.doneFormula) | \(rule.source) |\n"
+    }
+    return out
+  }
+
+  /// The row for `instructionClass`.
+  public static func rule(for instructionClass: InstructionClass) -> TimingRule {
+    table[classIndex(instructionClass)]
+  }
+
+  static func classIndex(_ c: InstructionClass) -> Int {
+    switch c {
+    case .load: 0
+    case .store: 1
+    case .loadWeights: 2
+    case .matmulWS: 3
+    case .matmulOS: 4
+    case .matmulIS: 5
+    case .activate: 6
+    case .vectorBinary: 7
+    case .vectorUnary: 8
+    case .vectorPool: 9
+    case .host: 10
+    case .nop: 11
+    case .finish: 12
+    }
+  }
+}
+
+/// `⌈B / min(bw, port)⌉`: the streaming cycles of a DMA transfer with the channel to itself.
+func uncontendedStreamCycles(bytes: Int64, memory: OnChipMemory, _ p: TimingParameters) -> Int64 {
+  let bw = p.dramBytesPerCycle
+  let port = p.portBytesPerCycle(of: memory)
+  // min(num/den, port) = port when port·den ≤ num.
+  if port * bw.denominator <= bw.numerator { return ceilDiv(bytes, port) }
+  return ceilDiv(bytes * bw.denominator, bw.numerator)
+}
+
+/// Cycles per streamed row of a weight-stationary matmul: one, unless the unified buffer cannot
+/// deliver K operands or the accumulator cannot absorb N partial sums per cycle.
+func streamRowCycles(_ w: InstructionWork, _ p: TimingParameters) -> Int64 {
+  max(1, ceilDiv(w.reduction * p.elementBytes, p.ubPortBytesPerCycle), ceilDiv(w.columns * 4, p.accPortBytesPerCycle))
+}
