@@ -14,7 +14,8 @@
 //   TileISA                      the tile instruction set: semantics, assembly, encoding, verifier
 //   Lowering                     the compiler: graph → tile program (flat pipeline of named passes)
 //   CycleSim                     the simulator: tile program → cycles, counters, energy (never sees the graph)
-//   Reporting                    text/JSON reports (model summary; later run reports, traces)
+//   Reporting                    text/JSON/HTML reports, Perfetto trace writer and reader
+//   Sweeps                       architecture what-if studies: cartesian sweeps, shards, Pareto fronts, plots
 //   SystoleDriver                load → check → report; turns errors into text and exit codes
 //   systole (executable)         thin CLI: parse flags, call the driver, print
 //
@@ -45,11 +46,14 @@ let package = Package(
     .target(
       name: "Lowering", dependencies: ["Support", "GraphIR", "Architecture", "TileISA"], swiftSettings: swiftSettings),
     .target(name: "CycleSim", dependencies: ["Support", "Architecture", "TileISA"], swiftSettings: swiftSettings),
-    .target(name: "Reporting", dependencies: ["Support", "GraphIR"], swiftSettings: swiftSettings),
+    .target(
+      name: "Reporting", dependencies: ["Support", "GraphIR", "Architecture", "TileISA", "CycleSim"],
+      swiftSettings: swiftSettings),
+    .target(name: "Sweeps", dependencies: ["Support", "Architecture", "Reporting"], swiftSettings: swiftSettings),
     .target(
       name: "SystoleDriver",
       dependencies: [
-        "Support", "GraphIR", "TFLiteImport", "GoldenModel", "ModelZoo", "Quantizer", "Architecture", "TileISA", "Lowering", "CycleSim", "Reporting",
+        "Support", "GraphIR", "TFLiteImport", "GoldenModel", "ModelZoo", "Quantizer", "Architecture", "TileISA", "Lowering", "CycleSim", "Reporting", "Sweeps",
       ],
       swiftSettings: swiftSettings),
     .executableTarget(name: "systole", dependencies: ["SystoleDriver"], swiftSettings: swiftSettings),
@@ -71,6 +75,7 @@ let package = Package(
       dependencies: ["Lowering", "GoldenModel", "TFLiteImport", "ModelZoo", "SystoleTestSupport"]),
     .testTarget(name: "CycleSimTests", dependencies: ["CycleSim", "SystoleTestSupport"]),
     .testTarget(name: "ReportingTests", dependencies: ["Reporting", "TFLiteImport", "SystoleTestSupport"]),
+    .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "SystoleTestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["SystoleDriver", "SystoleTestSupport"]),
   ]
 )
