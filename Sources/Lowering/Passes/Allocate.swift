@@ -1,0 +1,437 @@
+import Architecture
+import GraphIR
+import Support
+import TileISA
+
+/// One K chunk of a matrix layer: a tap rectangle × a channel range.
+struct KChunk: Hashable {
+  /// First input channel (absolute).
+  var channel0: Int
+  /// Channels in the chunk.
+  var channels: Int
+  /// The kernel taps.
+  var taps: TapGroup
+  /// The unified-buffer channel slice holding these channels (dense layers).
+  var group: Int
+  /// K: weight rows.
+  var rows: Int { taps.taps * channels }
+}
+
+/// One weight tile of a layer: rows K × columns N', at `offset` in the layer's parameter blob.
+struct WeightBlock {
+  var chunk: KChunk
+  var columns: Int
+  var offset: Int
+  var bytes: Int
+}
+
+/// How a matrix layer's parameters are laid out: activation tables, then weight tiles (or, for
+/// BATCH_MATMUL, the zero-point correction tile), in one blob copied to DRAM and, when cached,
+/// to the weight buffer.
+struct WeightLayout {
+  /// Output-channel tiles: first channel and width.
+  var nTiles: [(first: Int, width: Int)]
+  /// Byte offset of each n-tile's activation table in the blob.
+  var parameterOffsets: [Int]
+  /// The weight tiles of each n-tile, in matmul order (empty for BATCH_MATMUL: its tiles come
+  /// from DRAM).
+  var blocks: [[WeightBlock]]
+  /// The K chunks of each n-tile, in matmul order.
+  var chunks: [[KChunk]]
+  /// BATCH_MATMUL: offset and row stride of the constant `−zero point` tile, when needed.
+  var correction: (offset: Int, rowStride: Int)?
+  /// The blob.
+  var blob: [UInt8]
+  /// The largest weight tile (streamed layers size their buffers by it).
+  var maxBlockBytes: Int
+  /// The largest n-tile's activation table.
+  var maxParameterBytes: Int
+}
+
+/// Where a layer's parameters live on chip.
+enum WeightResidence {
+  /// The whole blob stays in the weight buffer at this offset for the inference.
+  case cached(wbOffset: Int)
+  /// Tiles and tables are loaded into rotating buffers before each use.
+  case streamed(doubleBuffered: Bool)
+}
+
+/// The result of the allocate pass.
+struct MemoryPlan {
+  /// DRAM address of each stored tensor (by root tensor index).
+  var tensorAddress: [Int: Int] = [:]
+  /// Per matrix layer: its parameter layout, the blob's DRAM address and its residence.
+  var weightLayouts: [Int: WeightLayout] = [:]
+  var weightAddress: [Int: Int] = [:]
+  var residence: [Int: WeightResidence] = [:]
+  /// Per matrix layer: whether its streaming buffers (weight tiles, tables) are doubled.
+  var weightDoubleBuffered: [Int: Bool] = [:]
+  /// Per copy layer with a fill: the DRAM address and length of its fill bytes.
+  var fill: [Int: (address: Int, bytes: Int)] = [:]
+  /// Per layer: unified-buffer bytes and accumulator rows its tiles use.
+  var usage: [Int: SRAMUsage] = [:]
+  /// Bytes at the start of the weight buffer reserved for streaming buffers.
+  var streamRegionBytes = 0
+  /// End of the cached weights in the weight buffer.
+  var weightBufferEnd = 0
+  /// The DRAM image and size.
+  var dramImage = DRAMImage()
+  var dramSize = 0
+  /// Tensors the image holds (constants), by root index.
+  var constantTensors: Set<Int> = []
+}
+
+/// Pass 4, allocate: lays out each matrix layer's parameters, decides which stay cached in the
+/// weight buffer (in graph order while they fit beside the largest streaming double buffer),
+/// sizes each layer's unified-buffer tiles and accumulator rows, and places every tensor,
+/// parameter blob and fill pattern in DRAM (inputs first, then the constant image, then
+/// activations; 64-byte aligned).
+struct AllocateMemory: LoweringPass {
+  let name = PassName.allocate
+
+  func run(_ s: inout LoweringState) throws(LoweringError) {
+    var plan = MemoryPlan()
+    let eb = s.elementBytes
+    // 1. Parameter layouts.
+    for (i, layer) in s.layers.enumerated() {
+      guard case .matrix(let w) = layer.work, let t = w.tiling, let e = w.epilogue else { continue }
+      plan.weightLayouts[i] = weightLayout(w, t, e, eb)
+    }
+    // 2. Cached or streamed.
+    try placeWeights(&plan, s)
+    // 3. Unified buffer and accumulator per layer.
+    for (i, layer) in s.layers.enumerated() {
+      plan.usage[i] = usage(layer.work, eb)
+    }
+    // 4. DRAM.
+    placeDRAM(&plan, s)
+    s.plan = plan
+  }
+
+  // MARK: Parameters
+
+  func weightLayout(_ w: MatrixWork, _ t: MatrixTiling, _ e: Epilogue, _ eb: Int) -> WeightLayout {
+    var nTiles: [(first: Int, width: Int)] = []
+    var chunks: [[KChunk]] = []
+    if w.isDepthwise {
+      for c0 in stride(from: 0, to: w.inC, by: t.chunkChannels) {
+        let cc = min(t.chunkChannels, w.inC - c0)
+        nTiles.append((c0 * w.depthMultiplier, cc * w.depthMultiplier))
+        chunks.append(t.tapGroups.map { KChunk(channel0: c0, channels: cc, taps: $0, group: 0) })
+      }
+    } else {
+      var list: [KChunk] = []
+      for (g, g0) in stride(from: 0, to: w.inC, by: t.channelGroup).enumerated() {
+        let groupEnd = min(w.inC, g0 + t.channelGroup)
+        for c0 in stride(from: g0, to: groupEnd, by: t.chunkChannels) {
+          let cc = min(t.chunkChannels, groupEnd - c0)
+          for taps in t.tapGroups { list.append(KChunk(channel0: c0, channels: cc, taps: taps, group: g)) }
+        }
+      }
+      for n0 in stride(from: 0, to: w.outC, by: t.nTile) {
+        nTiles.append((n0, min(t.nTile, w.outC - n0)))
+        chunks.append(list)
+      }
+    }
+    var blob: [UInt8] = []
+    var parameterOffsets: [Int] = []
+    var maxParameterBytes = 0
+    for tile in nTiles {
+      parameterOffsets.append(blob.count)
+      let table = ActivationParameters.table(Array(e.parameters[tile.first..<tile.first + tile.width]))
+      maxParameterBytes = max(maxParameterBytes, table.count)
+      blob += table
+    }
+    var blocks: [[WeightBlock]] = []
+    var maxBlockBytes = 0
+    var correction: (offset: Int, rowStride: Int)?
+    switch w.weights {
+    case .constant(let bytes, _):
+      for (j, tile) in nTiles.enumerated() {
+        var row: [WeightBlock] = []
+        for chunk in chunks[j] {
+          let block = tileBytes(w, chunk, tile, bytes, eb)
+          row.append(WeightBlock(chunk: chunk, columns: tile.width, offset: blob.count, bytes: block.count))
+          maxBlockBytes = max(maxBlockBytes, block.count)
+          blob += block
+        }
+        blocks.append(row)
+      }
+    case .activation(_, _, _, let zeroPoint):
+      blocks = nTiles.map { _ in [] }
+      let kMax = chunks.flatMap { $0 }.map(\.rows).max() ?? 1
+      maxBlockBytes = kMax * t.nTile * eb
+      if zeroPoint != 0 {
+        let offset = blob.count
+        let value = Int8(-Int(zeroPoint))
+        let element: [UInt8] = eb == 1 ? [UInt8(bitPattern: value)] : floatElement(Float(value))
+        for _ in 0..<(kMax * t.nTile) { blob += element }
+        correction = (offset, t.nTile * eb)
+      }
+    }
+    return WeightLayout(
+      nTiles: nTiles, parameterOffsets: parameterOffsets, blocks: blocks, chunks: chunks, correction: correction,
+      blob: blob, maxBlockBytes: maxBlockBytes, maxParameterBytes: maxParameterBytes)
+  }
+
+  /// One K × N' weight tile, row-major: row k = (tap row a · tap cols + tap col b) · channels + c.
+  func tileBytes(_ w: MatrixWork, _ chunk: KChunk, _ tile: (first: Int, width: Int), _ source: [UInt8], _ eb: Int)
+    -> [UInt8]
+  {
+    let k = chunk.rows
+    var out = [UInt8](repeating: 0, count: k * tile.width * eb)
+    let g = chunk.taps
+    for a in 0..<g.rows {
+      for b in 0..<g.cols {
+        let kh = g.row0 + a
+        let kw = g.col0 + b
+        for c in 0..<chunk.channels {
+          let row = ((a * g.cols + b) * chunk.channels + c) * tile.width
+          for nn in 0..<tile.width {
+            let element: Int
+            if w.isDepthwise {
+              let m = w.depthMultiplier
+              guard nn / m == c else { continue }
+              let oc = (chunk.channel0 + c) * m + nn % m
+              element = (kh * w.kernelW + kw) * w.outC + oc
+            } else {
+              let n = tile.first + nn
+              element = ((n * w.kernelH + kh) * w.kernelW + kw) * w.inC + chunk.channel0 + c
+            }
+            for e in 0..<eb { out[(row + nn) * eb + e] = source[element * eb + e] }
+          }
+        }
+      }
+    }
+    return out
+  }
+
+  func placeWeights(_ plan: inout MemoryPlan, _ s: LoweringState) throws(LoweringError) {
+    let capacity = Int(s.arch.weights.capacity.count)
+    let layers = plan.weightLayouts.keys.sorted()
+    func isActivation(_ i: Int) -> Bool {
+      if case .matrix(let w) = s.layers[i].work, case .activation = w.weights { return true }
+      return false
+    }
+    func need(_ i: Int, _ db: Bool) -> Int {
+      guard let l = plan.weightLayouts[i] else { return 0 }
+      let tables = isActivation(i) ? 0 : l.maxParameterBytes
+      return (db ? 2 : 1) * (l.maxBlockBytes + tables)
+    }
+    let pinned = layers.filter(isActivation)
+    let pinnedBytes = pinned.reduce(0) { $0 + (plan.weightLayouts[$1]?.blob.count ?? 0) }
+    var weightDB: [Int: Bool] = [:]
+    for i in layers {
+      let minimal = need(i, false) + pinnedBytes
+      guard minimal <= capacity else {
+        throw LoweringError(
+          .doesNotFit, s.location(i),
+          "smallest weight tile needs \(formatBytes(minimal)) of weight buffer; \(s.arch.name) has \(formatBytes(capacity))")
+      }
+      weightDB[i] = s.options.doubleBuffering && need(i, true) + pinnedBytes <= capacity
+    }
+    let total = layers.reduce(0) { $0 + (plan.weightLayouts[$1]?.blob.count ?? 0) }
+    let activationReserve = pinned.map { need($0, weightDB[$0] ?? false) }.max() ?? 0
+    var cached: Set<Int> = Set(pinned)
+    if s.options.cacheWeights && total + activationReserve <= capacity {
+      cached = Set(layers)
+    } else if s.options.cacheWeights {
+      let reserve = layers.map { need($0, weightDB[$0] ?? false) }.max() ?? 0
+      var used = pinnedBytes
+      for i in layers where !pinned.contains(i) {
+        let bytes = plan.weightLayouts[i]?.blob.count ?? 0
+        if used + bytes + reserve <= capacity {
+          cached.insert(i)
+          used += bytes
+        }
+      }
+    }
+    let streamRegion = layers.filter { !cached.contains($0) || pinned.contains($0) }.map { need($0, weightDB[$0] ?? false) }.max() ?? 0
+    var offset = streamRegion
+    for i in layers {
+      if cached.contains(i) {
+        plan.residence[i] = .cached(wbOffset: offset)
+        offset += plan.weightLayouts[i]?.blob.count ?? 0
+      } else {
+        plan.residence[i] = .streamed(doubleBuffered: weightDB[i] ?? false)
+      }
+    }
+    plan.streamRegionBytes = streamRegion
+    plan.weightDoubleBuffered = weightDB
+    plan.weightBufferEnd = min(offset, capacity)
+    precondition(
+      layers.allSatisfy { i in
+        if case .cached(let o) = plan.residence[i]! { return o + plan.weightLayouts[i]!.blob.count <= capacity }
+        return true
+      }, "cached weights overflow the weight buffer")
+  }
+
+  // MARK: Unified buffer
+
+  func usage(_ work: Work, _ eb: Int) -> SRAMUsage {
+    switch work {
+    case .matrix(let w):
+      guard let t = w.tiling else { return SRAMUsage() }
+      let buffers = MatrixBuffers(w, t, eb)
+      return SRAMUsage(unifiedBufferBytes: buffers.total, weightBufferBytes: 0, accumulatorRows: buffers.accumulatorRows)
+    case .binary(let b):
+      guard let t = b.tiling else { return SRAMUsage() }
+      return SRAMUsage(unifiedBufferBytes: BinaryBuffers(b, t, eb).total)
+    case .pool(let p):
+      guard let t = p.tiling else { return SRAMUsage() }
+      return SRAMUsage(unifiedBufferBytes: PoolBuffers(p, t, eb).total)
+    case .unary(let u):
+      guard let t = u.tiling else { return SRAMUsage() }
+      return SRAMUsage(unifiedBufferBytes: (t.doubleBuffered ? 4 : 2) * t.innerTile * eb)
+    case .copy(let c):
+      return SRAMUsage(unifiedBufferBytes: (c.doubleBuffered ? 2 : 1) * c.chunkBytes)
+    case .host, .alias, .fused:
+      return SRAMUsage()
+    }
+  }
+
+  // MARK: DRAM
+
+  func placeDRAM(_ plan: inout MemoryPlan, _ s: LoweringState) {
+    var cursor = 0
+    func place(_ bytes: Int) -> Int {
+      let address = cursor
+      cursor = align(cursor + max(bytes, 1), 64)
+      return address
+    }
+    func placeTensor(_ id: TensorID) {
+      let r = s.root(id)
+      guard plan.tensorAddress[r.index] == nil else { return }
+      let t = s.graph[r]
+      let address = place(s.storageBytes(t))
+      plan.tensorAddress[r.index] = address
+      if t.isConstant, let data = t.data {
+        plan.constantTensors.insert(r.index)
+        plan.dramImage.write(constantBytes(data, t, s), at: DRAMAddress(address))
+      }
+    }
+    for id in s.graph.inputs { placeTensor(id) }
+    // Constants the program reads from DRAM.
+    var referenced: [TensorID] = []
+    for (i, layer) in s.layers.enumerated() {
+      switch layer.work {
+      case .matrix(let w):
+        referenced.append(w.input)
+        if case .activation(let t, _, _, _) = w.weights { referenced.append(t) }
+        referenced.append(w.output)
+        if let l = plan.weightLayouts[i] {
+          let address = place(l.blob.count)
+          plan.weightAddress[i] = address
+          plan.dramImage.write(l.blob, at: DRAMAddress(address))
+        }
+      case .binary(let b): referenced += [b.a, b.b, b.output]
+      case .pool(let p): referenced += [p.input, p.output]
+      case .unary(let u): referenced += [u.input, u.output]
+      case .copy(let c):
+        referenced += c.copies.map(\.source) + [c.output]
+        if let fill = c.fill {
+          let bytes = min(c.chunkBytes, s.storageBytes(s.graph[c.output]))
+          let element: [UInt8] = s.elementBytes == 1 ? [UInt8(bitPattern: fill)] : floatElement(Float(fill))
+          var pattern: [UInt8] = []
+          pattern.reserveCapacity(bytes)
+          while pattern.count < bytes { pattern += element }
+          let address = place(bytes)
+          plan.fill[i] = (address, bytes)
+          plan.dramImage.write(pattern, at: DRAMAddress(address))
+        }
+      case .host(let h): referenced += h.inputs.compactMap { $0 } + h.outputs
+      case .alias, .fused: break
+      }
+    }
+    for id in referenced where s.graph[s.root(id)].isConstant { placeTensor(id) }
+    for id in referenced { placeTensor(id) }
+    for id in s.graph.outputs { placeTensor(id) }
+    plan.dramSize = align(max(cursor, 64), 64)
+  }
+
+  /// A constant's bytes as DRAM holds them (int8 widened to float32 bit patterns on a float32
+  /// datapath).
+  func constantBytes(_ data: TensorData, _ t: Tensor, _ s: LoweringState) -> [UInt8] {
+    if s.storageElementBytes(t) == 4, case .int8(let v) = data.storage { return v.flatMap { floatElement(Float($0)) } }
+    if s.storageElementBytes(t) == 4, case .uint8(let v) = data.storage { return v.flatMap { floatElement(Float($0)) } }
+    return data.littleEndianBytes()
+  }
+}
+
+/// `value` rounded up to a multiple of `alignment`.
+func align(_ value: Int, _ alignment: Int) -> Int { (value + alignment - 1) / alignment * alignment }
+
+/// A Float's 4 little-endian bytes.
+func floatElement(_ value: Float) -> [UInt8] {
+  let b = value.bitPattern
+  return [UInt8(truncatingIfNeeded: b), UInt8(truncatingIfNeeded: b >> 8), UInt8(truncatingIfNeeded: b >> 16), UInt8(truncatingIfNeeded: b >> 24)]
+}
+
+// MARK: - Unified-buffer layouts
+
+/// The unified-buffer buffers of a matrix layer: input slices and output tiles, one or two of
+/// each.
+struct MatrixBuffers {
+  var inputBytes: Int
+  var outputBytes: Int
+  var count: Int
+  var accumulatorRows: Int
+
+  init(_ w: MatrixWork, _ t: MatrixTiling, _ eb: Int) {
+    let inRows = inputExtent(outputs: t.tileH, stride: w.strideH, kernel: w.kernelH, dilation: w.dilationH, size: w.inH)
+    let inCols = inputExtent(outputs: t.tileW, stride: w.strideW, kernel: w.kernelW, dilation: w.dilationW, size: w.inW)
+    let p = t.tileH * t.tileW
+    inputBytes = inRows * inCols * t.channelGroup * eb
+    let groupChannels = w.isDepthwise ? t.nTile : min(w.outC, t.nGroupTiles * t.nTile)
+    outputBytes = p * groupChannels * eb
+    count = t.doubleBuffered ? 2 : 1
+    accumulatorRows = p * (w.isDepthwise ? 1 : t.nGroupTiles)
+  }
+
+  var total: Int { count * (inputBytes + outputBytes) }
+  func input(_ k: Int) -> Int { k * inputBytes }
+  func output(_ k: Int) -> Int { count * inputBytes + k * outputBytes }
+}
+
+/// The unified-buffer buffers of an elementwise layer: a, b and output blocks.
+struct BinaryBuffers {
+  var aBytes: Int, bBytes: Int, outBytes: Int
+  var count: Int
+
+  init(_ b: BinaryWork, _ t: ElementwiseTiling, _ eb: Int) {
+    let rank = b.dims.count
+    func bytes(_ strides: [Int]) -> Int {
+      let rows = rank >= 2 && strides[rank - 2] != 0 ? t.outerTile : 1
+      let cols = strides[rank - 1] != 0 ? t.innerTile : 1
+      return rows * cols * eb
+    }
+    aBytes = bytes(b.aStrides)
+    bBytes = bytes(b.bStrides)
+    outBytes = t.outerTile * t.innerTile * eb
+    count = t.doubleBuffered ? 2 : 1
+  }
+
+  var set: Int { aBytes + bBytes + outBytes }
+  var total: Int { count * set }
+  func a(_ k: Int) -> Int { k * set }
+  func b(_ k: Int) -> Int { k * set + aBytes }
+  func out(_ k: Int) -> Int { k * set + aBytes + bBytes }
+}
+
+/// The unified-buffer buffers of a pooling layer.
+struct PoolBuffers {
+  var inputBytes: Int, outputBytes: Int
+  var count: Int
+
+  init(_ p: PoolWork, _ t: PoolTiling, _ eb: Int) {
+    let inRows = inputExtent(outputs: t.tileH, stride: p.strideH, kernel: p.kernelH, dilation: 1, size: p.inH)
+    let inCols = inputExtent(outputs: t.tileW, stride: p.strideW, kernel: p.kernelW, dilation: 1, size: p.inW)
+    inputBytes = inRows * inCols * t.channels * eb
+    outputBytes = t.tileH * t.tileW * t.channels * eb
+    count = t.doubleBuffered ? 2 : 1
+  }
+
+  var total: Int { count * (inputBytes + outputBytes) }
+  func input(_ k: Int) -> Int { k * inputBytes }
+  func output(_ k: Int) -> Int { count * inputBytes + k * outputBytes }
+}
