@@ -88,6 +88,7 @@ extension LoweringState {
       let where_: String
       switch plan.residence[i] {
       case .cached(let o)?: where_ = "cached at wb \(hex(o))..<\(hex(o + l.blob.count))"
+      case .layer?: where_ = "loaded once per layer at wb 0x0"
       case .streamed(let db)?: where_ = "streamed (\(db ? "double" : "single")-buffered tiles of ≤ \(formatBytes(l.maxBlockBytes)))"
       case nil: where_ = "?"
       }

@@ -52,6 +52,8 @@ struct WeightLayout {
 enum WeightResidence {
   /// The whole blob stays in the weight buffer at this offset for the inference.
   case cached(wbOffset: Int)
+  /// The whole blob is loaded once at the layer's start, at the start of the streaming region.
+  case layer
   /// Tiles and tables are loaded into rotating buffers before each use.
   case streamed(doubleBuffered: Bool)
 }
@@ -213,57 +215,64 @@ struct AllocateMemory: LoweringPass {
       if case .matrix(let w) = s.layers[i].work, case .activation = w.weights { return true }
       return false
     }
-    func need(_ i: Int, _ db: Bool) -> Int {
+    func blob(_ i: Int) -> Int { plan.weightLayouts[i]?.blob.count ?? 0 }
+    /// Streaming-region bytes layer i needs when not cached: per-tile buffers (and, for
+    /// BATCH_MATMUL, its tables and correction tile loaded once for the layer).
+    func tileNeed(_ i: Int, _ db: Bool) -> Int {
       guard let l = plan.weightLayouts[i] else { return 0 }
-      let tables = isActivation(i) ? 0 : l.maxParameterBytes
-      return (db ? 2 : 1) * (l.maxBlockBytes + tables)
+      if isActivation(i) { return (db ? 2 : 1) * l.maxBlockBytes + l.blob.count }
+      return (db ? 2 : 1) * (l.maxBlockBytes + l.maxParameterBytes)
     }
-    let pinned = layers.filter(isActivation)
-    let pinnedBytes = pinned.reduce(0) { $0 + (plan.weightLayouts[$1]?.blob.count ?? 0) }
-    var weightDB: [Int: Bool] = [:]
-    for i in layers {
-      let minimal = need(i, false) + pinnedBytes
-      guard minimal <= capacity else {
-        throw LoweringError(
-          .doesNotFit, s.location(i),
-          "smallest weight tile needs \(formatBytes(minimal)) of weight buffer; \(s.arch.name) has \(formatBytes(capacity))")
-      }
-      weightDB[i] = s.options.doubleBuffering && need(i, true) + pinnedBytes <= capacity
+    func minimalNeed(_ i: Int) -> Int { isActivation(i) ? tileNeed(i, false) : min(tileNeed(i, false), blob(i)) }
+    for i in layers where minimalNeed(i) > capacity {
+      throw LoweringError(
+        .doesNotFit, s.location(i),
+        "smallest weight tile needs \(formatBytes(minimalNeed(i))) of weight buffer; \(s.arch.name) has \(formatBytes(capacity))")
     }
-    let total = layers.reduce(0) { $0 + (plan.weightLayouts[$1]?.blob.count ?? 0) }
-    let activationReserve = pinned.map { need($0, weightDB[$0] ?? false) }.max() ?? 0
-    var cached: Set<Int> = Set(pinned)
-    if s.options.cacheWeights && total + activationReserve <= capacity {
-      cached = Set(layers)
-    } else if s.options.cacheWeights {
-      let reserve = layers.map { need($0, weightDB[$0] ?? false) }.max() ?? 0
-      var used = pinnedBytes
-      for i in layers where !pinned.contains(i) {
-        let bytes = plan.weightLayouts[i]?.blob.count ?? 0
-        if used + bytes + reserve <= capacity {
-          cached.insert(i)
-          used += bytes
+    // 1. Cache whole layers, in graph order, while every other layer can still stream beside them.
+    let constants = layers.filter { !isActivation($0) }
+    var cached: [Int] = []
+    var cachedBytes = 0
+    if s.options.cacheWeights {
+      let activationReserve = layers.filter(isActivation).map(minimalNeed).max() ?? 0
+      if constants.reduce(0, { $0 + blob($1) }) + activationReserve <= capacity {
+        cached = constants
+        cachedBytes = constants.reduce(0) { $0 + blob($1) }
+      } else {
+        let reserve = layers.map(minimalNeed).max() ?? 0
+        for i in constants where cachedBytes + blob(i) + reserve <= capacity {
+          cached.append(i)
+          cachedBytes += blob(i)
         }
       }
     }
-    let streamRegion = layers.filter { !cached.contains($0) || pinned.contains($0) }.map { need($0, weightDB[$0] ?? false) }.max() ?? 0
-    var offset = streamRegion
-    for i in layers {
-      if cached.contains(i) {
-        plan.residence[i] = .cached(wbOffset: offset)
-        offset += plan.weightLayouts[i]?.blob.count ?? 0
+    // 2. The rest stream: a whole layer at once when it fits, else tile by tile.
+    let available = capacity - cachedBytes
+    var streamRegion = 0
+    for i in layers where !cached.contains(i) {
+      if isActivation(i) {
+        let db = s.options.doubleBuffering && tileNeed(i, true) <= available
+        plan.weightDoubleBuffered[i] = db
+        plan.residence[i] = .streamed(doubleBuffered: db)
+        streamRegion = max(streamRegion, tileNeed(i, db))
+      } else if blob(i) <= available {
+        plan.residence[i] = .layer
+        streamRegion = max(streamRegion, blob(i))
       } else {
-        plan.residence[i] = .streamed(doubleBuffered: weightDB[i] ?? false)
+        let db = s.options.doubleBuffering && tileNeed(i, true) <= available
+        plan.weightDoubleBuffered[i] = db
+        plan.residence[i] = .streamed(doubleBuffered: db)
+        streamRegion = max(streamRegion, tileNeed(i, db))
       }
     }
+    var offset = streamRegion
+    for i in cached {
+      plan.residence[i] = .cached(wbOffset: offset)
+      offset += blob(i)
+    }
+    precondition(offset <= capacity, "weights overflow the weight buffer: \(offset) > \(capacity)")
     plan.streamRegionBytes = streamRegion
-    plan.weightDoubleBuffered = weightDB
-    plan.weightBufferEnd = min(offset, capacity)
-    precondition(
-      layers.allSatisfy { i in
-        if case .cached(let o) = plan.residence[i]! { return o + plan.weightLayouts[i]!.blob.count <= capacity }
-        return true
-      }, "cached weights overflow the weight buffer")
+    plan.weightBufferEnd = offset
   }
 
   // MARK: Unified buffer

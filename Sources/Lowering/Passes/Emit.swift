@@ -68,11 +68,8 @@ struct Emit: LoweringPass {
         m.arrayUtilization = st.peSlots > 0 ? Double(st.usefulMACs) / Double(st.peSlots) : nil
         if let l = plan.weightLayouts[i] {
           switch plan.residence[i] {
-          case .cached(let offset)?:
-            usage.weightBufferBytes = offset + l.blob.count
-            if case .activation = w.weights { usage.weightBufferBytes = plan.weightBufferEnd }
-          default:
-            usage.weightBufferBytes = plan.weightBufferEnd
+          case .cached(let offset)?: usage.weightBufferBytes = offset + l.blob.count
+          default: usage.weightBufferBytes = plan.streamRegionBytes
           }
         }
       case .binary(let b): m.estimatedCycles = b.tiling?.estimate.cycles ?? 0

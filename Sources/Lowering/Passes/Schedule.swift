@@ -222,14 +222,27 @@ struct Emitter {
     let weightDB = (plan.weightDoubleBuffered[i] ?? false) ? 2 : 1
     stats[i].weightBytes = layout.blob.count
     stats[i].usefulMACs = w.macs
-    // Cached parameters: one load at the layer's first use.
+    // Parameters resident for the whole layer: cached ones are loaded at the layer's first use
+    // and stay; a layer-resident blob (or BATCH_MATMUL's tables and correction tile) is loaded
+    // into the streaming region at the layer's start.
     var cachedBase: Int?
-    if case .cached(let offset) = residence {
+    switch residence {
+    case .cached(let offset):
       cachedBase = offset
-      load(
-        .weightBuffer, sram: offset, dram: blobAddress, rows: 1, rowBytes: layout.blob.count, source: nil,
-        target: offset..<offset + layout.blob.count)
       stats[i].weightsCached = layout.blob.count
+    case .layer:
+      cachedBase = 0
+      stats[i].weightsStreamed += layout.blob.count
+    case .streamed:
+      if case .activation = w.weights {
+        cachedBase = weightDB * layout.maxBlockBytes
+        stats[i].weightsStreamed += layout.blob.count
+      }
+    }
+    if let base = cachedBase, !layout.blob.isEmpty {
+      load(
+        .weightBuffer, sram: base, dram: blobAddress, rows: 1, rowBytes: layout.blob.count, source: nil,
+        target: base..<base + layout.blob.count)
     }
     let blobRange = (cachedBase ?? 0)..<(cachedBase ?? 0) + layout.blob.count
     var weightToggle = 0
