@@ -32,6 +32,9 @@ func compileAndCompare(
         continue
       }
       let bad = mismatchCount(got, want)
+      if want.count >= 8 && Set(want.littleEndianBytes()).count < 3 {
+        problems.append("\(label) \(arch.name) invocation \(n) output \(o): degenerate test (fewer than 3 distinct bytes)")
+      }
       if bad > 0 {
         problems.append("\(label) \(arch.name) invocation \(n) output \(o): \(bad) of \(want.count) elements differ")
       }

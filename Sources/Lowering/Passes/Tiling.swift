@@ -206,26 +206,36 @@ struct Tiler {
         }
       }
     } else {
-      let chunking = denseChunking(w)
+      // The chunking with the fewest K chunks; when it slices channels, single-channel chunks
+      // too (their input slices are the smallest possible).
+      let best = denseChunking(w)
+      var chunkings = [best]
+      if best.channels > 1 {
+        chunkings.append((1, tapGroups(kernelH: w.kernelH, kernelW: w.kernelW, maxTaps: arch.array.rows)))
+      }
       let nTile = min(n, arch.array.cols)
       let nTiles = ceilDiv(n, nTile)
-      let groupOptions = chunking.channels < w.inC ? [w.inC, chunking.channels] : [w.inC]
-      for (th, tw) in spatial where th * tw <= accumulatorRows {
-        let p = th * tw
-        let nGroupTiles = min(nTiles, accumulatorRows / p)
-        let inRows = inputExtent(outputs: th, stride: w.strideH, kernel: w.kernelH, dilation: w.dilationH, size: w.inH)
-        let inCols = inputExtent(outputs: tw, stride: w.strideW, kernel: w.kernelW, dilation: w.dilationW, size: w.inW)
-        for cg in groupOptions {
-          for db in bufferings {
-            let need = (db ? 2 : 1) * (inRows * inCols * cg + p * min(n, nGroupTiles * nTile)) * eb
-            smallestNeed = min(smallestNeed, need)
-            guard need <= ubCapacity else { continue }
-            for df in dataflows {
-              let t = MatrixTiling(
-                dataflow: df, tileH: th, tileW: tw, nTile: nTile, nGroupTiles: nGroupTiles, channelGroup: cg,
-                chunkChannels: chunking.channels, tapGroups: chunking.groups, doubleBuffered: db,
-                estimate: CostEstimate(computeCycles: 0, loadCycles: 0, storeCycles: 0, cycles: 0, dramBytes: 0, tiles: 0))
-              consider(withEstimate(t, w))
+      for chunking in chunkings {
+        let groupOptions = chunking.channels < w.inC ? [w.inC, chunking.channels] : [w.inC]
+        for (th, tw) in spatial where th * tw <= accumulatorRows {
+          let p = th * tw
+          let mostTiles = min(nTiles, accumulatorRows / p)
+          let inRows = inputExtent(outputs: th, stride: w.strideH, kernel: w.kernelH, dilation: w.dilationH, size: w.inH)
+          let inCols = inputExtent(outputs: tw, stride: w.strideW, kernel: w.kernelW, dilation: w.dilationW, size: w.inW)
+          for nGroupTiles in mostTiles == 1 ? [1] : [mostTiles, 1] {
+            for cg in groupOptions {
+              for db in bufferings {
+                let need = (db ? 2 : 1) * (inRows * inCols * cg + p * min(n, nGroupTiles * nTile)) * eb
+                smallestNeed = min(smallestNeed, need)
+                guard need <= ubCapacity else { continue }
+                for df in dataflows {
+                  let t = MatrixTiling(
+                    dataflow: df, tileH: th, tileW: tw, nTile: nTile, nGroupTiles: nGroupTiles, channelGroup: cg,
+                    chunkChannels: chunking.channels, tapGroups: chunking.groups, doubleBuffered: db,
+                    estimate: CostEstimate(computeCycles: 0, loadCycles: 0, storeCycles: 0, cycles: 0, dramBytes: 0, tiles: 0))
+                  consider(withEstimate(t, w))
+                }
+              }
             }
           }
         }
