@@ -233,10 +233,11 @@ extension MappingReport {
       "SRAM high-water: unified buffer \(formatBytes(s.unifiedBufferBytes)), weight buffer \(formatBytes(s.weightBufferBytes)), accumulator \(formatCount(s.accumulatorRows)) rows"
     )
     let header = ["#", "op", "name", "where", "df", "tile", "tiles", "instrs", "util", "cached", "streamed", "est. cycles"]
+    func abbreviated(_ name: String) -> String { name.count <= 32 ? name : name.prefix(31) + "…" }
     var rows: [[String]] = [header]
     for o in operators {
       rows.append([
-        "\(o.index)", o.opName, o.name, o.placement.rawValue, o.dataflow?.rawValue ?? "-",
+        "\(o.index)", o.opName, abbreviated(o.name), o.placement.rawValue, o.dataflow?.rawValue ?? "-",
         o.tile?.description ?? "-", o.tileCount > 0 ? formatCount(o.tileCount) : "-", formatCount(o.instructionCount),
         o.arrayUtilization.map { String(format: "%.1f%%", $0 * 100) } ?? "-",
         formatBytes(o.weightBytesCached), formatBytes(o.weightBytesStreamed), formatCount(o.estimatedCycles),
@@ -249,7 +250,9 @@ extension MappingReport {
         let pad = String(repeating: " ", count: widths[c] - text.count)
         return rightAligned.contains(c) ? pad + text : text + pad
       }
-      lines.append(cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+      var line = cells.joined(separator: "  ")
+      while line.hasSuffix(" ") { line.removeLast() }
+      lines.append(line)
     }
     for o in operators where o.placement != .systolicArray {
       lines.append("\(o.placement.rawValue): #\(o.index) \(o.reason)")
