@@ -8,6 +8,7 @@
 //   GraphIR                      quantized graph IR and its verifier
 //   TFLiteImport                 the only module that knows the .tflite format
 //   GoldenModel                  functional executor, bit-exact with TFLite reference kernels
+//   Quantizer                    post-training quantization of float models; schemes; accuracy (SQNR)
 //   ModelZoo                     published network shapes (ResNet-50, MobileNets, BERT layer, MLP0)
 //   Architecture                 ArchSpec: array, memories, DRAM, energy table; presets; JSON
 //   TileISA                      the tile instruction set: semantics, assembly, encoding, verifier
@@ -36,6 +37,8 @@ let package = Package(
     .target(name: "GraphIR", dependencies: ["Support"], swiftSettings: swiftSettings),
     .target(name: "TFLiteImport", dependencies: ["Support", "GraphIR"], swiftSettings: swiftSettings),
     .target(name: "GoldenModel", dependencies: ["Support", "GraphIR"], swiftSettings: swiftSettings),
+    .target(
+      name: "Quantizer", dependencies: ["Support", "GraphIR", "TFLiteImport", "GoldenModel"], swiftSettings: swiftSettings),
     .target(name: "ModelZoo", dependencies: ["Support", "GraphIR"], swiftSettings: swiftSettings),
     .target(name: "Architecture", dependencies: ["Support"], swiftSettings: swiftSettings),
     .target(name: "TileISA", dependencies: ["Support"], swiftSettings: swiftSettings),
@@ -46,7 +49,7 @@ let package = Package(
     .target(
       name: "SystoleDriver",
       dependencies: [
-        "Support", "GraphIR", "TFLiteImport", "GoldenModel", "ModelZoo", "Architecture", "TileISA", "Lowering", "CycleSim", "Reporting",
+        "Support", "GraphIR", "TFLiteImport", "GoldenModel", "ModelZoo", "Quantizer", "Architecture", "TileISA", "Lowering", "CycleSim", "Reporting",
       ],
       swiftSettings: swiftSettings),
     .executableTarget(name: "systole", dependencies: ["SystoleDriver"], swiftSettings: swiftSettings),
@@ -59,6 +62,7 @@ let package = Package(
     .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "SystoleTestSupport"]),
     .testTarget(name: "TFLiteImportTests", dependencies: ["TFLiteImport", "SystoleTestSupport"]),
     .testTarget(name: "GoldenModelTests", dependencies: ["GoldenModel", "TFLiteImport", "SystoleTestSupport"]),
+    .testTarget(name: "QuantizerTests", dependencies: ["Quantizer", "SystoleTestSupport"]),
     .testTarget(name: "ModelZooTests", dependencies: ["ModelZoo", "GoldenModel", "SystoleTestSupport"]),
     .testTarget(name: "ArchitectureTests", dependencies: ["Architecture", "SystoleTestSupport"]),
     .testTarget(name: "TileISATests", dependencies: ["TileISA", "SystoleTestSupport"]),

@@ -722,7 +722,10 @@ def write_reference(spec, rel, path, shared, opinfo):
         "stateful": spec.stateful,
         "ops": sorted({d["op"] for d in opinfo}),
         "inputs": [tensor_desc(d) for d in ind],
-        "outputs": [tensor_desc(d) for d in outd],
+        # The shape of the array TFLite actually returned: for dynamic-shape models the
+        # tensor's stored shape is only a placeholder (e.g. [1, 1] for a [1, 12] result).
+        "outputs": [dict(tensor_desc(d), shape=[int(x) for x in outs[0][j].shape])
+                    for j, d in enumerate(outd)],
     }
     with open(os.path.join(rdir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=False)

@@ -31,7 +31,7 @@ extension ArchSpec {
   public static func parse(json: Data, source: String) throws(ArchError) -> ArchSpec {
     let value: JSONValue
     do {
-      value = try JSONValue.parse(Array(json))
+      value = try JSONValue.parse(bytes: Array(json))
     } catch {
       throw ArchError(
         .malformedJSON, source, "not valid JSON at line \(error.line), column \(error.column): \(error.message)")
@@ -220,8 +220,8 @@ extension ArchSpec: Codable {
 extension ArchValue {
   var jsonValue: JSONValue {
     switch self {
-    case .integer(let n): .integer(n)
-    case .number(let x): .number(x)
+    case .integer(let n): .int(Int64(n))
+    case .number(let x): .double(x)
     case .flag(let b): .bool(b)
     case .text(let s): .string(s)
     }

@@ -88,6 +88,15 @@ public struct Interpreter {
           values[id.index] = value
           continue
         }
+        if t.isDynamic {
+          guard value.elementType == t.elementType, value.shape.count == t.shapeSignature?.count else {
+            throw GoldenModelError(
+              .invalidModel, context.location,
+              "produced \(value.shape) × \(value.elementType) for output '\(t.name)' with shape signature \(t.shapeSignature ?? []) × \(t.elementType)")
+          }
+          values[id.index] = value
+          continue
+        }
         guard value.elementType == t.elementType, value.count == t.elementCount else {
           throw GoldenModelError(
             .invalidModel, context.location,

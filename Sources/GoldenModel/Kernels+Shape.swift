@@ -9,7 +9,8 @@ extension Kernels {
   /// RESHAPE and SQUEEZE: the data unchanged, in the output tensor's static shape.
   static func reshape(_ c: KernelContext) throws(GoldenModelError) -> TensorData {
     let x = try c.value(0)
-    let shape = try c.outputTensor().shape
+    let output = try c.outputTensor()
+    let shape = output.isDynamic ? try dynamicReshapeTarget(c, elements: x.count) : output.shape
     guard TensorData.elementCount(of: shape) == x.count else {
       throw GoldenModelError(
         .invalidModel, c.location,
@@ -471,5 +472,40 @@ private struct StridedSlicePlan {
     end = stride > 0 ? min(max(end, 0), size) : min(max(end, -1), size - 1)
     if (endMask >> UInt32(axis)) & 1 == 1 { end = stride > 0 ? size : -1 }
     return end
+  }
+}
+
+extension Kernels {
+  /// The run-time target shape of a RESHAPE whose output is dynamic: the shape operand's values
+  /// (or the options' `new_shape`), with one −1 resolved from the element count, as TFLite's
+  /// `reshape.cc` does.
+  static func dynamicReshapeTarget(_ c: KernelContext, elements: Int) throws(GoldenModelError) -> [Int] {
+    var target: [Int]
+    if case .squeeze(let dims) = c.op.kind {
+      // SQUEEZE: drop the listed size-1 axes (negative counts from the end), or all of them.
+      let x = try c.value(0)
+      let rank = x.shape.count
+      let drop = Set(dims.map { $0 < 0 ? $0 + rank : $0 })
+      return x.shape.enumerated().filter { i, d in !(d == 1 && (drop.isEmpty || drop.contains(i))) }.map(\.element)
+    }
+    if let operand = c.optionalValue(1) {
+      target = operand.integerValues.map { Int($0) }
+    } else if case .reshape(let newShape?) = c.op.kind {
+      target = newShape
+    } else {
+      throw GoldenModelError(.invalidModel, c.location, "dynamic RESHAPE has neither a shape operand nor new_shape")
+    }
+    let unknown = target.indices.filter { target[$0] == -1 }
+    guard unknown.count <= 1, !target.contains(where: { $0 < -1 }) else {
+      throw GoldenModelError(.invalidModel, c.location, "target shape \(target) has more than one −1 or a negative dimension")
+    }
+    if let u = unknown.first {
+      let known = target.enumerated().filter { $0.offset != u }.reduce(1) { $0 * $1.element }
+      guard known > 0, elements % known == 0 else {
+        throw GoldenModelError(.invalidModel, c.location, "cannot reshape \(elements) elements to \(target)")
+      }
+      target[u] = elements / known
+    }
+    return target
   }
 }

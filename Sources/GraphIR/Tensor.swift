@@ -54,6 +54,10 @@ public struct Tensor: Sendable {
   public var data: TensorData?
   /// Whether the tensor is a variable (state) tensor.
   public var isVariable: Bool
+  /// The shape with −1 for dimensions only known at run time, when the model has any;
+  /// `nil` for static tensors. ``shape`` then holds the file's placeholder (e.g. `[1, 1]`), and
+  /// the golden model takes the shape its kernel computes.
+  public var shapeSignature: [Int]? = nil
 
   public init(
     name: String, shape: [Int], elementType: ElementType,
@@ -73,4 +77,6 @@ public struct Tensor: Sendable {
   public var byteCount: Int { elementCount * elementType.byteWidth }
   /// Whether the tensor holds constant data.
   public var isConstant: Bool { data != nil }
+  /// Whether some dimension is only known at run time (see ``shapeSignature``).
+  public var isDynamic: Bool { shapeSignature?.contains(-1) ?? false }
 }

@@ -12,7 +12,7 @@ public indirect enum JSONValue: Sendable, Equatable {
   case double(Double)
   case string(String)
   case array([JSONValue])
-  case object([(String, JSONValue)])
+  case object([(key: String, value: JSONValue)])
 
   public static func == (a: JSONValue, b: JSONValue) -> Bool {
     switch (a, b) {
@@ -116,165 +116,341 @@ public indirect enum JSONValue: Sendable, Equatable {
     out += "\""
   }
 
-  /// Parses JSON text; object key order is kept. Throws ``JSONParseError`` with the byte offset.
+  /// `s` as a JSON string literal, escaping quotes, backslashes and control characters.
+  public static func quoted(_ s: String) -> String {
+    var out = ""
+    writeString(s, to: &out)
+    return out
+  }
+
+  /// Parses RFC 8259 JSON text, keeping object keys in file order.
+  ///
+  /// Integers without a fraction or exponent that fit in `Int64` become ``int(_:)``; other
+  /// numbers ``double(_:)``. Duplicate keys and nesting deeper than 64 levels are errors; errors
+  /// carry the 1-based line and column and the byte offset.
   public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
-    var p = JSONParser(bytes: Array(text.utf8))
-    let v = try p.value(depth: 0)
-    p.skipSpace()
-    guard p.pos == p.bytes.count else { throw JSONParseError(offset: p.pos, message: "unexpected text after the value") }
-    return v
+    try parse(bytes: Array(text.utf8))
+  }
+
+  /// Parses UTF-8 JSON bytes (see ``parse(_:)``).
+  public static func parse(bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+    var parser = JSONParser(bytes: bytes)
+    parser.skipWhitespace()
+    let value = try parser.parseValue(depth: 0)
+    parser.skipWhitespace()
+    if parser.position < bytes.count { throw parser.failure("unexpected text after the JSON value") }
+    return value
   }
 }
 
-/// A JSON syntax error at a byte offset.
+/// Where and why JSON text failed to parse.
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
-  public var offset: Int
-  public var message: String
-  public init(offset: Int, message: String) {
+  /// 1-based line and column (in bytes) of the offending character.
+  public let line: Int
+  public let column: Int
+  /// 0-based byte offset of the offending character.
+  public let offset: Int
+  public let message: String
+
+  public init(line: Int, column: Int, offset: Int, message: String) {
+    self.line = line
+    self.column = column
     self.offset = offset
     self.message = message
   }
-  public var description: String { "byte \(offset): \(message)" }
+
+  /// `line 3, column 7: expected ':' after the key "rows", found '='`.
+  public var description: String { "line \(line), column \(column): \(message)" }
+}
+
+extension JSONValue: Codable {
+  private struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+  }
+
+  /// Decodes any JSON value (objects' keys in sorted order: `Decoder` does not keep file order).
+  public init(from decoder: any Decoder) throws {
+    if let object = try? decoder.container(keyedBy: AnyKey.self) {
+      var pairs: [(key: String, value: JSONValue)] = []
+      for key in object.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) {
+        pairs.append((key.stringValue, try object.decode(JSONValue.self, forKey: key)))
+      }
+      self = .object(pairs)
+      return
+    }
+    if var array = try? decoder.unkeyedContainer() {
+      var items: [JSONValue] = []
+      while !array.isAtEnd { items.append(try array.decode(JSONValue.self)) }
+      self = .array(items)
+      return
+    }
+    let single = try decoder.singleValueContainer()
+    if single.decodeNil() {
+      self = .null
+    } else if let b = try? single.decode(Bool.self) {
+      self = .bool(b)
+    } else if let n = try? single.decode(Int64.self) {
+      self = .int(n)
+    } else if let x = try? single.decode(Double.self) {
+      self = .double(x)
+    } else {
+      self = .string(try single.decode(String.self))
+    }
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    switch self {
+    case .null:
+      var c = encoder.singleValueContainer()
+      try c.encodeNil()
+    case .bool(let b):
+      var c = encoder.singleValueContainer()
+      try c.encode(b)
+    case .int(let n):
+      var c = encoder.singleValueContainer()
+      try c.encode(n)
+    case .double(let x):
+      var c = encoder.singleValueContainer()
+      try c.encode(x)
+    case .string(let s):
+      var c = encoder.singleValueContainer()
+      try c.encode(s)
+    case .array(let items):
+      var c = encoder.unkeyedContainer()
+      for item in items { try c.encode(item) }
+    case .object(let pairs):
+      var c = encoder.container(keyedBy: AnyKey.self)
+      for (key, value) in pairs { try c.encode(value, forKey: AnyKey(stringValue: key)) }
+    }
+  }
 }
 
 private struct JSONParser {
   let bytes: [UInt8]
-  var pos = 0
+  var position = 0
 
-  mutating func skipSpace() {
-    while pos < bytes.count, [0x20, 0x0a, 0x0d, 0x09].contains(bytes[pos]) { pos += 1 }
+  init(bytes: [UInt8]) { self.bytes = bytes }
+
+  func failure(_ message: String, at offset: Int? = nil) -> JSONParseError {
+    let end = min(offset ?? position, bytes.count)
+    var line = 1
+    var column = 1
+    for byte in bytes[..<end] {
+      if byte == UInt8(ascii: "\n") {
+        line += 1
+        column = 1
+      } else {
+        column += 1
+      }
+    }
+    return JSONParseError(line: line, column: column, offset: end, message: message)
   }
 
-  mutating func fail(_ m: String) -> JSONParseError { JSONParseError(offset: pos, message: m) }
+  var current: UInt8? { position < bytes.count ? bytes[position] : nil }
 
-  mutating func value(depth: Int) throws(JSONParseError) -> JSONValue {
-    guard depth < 512 else { throw fail("nesting deeper than 512") }
-    skipSpace()
-    guard pos < bytes.count else { throw fail("unexpected end of input; expected a value") }
-    switch bytes[pos] {
-    case UInt8(ascii: "{"):
-      pos += 1
-      var pairs: [(String, JSONValue)] = []
-      skipSpace()
-      if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") {
-        pos += 1
+  /// What is at the current position, for messages: `'x'` or `the end of the file`.
+  var found: String {
+    guard let byte = current else { return "the end of the file" }
+    if byte >= 0x20 && byte < 0x7f { return "'\(Character(UnicodeScalar(byte)))'" }
+    return "byte 0x" + String(byte, radix: 16)
+  }
+
+  mutating func skipWhitespace() {
+    while let byte = current, byte == 0x20 || byte == 0x0a || byte == 0x0d || byte == 0x09 { position += 1 }
+  }
+
+  mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
+    guard depth < 64 else { throw failure("nesting deeper than 64 levels") }
+    guard let byte = current else { throw failure("expected a value, found the end of the file") }
+    switch byte {
+    case UInt8(ascii: "{"): return try parseObject(depth: depth)
+    case UInt8(ascii: "["): return try parseArray(depth: depth)
+    case UInt8(ascii: "\""): return .string(try parseString())
+    case UInt8(ascii: "t"): try expectWord("true"); return .bool(true)
+    case UInt8(ascii: "f"): try expectWord("false"); return .bool(false)
+    case UInt8(ascii: "n"): try expectWord("null"); return .null
+    case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+    default: throw failure("expected a value, found \(found)")
+    }
+  }
+
+  mutating func expectWord(_ word: String) throws(JSONParseError) {
+    let start = position
+    for expected in word.utf8 {
+      guard current == expected else { throw failure("expected '\(word)'", at: start) }
+      position += 1
+    }
+  }
+
+  mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
+    position += 1  // {
+    var pairs: [(key: String, value: JSONValue)] = []
+    skipWhitespace()
+    if current == UInt8(ascii: "}") {
+      position += 1
+      return .object(pairs)
+    }
+    while true {
+      skipWhitespace()
+      guard current == UInt8(ascii: "\"") else { throw failure("expected a key in double quotes, found \(found)") }
+      let keyStart = position
+      let key = try parseString()
+      if pairs.contains(where: { $0.key == key }) {
+        throw failure("duplicate key \(JSONValue.quoted(key))", at: keyStart)
+      }
+      skipWhitespace()
+      guard current == UInt8(ascii: ":") else {
+        throw failure("expected ':' after the key \(JSONValue.quoted(key)), found \(found)")
+      }
+      position += 1
+      skipWhitespace()
+      pairs.append((key, try parseValue(depth: depth + 1)))
+      skipWhitespace()
+      if current == UInt8(ascii: ",") {
+        position += 1
+        continue
+      }
+      if current == UInt8(ascii: "}") {
+        position += 1
         return .object(pairs)
       }
-      while true {
-        skipSpace()
-        guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
-        let k = try string()
-        skipSpace()
-        guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-        pos += 1
-        pairs.append((k, try value(depth: depth + 1)))
-        skipSpace()
-        guard pos < bytes.count else { throw fail("unexpected end of input in object") }
-        if bytes[pos] == UInt8(ascii: ",") {
-          pos += 1
-          continue
-        }
-        if bytes[pos] == UInt8(ascii: "}") {
-          pos += 1
-          return .object(pairs)
-        }
-        throw fail("expected ',' or '}'")
+      throw failure("expected ',' or '}' in an object, found \(found)")
+    }
+  }
+
+  mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
+    position += 1  // [
+    var items: [JSONValue] = []
+    skipWhitespace()
+    if current == UInt8(ascii: "]") {
+      position += 1
+      return .array(items)
+    }
+    while true {
+      skipWhitespace()
+      items.append(try parseValue(depth: depth + 1))
+      skipWhitespace()
+      if current == UInt8(ascii: ",") {
+        position += 1
+        continue
       }
-    case UInt8(ascii: "["):
-      pos += 1
-      var items: [JSONValue] = []
-      skipSpace()
-      if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") {
-        pos += 1
+      if current == UInt8(ascii: "]") {
+        position += 1
         return .array(items)
       }
-      while true {
-        items.append(try value(depth: depth + 1))
-        skipSpace()
-        guard pos < bytes.count else { throw fail("unexpected end of input in array") }
-        if bytes[pos] == UInt8(ascii: ",") {
-          pos += 1
-          continue
-        }
-        if bytes[pos] == UInt8(ascii: "]") {
-          pos += 1
-          return .array(items)
-        }
-        throw fail("expected ',' or ']'")
-      }
-    case UInt8(ascii: "\""):
-      return .string(try string())
-    case UInt8(ascii: "t"): return try literal("true", .bool(true))
-    case UInt8(ascii: "f"): return try literal("false", .bool(false))
-    case UInt8(ascii: "n"): return try literal("null", .null)
-    default:
-      return try number()
+      throw failure("expected ',' or ']' in an array, found \(found)")
     }
   }
 
-  mutating func literal(_ word: String, _ v: JSONValue) throws(JSONParseError) -> JSONValue {
-    let w = Array(word.utf8)
-    guard pos + w.count <= bytes.count, Array(bytes[pos..<pos + w.count]) == w else { throw fail("expected \(word)") }
-    pos += w.count
-    return v
+  mutating func parseString() throws(JSONParseError) -> String {
+    let start = position
+    position += 1  // opening quote
+    var scalars = String.UnicodeScalarView()
+    var raw: [UInt8] = []
+    func flush() -> Bool {
+      if raw.isEmpty { return true }
+      guard let text = String(validating: raw, as: UTF8.self) else { return false }
+      scalars.append(contentsOf: text.unicodeScalars)
+      raw.removeAll()
+      return true
+    }
+    while true {
+      guard let byte = current else { throw failure("unterminated string", at: start) }
+      if byte == UInt8(ascii: "\"") {
+        position += 1
+        guard flush() else { throw failure("invalid UTF-8 in a string", at: start) }
+        return String(scalars)
+      }
+      if byte < 0x20 { throw failure("control character in a string (escape it)") }
+      if byte != UInt8(ascii: "\\") {
+        raw.append(byte)
+        position += 1
+        continue
+      }
+      guard flush() else { throw failure("invalid UTF-8 in a string", at: start) }
+      position += 1
+      guard let escape = current else { throw failure("unterminated string", at: start) }
+      position += 1
+      switch escape {
+      case UInt8(ascii: "\""): scalars.append("\"")
+      case UInt8(ascii: "\\"): scalars.append("\\")
+      case UInt8(ascii: "/"): scalars.append("/")
+      case UInt8(ascii: "b"): scalars.append("\u{08}")
+      case UInt8(ascii: "f"): scalars.append("\u{0C}")
+      case UInt8(ascii: "n"): scalars.append("\n")
+      case UInt8(ascii: "r"): scalars.append("\r")
+      case UInt8(ascii: "t"): scalars.append("\t")
+      case UInt8(ascii: "u"):
+        var code = try parseHex4()
+        if (0xD800..<0xDC00).contains(code) {
+          guard current == UInt8(ascii: "\\"), position + 1 < bytes.count, bytes[position + 1] == UInt8(ascii: "u")
+          else { throw failure("unpaired surrogate in \\u escape") }
+          position += 2
+          let low = try parseHex4()
+          guard (0xDC00..<0xE000).contains(low) else { throw failure("unpaired surrogate in \\u escape") }
+          code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+        }
+        guard let scalar = Unicode.Scalar(code) else { throw failure("invalid \\u escape") }
+        scalars.append(scalar)
+      default:
+        throw failure("invalid escape '\\\(Character(UnicodeScalar(escape)))'", at: position - 2)
+      }
+    }
   }
 
-  mutating func number() throws(JSONParseError) -> JSONValue {
-    let start = pos
+  mutating func parseHex4() throws(JSONParseError) -> UInt32 {
+    var code: UInt32 = 0
+    for _ in 0..<4 {
+      guard let byte = current, let digit = hexValue(byte) else { throw failure("expected 4 hex digits after \\u") }
+      code = code * 16 + digit
+      position += 1
+    }
+    return code
+  }
+
+  func hexValue(_ byte: UInt8) -> UInt32? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a") + 10)
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - UInt8(ascii: "A") + 10)
+    default: nil
+    }
+  }
+
+  mutating func parseNumber() throws(JSONParseError) -> JSONValue {
+    let start = position
     var isInteger = true
-    while pos < bytes.count {
-      let c = bytes[pos]
-      if (c >= 0x30 && c <= 0x39) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+") {
-        pos += 1
-      } else if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
-        isInteger = false
-        pos += 1
-      } else {
-        break
+    func digits() -> Int {
+      var count = 0
+      while let byte = current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+        position += 1
+        count += 1
       }
+      return count
     }
-    guard pos > start, let text = String(bytes: bytes[start..<pos], encoding: .utf8) else {
-      throw fail("expected a value")
+    if current == UInt8(ascii: "-") { position += 1 }
+    if current == UInt8(ascii: "0") {
+      position += 1
+    } else if digits() == 0 {
+      throw failure("expected a digit, found \(found)")
     }
-    if isInteger, let i = Int64(text) { return .int(i) }
-    guard let d = Double(text) else {
-      pos = start
-      throw fail("malformed number '\(text)'")
+    if current == UInt8(ascii: ".") {
+      isInteger = false
+      position += 1
+      if digits() == 0 { throw failure("expected a digit after '.', found \(found)") }
     }
-    return .double(d)
-  }
-
-  mutating func string() throws(JSONParseError) -> String {
-    pos += 1
-    var out = [UInt8]()
-    while pos < bytes.count {
-      let c = bytes[pos]
-      pos += 1
-      if c == UInt8(ascii: "\"") {
-        return String(decoding: out, as: UTF8.self)
-      }
-      if c == UInt8(ascii: "\\") {
-        guard pos < bytes.count else { break }
-        let e = bytes[pos]
-        pos += 1
-        switch e {
-        case UInt8(ascii: "n"): out.append(0x0a)
-        case UInt8(ascii: "t"): out.append(0x09)
-        case UInt8(ascii: "r"): out.append(0x0d)
-        case UInt8(ascii: "b"): out.append(0x08)
-        case UInt8(ascii: "f"): out.append(0x0c)
-        case UInt8(ascii: "u"):
-          guard pos + 4 <= bytes.count, let s = String(bytes: bytes[pos..<pos + 4], encoding: .ascii),
-            let code = UInt32(s, radix: 16), let scalar = Unicode.Scalar(code)
-          else { throw fail("bad \\u escape") }
-          pos += 4
-          out.append(contentsOf: Array(String(Character(scalar)).utf8))
-        default: out.append(e)
-        }
-      } else {
-        out.append(c)
-      }
+    if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+      isInteger = false
+      position += 1
+      if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
+      if digits() == 0 { throw failure("expected a digit in the exponent, found \(found)") }
     }
-    throw fail("unterminated string")
+    let text = String(decoding: bytes[start..<position], as: UTF8.self)
+    if isInteger, let n = Int64(text) { return .int(n) }
+    guard let x = Double(text) else { throw failure("number out of range", at: start) }
+    return .double(x)
   }
 }

@@ -94,7 +94,7 @@ import Testing
     (["frobnicate"], Int32(64), "error: unknown command 'frobnicate'; commands: demo, inspect, eval, arch\n"),
     (["inspect", "Programs"], Int32(66), "error: Programs: is a directory; expected a .tflite file\n"),
     (["eval", "Programs/models/mlp_int8.tflite", "--input", "Programs/models/reference/mobilenet_v2_int8/in.0.0.bin"], Int32(65),
-     "error: Programs/models/reference/mobilenet_v2_int8/in.0.0.bin: 3072 bytes; input 0 'serving_default_keras_tensor_210:0' is 1x64 int8 = 64 bytes\n"),
+     "error: Programs/models/reference/mobilenet_v2_int8/in.0.0.bin: 3072 bytes; input 0 'serving_default_keras_tensor:0' is 1x64 int8 = 64 bytes\n"),
   ])
   func badInputGivesOneLineAndExitStatus(_ args: [String], _ status: Int32, _ message: String) throws {
     let r = try runSystole(args)

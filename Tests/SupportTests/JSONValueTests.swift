@@ -15,11 +15,20 @@ import Testing
   }
 
   @Test(arguments: [
-    ("{", 1, "expected a string key"), ("[1,", 3, "unexpected end of input; expected a value"),
-    ("{\"a\" 1}", 5, "expected ':'"), ("[1] x", 4, "unexpected text after the value"), ("\"abc", 4, "unterminated string"),
+    ("{", 1, 2, "expected a key in double quotes, found the end of the file"),
+    ("[1,", 1, 4, "expected a value, found the end of the file"),
+    ("{\"a\" 1}", 1, 6, "expected ':' after the key \"a\", found '1'"),
+    ("[1] x", 1, 5, "unexpected text after the JSON value"),
+    ("\"abc", 1, 1, "unterminated string"),
+    ("{\"a\": 1,\n \"a\": 2}", 2, 2, "duplicate key \"a\""),
   ])
-  func errorsNameTheOffset(_ text: String, _ offset: Int, _ message: String) {
-    #expect(throws: JSONParseError(offset: offset, message: message)) { try JSONValue.parse(text) }
+  func errorsNameLineAndColumn(_ text: String, _ line: Int, _ column: Int, _ message: String) {
+    do {
+      _ = try JSONValue.parse(text)
+      Issue.record("parsed invalid JSON \(text)")
+    } catch {
+      #expect(error.line == line && error.column == column && error.message == message, "\(error)")
+    }
   }
 
   @Test func seededGeneratorIsDeterministic() {
