@@ -9,8 +9,10 @@ import TileISA
 struct LoweringState {
   /// The model being compiled.
   let model: Model
-  /// Its main graph.
-  let graph: Graph
+  /// Its main graph (with run-time shapes resolved by legalize).
+  var graph: Graph
+  /// Operators whose outputs legalize folded into constants (shape arithmetic).
+  var foldedOperators: Set<Int> = []
   /// The target.
   let arch: ArchSpec
   /// The compiler's knobs.

@@ -44,8 +44,10 @@ public enum Placement: String, Sendable, Hashable, CaseIterable, CustomStringCon
   case alias
   /// Folded into another operator's epilogue (a standalone RELU after a convolution).
   case fused
+  /// Computed at compile time (shape arithmetic of a model with run-time shapes): no work.
+  case folded
 
-  /// The report name: `array`, `vector`, `host`, `alias`, `fused`.
+  /// The report name: `array`, `vector`, `host`, `alias`, `fused`, `folded`.
   public var description: String { rawValue }
 }
 
@@ -175,6 +177,8 @@ public struct MappingTotals: Sendable, Hashable {
   public var aliases: Int
   /// Operators folded into another's epilogue.
   public var fused: Int
+  /// Operators computed at compile time.
+  public var folded: Int
   /// Instructions in the program (including `finish`).
   public var instructions: Int
   /// Multiply-accumulates on the array.
@@ -198,6 +202,7 @@ public struct MappingTotals: Sendable, Hashable {
     operatorsOnHost = count(.host)
     aliases = count(.alias)
     fused = count(.fused)
+    folded = count(.folded)
     self.instructions = instructions
     arrayMACs = operators.filter { $0.placement == .systolicArray }.reduce(0) { $0 + $1.macs }
     parameterBytesCached = operators.reduce(0) { $0 + $1.weightBytesCached }
@@ -224,6 +229,7 @@ extension MappingReport {
     var parts = ["\(t.operatorsOnArray) ops on the array", "\(t.operatorsOnVectorUnit) on the vector unit", "\(t.operatorsOnHost) on the host"]
     if t.aliases > 0 { parts.append("\(t.aliases) alias\(t.aliases == 1 ? "" : "es")") }
     if t.fused > 0 { parts.append("\(t.fused) fused") }
+    if t.folded > 0 { parts.append("\(t.folded) folded") }
     lines.append("mapping on \(architecture) (\(datapath.rawValue)): " + parts.joined(separator: ", "))
     lines.append(
       "instructions \(formatCount(t.instructions)); parameters cached \(formatBytes(t.parameterBytesCached)), streamed \(formatBytes(t.parameterBytesStreamed)); DRAM read \(formatBytes(t.dramBytesRead)), written \(formatBytes(t.dramBytesWritten)); estimated \(formatCount(t.estimatedCycles)) cycles"
@@ -303,7 +309,7 @@ extension MappingReport {
         "totals",
         .object([
           ("operators_on_array", .int(t.operatorsOnArray)), ("operators_on_vector_unit", .int(t.operatorsOnVectorUnit)),
-          ("operators_on_host", .int(t.operatorsOnHost)), ("aliases", .int(t.aliases)), ("fused", .int(t.fused)),
+          ("operators_on_host", .int(t.operatorsOnHost)), ("aliases", .int(t.aliases)), ("fused", .int(t.fused)), ("folded", .int(t.folded)),
           ("instructions", .int(t.instructions)), ("array_macs", .int(t.arrayMACs)),
           ("parameter_bytes_cached", .int(t.parameterBytesCached)),
           ("parameter_bytes_streamed", .int(t.parameterBytesStreamed)), ("dram_bytes_read", .int(t.dramBytesRead)),

@@ -37,14 +37,7 @@ import TileISA
 
   @Test(arguments: sets)
   func matchesGoldenModelAndTFLite(_ set: ReferenceSet) throws {
-    let model: Model
-    do {
-      model = try TFLiteImporter.load(contentsOf: set.model)
-    } catch {
-      // Models with dynamic shapes are rejected by the importer (Systole needs static shapes).
-      #expect("\(error)".contains("dynamic shapes"), "\(set.stem): \(error)")
-      return
-    }
+    let model = try TFLiteImporter.load(contentsOf: set.model)
     var archs = Self.bigPresets + (slowTests || !Self.isNetwork(set) ? Self.tinyArchs : [])
     if set.stem.hasSuffix("_float") && !slowTests {
       // Entirely on the host on an int8 datapath: the architecture only moves the DRAM layout.

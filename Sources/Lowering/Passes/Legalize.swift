@@ -21,8 +21,10 @@ struct Legalize: LoweringPass {
   let name = PassName.legalize
 
   func run(_ s: inout LoweringState) throws(LoweringError) {
+    let state = s
+    s.foldedOperators = try StaticShapes.resolve(&s.graph) { state.location($0) }
     s.layers = s.graph.operators.indices.map { legalize($0, s) }
-    for layer in s.layers {
+    for layer in s.layers where layer.placement == .alias {
       if case .alias = layer.work {
         let op = s.graph.operators[layer.index]
         if let input = op.input(0), let output = op.outputs.first { s.storageRoot[output.index] = s.root(input).index }
@@ -64,6 +66,9 @@ private struct OperatorLegalizer {
 
   func decide() -> Decision {
     let tensors = op.inputs.compactMap { $0 }.map { graph[$0] } + op.outputs.map { graph[$0] }
+    if state.foldedOperators.contains(index) {
+      return (.folded, "\(name): shape arithmetic folded at compile time; no work", .alias)
+    }
     switch op.kind {
     case .reshape, .squeeze:
       if let x = input(0), let out = output, x.elementType == out.elementType, x.elementCount == out.elementCount {
