@@ -157,9 +157,9 @@ struct MatrixWork {
 
 /// Where a matrix layer's weights come from.
 enum WeightSource {
-  /// Constant weights, `elementBytes` bytes per element, in the TFLite layout: OHWI for
-  /// CONV_2D and FULLY_CONNECTED (`[N][kh][kw][C]`), 1HWO for DEPTHWISE_CONV_2D.
-  case constant(bytes: [UInt8], values: [Int8])
+  /// Constant weights in the TFLite layout: OHWI for CONV_2D and FULLY_CONNECTED
+  /// (`[N][kh][kw][C]`), 1HWO for DEPTHWISE_CONV_2D; int8, or float32 on the float32 datapath.
+  case constant(ConstantWeights)
   /// BATCH_MATMUL's right operand: `tensor` at element offset `offsets[b]` for batch b,
   /// `[K][N]` row-major, or `[N][K]` when `adjoint`; `zeroPoint` is corrected by an extra
   /// matmul with a constant tile of `−zeroPoint`.
@@ -211,6 +211,22 @@ struct MatrixTiling {
   var doubleBuffered: Bool
   /// The cost model's figures for this choice.
   var estimate: CostEstimate
+}
+
+/// A constant weight tensor's elements (shared with the graph, never copied).
+enum ConstantWeights {
+  case int8([Int8])
+  case float32([Float])
+}
+
+/// Stores a Float's 4 little-endian bytes at `p`.
+@inline(__always)
+func storeFloat(_ value: Float, _ p: UnsafeMutablePointer<UInt8>) {
+  let b = value.bitPattern
+  p[0] = UInt8(truncatingIfNeeded: b)
+  p[1] = UInt8(truncatingIfNeeded: b >> 8)
+  p[2] = UInt8(truncatingIfNeeded: b >> 16)
+  p[3] = UInt8(truncatingIfNeeded: b >> 24)
 }
 
 // MARK: - Vector-unit layers

@@ -34,21 +34,49 @@ struct BufferAccess {
 /// Every need points backwards in program order, so running the queues in program order is a
 /// valid interleaving: the program cannot deadlock, and every push is popped.
 struct ProgramBuilder {
+  /// One instruction index per queue (load, compute, store); −1 for none.
+  struct Clock {
+    var load = -1, compute = -1, store = -1
+
+    subscript(_ q: Int) -> Int {
+      get { q == 0 ? load : q == 1 ? compute : store }
+      set {
+        switch q {
+        case 0: load = newValue
+        case 1: compute = newValue
+        default: store = newValue
+        }
+      }
+    }
+
+    mutating func merge(_ other: Clock) {
+      load = max(load, other.load)
+      compute = max(compute, other.compute)
+      store = max(store, other.store)
+    }
+  }
+
   private(set) var instructions: [Instruction] = []
-  /// Vector clocks, 3 per instruction: the latest load, compute, store instruction known
-  /// complete when this one completes (−1: none).
-  private var clocks: [Int] = []
+  /// Per instruction: the latest load, compute and store instruction known complete when it
+  /// completes (its vector clock).
+  private var clocks: [Clock] = []
   private var queueOf: [Int] = []
-  private var queueClock: [[Int]] = Array(repeating: [-1, -1, -1], count: 3)
-  private var lastOfQueue = [-1, -1, -1]
-  private var records: [MemorySpace: [Record]] = [:]
+  /// The vector clock after the latest instruction of each queue.
+  private var queueClock = [Clock(), Clock(), Clock()]
+  private var lastOfQueue = Clock()
+  /// On-chip buffers: the last writer and readers of each range (unified buffer, weight
+  /// buffer, accumulator).
+  private var records: [[Record]] = [[], [], []]
+  /// DRAM tensors, by exact range: the allocator gives every tensor its own region (aliases
+  /// share theirs), so two DRAM ranges are either equal or disjoint.
+  private var dramRecords: [Range<Int>: Record] = [:]
   /// `nop`s inserted to route load ↔ store dependencies.
   private(set) var routingNops = 0
 
   private struct Record {
     var range: Range<Int>
     var writer: Int
-    var readers: [Int]
+    var readers: Clock
   }
 
   static func queueIndex(_ q: Queue) -> Int {
@@ -59,44 +87,69 @@ struct ProgramBuilder {
     }
   }
 
+  private static func slot(_ space: MemorySpace) -> Int {
+    switch space {
+    case .unifiedBuffer: 0
+    case .weightBuffer: 1
+    case .accumulator, .dram: 2
+    }
+  }
+
   /// Appends an instruction, with the token flags its accesses require; returns its index.
   @discardableResult
   mutating func emit(_ operation: Operation, layer: Int?, accesses: [BufferAccess] = []) -> Int {
     let q = Self.queueIndex(operation.queue)
-    var needs = [-1, -1, -1]
+    var needs = Clock()
+    func need(_ record: Record, _ isWrite: Bool) {
+      if record.writer >= 0 {
+        let wq = queueOf[record.writer]
+        needs[wq] = max(needs[wq], record.writer)
+      }
+      if isWrite { needs.merge(record.readers) }
+    }
     for access in accesses {
-      for record in records[access.space] ?? [] where record.range.overlaps(access.range) {
-        if record.writer >= 0 { needs[queueOf[record.writer]] = max(needs[queueOf[record.writer]], record.writer) }
-        if access.isWrite {
-          for r in 0..<3 where record.readers[r] >= 0 { needs[r] = max(needs[r], record.readers[r]) }
+      if access.space == .dram {
+        if let record = dramRecords[access.range] { need(record, access.isWrite) }
+      } else {
+        for record in records[Self.slot(access.space)] where record.range.overlaps(access.range) {
+          need(record, access.isWrite)
         }
       }
     }
     let index = append(operation, queue: q, layer: layer, needs: needs)
     for access in accesses where !access.isWrite {
+      if access.space == .dram {
+        dramRecords[access.range, default: Record(range: access.range, writer: -1, readers: Clock())].readers[q] = index
+        continue
+      }
+      let s = Self.slot(access.space)
       var exact = false
-      for k in (records[access.space] ?? []).indices where records[access.space]![k].range.overlaps(access.range) {
-        records[access.space]![k].readers[q] = index
-        if records[access.space]![k].range == access.range { exact = true }
+      for k in records[s].indices where records[s][k].range.overlaps(access.range) {
+        records[s][k].readers[q] = index
+        if records[s][k].range == access.range { exact = true }
       }
       if !exact {
-        var readers = [-1, -1, -1]
+        var readers = Clock()
         readers[q] = index
-        records[access.space, default: []].append(Record(range: access.range, writer: -1, readers: readers))
+        records[s].append(Record(range: access.range, writer: -1, readers: readers))
       }
     }
     for access in accesses where access.isWrite {
-      var list = records[access.space] ?? []
-      list.removeAll { access.range.lowerBound <= $0.range.lowerBound && $0.range.upperBound <= access.range.upperBound }
-      list.append(Record(range: access.range, writer: index, readers: [-1, -1, -1]))
-      records[access.space] = list
+      let record = Record(range: access.range, writer: index, readers: Clock())
+      if access.space == .dram {
+        dramRecords[access.range] = record
+        continue
+      }
+      let s = Self.slot(access.space)
+      records[s].removeAll { access.range.lowerBound <= $0.range.lowerBound && $0.range.upperBound <= access.range.upperBound }
+      records[s].append(record)
     }
     return index
   }
 
   /// Appends an instruction after satisfying `needs` (per queue, the latest instruction that
   /// must complete first).
-  private mutating func append(_ operation: Operation, queue q: Int, layer: Int?, needs: [Int]) -> Int {
+  private mutating func append(_ operation: Operation, queue q: Int, layer: Int?, needs: Clock) -> Int {
     var need = needs
     need[q] = -1
     var clock = queueClock[q]
@@ -104,14 +157,14 @@ struct ProgramBuilder {
       let other = 2 - q
       if need[other] > clock[other] {
         let i = need[other]
-        var k = lastOfQueue[1]
-        if !(k >= 0 && clocks[3 * k + other] >= i) {
-          var nopNeeds = [-1, -1, -1]
+        var k = lastOfQueue.compute
+        if !(k >= 0 && clocks[k][other] >= i) {
+          var nopNeeds = Clock()
           nopNeeds[other] = i
           k = append(.nop(.compute), queue: 1, layer: layer, needs: nopNeeds)
           routingNops += 1
         }
-        need[1] = max(need[1], k)
+        need.compute = max(need.compute, k)
       }
       need[other] = -1
     }
@@ -123,12 +176,12 @@ struct ProgramBuilder {
       precondition(!instructions[i].dependencies.contains(push), "instruction #\(i) already pushes on this channel")
       instructions[i].dependencies.insert(push)
       flags.insert(a < q ? .popPrev : .popNext)
-      for r in 0..<3 { clock[r] = max(clock[r], clocks[3 * i + r]) }
+      clock.merge(clocks[i])
     }
     let index = instructions.count
     clock[q] = index
     instructions.append(Instruction(operation, dependencies: flags, layer: layer.map { LayerIndex($0) }))
-    clocks += clock
+    clocks.append(clock)
     queueOf.append(q)
     queueClock[q] = clock
     lastOfQueue[q] = index

@@ -8,8 +8,8 @@ import Testing
 /// tile fails with a one-line `LoweringError`, never a trap.
 @Suite struct ErrorTests {
   /// FULLY_CONNECTED 10 → 3 on a 4 × 4 array: its smallest tile is one input element and one
-  /// output pixel of 3 channels (4 B, single-buffered); its smallest weight tile is 4 rows × 3
-  /// columns (12 B) beside a 3-entry activation table (36 B).
+  /// output pixel of 3 channels (4 B, single-buffered); its smallest weight tile is 1 row × 1
+  /// column (1 B) beside a 1-entry activation table (12 B).
   static let fc = TestModels.fullyConnected(m: 2, k: 10, n: 3)
 
   struct Case: Sendable, CustomStringConvertible {
@@ -24,8 +24,8 @@ import Testing
       description: "unified buffer", arch: tinyArch("tiny", rows: 4, cols: 4, ub: 3, weights: 256, accumulatorRows: 4),
       kind: .doesNotFit, message: "op #0 FULLY_CONNECTED 'y': smallest tile needs 4 B of unified buffer; tiny has 3 B"),
     Case(
-      description: "weight buffer", arch: tinyArch("tiny", rows: 4, cols: 4, ub: 256, weights: 40, accumulatorRows: 4),
-      kind: .doesNotFit, message: "op #0 FULLY_CONNECTED 'y': smallest weight tile needs 48 B of weight buffer; tiny has 40 B"),
+      description: "weight buffer", arch: tinyArch("tiny", rows: 4, cols: 4, ub: 256, weights: 12, accumulatorRows: 4),
+      kind: .doesNotFit, message: "op #0 FULLY_CONNECTED 'y': smallest weight tile needs 13 B of weight buffer; tiny has 12 B"),
     Case(
       description: "no array", arch: tinyArch("broken", rows: 0, cols: 4, ub: 256, weights: 256, accumulatorRows: 4),
       kind: .unsupported, message: "architecture 'broken': the array is 0×4; it needs at least 1×1"),
@@ -44,8 +44,9 @@ import Testing
   }
 
   @Test func justEnoughMemoryCompiles() throws {
-    // One byte more than each minimum: the layer compiles (single-buffered, streamed) and is exact.
-    let arch = tinyArch("just", rows: 4, cols: 4, ub: 4, weights: 48, accumulatorRows: 1)
+    // Exactly each minimum: the layer compiles (single-buffered, 1 × 1 weight tiles streamed)
+    // and is exact.
+    let arch = tinyArch("just", rows: 4, cols: 4, ub: 4, weights: 13, accumulatorRows: 1)
     let (problems, compiled) = try compileAndCompare(Self.fc, on: arch, inputs: randomInputs(Self.fc, seed: 5))
     #expect(problems.isEmpty, "\(problems)")
     #expect(compiled.report.operators[0].weightBytesCached == 0)

@@ -148,7 +148,7 @@ struct AllocateMemory: LoweringPass {
     var maxBlockBytes = 0
     var correction: (offset: Int, rowStride: Int)?
     switch w.weights {
-    case .constant(let bytes, _):
+    case .constant(let bytes):
       for (j, tile) in nTiles.enumerated() {
         var row: [WeightBlock] = []
         for chunk in chunks[j] {
@@ -177,11 +177,37 @@ struct AllocateMemory: LoweringPass {
   }
 
   /// One K × N' weight tile, row-major: row k = (tap row a · tap cols + tap col b) · channels + c.
-  func tileBytes(_ w: MatrixWork, _ chunk: KChunk, _ tile: (first: Int, width: Int), _ source: [UInt8], _ eb: Int)
+  func tileBytes(_ w: MatrixWork, _ chunk: KChunk, _ tile: (first: Int, width: Int), _ source: ConstantWeights, _ eb: Int)
     -> [UInt8]
   {
-    let k = chunk.rows
-    var out = [UInt8](repeating: 0, count: k * tile.width * eb)
+    var out = [UInt8](repeating: 0, count: chunk.rows * tile.width * eb)
+    out.withUnsafeMutableBufferPointer { buffer in
+      guard let out = buffer.baseAddress else { return }
+      switch source {
+      case .int8(let values):
+        values.withUnsafeBufferPointer { v in
+          fillTile(w, chunk, tile) { element, position in
+            if eb == 1 {
+              out[position] = UInt8(bitPattern: v[element])
+            } else {
+              storeFloat(Float(v[element]), out + position * 4)
+            }
+          }
+        }
+      case .float32(let values):
+        values.withUnsafeBufferPointer { v in
+          fillTile(w, chunk, tile) { element, position in
+            if eb == 4 { storeFloat(v[element], out + position * 4) }
+          }
+        }
+      }
+    }
+    return out
+  }
+
+  /// Calls `put(source element, tile position)` for every non-zero entry of a weight tile:
+  /// row k = (tap row a · tap columns + tap column b) · channels + c, column nn.
+  func fillTile(_ w: MatrixWork, _ chunk: KChunk, _ tile: (first: Int, width: Int), _ put: (Int, Int) -> Void) {
     let g = chunk.taps
     for a in 0..<g.rows {
       for b in 0..<g.cols {
@@ -189,23 +215,20 @@ struct AllocateMemory: LoweringPass {
         let kw = g.col0 + b
         for c in 0..<chunk.channels {
           let row = ((a * g.cols + b) * chunk.channels + c) * tile.width
-          for nn in 0..<tile.width {
-            let element: Int
-            if w.isDepthwise {
-              let m = w.depthMultiplier
-              guard nn / m == c else { continue }
-              let oc = (chunk.channel0 + c) * m + nn % m
-              element = (kh * w.kernelW + kw) * w.outC + oc
-            } else {
-              let n = tile.first + nn
-              element = ((n * w.kernelH + kh) * w.kernelW + kw) * w.inC + chunk.channel0 + c
+          if w.isDepthwise {
+            // Column n belongs to channel n / m: only this channel's m columns are non-zero.
+            let m = w.depthMultiplier
+            for j in 0..<m where c * m + j < tile.width {
+              put((kh * w.kernelW + kw) * w.outC + (chunk.channel0 + c) * m + j, row + c * m + j)
             }
-            for e in 0..<eb { out[(row + nn) * eb + e] = source[element * eb + e] }
+          } else {
+            let base = (kh * w.kernelW + kw) * w.inC + chunk.channel0 + c
+            let step = w.kernelH * w.kernelW * w.inC
+            for nn in 0..<tile.width { put((tile.first + nn) * step + base, row + nn) }
           }
         }
       }
     }
-    return out
   }
 
   func placeWeights(_ plan: inout MemoryPlan, _ s: LoweringState) throws(LoweringError) {
@@ -361,14 +384,29 @@ struct AllocateMemory: LoweringPass {
   /// A constant's bytes as DRAM holds them (int8 widened to float32 bit patterns on a float32
   /// datapath).
   func constantBytes(_ data: TensorData, _ t: Tensor, _ s: LoweringState) -> [UInt8] {
-    if s.storageElementBytes(t) == 4, case .int8(let v) = data.storage { return v.flatMap { floatElement(Float($0)) } }
-    if s.storageElementBytes(t) == 4, case .uint8(let v) = data.storage { return v.flatMap { floatElement(Float($0)) } }
+    if s.storageElementBytes(t) == 4, case .int8(let v) = data.storage { return littleEndianFloatBytes(v.map { Float($0) }) }
+    if s.storageElementBytes(t) == 4, case .uint8(let v) = data.storage { return littleEndianFloatBytes(v.map { Float($0) }) }
     return data.littleEndianBytes()
   }
 }
 
 /// `value` rounded up to a multiple of `alignment`.
 func align(_ value: Int, _ alignment: Int) -> Int { (value + alignment - 1) / alignment * alignment }
+
+/// Floats as little-endian bytes, 4 each.
+func littleEndianFloatBytes(_ values: [Float]) -> [UInt8] {
+  var out = [UInt8](repeating: 0, count: values.count * 4)
+  out.withUnsafeMutableBufferPointer { bytes in
+    for (i, v) in values.enumerated() {
+      let b = v.bitPattern
+      bytes[4 * i] = UInt8(truncatingIfNeeded: b)
+      bytes[4 * i + 1] = UInt8(truncatingIfNeeded: b >> 8)
+      bytes[4 * i + 2] = UInt8(truncatingIfNeeded: b >> 16)
+      bytes[4 * i + 3] = UInt8(truncatingIfNeeded: b >> 24)
+    }
+  }
+  return out
+}
 
 /// A Float's 4 little-endian bytes.
 func floatElement(_ value: Float) -> [UInt8] {

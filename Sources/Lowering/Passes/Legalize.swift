@@ -138,28 +138,14 @@ private struct OperatorLegalizer {
     return TFLiteQuantization.activationClamp(activation, scale: out.scale, zeroPoint: out.zeroPoint)
   }
 
-  /// The weight bytes of a constant tensor at the datapath's element size, and its int8 values.
-  func weightBytes(_ t: Tensor) -> (bytes: [UInt8], values: [Int8])? {
+  /// A constant weight tensor's elements (int8, or float32 on the float32 datapath).
+  func weightBytes(_ t: Tensor) -> ConstantWeights? {
     guard let data = t.data else { return nil }
     switch data.storage {
-    case .int8(let v):
-      if state.elementBytes == 1 { return (v.map { UInt8(bitPattern: $0) }, v) }
-      return (floatBytes(v.map { Float($0) }), v)
-    case .float32(let v) where floatDatapath:
-      return (floatBytes(v), [Int8](repeating: 0, count: v.count))
-    default:
-      return nil
+    case .int8(let v): return .int8(v)
+    case .float32(let v) where floatDatapath: return .float32(v)
+    default: return nil
     }
-  }
-
-  func floatBytes(_ values: [Float]) -> [UInt8] {
-    var out: [UInt8] = []
-    out.reserveCapacity(values.count * 4)
-    for v in values {
-      let b = v.bitPattern
-      out += [UInt8(truncatingIfNeeded: b), UInt8(truncatingIfNeeded: b >> 8), UInt8(truncatingIfNeeded: b >> 16), UInt8(truncatingIfNeeded: b >> 24)]
-    }
-    return out
   }
 
   /// A constant int32 bias of `channels` values, zeros when absent; nil when unusable.
@@ -209,7 +195,7 @@ private struct OperatorLegalizer {
       inH: x.shape[1], inW: x.shape[2], inC: x.shape[3], inputTransposed: false, outH: h.output, outW: v.output,
       outC: n, kernelH: w.shape[1], kernelW: w.shape[2], strideH: o.strideH, strideW: o.strideW,
       dilationH: o.dilationH, dilationW: o.dilationW, padTop: h.padBefore, padLeft: v.padBefore, depthMultiplier: 1,
-      inputZeroPoint: xq.zeroPoint, weights: .constant(bytes: weights.bytes, values: weights.values),
+      inputZeroPoint: xq.zeroPoint, weights: .constant(weights),
       quantization: MatrixQuantization(
         inputScale: xq.scale, filterScales: scales, outputScale: oq.scale, outputZeroPoint: oq.zeroPoint, bias: b,
         clamp: clamp),
@@ -247,7 +233,7 @@ private struct OperatorLegalizer {
       inH: x.shape[1], inW: x.shape[2], inC: c, inputTransposed: false, outH: h.output, outW: v.output, outC: n,
       kernelH: w.shape[1], kernelW: w.shape[2], strideH: o.strideH, strideW: o.strideW, dilationH: o.dilationH,
       dilationW: o.dilationW, padTop: h.padBefore, padLeft: v.padBefore, depthMultiplier: m,
-      inputZeroPoint: xq.zeroPoint, weights: .constant(bytes: weights.bytes, values: weights.values),
+      inputZeroPoint: xq.zeroPoint, weights: .constant(weights),
       quantization: MatrixQuantization(
         inputScale: xq.scale, filterScales: scales, outputScale: oq.scale, outputZeroPoint: oq.zeroPoint, bias: b,
         clamp: clamp),
@@ -275,7 +261,7 @@ private struct OperatorLegalizer {
       kind: .fullyConnected, input: op.inputs[0]!, output: op.outputs[0], inputOffsets: [0], outputOffsets: [0],
       inH: 1, inW: rows, inC: depth, inputTransposed: false, outH: 1, outW: rows, outC: n, kernelH: 1, kernelW: 1,
       strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0, depthMultiplier: 1,
-      inputZeroPoint: xq.zeroPoint, weights: .constant(bytes: weights.bytes, values: weights.values),
+      inputZeroPoint: xq.zeroPoint, weights: .constant(weights),
       quantization: MatrixQuantization(
         inputScale: xq.scale, filterScales: scales, outputScale: oq.scale, outputZeroPoint: oq.zeroPoint, bias: b,
         clamp: clamp),

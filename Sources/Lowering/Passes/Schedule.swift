@@ -63,32 +63,50 @@ struct Emitter {
   var layer: Int?
   var slot = WeightSlot.first
 
+  /// Per tensor index: its DRAM address (−1 when it has none) and the range hazards are tracked
+  /// on (nil for constants and model inputs, which nothing writes). Flat tables, so the per-
+  /// instruction paths never touch the graph or the plan.
+  let addresses: [Int]
+  let tracked: [Range<Int>?]
+  let eb: Int
+  let rows: Int
+  let columns: Int
+
   init(state: LoweringState, plan: MemoryPlan) {
     self.state = state
     self.plan = plan
     self.stats = Array(repeating: LayerStats(), count: state.layers.count)
+    var addresses = [Int](repeating: -1, count: state.graph.tensors.count)
+    var tracked = [Range<Int>?](repeating: nil, count: state.graph.tensors.count)
+    let inputs = Set(state.graph.inputs.map(\.index))
+    for t in state.graph.tensors.indices {
+      let r = state.root(TensorID(t)).index
+      guard let a = plan.tensorAddress[r] else { continue }
+      addresses[t] = a
+      if !plan.constantTensors.contains(r) && !inputs.contains(r) {
+        tracked[t] = a..<a + max(1, state.storageBytes(state.graph.tensors[r]))
+      }
+    }
+    self.addresses = addresses
+    self.tracked = tracked
+    self.eb = state.elementBytes
+    self.rows = state.arch.array.rows
+    self.columns = state.arch.array.cols
   }
 
-  var eb: Int { state.elementBytes }
-  var rows: Int { state.arch.array.rows }
-  var columns: Int { state.arch.array.cols }
 
   // MARK: Helpers
 
   /// The DRAM address of a tensor's storage.
   func address(_ id: TensorID) -> Int {
-    guard let a = plan.tensorAddress[state.root(id).index] else { preconditionFailure("tensor \(id) has no DRAM place") }
+    let a = addresses[id.index]
+    precondition(a >= 0, "tensor \(id) has no DRAM place")
     return a
   }
 
   /// The DRAM range hazards are tracked on for a tensor (nil for constants and model inputs,
   /// which nothing writes).
-  func region(_ id: TensorID) -> Range<Int>? {
-    let r = state.root(id)
-    if plan.constantTensors.contains(r.index) || state.graph.inputs.contains(r) { return nil }
-    let start = address(id)
-    return start..<start + max(1, state.storageBytes(state.graph[r]))
-  }
+  func region(_ id: TensorID) -> Range<Int>? { tracked[id.index] }
 
   mutating func load(
     _ memory: OnChipMemory, sram: Int, sramStride: Int? = nil, dram: Int, dramStride: Int? = nil, rows: Int,

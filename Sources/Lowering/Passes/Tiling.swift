@@ -119,11 +119,21 @@ struct Tiler {
     }
   }
 
-  /// Spatial tile candidates: (rows, full width) for every row count, then single rows of
-  /// every narrower width.
+  /// Spatial tile candidates: (rows, full width) and single rows of narrower widths, each
+  /// extent one of the distinct values ⌈total / k⌉ (other sizes give no fewer tiles).
   func spatialCandidates(outH: Int, outW: Int) -> [(h: Int, w: Int)] {
-    var out: [(h: Int, w: Int)] = (1...outH).map { ($0, outW) }
-    if outW > 1 { out += (1..<outW).map { (1, $0) } }
+    func extents(_ total: Int) -> [Int] {
+      var values: [Int] = []
+      var k = 1
+      while k <= total {
+        let e = ceilDiv(total, k)
+        if values.last != e { values.append(e) }
+        k = e == 1 ? total + 1 : ceilDiv(total, e - 1)
+      }
+      return values
+    }
+    var out: [(h: Int, w: Int)] = extents(outH).map { ($0, outW) }
+    if outW > 1 { out += extents(outW).filter { $0 < outW }.map { (1, $0) } }
     return out
   }
 
@@ -137,9 +147,44 @@ struct Tiler {
 
   // MARK: Matrix layers
 
+  /// The largest weight tile (K rows, N columns) the weight buffer can stream: the array's
+  /// shape when the layer's whole parameter blob fits the weight buffer (it is then cached or
+  /// loaded once per layer); else K, then N, shrunk until two tiles and two activation tables
+  /// fit (one of each when two cannot). BATCH_MATMUL always streams its tiles beside its tables
+  /// and correction tile.
+  func weightLimits(_ w: MatrixWork) -> (rows: Int, columns: Int) {
+    let r = arch.array.rows
+    let c = arch.array.cols
+    let capacity = Int(arch.weights.capacity.count)
+    let entry = ActivationParameters.entryBytes
+    var isActivation = false
+    if case .activation = w.weights { isActivation = true }
+    if !isActivation {
+      let m = w.depthMultiplier
+      let weights =
+        w.isDepthwise ? w.taps * w.inC * max(1, min(w.inC, c / m, r)) * m : w.taps * w.inC * w.outC
+      if entry * w.outC + weights * eb <= capacity { return (r, c) }
+    }
+    func need(_ k: Int, _ n: Int, _ db: Bool) -> Int {
+      let copies = db ? 2 : 1
+      if isActivation { return (copies + 1) * k * n * eb + entry * w.outC }
+      return copies * (k * n * eb + entry * n)
+    }
+    for db in bufferings {
+      var n = min(c, w.outC)
+      while n >= 1 {
+        var k = r
+        while k >= 1 && need(k, n, db) > capacity { k -= 1 }
+        if k >= 1 { return (k, n) }
+        n /= 2
+      }
+    }
+    return (1, 1)
+  }
+
   /// The channel chunk of a dense layer minimizing K chunks per output tile (ties: larger).
   func denseChunking(_ w: MatrixWork) -> (channels: Int, groups: [TapGroup]) {
-    let r = arch.array.rows
+    let r = weightLimits(w).rows
     var best: (channels: Int, groups: [TapGroup], chunks: Int)?
     for cc in stride(from: min(w.inC, r), through: 1, by: -1) {
       let groups = tapGroups(kernelH: w.kernelH, kernelW: w.kernelW, maxTaps: r / cc)
@@ -153,8 +198,9 @@ struct Tiler {
   /// Depthwise channel-chunk options: the one minimizing matmuls per tile, then halvings
   /// (smaller slices fit smaller buffers).
   func depthwiseChunkings(_ w: MatrixWork) -> [(channels: Int, groups: [TapGroup])] {
-    let r = arch.array.rows
-    let maxChannels = min(w.inC, arch.array.cols / w.depthMultiplier, r)
+    let limits = weightLimits(w)
+    let r = limits.rows
+    let maxChannels = max(1, min(w.inC, limits.columns / w.depthMultiplier, r))
     var best: (channels: Int, matmuls: Int)?
     for cc in stride(from: maxChannels, through: 1, by: -1) {
       let groups = tapGroups(kernelH: w.kernelH, kernelW: w.kernelW, maxTaps: r / cc)
@@ -211,9 +257,9 @@ struct Tiler {
       let best = denseChunking(w)
       var chunkings = [best]
       if best.channels > 1 {
-        chunkings.append((1, tapGroups(kernelH: w.kernelH, kernelW: w.kernelW, maxTaps: arch.array.rows)))
+        chunkings.append((1, tapGroups(kernelH: w.kernelH, kernelW: w.kernelW, maxTaps: weightLimits(w).rows)))
       }
-      let nTile = min(n, arch.array.cols)
+      let nTile = min(n, weightLimits(w).columns)
       let nTiles = ceilDiv(n, nTile)
       for chunking in chunkings {
         let groupOptions = chunking.channels < w.inC ? [w.inC, chunking.channels] : [w.inC]
