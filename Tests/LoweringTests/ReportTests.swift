@@ -178,6 +178,23 @@ import TileISA
     #expect(try LoweringPipeline(arch: .toy4x4).compile(model).dump == nil)
   }
 
+  @Test func streamedWeightTilesShrinkToTheWeightBuffer() throws {
+    // 600 × 600 float32 weights (1.4 MB) cannot be cached in TPU v1's 256 KiB weight buffer, and
+    // a full 256 × 256 float32 tile is the whole buffer: K shrinks until two tiles and two
+    // 256-entry tables fit.
+    let model = TestModels.fullyConnected(m: 4, k: 600, n: 600)
+    let arch = ArchSpec.tpuV1.baseline
+    let compiled = try LoweringPipeline(arch: arch).compile(model)
+    #expect(ProgramVerifier.verify(compiled.program).isEmpty)
+    let op = compiled.report.operators[0]
+    let capacity = Int(arch.weights.capacity.count)
+    let expectedK = (capacity / 2 - 12 * 256) / (256 * 4)
+    #expect(op.tile?.reduction == expectedK)
+    #expect(op.tile?.columns == 256)
+    #expect(op.weightBytesCached == 0 && op.weightBytesStreamed > 0)
+    #expect(compiled.report.sramHighWater.weightBufferBytes <= capacity)
+  }
+
   @Test func float32BaselineUsesFourByteElements() throws {
     let model = try TFLiteImporter.load(contentsOf: Fixtures.model("resnet_small_int8.tflite"))
     let small = tinyArch("small", rows: 16, cols: 16, ub: 16 * 1024, weights: 16 * 1024, accumulatorRows: 256)
