@@ -13,10 +13,10 @@ import TileISA
 /// verified, executed functionally (host tasks by the golden kernels) and compared byte for byte
 /// with the golden model and with TFLite's committed reference outputs.
 ///
-/// The default run covers every model on the four full-size presets and the small models on the
-/// tiny architectures (float models, which run wholly on the host, on two); `SYSTOLE_SLOW_TESTS=1`
-/// adds the networks on the tiny architectures (tens of thousands of instructions each) and the
-/// float models everywhere.
+/// The default run covers every model on every preset and the small models also on the odd
+/// shapes (float models, which run wholly on the host, on two architectures);
+/// `SYSTOLE_SLOW_TESTS=1` adds the networks on the odd shapes (tens of thousands of instructions
+/// each) and the float models everywhere.
 @Suite struct CommittedModelTests {
   static let sets: [ReferenceSet] = (try? Fixtures.referenceSets()) ?? []
   static let bigPresets: [ArchSpec] = [.tpuV1, .edgeTPU, .gemmini, .vta]
@@ -38,7 +38,8 @@ import TileISA
   @Test(arguments: sets)
   func matchesGoldenModelAndTFLite(_ set: ReferenceSet) throws {
     let model = try TFLiteImporter.load(contentsOf: set.model)
-    var archs = Self.bigPresets + (slowTests || !Self.isNetwork(set) ? Self.tinyArchs : [])
+    // Every preset always; the odd shapes on the networks only when slow tests are requested.
+    var archs = Self.bigPresets + (slowTests || !Self.isNetwork(set) ? Self.tinyArchs : [.toy4x4])
     if set.stem.hasSuffix("_float") && !slowTests {
       // Entirely on the host on an int8 datapath: the architecture only moves the DRAM layout.
       archs = [.edgeTPU, .toy4x4]
