@@ -51,7 +51,9 @@ public struct TensorPlacement: Sendable, Hashable {
   public var byteCount: Int
 
   /// Creates a placement.
-  public init(tensor: TensorID, name: String, shape: [Int], elementType: ElementType, address: DRAMAddress, byteCount: Int) {
+  public init(
+    tensor: TensorID, name: String, shape: [Int], elementType: ElementType, address: DRAMAddress, byteCount: Int
+  ) {
     self.tensor = tensor
     self.name = name
     self.shape = shape

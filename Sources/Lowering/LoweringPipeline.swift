@@ -95,8 +95,12 @@ extension ArchSpec {
   /// accumulators and buffers that exist).
   var validationProblems: [String] {
     var problems: [String] = []
-    if array.rows < 1 || array.cols < 1 { problems.append("the array is \(array.rows)×\(array.cols); it needs at least 1×1") }
-    if accumulatorEntries < 1 { problems.append("the accumulator holds \(accumulatorEntries) rows; it needs at least 1") }
+    if array.rows < 1 || array.cols < 1 {
+      problems.append("the array is \(array.rows)×\(array.cols); it needs at least 1×1")
+    }
+    if accumulatorEntries < 1 {
+      problems.append("the accumulator holds \(accumulatorEntries) rows; it needs at least 1")
+    }
     if ub.capacity.count < 1 { problems.append("the unified buffer is empty") }
     if weights.capacity.count < 1 { problems.append("the weight buffer is empty") }
     if dramBytesPerCycle <= 0 || !dramBytesPerCycle.isFinite { problems.append("DRAM bandwidth must be positive") }

@@ -226,7 +226,10 @@ extension MappingReport {
   public func rendered() -> String {
     var lines: [String] = []
     let t = totals
-    var parts = ["\(t.operatorsOnArray) ops on the array", "\(t.operatorsOnVectorUnit) on the vector unit", "\(t.operatorsOnHost) on the host"]
+    var parts = [
+      "\(t.operatorsOnArray) ops on the array", "\(t.operatorsOnVectorUnit) on the vector unit",
+      "\(t.operatorsOnHost) on the host",
+    ]
     if t.aliases > 0 { parts.append("\(t.aliases) alias\(t.aliases == 1 ? "" : "es")") }
     if t.fused > 0 { parts.append("\(t.fused) fused") }
     if t.folded > 0 { parts.append("\(t.folded) folded") }
@@ -238,7 +241,9 @@ extension MappingReport {
     lines.append(
       "SRAM high-water: unified buffer \(formatBytes(s.unifiedBufferBytes)), weight buffer \(formatBytes(s.weightBufferBytes)), accumulator \(formatCount(s.accumulatorRows)) rows"
     )
-    let header = ["#", "op", "name", "where", "df", "tile", "tiles", "instrs", "util", "cached", "streamed", "est. cycles"]
+    let header = [
+      "#", "op", "name", "where", "df", "tile", "tiles", "instrs", "util", "cached", "streamed", "est. cycles",
+    ]
     func abbreviated(_ name: String) -> String { name.count <= 32 ? name : name.prefix(31) + "…" }
     var rows: [[String]] = [header]
     for o in operators {
@@ -309,7 +314,8 @@ extension MappingReport {
         "totals",
         .object([
           ("operators_on_array", .int(t.operatorsOnArray)), ("operators_on_vector_unit", .int(t.operatorsOnVectorUnit)),
-          ("operators_on_host", .int(t.operatorsOnHost)), ("aliases", .int(t.aliases)), ("fused", .int(t.fused)), ("folded", .int(t.folded)),
+          ("operators_on_host", .int(t.operatorsOnHost)), ("aliases", .int(t.aliases)), ("fused", .int(t.fused)),
+          ("folded", .int(t.folded)),
           ("instructions", .int(t.instructions)), ("array_macs", .int(t.arrayMACs)),
           ("parameter_bytes_cached", .int(t.parameterBytesCached)),
           ("parameter_bytes_streamed", .int(t.parameterBytesStreamed)), ("dram_bytes_read", .int(t.dramBytesRead)),

@@ -141,7 +141,9 @@ struct ProgramBuilder {
         continue
       }
       let s = Self.slot(access.space)
-      records[s].removeAll { access.range.lowerBound <= $0.range.lowerBound && $0.range.upperBound <= access.range.upperBound }
+      records[s].removeAll {
+        access.range.lowerBound <= $0.range.lowerBound && $0.range.upperBound <= access.range.upperBound
+      }
       records[s].append(record)
     }
     return index

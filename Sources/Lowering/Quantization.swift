@@ -19,7 +19,8 @@ enum TFLiteQuantization {
   }
 
   /// CONV_2D / DEPTHWISE_CONV_2D, per channel: `Double(in) · Double(filter) / Double(out)`.
-  static func convolution(inputScale: Float, filterScale: Float, outputScale: Float) -> (multiplier: Int32, shift: Int)? {
+  static func convolution(inputScale: Float, filterScale: Float, outputScale: Float) -> (multiplier: Int32, shift: Int)?
+  {
     multiplier(Double(inputScale) * Double(filterScale) / Double(outputScale))
   }
 

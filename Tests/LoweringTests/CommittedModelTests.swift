@@ -30,7 +30,10 @@ import TileISA
   @Test func referenceSetsArePresent() throws {
     #expect(Self.sets.count >= 20, "expected the committed reference sets; found \(Self.sets.count)")
     let stems = Set(Self.sets.map(\.stem))
-    for required in ["mobilenet_v2_int8", "resnet_small_int8", "kws_dscnn_int8", "mlp_int8", "convpool_int8", "attention_int8", "streaming_int8"] {
+    for required in [
+      "mobilenet_v2_int8", "resnet_small_int8", "kws_dscnn_int8", "mlp_int8", "convpool_int8", "attention_int8",
+      "streaming_int8",
+    ] {
       #expect(stems.contains(required), "missing reference set \(required)")
     }
   }
@@ -69,8 +72,12 @@ import TileISA
         }
         let vsGolden = mismatchCount(got, golden[o], relativeTolerance: 0)
         let vsTFLite = mismatchCount(got, want)
-        #expect(vsGolden == 0, "\(set.stem) on \(arch.name) invocation \(n) output \(o): \(vsGolden) elements differ from the golden model")
-        #expect(vsTFLite == 0, "\(set.stem) on \(arch.name) invocation \(n) output \(o): \(vsTFLite) elements differ from TFLite")
+        #expect(
+          vsGolden == 0,
+          "\(set.stem) on \(arch.name) invocation \(n) output \(o): \(vsGolden) elements differ from the golden model")
+        #expect(
+          vsTFLite == 0,
+          "\(set.stem) on \(arch.name) invocation \(n) output \(o): \(vsTFLite) elements differ from TFLite")
       }
     }
   }
@@ -78,7 +85,9 @@ import TileISA
   /// The networks map their matrix work to the array: nothing but SOFTMAX and MEAN (and
   /// resource-variable bookkeeping) on the host.
   @Test func networksKeepMatrixWorkOnTheArray() throws {
-    for stem in ["mobilenet_v2_int8", "resnet_small_int8", "kws_dscnn_int8", "convpool_int8", "attention_int8", "mlp_int8"] {
+    for stem in [
+      "mobilenet_v2_int8", "resnet_small_int8", "kws_dscnn_int8", "convpool_int8", "attention_int8", "mlp_int8",
+    ] {
       let model = try TFLiteImporter.load(contentsOf: Fixtures.model("\(stem).tflite"))
       let report = try LoweringPipeline(arch: .tpuV1, options: LoweringOptions(depthwise: .array)).compile(model).report
       for op in report.operators {

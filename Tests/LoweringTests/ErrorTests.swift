@@ -25,7 +25,8 @@ import Testing
       kind: .doesNotFit, message: "op #0 FULLY_CONNECTED 'y': smallest tile needs 4 B of unified buffer; tiny has 3 B"),
     Case(
       description: "weight buffer", arch: tinyArch("tiny", rows: 4, cols: 4, ub: 256, weights: 12, accumulatorRows: 4),
-      kind: .doesNotFit, message: "op #0 FULLY_CONNECTED 'y': smallest weight tile needs 13 B of weight buffer; tiny has 12 B"),
+      kind: .doesNotFit,
+      message: "op #0 FULLY_CONNECTED 'y': smallest weight tile needs 13 B of weight buffer; tiny has 12 B"),
     Case(
       description: "no array", arch: tinyArch("broken", rows: 0, cols: 4, ub: 256, weights: 256, accumulatorRows: 4),
       kind: .unsupported, message: "architecture 'broken': the array is 0×4; it needs at least 1×1"),
@@ -33,7 +34,10 @@ import Testing
 
   @Test(arguments: cases)
   func tooSmall(_ c: Case) {
-    #expect(throws: LoweringError(c.kind, String(c.message.split(separator: ":")[0]), String(c.message.split(separator: ": ", maxSplits: 1)[1]))) {
+    #expect(
+      throws: LoweringError(
+        c.kind, String(c.message.split(separator: ":")[0]), String(c.message.split(separator: ": ", maxSplits: 1)[1]))
+    ) {
       try LoweringPipeline(arch: c.arch).compile(Self.fc)
     }
     do {
@@ -81,7 +85,9 @@ import Testing
     } catch {
       #expect(error.kind == .invalidModel)
       #expect(error.description == "bad.tflite: \(first)")
-      #expect(first == "op #0 CONV_2D 'y': output shape [1, 9, 9, 2]; expected [1, 4, 4, 2] from the input shapes and options")
+      #expect(
+        first == "op #0 CONV_2D 'y': output shape [1, 9, 9, 2]; expected [1, 4, 4, 2] from the input shapes and options"
+      )
     }
   }
 }

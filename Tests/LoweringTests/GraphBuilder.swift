@@ -12,7 +12,9 @@ struct GraphBuilder {
   /// An int8 activation tensor.
   mutating func activation(_ name: String, _ shape: [Int], scale: Float = 0.05, zeroPoint: Int64 = 0) -> TensorID {
     tensors.append(
-      Tensor(name: name, shape: shape, elementType: .int8, quantization: QuantizationParameters(scale: scale, zeroPoint: zeroPoint)))
+      Tensor(
+        name: name, shape: shape, elementType: .int8,
+        quantization: QuantizationParameters(scale: scale, zeroPoint: zeroPoint)))
     return TensorID(tensors.count - 1)
   }
 
@@ -23,7 +25,8 @@ struct GraphBuilder {
     tensors.append(
       Tensor(
         name: name, shape: shape, elementType: .int8,
-        quantization: QuantizationParameters(scales: scales, zeroPoints: scales.map { _ in 0 }, quantizedDimension: axis),
+        quantization: QuantizationParameters(
+          scales: scales, zeroPoints: scales.map { _ in 0 }, quantizedDimension: axis),
         data: TensorData(shape: shape, storage: .int8(values))))
     return TensorID(tensors.count - 1)
   }
@@ -34,7 +37,8 @@ struct GraphBuilder {
     let values = (0..<n).map { _ in Int8(truncatingIfNeeded: rng.next()) }
     tensors.append(
       Tensor(
-        name: name, shape: shape, elementType: .int8, quantization: QuantizationParameters(scale: scale, zeroPoint: zeroPoint),
+        name: name, shape: shape, elementType: .int8,
+        quantization: QuantizationParameters(scale: scale, zeroPoint: zeroPoint),
         data: TensorData(shape: shape, storage: .int8(values))))
     return TensorID(tensors.count - 1)
   }
@@ -42,13 +46,16 @@ struct GraphBuilder {
   /// A constant int32 bias of `count` values in ±`range`.
   mutating func bias(_ name: String, _ count: Int, range: Int = 3000) -> TensorID {
     let values = (0..<count).map { _ in Int32(Int(rng.next() % UInt64(2 * range + 1)) - range) }
-    tensors.append(Tensor(name: name, shape: [count], elementType: .int32, data: TensorData(shape: [count], storage: .int32(values))))
+    tensors.append(
+      Tensor(name: name, shape: [count], elementType: .int32, data: TensorData(shape: [count], storage: .int32(values)))
+    )
     return TensorID(tensors.count - 1)
   }
 
   /// A constant int32 vector (shapes, paddings, axes).
   mutating func int32(_ name: String, _ shape: [Int], _ values: [Int32]) -> TensorID {
-    tensors.append(Tensor(name: name, shape: shape, elementType: .int32, data: TensorData(shape: shape, storage: .int32(values))))
+    tensors.append(
+      Tensor(name: name, shape: shape, elementType: .int32, data: TensorData(shape: shape, storage: .int32(values))))
     return TensorID(tensors.count - 1)
   }
 
@@ -64,7 +71,8 @@ struct GraphBuilder {
   func model(_ name: String, inputs: [TensorID], outputs: [TensorID], extraGraphs: [Graph] = []) -> Model {
     Model(
       source: name,
-      graphs: [Graph(name: name, tensors: tensors, operators: operators, inputs: inputs, outputs: outputs)] + extraGraphs)
+      graphs: [Graph(name: name, tensors: tensors, operators: operators, inputs: inputs, outputs: outputs)]
+        + extraGraphs)
   }
 
   /// An output scale that keeps a K-deep int8 dot product mostly unsaturated.
@@ -89,12 +97,14 @@ enum TestModels {
     let hg = padding.geometry(input: h, filter: kh, stride: stride, dilation: dilation)
     let wg = padding.geometry(input: w, filter: kw, stride: stride, dilation: dilation)
     let y = b.activation(
-      "y", [batch, hg.output, wg.output, n], scale: GraphBuilder.outputScale(inputScale: 0.04, weightScale: 0.01, depth: kh * kw * c),
+      "y", [batch, hg.output, wg.output, n],
+      scale: GraphBuilder.outputScale(inputScale: 0.04, weightScale: 0.01, depth: kh * kw * c),
       zeroPoint: 5)
     b.op(
       .conv2D(
         Conv2DOptions(
-          padding: padding, strideH: stride, strideW: stride, dilationH: dilation, dilationW: dilation, activation: activation)),
+          padding: padding, strideH: stride, strideW: stride, dilationH: dilation, dilationW: dilation,
+          activation: activation)),
       [x, f, bias], [y])
     return b.model("conv", inputs: [x], outputs: [y])
   }
@@ -112,11 +122,13 @@ enum TestModels {
     let hg = padding.geometry(input: h, filter: kh, stride: stride)
     let wg = padding.geometry(input: w, filter: kw, stride: stride)
     let y = b.activation(
-      "y", [1, hg.output, wg.output, c * m], scale: GraphBuilder.outputScale(inputScale: 0.04, weightScale: 0.02, depth: kh * kw),
+      "y", [1, hg.output, wg.output, c * m],
+      scale: GraphBuilder.outputScale(inputScale: 0.04, weightScale: 0.02, depth: kh * kw),
       zeroPoint: -10)
     b.op(
       .depthwiseConv2D(
-        DepthwiseConv2DOptions(padding: padding, strideH: stride, strideW: stride, depthMultiplier: m, activation: activation)),
+        DepthwiseConv2DOptions(
+          padding: padding, strideH: stride, strideW: stride, depthMultiplier: m, activation: activation)),
       [x, f, bias], [y])
     return b.model("depthwise", inputs: [x], outputs: [y])
   }
@@ -133,7 +145,8 @@ enum TestModels {
     let f = b.weights("weights", [n, k], scales: ws)
     let bb: TensorID? = bias ? b.bias("bias", n) : nil
     let y = b.activation(
-      "y", keepNumDims ? [1, m, n] : [m, n], scale: GraphBuilder.outputScale(inputScale: 0.03, weightScale: 0.01, depth: k),
+      "y", keepNumDims ? [1, m, n] : [m, n],
+      scale: GraphBuilder.outputScale(inputScale: 0.03, weightScale: 0.01, depth: k),
       zeroPoint: -4)
     b.op(.fullyConnected(FullyConnectedOptions(activation: activation, keepNumDims: keepNumDims)), [x, f, bb], [y])
     return b.model("fc", inputs: [x], outputs: [y])

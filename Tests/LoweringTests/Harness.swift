@@ -33,7 +33,8 @@ func compileAndCompare(
       }
       let bad = mismatchCount(got, want)
       if want.count >= 8 && Set(want.littleEndianBytes()).count < 3 {
-        problems.append("\(label) \(arch.name) invocation \(n) output \(o): degenerate test (fewer than 3 distinct bytes)")
+        problems.append(
+          "\(label) \(arch.name) invocation \(n) output \(o): degenerate test (fewer than 3 distinct bytes)")
       }
       if bad > 0 {
         problems.append("\(label) \(arch.name) invocation \(n) output \(o): \(bad) of \(want.count) elements differ")
@@ -49,7 +50,8 @@ let allPresets: [ArchSpec] = [.tpuV1, .edgeTPU, .gemmini, .vta, .toy4x4]
 /// A small architecture for tests that must exercise tiling: `rows` × `cols` array and tiny
 /// memories (bytes), derived from the toy preset.
 func tinyArch(
-  _ name: String, rows: Int, cols: Int, ub: Int, weights: Int, accumulatorRows: Int, dataflow: Dataflow = .weightStationary
+  _ name: String, rows: Int, cols: Int, ub: Int, weights: Int, accumulatorRows: Int,
+  dataflow: Dataflow = .weightStationary
 ) -> ArchSpec {
   var a = ArchSpec.toy4x4
   a.name = name

@@ -55,7 +55,8 @@ import TileISA
     #expect(t.estimatedCycles == ops.reduce(0) { $0 + $1.estimatedCycles })
     // The text and JSON renderings carry the same facts.
     let text = compiled.report.rendered()
-    #expect(text.contains("mapping on gemmini (int8): 2 ops on the array, 0 on the vector unit, 2 on the host, 1 alias"))
+    #expect(
+      text.contains("mapping on gemmini (int8): 2 ops on the array, 0 on the vector unit, 2 on the host, 1 alias"))
     #expect(text.contains("host: #3 SOFTMAX: no vector-unit implementation; runs on the host"))
     #expect(compiled.report.json["totals"]?["instructions"] == .int(t.instructions))
   }
@@ -81,7 +82,10 @@ import TileISA
   @Test func floatAndInt16OperatorsRunOnTheHost() throws {
     for (stem, reason) in [
       ("mlp_float", "FULLY_CONNECTED: float32 tensors; the int8 datapath has no float arithmetic; runs on the host"),
-      ("int16x8_net_int16x8", "CONV_2D: int16 activations (16×8 quantization); the array multiplies int8 × int8 only; runs on the host"),
+      (
+        "int16x8_net_int16x8",
+        "CONV_2D: int16 activations (16×8 quantization); the array multiplies int8 × int8 only; runs on the host"
+      ),
     ] {
       let model = try TFLiteImporter.load(contentsOf: Fixtures.model("\(stem).tflite"))
       let report = try LoweringPipeline(arch: .edgeTPU).compile(model).report
@@ -118,7 +122,9 @@ import TileISA
       let program = try LoweringPipeline(arch: arch, options: options).compile(model).program
       var addresses: [Int] = []
       for instruction in program.instructions {
-        if case .load(let d) = instruction.operation, d.memory == .unifiedBuffer { addresses.append(d.sramAddress.byteOffset) }
+        if case .load(let d) = instruction.operation, d.memory == .unifiedBuffer {
+          addresses.append(d.sramAddress.byteOffset)
+        }
       }
       return (addresses, program)
     }
@@ -216,7 +222,9 @@ import TileISA
       }
       // Compute on a float32 machine is for timing only.
       do {
-        _ = try fp32.program.run(inputs: [[UInt8](repeating: 0, count: fp32.inputs[0].byteCount)], host: GoldenHost(model: model, compiled: fp32))
+        _ = try fp32.program.run(
+          inputs: [[UInt8](repeating: 0, count: fp32.inputs[0].byteCount)],
+          host: GoldenHost(model: model, compiled: fp32))
         Issue.record("float32 program executed")
       } catch {
         #expect(error.kind == .unsupported)

@@ -52,7 +52,8 @@ import Testing
         for n in Self.around(cols) {
           for (k, stride, padding) in [(1, 1, Padding.valid), (3, 1, .same), (3, 2, .same), (2, 2, .valid)] {
             seed += 1
-            let model = TestModels.conv(h: 5, w: 4, c: c, n: n, kh: k, kw: k, stride: stride, padding: padding, seed: seed)
+            let model = TestModels.conv(
+              h: 5, w: 4, c: c, n: n, kh: k, kw: k, stride: stride, padding: padding, seed: seed)
             try check(model, arch, dataflow, "conv c=\(c) n=\(n) k=\(k) s=\(stride) \(padding)", seed: seed)
           }
         }
@@ -67,7 +68,10 @@ import Testing
       ("5x5 kernel wider than the array", TestModels.conv(h: 6, w: 6, c: 2, n: 6, kh: 5, kw: 5, seed: 202)),
       ("1x7 kernel", TestModels.conv(h: 3, w: 9, c: 2, n: 2, kh: 1, kw: 7, seed: 203)),
       ("batch 2, relu6", TestModels.conv(h: 4, w: 4, c: 3, n: 4, activation: .relu6, batch: 2, seed: 204)),
-      ("relu, zero point -128", TestModels.conv(h: 4, w: 5, c: 4, n: 5, activation: .relu, inputZeroPoint: -128, seed: 205)),
+      (
+        "relu, zero point -128",
+        TestModels.conv(h: 4, w: 5, c: 4, n: 5, activation: .relu, inputZeroPoint: -128, seed: 205)
+      ),
       ("relu_n1_to_1", TestModels.conv(h: 4, w: 5, c: 4, n: 5, activation: .reluN1To1, seed: 206)),
     ]
     for (label, model) in cases {
@@ -105,7 +109,8 @@ import Testing
         }
       }
     }
-    let broadcast = TestModels.batchMatMul(batch: [2, 3], m: 3, k: 5, n: 4, rhsBatch: [1, 3], rhsZeroPoint: -7, seed: 499)
+    let broadcast = TestModels.batchMatMul(
+      batch: [2, 3], m: 3, k: 5, n: 4, rhsBatch: [1, 3], rhsZeroPoint: -7, seed: 499)
     try check(broadcast, arch, dataflow, "bmm broadcast", seed: 499)
   }
 

@@ -55,7 +55,8 @@ import TileISA
         guard qi != qj, clock[j][qi] < i else { continue }
         if conflict(footprints[i], footprints[j]) {
           problems.append(
-            "instruction #\(i) (\(instructions[i].mnemonic)) and #\(j) (\(instructions[j].mnemonic)) touch the same bytes unordered")
+            "instruction #\(i) (\(instructions[i].mnemonic)) and #\(j) (\(instructions[j].mnemonic)) touch the same bytes unordered"
+          )
           if problems.count > 5 { return problems }
         }
       }
@@ -98,7 +99,10 @@ import TileISA
   }
 
   @Test func committedModelsHaveNoUnorderedHazards() throws {
-    for stem in ["convpool_int8", "attention_int8", "mlp_int8", "streaming_int8", "ops/pad_int8", "ops/concatenation_channels_int8"] {
+    for stem in [
+      "convpool_int8", "attention_int8", "mlp_int8", "streaming_int8", "ops/pad_int8",
+      "ops/concatenation_channels_int8",
+    ] {
       let model = try TFLiteImporter.load(contentsOf: Fixtures.model("\(stem).tflite"))
       for arch in [ArchSpec.gemmini, .vta] + (stem == "convpool_int8" ? [ArchSpec.toy4x4] : []) {
         let program = try LoweringPipeline(arch: arch).compile(model).program
@@ -111,7 +115,8 @@ import TileISA
   @Test func theCheckCatchesAMissingToken() throws {
     // Remove one pop: the load it protected now races with the compute that wrote or read it.
     var program = try LoweringPipeline(arch: .toy4x4).compile(TestModels.conv(h: 6, w: 5, c: 3, n: 5)).program
-    let index = try #require(program.instructions.firstIndex { $0.queue == .compute && $0.dependencies.contains(.popPrev) })
+    let index = try #require(
+      program.instructions.firstIndex { $0.queue == .compute && $0.dependencies.contains(.popPrev) })
     program.instructions[index].dependencies.remove(.popPrev)
     #expect(!Self.unorderedHazards(program).isEmpty)
   }

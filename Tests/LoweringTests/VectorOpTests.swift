@@ -15,7 +15,9 @@ import Testing
       let (problems, compiled) = try compileAndCompare(
         model, on: arch, inputs: randomInputs(model, seed: seed), label: label)
       #expect(problems.isEmpty, "\(problems)")
-      #expect(compiled.report.operators.first?.placement == placement, "\(label): \(compiled.report.operators.first?.reason ?? "")")
+      #expect(
+        compiled.report.operators.first?.placement == placement,
+        "\(label): \(compiled.report.operators.first?.reason ?? "")")
     }
   }
 
@@ -40,10 +42,14 @@ import Testing
     for (a, b) in shapes {
       for kind in [OpKind.add(activation: .none), .sub(activation: .relu), .mul(activation: .none)] {
         seed += 1
-        try check(Self.binary(kind, a, b, outScale: kind.tfliteName == "MUL" ? 0.01 : 0.07, seed: seed), "\(kind.tfliteName) \(a) \(b)", seed: seed)
+        try check(
+          Self.binary(kind, a, b, outScale: kind.tfliteName == "MUL" ? 0.01 : 0.07, seed: seed),
+          "\(kind.tfliteName) \(a) \(b)", seed: seed)
       }
     }
-    try check(Self.binary(.mul(activation: .relu6), [1, 4, 4, 6], [1, 4, 4, 6], constantB: true, outScale: 0.01, seed: 99), "MUL const")
+    try check(
+      Self.binary(.mul(activation: .relu6), [1, 4, 4, 6], [1, 4, 4, 6], constantB: true, outScale: 0.01, seed: 99),
+      "MUL const")
   }
 
   @Test func addWithRejectedScalesRunsOnTheHost() throws {
@@ -52,7 +58,8 @@ import Testing
     let model = Self.binary(.add(activation: .none), [1, 4], [1, 4], outScale: 1e-9, seed: 5)
     let report = try LoweringPipeline(arch: .toy4x4).compile(model).report
     #expect(report.operators[0].placement == .host)
-    #expect(report.operators[0].reason == "ADD: rescaling multiplier ≥ 1 (TFLite rejects these scales); runs on the host")
+    #expect(
+      report.operators[0].reason == "ADD: rescaling multiplier ≥ 1 (TFLite rejects these scales); runs on the host")
   }
 
   static func pool(

@@ -177,7 +177,9 @@ struct AllocateMemory: LoweringPass {
   }
 
   /// One K × N' weight tile, row-major: row k = (tap row a · tap cols + tap col b) · channels + c.
-  func tileBytes(_ w: MatrixWork, _ chunk: KChunk, _ tile: (first: Int, width: Int), _ source: ConstantWeights, _ eb: Int)
+  func tileBytes(
+    _ w: MatrixWork, _ chunk: KChunk, _ tile: (first: Int, width: Int), _ source: ConstantWeights, _ eb: Int
+  )
     -> [UInt8]
   {
     var out = [UInt8](repeating: 0, count: chunk.rows * tile.width * eb)
@@ -250,7 +252,8 @@ struct AllocateMemory: LoweringPass {
     for i in layers where minimalNeed(i) > capacity {
       throw LoweringError(
         .doesNotFit, s.location(i),
-        "smallest weight tile needs \(formatBytes(minimalNeed(i))) of weight buffer; \(s.arch.name) has \(formatBytes(capacity))")
+        "smallest weight tile needs \(formatBytes(minimalNeed(i))) of weight buffer; \(s.arch.name) has \(formatBytes(capacity))"
+      )
     }
     // 1. Cache whole layers, in graph order, while every other layer can still stream beside them.
     let constants = layers.filter { !isActivation($0) }
@@ -305,7 +308,8 @@ struct AllocateMemory: LoweringPass {
     case .matrix(let w):
       guard let t = w.tiling else { return SRAMUsage() }
       let buffers = MatrixBuffers(w, t, eb)
-      return SRAMUsage(unifiedBufferBytes: buffers.total, weightBufferBytes: 0, accumulatorRows: buffers.accumulatorRows)
+      return SRAMUsage(
+        unifiedBufferBytes: buffers.total, weightBufferBytes: 0, accumulatorRows: buffers.accumulatorRows)
     case .binary(let b):
       guard let t = b.tiling else { return SRAMUsage() }
       return SRAMUsage(unifiedBufferBytes: BinaryBuffers(b, t, eb).total)
@@ -384,8 +388,12 @@ struct AllocateMemory: LoweringPass {
   /// A constant's bytes as DRAM holds them (int8 widened to float32 bit patterns on a float32
   /// datapath).
   func constantBytes(_ data: TensorData, _ t: Tensor, _ s: LoweringState) -> [UInt8] {
-    if s.storageElementBytes(t) == 4, case .int8(let v) = data.storage { return littleEndianFloatBytes(v.map { Float($0) }) }
-    if s.storageElementBytes(t) == 4, case .uint8(let v) = data.storage { return littleEndianFloatBytes(v.map { Float($0) }) }
+    if s.storageElementBytes(t) == 4, case .int8(let v) = data.storage {
+      return littleEndianFloatBytes(v.map { Float($0) })
+    }
+    if s.storageElementBytes(t) == 4, case .uint8(let v) = data.storage {
+      return littleEndianFloatBytes(v.map { Float($0) })
+    }
     return data.littleEndianBytes()
   }
 }
@@ -411,7 +419,10 @@ func littleEndianFloatBytes(_ values: [Float]) -> [UInt8] {
 /// A Float's 4 little-endian bytes.
 func floatElement(_ value: Float) -> [UInt8] {
   let b = value.bitPattern
-  return [UInt8(truncatingIfNeeded: b), UInt8(truncatingIfNeeded: b >> 8), UInt8(truncatingIfNeeded: b >> 16), UInt8(truncatingIfNeeded: b >> 24)]
+  return [
+    UInt8(truncatingIfNeeded: b), UInt8(truncatingIfNeeded: b >> 8), UInt8(truncatingIfNeeded: b >> 16),
+    UInt8(truncatingIfNeeded: b >> 24),
+  ]
 }
 
 // MARK: - Unified-buffer layouts

@@ -49,7 +49,8 @@ struct Emit: LoweringPass {
     var entries: [OperatorMapping] = []
     var highWater = SRAMUsage(weightBufferBytes: plan.weightBufferEnd)
     for (i, layer) in s.layers.enumerated() {
-      var m = OperatorMapping(index: i, opName: layer.opName, name: layer.name, placement: layer.placement, reason: layer.reason)
+      var m = OperatorMapping(
+        index: i, opName: layer.opName, name: layer.name, placement: layer.placement, reason: layer.reason)
       let st = i < s.stats.count ? s.stats[i] : LayerStats()
       m.instructionCount = st.instructions
       m.tileCount = st.tiles
@@ -81,7 +82,8 @@ struct Emit: LoweringPass {
       case .alias: break
       }
       m.sram = usage
-      highWater = highWater.union(SRAMUsage(unifiedBufferBytes: usage.unifiedBufferBytes, accumulatorRows: usage.accumulatorRows))
+      highWater = highWater.union(
+        SRAMUsage(unifiedBufferBytes: usage.unifiedBufferBytes, accumulatorRows: usage.accumulatorRows))
       entries.append(m)
     }
     return MappingReport(

@@ -29,7 +29,8 @@ struct Fuse: LoweringPass {
       } else {
         let layer = s.layers[i]
         s.layers[i].placement = .host
-        s.layers[i].reason = "\(layer.opName): a requantization multiplier is out of the activation unit's range; runs on the host"
+        s.layers[i].reason =
+          "\(layer.opName): a requantization multiplier is out of the activation unit's range; runs on the host"
         let op = s.graph.operators[i]
         s.layers[i].work = .host(HostWork(inputs: op.inputs, outputs: op.outputs))
       }
@@ -116,7 +117,8 @@ struct Fuse: LoweringPass {
       s.layers[j].work = work
       s.layers[i].work = .fused(into: j)
       s.layers[i].placement = .fused
-      s.layers[i].reason = "\(s.layers[i].opName): folded into op #\(j) \(s.layers[j].opName)'s clamp (same scale and zero point)"
+      s.layers[i].reason =
+        "\(s.layers[i].opName): folded into op #\(j) \(s.layers[j].opName)'s clamp (same scale and zero point)"
       producer[relu.output.index] = j
     }
   }

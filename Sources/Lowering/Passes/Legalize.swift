@@ -171,7 +171,9 @@ private struct OperatorLegalizer {
   // MARK: Matrix operators
 
   func convolution(_ o: Conv2DOptions) -> Decision {
-    guard let x = input(0), let w = input(1), let out = output, x.shape.count == 4, w.shape.count == 4 else {
+    guard let xID = op.input(0), let x = input(0), let w = input(1), let out = output, x.shape.count == 4,
+      w.shape.count == 4
+    else {
       return host("operands are not rank 4")
     }
     guard w.isConstant, let weights = weightBytes(w) else { return host("the filter is not a constant int8 tensor") }
@@ -189,7 +191,7 @@ private struct OperatorLegalizer {
     let v = o.padding.geometry(input: x.shape[2], filter: w.shape[2], stride: o.strideW, dilation: o.dilationW)
     let batches = x.shape[0]
     let work = MatrixWork(
-      kind: .conv, input: op.inputs[0]!, output: op.outputs[0],
+      kind: .conv, input: xID, output: op.outputs[0],
       inputOffsets: (0..<batches).map { $0 * x.shape[1] * x.shape[2] * x.shape[3] },
       outputOffsets: (0..<batches).map { $0 * h.output * v.output * n },
       inH: x.shape[1], inW: x.shape[2], inC: x.shape[3], inputTransposed: false, outH: h.output, outW: v.output,
@@ -200,11 +202,13 @@ private struct OperatorLegalizer {
         inputScale: xq.scale, filterScales: scales, outputScale: oq.scale, outputZeroPoint: oq.zeroPoint, bias: b,
         clamp: clamp),
       epilogue: nil, macs: graph.macs(ofOperator: index), tiling: nil)
-    return matrix(work, "\(w.shape[1])×\(w.shape[2]) kernel, \(x.shape[3]) → \(n) channels through the im2col address generator")
+    return matrix(
+      work, "\(w.shape[1])×\(w.shape[2]) kernel, \(x.shape[3]) → \(n) channels through the im2col address generator")
   }
 
   func depthwise(_ o: DepthwiseConv2DOptions) -> Decision {
-    guard let x = input(0), let w = input(1), let out = output, x.shape.count == 4, w.shape.count == 4, w.shape[0] == 1
+    guard let xID = op.input(0), let x = input(0), let w = input(1), let out = output, x.shape.count == 4,
+      w.shape.count == 4, w.shape[0] == 1
     else {
       return host("operands are not rank 4")
     }
@@ -227,7 +231,7 @@ private struct OperatorLegalizer {
     let v = o.padding.geometry(input: x.shape[2], filter: w.shape[2], stride: o.strideW, dilation: o.dilationW)
     let batches = x.shape[0]
     let work = MatrixWork(
-      kind: .depthwise, input: op.inputs[0]!, output: op.outputs[0],
+      kind: .depthwise, input: xID, output: op.outputs[0],
       inputOffsets: (0..<batches).map { $0 * x.shape[1] * x.shape[2] * c },
       outputOffsets: (0..<batches).map { $0 * h.output * v.output * n },
       inH: x.shape[1], inW: x.shape[2], inC: c, inputTransposed: false, outH: h.output, outW: v.output, outC: n,
@@ -242,7 +246,9 @@ private struct OperatorLegalizer {
   }
 
   func fullyConnected(_ o: FullyConnectedOptions) -> Decision {
-    guard let x = input(0), let w = input(1), let out = output, w.shape.count == 2, w.shape[1] > 0 else {
+    guard let xID = op.input(0), let x = input(0), let w = input(1), let out = output, w.shape.count == 2,
+      w.shape[1] > 0
+    else {
       return host("weights are not rank 2")
     }
     guard w.isConstant, let weights = weightBytes(w) else { return host("the weights are not a constant int8 tensor") }
@@ -258,7 +264,7 @@ private struct OperatorLegalizer {
       return host("fused \(o.activation.rawValue) is not a clamp")
     }
     let work = MatrixWork(
-      kind: .fullyConnected, input: op.inputs[0]!, output: op.outputs[0], inputOffsets: [0], outputOffsets: [0],
+      kind: .fullyConnected, input: xID, output: op.outputs[0], inputOffsets: [0], outputOffsets: [0],
       inH: 1, inW: rows, inC: depth, inputTransposed: false, outH: 1, outW: rows, outC: n, kernelH: 1, kernelW: 1,
       strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0, depthMultiplier: 1,
       inputZeroPoint: xq.zeroPoint, weights: .constant(weights),
@@ -270,7 +276,9 @@ private struct OperatorLegalizer {
   }
 
   func batchMatMul(_ adjX: Bool, _ adjY: Bool) -> Decision {
-    guard let x = input(0), let y = input(1), let out = output, x.shape.count >= 2, y.shape.count >= 2 else {
+    guard let xID = op.input(0), let yID = op.input(1), let x = input(0), let y = input(1), let out = output,
+      x.shape.count >= 2, y.shape.count >= 2
+    else {
       return host("operands are not at least rank 2")
     }
     guard out.elementType == x.elementType else {
@@ -292,11 +300,11 @@ private struct OperatorLegalizer {
     let rhs = broadcastOffsets(yb, batchShape, matrix: k * n)
     let count = lhs.count
     let work = MatrixWork(
-      kind: .batchMatMul, input: op.inputs[0]!, output: op.outputs[0], inputOffsets: lhs,
+      kind: .batchMatMul, input: xID, output: op.outputs[0], inputOffsets: lhs,
       outputOffsets: (0..<count).map { $0 * rows * n }, inH: 1, inW: rows, inC: k, inputTransposed: adjX, outH: 1,
       outW: rows, outC: n, kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 0,
       padLeft: 0, depthMultiplier: 1, inputZeroPoint: xq.zeroPoint,
-      weights: .activation(tensor: op.inputs[1]!, offsets: rhs, adjoint: adjY, zeroPoint: yq.zeroPoint),
+      weights: .activation(tensor: yID, offsets: rhs, adjoint: adjY, zeroPoint: yq.zeroPoint),
       quantization: MatrixQuantization(
         inputScale: xq.scale, filterScales: [yq.scale], outputScale: oq.scale, outputZeroPoint: oq.zeroPoint,
         bias: [Int32](repeating: 0, count: n), clamp: -128...127),
@@ -337,7 +345,9 @@ private struct OperatorLegalizer {
   // MARK: Vector-unit operators
 
   func binary(_ kind: BinaryWork.Op, _ activation: FusedActivation) -> Decision {
-    guard let a = input(0), let b = input(1), let out = output else { return host("missing operands") }
+    guard let aID = op.input(0), let bID = op.input(1), let a = input(0), let b = input(1), let out = output else {
+      return host("missing operands")
+    }
     guard let shape = Broadcast.shape(a.shape, b.shape), shape == out.shape else {
       return host("shapes do not broadcast to the output")
     }
@@ -358,14 +368,16 @@ private struct OperatorLegalizer {
     }
     let (dims, strides) = coalesce(output: shape, operands: [a.shape, b.shape])
     let work = BinaryWork(
-      op: kind, a: op.inputs[0]!, b: op.inputs[1]!, output: op.outputs[0], dims: dims, aStrides: strides[0],
+      op: kind, a: aID, b: bID, output: op.outputs[0], dims: dims, aStrides: strides[0],
       bStrides: strides[1], parameters: parameters, tiling: nil)
     let broadcast = a.shape != b.shape ? " with a zero-stride (broadcast) operand" : ""
     return (.vectorUnit, "\(name): v\(kind.rawValue.lowercased()) on the vector unit\(broadcast)", .binary(work))
   }
 
   func pool(_ o: Pool2DOptions, isMax: Bool) -> Decision {
-    guard let x = input(0), let out = output, x.shape.count == 4 else { return host("input is not rank 4") }
+    guard let xID = op.input(0), let x = input(0), let out = output, x.shape.count == 4 else {
+      return host("input is not rank 4")
+    }
     guard let oq = affine(out) else { return host("missing quantization") }
     guard let clamp = clamp(o.activation, oq, out) else { return host("fused \(o.activation.rawValue) is not a clamp") }
     let h = o.padding.geometry(input: x.shape[1], filter: o.filterH, stride: o.strideH)
@@ -378,7 +390,7 @@ private struct OperatorLegalizer {
       if empty { return host("a pooling window covers no input element") }
     }
     let work = PoolWork(
-      isMax: isMax, input: op.inputs[0]!, output: op.outputs[0], batches: x.shape[0], inH: x.shape[1],
+      isMax: isMax, input: xID, output: op.outputs[0], batches: x.shape[0], inH: x.shape[1],
       inW: x.shape[2], channels: x.shape[3], outH: h.output, outW: v.output, kernelH: o.filterH, kernelW: o.filterW,
       strideH: o.strideH, strideW: o.strideW, padTop: h.padBefore, padLeft: v.padBefore, clamp: clamp, tiling: nil)
     return (.vectorUnit, "\(name): \(isMax ? "vmaxpool" : "vavgpool") on the vector unit", .pool(work))
@@ -390,7 +402,7 @@ private struct OperatorLegalizer {
   }
 
   func relu(lower: Float, upper: Float?) -> Decision {
-    guard let x = input(0), let out = output, let xq = affine(x), let oq = affine(out) else {
+    guard let xID = op.input(0), let x = input(0), let out = output, let xq = affine(x), let oq = affine(out) else {
       return host("missing quantization")
     }
     let parameters: RequantizeParameters
@@ -403,17 +415,17 @@ private struct OperatorLegalizer {
       parameters = p
     }
     let work = UnaryWork(
-      input: op.inputs[0]!, output: op.outputs[0], count: x.elementCount, parameters: parameters, tiling: nil)
+      input: xID, output: op.outputs[0], count: x.elementCount, parameters: parameters, tiling: nil)
     return (.vectorUnit, "\(name): vrequant with a clamp on the vector unit", .unary(work))
   }
 
   func quantize() -> Decision {
-    guard let x = input(0), let out = output, let xq = affine(x), let oq = affine(out),
+    guard let xID = op.input(0), let x = input(0), let out = output, let xq = affine(x), let oq = affine(out),
       let p = TFLiteQuantization.requantize(input: xq, output: oq)
     else {
       return host("rescaling out of range")
     }
-    let work = UnaryWork(input: op.inputs[0]!, output: op.outputs[0], count: x.elementCount, parameters: p, tiling: nil)
+    let work = UnaryWork(input: xID, output: op.outputs[0], count: x.elementCount, parameters: p, tiling: nil)
     return (.vectorUnit, "\(name): int8 → int8 requantization (vrequant) on the vector unit", .unary(work))
   }
 
@@ -442,7 +454,8 @@ private struct OperatorLegalizer {
       if run > 0 && outer > 0 {
         copies.append(
           CopyWork.Copy2D(
-            source: id, sourceOffset: 0, sourceStride: run, destinationOffset: offset, destinationStride: destinationStride,
+            source: id, sourceOffset: 0, sourceStride: run, destinationOffset: offset,
+            destinationStride: destinationStride,
             rows: outer, run: run))
       }
       offset += run
@@ -452,7 +465,9 @@ private struct OperatorLegalizer {
   }
 
   func pad() -> Decision {
-    guard let x = input(0), let out = output, let p = input(1), let data = p.data, let oq = affine(out) else {
+    guard let xID = op.input(0), let x = input(0), let out = output, let p = input(1), let data = p.data,
+      let oq = affine(out)
+    else {
       return host("paddings are not constant")
     }
     let rank = x.shape.count
@@ -475,7 +490,7 @@ private struct OperatorLegalizer {
     let before = (0..<rank).map { Int(values[2 * $0]) }
     let expected = (0..<rank).map { x.shape[$0] + before[$0] + Int(values[2 * $0 + 1]) }
     guard expected == out.shape else { return host("output shape does not match the paddings") }
-    let copies = boxCopies(source: op.inputs[0]!, sourceShape: x.shape, destinationShape: out.shape, offset: before)
+    let copies = boxCopies(source: xID, sourceShape: x.shape, destinationShape: out.shape, offset: before)
     let work = CopyWork(output: op.outputs[0], fill: fill, copies: copies)
     return (.vectorUnit, "\(name): fill then strided DMA through the unified buffer (no arithmetic)", .copy(work))
   }
@@ -549,7 +564,12 @@ func boxCopies(source: TensorID, sourceShape: [Int], destinationShape: [Int], of
     }
     i -= 1
   }
-  if s.isEmpty { return [CopyWork.Copy2D(source: source, sourceOffset: 0, sourceStride: 1, destinationOffset: 0, destinationStride: 1, rows: 1, run: 1)] }
+  if s.isEmpty {
+    return [
+      CopyWork.Copy2D(
+        source: source, sourceOffset: 0, sourceStride: 1, destinationOffset: 0, destinationStride: 1, rows: 1, run: 1)
+    ]
+  }
   let rank = s.count
   func dense(_ shape: [Int]) -> [Int] {
     var strides = [Int](repeating: 1, count: shape.count)

@@ -94,7 +94,6 @@ struct Emitter {
     self.columns = state.arch.array.cols
   }
 
-
   // MARK: Helpers
 
   /// The DRAM address of a tensor's storage.
@@ -114,7 +113,8 @@ struct Emitter {
   ) {
     let d = DMA2D(
       memory: memory, sramAddress: SRAMAddress(sram), sramStrideBytes: rows == 1 ? rowBytes : sramStride,
-      dramAddress: DRAMAddress(dram), dramStrideBytes: rows == 1 ? rowBytes : dramStride, rows: rows, rowBytes: rowBytes)
+      dramAddress: DRAMAddress(dram), dramStrideBytes: rows == 1 ? rowBytes : dramStride, rows: rows, rowBytes: rowBytes
+    )
     var accesses = [BufferAccess.write(memory.space, target)]
     if let source { accesses.append(.read(.dram, source)) }
     builder.emit(.load(d), layer: layer, accesses: accesses)
@@ -127,7 +127,8 @@ struct Emitter {
   ) {
     let d = DMA2D(
       memory: .unifiedBuffer, sramAddress: SRAMAddress(sram), sramStrideBytes: rows == 1 ? rowBytes : sramStride,
-      dramAddress: DRAMAddress(dram), dramStrideBytes: rows == 1 ? rowBytes : dramStride, rows: rows, rowBytes: rowBytes)
+      dramAddress: DRAMAddress(dram), dramStrideBytes: rows == 1 ? rowBytes : dramStride, rows: rows, rowBytes: rowBytes
+    )
     var accesses = [BufferAccess.read(.unifiedBuffer, source)]
     if let target { accesses.append(.write(.dram, target)) }
     builder.emit(.store(d), layer: layer, accesses: accesses)
@@ -332,7 +333,9 @@ struct Emitter {
       let s = slot
       slot = slot == .first ? .second : .first
       compute(
-        .loadWeights(LoadWeights(slot: s, wbAddress: SRAMAddress(weight.address), rows: k, columns: n, rowStrideBytes: weight.stride)),
+        .loadWeights(
+          LoadWeights(
+            slot: s, wbAddress: SRAMAddress(weight.address), rows: k, columns: n, rowStrideBytes: weight.stride)),
         [.read(.weightBuffer, weight.range)])
       compute(
         .matmul(
@@ -371,7 +374,8 @@ struct Emitter {
                 tensor: w.input, base: w.inputOffsets[b], width: w.inW, channels: w.inC, g: g, c0: c0, count: cc,
                 buffer: inBuffer, bufferBytes: buffers.inputBytes)
               let input = FeatureMap(
-                address: SRAMAddress(inBuffer), height: g.rows, width: g.cols, pixelStrideBytes: cc * eb, channelCount: cc)
+                address: SRAMAddress(inBuffer), height: g.rows, width: g.cols, pixelStrideBytes: cc * eb,
+                channelCount: cc)
               for (c, chunk) in layout.chunks[j].enumerated() {
                 let weight = weights(j, c, chunk, batch: b)
                 multiply(
@@ -389,7 +393,10 @@ struct Emitter {
                     mode: e.mode, outputZeroPoint: e.outputZeroPoint, clamp: e.clamp,
                     destination: PixelDestination(
                       address: SRAMAddress(outBuffer), pixelStrideBytes: n * eb, rowStrideBytes: tw * n * eb))),
-                [.read(.weightBuffer, params.range), .write(.unifiedBuffer, outBuffer..<outBuffer + buffers.outputBytes)])
+                [
+                  .read(.weightBuffer, params.range),
+                  .write(.unifiedBuffer, outBuffer..<outBuffer + buffers.outputBytes),
+                ])
               storeTile(
                 tensor: w.output, base: w.outputOffsets[b], width: w.outW, channels: w.outC, oh0: oh0, ow0: ow0, th: th,
                 tw: tw, c0: layout.nTiles[j].first, count: n, buffer: outBuffer, bufferBytes: buffers.outputBytes)
@@ -450,7 +457,10 @@ struct Emitter {
                     destination: PixelDestination(
                       address: SRAMAddress(outBuffer + (layout.nTiles[j].first - groupFirst) * eb),
                       pixelStrideBytes: groupChannels * eb, rowStrideBytes: tw * groupChannels * eb))),
-                [.read(.weightBuffer, params.range), .write(.unifiedBuffer, outBuffer..<outBuffer + buffers.outputBytes)])
+                [
+                  .read(.weightBuffer, params.range),
+                  .write(.unifiedBuffer, outBuffer..<outBuffer + buffers.outputBytes),
+                ])
             }
             storeTile(
               tensor: w.output, base: w.outputOffsets[b], width: w.outW, channels: w.outC, oh0: oh0, ow0: ow0, th: th,
@@ -502,7 +512,8 @@ struct Emitter {
             let cols = inS == 0 ? 1 : ti
             let dram = address(tensor) + (lead + o0 * os + i0 * inS) * eb
             let view = VectorView(
-              address: SRAMAddress(buffer), outerStrideBytes: os == 0 ? 0 : cols * eb, innerStrideBytes: inS == 0 ? 0 : eb)
+              address: SRAMAddress(buffer), outerStrideBytes: os == 0 ? 0 : cols * eb,
+              innerStrideBytes: inS == 0 ? 0 : eb)
             return (view, buffer..<buffer + bytes, (rowsLoaded, cols * eb, dram, os * eb))
           }
           let a = operand(b.a, aLead, aOuter, aInner, buffers.a(toggle), buffers.aBytes)
@@ -516,7 +527,8 @@ struct Emitter {
               target: x.range)
           }
           let operands = BinaryOperands(
-            a: a.view, b: bb.view, output: VectorView(address: SRAMAddress(outBuffer), outerStrideBytes: ti * eb, innerStrideBytes: eb),
+            a: a.view, b: bb.view,
+            output: VectorView(address: SRAMAddress(outBuffer), outerStrideBytes: ti * eb, innerStrideBytes: eb),
             outer: to, inner: ti)
           let operation: VectorOperation
           switch (b.op, b.parameters) {
@@ -525,7 +537,9 @@ struct Emitter {
           case (.mul, .mul(let p)): operation = .mul(operands, p)
           default: preconditionFailure("\(b.op) with mismatched parameters")
           }
-          compute(.vector(operation), [.read(.unifiedBuffer, a.range), .read(.unifiedBuffer, bb.range), .write(.unifiedBuffer, outRange)])
+          compute(
+            .vector(operation),
+            [.read(.unifiedBuffer, a.range), .read(.unifiedBuffer, bb.range), .write(.unifiedBuffer, outRange)])
           store(
             sram: outBuffer, sramStride: ti * eb, dram: address(b.output) + (outLead + o0 * inner + i0) * eb,
             dramStride: inner * eb, rows: to, rowBytes: ti * eb, source: outRange, target: region(b.output))
@@ -540,7 +554,8 @@ struct Emitter {
     guard let i = layer, let t = p.tiling else { preconditionFailure("pool layer without tiling") }
     let buffers = PoolBuffers(p, t, eb)
     var toggle = 0
-    stats[i].largestTile = TileShape(outputHeight: t.tileH, outputWidth: t.tileW, reduction: t.channels, columns: t.channels)
+    stats[i].largestTile = TileShape(
+      outputHeight: t.tileH, outputWidth: t.tileW, reduction: t.channels, columns: t.channels)
     for b in 0..<p.batches {
       let inBase = b * p.inH * p.inW * p.channels
       let outBase = b * p.outH * p.outW * p.channels
@@ -550,7 +565,8 @@ struct Emitter {
           let tw = min(t.tileW, p.outW - ow0)
           let g = tileGeometry(
             oh0: oh0, ow0: ow0, th: th, tw: tw, strideH: p.strideH, strideW: p.strideW, kernelH: p.kernelH,
-            kernelW: p.kernelW, dilationH: 1, dilationW: 1, padTop: p.padTop, padLeft: p.padLeft, inH: p.inH, inW: p.inW)
+            kernelW: p.kernelW, dilationH: 1, dilationW: 1, padTop: p.padTop, padLeft: p.padLeft, inH: p.inH, inW: p.inW
+          )
           for c0 in stride(from: 0, to: p.channels, by: t.channels) {
             let count = min(t.channels, p.channels - c0)
             let inBuffer = buffers.input(toggle)
@@ -571,7 +587,10 @@ struct Emitter {
               clamp: p.clamp)
             compute(
               .vector(p.isMax ? .maxPool(pool) : .avgPool(pool)),
-              [.read(.unifiedBuffer, inBuffer..<inBuffer + buffers.inputBytes), .write(.unifiedBuffer, outBuffer..<outBuffer + buffers.outputBytes)])
+              [
+                .read(.unifiedBuffer, inBuffer..<inBuffer + buffers.inputBytes),
+                .write(.unifiedBuffer, outBuffer..<outBuffer + buffers.outputBytes),
+              ])
             storeTile(
               tensor: p.output, base: outBase, width: p.outW, channels: p.channels, oh0: oh0, ow0: ow0, th: th, tw: tw,
               c0: c0, count: count, buffer: outBuffer, bufferBytes: buffers.outputBytes)
@@ -620,7 +639,9 @@ struct Emitter {
     stats[i].largestTile = TileShape(outputHeight: 1, outputWidth: chunk / eb, reduction: 1, columns: 1)
     if let fill = plan.fill[i] {
       let buffer = 0
-      load(.unifiedBuffer, sram: buffer, dram: fill.address, rows: 1, rowBytes: fill.bytes, source: nil, target: buffer..<buffer + chunk)
+      load(
+        .unifiedBuffer, sram: buffer, dram: fill.address, rows: 1, rowBytes: fill.bytes, source: nil,
+        target: buffer..<buffer + chunk)
       let full = outputBytes / fill.bytes
       let rest = outputBytes % fill.bytes
       if full > 0 {
@@ -650,8 +671,10 @@ struct Emitter {
             dram: source + (copy.sourceOffset + r0 * copy.sourceStride) * eb, dramStride: copy.sourceStride * eb,
             rows: n, rowBytes: runBytes, source: region(copy.source), target: range)
           store(
-            sram: buffer, sramStride: runBytes, dram: output + (copy.destinationOffset + r0 * copy.destinationStride) * eb,
-            dramStride: copy.destinationStride * eb, rows: n, rowBytes: runBytes, source: range, target: region(c.output))
+            sram: buffer, sramStride: runBytes,
+            dram: output + (copy.destinationOffset + r0 * copy.destinationStride) * eb,
+            dramStride: copy.destinationStride * eb, rows: n, rowBytes: runBytes, source: range,
+            target: region(c.output))
           stats[i].tiles += 1
         }
       } else {
@@ -663,7 +686,8 @@ struct Emitter {
             toggle = (toggle + 1) % count
             let range = buffer..<buffer + chunk
             load(
-              .unifiedBuffer, sram: buffer, dram: source + (copy.sourceOffset + r * copy.sourceStride + e0) * eb, rows: 1,
+              .unifiedBuffer, sram: buffer, dram: source + (copy.sourceOffset + r * copy.sourceStride + e0) * eb,
+              rows: 1,
               rowBytes: n * eb, source: region(copy.source), target: range)
             store(
               sram: buffer, dram: output + (copy.destinationOffset + r * copy.destinationStride + e0) * eb, rows: 1,

@@ -30,7 +30,8 @@ struct StaticShapes {
       case .shape(let type):
         if let x = inputs.first ?? nil, !x.isDynamic, type == .int32 || type == .int64 {
           let dims = x.shape
-          let storage: TensorData.Storage = type == .int32 ? .int32(dims.map { Int32($0) }) : .int64(dims.map { Int64($0) })
+          let storage: TensorData.Storage =
+            type == .int32 ? .int32(dims.map { Int32($0) }) : .int64(dims.map { Int64($0) })
           result = ([dims.count], TensorData(shape: [dims.count], storage: storage))
         }
       case .stridedSlice(let o):
@@ -73,7 +74,10 @@ struct StaticShapes {
         if let x = inputs.first ?? nil, !x.isDynamic {
           let rank = x.shape.count
           let axes = Set(dims.map { $0 < 0 ? $0 + rank : $0 })
-          result = (x.shape.enumerated().filter { !(axes.isEmpty ? $0.element == 1 : axes.contains($0.offset)) }.map(\.element), nil)
+          result = (
+            x.shape.enumerated().filter { !(axes.isEmpty ? $0.element == 1 : axes.contains($0.offset)) }.map(\.element),
+            nil
+          )
         }
       default:
         break
@@ -83,7 +87,8 @@ struct StaticShapes {
           let t = graph[id]
           throw LoweringError(
             .unsupported, location(i),
-            "output '\(t.name)' has a run-time shape \(t.shapeSignature ?? t.shape) the compiler cannot resolve; it needs static shapes")
+            "output '\(t.name)' has a run-time shape \(t.shapeSignature ?? t.shape) the compiler cannot resolve; it needs static shapes"
+          )
         }
         graph[id].shape = r.shape
         graph[id].shapeSignature = nil

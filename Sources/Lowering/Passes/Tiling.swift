@@ -42,7 +42,8 @@ struct ChooseTiles: LoweringPass {
               : "DEPTHWISE_CONV_2D: cost model: host ≈ \(formatCount(hostCycles)) cycles < array ≈ \(formatCount(t.estimate.cycles)) cycles (\(percent(utilization)) array utilization); runs on the host"
             continue
           }
-          s.layers[i].reason += "; \(percent(utilization)) array utilization, array ≈ \(formatCount(t.estimate.cycles)) vs host ≈ \(formatCount(hostCycles)) cycles"
+          s.layers[i].reason +=
+            "; \(percent(utilization)) array utilization, array ≈ \(formatCount(t.estimate.cycles)) vs host ≈ \(formatCount(hostCycles)) cycles"
         }
         s.layers[i].work = .matrix(w)
       case .binary(var b):
@@ -189,7 +190,7 @@ struct Tiler {
     for cc in stride(from: min(w.inC, r), through: 1, by: -1) {
       let groups = tapGroups(kernelH: w.kernelH, kernelW: w.kernelW, maxTaps: r / cc)
       let chunks = groups.count * ceilDiv(w.inC, cc)
-      if best == nil || chunks < best!.chunks { best = (cc, groups, chunks) }
+      if chunks < best?.chunks ?? Int.max { best = (cc, groups, chunks) }
     }
     guard let best else { preconditionFailure("array with no rows") }
     return (best.channels, best.groups)
@@ -205,7 +206,7 @@ struct Tiler {
     for cc in stride(from: maxChannels, through: 1, by: -1) {
       let groups = tapGroups(kernelH: w.kernelH, kernelW: w.kernelW, maxTaps: r / cc)
       let matmuls = groups.count * ceilDiv(w.inC, cc)
-      if best == nil || matmuls < best!.matmuls { best = (cc, matmuls) }
+      if matmuls < best?.matmuls ?? Int.max { best = (cc, matmuls) }
     }
     var options: [(channels: Int, groups: [TapGroup])] = []
     var cc = best?.channels ?? 1
@@ -235,8 +236,10 @@ struct Tiler {
       for chunking in depthwiseChunkings(w) {
         let nTile = chunking.channels * w.depthMultiplier
         for (th, tw) in spatial where th * tw <= accumulatorRows {
-          let inRows = inputExtent(outputs: th, stride: w.strideH, kernel: w.kernelH, dilation: w.dilationH, size: w.inH)
-          let inCols = inputExtent(outputs: tw, stride: w.strideW, kernel: w.kernelW, dilation: w.dilationW, size: w.inW)
+          let inRows = inputExtent(
+            outputs: th, stride: w.strideH, kernel: w.kernelH, dilation: w.dilationH, size: w.inH)
+          let inCols = inputExtent(
+            outputs: tw, stride: w.strideW, kernel: w.kernelW, dilation: w.dilationW, size: w.inW)
           for db in bufferings {
             let need = (db ? 2 : 1) * (inRows * inCols * chunking.channels + th * tw * nTile) * eb
             smallestNeed = min(smallestNeed, need)
@@ -245,7 +248,8 @@ struct Tiler {
               let t = MatrixTiling(
                 dataflow: df, tileH: th, tileW: tw, nTile: nTile, nGroupTiles: 1, channelGroup: chunking.channels,
                 chunkChannels: chunking.channels, tapGroups: chunking.groups, doubleBuffered: db,
-                estimate: CostEstimate(computeCycles: 0, loadCycles: 0, storeCycles: 0, cycles: 0, dramBytes: 0, tiles: 0))
+                estimate: CostEstimate(
+                  computeCycles: 0, loadCycles: 0, storeCycles: 0, cycles: 0, dramBytes: 0, tiles: 0))
               consider(withEstimate(t, w))
             }
           }
@@ -266,8 +270,10 @@ struct Tiler {
         for (th, tw) in spatial where th * tw <= accumulatorRows {
           let p = th * tw
           let mostTiles = min(nTiles, accumulatorRows / p)
-          let inRows = inputExtent(outputs: th, stride: w.strideH, kernel: w.kernelH, dilation: w.dilationH, size: w.inH)
-          let inCols = inputExtent(outputs: tw, stride: w.strideW, kernel: w.kernelW, dilation: w.dilationW, size: w.inW)
+          let inRows = inputExtent(
+            outputs: th, stride: w.strideH, kernel: w.kernelH, dilation: w.dilationH, size: w.inH)
+          let inCols = inputExtent(
+            outputs: tw, stride: w.strideW, kernel: w.kernelW, dilation: w.dilationW, size: w.inW)
           for nGroupTiles in mostTiles == 1 ? [1] : [mostTiles, 1] {
             for cg in groupOptions {
               for db in bufferings {
@@ -278,7 +284,8 @@ struct Tiler {
                   let t = MatrixTiling(
                     dataflow: df, tileH: th, tileW: tw, nTile: nTile, nGroupTiles: nGroupTiles, channelGroup: cg,
                     chunkChannels: chunking.channels, tapGroups: chunking.groups, doubleBuffered: db,
-                    estimate: CostEstimate(computeCycles: 0, loadCycles: 0, storeCycles: 0, cycles: 0, dramBytes: 0, tiles: 0))
+                    estimate: CostEstimate(
+                      computeCycles: 0, loadCycles: 0, storeCycles: 0, cycles: 0, dramBytes: 0, tiles: 0))
                   consider(withEstimate(t, w))
                 }
               }
@@ -290,7 +297,8 @@ struct Tiler {
     guard let best else {
       throw LoweringError(
         .doesNotFit, location,
-        "smallest tile needs \(formatBytes(smallestNeed)) of unified buffer; \(arch.name) has \(formatBytes(ubCapacity))")
+        "smallest tile needs \(formatBytes(smallestNeed)) of unified buffer; \(arch.name) has \(formatBytes(ubCapacity))"
+      )
     }
     return best
   }
@@ -302,7 +310,7 @@ struct Tiler {
     let rowClasses = axisClasses(w.outH, t.tileH)
     let colClasses = axisClasses(w.outW, t.tileW)
     let n = w.outC
-    let kMax = t.tapGroups.map(\.taps).max()! * t.chunkChannels
+    let kMax = (t.tapGroups.map(\.taps).max() ?? 1) * t.chunkChannels
     var compute = 0
     var load = 0
     var store = 0
@@ -312,15 +320,21 @@ struct Tiler {
     var lastStore = 0
     let weightBytes = weightBlobBytes(w, t)
     let streamed: Bool
-    if case .activation = w.weights { streamed = true } else { streamed = weightBytes > Int(arch.weights.capacity.count) }
+    if case .activation = w.weights {
+      streamed = true
+    } else {
+      streamed = weightBytes > Int(arch.weights.capacity.count)
+    }
     let correction: Int
     if case .activation(_, _, _, let zp) = w.weights, zp != 0 { correction = 2 } else { correction = 1 }
     for rc in rowClasses {
       for cc in colClasses {
         let count = rc.count * cc.count * batches
         let p = rc.size * cc.size
-        let inRows = inputExtent(outputs: rc.size, stride: w.strideH, kernel: w.kernelH, dilation: w.dilationH, size: w.inH)
-        let inCols = inputExtent(outputs: cc.size, stride: w.strideW, kernel: w.kernelW, dilation: w.dilationW, size: w.inW)
+        let inRows = inputExtent(
+          outputs: rc.size, stride: w.strideH, kernel: w.kernelH, dilation: w.dilationH, size: w.inH)
+        let inCols = inputExtent(
+          outputs: cc.size, stride: w.strideW, kernel: w.kernelW, dilation: w.dilationW, size: w.inW)
         let mm = cost.matmul(pixels: p, reduction: kMax, columns: t.nTile, t.dataflow)
         let lw = cost.loadWeights(kMax)
         var tileCompute = 0
@@ -334,8 +348,10 @@ struct Tiler {
           oneLoad = cost.dma(sliceBytes, transfers: inRows)
           tileLoad += chunks * oneLoad
           tileBytes += chunks * sliceBytes
-          tileCompute += chunks * (cost.matmulsWithWeightLoads(matmul: mm, load: lw, count: t.tapGroups.count)
-            + cost.activate(pixels: p, columns: t.nTile))
+          tileCompute +=
+            chunks
+            * (cost.matmulsWithWeightLoads(matmul: mm, load: lw, count: t.tapGroups.count)
+              + cost.activate(pixels: p, columns: t.nTile))
           tileStore += chunks * cost.dma(p * t.nTile * eb, transfers: rc.size)
           tileBytes += p * n * eb
         } else {
@@ -387,7 +403,7 @@ struct Tiler {
     let params = ActivationParameters.entryBytes * w.outC
     switch w.weights {
     case .activation:
-      return params + t.tapGroups.map(\.taps).max()! * t.chunkChannels * t.nTile * eb
+      return params + (t.tapGroups.map(\.taps).max() ?? 1) * t.chunkChannels * t.nTile * eb
     case .constant:
       if w.isDepthwise { return params + w.taps * w.inC * t.chunkChannels * w.depthMultiplier * eb }
       return params + w.taps * w.inC * w.outC * eb
@@ -414,7 +430,8 @@ struct Tiler {
     let outputs = op.outputs.reduce(0) { $0 + state.graph[$1].elementCount }
     let operations = max(state.graph.macs(ofOperator: i), outputs)
     let cycles = cost.host(bytes: bytes, operations: operations)
-    return CostEstimate(computeCycles: cycles, loadCycles: 0, storeCycles: 0, cycles: cycles, dramBytes: bytes, tiles: 1)
+    return CostEstimate(
+      computeCycles: cycles, loadCycles: 0, storeCycles: 0, cycles: cycles, dramBytes: bytes, tiles: 1)
   }
 
   // MARK: Vector-unit layers
@@ -440,11 +457,12 @@ struct Tiler {
     }
     throw LoweringError(
       .doesNotFit, location,
-      "smallest tile needs \(formatBytes(need(1, 1, false))) of unified buffer; \(arch.name) has \(formatBytes(ubCapacity))")
+      "smallest tile needs \(formatBytes(need(1, 1, false))) of unified buffer; \(arch.name) has \(formatBytes(ubCapacity))"
+    )
   }
 
   func binary(_ b: BinaryWork, _ location: String) throws(LoweringError) -> ElementwiseTiling {
-    let inner = b.dims.last!
+    let inner = b.dims.last ?? 1
     let outer = b.dims.count >= 2 ? b.dims[b.dims.count - 2] : 1
     let rank = b.dims.count
     func broadcast(_ strides: [Int]) -> (outer: Bool, inner: Bool) {
@@ -463,7 +481,8 @@ struct Tiler {
       cycles: cost.combine(
         compute: compute, load: load, store: store, firstLoad: load / max(blocks, 1), lastStore: store / max(blocks, 1),
         overlapped: t.doubleBuffered), dramBytes: bytes, tiles: blocks)
-    return ElementwiseTiling(outerTile: t.outerTile, innerTile: t.innerTile, doubleBuffered: t.doubleBuffered, estimate: estimate)
+    return ElementwiseTiling(
+      outerTile: t.outerTile, innerTile: t.innerTile, doubleBuffered: t.doubleBuffered, estimate: estimate)
   }
 
   func unary(_ u: UnaryWork, _ location: String) throws(LoweringError) -> ElementwiseTiling {
@@ -504,7 +523,11 @@ struct Tiler {
             compute: compute, load: load, store: store, firstLoad: load / tiles, lastStore: store / tiles,
             overlapped: db), dramBytes: inBytes + outBytes, tiles: tiles)
         let t = PoolTiling(tileH: th, tileW: tw, channels: channels, doubleBuffered: db, estimate: estimate)
-        if let b = best, (b.estimate.cycles, b.estimate.dramBytes, b.estimate.tiles) <= (estimate.cycles, estimate.dramBytes, estimate.tiles) {
+        if let b = best,
+          (b.estimate.cycles, b.estimate.dramBytes, b.estimate.tiles) <= (
+            estimate.cycles, estimate.dramBytes, estimate.tiles
+          )
+        {
           continue
         }
         best = t
@@ -513,7 +536,8 @@ struct Tiler {
     guard let best else {
       throw LoweringError(
         .doesNotFit, location,
-        "smallest tile needs \(formatBytes(smallestNeed)) of unified buffer; \(arch.name) has \(formatBytes(ubCapacity))")
+        "smallest tile needs \(formatBytes(smallestNeed)) of unified buffer; \(arch.name) has \(formatBytes(ubCapacity))"
+      )
     }
     return best
   }
