@@ -114,6 +114,19 @@ import Testing
     try check(broadcast, arch, dataflow, "bmm broadcast", seed: 499)
   }
 
+  @Test func channelSlicesAndAccumulatorGroups() throws {
+    // 20 input channels whose 3 × 3 windows do not fit the unified buffer at once: the input is
+    // loaded one channel slice at a time, and the 10 output channels (3 n-tiles of 4) share the
+    // accumulator in groups.
+    let model = TestModels.conv(h: 5, w: 5, c: 20, n: 10, seed: 31)
+    let arch = tinyArch("sliced", rows: 4, cols: 4, ub: 120, weights: 4096, accumulatorRows: 8)
+    let tiling = try LoweringPipeline(arch: arch).dump(model, after: .tiling)
+    let slice = try #require(
+      tiling.firstRange(of: "channel slice ").map { tiling[$0.upperBound...].prefix { $0.isNumber } })
+    #expect(Int(slice).map { $0 < 20 } == true, "\(tiling)")
+    for dataflow in Dataflow.allCases { try check(model, arch, dataflow, "sliced", seed: 32) }
+  }
+
   @Test func fullyConnectedKeepNumDimsAndNoBias() throws {
     let arch = Self.arrays[0]
     for model in [

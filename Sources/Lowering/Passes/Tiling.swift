@@ -403,7 +403,8 @@ struct Tiler {
     let params = ActivationParameters.entryBytes * w.outC
     switch w.weights {
     case .activation:
-      return ActivationParameters.entryBytes * t.nTile + (t.tapGroups.map(\.taps).max() ?? 1) * t.chunkChannels * t.nTile * eb
+      return ActivationParameters.entryBytes * t.nTile + (t.tapGroups.map(\.taps).max() ?? 1) * t.chunkChannels
+        * t.nTile * eb
     case .constant:
       if w.isDepthwise { return params + w.taps * w.inC * t.chunkChannels * w.depthMultiplier * eb }
       return params + w.taps * w.inC * w.outC * eb
