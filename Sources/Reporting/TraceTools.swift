@@ -128,10 +128,12 @@ extension SystoleTrace {
       }
       range = lo..<hi
     }
-    range = max(0, range.lowerBound)..<min(range.upperBound, cycles)
-    guard !range.isEmpty else {
+    let lo = max(0, range.lowerBound)
+    let hi = min(range.upperBound, cycles)
+    guard hi > lo else {
       throw TraceError(.notInTrace, fileName, "the window holds no cycle of the run (0..<\(cycles))")
     }
+    range = lo..<hi
     let label = 15
     let columns = Int(min(Int64(max(10, width - label - 1)), range.upperBound - range.lowerBound))
     let length = range.upperBound - range.lowerBound
@@ -208,7 +210,7 @@ extension SystoleTrace {
       let e = b.energyTotal - a.energyTotal
       return [
         label, name, groupedDigits(Int(a.cycles)), groupedDigits(Int(b.cycles)), signed(d),
-        a.cycles > 0 ? (d >= 0 ? "+" : "") + Self.format(100 * Double(d) / Double(a.cycles), 1) + "%" : "",
+        a.cycles > 0 ? (d > 0 ? "+" : "") + Self.format(100 * Double(d) / Double(a.cycles), 1) + "%" : "",
         signed(b.stallCycles - a.stallCycles), signed(b.dramBytes - a.dramBytes),
         (e > 0 ? "+" : "") + Self.format(e, 1),
       ]
