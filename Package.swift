@@ -80,6 +80,8 @@ let package = Package(
       dependencies: ["Lowering", "Pipeline", "GoldenModel", "TFLiteImport", "ModelZoo", "SystoleTestSupport"]),
     .testTarget(name: "CycleSimTests", dependencies: ["CycleSim", "SystoleTestSupport"]),
     .testTarget(name: "ReportingTests", dependencies: ["Reporting", "TFLiteImport", "SystoleTestSupport"]),
+    .testTarget(
+      name: "PipelineTests", dependencies: ["Pipeline", "TFLiteImport", "ModelZoo", "GoldenModel", "SystoleTestSupport"]),
     .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "SystoleTestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["SystoleDriver", "SystoleTestSupport"]),
   ]
