@@ -34,7 +34,7 @@ public enum Driver {
   }
 
   static let commands: [Command] = [
-    DemoCommand.command, InspectCommand.command, EvalCommand.command, CompileCommand.command, RunCommand.command, ArchCommand.command,
+    DemoCommand.command, InspectCommand.command, EvalCommand.command, CompileCommand.command, RunCommand.command, ArchCommand.command, BenchCommand.command,
     QuantizeCommand.command,
     CompareCommand.command,
   ]
