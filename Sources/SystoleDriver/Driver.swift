@@ -3,7 +3,10 @@ import GoldenModel
 import Support
 import TFLiteImport
 import Architecture
+import CycleSim
+import Lowering
 import ModelZoo
+import Pipeline
 import Quantizer
 
 /// The `systole` command: a table of subcommands, argument parsing, and the one place where
@@ -31,7 +34,8 @@ public enum Driver {
   }
 
   static let commands: [Command] = [
-    DemoCommand.command, InspectCommand.command, EvalCommand.command, ArchCommand.command, QuantizeCommand.command,
+    DemoCommand.command, InspectCommand.command, EvalCommand.command, CompileCommand.command, RunCommand.command, ArchCommand.command, BenchCommand.command,
+    QuantizeCommand.command,
     CompareCommand.command,
   ]
 
@@ -100,6 +104,7 @@ public enum Driver {
       }
     case is TFLiteImportError, is GoldenModelError, is ArchError: return 65
     case is ModelZooError: return 64
+    case is LoweringError, is SimulatorError, is PipelineError: return 65
     case let e as QuantizerError:
       switch e.kind {
       case .calibrationUnreadable: return 66

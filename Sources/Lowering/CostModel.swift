@@ -1,0 +1,107 @@
+import Architecture
+import Foundation
+import TileISA
+
+/// Estimated cost of one layer under one tiling choice.
+struct CostEstimate: Hashable {
+  /// Cycles the compute queue is busy (array, activation unit, vector unit, host).
+  var computeCycles: Int
+  /// Cycles the load queue is busy (DRAM → on chip).
+  var loadCycles: Int
+  /// Cycles the store queue is busy (on chip → DRAM).
+  var storeCycles: Int
+  /// The layer's estimated duration.
+  var cycles: Int
+  /// DRAM bytes read plus written.
+  var dramBytes: Int
+  /// Tiles (the unit of double buffering).
+  var tiles: Int
+}
+
+/// The compiler's analytical cost model, written from `ArchSpec` formulas only (the compiler
+/// never runs the simulator; when the two disagree a test shows it).
+///
+/// With R × C the array, ⌈x⌉ rounding up, and `ArchSpec` figures `dram_bytes_per_cycle`,
+/// `dram_latency_cycles`, `vector_ops_per_cycle`, `host_*`:
+///
+/// ```
+/// dma(bytes)            = dram_latency_cycles + ⌈bytes / dram_bytes_per_cycle⌉       one transfer
+/// load_weights(K)       = ⌈K / array.weight_load_rows_per_cycle⌉
+/// matmul ws (P, K, N)   = P + R + C − 2                   weights preloaded; P rows stream through
+/// matmul os (P, K, N)   = ⌈P / R⌉ · (K + R + C − 2)        one output per PE; K-long streams
+/// matmul is (P, K, N)   = ⌈P / C⌉ · (2R + C + N − 2)       inputs preloaded; N weight columns stream
+/// activate(P, N)        = ⌈P · N / vector_ops_per_cycle⌉
+/// vector(elements)      = ⌈elements / vector_ops_per_cycle⌉
+/// host(bytes, ops)      = host_latency_cycles + ⌈bytes / host_link_bytes_per_cycle⌉ + ⌈ops / host_ops_per_cycle⌉
+/// layer, double-buffered = max(compute, load, store) + first load + last store
+/// layer, single-buffered = compute + load + store
+/// ```
+///
+/// The matmul formulas are SCALE-Sim's per-fold cycle counts (REFERENCE §5: WS and IS
+/// `2R + C + T − 2`, OS `T + R + C − 2`) with the weight preload of WS moved into
+/// `load_weights`, which a double-buffered array hides behind the previous matmul.
+struct CostModel {
+  let arch: ArchSpec
+
+  var rows: Int { arch.array.rows }
+  var columns: Int { arch.array.cols }
+
+  /// One DMA transfer of `bytes`.
+  func dma(_ bytes: Int) -> Int {
+    arch.dramLatencyCycles + Int((Double(bytes) / arch.dramBytesPerCycle).rounded(.up))
+  }
+
+  /// `transfers` DMA transfers moving `bytes` in total.
+  func dma(_ bytes: Int, transfers: Int) -> Int {
+    transfers * arch.dramLatencyCycles + Int((Double(bytes) / arch.dramBytesPerCycle).rounded(.up))
+  }
+
+  /// Shifting a K-row weight tile into the array.
+  func loadWeights(_ k: Int) -> Int {
+    let rate = max(arch.array.weightLoadRowsPerCycle, 1)
+    return (k + rate - 1) / rate
+  }
+
+  /// One matmul of P pixels, K rows and N columns.
+  func matmul(pixels p: Int, reduction k: Int, columns n: Int, _ dataflow: Matmul.Dataflow) -> Int {
+    let r = rows
+    let c = columns
+    switch dataflow {
+    case .weightStationary: return p + r + c - 2
+    case .outputStationary: return ceilDiv(p, r) * (k + r + c - 2)
+    case .inputStationary: return ceilDiv(p, c) * (2 * r + c + n - 2)
+    }
+  }
+
+  /// Compute-queue cycles of a run of matmuls, each preceded by its `load_weights`; a
+  /// double-buffered array overlaps each load with the previous matmul.
+  func matmulsWithWeightLoads(matmul: Int, load: Int, count: Int) -> Int {
+    guard count > 0 else { return 0 }
+    if arch.array.weightDoubleBuffered { return load + count * max(matmul, load) }
+    return count * (matmul + load)
+  }
+
+  /// Requantizing P × N accumulators.
+  func activate(pixels: Int, columns: Int) -> Int { vector(pixels * columns) }
+
+  /// `elements` vector-unit operations.
+  func vector(_ elements: Int) -> Int {
+    let rate = max(arch.vectorOpsPerCycle, 1)
+    return (elements + rate - 1) / rate
+  }
+
+  /// A host task moving `bytes` over the link and performing `operations` element operations.
+  func host(bytes: Int, operations: Int) -> Int {
+    let link = arch.hostLinkBytesPerCycle > 0 ? Double(bytes) / arch.hostLinkBytesPerCycle : 0
+    let work = arch.hostOpsPerCycle > 0 ? Double(operations) / arch.hostOpsPerCycle : 0
+    return arch.hostLatencyCycles + Int(link.rounded(.up)) + Int(work.rounded(.up))
+  }
+
+  /// A layer's duration from its queues' busy cycles.
+  func combine(compute: Int, load: Int, store: Int, firstLoad: Int, lastStore: Int, overlapped: Bool) -> Int {
+    overlapped ? max(compute, load, store) + firstLoad + lastStore : compute + load + store
+  }
+}
+
+/// ⌈a / b⌉ for positive b.
+func ceilDiv(_ a: Int, _ b: Int) -> Int { (a + b - 1) / b }

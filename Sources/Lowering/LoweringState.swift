@@ -1,0 +1,353 @@
+import Architecture
+import GraphIR
+import Support
+import TileISA
+
+/// The compiler's state: the model, the architecture, and one `Layer` per graph operator, filled
+/// in pass by pass (legalize sets placement and work, fuse the epilogues, tiling the tiles,
+/// allocate the memory plan, schedule the instructions, emit the program).
+struct LoweringState {
+  /// The model being compiled.
+  let model: Model
+  /// Its main graph (with run-time shapes resolved by legalize).
+  var graph: Graph
+  /// Operators whose outputs legalize folded into constants (shape arithmetic).
+  var foldedOperators: Set<Int> = []
+  /// The target.
+  let arch: ArchSpec
+  /// The compiler's knobs.
+  let options: LoweringOptions
+  /// Bytes per activation or weight element in the machine: 1 (int8) or 4 (float32).
+  let elementBytes: Int
+  /// One entry per graph operator, in graph order.
+  var layers: [Layer] = []
+  /// For each tensor, the tensor whose DRAM bytes it uses (aliases point at their source).
+  var storageRoot: [Int]
+  /// The memory plan (after `allocate`).
+  var plan: MemoryPlan?
+  /// The instruction stream with dependency flags (after `schedule`).
+  var builder: ProgramBuilder?
+  /// Host tasks in emission order (after `schedule`).
+  var hostTasks: [(task: HostTask, descriptor: HostTaskDescriptor)] = []
+  /// Per-layer counters gathered while scheduling.
+  var stats: [LayerStats] = []
+  /// The result (after `emit`).
+  var result: CompiledModel?
+
+  init(model: Model, arch: ArchSpec, options: LoweringOptions) {
+    self.model = model
+    self.graph = model.main
+    self.arch = arch
+    self.options = options
+    self.elementBytes = arch.datapath.elementBytes
+    self.storageRoot = Array(0..<model.main.tensors.count)
+  }
+
+  /// The datapath as the ISA names it.
+  var datapath: TileProgram.Datapath { arch.datapath == .int8 ? .int8 : .float32 }
+
+  /// The tensor whose storage `id` shares.
+  func root(_ id: TensorID) -> TensorID {
+    var i = id.index
+    while storageRoot[i] != i { i = storageRoot[i] }
+    return TensorID(i)
+  }
+
+  /// Bytes per element of `tensor` in DRAM: the datapath's element size for int8/uint8 (and
+  /// float32) tensors on a float32 datapath, the natural width otherwise.
+  func storageElementBytes(_ tensor: Tensor) -> Int {
+    if elementBytes == 4, tensor.elementType == .int8 || tensor.elementType == .uint8 { return 4 }
+    return tensor.elementType.byteWidth
+  }
+
+  /// Bytes `tensor` occupies in DRAM.
+  func storageBytes(_ tensor: Tensor) -> Int { tensor.elementCount * storageElementBytes(tensor) }
+
+  /// `op #3 CONV_2D 'conv1'`.
+  func location(_ index: Int) -> String {
+    let op = graph.operators[index]
+    let name = op.outputs.first.flatMap { $0.index >= 0 && $0.index < graph.tensors.count ? graph[$0].name : nil }
+    return "op #\(index) \(op.kind.tfliteName)" + (name.map { " '\($0)'" } ?? "")
+  }
+}
+
+/// One graph operator as the compiler sees it.
+struct Layer {
+  /// The operator's index in the main graph.
+  let index: Int
+  /// Its TFLite name.
+  let opName: String
+  /// Its output tensor's name (or the op name when it has no output).
+  let name: String
+  /// Where it runs.
+  var placement: Placement
+  /// Why.
+  var reason: String
+  /// What to do.
+  var work: Work
+}
+
+/// The work of one layer, by where it runs.
+enum Work {
+  /// A matrix product on the array (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, BATCH_MATMUL).
+  case matrix(MatrixWork)
+  /// ADD, SUB or MUL on the vector unit.
+  case binary(BinaryWork)
+  /// MAX_POOL_2D or AVERAGE_POOL_2D on the vector unit.
+  case pool(PoolWork)
+  /// `vrequant` over a flat tensor (RELU family, QUANTIZE int8 → int8).
+  case unary(UnaryWork)
+  /// DMA copies through the unified buffer (CONCATENATION, PAD).
+  case copy(CopyWork)
+  /// A host task.
+  case host(HostWork)
+  /// No work: the output shares the input's storage.
+  case alias
+  /// Folded into layer `into`.
+  case fused(into: Int)
+}
+
+// MARK: - Matrix layers
+
+/// A matrix product in convolution form: an NHWC input, a window, N output channels.
+///
+/// FULLY_CONNECTED is the case H = 1, W = rows, C = depth, 1 × 1 kernel; BATCH_MATMUL is a
+/// FULLY_CONNECTED per batch whose weights come from an activation tensor.
+struct MatrixWork {
+  enum Kind: String {
+    case conv = "CONV_2D", depthwise = "DEPTHWISE_CONV_2D", fullyConnected = "FULLY_CONNECTED"
+    case batchMatMul = "BATCH_MATMUL"
+  }
+  var kind: Kind
+  /// The activation read through the im2col address generator.
+  var input: TensorID
+  /// The result.
+  var output: TensorID
+  /// Element offsets of each batch's input and output (batch b of a convolution, one output
+  /// matrix of a BATCH_MATMUL).
+  var inputOffsets: [Int]
+  var outputOffsets: [Int]
+  var inH: Int, inW: Int, inC: Int
+  /// The input is stored channel-major (BATCH_MATMUL adj_x): element (p, c) at `c·inW + p`.
+  var inputTransposed: Bool
+  var outH: Int, outW: Int
+  /// N: output channels.
+  var outC: Int
+  var kernelH: Int, kernelW: Int
+  var strideH: Int, strideW: Int
+  var dilationH: Int, dilationW: Int
+  var padTop: Int, padLeft: Int
+  /// DEPTHWISE_CONV_2D's channel multiplier (1 otherwise).
+  var depthMultiplier: Int
+  var inputZeroPoint: Int8
+  var weights: WeightSource
+  /// Quantization facts the fuse pass turns into the epilogue.
+  var quantization: MatrixQuantization
+  /// Bias, requantization and clamp per output channel (after `fuse`).
+  var epilogue: Epilogue?
+  /// Multiply-accumulates of the operator.
+  var macs: Int
+  /// Chosen tiles (after `tiling`).
+  var tiling: MatrixTiling?
+
+  var batchCount: Int { inputOffsets.count }
+  var taps: Int { kernelH * kernelW }
+  var isDepthwise: Bool { kind == .depthwise }
+}
+
+/// Where a matrix layer's weights come from.
+enum WeightSource {
+  /// Constant weights in the TFLite layout: OHWI for CONV_2D and FULLY_CONNECTED
+  /// (`[N][kh][kw][C]`), 1HWO for DEPTHWISE_CONV_2D; int8, or float32 on the float32 datapath.
+  case constant(ConstantWeights)
+  /// BATCH_MATMUL's right operand: `tensor` at element offset `offsets[b]` for batch b,
+  /// `[K][N]` row-major, or `[N][K]` when `adjoint`; `zeroPoint` is corrected by an extra
+  /// matmul with a constant tile of `−zeroPoint`.
+  case activation(tensor: TensorID, offsets: [Int], adjoint: Bool, zeroPoint: Int8)
+}
+
+/// The quantization facts of a matrix layer, as the model states them.
+struct MatrixQuantization {
+  var inputScale: Float
+  var filterScales: [Float]
+  var outputScale: Float
+  var outputZeroPoint: Int8
+  /// One per output channel (zeros when the model has no bias).
+  var bias: [Int32]
+  /// The clamp of the fused activation on the output.
+  var clamp: ClosedRange<Int8>
+}
+
+/// What `activate` does for a layer: per-channel parameters, output zero point, clamp.
+struct Epilogue {
+  var mode: RequantMode
+  var parameters: [ActivationParameters]
+  var outputZeroPoint: Int8
+  var clamp: ClosedRange<Int8>
+}
+
+/// A rectangle of kernel taps multiplied by one matmul.
+struct TapGroup: Hashable {
+  var row0: Int, rows: Int, col0: Int, cols: Int
+  var taps: Int { rows * cols }
+}
+
+/// A chosen tiling of a matrix layer.
+struct MatrixTiling {
+  var dataflow: Matmul.Dataflow
+  /// Output rows and columns per spatial tile.
+  var tileH: Int, tileW: Int
+  /// N per matmul (depthwise: channelsPerChunk × multiplier).
+  var nTile: Int
+  /// Channel tiles whose accumulators live at once (dense layers).
+  var nGroupTiles: Int
+  /// Input channels per unified-buffer slice (depthwise: the channel chunk).
+  var channelGroup: Int
+  /// Input channels per K chunk.
+  var chunkChannels: Int
+  /// The kernel split into K chunks.
+  var tapGroups: [TapGroup]
+  /// Two input and output buffers instead of one.
+  var doubleBuffered: Bool
+  /// The cost model's figures for this choice.
+  var estimate: CostEstimate
+}
+
+/// A constant weight tensor's elements (shared with the graph, never copied).
+enum ConstantWeights {
+  case int8([Int8])
+  case float32([Float])
+}
+
+/// Stores a Float's 4 little-endian bytes at `p`.
+@inline(__always)
+func storeFloat(_ value: Float, _ p: UnsafeMutablePointer<UInt8>) {
+  let b = value.bitPattern
+  p[0] = UInt8(truncatingIfNeeded: b)
+  p[1] = UInt8(truncatingIfNeeded: b >> 8)
+  p[2] = UInt8(truncatingIfNeeded: b >> 16)
+  p[3] = UInt8(truncatingIfNeeded: b >> 24)
+}
+
+// MARK: - Vector-unit layers
+
+/// ADD, SUB or MUL with NumPy broadcasting, over coalesced dimensions.
+struct BinaryWork {
+  enum Op: String { case add = "ADD", sub = "SUB", mul = "MUL" }
+  var op: Op
+  var a: TensorID, b: TensorID, output: TensorID
+  /// Output dimensions after dropping 1s and merging contiguous runs (at least one).
+  var dims: [Int]
+  /// Element strides of each operand per dimension (0 broadcasts).
+  var aStrides: [Int], bStrides: [Int]
+  /// The vector instruction's parameters (clamp included).
+  var parameters: BinaryParameters
+  var tiling: ElementwiseTiling?
+}
+
+/// ADD/SUB or MUL parameters.
+enum BinaryParameters {
+  case add(AddParameters)
+  case mul(MulParameters)
+
+  var clamp: ClosedRange<Int8> {
+    switch self {
+    case .add(let p): p.clamp
+    case .mul(let p): p.clamp
+    }
+  }
+
+  func withClamp(_ clamp: ClosedRange<Int8>) -> BinaryParameters {
+    switch self {
+    case .add(var p):
+      p.clamp = clamp
+      return .add(p)
+    case .mul(var p):
+      p.clamp = clamp
+      return .mul(p)
+    }
+  }
+}
+
+/// Tiles of an elementwise layer: a block of `outerTile` × `innerTile` elements.
+struct ElementwiseTiling {
+  var outerTile: Int
+  var innerTile: Int
+  var doubleBuffered: Bool
+  var estimate: CostEstimate
+}
+
+/// MAX_POOL_2D or AVERAGE_POOL_2D.
+struct PoolWork {
+  var isMax: Bool
+  var input: TensorID, output: TensorID
+  var batches: Int
+  var inH: Int, inW: Int, channels: Int
+  var outH: Int, outW: Int
+  var kernelH: Int, kernelW: Int, strideH: Int, strideW: Int
+  var padTop: Int, padLeft: Int
+  var clamp: ClosedRange<Int8>
+  var tiling: PoolTiling?
+}
+
+/// Tiles of a pooling layer.
+struct PoolTiling {
+  var tileH: Int, tileW: Int
+  var channels: Int
+  var doubleBuffered: Bool
+  var estimate: CostEstimate
+}
+
+/// `vrequant` over a flat tensor.
+struct UnaryWork {
+  var input: TensorID, output: TensorID
+  var count: Int
+  var parameters: RequantizeParameters
+  var tiling: ElementwiseTiling?
+}
+
+/// Byte copies through the unified buffer: an optional fill of the whole output, then 2-D
+/// copies (in elements) from source tensors into the output.
+struct CopyWork {
+  struct Copy2D {
+    var source: TensorID
+    var sourceOffset: Int, sourceStride: Int
+    var destinationOffset: Int, destinationStride: Int
+    var rows: Int
+    /// Elements per row (contiguous on both sides).
+    var run: Int
+  }
+  var output: TensorID
+  /// PAD's fill value (one element), written over the whole output first.
+  var fill: Int8?
+  var copies: [Copy2D]
+  /// Bytes per chunk through the unified buffer (after `tiling`).
+  var chunkBytes: Int = 0
+  var doubleBuffered: Bool = true
+  var estimate: CostEstimate?
+}
+
+/// A host task: the operator runs on the host against DRAM.
+struct HostWork {
+  var inputs: [TensorID?]
+  var outputs: [TensorID]
+  var estimate: CostEstimate?
+}
+
+// MARK: - Statistics
+
+/// Counters gathered per layer while scheduling, for the mapping report.
+struct LayerStats {
+  var instructions = 0
+  var tiles = 0
+  var dramRead = 0
+  var dramWritten = 0
+  var weightsStreamed = 0
+  var weightsCached = 0
+  var weightBytes = 0
+  /// Σ over matmuls of P × rows × columns (PE slots occupied while streaming).
+  var peSlots = 0
+  var usefulMACs = 0
+  var sram = SRAMUsage()
+  var largestTile: TileShape?
+}

@@ -1,0 +1,495 @@
+import Architecture
+import GraphIR
+import Support
+import TileISA
+
+/// One K chunk of a matrix layer: a tap rectangle × a channel range.
+struct KChunk: Hashable {
+  /// First input channel (absolute).
+  var channel0: Int
+  /// Channels in the chunk.
+  var channels: Int
+  /// The kernel taps.
+  var taps: TapGroup
+  /// The unified-buffer channel slice holding these channels (dense layers).
+  var group: Int
+  /// K: weight rows.
+  var rows: Int { taps.taps * channels }
+}
+
+/// One weight tile of a layer: rows K × columns N', at `offset` in the layer's parameter blob.
+struct WeightBlock {
+  var chunk: KChunk
+  var columns: Int
+  var offset: Int
+  var bytes: Int
+}
+
+/// How a matrix layer's parameters are laid out: activation tables, then weight tiles (or, for
+/// BATCH_MATMUL, the zero-point correction tile), in one blob copied to DRAM and, when cached,
+/// to the weight buffer.
+struct WeightLayout {
+  /// Output-channel tiles: first channel and width.
+  var nTiles: [(first: Int, width: Int)]
+  /// Byte offset of each n-tile's activation table in the blob.
+  var parameterOffsets: [Int]
+  /// The weight tiles of each n-tile, in matmul order (empty for BATCH_MATMUL: its tiles come
+  /// from DRAM).
+  var blocks: [[WeightBlock]]
+  /// The K chunks of each n-tile, in matmul order.
+  var chunks: [[KChunk]]
+  /// BATCH_MATMUL: offset and row stride of the constant `−zero point` tile, when needed.
+  var correction: (offset: Int, rowStride: Int)?
+  /// The blob.
+  var blob: [UInt8]
+  /// The largest weight tile (streamed layers size their buffers by it).
+  var maxBlockBytes: Int
+  /// The largest n-tile's activation table.
+  var maxParameterBytes: Int
+}
+
+/// Where a layer's parameters live on chip.
+enum WeightResidence {
+  /// The whole blob stays in the weight buffer at this offset for the inference.
+  case cached(wbOffset: Int)
+  /// The whole blob is loaded once at the layer's start, at the start of the streaming region.
+  case layer
+  /// Tiles and tables are loaded into rotating buffers before each use.
+  case streamed(doubleBuffered: Bool)
+}
+
+/// The result of the allocate pass.
+struct MemoryPlan {
+  /// DRAM address of each stored tensor (by root tensor index).
+  var tensorAddress: [Int: Int] = [:]
+  /// Per matrix layer: its parameter layout, the blob's DRAM address and its residence.
+  var weightLayouts: [Int: WeightLayout] = [:]
+  var weightAddress: [Int: Int] = [:]
+  var residence: [Int: WeightResidence] = [:]
+  /// Per matrix layer: whether its streaming buffers (weight tiles, tables) are doubled.
+  var weightDoubleBuffered: [Int: Bool] = [:]
+  /// Per copy layer with a fill: the DRAM address and length of its fill bytes.
+  var fill: [Int: (address: Int, bytes: Int)] = [:]
+  /// Per layer: unified-buffer bytes and accumulator rows its tiles use.
+  var usage: [Int: SRAMUsage] = [:]
+  /// Bytes at the start of the weight buffer reserved for streaming buffers.
+  var streamRegionBytes = 0
+  /// End of the cached weights in the weight buffer.
+  var weightBufferEnd = 0
+  /// The DRAM image and size.
+  var dramImage = DRAMImage()
+  var dramSize = 0
+  /// Tensors the image holds (constants), by root index.
+  var constantTensors: Set<Int> = []
+}
+
+/// Pass 4, allocate: lays out each matrix layer's parameters, decides which stay cached in the
+/// weight buffer (in graph order while they fit beside the largest streaming double buffer),
+/// sizes each layer's unified-buffer tiles and accumulator rows, and places every tensor,
+/// parameter blob and fill pattern in DRAM (inputs first, then the constant image, then
+/// activations; 64-byte aligned).
+struct AllocateMemory: LoweringPass {
+  let name = PassName.allocate
+
+  func run(_ s: inout LoweringState) throws(LoweringError) {
+    var plan = MemoryPlan()
+    let eb = s.elementBytes
+    // 1. Parameter layouts.
+    for (i, layer) in s.layers.enumerated() {
+      guard case .matrix(let w) = layer.work, let t = w.tiling, let e = w.epilogue else { continue }
+      plan.weightLayouts[i] = weightLayout(w, t, e, eb)
+    }
+    // 2. Cached or streamed.
+    try placeWeights(&plan, s)
+    // 3. Unified buffer and accumulator per layer.
+    for (i, layer) in s.layers.enumerated() {
+      plan.usage[i] = usage(layer.work, eb)
+    }
+    // 4. DRAM.
+    placeDRAM(&plan, s)
+    s.plan = plan
+  }
+
+  // MARK: Parameters
+
+  func weightLayout(_ w: MatrixWork, _ t: MatrixTiling, _ e: Epilogue, _ eb: Int) -> WeightLayout {
+    var nTiles: [(first: Int, width: Int)] = []
+    var chunks: [[KChunk]] = []
+    if w.isDepthwise {
+      for c0 in stride(from: 0, to: w.inC, by: t.chunkChannels) {
+        let cc = min(t.chunkChannels, w.inC - c0)
+        nTiles.append((c0 * w.depthMultiplier, cc * w.depthMultiplier))
+        chunks.append(t.tapGroups.map { KChunk(channel0: c0, channels: cc, taps: $0, group: 0) })
+      }
+    } else {
+      var list: [KChunk] = []
+      for (g, g0) in stride(from: 0, to: w.inC, by: t.channelGroup).enumerated() {
+        let groupEnd = min(w.inC, g0 + t.channelGroup)
+        for c0 in stride(from: g0, to: groupEnd, by: t.chunkChannels) {
+          let cc = min(t.chunkChannels, groupEnd - c0)
+          for taps in t.tapGroups { list.append(KChunk(channel0: c0, channels: cc, taps: taps, group: g)) }
+        }
+      }
+      for n0 in stride(from: 0, to: w.outC, by: t.nTile) {
+        nTiles.append((n0, min(t.nTile, w.outC - n0)))
+        chunks.append(list)
+      }
+    }
+    var blob: [UInt8] = []
+    var parameterOffsets: [Int] = []
+    var maxParameterBytes = 0
+    for tile in nTiles {
+      parameterOffsets.append(blob.count)
+      let table = ActivationParameters.table(Array(e.parameters[tile.first..<tile.first + tile.width]))
+      maxParameterBytes = max(maxParameterBytes, table.count)
+      blob += table
+    }
+    var blocks: [[WeightBlock]] = []
+    var maxBlockBytes = 0
+    var correction: (offset: Int, rowStride: Int)?
+    switch w.weights {
+    case .constant(let bytes):
+      for (j, tile) in nTiles.enumerated() {
+        var row: [WeightBlock] = []
+        for chunk in chunks[j] {
+          let block = tileBytes(w, chunk, tile, bytes, eb)
+          row.append(WeightBlock(chunk: chunk, columns: tile.width, offset: blob.count, bytes: block.count))
+          maxBlockBytes = max(maxBlockBytes, block.count)
+          blob += block
+        }
+        blocks.append(row)
+      }
+    case .activation(_, _, _, let zeroPoint):
+      blocks = nTiles.map { _ in [] }
+      let kMax = chunks.flatMap { $0 }.map(\.rows).max() ?? 1
+      maxBlockBytes = kMax * t.nTile * eb
+      if zeroPoint != 0 {
+        let offset = blob.count
+        let value = Int8(-Int(zeroPoint))
+        let element: [UInt8] = eb == 1 ? [UInt8(bitPattern: value)] : floatElement(Float(value))
+        for _ in 0..<(kMax * t.nTile) { blob += element }
+        correction = (offset, t.nTile * eb)
+      }
+    }
+    return WeightLayout(
+      nTiles: nTiles, parameterOffsets: parameterOffsets, blocks: blocks, chunks: chunks, correction: correction,
+      blob: blob, maxBlockBytes: maxBlockBytes, maxParameterBytes: maxParameterBytes)
+  }
+
+  /// One K × N' weight tile, row-major: row k = (tap row a · tap cols + tap col b) · channels + c.
+  func tileBytes(
+    _ w: MatrixWork, _ chunk: KChunk, _ tile: (first: Int, width: Int), _ source: ConstantWeights, _ eb: Int
+  )
+    -> [UInt8]
+  {
+    var out = [UInt8](repeating: 0, count: chunk.rows * tile.width * eb)
+    out.withUnsafeMutableBufferPointer { buffer in
+      guard let out = buffer.baseAddress else { return }
+      switch source {
+      case .int8(let values):
+        values.withUnsafeBufferPointer { v in
+          fillTile(w, chunk, tile) { element, position in
+            if eb == 1 {
+              out[position] = UInt8(bitPattern: v[element])
+            } else {
+              storeFloat(Float(v[element]), out + position * 4)
+            }
+          }
+        }
+      case .float32(let values):
+        values.withUnsafeBufferPointer { v in
+          fillTile(w, chunk, tile) { element, position in
+            if eb == 4 { storeFloat(v[element], out + position * 4) }
+          }
+        }
+      }
+    }
+    return out
+  }
+
+  /// Calls `put(source element, tile position)` for every non-zero entry of a weight tile:
+  /// row k = (tap row a · tap columns + tap column b) · channels + c, column nn.
+  func fillTile(_ w: MatrixWork, _ chunk: KChunk, _ tile: (first: Int, width: Int), _ put: (Int, Int) -> Void) {
+    let g = chunk.taps
+    for a in 0..<g.rows {
+      for b in 0..<g.cols {
+        let kh = g.row0 + a
+        let kw = g.col0 + b
+        for c in 0..<chunk.channels {
+          let row = ((a * g.cols + b) * chunk.channels + c) * tile.width
+          if w.isDepthwise {
+            // Column n belongs to channel n / m: only this channel's m columns are non-zero.
+            let m = w.depthMultiplier
+            for j in 0..<m where c * m + j < tile.width {
+              put((kh * w.kernelW + kw) * w.outC + (chunk.channel0 + c) * m + j, row + c * m + j)
+            }
+          } else {
+            let base = (kh * w.kernelW + kw) * w.inC + chunk.channel0 + c
+            let step = w.kernelH * w.kernelW * w.inC
+            for nn in 0..<tile.width { put((tile.first + nn) * step + base, row + nn) }
+          }
+        }
+      }
+    }
+  }
+
+  func placeWeights(_ plan: inout MemoryPlan, _ s: LoweringState) throws(LoweringError) {
+    let capacity = Int(s.arch.weights.capacity.count)
+    let layers = plan.weightLayouts.keys.sorted()
+    func isActivation(_ i: Int) -> Bool {
+      if case .matrix(let w) = s.layers[i].work, case .activation = w.weights { return true }
+      return false
+    }
+    func blob(_ i: Int) -> Int { plan.weightLayouts[i]?.blob.count ?? 0 }
+    /// Streaming-region bytes layer i needs when not cached: per-tile buffers (and, for
+    /// BATCH_MATMUL, its tables and correction tile loaded once for the layer).
+    func tileNeed(_ i: Int, _ db: Bool) -> Int {
+      guard let l = plan.weightLayouts[i] else { return 0 }
+      if isActivation(i) { return (db ? 2 : 1) * l.maxBlockBytes + l.blob.count }
+      return (db ? 2 : 1) * (l.maxBlockBytes + l.maxParameterBytes)
+    }
+    func minimalNeed(_ i: Int) -> Int { isActivation(i) ? tileNeed(i, false) : min(tileNeed(i, false), blob(i)) }
+    for i in layers where minimalNeed(i) > capacity {
+      throw LoweringError(
+        .doesNotFit, s.location(i),
+        "smallest weight tile needs \(formatBytes(minimalNeed(i))) of weight buffer; \(s.arch.name) has \(formatBytes(capacity))"
+      )
+    }
+    // 1. Cache whole layers, in graph order, while every other layer can still stream beside them.
+    let constants = layers.filter { !isActivation($0) }
+    var cached: [Int] = []
+    var cachedBytes = 0
+    if s.options.cacheWeights {
+      let activationReserve = layers.filter(isActivation).map(minimalNeed).max() ?? 0
+      if constants.reduce(0, { $0 + blob($1) }) + activationReserve <= capacity {
+        cached = constants
+        cachedBytes = constants.reduce(0) { $0 + blob($1) }
+      } else {
+        let reserve = layers.map(minimalNeed).max() ?? 0
+        for i in constants where cachedBytes + blob(i) + reserve <= capacity {
+          cached.append(i)
+          cachedBytes += blob(i)
+        }
+      }
+    }
+    // 2. The rest stream: a whole layer at once when it fits, else tile by tile.
+    let available = capacity - cachedBytes
+    var streamRegion = 0
+    for i in layers where !cached.contains(i) {
+      if isActivation(i) {
+        let db = s.options.doubleBuffering && tileNeed(i, true) <= available
+        plan.weightDoubleBuffered[i] = db
+        plan.residence[i] = .streamed(doubleBuffered: db)
+        streamRegion = max(streamRegion, tileNeed(i, db))
+      } else if blob(i) <= available {
+        plan.residence[i] = .layer
+        streamRegion = max(streamRegion, blob(i))
+      } else {
+        let db = s.options.doubleBuffering && tileNeed(i, true) <= available
+        plan.weightDoubleBuffered[i] = db
+        plan.residence[i] = .streamed(doubleBuffered: db)
+        streamRegion = max(streamRegion, tileNeed(i, db))
+      }
+    }
+    var offset = streamRegion
+    for i in cached {
+      plan.residence[i] = .cached(wbOffset: offset)
+      offset += blob(i)
+    }
+    precondition(offset <= capacity, "weights overflow the weight buffer: \(offset) > \(capacity)")
+    plan.streamRegionBytes = streamRegion
+    plan.weightBufferEnd = offset
+  }
+
+  // MARK: Unified buffer
+
+  func usage(_ work: Work, _ eb: Int) -> SRAMUsage {
+    switch work {
+    case .matrix(let w):
+      guard let t = w.tiling else { return SRAMUsage() }
+      let buffers = MatrixBuffers(w, t, eb)
+      return SRAMUsage(
+        unifiedBufferBytes: buffers.total, weightBufferBytes: 0, accumulatorRows: buffers.accumulatorRows)
+    case .binary(let b):
+      guard let t = b.tiling else { return SRAMUsage() }
+      return SRAMUsage(unifiedBufferBytes: BinaryBuffers(b, t, eb).total)
+    case .pool(let p):
+      guard let t = p.tiling else { return SRAMUsage() }
+      return SRAMUsage(unifiedBufferBytes: PoolBuffers(p, t, eb).total)
+    case .unary(let u):
+      guard let t = u.tiling else { return SRAMUsage() }
+      return SRAMUsage(unifiedBufferBytes: (t.doubleBuffered ? 4 : 2) * t.innerTile * eb)
+    case .copy(let c):
+      return SRAMUsage(unifiedBufferBytes: (c.doubleBuffered ? 2 : 1) * c.chunkBytes)
+    case .host, .alias, .fused:
+      return SRAMUsage()
+    }
+  }
+
+  // MARK: DRAM
+
+  func placeDRAM(_ plan: inout MemoryPlan, _ s: LoweringState) {
+    var cursor = 0
+    func place(_ bytes: Int) -> Int {
+      let address = cursor
+      cursor = align(cursor + max(bytes, 1), 64)
+      return address
+    }
+    func placeTensor(_ id: TensorID) {
+      let r = s.root(id)
+      guard plan.tensorAddress[r.index] == nil else { return }
+      let t = s.graph[r]
+      let address = place(s.storageBytes(t))
+      plan.tensorAddress[r.index] = address
+      if t.isConstant, let data = t.data {
+        plan.constantTensors.insert(r.index)
+        plan.dramImage.write(constantBytes(data, t, s), at: DRAMAddress(address))
+      }
+    }
+    for id in s.graph.inputs { placeTensor(id) }
+    // Constants the program reads from DRAM.
+    var referenced: [TensorID] = []
+    for (i, layer) in s.layers.enumerated() {
+      switch layer.work {
+      case .matrix(let w):
+        referenced.append(w.input)
+        if case .activation(let t, _, _, _) = w.weights { referenced.append(t) }
+        referenced.append(w.output)
+        if let l = plan.weightLayouts[i] {
+          let address = place(l.blob.count)
+          plan.weightAddress[i] = address
+          plan.dramImage.write(l.blob, at: DRAMAddress(address))
+        }
+      case .binary(let b): referenced += [b.a, b.b, b.output]
+      case .pool(let p): referenced += [p.input, p.output]
+      case .unary(let u): referenced += [u.input, u.output]
+      case .copy(let c):
+        referenced += c.copies.map(\.source) + [c.output]
+        if let fill = c.fill {
+          let bytes = min(c.chunkBytes, s.storageBytes(s.graph[c.output]))
+          let element: [UInt8] = s.elementBytes == 1 ? [UInt8(bitPattern: fill)] : floatElement(Float(fill))
+          var pattern: [UInt8] = []
+          pattern.reserveCapacity(bytes)
+          while pattern.count < bytes { pattern += element }
+          let address = place(bytes)
+          plan.fill[i] = (address, bytes)
+          plan.dramImage.write(pattern, at: DRAMAddress(address))
+        }
+      case .host(let h): referenced += h.inputs.compactMap { $0 } + h.outputs
+      case .alias, .fused: break
+      }
+    }
+    for id in referenced where s.graph[s.root(id)].isConstant { placeTensor(id) }
+    for id in referenced { placeTensor(id) }
+    for id in s.graph.outputs { placeTensor(id) }
+    plan.dramSize = align(max(cursor, 64), 64)
+  }
+
+  /// A constant's bytes as DRAM holds them (int8 widened to float32 bit patterns on a float32
+  /// datapath).
+  func constantBytes(_ data: TensorData, _ t: Tensor, _ s: LoweringState) -> [UInt8] {
+    if s.storageElementBytes(t) == 4, case .int8(let v) = data.storage {
+      return littleEndianFloatBytes(v.map { Float($0) })
+    }
+    if s.storageElementBytes(t) == 4, case .uint8(let v) = data.storage {
+      return littleEndianFloatBytes(v.map { Float($0) })
+    }
+    return data.littleEndianBytes()
+  }
+}
+
+/// `value` rounded up to a multiple of `alignment`.
+func align(_ value: Int, _ alignment: Int) -> Int { (value + alignment - 1) / alignment * alignment }
+
+/// Floats as little-endian bytes, 4 each.
+func littleEndianFloatBytes(_ values: [Float]) -> [UInt8] {
+  var out = [UInt8](repeating: 0, count: values.count * 4)
+  out.withUnsafeMutableBufferPointer { bytes in
+    for (i, v) in values.enumerated() {
+      let b = v.bitPattern
+      bytes[4 * i] = UInt8(truncatingIfNeeded: b)
+      bytes[4 * i + 1] = UInt8(truncatingIfNeeded: b >> 8)
+      bytes[4 * i + 2] = UInt8(truncatingIfNeeded: b >> 16)
+      bytes[4 * i + 3] = UInt8(truncatingIfNeeded: b >> 24)
+    }
+  }
+  return out
+}
+
+/// A Float's 4 little-endian bytes.
+func floatElement(_ value: Float) -> [UInt8] {
+  let b = value.bitPattern
+  return [
+    UInt8(truncatingIfNeeded: b), UInt8(truncatingIfNeeded: b >> 8), UInt8(truncatingIfNeeded: b >> 16),
+    UInt8(truncatingIfNeeded: b >> 24),
+  ]
+}
+
+// MARK: - Unified-buffer layouts
+
+/// The unified-buffer buffers of a matrix layer: input slices and output tiles, one or two of
+/// each.
+struct MatrixBuffers {
+  var inputBytes: Int
+  var outputBytes: Int
+  var count: Int
+  var accumulatorRows: Int
+
+  init(_ w: MatrixWork, _ t: MatrixTiling, _ eb: Int) {
+    let inRows = inputExtent(outputs: t.tileH, stride: w.strideH, kernel: w.kernelH, dilation: w.dilationH, size: w.inH)
+    let inCols = inputExtent(outputs: t.tileW, stride: w.strideW, kernel: w.kernelW, dilation: w.dilationW, size: w.inW)
+    let p = t.tileH * t.tileW
+    inputBytes = inRows * inCols * t.channelGroup * eb
+    let groupChannels = w.isDepthwise ? t.nTile : min(w.outC, t.nGroupTiles * t.nTile)
+    outputBytes = p * groupChannels * eb
+    count = t.doubleBuffered ? 2 : 1
+    accumulatorRows = p * (w.isDepthwise ? 1 : t.nGroupTiles)
+  }
+
+  var total: Int { count * (inputBytes + outputBytes) }
+  func input(_ k: Int) -> Int { k * inputBytes }
+  func output(_ k: Int) -> Int { count * inputBytes + k * outputBytes }
+}
+
+/// The unified-buffer buffers of an elementwise layer: a, b and output blocks.
+struct BinaryBuffers {
+  var aBytes: Int, bBytes: Int, outBytes: Int
+  var count: Int
+
+  init(_ b: BinaryWork, _ t: ElementwiseTiling, _ eb: Int) {
+    let rank = b.dims.count
+    func bytes(_ strides: [Int]) -> Int {
+      let rows = rank >= 2 && strides[rank - 2] != 0 ? t.outerTile : 1
+      let cols = strides[rank - 1] != 0 ? t.innerTile : 1
+      return rows * cols * eb
+    }
+    aBytes = bytes(b.aStrides)
+    bBytes = bytes(b.bStrides)
+    outBytes = t.outerTile * t.innerTile * eb
+    count = t.doubleBuffered ? 2 : 1
+  }
+
+  var set: Int { aBytes + bBytes + outBytes }
+  var total: Int { count * set }
+  func a(_ k: Int) -> Int { k * set }
+  func b(_ k: Int) -> Int { k * set + aBytes }
+  func out(_ k: Int) -> Int { k * set + aBytes + bBytes }
+}
+
+/// The unified-buffer buffers of a pooling layer.
+struct PoolBuffers {
+  var inputBytes: Int, outputBytes: Int
+  var count: Int
+
+  init(_ p: PoolWork, _ t: PoolTiling, _ eb: Int) {
+    let inRows = inputExtent(outputs: t.tileH, stride: p.strideH, kernel: p.kernelH, dilation: 1, size: p.inH)
+    let inCols = inputExtent(outputs: t.tileW, stride: p.strideW, kernel: p.kernelW, dilation: 1, size: p.inW)
+    inputBytes = inRows * inCols * t.channels * eb
+    outputBytes = t.tileH * t.tileW * t.channels * eb
+    count = t.doubleBuffered ? 2 : 1
+  }
+
+  var total: Int { count * (inputBytes + outputBytes) }
+  func input(_ k: Int) -> Int { k * inputBytes }
+  func output(_ k: Int) -> Int { count * inputBytes + k * outputBytes }
+}

@@ -1,0 +1,144 @@
+import GraphIR
+import Support
+import TileISA
+
+/// The parameter derivations of TensorFlow Lite's `Prepare` functions, re-derived (no code
+/// copied) so the compiler computes exactly the multipliers the reference kernels use; the
+/// golden model derives the same numbers independently and the functional tests compare them.
+///
+/// Sources: `kernels/kernel_util.cc` (`PopulateConvolutionQuantizationParams`,
+/// `GetQuantizedConvolutionMultipler`, `CalculateActivationRangeQuantized`), `kernels/add.cc`,
+/// `kernels/sub.cc`, `kernels/mul.cc`, `kernels/activations.cc` (`ReluPrepare`),
+/// `kernels/quantize.cc`, and TF 2.21's `reference/integer_ops/fully_connected.h` (requantization
+/// in double). `docs/compiler.md` §"Epilogues" lists which op uses which.
+enum TFLiteQuantization {
+  /// `QuantizeMultiplier(real)` as (Q0.31 multiplier, shift).
+  static func multiplier(_ real: Double) -> (multiplier: Int32, shift: Int)? {
+    guard real.isFinite, real >= 0 else { return nil }
+    return FixedPoint.quantizeMultiplier(real)
+  }
+
+  /// CONV_2D / DEPTHWISE_CONV_2D, per channel: `Double(in) · Double(filter) / Double(out)`.
+  static func convolution(inputScale: Float, filterScale: Float, outputScale: Float) -> (multiplier: Int32, shift: Int)?
+  {
+    multiplier(Double(inputScale) * Double(filterScale) / Double(outputScale))
+  }
+
+  /// FULLY_CONNECTED (TF 2.21 reference): the double scale `Double(in) · Double(filter) / Double(out)`.
+  static func fullyConnectedScale(inputScale: Float, filterScale: Float, outputScale: Float) -> Double {
+    Double(inputScale) * Double(filterScale) / Double(outputScale)
+  }
+
+  /// BATCH_MATMUL: the product of the input scales in float, widened, over the output scale.
+  static func product(_ a: Float, _ b: Float, outputScale: Float) -> (multiplier: Int32, shift: Int)? {
+    multiplier(Double(a * b) / Double(outputScale))
+  }
+
+  /// `QuantizeMultiplierSmallerThanOneExp`: nil unless `real < 1` (so the shift is ≤ 0).
+  static func smallerThanOne(_ real: Double) -> (multiplier: Int32, shift: Int)? {
+    guard real < 1, let m = multiplier(real), m.shift <= 0 else { return nil }
+    return m
+  }
+
+  /// ADD and SUB int8 (`add.cc` / `sub.cc` Prepare, general path, left shift 20); nil when TFLite
+  /// would reject the scales (an output multiplier ≥ 1).
+  static func add(
+    a: (scale: Float, zeroPoint: Int8), b: (scale: Float, zeroPoint: Int8),
+    output: (scale: Float, zeroPoint: Int8), clamp: ClosedRange<Int8>
+  ) -> AddParameters? {
+    let leftShift = 20
+    let twiceMax = Double(2 * max(a.scale, b.scale))
+    guard let ma = smallerThanOne(Double(a.scale) / twiceMax), let mb = smallerThanOne(Double(b.scale) / twiceMax),
+      let mo = smallerThanOne(twiceMax / Double(Float(Int32(1) << Int32(leftShift)) * output.scale))
+    else { return nil }
+    return AddParameters(
+      aZeroPoint: a.zeroPoint, bZeroPoint: b.zeroPoint, outputZeroPoint: output.zeroPoint, leftShift: leftShift,
+      aMultiplier: ma.multiplier, aShift: ma.shift, bMultiplier: mb.multiplier, bShift: mb.shift,
+      outputMultiplier: mo.multiplier, outputShift: mo.shift, clamp: clamp)
+  }
+
+  /// MUL int8 (`mul.cc` Prepare): `QuantizeMultiplier(Double(s_a · s_b / s_out))`, the ratio in
+  /// float.
+  static func mul(
+    a: (scale: Float, zeroPoint: Int8), b: (scale: Float, zeroPoint: Int8),
+    output: (scale: Float, zeroPoint: Int8), clamp: ClosedRange<Int8>
+  ) -> MulParameters? {
+    guard let m = multiplier(Double(a.scale * b.scale / output.scale)), (-31...30).contains(m.shift) else {
+      return nil
+    }
+    return MulParameters(
+      aZeroPoint: a.zeroPoint, bZeroPoint: b.zeroPoint, outputZeroPoint: output.zeroPoint,
+      outputMultiplier: m.multiplier, outputShift: m.shift, clamp: clamp)
+  }
+
+  /// RELU, RELU6, RELU_N1_TO_1 int8 (`ReluPrepare`): rescale by `Double(s_in / s_out)` (float
+  /// ratio), clamp to `[q(lower), q(upper)]` with `q(x) = zp + trunc(round(x / s_out))`.
+  static func relu(
+    input: (scale: Float, zeroPoint: Int8), output: (scale: Float, zeroPoint: Int8), lower: Float, upper: Float?
+  ) -> RequantizeParameters? {
+    guard let m = multiplier(Double(input.scale / output.scale)), (-31...30).contains(m.shift) else { return nil }
+    func bound(_ x: Float) -> Int? {
+      let r = (x / output.scale).rounded(.toNearestOrAwayFromZero)
+      guard r.isFinite, r > -2_147_483_904, r < 2_147_483_648 else { return nil }
+      return Int(output.zeroPoint) + Int(Int32(r))
+    }
+    guard let lo = bound(lower) else { return nil }
+    let low = max(-128, lo)
+    var high = 127
+    if let upper {
+      guard let hi = bound(upper) else { return nil }
+      high = min(127, hi)
+    }
+    guard low <= high else { return nil }
+    return RequantizeParameters(
+      inputZeroPoint: input.zeroPoint, outputZeroPoint: output.zeroPoint, multiplier: m.multiplier, shift: m.shift,
+      clamp: Int8(low)...Int8(high))
+  }
+
+  /// QUANTIZE int8 → int8 (`Requantize`): `QuantizeMultiplier(Double(s_in) / Double(s_out))`.
+  static func requantize(input: (scale: Float, zeroPoint: Int8), output: (scale: Float, zeroPoint: Int8))
+    -> RequantizeParameters?
+  {
+    guard let m = multiplier(Double(input.scale) / Double(output.scale)), (-31...30).contains(m.shift) else {
+      return nil
+    }
+    return RequantizeParameters(
+      inputZeroPoint: input.zeroPoint, outputZeroPoint: output.zeroPoint, multiplier: m.multiplier, shift: m.shift)
+  }
+
+  /// The clamp a fused activation implies on an int8 output (`CalculateActivationRangeQuantized`):
+  /// RELU `[q(0), 127]`, RELU6 `[q(0), q(6)]`, RELU_N1_TO_1 `[q(−1), q(1)]` with
+  /// `q(x) = zp + round(x / scale)`; nil for TANH and SIGN_BIT or an empty range.
+  static func activationClamp(_ activation: FusedActivation, scale: Float, zeroPoint: Int8) -> ClosedRange<Int8>? {
+    func q(_ x: Float) -> Int {
+      let r = Double((x / scale).rounded(.toNearestOrAwayFromZero))
+      guard r.isFinite else { return r > 0 ? Int(Int32.max) : Int(Int32.min) }
+      return Int(zeroPoint) + Int(max(min(r, 2_147_483_647), -2_147_483_648))
+    }
+    var lo = -128
+    var hi = 127
+    switch activation {
+    case .none: break
+    case .relu: lo = max(lo, q(0))
+    case .relu6:
+      lo = max(lo, q(0))
+      hi = min(hi, q(6))
+    case .reluN1To1:
+      lo = max(lo, q(-1))
+      hi = min(hi, q(1))
+    case .tanh, .signBit: return nil
+    }
+    guard lo <= hi else { return nil }
+    return Int8(lo)...Int8(hi)
+  }
+}
+
+extension Tensor {
+  /// Per-tensor scale and int8 zero point, nil when unquantized or the zero point is not int8.
+  var int8Affine: (scale: Float, zeroPoint: Int8)? {
+    guard let q = quantization, let scale = q.scales.first, let zp = q.zeroPoints.first, scale > 0, scale.isFinite,
+      let z = Int8(exactly: zp)
+    else { return nil }
+    return (scale, z)
+  }
+}

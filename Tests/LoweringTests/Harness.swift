@@ -1,0 +1,98 @@
+import Architecture
+import Foundation
+import GoldenModel
+import GraphIR
+import Lowering
+import Pipeline
+import Support
+import SystoleTestSupport
+import TileISA
+
+/// Compiles `model` for `arch`, checks the program with `ProgramVerifier` (the pipeline does
+/// too; this states it in the test), runs it functionally on each input set with a golden-model
+/// host executor, and compares every output byte for byte with `GoldenModel.Interpreter`.
+///
+/// Returns one message per mismatching output (empty when everything matches) and the
+/// compiled model.
+@discardableResult
+func compileAndCompare(
+  _ model: Model, on arch: ArchSpec, options: LoweringOptions = LoweringOptions(), inputs: [[TensorData]],
+  label: String = ""
+) throws -> (problems: [String], compiled: CompiledModel) {
+  let compiled = try LoweringPipeline(arch: arch, options: options).compile(model)
+  var problems = ProgramVerifier.verify(compiled.program).map { "\(label) \(arch.name): verifier: \($0)" }
+  let host = GoldenHostExecutor(model: model, compiled: compiled)
+  var interpreter = Interpreter(model: model)
+  for (n, set) in inputs.enumerated() {
+    let expected = try interpreter.invoke(set)
+    let raw = try compiled.program.run(inputs: set.map { $0.littleEndianBytes() }, host: host)
+    for (o, (bytes, want)) in zip(raw, expected).enumerated() {
+      let got = TensorData(littleEndianBytes: bytes, type: want.elementType, shape: want.shape)
+      guard let got else {
+        problems.append("\(label) \(arch.name) invocation \(n) output \(o): \(bytes.count) bytes")
+        continue
+      }
+      let bad = mismatchCount(got, want)
+      if want.count >= 8 && Set(want.littleEndianBytes()).count < 3 {
+        problems.append(
+          "\(label) \(arch.name) invocation \(n) output \(o): degenerate test (fewer than 3 distinct bytes)")
+      }
+      if bad > 0 {
+        problems.append("\(label) \(arch.name) invocation \(n) output \(o): \(bad) of \(want.count) elements differ")
+      }
+    }
+  }
+  return (problems, compiled)
+}
+
+/// The presets every functional test runs on.
+let allPresets: [ArchSpec] = [.tpuV1, .edgeTPU, .gemmini, .vta, .toy4x4]
+
+/// A small architecture for tests that must exercise tiling: `rows` × `cols` array and tiny
+/// memories (bytes), derived from the toy preset.
+func tinyArch(
+  _ name: String, rows: Int, cols: Int, ub: Int, weights: Int, accumulatorRows: Int,
+  dataflow: Dataflow = .weightStationary
+) -> ArchSpec {
+  var a = ArchSpec.toy4x4
+  a.name = name
+  a.array.rows = rows
+  a.array.cols = cols
+  a.dataflow = dataflow
+  a.ub.capacity = ByteCount(ub)
+  a.weights.capacity = ByteCount(weights)
+  a.acc.capacity = ByteCount(accumulatorRows * cols * 4)
+  return a
+}
+
+/// Odd shapes: a 3 × 5 array with small memories, and memories so tight that every layer tiles.
+let oddArchs: [ArchSpec] = [
+  tinyArch("odd-3x5", rows: 3, cols: 5, ub: 2048, weights: 512, accumulatorRows: 24),
+  tinyArch("tight-8x8", rows: 8, cols: 8, ub: 600, weights: 400, accumulatorRows: 6),
+]
+
+/// Seeded random int8 tensors for a model's inputs.
+func randomInputs(_ model: Model, seed: UInt64, count: Int = 2) -> [[TensorData]] {
+  var rng = SeededGenerator(seed: seed)
+  return (0..<count).map { _ in
+    model.main.inputs.map { id in
+      let t = model.main[id]
+      return randomTensor(t.elementType, t.shape, &rng)
+    }
+  }
+}
+
+func randomTensor(_ type: ElementType, _ shape: [Int], _ rng: inout SeededGenerator) -> TensorData {
+  let n = shape.reduce(1, *)
+  switch type {
+  case .int8: return TensorData(shape: shape, storage: .int8((0..<n).map { _ in Int8(truncatingIfNeeded: rng.next()) }))
+  case .int16:
+    return TensorData(shape: shape, storage: .int16((0..<n).map { _ in Int16(truncatingIfNeeded: rng.next() >> 4) }))
+  case .float32:
+    return TensorData(shape: shape, storage: .float32((0..<n).map { _ in Float(rng.nextGaussian()) }))
+  default: return TensorData(zeros: type, shape: shape)
+  }
+}
+
+/// Whether slow cases were requested (`SYSTOLE_SLOW_TESTS=1`).
+let slowTests = ProcessInfo.processInfo.environment["SYSTOLE_SLOW_TESTS"] == "1"
