@@ -79,7 +79,9 @@ let package = Package(
       name: "LoweringTests",
       dependencies: ["Lowering", "Pipeline", "GoldenModel", "TFLiteImport", "ModelZoo", "SystoleTestSupport"]),
     .testTarget(name: "CycleSimTests", dependencies: ["CycleSim", "SystoleTestSupport"]),
-    .testTarget(name: "ReportingTests", dependencies: ["Reporting", "TFLiteImport", "SystoleTestSupport"]),
+    .testTarget(
+      name: "ReportingTests",
+      dependencies: ["Reporting", "TFLiteImport", "Lowering", "Pipeline", "GoldenModel", "SystoleTestSupport"]),
     .testTarget(
       name: "PipelineTests", dependencies: ["Pipeline", "TFLiteImport", "ModelZoo", "GoldenModel", "SystoleTestSupport"]),
     .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "SystoleTestSupport"]),

@@ -51,7 +51,20 @@ public enum RunPipeline {
   public static func run(
     model: Model, arch: ArchSpec, options: Options = Options(), inputs: [[TensorData]] = []
   ) throws -> Result {
-    let compiled = try LoweringPipeline(arch: arch, options: options.lowering).compile(model)
+    var observer = NullObserver()
+    return try run(model: model, arch: arch, options: options, inputs: inputs, observer: &observer)
+  }
+
+  /// As ``run(model:arch:options:inputs:)``, with `observer` watching the main simulation (the
+  /// first invocation of a functional run; the baseline is not observed). Trace writers use this.
+  ///
+  /// `compiled`, when given, must be `model` compiled for `arch` with `options.lowering` (callers
+  /// that need the program before simulating — a trace writer — compile first with ``compile``).
+  public static func run(
+    model: Model, arch: ArchSpec, options: Options = Options(), inputs: [[TensorData]] = [],
+    compiled precompiled: CompiledModel? = nil, observer: inout some SimulationObserver
+  ) throws -> Result {
+    let compiled = try precompiled ?? compile(model: model, arch: arch, options: options)
     var simulation: SimulationResult?
     var outputs: [[TensorData]] = []
     if options.functional {
@@ -59,14 +72,20 @@ public enum RunPipeline {
       let invocations = inputs.isEmpty ? [] : inputs
       for sample in invocations {
         var simulator = Simulator(arch: arch, program: compiled.program, mode: .functional(host: host))
-        let result = try simulator.run(inputs: sample.map { $0.littleEndianBytes() })
-        if simulation == nil { simulation = result }
+        let bytes = sample.map { $0.littleEndianBytes() }
+        let result: SimulationResult
+        if simulation == nil {
+          result = try simulator.run(inputs: bytes, observer: &observer)
+          simulation = result
+        } else {
+          result = try simulator.run(inputs: bytes)
+        }
         outputs.append(try decode(result.outputs ?? [], compiled: compiled))
       }
     }
     if simulation == nil {
       var simulator = Simulator(arch: arch, program: compiled.program, mode: .timing)
-      simulation = try simulator.run()
+      simulation = try simulator.run(inputs: nil, observer: &observer)
     }
     var baseline: Baseline?
     if options.baseline {
@@ -77,6 +96,11 @@ public enum RunPipeline {
     }
     guard let simulation else { preconditionFailure("a simulation always runs") }
     return Result(model: model, arch: arch, compiled: compiled, simulation: simulation, outputs: outputs, baseline: baseline)
+  }
+
+  /// Compiles `model` for `arch` as ``run(model:arch:options:inputs:)`` does.
+  public static func compile(model: Model, arch: ArchSpec, options: Options = Options()) throws -> CompiledModel {
+    try LoweringPipeline(arch: arch, options: options.lowering).compile(model)
   }
 
   static func decode(_ bytes: [[UInt8]], compiled: CompiledModel) throws -> [TensorData] {

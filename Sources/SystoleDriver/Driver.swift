@@ -8,6 +8,7 @@ import Lowering
 import ModelZoo
 import Pipeline
 import Quantizer
+import Reporting
 
 /// The `systole` command: a table of subcommands, argument parsing, and the one place where
 /// errors become text on stderr and exit codes.
@@ -34,7 +35,8 @@ public enum Driver {
   }
 
   static let commands: [Command] = [
-    DemoCommand.command, InspectCommand.command, EvalCommand.command, CompileCommand.command, RunCommand.command, ArchCommand.command, BenchCommand.command,
+    DemoCommand.command, InspectCommand.command, EvalCommand.command, CompileCommand.command, RunCommand.command, TraceCommand.command, ArchCommand.command,
+    BenchCommand.command,
     QuantizeCommand.command,
     CompareCommand.command,
   ]
@@ -104,7 +106,7 @@ public enum Driver {
       }
     case is TFLiteImportError, is GoldenModelError, is ArchError: return 65
     case is ModelZooError: return 64
-    case is LoweringError, is SimulatorError, is PipelineError: return 65
+    case is LoweringError, is SimulatorError, is PipelineError, is TraceError: return 65
     case let e as QuantizerError:
       switch e.kind {
       case .calibrationUnreadable: return 66

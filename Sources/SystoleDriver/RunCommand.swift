@@ -42,6 +42,10 @@ enum RunCommand {
       OptionSpec(name: "quantize", kind: .value(placeholder: "SCHEME", repeats: false), help: "Quantize a float32 model first."),
       OptionSpec(name: "timing", kind: .value(placeholder: "systole|scalesim", repeats: false), help: "Timing model (default systole)."),
       OptionSpec(name: "gemm", kind: .flag, help: "With --timing scalesim: the CSV is a GEMM topology (Layer, M, N, K)."),
+      OptionSpec(name: "trace", kind: .value(placeholder: "FILE.json", repeats: false), help: "Write a Perfetto/Chrome trace (docs/traces.md)."),
+      OptionSpec(name: "trace-level", kind: .value(placeholder: "layer|instruction", repeats: false), help: "Trace detail (default instruction)."),
+      OptionSpec(name: "trace-cycles", kind: .value(placeholder: "START:END", repeats: false), help: "Trace only this cycle window."),
+      OptionSpec(name: "trace-layers", kind: .value(placeholder: "A-B", repeats: false), help: "Trace only these layers."),
       OptionSpec(name: "overwrite", kind: .flag, help: "Replace existing output files."),
     ],
     run: { args, console in try run(args, console: &console) })
@@ -90,7 +94,12 @@ enum RunCommand {
       throw DriverError(.cannotWrite, "\(path): already exists; pass --overwrite to replace it")
     }
 
-    let result = try RunPipeline.run(model: model, arch: arch, options: options, inputs: inputs)
+    let result: RunPipeline.Result
+    if let tracePath = args.value("trace") {
+      result = try runTraced(model: model, arch: arch, options: options, inputs: inputs, path: tracePath, args: args, console: &console)
+    } else {
+      result = try RunPipeline.run(model: model, arch: arch, options: options, inputs: inputs)
+    }
     let report = RunReport(result)
     console.out(report.renderText())
 
@@ -116,6 +125,40 @@ enum RunCommand {
       try FileIO.write(report.json().serialized() + "\n", to: path, overwrite: args.flag("overwrite"))
       console.err("wrote \(path)\n")
     }
+  }
+
+  /// Runs with a trace writer observing the simulation, streaming the trace to `path`.
+  static func runTraced(
+    model: Model, arch: ArchSpec, options: RunPipeline.Options, inputs: [[TensorData]], path: String,
+    args: ParsedArguments, console: inout Driver.Console
+  ) throws -> RunPipeline.Result {
+    var traceOptions = TraceOptions()
+    if let t = args.value("trace-level") { traceOptions.level = try TraceOptions.parseLevel(t) }
+    if let t = args.value("trace-cycles") { traceOptions.cycleWindow = try TraceOptions.parseCycleWindow(t, option: "--trace-cycles") }
+    if let t = args.value("trace-layers") { traceOptions.layerRange = try TraceOptions.parseLayerRange(t) }
+    if FileManager.default.fileExists(atPath: path) && !args.flag("overwrite") {
+      throw DriverError(.cannotWrite, "\(path): already exists; pass --overwrite to replace it")
+    }
+    let compiled = try RunPipeline.compile(model: model, arch: arch, options: options)
+    let estimate = traceOptions.estimatedBytes(program: compiled.program)
+    if estimate > 16 << 20 {
+      console.err("writing a trace of about \(ByteCount(estimate)) to \(path) (use --trace-level layer or --trace-cycles to shrink it)\n")
+    }
+    guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+      throw DriverError(.cannotWrite, "\(path): cannot be written")
+    }
+    let stream = TraceFileStream(handle: handle)
+    var writer = PerfettoTraceWriter(program: compiled.program, arch: arch, options: traceOptions, output: stream)
+    let result = try RunPipeline.run(
+      model: model, arch: arch, options: options, inputs: inputs, compiled: compiled, observer: &writer)
+    writer.finish(result.simulation)
+    do {
+      try stream.close()
+    } catch {
+      throw DriverError(.cannotWrite, "\(path): \(error)")
+    }
+    console.err("wrote \(path) (\(ByteCount(stream.byteCount)))\n")
+    return result
   }
 
   static func resolveArch(_ text: String, overrides: [String]) throws -> ArchSpec {

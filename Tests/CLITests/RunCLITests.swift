@@ -74,6 +74,28 @@ import Testing
     #expect(r.stdout.contains("Conv2_1a            18x2  \(groupedDigitsForRun(cycles))"))
   }
 
+  @Test func traceSummaryAgreesWithTheRun() throws {
+    let dir = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let trace = dir.appendingPathComponent("t.json").path
+    let json = dir.appendingPathComponent("r.json").path
+    let r = try runSystole(["run", "Programs/models/kws_dscnn_int8.tflite", "--arch", "vta", "--trace", trace, "--json", json])
+    #expect(r.status == 0, "\(r.stderr)")
+    let run = try JSONValue.parse(String(decoding: try Data(contentsOf: URL(fileURLWithPath: json)), as: UTF8.self))
+    let s = try runSystole(["trace", "summary", trace])
+    #expect(s.status == 0, "\(s.stderr)")
+    for key in ["cycles", "macs", "dram_bytes"] {
+      guard case .int(let v)? = run["total"]?[key] else {
+        Issue.record("run.json total.\(key) missing")
+        continue
+      }
+      #expect(s.stdout.contains(groupedDigitsForRun(Int(v))), "summary lacks \(key) = \(v)")
+    }
+    let bad = try runSystole(["trace", "summary", "README.md"])
+    #expect(bad.status == 65)
+    #expect(bad.stderr == "error: README.md: not a trace: invalid JSON at line 1, column 1: expected a value, found '#'\n")
+  }
+
   @Test(arguments: [
     (["run", "Programs/models/mlp_int8.tflite", "--arch", "nope"], Int32(65),
      "error: unknown architecture preset 'nope'; known presets: tpu-v1, edge-tpu, gemmini, vta, toy-4x4 (or give a .json file)\n"),
