@@ -35,7 +35,8 @@ public struct RunReport: Sendable {
   /// Latency in microseconds at the architecture's clock.
   static func microseconds(_ cycles: Cycle, _ arch: ArchSpec) -> Double { Double(cycles.count) / arch.clock.value }
 
-  static func sramBytes(_ c: Counters) -> Int64 {
+  /// On-chip bytes read and written, all memories.
+  public static func sramBytes(_ c: Counters) -> Int64 {
     c[.ubReadBytes] + c[.ubWriteBytes] + c[.weightsReadBytes] + c[.weightsWriteBytes] + c[.accReadBytes] + c[.accWriteBytes]
   }
 
