@@ -28,13 +28,16 @@ import Testing
 
   @Test func compilerConfigurationIgnoresTimingOnlyKeys() throws {
     let base = try smallBase()
-    let faster = try base.applying(overrides: ["clock.mhz=1000", "dram.gbps=100", "energy.int8_mac_pj=0.5"])
+    let faster = try base.applying(overrides: ["dram.pj_per_bit=8", "energy.int8_mac_pj=0.5"])
     let bigger = try base.applying(overrides: ["ub.kib=512"])
     let a = CompilerConfiguration(model: "m", arch: base, compilerOptions: [:])
     #expect(a == CompilerConfiguration(model: "m", arch: faster, compilerOptions: [:]))
     #expect(a != CompilerConfiguration(model: "m", arch: bigger, compilerOptions: [:]))
     #expect(a != CompilerConfiguration(model: "m", arch: base, compilerOptions: ["double-buffering": "off"]))
     #expect(!CompilerConfiguration.isCompilerRelevant("energy.leakage_mw"))
+    // The cost model reads bandwidth and clock: programs for different values must not be shared.
+    #expect(CompilerConfiguration.isCompilerRelevant("dram.gbps"))
+    #expect(CompilerConfiguration.isCompilerRelevant("clock.mhz"))
     #expect(CompilerConfiguration.isCompilerRelevant("array.rows"))
 
     let cache = ProgramCache<CompilerConfiguration, Int>()
