@@ -74,6 +74,18 @@ import Testing
     #expect(r.stdout.contains("Conv2_1a            18x2  \(groupedDigitsForRun(cycles))"))
   }
 
+  @Test func runReportSnapshots() throws {
+    let dir = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let json = dir.appendingPathComponent("r.json")
+    let csv = dir.appendingPathComponent("r.csv")
+    let r = try runSystole(["run", "Programs/models/mlp_int8.tflite", "--arch", "toy-4x4", "--json", json.path, "--csv", csv.path])
+    #expect(r.status == 0, "\(r.stderr)")
+    assertSnapshot(r.stdout, named: "run-mlp_int8-toy-4x4.txt")
+    assertSnapshot(String(decoding: try Data(contentsOf: json), as: UTF8.self), named: "run-mlp_int8-toy-4x4.json")
+    assertSnapshot(String(decoding: try Data(contentsOf: csv), as: UTF8.self), named: "run-mlp_int8-toy-4x4.csv")
+  }
+
   @Test func traceSummaryAgreesWithTheRun() throws {
     let dir = try makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
