@@ -68,25 +68,26 @@ import Testing
     #expect(again.simulation.total == total)
   }
 
-  /// Functional runs equal the golden model (and so TFLite) for every committed invocation,
-  /// and cost exactly the cycles of timing-only runs.
-  @Test(arguments: ["mobilenet_v2_int8", "attention_int8", "streaming_int8"])
-  func functionalEqualsGoldenAndTimingOnly(_ network: String) throws {
+  /// Functional runs equal TFLite's reference outputs for every committed invocation of every
+  /// committed int8 network on every preset, and cost exactly the cycles of timing-only runs.
+  @Test(arguments: cases)
+  func functionalEqualsGoldenAndTimingOnly(_ network: String, _ archName: String) throws {
+    let arch = try ArchSpec.preset(named: archName)
     let set = try ReferenceSet(stem: network)
     let model = try TFLiteImporter.load(contentsOf: set.model)
     let inputs = try (0..<set.invocations).map { try set.inputs(invocation: $0) }
     var options = RunPipeline.Options()
     options.functional = true
     options.baseline = false
-    let functional = try RunPipeline.run(model: model, arch: .gemmini, options: options, inputs: inputs)
+    let functional = try RunPipeline.run(model: model, arch: arch, options: options, inputs: inputs)
     for n in 0..<set.invocations {
       let want = try set.outputs(invocation: n)
       for (o, got) in functional.outputs[n].enumerated() {
-        #expect(mismatchCount(got, want[o]) == 0, "\(network) invocation \(n) output \(o)")
+        #expect(mismatchCount(got, want[o]) == 0, "\(network) on \(archName) invocation \(n) output \(o)")
       }
     }
     options.functional = false
-    let timing = try RunPipeline.run(model: model, arch: .gemmini, options: options)
+    let timing = try RunPipeline.run(model: model, arch: arch, options: options)
     #expect(timing.simulation.cycles == functional.simulation.cycles)
     #expect(timing.simulation.total == functional.simulation.total)
   }
