@@ -1,8 +1,10 @@
 import Architecture
 import CycleSim
 import GoldenModel
+import Foundation
 import GraphIR
 import Lowering
+import ModelZoo
 import Pipeline
 import Support
 import SystoleTestSupport
@@ -25,6 +27,24 @@ import Testing
   func invariantsHold(_ network: String, _ archName: String) throws {
     let arch = try ArchSpec.preset(named: archName)
     let model = try TFLiteImporter.load(contentsOf: Fixtures.model("\(network).tflite"))
+    try Self.checkInvariants(model, arch)
+  }
+
+  /// Zoo models: small variants by default; published sizes with `SYSTOLE_SLOW_TESTS=1`.
+  @Test(arguments: ["mobilenet_v1", "mobilenet_v2", "resnet50", "bert-base-layer", "mlp0"])
+  func zooInvariantsHold(_ name: String) throws {
+    let slow = ProcessInfo.processInfo.environment["SYSTOLE_SLOW_TESTS"] == "1"
+    let small: [String: Int] = ["mobilenet_v1": 32, "mobilenet_v2": 32, "resnet50": 32, "bert-base-layer": 8, "mlp0": 1]
+    let model = try ModelZoo.model(named: name, inputSize: slow ? nil : small[name])
+    for arch in slow ? [ArchSpec.tpuV1, .edgeTPU, .gemmini] : [.gemmini] {
+      // Debug builds: ResNet-50 (~25 k tiles even at 32×32), MLP0 and MobileNet-v1 (20 M and
+      // 4 M weights to generate) run only with SYSTOLE_SLOW_TESTS=1.
+      if !slow && ["resnet50", "mlp0", "mobilenet_v1"].contains(name) { continue }
+      try Self.checkInvariants(model, arch)
+    }
+  }
+
+  static func checkInvariants(_ model: Model, _ arch: ArchSpec) throws {
     let result = try RunPipeline.run(model: model, arch: arch)
     let sim = result.simulation
     let total = sim.total
