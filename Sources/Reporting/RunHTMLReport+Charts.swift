@@ -176,12 +176,18 @@ struct RunHTMLCharts {
     var legend = places.map { ($0, Self.color(placement: $0)) }
     if rows.contains(where: { !places.contains($0.placement) }) { legend.append(("other", Self.color(placement: ""))) }
     s += HTMLChart.legend(legend, x: f.left, y: 16, maxX: f.plotRight - 200)
-    let y = { (u: Double) in f.plotBottom - min(max(u, 0), 1) * f.plotHeight }
-    for t in stride(from: 0.0, through: 1.0, by: 0.2) { s += HTMLChart.yGrid(f, y: y(t), label: "\(Int((t * 100).rounded()))%") }
+    // 0–100% unless every layer is far below: then the axis ends at the next nice step above
+    // the largest utilization (the axis title says so).
+    let utils = rows.map { $0.counters.utilization(arrayRows: arch.array.rows, arrayColumns: arch.array.cols) }
+    let maxU = max(utils.max() ?? 0, result.simulation.utilization)
+    let ticks = maxU >= 0.5 || maxU <= 0 ? stride(from: 0.0, through: 1.0, by: 0.2).map { $0 } : HTMLChart.linearTicks(maxValue: maxU)
+    let top = ticks.last ?? 1
+    let y = { (u: Double) in f.plotBottom - min(max(u, 0), top) / top * f.plotHeight }
+    for t in ticks { s += HTMLChart.yGrid(f, y: y(t), label: HTMLChart.percent(t)) }
     let bw = rows.isEmpty ? 0 : f.plotWidth / Double(rows.count)
     for (i, r) in rows.enumerated() {
       let u = r.counters.utilization(arrayRows: arch.array.rows, arrayColumns: arch.array.cols)
-      let tip = "#\(i) \(r.name) (\(r.op), \(r.placement)): \(HTMLChart.fixed(u * 100, 2))% of peak MACs"
+      let tip = "#\(i) \(r.name) (\(r.op), \(r.placement)): \(HTMLChart.percent(u)) of peak MACs"
       let h = f.plotBottom - y(u)
       // A sliver for 0% keeps the layer visible and hoverable.
       s += HTMLChart.rect(
@@ -192,10 +198,10 @@ struct RunHTMLCharts {
     let whole = result.simulation.utilization
     let wy = y(whole)
     s += "<line class=\"ridge\" x1=\"\(HTMLChart.c(f.left))\" y1=\"\(HTMLChart.c(wy))\" x2=\"\(HTMLChart.c(f.plotRight))\" y2=\"\(HTMLChart.c(wy))\"/>"
-    s += "<text x=\"\(HTMLChart.c(f.plotRight))\" y=\"\(HTMLChart.c(16))\" text-anchor=\"end\">whole run: \(HTMLChart.fixed(whole * 100, 1))% (dashed)</text>\n"
+    s += "<text x=\"\(HTMLChart.c(f.plotRight))\" y=\"\(HTMLChart.c(16))\" text-anchor=\"end\">whole run: \(HTMLChart.percent(whole)) (dashed)</text>\n"
     if rows.isEmpty { s += emptyNote(f, "no layers") }
     s += layerTicks(f, barWidth: bw)
-    s += HTMLChart.axes(f, x: "layer # (program order)", y: "MAC utilization (% of peak)")
+    s += HTMLChart.axes(f, x: "layer # (program order)", y: top < 1 ? "MAC utilization (% of peak, axis to \(HTMLChart.percent(top)))" : "MAC utilization (% of peak)")
     return s + "</svg>\n"
   }
 
@@ -253,8 +259,8 @@ struct RunHTMLCharts {
       s += "<line class=\"ridge\" x1=\"\(HTMLChart.c(px(ridge)))\" y1=\"\(HTMLChart.c(py(peak)))\" x2=\"\(HTMLChart.c(px(ridge)))\" y2=\"\(HTMLChart.c(f.plotBottom))\"/>\n"
       s += "<text x=\"\(HTMLChart.c(px(ridge) + 6))\" y=\"\(HTMLChart.c(f.plotBottom - 6))\">ridge \(HTMLChart.fixed(ridge, 1)) MACs/B</text>\n"
       s += "<text x=\"\(HTMLChart.c(f.plotRight - 4))\" y=\"\(HTMLChart.c(py(peak) - 6))\" text-anchor=\"end\">compute roof: \(arch.array.rows) × \(arch.array.cols) = \(HTMLChart.int(Int64(peak))) MACs/cycle</text>\n"
-      let sx = slopeStart * pow(ridge / slopeStart, 0.35)
-      s += "<text x=\"\(HTMLChart.c(px(sx) + 8))\" y=\"\(HTMLChart.c(py(bw * sx) + 4))\">DRAM slope: \(HTMLChart.fixed(bw, 2)) B/cycle × intensity</text>\n"
+      let sx = slopeStart * pow(ridge / slopeStart, 0.7)
+      s += "<text x=\"\(HTMLChart.c(px(sx) - 8))\" y=\"\(HTMLChart.c(py(bw * sx) - 8))\" text-anchor=\"end\">DRAM slope: \(HTMLChart.fixed(bw, 2)) B/cycle × intensity</text>\n"
     }
     // Points, colored by op.
     var ops: [String] = []

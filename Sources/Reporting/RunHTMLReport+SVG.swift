@@ -34,6 +34,21 @@ enum HTMLChart {
     return String(format: "%.\(digits)f", x)
   }
 
+  /// `fraction` as a percentage: one decimal from 1% up, three significant digits below
+  /// (utilization on a small model is often well under 1%).
+  static func percent(_ fraction: Double) -> String {
+    let p = fraction * 100
+    if !p.isFinite { return "-" }
+    if p == 0 || abs(p) >= 1 { return String(format: "%.1f%%", p) }
+    return String(format: "%.3g%%", p)
+  }
+
+  /// `x` with three significant digits below 1 and `digits` decimals from 1 up.
+  static func significant(_ x: Double, _ digits: Int) -> String {
+    if x.isFinite && x != 0 && abs(x) < 1 { return String(format: "%.3g", x) }
+    return fixed(x, digits)
+  }
+
   /// `n` with thousands separators.
   static func int(_ n: Int64) -> String { groupedDigits(Int(n)) }
 
@@ -132,13 +147,11 @@ enum HTMLChart {
     return s + "</g>\n"
   }
 
-  /// A rectangle with a hover tooltip (`<title>`); zero-size rectangles are omitted.
-  static func rect(x: Double, y: Double, width: Double, height: Double, fill: String, tip: String, cls: String? = nil)
-    -> String
-  {
+  /// A data mark: a rectangle of class `mark` with a hover tooltip (`<title>`); zero-size
+  /// rectangles are omitted.
+  static func rect(x: Double, y: Double, width: Double, height: Double, fill: String, tip: String) -> String {
     guard width > 0, height > 0 else { return "" }
-    let clsAttr = cls.map { " class=\"\($0)\"" } ?? ""
-    return "<rect\(clsAttr) x=\"\(c(x))\" y=\"\(c(y))\" width=\"\(c(width))\" height=\"\(c(height))\" fill=\"\(fill)\">"
+    return "<rect class=\"mark\" x=\"\(c(x))\" y=\"\(c(y))\" width=\"\(c(width))\" height=\"\(c(height))\" fill=\"\(fill)\">"
       + "<title>\(escape(tip))</title></rect>"
   }
 }

@@ -14,10 +14,11 @@ import Support
 /// `chart-dram`, `chart-timeline`. Summary cells carry the raw figure in `data-value`, with ids
 /// `summary-<side>-<metric>` (side `int8`, `fp32` or `ratio`; metrics as in ``Metric``).
 public enum RunHTMLReport {
-  /// Renders the report of `result`; `title` defaults to "<model> on <arch>".
+  /// Renders the report of `result`; `title` defaults to "<model file name> on <arch>".
   public static func render(_ result: RunPipeline.Result, title: String? = nil) -> String {
     let arch = result.arch
-    let heading = title ?? "\(result.model.source) on \(arch.name)"
+    let model = result.model.source.split(separator: "/").last.map(String.init) ?? result.model.source
+    let heading = title ?? "\(model) on \(arch.name)"
     var html = """
       <!DOCTYPE html>
       <html lang="en">
@@ -99,8 +100,8 @@ public enum RunHTMLReport {
       switch self {
       case .cycles, .macs, .dramBytes, .sramBytes, .parameterBytes: HTMLChart.int(Int64(v))
       case .latencyMicroseconds, .inferencesPerSecond: HTMLChart.fixed(v, 1)
-      case .topsAchieved, .topsPeak: HTMLChart.fixed(v, 3)
-      case .utilization: HTMLChart.fixed(v * 100, 1) + "%"
+      case .topsAchieved, .topsPeak: HTMLChart.significant(v, 3)
+      case .utilization: HTMLChart.percent(v)
       case .energyMicrojoules: HTMLChart.fixed(v, 2)
       }
     }
@@ -193,7 +194,7 @@ public enum RunHTMLReport {
       r += "<td class=\"name\" title=\"\(HTMLChart.escape(name))\">\(HTMLChart.escape(name))</td>"
       r += "<td>\(HTMLChart.escape(op))</td><td>\(HTMLChart.escape(place))</td>"
       r += "<td class=\"num\">\(HTMLChart.int(c.cycles))</td><td class=\"num\">\(HTMLChart.int(c.macs))</td>"
-      r += "<td class=\"num\">\(HTMLChart.fixed(util * 100, 1))%</td><td>\(HTMLChart.escape(RunReport.topStall(c)))</td>"
+      r += "<td class=\"num\">\(HTMLChart.percent(util))</td><td>\(HTMLChart.escape(RunReport.topStall(c)))</td>"
       r += "<td class=\"num\">\(HTMLChart.int(c.dramBytes))</td><td class=\"num\">\(HTMLChart.fixed(energyPJ / 1000, 1))</td></tr>\n"
       return r
     }
