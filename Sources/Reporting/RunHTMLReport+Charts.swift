@@ -395,6 +395,7 @@ struct RunHTMLCharts {
     let laneH = 26.0
     var f = HTMLChart.Frame(width: 1160, height: 20 + laneH * Double(laneNames.count) + 60)
     f.left = 100
+    f.right = 50  // room for the last tick label
     var s = HTMLChart.open(id: "chart-timeline", f, title: "Timeline of the run")
     let spanTotal = rows.reduce(Int64(0)) { $0 + $1.counters.cycles } + sim.unattributed.cycles
     let end = Double(max(spanTotal, sim.cycles.count, 1))
