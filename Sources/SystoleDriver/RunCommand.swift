@@ -39,6 +39,7 @@ enum RunCommand {
       OptionSpec(name: "seed", kind: .value(placeholder: "N", repeats: false), help: "Seed for random inputs (default 0)."),
       OptionSpec(name: "baseline", kind: .value(placeholder: "fp32|none", repeats: false), help: "Simulate the float32 baseline (default fp32)."),
       OptionSpec(name: "json", kind: .value(placeholder: "FILE", repeats: false), help: "Write the whole report as JSON (keys in docs/cli.md)."),
+      OptionSpec(name: "report", kind: .value(placeholder: "FILE.html", repeats: false), help: "Write a self-contained HTML report (docs/reports.md)."),
       OptionSpec(name: "csv", kind: .value(placeholder: "FILE", repeats: false), help: "Write one CSV row per layer (headers with units)."),
       OptionSpec(name: "quantize", kind: .value(placeholder: "SCHEME", repeats: false), help: "Quantize a float32 model first."),
       OptionSpec(name: "timing", kind: .value(placeholder: "systole|scalesim", repeats: false), help: "Timing model (default systole)."),
@@ -124,6 +125,10 @@ enum RunCommand {
     }
     if let path = args.value("json") {
       try FileIO.write(report.json().serialized() + "\n", to: path, overwrite: args.flag("overwrite"))
+      console.err("wrote \(path)\n")
+    }
+    if let path = args.value("report") {
+      try FileIO.write(RunHTMLReport.render(result), to: path, overwrite: args.flag("overwrite"))
       console.err("wrote \(path)\n")
     }
     if let path = args.value("csv") {
