@@ -46,4 +46,12 @@ import Testing
     }
     #expect(cache.computeCount == 2)
   }
+
+  @Test func programCacheKeepsOnlyItsCapacity() throws {
+    let cache = ProgramCache<Int, Int>(capacity: 2)
+    for key in [1, 2, 1, 3, 1, 2] { _ = try cache.value(for: key) { key * 10 } }
+    // 1, 2 computed; 1 cached; 3 evicts 1; 1 recomputed (evicts 2); 2 recomputed.
+    #expect(cache.computeCount == 5)
+    #expect(try cache.value(for: 2) { -1 } == 20)
+  }
 }
