@@ -138,11 +138,20 @@ struct AllocateMemory: LoweringPass {
     var blob: [UInt8] = []
     var parameterOffsets: [Int] = []
     var maxParameterBytes = 0
-    for tile in nTiles {
-      parameterOffsets.append(blob.count)
-      let table = ActivationParameters.table(Array(e.parameters[tile.first..<tile.first + tile.width]))
-      maxParameterBytes = max(maxParameterBytes, table.count)
-      blob += table
+    if case .activation = w.weights {
+      // BATCH_MATMUL: every channel has the same entry (bias 0, one multiplier), so one table of
+      // the widest n-tile serves them all.
+      let width = nTiles.map(\.width).max() ?? 0
+      blob = ActivationParameters.table(Array(e.parameters.prefix(width)))
+      parameterOffsets = nTiles.map { _ in 0 }
+      maxParameterBytes = blob.count
+    } else {
+      for tile in nTiles {
+        parameterOffsets.append(blob.count)
+        let table = ActivationParameters.table(Array(e.parameters[tile.first..<tile.first + tile.width]))
+        maxParameterBytes = max(maxParameterBytes, table.count)
+        blob += table
+      }
     }
     var blocks: [[WeightBlock]] = []
     var maxBlockBytes = 0

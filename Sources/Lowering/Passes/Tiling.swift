@@ -168,7 +168,7 @@ struct Tiler {
     }
     func need(_ k: Int, _ n: Int, _ db: Bool) -> Int {
       let copies = db ? 2 : 1
-      if isActivation { return (copies + 1) * k * n * eb + entry * w.outC }
+      if isActivation { return (copies + 1) * k * n * eb + entry * n }
       return copies * (k * n * eb + entry * n)
     }
     for db in bufferings {
@@ -403,7 +403,7 @@ struct Tiler {
     let params = ActivationParameters.entryBytes * w.outC
     switch w.weights {
     case .activation:
-      return params + (t.tapGroups.map(\.taps).max() ?? 1) * t.chunkChannels * t.nTile * eb
+      return ActivationParameters.entryBytes * t.nTile + (t.tapGroups.map(\.taps).max() ?? 1) * t.chunkChannels * t.nTile * eb
     case .constant:
       if w.isDepthwise { return params + w.taps * w.inC * t.chunkChannels * w.depthMultiplier * eb }
       return params + w.taps * w.inC * w.outC * eb
