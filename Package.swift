@@ -14,6 +14,7 @@
 //   TileISA                      the tile instruction set: semantics, assembly, encoding, verifier
 //   Lowering                     the compiler: graph → tile program (flat pipeline of named passes)
 //   CycleSim                     the simulator: tile program → cycles, counters, energy (never sees the graph)
+//   Pipeline                     compile → simulate → float32 baseline, as one library call
 //   Reporting                    text/JSON/HTML reports, Perfetto trace writer and reader
 //   Sweeps                       architecture what-if studies: cartesian sweeps, shards, Pareto fronts, plots
 //   SystoleDriver                load → check → report; turns errors into text and exit codes
@@ -47,13 +48,17 @@ let package = Package(
       name: "Lowering", dependencies: ["Support", "GraphIR", "Architecture", "TileISA"], swiftSettings: swiftSettings),
     .target(name: "CycleSim", dependencies: ["Support", "Architecture", "TileISA"], swiftSettings: swiftSettings),
     .target(
-      name: "Reporting", dependencies: ["Support", "GraphIR", "Architecture", "TileISA", "CycleSim"],
+      name: "Pipeline",
+      dependencies: ["Support", "GraphIR", "GoldenModel", "Architecture", "TileISA", "Lowering", "CycleSim"],
+      swiftSettings: swiftSettings),
+    .target(
+      name: "Reporting", dependencies: ["Support", "GraphIR", "Architecture", "TileISA", "Lowering", "CycleSim", "Pipeline"],
       swiftSettings: swiftSettings),
     .target(name: "Sweeps", dependencies: ["Support", "Architecture", "Reporting"], swiftSettings: swiftSettings),
     .target(
       name: "SystoleDriver",
       dependencies: [
-        "Support", "GraphIR", "TFLiteImport", "GoldenModel", "ModelZoo", "Quantizer", "Architecture", "TileISA", "Lowering", "CycleSim", "Reporting", "Sweeps",
+        "Support", "GraphIR", "TFLiteImport", "GoldenModel", "ModelZoo", "Quantizer", "Architecture", "TileISA", "Lowering", "CycleSim", "Pipeline", "Reporting", "Sweeps",
       ],
       swiftSettings: swiftSettings),
     .executableTarget(name: "systole", dependencies: ["SystoleDriver"], swiftSettings: swiftSettings),
@@ -72,9 +77,13 @@ let package = Package(
     .testTarget(name: "TileISATests", dependencies: ["TileISA", "SystoleTestSupport"]),
     .testTarget(
       name: "LoweringTests",
-      dependencies: ["Lowering", "GoldenModel", "TFLiteImport", "ModelZoo", "SystoleTestSupport"]),
+      dependencies: ["Lowering", "Pipeline", "GoldenModel", "TFLiteImport", "ModelZoo", "SystoleTestSupport"]),
     .testTarget(name: "CycleSimTests", dependencies: ["CycleSim", "SystoleTestSupport"]),
-    .testTarget(name: "ReportingTests", dependencies: ["Reporting", "TFLiteImport", "SystoleTestSupport"]),
+    .testTarget(
+      name: "ReportingTests",
+      dependencies: ["Reporting", "TFLiteImport", "Lowering", "Pipeline", "GoldenModel", "SystoleTestSupport"]),
+    .testTarget(
+      name: "PipelineTests", dependencies: ["Pipeline", "TFLiteImport", "ModelZoo", "GoldenModel", "SystoleTestSupport"]),
     .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "SystoleTestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["SystoleDriver", "SystoleTestSupport"]),
   ]

@@ -1,5 +1,6 @@
 import Foundation
 import GoldenModel
+import Pipeline
 import GraphIR
 import Reporting
 import Support
@@ -10,16 +11,19 @@ enum DemoCommand {
 
   static let command = Driver.Command(
     name: "demo",
-    abstract: "Run the bundled int8 MobileNet-v2 block net and check it against TFLite.",
-    usage: "systole demo [--model-dir DIR]",
+    abstract: "Compile and simulate the bundled int8 MobileNet-v2 block net; check it against TFLite.",
+    usage: "systole demo [--arch A] [--model-dir DIR]",
     discussion: """
-      Loads Programs/models/mobilenet_v2_int8.tflite, summarizes it, runs it in the golden model
-      on the committed inputs and compares every output byte with the outputs TensorFlow Lite's
-      reference kernels produced for the same inputs (Programs/models/reference/). Run it from
-      the repository root, or point --model-dir at the Programs/models directory.
+      Loads Programs/models/mobilenet_v2_int8.tflite, compiles it for the architecture (default
+      edge-tpu), simulates it functionally on the committed inputs, prints the run report (per-layer
+      cycles, utilization, traffic, energy, and the float32 baseline beside it) and compares every
+      simulated output byte with the outputs TensorFlow Lite's reference kernels produced for the
+      same inputs (Programs/models/reference/). Run it from the repository root, or point
+      --model-dir at the Programs/models directory.
       """,
     options: [
-      OptionSpec(name: "model-dir", kind: .value(placeholder: "DIR", repeats: false), help: "The Programs/models directory (default: ./Programs/models).")
+      OptionSpec(name: "model-dir", kind: .value(placeholder: "DIR", repeats: false), help: "The Programs/models directory (default: ./Programs/models)."),
+      OptionSpec(name: "arch", kind: .value(placeholder: "A", repeats: false), help: "Architecture preset or JSON (default edge-tpu)."),
     ],
     run: { args, console in try run(args, console: &console) })
 
@@ -41,34 +45,41 @@ enum DemoCommand {
     console.out("\(groupedDigits(summary.weightBytesStored)) weight bytes as int8 vs \(groupedDigits(summary.weightBytesFloat32)) as float32\n\n")
 
     let graph = model.main
-    var interpreter = Interpreter(model: model)
-    var invocation = 0
+    var inputs: [[TensorData]] = []
+    while FileManager.default.fileExists(atPath: "\(referenceDir)/in.\(inputs.count).0.bin") {
+      let n = inputs.count
+      let files = (0..<graph.inputs.count).map { "\(referenceDir)/in.\(n).\($0).bin" }.joined(separator: ",")
+      inputs.append(try EvalCommand.readInputs(files, invocation: n, graph: graph))
+    }
+    guard !inputs.isEmpty else {
+      throw DriverError(.cannotRead, "\(referenceDir): no reference inputs (in.0.0.bin) found")
+    }
+    let archName = args.value("arch") ?? "edge-tpu"
+    let arch = try RunCommand.resolveArch(archName, overrides: [])
+    let start = Date()
+    var options = RunPipeline.Options()
+    options.functional = true
+    let result = try RunPipeline.run(model: model, arch: arch, options: options, inputs: inputs)
+    let seconds = Date().timeIntervalSince(start)
+    console.out(RunReport(result).renderText())
+    console.out("\n")
+
     var differing = 0
     var total = 0
-    let start = Date()
-    while FileManager.default.fileExists(atPath: "\(referenceDir)/in.\(invocation).0.bin") {
-      let files = (0..<graph.inputs.count).map { "\(referenceDir)/in.\(invocation).\($0).bin" }.joined(separator: ",")
-      let inputs = try EvalCommand.readInputs(files, invocation: invocation, graph: graph)
-      let outputs = try interpreter.invoke(inputs)
+    for (n, outputs) in result.outputs.enumerated() {
       for (o, value) in outputs.enumerated() {
-        let expected = try FileIO.read("\(referenceDir)/out.\(invocation).\(o).bin")
+        let expected = try FileIO.read("\(referenceDir)/out.\(n).\(o).bin")
         let got = value.littleEndianBytes()
         let bad = zip(got, expected).filter { $0 != $1 }.count + abs(got.count - expected.count)
         differing += bad
         total += expected.count
-        let top = topClass(value)
-        console.out("invocation \(invocation): output \(o) \(EvalCommand.shapeText(value.shape)) \(value.elementType), top class \(top), \(bad == 0 ? "identical to TFLite" : "\(bad) bytes differ from TFLite")\n")
+        console.out("invocation \(n): output \(o) top class \(topClass(value)), \(bad == 0 ? "identical to TFLite" : "\(bad) bytes differ from TFLite")\n")
       }
-      invocation += 1
     }
-    guard invocation > 0 else {
-      throw DriverError(.cannotRead, "\(referenceDir): no reference inputs (in.0.0.bin) found")
-    }
-    let ms = Date().timeIntervalSince(start) * 1000
-    console.out("\ngolden model vs TFLite reference kernels: \(differing) of \(total) output bytes differ over \(invocation) invocations")
-    console.out(String(format: " (%.1f ms)\n", ms))
+    console.out("\nsimulated \(arch.name) vs TFLite reference kernels: \(differing) of \(total) output bytes differ over \(inputs.count) invocations")
+    console.out(String(format: " (compile + simulate + baseline: %.2f s)\n", seconds))
     if differing > 0 {
-      throw DriverError(.badData, "golden model output differs from TFLite's reference kernels in \(differing) bytes")
+      throw DriverError(.badData, "simulated output differs from TFLite's reference kernels in \(differing) bytes")
     }
   }
 

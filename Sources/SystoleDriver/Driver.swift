@@ -3,8 +3,13 @@ import GoldenModel
 import Support
 import TFLiteImport
 import Architecture
+import CycleSim
+import Lowering
 import ModelZoo
+import Pipeline
 import Quantizer
+import Reporting
+import Sweeps
 
 /// The `systole` command: a table of subcommands, argument parsing, and the one place where
 /// errors become text on stderr and exit codes.
@@ -31,7 +36,9 @@ public enum Driver {
   }
 
   static let commands: [Command] = [
-    DemoCommand.command, InspectCommand.command, EvalCommand.command, ArchCommand.command, QuantizeCommand.command,
+    DemoCommand.command, InspectCommand.command, EvalCommand.command, CompileCommand.command, RunCommand.command, TraceCommand.command, SweepCommand.command, ArchCommand.command,
+    BenchCommand.command,
+    QuantizeCommand.command,
     CompareCommand.command,
   ]
 
@@ -100,6 +107,7 @@ public enum Driver {
       }
     case is TFLiteImportError, is GoldenModelError, is ArchError: return 65
     case is ModelZooError: return 64
+    case is LoweringError, is SimulatorError, is PipelineError, is TraceError, is SweepError: return 65
     case let e as QuantizerError:
       switch e.kind {
       case .calibrationUnreadable: return 66

@@ -91,7 +91,7 @@ import Testing
     (["inspect", "no/such/model.tflite"], Int32(66), "error: no/such/model.tflite: no such file\n"),
     (["inspect"], Int32(64), "error: expected exactly one model file; got 0 arguments\nusage: systole inspect <model.tflite|zoo:NAME> [--json]\nsee 'systole inspect --help'\n"),
     (["inspect", "Programs/models/mlp_int8.tflite", "--bogus"], Int32(64), "error: unknown option '--bogus' for 'inspect'; known options: --json\nusage: systole inspect <model.tflite|zoo:NAME> [--json]\nsee 'systole inspect --help'\n"),
-    (["frobnicate"], Int32(64), "error: unknown command 'frobnicate'; commands: demo, inspect, eval, arch, quantize, compare\n"),
+    (["frobnicate"], Int32(64), "error: unknown command 'frobnicate'; commands: demo, inspect, eval, compile, run, trace, sweep, arch, bench, quantize, compare\n"),
     (["inspect", "Programs"], Int32(66), "error: Programs: is a directory; expected a .tflite file\n"),
     (["eval", "Programs/models/mlp_int8.tflite", "--input", "Programs/models/reference/mobilenet_v2_int8/in.0.0.bin"], Int32(65),
      "error: Programs/models/reference/mobilenet_v2_int8/in.0.0.bin: 3072 bytes; input 0 'serving_default_keras_tensor:0' is 1x64 int8 = 64 bytes\n"),

@@ -3,6 +3,7 @@ import Foundation
 import GoldenModel
 import GraphIR
 import Lowering
+import Pipeline
 import SystoleTestSupport
 import TFLiteImport
 import Testing
@@ -56,7 +57,7 @@ import TileISA
     let compiled = try LoweringPipeline(arch: arch, options: LoweringOptions(verifyProgram: false)).compile(model)
     let problems = ProgramVerifier.verify(compiled.program)
     #expect(problems.isEmpty, "\(set.stem) on \(arch.name): \(problems.prefix(3))")
-    let host = GoldenHost(model: model, compiled: compiled)
+    let host = GoldenHostExecutor(model: model, compiled: compiled)
     var interpreter = Interpreter(model: model)
     for n in 0..<set.invocations {
       let inputs = try set.inputs(invocation: n)

@@ -3,6 +3,7 @@ import Foundation
 import GoldenModel
 import GraphIR
 import Lowering
+import Pipeline
 import Support
 import SystoleTestSupport
 import TileISA
@@ -20,7 +21,7 @@ func compileAndCompare(
 ) throws -> (problems: [String], compiled: CompiledModel) {
   let compiled = try LoweringPipeline(arch: arch, options: options).compile(model)
   var problems = ProgramVerifier.verify(compiled.program).map { "\(label) \(arch.name): verifier: \($0)" }
-  let host = GoldenHost(model: model, compiled: compiled)
+  let host = GoldenHostExecutor(model: model, compiled: compiled)
   var interpreter = Interpreter(model: model)
   for (n, set) in inputs.enumerated() {
     let expected = try interpreter.invoke(set)

@@ -2,6 +2,7 @@ import Architecture
 import Foundation
 import GraphIR
 import Lowering
+import Pipeline
 import SystoleTestSupport
 import TFLiteImport
 import Testing
@@ -224,7 +225,7 @@ import TileISA
       do {
         _ = try fp32.program.run(
           inputs: [[UInt8](repeating: 0, count: fp32.inputs[0].byteCount)],
-          host: GoldenHost(model: model, compiled: fp32))
+          host: GoldenHostExecutor(model: model, compiled: fp32))
         Issue.record("float32 program executed")
       } catch {
         #expect(error.kind == .unsupported)

@@ -3,6 +3,7 @@ import Foundation
 import GoldenModel
 import GraphIR
 import Lowering
+import Pipeline
 import ModelZoo
 import SystoleTestSupport
 import Testing
@@ -67,7 +68,7 @@ import TileISA
     for arch in archs {
       let compiled = try LoweringPipeline(arch: arch).compile(model)
       let raw = try compiled.program.run(
-        inputs: inputs.map { $0.littleEndianBytes() }, host: GoldenHost(model: model, compiled: compiled))
+        inputs: inputs.map { $0.littleEndianBytes() }, host: GoldenHostExecutor(model: model, compiled: compiled))
       for (o, (bytes, want)) in zip(raw, expected).enumerated() {
         #expect(bytes == want.littleEndianBytes(), "\(name) on \(arch.name) output \(o) differs from the golden model")
         #expect(Set(bytes).count > 2, "\(name): degenerate output")

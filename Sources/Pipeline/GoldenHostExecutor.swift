@@ -8,26 +8,30 @@ import TileISA
 /// input tensor at its placement, runs the operator, writes each output at its placement.
 ///
 /// Resource variables and CALL_ONCE keep their state in this object across invocations, as
-/// TFLite's interpreter does (the driver's executor must do the same).
-final class GoldenHost: HostExecutor {
+/// TFLite's interpreter does. Used by `RunPipeline` for functional runs and by the compiler's
+/// tests; the simulator only sees the `HostExecutor` protocol.
+public final class GoldenHostExecutor: HostExecutor {
   let model: Model
   let descriptors: [HostTaskDescriptor]
   private var handleKeys: [String] = []
   private var variables: [Int: TensorData] = [:]
   private var initialized: Set<Int> = []
   /// Tasks run so far (all invocations).
-  private(set) var tasksRun = 0
+  public private(set) var tasksRun = 0
 
-  init(model: Model, compiled: CompiledModel) {
+  /// Creates an executor for `compiled`, the compilation of `model`.
+  public init(model: Model, compiled: CompiledModel) {
     self.model = model
     self.descriptors = compiled.hostTasks
   }
 
-  struct Failure: Error, CustomStringConvertible {
-    var description: String
+  /// A host task that could not run (a compiler/executor disagreement).
+  public struct Failure: Error, CustomStringConvertible {
+    public var description: String
   }
 
-  func run(task: HostTask, index: HostTaskIndex, dram: inout [UInt8]) throws {
+  /// Runs host task `index` on DRAM bytes.
+  public func run(task: HostTask, index: HostTaskIndex, dram: inout [UInt8]) throws {
     tasksRun += 1
     let d = descriptors[index.value]
     let graph = model.graphs[d.graph]

@@ -1,0 +1,237 @@
+import Foundation
+import Support
+
+/// How `SystoleTrace.layersTable(sortedBy:)` orders its rows.
+public enum TraceLayerSort: String, CaseIterable, Sendable {
+  /// Table order (layer index).
+  case index
+  /// Most cycles first.
+  case cycles
+  /// By name, A to Z.
+  case name
+  /// Most energy first.
+  case energy
+  /// Most DRAM bytes first.
+  case dram
+
+  /// Parses `--sort`'s value.
+  public static func parse(_ text: String) throws(TraceError) -> TraceLayerSort {
+    guard let sort = TraceLayerSort(rawValue: text) else {
+      throw TraceError(
+        .badOption, "--sort '\(text)'", "expected one of \(allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    return sort
+  }
+}
+
+/// The figures `trace summary` prints, read from the trace's `otherData` (equal to the run's
+/// `SimulationResult` figures: the trace stores its report).
+public struct TraceSummary: Sendable {
+  /// Total cycles.
+  public var cycles: Int64
+  /// `macs / (R × C × cycles)`.
+  public var utilization: Double
+  /// Useful MACs.
+  public var macs: Int64
+  /// All DRAM bytes.
+  public var dramBytes: Int64
+  /// Total energy in pJ.
+  public var energyPicojoules: Double
+  /// Busy cycles per unit, in unit order.
+  public var unitBusyCycles: [(unit: String, cycles: Int64)]
+  /// The array's idle cycles by class (`CycleClass` raw values), most first, zeros left out.
+  public var stalls: [(cycleClass: String, cycles: Int64)]
+}
+
+extension SystoleTrace {
+  /// The figures of `summary()`.
+  public var summaryFigures: TraceSummary {
+    let classes = ["weight_shift", "weight_stall", "input_stall", "output_stall", "dependency_wait", "non_matrix", "host", "idle"]
+    var stalls: [(cycleClass: String, cycles: Int64)] = []
+    for c in classes {
+      let n = total.counter(c + "_cycles")
+      if n > 0 { stalls.append((c, n)) }
+    }
+    stalls.sort { a, b in a.cycles != b.cycles ? a.cycles > b.cycles : a.cycleClass < b.cycleClass }
+    return TraceSummary(
+      cycles: cycles, utilization: utilization, macs: total.counter("macs"), dramBytes: total.dramBytes,
+      energyPicojoules: total.energyTotal, unitBusyCycles: unitBusyCycles, stalls: stalls)
+  }
+
+  /// The `trace summary` text: totals, busy share per unit, top stall reasons, energy.
+  public func summary() -> String {
+    let s = summaryFigures
+    var out = "\(fileName): \(arch), \(Self.format(clockMHz, 1)) MHz, \(level) level\n"
+    out += "cycles       \(groupedDigits(Int(s.cycles))) (\(Self.format(Double(s.cycles) / clockMHz, 3)) µs)\n"
+    out += "utilization  \(Self.percent(s.utilization))\n"
+    out += "MACs         \(groupedDigits(Int(s.macs)))\n"
+    out += "DRAM bytes   \(groupedDigits(Int(s.dramBytes)))\n"
+    out += "energy       \(Self.format(s.energyPicojoules, 1)) pJ\n"
+    var units = TextTable(headers: ["unit", "busy cycles", "busy"], alignments: [.left, .right, .right])
+    for (unit, busy) in s.unitBusyCycles {
+      units.append([unit, groupedDigits(Int(busy)), Self.percent(s.cycles > 0 ? Double(busy) / Double(s.cycles) : 0)])
+    }
+    out += "\n" + units.render()
+    if !s.stalls.isEmpty {
+      var stalls = TextTable(headers: ["array idle because", "cycles", "of run"], alignments: [.left, .right, .right])
+      for (c, n) in s.stalls.prefix(5) {
+        stalls.append([c, groupedDigits(Int(n)), Self.percent(s.cycles > 0 ? Double(n) / Double(s.cycles) : 0)])
+      }
+      out += "\n" + stalls.render()
+    }
+    return out
+  }
+
+  /// The `trace layers` table, one row per layer plus the remainder, sorted by `sort`.
+  public func layersTable(sortedBy sort: TraceLayerSort = .index) -> String {
+    var rows = layers
+    switch sort {
+    case .index: break
+    case .cycles: rows.sort { $0.cycles > $1.cycles || ($0.cycles == $1.cycles && ($0.index ?? 0) < ($1.index ?? 0)) }
+    case .name: rows.sort { $0.name < $1.name || ($0.name == $1.name && ($0.index ?? 0) < ($1.index ?? 0)) }
+    case .energy:
+      rows.sort {
+        $0.energyTotal > $1.energyTotal || ($0.energyTotal == $1.energyTotal && ($0.index ?? 0) < ($1.index ?? 0))
+      }
+    case .dram:
+      rows.sort { $0.dramBytes > $1.dramBytes || ($0.dramBytes == $1.dramBytes && ($0.index ?? 0) < ($1.index ?? 0)) }
+    }
+    var table = TextTable(
+      headers: ["#", "layer", "op", "cycles", "of run", "util", "stall cycles", "DRAM bytes", "energy pJ"],
+      alignments: [.right, .left, .left, .right, .right, .right, .right, .right, .right])
+    func row(_ l: TraceLayer, _ label: String) -> [String] {
+      [
+        label, l.name, l.op, groupedDigits(Int(l.cycles)),
+        Self.percent(cycles > 0 ? Double(l.cycles) / Double(cycles) : 0), Self.percent(l.utilization),
+        groupedDigits(Int(l.stallCycles)), groupedDigits(Int(l.dramBytes)), Self.format(l.energyTotal, 1),
+      ]
+    }
+    for l in rows { table.append(row(l, l.index.map(String.init) ?? "")) }
+    var rest = unattributed
+    rest.name = "(unattributed)"
+    table.append(row(rest, "-"))
+    return table.render()
+  }
+
+  /// The `trace show` chart: one row per track, each column a run of cycles, Unicode blocks
+  /// (` ▁▂▃▄▅▆▇█`) for the share of the column's cycles the unit is busy; the layers row shows
+  /// the last digit of the layer owning most of the column. `window` (cycles) or `layer`
+  /// chooses the cycles (default: the whole run); the chart fits `width` columns.
+  ///
+  /// - Throws: `TraceError.notInTrace` for a layer without slices or a window outside the run.
+  public func show(window: Range<Int64>? = nil, layer: Int? = nil, width: Int = 100) throws(TraceError) -> String {
+    var range = window ?? 0..<cycles
+    if let layer {
+      let pieces = slices.filter { $0.track == .layers && $0.layer == layer }
+      guard let lo = pieces.map(\.start).min(), let hi = pieces.map(\.end).max(), hi > lo else {
+        throw TraceError(.notInTrace, fileName, "layer \(layer) has no slice in the trace (it has \(layers.count) layers)")
+      }
+      range = lo..<hi
+    }
+    let lo = max(0, range.lowerBound)
+    let hi = min(range.upperBound, cycles)
+    guard hi > lo else {
+      throw TraceError(.notInTrace, fileName, "the window holds no cycle of the run (0..<\(cycles))")
+    }
+    range = lo..<hi
+    let label = 15
+    let columns = Int(min(Int64(max(10, width - label - 1)), range.upperBound - range.lowerBound))
+    let length = range.upperBound - range.lowerBound
+    func bounds(_ i: Int) -> (Int64, Int64) {
+      (range.lowerBound + length * Int64(i) / Int64(columns), range.lowerBound + length * Int64(i + 1) / Int64(columns))
+    }
+    let blocks: [Character] = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
+    func pad(_ s: String) -> String { s.count >= label ? String(s.prefix(label)) : s + String(repeating: " ", count: label - s.count) }
+    var out = "\(fileName): cycles \(range.lowerBound)..<\(range.upperBound), \(Self.format(Double(length) / Double(columns), 1)) cycles per column\n"
+    for track in TraceTrack.allCases where track != .control {
+      var byTrack = slices.filter { $0.track == track && $0.end > range.lowerBound && $0.start < range.upperBound }
+      byTrack.sort { $0.start < $1.start }
+      if track != .layers && track != .arrayState && level != .instruction && byTrack.isEmpty { continue }
+      var line = pad(track.description) + "│"
+      var cursor = 0
+      for i in 0..<columns {
+        let (a, b) = bounds(i)
+        while cursor < byTrack.count && byTrack[cursor].end <= a { cursor += 1 }
+        var busy: Int64 = 0
+        var owner: [Int: Int64] = [:]
+        var j = cursor
+        while j < byTrack.count && byTrack[j].start < b {
+          let s = byTrack[j]
+          let overlap = min(b, s.end) - max(a, s.start)
+          if overlap > 0 {
+            if track == .arrayState {
+              if s.name == "array_active" { busy += overlap }
+            } else {
+              busy += overlap
+            }
+            if let l = s.layer { owner[l, default: 0] += overlap }
+          }
+          j += 1
+        }
+        if track == .layers {
+          if let best = owner.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }) {
+            line += String(best.key % 10)
+          } else {
+            line += "·"
+          }
+        } else {
+          let fraction = Double(min(busy, b - a)) / Double(b - a)
+          var level = Int((fraction * 8).rounded())
+          if busy > 0 && level == 0 { level = 1 }
+          line.append(blocks[level])
+        }
+      }
+      out += line + "\n"
+    }
+    let first = String(range.lowerBound)
+    let last = String(range.upperBound)
+    let gap = max(1, columns - first.count - last.count)
+    out += pad("") + " " + first + String(repeating: " ", count: gap) + last + "\n"
+    let shown = Set(slices.filter { $0.track == .layers && $0.end > range.lowerBound && $0.start < range.upperBound }.compactMap(\.layer))
+    if !shown.isEmpty {
+      out += "layers: " + shown.sorted().map { "\($0 % 10)=\(layers.indices.contains($0) ? layers[$0].name : "#\($0)")" }.joined(separator: " ") + "\n"
+    }
+    return out
+  }
+
+  /// The `trace diff` table: per layer (matched by index) and in total, the cycles, stall
+  /// cycles, DRAM bytes and energy of `self` (A) and `other` (B) and their differences B − A.
+  public func diff(_ other: SystoleTrace) -> String {
+    var out = "A = \(fileName) (\(arch)), B = \(other.fileName) (\(other.arch))\n"
+    var table = TextTable(
+      headers: ["#", "layer", "cycles A", "cycles B", "Δ cycles", "Δ%", "Δ stall cycles", "Δ DRAM bytes", "Δ energy pJ"],
+      alignments: [.right, .left, .right, .right, .right, .right, .right, .right, .right])
+    func signed(_ n: Int64) -> String { n > 0 ? "+" + groupedDigits(Int(n)) : groupedDigits(Int(n)) }
+    func row(_ label: String, _ name: String, _ a: TraceLayer?, _ b: TraceLayer?) -> [String] {
+      guard let a, let b else {
+        return [label, name, a.map { groupedDigits(Int($0.cycles)) } ?? "-", b.map { groupedDigits(Int($0.cycles)) } ?? "-", "", "", "", "", ""]
+      }
+      let d = b.cycles - a.cycles
+      let e = b.energyTotal - a.energyTotal
+      return [
+        label, name, groupedDigits(Int(a.cycles)), groupedDigits(Int(b.cycles)), signed(d),
+        a.cycles > 0 ? (d > 0 ? "+" : "") + Self.format(100 * Double(d) / Double(a.cycles), 1) + "%" : "",
+        signed(b.stallCycles - a.stallCycles), signed(b.dramBytes - a.dramBytes),
+        (e > 0 ? "+" : "") + Self.format(e, 1),
+      ]
+    }
+    for i in 0..<max(layers.count, other.layers.count) {
+      let a = layers.indices.contains(i) ? layers[i] : nil
+      let b = other.layers.indices.contains(i) ? other.layers[i] : nil
+      var name = b?.name ?? a?.name ?? ""
+      if let a, let b, a.name != b.name { name = "\(a.name) / \(b.name)" }
+      table.append(row(String(i), name, a, b))
+    }
+    table.append(row("-", "(unattributed)", unattributed, other.unattributed))
+    var ta = total
+    var tb = other.total
+    ta.name = "total"
+    tb.name = "total"
+    table.append(row("", "total", ta, tb))
+    out += table.render()
+    return out
+  }
+
+  static func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+  static func percent(_ fraction: Double) -> String { String(format: "%.2f%%", fraction * 100) }
+}

@@ -1,0 +1,143 @@
+import Architecture
+import CycleSim
+import Foundation
+import GraphIR
+import Lowering
+import Pipeline
+import Reporting
+import Support
+import Sweeps
+
+/// Evaluates sweep points with the same compiler and simulator as `systole run`.
+///
+/// Programs are compiled once per compiler-relevant configuration (`CompilerConfiguration`:
+/// DRAM bandwidth/latency, clock and energy parameters do not change the program) and simulated
+/// per point; the float32 baseline likewise.
+struct PipelineEvaluator: PointEvaluator {
+  let models: [String: Model]
+  let programs = ProgramCache<CompilerConfiguration, CompiledModel>()
+
+  var energyComponents: [String] { EnergyComponent.allCases.map { $0.rawValue.replacingOccurrences(of: "_pj", with: "") } }
+
+  func evaluate(model name: String, arch: ArchSpec, compilerOptions: [String: String]) throws -> PointMetrics {
+    guard let model = models[name] else { throw PipelineError("model '\(name)' was not loaded") }
+    var options = LoweringOptions()
+    switch compilerOptions["dataflow-policy"] ?? "arch" {
+    case "auto": options.dataflow = .automatic
+    case "arch": options.dataflow = .architecture
+    case let other: throw PipelineError("compiler option dataflow-policy=\(other): expected auto or arch")
+    }
+    if let d = compilerOptions["double-buffering"] { options.doubleBuffering = d == "on" || d == "true" }
+    if let c = compilerOptions["cache-weights"] { options.cacheWeights = c == "on" || c == "true" }
+    func simulate(_ arch: ArchSpec) throws -> SimulationResult {
+      let compiled = try programs.value(for: CompilerConfiguration(model: name, arch: arch, compilerOptions: compilerOptions)) {
+        try LoweringPipeline(arch: arch, options: options).compile(model)
+      }
+      var simulator = Simulator(arch: arch, program: compiled.program, mode: .timing)
+      return try simulator.run()
+    }
+    let sim = try simulate(arch)
+    let base = try simulate(arch.baseline)
+    let us = Double(sim.cycles.count) / arch.clock.value
+    var components: [String: Double] = [:]
+    for c in EnergyComponent.allCases { components[c.rawValue.replacingOccurrences(of: "_pj", with: "")] = sim.energy[c].value / 1e6 }
+    return PointMetrics(
+      cycles: sim.cycles, latencyMicroseconds: us, inferencesPerSecond: us > 0 ? 1e6 / us : 0,
+      utilization: sim.utilization, dramBytes: ByteCount(sim.total.dramBytes), sramBytes: ByteCount(RunReport.sramBytes(sim.total)),
+      energyMicrojoules: sim.energy.total.value / 1e6, energyByComponent: components,
+      baselineLatencyMicroseconds: Double(base.cycles.count) / arch.baseline.clock.value,
+      baselineEnergyMicrojoules: base.energy.total.value / 1e6)
+  }
+}
+
+/// `systole sweep`: architecture what-if studies.
+enum SweepCommand {
+  static let command = Driver.Command(
+    name: "sweep",
+    abstract: "Sweep architecture parameters over models: CSV/JSON rows, Pareto fronts, plots, shards.",
+    usage: "systole sweep MODEL... --arch BASE --vary KEY=V1,V2 ... -o study.csv [--plot study.html] [--jobs N] [--shard I/N] [--resume] | sweep merge PART... -o study.csv | sweep best study.csv [--objective energy|latency|edp]",
+    discussion: """
+      Runs the cartesian product of the --vary axes (any architecture parameter by its dotted key,
+      array=32x32,64x64, dataflow=ws,os,is, or compiler options double-buffering=on,off,
+      cache-weights=on,off, dataflow-policy=arch,auto) — or the points of --points FILE.csv — for
+      every model, timing-only, on all cores (--jobs). Each row: the varied settings, cycles,
+      latency, inferences/s, utilization, DRAM/SRAM bytes, energy by component, the float32
+      baseline's latency and energy with ratios, an area proxy, a status (invalid points keep
+      their reason), and Pareto flags. Rows are identical whatever --jobs is. --shard I/N runs a
+      deterministic slice; 'sweep merge' joins parts into the file one run would write.
+      --resume skips points already in the output file. Details: docs/sweeps.md.
+      """,
+    options: [
+      OptionSpec(name: "arch", kind: .value(placeholder: "BASE", repeats: false), help: "Base architecture (preset or JSON; default tpu-v1)."),
+      OptionSpec(name: "set", kind: .value(placeholder: "KEY=VALUE", repeats: true), help: "Override a base parameter."),
+      OptionSpec(name: "vary", kind: .value(placeholder: "KEY=V1,V2", repeats: true), help: "An axis of the study (repeatable)."),
+      OptionSpec(name: "points", kind: .value(placeholder: "FILE.csv", repeats: false), help: "Explicit points instead of --vary."),
+      OptionSpec(name: "jobs", kind: .value(placeholder: "N", repeats: false), help: "Parallel evaluations (default: all cores)."),
+      OptionSpec(name: "shard", kind: .value(placeholder: "I/N", repeats: false), help: "Run slice I of N (0-based)."),
+      OptionSpec(name: "resume", kind: .flag, help: "Skip points already present in the -o file."),
+      OptionSpec(name: "o", kind: .value(placeholder: "FILE.csv", repeats: false), help: "Output CSV (required for runs and merge)."),
+      OptionSpec(name: "json", kind: .value(placeholder: "FILE.json", repeats: false), help: "Also write the study as JSON."),
+      OptionSpec(name: "plot", kind: .value(placeholder: "FILE.html", repeats: false), help: "Write a self-contained HTML page of charts."),
+      OptionSpec(name: "objective", kind: .value(placeholder: "energy|latency|edp", repeats: false), help: "'best': what to minimize (default edp)."),
+      OptionSpec(name: "overwrite", kind: .flag, help: "Replace existing output files."),
+    ],
+    run: { args, console in try run(args, console: &console) })
+
+  static func run(_ args: ParsedArguments, console: inout Driver.Console) throws {
+    let name = "sweep"
+    let overwrite = args.flag("overwrite")
+    switch args.positionals.first {
+    case "merge":
+      guard let out = args.value("o") else { throw UsageError("'sweep merge' needs -o <study.csv>", command: name) }
+      let parts = Array(args.positionals.dropFirst())
+      guard !parts.isEmpty else { throw UsageError("'sweep merge' needs the part files", command: name) }
+      let study = try SweepCSV.merge(paths: parts)
+      try FileIO.write(study.csv(), to: out, overwrite: overwrite)
+      console.err("merged \(parts.count) part(s), \(study.rows.count) rows, into \(out)\n")
+      return
+    case "best":
+      guard args.positionals.count == 2 else { throw UsageError("'sweep best' takes one study CSV", command: name) }
+      let study = try SweepCSV.load(path: args.positionals[1])
+      let text = args.value("objective") ?? "edp"
+      guard let objective = SweepStudy.Objective(rawValue: text) else {
+        throw UsageError("unknown --objective '\(text)'; expected energy, latency or edp", command: name)
+      }
+      var t = TextTable(headers: ["model", "settings", "latency µs", "energy µJ", "EDP µJ·µs"], alignments: [.left, .left, .right, .right, .right])
+      for row in study.best(objective: objective) {
+        guard let m = row.metrics else { continue }
+        let settings = study.columns.compactMap { c in study.setting(c, in: row).map { "\(c)=\($0)" } }.joined(separator: " ")
+        t.append([
+          row.model, settings, String(format: "%.2f", m.latencyMicroseconds), String(format: "%.3f", m.energyMicrojoules),
+          String(format: "%.3g", m.energyDelayProduct),
+        ])
+      }
+      console.out("best by \(objective.rawValue):\n" + t.render())
+      return
+    default:
+      break
+    }
+    guard !args.positionals.isEmpty else { throw UsageError("expected one or more models", command: name) }
+    guard let out = args.value("o") else { throw UsageError("missing -o <study.csv>", command: name) }
+    if FileManager.default.fileExists(atPath: out) && !overwrite && !args.flag("resume") {
+      throw DriverError(.cannotWrite, "\(out): already exists; pass --overwrite to replace it or --resume to continue it")
+    }
+    let base = try ArchSpec.resolve(args.value("arch") ?? "tpu-v1", overrides: args.all("set"))
+    var spec = SweepSpec(models: args.positionals, base: base)
+    spec.axes = try SweepSpec.parseAxes(args.all("vary"), base: base)
+    spec.pointsFile = args.value("points")
+    if let j = args.value("jobs") { spec.jobs = max(1, try parseInteger(j, option: "jobs", command: name)) }
+    if let s = args.value("shard") { spec.shard = try SweepShard.parse(s) }
+    if args.flag("resume") && FileManager.default.fileExists(atPath: out) { spec.resumeFrom = out }
+    var models: [String: Model] = [:]
+    for m in Set(args.positionals) { models[m] = try ModelLoader.load(m) }
+    let evaluator = PipelineEvaluator(models: models)
+    let start = Date()
+    let study = try SweepRunner.run(spec: spec, evaluator: evaluator, progress: TerminalProgressBar.standardError())
+    let seconds = Date().timeIntervalSince(start)
+    try FileIO.write(study.csv(), to: out, overwrite: true)
+    if let path = args.value("json") { try FileIO.write(study.json().serialized() + "\n", to: path, overwrite: overwrite) }
+    if let path = args.value("plot") { try FileIO.write(SweepPlot.html(study), to: path, overwrite: overwrite) }
+    let ok = study.rows.filter { $0.metrics != nil }.count
+    console.err(String(format: "%d rows (%d ok, %d invalid) in %.1f s; wrote %@\n", study.rows.count, ok, study.rows.count - ok, seconds, out))
+  }
+}
