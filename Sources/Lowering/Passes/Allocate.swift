@@ -339,6 +339,9 @@ struct AllocateMemory: LoweringPass {
 
   func placeDRAM(_ plan: inout MemoryPlan, _ s: LoweringState) {
     var cursor = 0
+    // The image's parts; written at the end as one segment (the constants are placed one after
+    // the other, so one copy instead of a merge per part).
+    var image: [(address: Int, bytes: [UInt8])] = []
     func place(_ bytes: Int) -> Int {
       let address = cursor
       cursor = align(cursor + max(bytes, 1), 64)
@@ -352,7 +355,7 @@ struct AllocateMemory: LoweringPass {
       plan.tensorAddress[r.index] = address
       if t.isConstant, let data = t.data {
         plan.constantTensors.insert(r.index)
-        plan.dramImage.write(constantBytes(data, t, s), at: DRAMAddress(address))
+        image.append((address, constantBytes(data, t, s)))
       }
     }
     for id in s.graph.inputs { placeTensor(id) }
@@ -367,7 +370,7 @@ struct AllocateMemory: LoweringPass {
         if let l = plan.weightLayouts[i] {
           let address = place(l.blob.count)
           plan.weightAddress[i] = address
-          plan.dramImage.write(l.blob, at: DRAMAddress(address))
+          image.append((address, l.blob))
         }
       case .binary(let b): referenced += [b.a, b.b, b.output]
       case .pool(let p): referenced += [p.input, p.output]
@@ -382,7 +385,7 @@ struct AllocateMemory: LoweringPass {
           while pattern.count < bytes { pattern += element }
           let address = place(bytes)
           plan.fill[i] = (address, bytes)
-          plan.dramImage.write(pattern, at: DRAMAddress(address))
+          image.append((address, pattern))
         }
       case .host(let h): referenced += h.inputs.compactMap { $0 } + h.outputs
       case .alias, .fused: break
@@ -392,6 +395,18 @@ struct AllocateMemory: LoweringPass {
     for id in referenced { placeTensor(id) }
     for id in s.graph.outputs { placeTensor(id) }
     plan.dramSize = align(max(cursor, 64), 64)
+    if let start = image.map(\.address).min(), let end = image.map({ $0.address + $0.bytes.count }).max() {
+      var bytes = [UInt8](repeating: 0, count: end - start)
+      bytes.withUnsafeMutableBufferPointer { out in
+        for part in image {
+          part.bytes.withUnsafeBufferPointer { src in
+            guard let base = out.baseAddress, let from = src.baseAddress else { return }
+            (base + (part.address - start)).update(from: from, count: src.count)
+          }
+        }
+      }
+      plan.dramImage.write(bytes, at: DRAMAddress(start))
+    }
   }
 
   /// A constant's bytes as DRAM holds them (int8 widened to float32 bit patterns on a float32
