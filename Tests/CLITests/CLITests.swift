@@ -27,7 +27,7 @@ import Testing
     let r = try runSystole(["inspect", mnv2])
     #expect(r.status == 0, "\(r.stderr)")
     let macs = (0..<model.main.operators.count).reduce(0) { $0 + model.main.macs(ofOperator: $1) }
-    #expect(r.stdout.contains("MACs:             \(groupedDigitsForTest(macs))"))
+    #expect(r.stdout.contains("MACs:             \(thousandsSeparated(macs))"))
     assertSnapshot(r.stdout, named: "inspect-mobilenet_v2_int8.txt")
   }
 
@@ -113,12 +113,4 @@ import Testing
     #expect(r.stderr.hasPrefix("error: \(truncated.path)"))
     #expect(r.stderr.split(separator: "\n").count == 1, "expected one line: \(r.stderr)")
   }
-}
-
-private func groupedDigitsForTest(_ n: Int) -> String {
-  let f = NumberFormatter()
-  f.numberStyle = .decimal
-  f.groupingSeparator = ","
-  f.usesGroupingSeparator = true
-  return f.string(from: NSNumber(value: n)) ?? String(n)
 }

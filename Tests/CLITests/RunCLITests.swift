@@ -33,7 +33,7 @@ import Testing
     }
     // The text report's latency is the JSON's cycles.
     if case .int(let cycles)? = v["total"]?["cycles"] {
-      let digits = groupedDigitsForRun(Int(cycles))
+      let digits = thousandsSeparated(Int(cycles))
       #expect(r.stdout.contains("latency      \(digits) cycles"))
     }
   }
@@ -71,7 +71,7 @@ import Testing
     // Conv2_1a: 56×56 outputs, K = 3·3·64 = 576, N = 64 on 32×32, WS: Fr = 18, Fc = 2,
     // cycles = Fr·Fc·(2R + C + T − 2) − 1 with T = 3136 (REFERENCE.md §5).
     let cycles = 18 * 2 * (2 * 32 + 32 + 3136 - 2) - 1
-    #expect(r.stdout.contains("Conv2_1a            18x2  \(groupedDigitsForRun(cycles))"))
+    #expect(r.stdout.contains("Conv2_1a            18x2  \(thousandsSeparated(cycles))"))
   }
 
   @Test func runReportSnapshots() throws {
@@ -101,7 +101,7 @@ import Testing
         Issue.record("run.json total.\(key) missing")
         continue
       }
-      #expect(s.stdout.contains(groupedDigitsForRun(Int(v))), "summary lacks \(key) = \(v)")
+      #expect(s.stdout.contains(thousandsSeparated(Int(v))), "summary lacks \(key) = \(v)")
     }
     let bad = try runSystole(["trace", "summary", "README.md"])
     #expect(bad.status == 65)
@@ -121,14 +121,4 @@ import Testing
     #expect(r.status == status)
     #expect(r.stderr.hasPrefix(firstLine), "\(r.stderr)")
   }
-}
-
-private func groupedDigitsForRun(_ n: Int) -> String {
-  var s = String(n)
-  var i = s.count - 3
-  while i > 0 {
-    s.insert(",", at: s.index(s.startIndex, offsetBy: i))
-    i -= 3
-  }
-  return s
 }

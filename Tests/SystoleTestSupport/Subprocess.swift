@@ -49,3 +49,15 @@ public func makeTemporaryDirectory() throws -> URL {
   try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
   return url
 }
+
+/// `n` with a comma every three digits (`4,089,184,256`), written independently of the product's
+/// formatter so tests can check its output; locale-free.
+public func thousandsSeparated(_ n: Int) -> String {
+  var s = String(n.magnitude)
+  var i = s.count - 3
+  while i > 0 {
+    s.insert(",", at: s.index(s.startIndex, offsetBy: i))
+    i -= 3
+  }
+  return n < 0 ? "-" + s : s
+}
