@@ -66,7 +66,7 @@ private func requireInt8(_ state: MachineState, _ location: String) throws(ISAEr
 }
 
 @inline(__always)
-private func clamp(_ value: Int, _ range: ClosedRange<Int8>) -> UInt8 {
+func clamp(_ value: Int, _ range: ClosedRange<Int8>) -> UInt8 {
   UInt8(bitPattern: Int8(truncatingIfNeeded: min(max(value, Int(range.lowerBound)), Int(range.upperBound))))
 }
 
@@ -106,103 +106,14 @@ extension MachineState {
   }
 
   mutating func loadWeights(_ w: LoadWeights) {
-    var values = [Int32](repeating: 0, count: w.rows * w.columns)
+    var values = [Int16](repeating: 0, count: w.rows * w.columns)
     for k in 0..<w.rows {
       let row = w.wbAddress.byteOffset + k * w.rowStrideBytes
       for n in 0..<w.columns {
-        values[k * w.columns + n] = Int32(Int8(bitPattern: weightBuffer[row + n]))
+        values[k * w.columns + n] = Int16(Int8(bitPattern: weightBuffer[row + n]))
       }
     }
-    weightSlots[w.slot.rawValue] = WeightTile(rows: w.rows, columns: w.columns, int32Values: values)
-  }
-
-  /// The `matmul` loop nest, reorganized for speed (same result: int32 wrapping sums commute).
-  /// For each output pixel the K-vector of `x − zp` (zero for padding) is gathered once, then
-  /// multiplied into the N accumulators one weight row at a time.
-  mutating func matmul(_ m: Matmul) {
-    let f = m.input
-    let w = m.window
-    let channels = f.channelCount
-    let k = m.reductionSize
-    let n = m.columns
-    let groups = m.groups
-    let groupChannels = channels / groups
-    let groupColumns = n / groups
-    let zeroPoint = Int32(m.inputZeroPoint)
-    let accColumns = limits.arrayColumns
-    let slot = weightSlots[m.weightSlot.rawValue]
-    let slotColumns = slot.columns
-    let base = f.address.byteOffset + f.channelOffset
-    var patch = [Int32](repeating: 0, count: k)
-    unifiedBuffer.withUnsafeBufferPointer { ub in
-      slot.values.withUnsafeBufferPointer { weights in
-        accumulator.withUnsafeMutableBufferPointer { acc in
-          patch.withUnsafeMutableBufferPointer { x in
-            guard let ub = ub.baseAddress, let weights = weights.baseAddress, let acc = acc.baseAddress,
-              let x = x.baseAddress
-            else { return }
-            for oh in 0..<w.outHeight {
-              let ihOrigin = oh * w.strideHeight - w.padTop
-              for ow in 0..<w.outWidth {
-                let iwOrigin = ow * w.strideWidth - w.padLeft
-                // 1. Gather the im2col row: k = (kh*kernelWidth + kw)*C + c.
-                var k0 = 0
-                for kh in 0..<w.kernelHeight {
-                  let ih = ihOrigin + kh * w.dilationHeight
-                  let rowInside = ih >= 0 && ih < f.height
-                  for kw in 0..<w.kernelWidth {
-                    let iw = iwOrigin + kw * w.dilationWidth
-                    if rowInside && iw >= 0 && iw < f.width {
-                      let pixel = ub + base + (ih * f.width + iw) * f.pixelStrideBytes
-                      for c in 0..<channels {
-                        x[k0 + c] = Int32(Int8(bitPattern: pixel[c])) &- zeroPoint
-                      }
-                    } else {
-                      for c in 0..<channels { x[k0 + c] = 0 }
-                    }
-                    k0 += channels
-                  }
-                }
-                // 2. Multiply into the accumulator row.
-                let out = acc + (m.accRow.index + oh * w.outWidth + ow) * accColumns
-                if !m.accumulate {
-                  for j in 0..<n { out[j] = 0 }
-                }
-                if groups == 1 {
-                  for kk in 0..<k {
-                    let xv = x[kk]
-                    if xv == 0 { continue }
-                    let row = weights + kk * slotColumns
-                    for j in 0..<n { out[j] &+= xv &* row[j] }
-                  }
-                } else if groupChannels == 1 && groupColumns == 1 {
-                  // Depthwise: channel c meets only column c, on the tile's diagonal.
-                  for tap in 0..<w.taps {
-                    let xt = x + tap * channels
-                    let wt = weights + tap * channels * slotColumns
-                    for c in 0..<channels { out[c] &+= xt[c] &* wt[c * slotColumns + c] }
-                  }
-                } else {
-                  for g in 0..<groups {
-                    let firstColumn = g * groupColumns
-                    for tap in 0..<w.taps {
-                      for c in g * groupChannels..<(g + 1) * groupChannels {
-                        let kk = tap * channels + c
-                        let xv = x[kk]
-                        if xv == 0 { continue }
-                        let row = weights + kk * slotColumns + firstColumn
-                        let o = out + firstColumn
-                        for j in 0..<groupColumns { o[j] &+= xv &* row[j] }
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
+    weightSlots[w.slot.rawValue] = WeightTile(rows: w.rows, columns: w.columns, int16Values: values)
   }
 
   mutating func activate(_ a: Activate, _ location: String) throws(ISAError) {
@@ -228,21 +139,18 @@ extension MachineState {
         }
       }
     }
-    let zeroPoint = Int(a.outputZeroPoint)
-    let d = a.destination
-    for r in 0..<a.height {
-      for x in 0..<a.width {
-        let row = (a.accRow.index + r * a.width + x) * limits.arrayColumns
-        let out = d.address.byteOffset + r * d.rowStrideBytes + x * d.pixelStrideBytes
-        for j in 0..<a.columns {
-          let acc = accumulator[row + j] &+ bias[j]
-          let scaled: Int32
-          switch a.mode {
-          case .fixedPoint: scaled = FixedPoint.multiplyByQuantizedMultiplier(acc, multiplier[j], shift[j])
-          case .floatScale: scaled = saturatingInt32(FixedPoint.roundHalfAwayFromZero(Double(acc) * scale[j]))
-          }
-          unifiedBuffer[out + j] = clamp(Int(scaled) + zeroPoint, a.clamp)
-        }
+    let table = ActivateKernel.Parameters(bias: bias, multiplier: multiplier, shift: shift, scale: scale)
+    let parallelism = ActivateKernel.destinationsAreDisjoint(a) ? self.parallelism : .serial
+    let accumulatorColumns = limits.arrayColumns
+    accumulator.withUnsafeBufferPointer { acc in
+      unifiedBuffer.withUnsafeMutableBufferPointer { ub in
+        guard let acc = acc.baseAddress, let ub = ub.baseAddress else { return }
+        let kernel = ActivateKernel(
+          instruction: a, parameters: table, accumulator: acc, accumulatorColumns: accumulatorColumns,
+          unifiedBuffer: ub)
+        parallelism.forEachRange(
+          items: a.pixels, workPerItem: a.columns * ExecutionParallelism.activateElementWork
+        ) { range in kernel.run(pixels: range) }
       }
     }
   }
@@ -358,11 +266,11 @@ extension MachineState {
 }
 
 extension WeightTile {
-  init(rows: Int, columns: Int, int32Values: [Int32]) {
+  init(rows: Int, columns: Int, int16Values: [Int16]) {
     self.init()
     self.rows = rows
     self.columns = columns
-    self.values = int32Values
+    self.values = int16Values
   }
 }
 

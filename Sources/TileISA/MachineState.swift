@@ -22,6 +22,8 @@ public struct MachineState: Sendable {
   public var accumulator: [Int32]
   /// The array's weight slots, indexed by `WeightSlot.rawValue`.
   public var weightSlots: [WeightTile]
+  /// How `matmul` and `activate` split their pixels across cores (results never depend on it).
+  public var parallelism: ExecutionParallelism = .automatic
 
   /// The largest memory the functional executor allocates (16 GiB).
   public static let maximumMemoryBytes = 1 << 34
@@ -86,15 +88,16 @@ public struct MachineState: Sendable {
   }
 }
 
-/// The contents of one weight slot: a `rows` × `columns` int8 tile, widened to `Int32` for the
-/// multiply loop.
+/// The contents of one weight slot: a `rows` × `columns` int8 tile, widened to `Int16` for the
+/// multiply loop (an operand `x − zp` lies in −255...255 and a weight in −128...127, so each
+/// product fits 16 bits exactly and vectorizes twice as wide as 32-bit products).
 public struct WeightTile: Hashable, Sendable {
   /// K: rows loaded (0 for a slot never loaded).
   public var rows: Int
   /// N: columns loaded.
   public var columns: Int
   /// Row-major values: `values[k · columns + n]`.
-  public var values: [Int32]
+  public var values: [Int16]
 
   /// An empty slot.
   public init() {
@@ -108,7 +111,7 @@ public struct WeightTile: Hashable, Sendable {
     precondition(values.count == rows * columns, "weight tile \(rows)×\(columns) given \(values.count) values")
     self.rows = rows
     self.columns = columns
-    self.values = values.map(Int32.init)
+    self.values = values.map(Int16.init)
   }
 
   /// The weight at row k, column n.
