@@ -50,6 +50,15 @@ enum BenchCommand {
     return (value, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
   }
 
+  /// CPU time this process has used so far (user + system, every thread), in seconds.
+  static func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6
+    let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6
+    return user + system
+  }
+
   /// Peak resident set size of this process so far, in bytes (Linux `ru_maxrss` is in KiB).
   static func peakResidentBytes() -> Int {
     var usage = rusage()
@@ -128,11 +137,13 @@ enum BenchCommand {
       options.baseline = false
       options.parallelism = ExecutionParallelism(workers: count)
       var observer = NullObserver()
+      let cpuBefore = cpuSeconds()
       let (functional, seconds) = try time {
         try RunPipeline.run(
           model: mobilenet, arch: arch32, options: options, inputs: [input], compiled: compiledMobilenet,
           observer: &observer)
       }
+      let cpu = cpuSeconds() - cpuBefore
       let simMACs = Double(functional.simulation.total.macs)
       let same = firstOutputs.map { $0 == functional.outputs } ?? true
       if firstOutputs == nil { firstOutputs = functional.outputs }
@@ -141,10 +152,11 @@ enum BenchCommand {
           name: "functional simulation, zoo:mobilenet_v1@\(mnSize) on 32x32, \(count) thread\(count == 1 ? "" : "s")",
           seconds: seconds,
           detail: String(
-            format: "%.2f G array MACs/s, %.2f G per thread%@", simMACs / seconds / 1e9, simMACs / seconds / 1e9 / Double(count),
-            same ? "" : "; OUTPUTS DIFFER from the first thread count"),
+            format: "%.2f G array MACs/s; %.2f CPU s, %.2f G MACs per CPU second%@", simMACs / seconds / 1e9, cpu,
+            simMACs / max(cpu, 1e-9) / 1e9, same ? "" : "; OUTPUTS DIFFER from the first thread count"),
           fields: [
-            ("threads", .int(Int64(count))), ("array_macs_per_s", .double(simMACs / seconds)),
+            ("threads", .int(Int64(count))), ("array_macs_per_s", .double(simMACs / seconds)), ("cpu_s", .double(cpu)),
+            ("array_macs_per_cpu_s", .double(simMACs / max(cpu, 1e-9))),
             ("outputs_identical", .bool(same)),
           ]))
       if !same {

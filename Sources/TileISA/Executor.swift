@@ -72,34 +72,41 @@ func clamp(_ value: Int, _ range: ClosedRange<Int8>) -> UInt8 {
 
 extension MachineState {
   mutating func dmaLoad(_ d: DMA2D) {
-    for r in 0..<d.rows {
-      let src = d.dramAddress.byteOffset + r * d.dramStrideBytes
-      let dst = d.sramAddress.byteOffset + r * d.sramStrideBytes
-      let bytes = dram[src..<src + d.rowBytes]
-      switch d.memory {
-      case .unifiedBuffer: unifiedBuffer.replaceSubrange(dst..<dst + d.rowBytes, with: bytes)
-      case .weightBuffer: weightBuffer.replaceSubrange(dst..<dst + d.rowBytes, with: bytes)
-      case .accumulator:
+    let src = d.dramAddress.byteOffset
+    let dst = d.sramAddress.byteOffset
+    switch d.memory {
+    case .unifiedBuffer:
+      copyRows(d.rows, rowBytes: d.rowBytes, from: dram, src, stride: d.dramStrideBytes, to: &unifiedBuffer, dst, stride: d.sramStrideBytes)
+    case .weightBuffer:
+      copyRows(d.rows, rowBytes: d.rowBytes, from: dram, src, stride: d.dramStrideBytes, to: &weightBuffer, dst, stride: d.sramStrideBytes)
+    case .accumulator:
+      for r in 0..<d.rows {
+        let rowSource = src + r * d.dramStrideBytes
+        let rowDestination = dst + r * d.sramStrideBytes
         for w in 0..<d.rowBytes / 4 {
-          let b = src + 4 * w
+          let b = rowSource + 4 * w
           let word = UInt32(dram[b]) | UInt32(dram[b + 1]) << 8 | UInt32(dram[b + 2]) << 16 | UInt32(dram[b + 3]) << 24
-          accumulator[dst / 4 + w] = Int32(bitPattern: word)
+          accumulator[rowDestination / 4 + w] = Int32(bitPattern: word)
         }
       }
     }
   }
 
   mutating func dmaStore(_ d: DMA2D) {
-    for r in 0..<d.rows {
-      let src = d.sramAddress.byteOffset + r * d.sramStrideBytes
-      let dst = d.dramAddress.byteOffset + r * d.dramStrideBytes
-      switch d.memory {
-      case .unifiedBuffer: dram.replaceSubrange(dst..<dst + d.rowBytes, with: unifiedBuffer[src..<src + d.rowBytes])
-      case .weightBuffer: dram.replaceSubrange(dst..<dst + d.rowBytes, with: weightBuffer[src..<src + d.rowBytes])
-      case .accumulator:
+    let src = d.sramAddress.byteOffset
+    let dst = d.dramAddress.byteOffset
+    switch d.memory {
+    case .unifiedBuffer:
+      copyRows(d.rows, rowBytes: d.rowBytes, from: unifiedBuffer, src, stride: d.sramStrideBytes, to: &dram, dst, stride: d.dramStrideBytes)
+    case .weightBuffer:
+      copyRows(d.rows, rowBytes: d.rowBytes, from: weightBuffer, src, stride: d.sramStrideBytes, to: &dram, dst, stride: d.dramStrideBytes)
+    case .accumulator:
+      for r in 0..<d.rows {
+        let rowSource = src + r * d.sramStrideBytes
+        let rowDestination = dst + r * d.dramStrideBytes
         for w in 0..<d.rowBytes / 4 {
-          let word = UInt32(bitPattern: accumulator[src / 4 + w])
-          for b in 0..<4 { dram[dst + 4 * w + b] = UInt8(truncatingIfNeeded: word >> (8 * UInt32(b))) }
+          let word = UInt32(bitPattern: accumulator[rowSource / 4 + w])
+          for b in 0..<4 { dram[rowDestination + 4 * w + b] = UInt8(truncatingIfNeeded: word >> (8 * UInt32(b))) }
         }
       }
     }
@@ -271,6 +278,30 @@ extension WeightTile {
     self.rows = rows
     self.columns = columns
     self.values = int16Values
+  }
+}
+
+/// Copies `rows` rows of `rowBytes` bytes between two memories, row `r` from
+/// `sourceStart + r · sourceStride` to `destinationStart + r · destinationStride` (a `load` or
+/// `store`, whose ranges the verifier has checked).
+private func copyRows(
+  _ rows: Int, rowBytes: Int, from source: [UInt8], _ sourceStart: Int, stride sourceStride: Int,
+  to destination: inout [UInt8], _ destinationStart: Int, stride destinationStride: Int
+) {
+  guard rows > 0, rowBytes > 0 else { return }
+  let lastSource = sourceStart + (rows - 1) * sourceStride
+  let lastDestination = destinationStart + (rows - 1) * destinationStride
+  precondition(
+    sourceStart >= 0 && lastSource >= 0 && max(sourceStart, lastSource) + rowBytes <= source.count
+      && destinationStart >= 0 && lastDestination >= 0 && max(destinationStart, lastDestination) + rowBytes <= destination.count,
+    "DMA rows outside a memory: \(rows) × \(rowBytes) B from \(sourceStart) (stride \(sourceStride)) of \(source.count) B to \(destinationStart) (stride \(destinationStride)) of \(destination.count) B")
+  source.withUnsafeBufferPointer { s in
+    destination.withUnsafeMutableBufferPointer { d in
+      guard let s = s.baseAddress, let d = d.baseAddress else { return }
+      for r in 0..<rows {
+        (d + destinationStart + r * destinationStride).update(from: s + sourceStart + r * sourceStride, count: rowBytes)
+      }
+    }
   }
 }
 
