@@ -120,7 +120,7 @@ extension MachineState {
         values[k * w.columns + n] = Int16(Int8(bitPattern: weightBuffer[row + n]))
       }
     }
-    weightSlots[w.slot.rawValue] = WeightTile(rows: w.rows, columns: w.columns, int16Values: values)
+    weightSlots[w.slot.rawValue] = WeightTile(rows: w.rows, columns: w.columns, widened: values)
   }
 
   mutating func activate(_ a: Activate, _ location: String) throws(ISAError) {
@@ -269,15 +269,6 @@ extension MachineState {
         }
       }
     }
-  }
-}
-
-extension WeightTile {
-  init(rows: Int, columns: Int, int16Values: [Int16]) {
-    self.init()
-    self.rows = rows
-    self.columns = columns
-    self.values = int16Values
   }
 }
 

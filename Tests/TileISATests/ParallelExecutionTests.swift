@@ -100,6 +100,47 @@ struct ParallelExecutionTests {
     }
   }
 
+  @Test(
+    "long GEMM reductions, dense and half zero operands (both inner loops): equal to a plain Int32 sum, serial and parallel",
+    arguments: [0, 50, 90])
+  func longReductions(zeroPercent: Int) throws {
+    let limits = MemoryLimits(
+      unifiedBuffer: ByteCount(65536), weightBuffer: ByteCount(65536), accumulatorRows: 64, arrayRows: 256, arrayColumns: 40)
+    var rng = SeededGenerator(seed: UInt64(100 + zeroPercent))
+    for _ in 0..<6 {
+      let k = Int.random(in: 96...256, using: &rng)
+      let n = Int.random(in: 1...40, using: &rng)
+      let pixels = Int.random(in: 1...48, using: &rng)
+      let zeroPoint = Int8.random(in: -128...127, using: &rng)
+      let x: [Int8] = (0..<pixels * k).map { _ in
+        Int.random(in: 0..<100, using: &rng) < zeroPercent ? zeroPoint : .random(in: -128...127, using: &rng)
+      }
+      let w: [[Int8]] = (0..<k).map { _ in (0..<n).map { _ in .random(in: -128...127, using: &rng) } }
+      var serial = try makeMachine(limits, dram: 0)
+      serial.putUB(x, at: 0)
+      try serial.loadTile(w)
+      var parallel = serial
+      serial.parallelism = .serial
+      parallel.parallelism = Self.forced(3)
+      let (input, window) = gemmInput(address: 0, pixels: pixels, channels: k)
+      let matmul = Operation.matmul(
+        Matmul(input: input, window: window, inputZeroPoint: zeroPoint, weightSlot: .first, columns: n, accRow: 2))
+      try run(matmul, on: &serial)
+      try run(matmul, on: &parallel)
+      for p in 0..<pixels {
+        var want = [Int32](repeating: 0, count: n)
+        for j in 0..<n {
+          for kk in 0..<k {
+            let operand = Int32(x[p * k + kk]) - Int32(zeroPoint)
+            want[j] += operand * Int32(w[kk][j])
+          }
+        }
+        #expect(serial.accRow(2 + p, n) == want, "k \(k), n \(n), pixel \(p)")
+      }
+      #expect(parallel.accumulator == serial.accumulator)
+    }
+  }
+
   /// A verified-valid matmul with its weights loaded into a slot of `machine`.
   static func randomMatmul(_ rng: inout SeededGenerator, machine: inout MachineState) throws -> Matmul {
     while true {
