@@ -36,9 +36,8 @@ struct MatmulKernel: @unchecked Sendable {
 
   /// Computes output pixels `pixels` (indices `oh · outWidth + ow`).
   func run(pixels: Range<Int>) {
-    let k = instruction.reductionSize
-    guard !pixels.isEmpty, k > 0 else { return }
-    withUnsafeTemporaryAllocation(of: Int16.self, capacity: k) { patch in
+    guard !pixels.isEmpty else { return }
+    withUnsafeTemporaryAllocation(of: Int16.self, capacity: max(instruction.reductionSize, 1)) { patch in
       guard let x = patch.baseAddress else { return }
       for p in pixels { pixel(p, patch: x) }
     }
