@@ -136,20 +136,26 @@ enum BenchCommand {
       options.functional = true
       options.baseline = false
       options.parallelism = ExecutionParallelism(workers: count)
-      var observer = NullObserver()
-      let cpuBefore = cpuSeconds()
-      let (functional, seconds) = try time {
-        try RunPipeline.run(
-          model: mobilenet, arch: arch32, options: options, inputs: [input], compiled: compiledMobilenet,
-          observer: &observer)
+      // The fastest of a few runs: the machine may be shared.
+      var best: (result: RunPipeline.Result, seconds: Double, cpu: Double)?
+      for _ in 0..<(quick ? 1 : 3) {
+        var observer = NullObserver()
+        let cpuBefore = cpuSeconds()
+        let (result, seconds) = try time {
+          try RunPipeline.run(
+            model: mobilenet, arch: arch32, options: options, inputs: [input], compiled: compiledMobilenet,
+            observer: &observer)
+        }
+        let cpu = cpuSeconds() - cpuBefore
+        if best.map({ seconds < $0.seconds }) ?? true { best = (result, seconds, cpu) }
       }
-      let cpu = cpuSeconds() - cpuBefore
+      guard let (functional, seconds, cpu) = best else { continue }
       let simMACs = Double(functional.simulation.total.macs)
       let same = firstOutputs.map { $0 == functional.outputs } ?? true
       if firstOutputs == nil { firstOutputs = functional.outputs }
       rows.append(
         Row(
-          name: "functional simulation, zoo:mobilenet_v1@\(mnSize) on 32x32, \(count) thread\(count == 1 ? "" : "s")",
+          name: "functional simulation, zoo:mobilenet_v1@\(mnSize) on 32x32, \(count) thread\(count == 1 ? "" : "s")\(quick ? "" : ", best of 3")",
           seconds: seconds,
           detail: String(
             format: "%.2f G array MACs/s; %.2f CPU s, %.2f G MACs per CPU second%@", simMACs / seconds / 1e9, cpu,
