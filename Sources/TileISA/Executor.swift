@@ -113,14 +113,31 @@ extension MachineState {
   }
 
   mutating func loadWeights(_ w: LoadWeights) {
-    var values = [Int16](repeating: 0, count: w.rows * w.columns)
-    for k in 0..<w.rows {
-      let row = w.wbAddress.byteOffset + k * w.rowStrideBytes
-      for n in 0..<w.columns {
-        values[k * w.columns + n] = Int16(Int8(bitPattern: weightBuffer[row + n]))
+    let rows = w.rows
+    let columns = w.columns
+    var rowMajor = [Int16](repeating: 0, count: rows * columns)
+    var columnMajor = [Int16](repeating: 0, count: rows * columns)
+    let first = w.wbAddress.byteOffset
+    let last = first + (rows - 1) * w.rowStrideBytes
+    precondition(
+      rows == 0 || columns == 0 || (first >= 0 && last >= 0 && max(first, last) + columns <= weightBuffer.count),
+      "weight tile \(rows)×\(columns) at \(first) (stride \(w.rowStrideBytes)) outside the weight buffer")
+    weightBuffer.withUnsafeBufferPointer { wb in
+      rowMajor.withUnsafeMutableBufferPointer { byRow in
+        columnMajor.withUnsafeMutableBufferPointer { byColumn in
+          guard let wb = wb.baseAddress, let byRow = byRow.baseAddress, let byColumn = byColumn.baseAddress else { return }
+          for k in 0..<rows {
+            let source = wb + first + k * w.rowStrideBytes
+            for n in 0..<columns {
+              let value = Int16(Int8(bitPattern: source[n]))
+              byRow[k * columns + n] = value
+              byColumn[n * rows + k] = value
+            }
+          }
+        }
       }
     }
-    weightSlots[w.slot.rawValue] = WeightTile(rows: w.rows, columns: w.columns, widened: values)
+    weightSlots[w.slot.rawValue] = WeightTile(rows: rows, columns: columns, rowMajor: rowMajor, columnMajor: columnMajor)
   }
 
   mutating func activate(_ a: Activate, _ location: String) throws(ISAError) {
@@ -156,8 +173,7 @@ extension MachineState {
           instruction: a, parameters: table, accumulator: acc, accumulatorColumns: accumulatorColumns,
           unifiedBuffer: ub)
         parallelism.forEachRange(
-          items: a.pixels, workPerItem: a.columns * ExecutionParallelism.activateElementWork
-        ) { range in kernel.run(pixels: range) }
+          items: a.pixels, workPerItem: a.columns * ExecutionParallelism.activateElementWork, kernel: kernel)
       }
     }
   }
