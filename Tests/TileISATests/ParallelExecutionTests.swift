@@ -56,17 +56,18 @@ struct ParallelExecutionTests {
   // MARK: The worker pool
 
   @Test(
-    "thousands of back-to-back forks, forks after the pool's threads went to sleep, and forks from several threads at once",
+    "thousands of back-to-back forks, 97 ranges, forks after the pool's threads went to sleep, and forks from several threads at once",
     .timeLimit(.minutes(1)))
   func poolUnderLoad() throws {
     let items = 97
     let buffer = UnsafeMutableBufferPointer<Int>.allocate(capacity: items)
     defer { buffer.deallocate() }
-
     // Back to back: the pool's threads stay awake.
     var failures = 0
     for salt in 1...3000 where !Self.stampAndCheck(salt, workers: 1 + salt % 4, into: buffer) { failures += 1 }
     #expect(failures == 0)
+    // More ranges than the pool takes (64): Dispatch runs them.
+    #expect(Self.stampAndCheck(11, workers: 97, into: buffer))
     // Pauses longer than the spin window: the threads sleep and must be woken.
     for salt in 1...5 {
       Thread.sleep(forTimeInterval: 0.002)
