@@ -306,7 +306,8 @@ private func copyRows(
     destination.withUnsafeMutableBufferPointer { d in
       guard let s = s.baseAddress, let d = d.baseAddress else { return }
       for r in 0..<rows {
-        (d + destinationStart + r * destinationStride).update(from: s + sourceStart + r * sourceStride, count: rowBytes)
+        UnsafeMutableRawPointer(d + destinationStart + r * destinationStride).copyMemory(
+          from: s + sourceStart + r * sourceStride, byteCount: rowBytes)
       }
     }
   }
