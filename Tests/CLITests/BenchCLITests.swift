@@ -45,6 +45,30 @@ import Testing
     for key in ["slope_us_per_tile", "intercept_s", "r_squared"] { #expect(v["fit"]?[key] != nil, "fit.\(key)") }
   }
 
+  @Test("bench --functional --quick --json --threads 3: golden and functional rows, outputs identical")
+  func functionalJSON() throws {
+    let r = try runSystole(["bench", "--functional", "--quick", "--json", "--threads", "3"])
+    #expect(r.status == 0, "\(r.stderr)")
+    guard case .array(let rows) = try JSONValue.parse(r.stdout) else {
+      Issue.record("not a JSON array: \(r.stdout)")
+      return
+    }
+    let names = rows.compactMap { row -> String? in if case .string(let n)? = row["name"] { n } else { nil } }
+    #expect(names.contains { $0.hasPrefix("golden model, zoo:mobilenet_v1@64") })
+    let functional = rows.filter { $0["threads"] != nil }
+    #expect(functional.count == 1)
+    #expect(functional.first?["threads"] == .int(3))
+    #expect(functional.first?["outputs_identical"] == .bool(true))
+    #expect(!names.contains { $0.contains("resnet50") })
+  }
+
+  @Test("bench --functional and --scaling are exclusive")
+  func exclusiveModes() throws {
+    let r = try runSystole(["bench", "--functional", "--scaling"])
+    #expect(r.status == 64)
+    #expect(r.stderr.hasPrefix("error: --functional and --scaling are exclusive"))
+  }
+
   @Test("the least-squares fit: an exact line, a flat scatter, and too few points")
   func linearFit() throws {
     let line = try #require(LinearFit(x: [1, 2, 4, 8], y: [5, 7, 11, 19]))  // y = 3 + 2x
