@@ -212,7 +212,9 @@ struct ModelReader {
           r.error(kind, at: at, "\(what) entry \(i): \(message)")
         }
         guard g < graphs.count else {
-          throw fail(.indexOutOfRange, "subgraph \(g) out of range; the model has \(graphs.count)")
+          throw fail(
+            .indexOutOfRange,
+            "subgraph \(g) out of range; the model has \(graphs.count) subgraph\(graphs.count == 1 ? "" : "s")")
         }
         guard t < graphs[g].tensors.count else {
           throw fail(
