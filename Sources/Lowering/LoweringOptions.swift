@@ -55,11 +55,16 @@ public struct LoweringOptions: Sendable, Hashable {
   public var dumpAfter: PassName?
   /// Run `ProgramVerifier` on the result and fail with `.verification` on any problem.
   public var verifyProgram: Bool
+  /// With `verifyProgram`, also run the verifier's data check (no read of unwritten bytes, every
+  /// output written). Sweeps turn it off: it is most of the verifier's cost, and checks 1–3
+  /// (tables, instructions, tokens) are what a timing simulation relies on.
+  public var verifyData: Bool
 
   /// Creates options; every argument has the default described on its property.
   public init(
     dataflow: DataflowPolicy = .automatic, doubleBuffering: Bool = true, cacheWeights: Bool = true,
-    depthwise: DepthwisePolicy = .costModel, dumpAfter: PassName? = nil, verifyProgram: Bool = true
+    depthwise: DepthwisePolicy = .costModel, dumpAfter: PassName? = nil, verifyProgram: Bool = true,
+    verifyData: Bool = true
   ) {
     self.dataflow = dataflow
     self.doubleBuffering = doubleBuffering
@@ -67,5 +72,6 @@ public struct LoweringOptions: Sendable, Hashable {
     self.depthwise = depthwise
     self.dumpAfter = dumpAfter
     self.verifyProgram = verifyProgram
+    self.verifyData = verifyData
   }
 }
