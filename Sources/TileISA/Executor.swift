@@ -107,10 +107,22 @@ extension MachineState {
 
   mutating func loadWeights(_ w: LoadWeights) {
     var values = [Int32](repeating: 0, count: w.rows * w.columns)
+    let bits = w.packing.bits
     for k in 0..<w.rows {
       let row = w.wbAddress.byteOffset + k * w.rowStrideBytes
-      for n in 0..<w.columns {
-        values[k * w.columns + n] = Int32(Int8(bitPattern: weightBuffer[row + n]))
+      if bits == 8 {
+        for n in 0..<w.columns {
+          values[k * w.columns + n] = Int32(Int8(bitPattern: weightBuffer[row + n]))
+        }
+      } else {
+        // Unpack: value n is the `bits`-bit field at bit n·bits of the row, sign-extended.
+        let mask = (1 << bits) - 1
+        let sign = 1 << (bits - 1)
+        for n in 0..<w.columns {
+          let bit = n * bits
+          let field = (Int(weightBuffer[row + bit / 8]) >> (bit % 8)) & mask
+          values[k * w.columns + n] = Int32(field >= sign ? field - (1 << bits) : field)
+        }
       }
     }
     weightSlots[w.slot.rawValue] = WeightTile(rows: w.rows, columns: w.columns, int32Values: values)

@@ -186,15 +186,29 @@ struct AllocateMemory: LoweringPass {
   }
 
   /// One K × N' weight tile, row-major: row k = (tap row a · tap cols + tap col b) · channels + c.
+  ///
+  /// Packed layers (`weightPacking` int4 or int2) store each row in ⌈N'·bits / 8⌉ bytes, value n
+  /// at bit n·bits, least significant bits first (`docs/isa.md` §3.2): what `load_weights …
+  /// packing=` unpacks.
   func tileBytes(
     _ w: MatrixWork, _ chunk: KChunk, _ tile: (first: Int, width: Int), _ source: ConstantWeights, _ eb: Int
   )
     -> [UInt8]
   {
-    var out = [UInt8](repeating: 0, count: chunk.rows * tile.width * eb)
+    let rowBytes = w.weightRowBytes(tile.width, eb)
+    var out = [UInt8](repeating: 0, count: chunk.rows * rowBytes)
+    let bits = w.weightPacking.bits
     out.withUnsafeMutableBufferPointer { buffer in
       guard let out = buffer.baseAddress else { return }
       switch source {
+      case .int8(let values) where w.weightPacking.isPacked:
+        let mask = UInt8(truncatingIfNeeded: (1 << bits) - 1)
+        values.withUnsafeBufferPointer { v in
+          fillTile(w, chunk, tile) { element, position in
+            let bit = (position % tile.width) * bits
+            out[(position / tile.width) * rowBytes + bit / 8] |= (UInt8(bitPattern: v[element]) & mask) << (bit % 8)
+          }
+        }
       case .int8(let values):
         values.withUnsafeBufferPointer { v in
           fillTile(w, chunk, tile) { element, position in
