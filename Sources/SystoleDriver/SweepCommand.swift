@@ -33,7 +33,7 @@ struct PipelineEvaluator: PointEvaluator {
 
   func evaluate(model name: String, arch: ArchSpec, compilerOptions: [String: String]) throws -> PointMetrics {
     guard let model = models[name] else { throw PipelineError("model '\(name)' was not loaded") }
-    var options = LoweringOptions(verifyData: false)
+    var options = LoweringOptions(verifyData: false, writeConstants: false)
     switch compilerOptions["dataflow-policy"] ?? "arch" {
     case "auto": options.dataflow = .automatic
     case "arch": options.dataflow = .architecture

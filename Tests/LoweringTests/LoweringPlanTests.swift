@@ -1,4 +1,5 @@
 import Architecture
+import CycleSim
 import GraphIR
 import Lowering
 import ModelZoo
@@ -60,6 +61,25 @@ import TileISA
       let planned = try pipeline.compile(try pipeline.plan(model))
       #expect(direct.program == planned.program)
       #expect(direct.report == planned.report)
+    }
+  }
+
+  /// Sweeps compile with `writeConstants: false`: same instructions, DRAM layout and simulated
+  /// cycles as the full compile, with an empty DRAM image.
+  @Test func timingOnlyProgramsTimeLikeFullOnes() throws {
+    let model = try ModelZoo.model(named: "mobilenet_v2", inputSize: 32)
+    for arch in [ArchSpec.edgeTPU, ArchSpec.edgeTPU.baseline] {
+      let full = try LoweringPipeline(arch: arch).compile(model).program
+      let lean = try LoweringPipeline(arch: arch, options: LoweringOptions(writeConstants: false)).compile(model).program
+      #expect(lean.instructions == full.instructions)
+      #expect(lean.dramSize == full.dramSize)
+      #expect(lean.dramImage.segments.isEmpty)
+      #expect(!full.dramImage.segments.isEmpty)
+      var a = Simulator(arch: arch, program: full, mode: .timing)
+      var b = Simulator(arch: arch, program: lean, mode: .timing)
+      let (x, y) = (try a.run(), try b.run())
+      #expect(x.cycles == y.cycles)
+      #expect(x.total == y.total)
     }
   }
 

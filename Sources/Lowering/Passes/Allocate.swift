@@ -97,7 +97,7 @@ struct AllocateMemory: LoweringPass {
     // 1. Parameter layouts.
     for (i, layer) in s.layers.enumerated() {
       guard case .matrix(let w) = layer.work, let t = w.tiling, let e = w.epilogue else { continue }
-      plan.weightLayouts[i] = weightLayout(w, t, e, eb)
+      plan.weightLayouts[i] = weightLayout(w, t, e, eb, writeConstants: s.options.writeConstants)
     }
     // 2. Cached or streamed.
     try placeWeights(&plan, s)
@@ -112,7 +112,8 @@ struct AllocateMemory: LoweringPass {
 
   // MARK: Parameters
 
-  func weightLayout(_ w: MatrixWork, _ t: MatrixTiling, _ e: Epilogue, _ eb: Int) -> WeightLayout {
+  /// Without `writeConstants` the weight tiles are zeros of the right size (timing-only programs).
+  func weightLayout(_ w: MatrixWork, _ t: MatrixTiling, _ e: Epilogue, _ eb: Int, writeConstants: Bool = true) -> WeightLayout {
     var nTiles: [(first: Int, width: Int)] = []
     var chunks: [[KChunk]] = []
     if w.isDepthwise {
@@ -161,7 +162,10 @@ struct AllocateMemory: LoweringPass {
       for (j, tile) in nTiles.enumerated() {
         var row: [WeightBlock] = []
         for chunk in chunks[j] {
-          let block = tileBytes(w, chunk, tile, bytes, eb)
+          let block =
+            writeConstants
+            ? tileBytes(w, chunk, tile, bytes, eb)
+            : [UInt8](repeating: 0, count: chunk.rows * w.weightRowBytes(tile.width, eb))
           row.append(WeightBlock(chunk: chunk, columns: tile.width, offset: blob.count, bytes: block.count))
           maxBlockBytes = max(maxBlockBytes, block.count)
           blob += block
@@ -356,6 +360,7 @@ struct AllocateMemory: LoweringPass {
     // The image's parts; written at the end as one segment (the constants are placed one after
     // the other, so one copy instead of a merge per part).
     var image: [(address: Int, bytes: [UInt8])] = []
+    let write = s.options.writeConstants
     func place(_ bytes: Int) -> Int {
       let address = cursor
       cursor = align(cursor + max(bytes, 1), 64)
@@ -369,7 +374,7 @@ struct AllocateMemory: LoweringPass {
       plan.tensorAddress[r.index] = address
       if t.isConstant, let data = t.data {
         plan.constantTensors.insert(r.index)
-        image.append((address, constantBytes(data, t, s)))
+        if write { image.append((address, constantBytes(data, t, s))) }
       }
     }
     for id in s.graph.inputs { placeTensor(id) }
@@ -384,7 +389,7 @@ struct AllocateMemory: LoweringPass {
         if let l = plan.weightLayouts[i] {
           let address = place(l.blob.count)
           plan.weightAddress[i] = address
-          image.append((address, l.blob))
+          if write { image.append((address, l.blob)) }
         }
       case .binary(let b): referenced += [b.a, b.b, b.output]
       case .pool(let p): referenced += [p.input, p.output]
@@ -399,7 +404,7 @@ struct AllocateMemory: LoweringPass {
           while pattern.count < bytes { pattern += element }
           let address = place(bytes)
           plan.fill[i] = (address, bytes)
-          image.append((address, pattern))
+          if write { image.append((address, pattern)) }
         }
       case .host(let h): referenced += h.inputs.compactMap { $0 } + h.outputs
       case .alias, .fused: break
