@@ -76,7 +76,8 @@ public enum TokenChannel: Int, Hashable, Sendable, CaseIterable, CustomStringCon
 /// Checks a program before it runs and reports every problem at once.
 ///
 /// 1. Program tables: limits, the DRAM image, input/output bindings and host tasks inside DRAM,
-///    exactly one `finish`, at the end.
+///    tile-table entries for existing instructions with non-negative indices, exactly one
+///    `finish`, at the end.
 /// 2. Each instruction: fields in range, every address range inside its memory, K ≤ array rows,
 ///    N ≤ array columns, accumulator rows in range, layer and host-task indices in range.
 /// 3. Tokens: each flag valid for its queue; the three queues, each in order, can run to the end
@@ -132,6 +133,13 @@ public enum ProgramVerifier {
         for range in ranges {
           checkDRAM(range.start.byteOffset, range.byteCount, dramSize: dramSize, location: location, what: what, report)
         }
+      }
+    }
+    for (index, tile) in program.tiles.sorted(by: { $0.key < $1.key }) {
+      if !program.instructions.indices.contains(index) {
+        report("tile table", "entry for instruction #\(index), but the program has \(program.instructions.count) instructions")
+      } else if tile.components.contains(where: { $0.value < 0 }) {
+        report("tile table", "instruction #\(index): negative tile index in '\(tile)'")
       }
     }
     let finishes = program.instructions.indices.filter {
