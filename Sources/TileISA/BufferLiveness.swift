@@ -175,6 +175,8 @@ private struct ByteValueMap {
   }
 
   private(set) var pieces: [Piece] = []
+  /// The rebuilt window of `apply`, kept to reuse its storage.
+  private var scratch: [Piece] = []
 
   /// Index of the first piece ending after `address`.
   private func firstEnding(after address: Int) -> Int {
@@ -187,93 +189,97 @@ private struct ByteValueMap {
     return lo
   }
 
-  /// Rebuilds the pieces overlapping `ranges` (sorted, disjoint, non-empty): `covered` maps a
-  /// covered part of an existing piece (or nil for unwritten bytes) to its new value (nil:
-  /// leave unwritten).
-  private mutating func rewrite(_ ranges: [Range<Int>], _ covered: (Value?) -> Value?) {
+  /// Records `pc` as the latest user on `unit` of the written bytes in `ranges` (sorted,
+  /// disjoint, non-empty).
+  mutating func read(_ ranges: [Range<Int>], by pc: Int32, unit: UseUnit) {
+    var unused: [Piece] = []
+    apply(ranges, pc: pc, unit: unit, isWrite: false, ended: &unused)
+  }
+
+  /// Writes `ranges` (sorted, disjoint, non-empty) with a new value of `pc`; returns the pieces
+  /// of the values that end here (bytes `pc` overwrites without having read them).
+  mutating func write(_ ranges: [Range<Int>], by pc: Int32, unit: UseUnit) -> [Piece] {
+    var ended: [Piece] = []
+    apply(ranges, pc: pc, unit: unit, isWrite: true, ended: &ended)
+    return ended
+  }
+
+  /// Rebuilds the pieces overlapping `ranges`, sweeping the boundaries of both lists in
+  /// address order. A covered part of a piece gets `pc` as its user on `unit` (read), or a new
+  /// value of `pc` unless `pc` read it (write; the old part goes to `ended`); covered bytes
+  /// without a piece get a new value (write) or stay unwritten (read).
+  private mutating func apply(
+    _ ranges: [Range<Int>], pc: Int32, unit: UseUnit, isWrite: Bool, ended: inout [Piece]
+  ) {
     guard let first = ranges.first, let last = ranges.last else { return }
     let i0 = firstEnding(after: first.lowerBound)
     var i1 = i0
     while i1 < pieces.count && pieces[i1].lower < last.upperBound { i1 += 1 }
-    var out: [Piece] = []
-    out.reserveCapacity(i1 - i0 + 2 * ranges.count)
-    func append(_ lower: Int, _ upper: Int, _ value: Value?) {
-      guard lower < upper, let value else { return }
-      if let tail = out.last, tail.upper == lower, tail.value == value {
-        out[out.count - 1].upper = upper
-      } else {
-        out.append(Piece(lower: lower, upper: upper, value: value))
-      }
-    }
-    // Sweep the boundaries of both lists in address order.
-    var i = i0
-    var r = 0
-    var cursor = min(first.lowerBound, i0 < i1 ? pieces[i0].lower : first.lowerBound)
-    let end = max(last.upperBound, i1 > i0 ? pieces[i1 - 1].upper : last.upperBound)
-    while cursor < end {
-      while i < i1 && pieces[i].upper <= cursor { i += 1 }
-      while r < ranges.count && ranges[r].upperBound <= cursor { r += 1 }
-      let piece: Piece? = i < i1 && pieces[i].lower <= cursor ? pieces[i] : nil
-      let range: Range<Int>? = r < ranges.count && ranges[r].lowerBound <= cursor ? ranges[r] : nil
-      var next = end
-      if let piece { next = min(next, piece.upper) } else if i < i1 { next = min(next, pieces[i].lower) }
-      if let range { next = min(next, range.upperBound) } else if r < ranges.count { next = min(next, ranges[r].lowerBound) }
-      append(cursor, next, range != nil ? covered(piece?.value) : piece?.value)
-      cursor = next
-    }
-    // Merge with the unchanged neighbours.
-    if let head = out.first, i0 > 0, pieces[i0 - 1].upper == head.lower, pieces[i0 - 1].value == head.value {
-      out[0].lower = pieces[i0 - 1].lower
-      pieces.replaceSubrange((i0 - 1)..<i1, with: out)
-      mergeAfter(i0 - 1 + out.count - 1)
-    } else {
-      pieces.replaceSubrange(i0..<i1, with: out)
-      mergeAfter(i0 + out.count - 1)
-    }
-  }
-
-  private mutating func mergeAfter(_ index: Int) {
-    guard index >= 0, index + 1 < pieces.count else { return }
-    if pieces[index].upper == pieces[index + 1].lower && pieces[index].value == pieces[index + 1].value {
-      pieces[index].upper = pieces[index + 1].upper
-      pieces.remove(at: index + 1)
-    }
-  }
-
-  /// Records `pc` as the latest user on `unit` of the written bytes in `ranges`.
-  mutating func read(_ ranges: [Range<Int>], by pc: Int32, unit: UseUnit) {
-    rewrite(ranges) { old in
-      guard var value = old else { return nil }
-      value.uses[unit] = pc
-      return value
-    }
-  }
-
-  /// Writes `ranges` with a new value of `pc`; returns the pieces of the values that end here
-  /// (bytes `pc` overwrites without having read them).
-  mutating func write(_ ranges: [Range<Int>], by pc: Int32, unit: UseUnit) -> [Piece] {
-    var ended: [Piece] = []
     var fresh = LastUses()
     fresh[unit] = pc
     let new = Value(writer: pc, uses: fresh)
-    // Collect the ended pieces first (exact byte counts), then rewrite.
-    var i = firstEnding(after: ranges.first?.lowerBound ?? 0)
-    for range in ranges {
-      while i < pieces.count && pieces[i].upper <= range.lowerBound { i += 1 }
-      var j = i
-      while j < pieces.count && pieces[j].lower < range.upperBound {
-        let p = pieces[j]
-        if p.value.uses[unit] != pc {
-          ended.append(
-            Piece(lower: max(p.lower, range.lowerBound), upper: min(p.upper, range.upperBound), value: p.value))
+    var out = scratch
+    scratch = []
+    out.removeAll(keepingCapacity: true)
+    var i = i0
+    var r = 0
+    var cursor = i0 < i1 ? min(first.lowerBound, pieces[i0].lower) : first.lowerBound
+    let end = i1 > i0 ? max(last.upperBound, pieces[i1 - 1].upper) : last.upperBound
+    while cursor < end {
+      while i < i1 && pieces[i].upper <= cursor { i += 1 }
+      while r < ranges.count && ranges[r].upperBound <= cursor { r += 1 }
+      let inPiece = i < i1 && pieces[i].lower <= cursor
+      let inRange = r < ranges.count && ranges[r].lowerBound <= cursor
+      var next = end
+      if i < i1 { next = min(next, inPiece ? pieces[i].upper : pieces[i].lower) }
+      if r < ranges.count { next = min(next, inRange ? ranges[r].upperBound : ranges[r].lowerBound) }
+      var value: Value
+      if inRange {
+        if inPiece {
+          value = pieces[i].value
+          if isWrite {
+            if value.uses[unit] != pc {
+              ended.append(Piece(lower: cursor, upper: next, value: value))
+              value = new
+            }
+          } else {
+            value.uses[unit] = pc
+          }
+        } else if isWrite {
+          value = new
+        } else {
+          cursor = next
+          continue
         }
-        j += 1
+      } else if inPiece {
+        value = pieces[i].value
+      } else {
+        cursor = next
+        continue
       }
+      if let tail = out.last, tail.upper == cursor, tail.value == value {
+        out[out.count - 1].upper = next
+      } else {
+        out.append(Piece(lower: cursor, upper: next, value: value))
+      }
+      cursor = next
     }
-    rewrite(ranges) { old in
-      guard let old, old.uses[unit] == pc else { return new }
-      return old  // read-modify-write: the value continues
+    // Merge with the unchanged neighbours.
+    var lower = i0
+    var upper = i1
+    if let head = out.first, i0 > 0, pieces[i0 - 1].upper == head.lower, pieces[i0 - 1].value == head.value {
+      out[0].lower = pieces[i0 - 1].lower
+      lower -= 1
     }
-    return ended
+    if let tail = out.last, i1 < pieces.count, pieces[i1].lower == tail.upper, pieces[i1].value == tail.value {
+      out[out.count - 1].upper = pieces[i1].upper
+      upper += 1
+    }
+    if upper - lower == out.count {
+      for k in out.indices { pieces[lower + k] = out[k] }
+    } else {
+      pieces.replaceSubrange(lower..<upper, with: out)
+    }
+    scratch = out
   }
 }
