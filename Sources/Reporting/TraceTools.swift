@@ -41,6 +41,12 @@ public struct TraceSummary: Sendable {
   public var unitBusyCycles: [(unit: String, cycles: Int64)]
   /// The array's idle cycles by class (`CycleClass` raw values), most first, zeros left out.
   public var stalls: [(cycleClass: String, cycles: Int64)]
+  /// Instruction waits by stall reason (`StallReason` raw values): total wait cycles and
+  /// instructions, most cycles first; from the instruction slices in the trace (empty at layer
+  /// level, partial with a window or layer filter).
+  public var waits: [(reason: String, cycles: Int64, instructions: Int)]
+  /// The peak of each occupancy counter, with its memory's capacity.
+  public var peakOccupancy: [TracePeakOccupancy]
 }
 
 extension SystoleTrace {
@@ -53,12 +59,23 @@ extension SystoleTrace {
       if n > 0 { stalls.append((c, n)) }
     }
     stalls.sort { a, b in a.cycles != b.cycles ? a.cycles > b.cycles : a.cycleClass < b.cycleClass }
+    var waitsByReason: [String: (cycles: Int64, instructions: Int)] = [:]
+    for slice in slices where slice.category == "instruction" {
+      guard let reason = slice.stall else { continue }
+      waitsByReason[reason, default: (0, 0)].cycles += slice.waitCycles
+      waitsByReason[reason, default: (0, 0)].instructions += 1
+    }
+    let waits = waitsByReason.map { (reason: $0.key, cycles: $0.value.cycles, instructions: $0.value.instructions) }
+      .sorted { a, b in a.cycles != b.cycles ? a.cycles > b.cycles : a.reason < b.reason }
     return TraceSummary(
       cycles: cycles, utilization: utilization, macs: total.counter("macs"), dramBytes: total.dramBytes,
-      energyPicojoules: total.energyTotal, unitBusyCycles: unitBusyCycles, stalls: stalls)
+      energyPicojoules: total.energyTotal, unitBusyCycles: unitBusyCycles, stalls: stalls, waits: waits,
+      peakOccupancy: peakOccupancy)
   }
 
-  /// The `trace summary` text: totals, busy share per unit, top stall reasons, energy.
+  /// The `trace summary` text: totals, busy share per unit, top stall reasons (the array's idle
+  /// cycles by class, then instruction waits by `StallReason`), energy, and the peak live bytes
+  /// of each on-chip memory.
   public func summary() -> String {
     let s = summaryFigures
     var out = "\(fileName): \(arch), \(Self.format(clockMHz, 1)) MHz, \(level) level\n"
@@ -78,6 +95,23 @@ extension SystoleTrace {
         stalls.append([c, groupedDigits(Int(n)), Self.percent(s.cycles > 0 ? Double(n) / Double(s.cycles) : 0)])
       }
       out += "\n" + stalls.render()
+    }
+    if !s.waits.isEmpty {
+      var waits = TextTable(
+        headers: ["instructions waited for", "wait cycles", "instructions"], alignments: [.left, .right, .right])
+      for w in s.waits { waits.append([w.reason, groupedDigits(Int(w.cycles)), groupedDigits(w.instructions)]) }
+      out += "\n" + waits.render()
+    }
+    if !s.peakOccupancy.isEmpty {
+      var memories = TextTable(headers: ["memory", "peak live bytes", "capacity", "peak"], alignments: [.left, .right, .right, .right])
+      for p in s.peakOccupancy {
+        let name = p.counter.rawValue.replacingOccurrences(of: " occupancy", with: "")
+        memories.append([
+          name, groupedDigits(Int(p.bytes)), groupedDigits(Int(p.capacity)),
+          Self.percent(p.capacity > 0 ? Double(p.bytes) / Double(p.capacity) : 0),
+        ])
+      }
+      out += "\n" + memories.render()
     }
     return out
   }

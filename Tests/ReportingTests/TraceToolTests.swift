@@ -29,6 +29,37 @@ struct TraceToolTests {
     #expect(text.contains(String(format: "utilization  %.2f%%", r.utilization * 100)))
   }
 
+  @Test("summary: instruction waits by stall reason and peak occupancy, from the trace's slices and counters")
+  func summaryWaitsAndPeaks() throws {
+    let run = try TracedRun()
+    let s = try run.trace().summaryFigures
+    var waits: [String: (cycles: Int64, instructions: Int)] = [:]
+    for e in run.events.executions {
+      guard let stall = e.stall else { continue }
+      waits[stall.rawValue, default: (0, 0)].cycles += e.start.count - e.queued.count
+      waits[stall.rawValue, default: (0, 0)].instructions += 1
+    }
+    #expect(!waits.isEmpty)
+    #expect(s.waits.count == waits.count)
+    for w in s.waits {
+      #expect(waits[w.reason]?.cycles == w.cycles && waits[w.reason]?.instructions == w.instructions, "\(w.reason)")
+    }
+    #expect(zip(s.waits, s.waits.dropFirst()).allSatisfy { $0.cycles >= $1.cycles })
+    let replay = replayOccupancy(run.program, run.events, cycles: run.result.cycles.count)
+    #expect(s.peakOccupancy.map(\.counter) == OnChipMemory.allCases.map { TraceCounter.occupancy(of: $0) })
+    for p in s.peakOccupancy {
+      let memory = try #require(p.counter.memory)
+      #expect(p.bytes == replay[memory]?.max())
+      #expect(p.capacity == Int64(run.program.limits.capacityBytes(of: memory)))
+    }
+    let text = try run.trace().summary()
+    #expect(text.contains("instructions waited for"))
+    #expect(text.contains("peak live bytes"))
+    // Layer level: no instruction slices, so no waits; the counters are still there.
+    let layers = try TracedRun(options: TraceOptions(level: .layer)).trace().summaryFigures
+    #expect(layers.waits.isEmpty && layers.peakOccupancy.count == 3)
+  }
+
   @Test("layers table sorts by cycles, name, energy and DRAM bytes")
   func layersTable() throws {
     let trace = try TracedRun().trace()
