@@ -10,11 +10,18 @@ import Testing
 /// Traces of committed models, and the example traces committed under `Traces/`, pass the
 /// validator; and a trace's summary figures are the run's own.
 @Suite struct CommittedTraceTests {
-  @Test(arguments: ["mnv2-edge-tpu.json", "mnv2-edge-tpu-layers.json", "two-layers-toy-4x4.json"])
+  @Test(arguments: [
+    "mnv2-edge-tpu.json", "mnv2-edge-tpu-layers.json", "two-layers-toy-4x4.json", "two-layers-toy-4x4-layer-level.json",
+  ])
   func committedExampleIsValid(_ file: String) throws {
     let url = Fixtures.root.appendingPathComponent("Traces/\(file)")
-    let problems = TraceValidator.validate(bytes: [UInt8](try Data(contentsOf: url)))
+    let bytes = [UInt8](try Data(contentsOf: url))
+    let problems = TraceValidator.validate(bytes: bytes)
     #expect(problems.isEmpty, "\(problems.prefix(5))")
+    // Written by the current writer: occupancy counters for the three memories, within capacity.
+    let trace = try SystoleTrace(bytes: bytes, fileName: file)
+    #expect(trace.peakOccupancy.count == 3)
+    #expect(trace.peakOccupancy.allSatisfy { $0.bytes > 0 && $0.bytes <= $0.capacity })
   }
 
   @Test(arguments: ["mlp_int8", "convpool_int8", "attention_int8"])

@@ -169,6 +169,15 @@ struct TraceCounterTests {
     #expect(problems.contains { $0.hasSuffix("'weight buffer occupancy' bytes = \(Double(capacity + 1)) is outside 0…\(capacity)") })
   }
 
+  @Test("docs/traces.md and Traces/README.md name every stall reason and counter")
+  func documented() throws {
+    for file in ["docs/traces.md", "Traces/README.md"] {
+      let text = String(decoding: try Data(contentsOf: Fixtures.root.appendingPathComponent(file)), as: UTF8.self)
+      for reason in StallReason.allCases { #expect(text.contains("`\(reason.rawValue)`"), "\(file): \(reason)") }
+      for counter in TraceCounter.allCases { #expect(text.contains(counter.rawValue), "\(file): \(counter)") }
+    }
+  }
+
   @Test("instruction args: a stall reason exactly when the instruction waited; tile coordinates from the program")
   func stallAndTileArgs() throws {
     let t = try tracedModel("mlp_int8", options: TraceOptions())
