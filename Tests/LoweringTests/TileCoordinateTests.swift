@@ -44,7 +44,9 @@ import TileISA
     }
     #expect(matmuls > 0)
     for (layer, ms) in mByLayer { #expect(ms == Set(0..<ms.count), "layer \(layer) spatial tiles \(ms.sorted())") }
-    for (key, ks) in kByTile { #expect(ks == Set(0..<ks.count), "layer \(key[0]) m \(key[1]) n \(key[2]): chunks \(ks.sorted())") }
+    for (key, ks) in kByTile {
+      #expect(ks == Set(0..<ks.count), "layer \(key[0]) m \(key[1]) n \(key[2]): chunks \(ks.sorted())")
+    }
     // The side table survives both forms.
     #expect(try TileProgram(parsingAssembly: program.assembly()) == program)
     #expect(try TileProgram(decoding: program.encoded()) == program)

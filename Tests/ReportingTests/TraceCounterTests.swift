@@ -166,7 +166,10 @@ struct TraceCounterTests {
     let close = try #require(run.json.range(of: "}", range: key.upperBound..<run.json.endIndex))
     let tampered = run.json.replacingCharacters(in: key.upperBound..<close.lowerBound, with: "\(capacity + 1)")
     let problems = TraceValidator.validate(bytes: Array(tampered.utf8))
-    #expect(problems.contains { $0.hasSuffix("'weight buffer occupancy' bytes = \(Double(capacity + 1)) is outside 0…\(capacity)") })
+    #expect(
+      problems.contains {
+        $0.hasSuffix("'weight buffer occupancy' bytes = \(Double(capacity + 1)) is outside 0…\(capacity)")
+      })
   }
 
   @Test("docs/traces.md and Traces/README.md name every stall reason and counter")
@@ -205,7 +208,8 @@ struct TraceCounterTests {
       #expect(number(args["tile_k"]).map { Int($0) } == tile?.k, "pc \(pc)")
       if e["name"] == .string("matmul") {
         matmuls += 1
-        #expect(tile?.m != nil && tile?.n != nil && tile?.k != nil, "matmul at pc \(pc) has tile \(String(describing: tile))")
+        #expect(
+          tile?.m != nil && tile?.n != nil && tile?.k != nil, "matmul at pc \(pc) has tile \(String(describing: tile))")
       }
     }
     #expect(matmuls > 1)

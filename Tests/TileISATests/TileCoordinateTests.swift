@@ -86,7 +86,9 @@ struct TileCoordinateTests {
     }
     program.tiles = [0: TileCoordinate(k: -2)]
     #expect(
-      ProgramVerifier.verify(program).map(\.description) == ["tile table: instruction #0: negative tile index in 'k=-2'"])
+      ProgramVerifier.verify(program).map(\.description) == [
+        "tile table: instruction #0: negative tile index in 'k=-2'"
+      ])
   }
 
   @Test("decoding rejects a corrupt tile table with its byte offset")
@@ -109,10 +111,15 @@ struct TileCoordinateTests {
     }
     func at(_ offset: Int) -> String { "@\(String(offset, radix: 16).prefixed)" }
     expectError({ $0[7] = 3 }, "@0x7: reserved flag bits set in 0x3")
-    expectError({ $0[table + 4 + 17] = 0 }, "\(at(table + 4 + 17)): tile entry for instruction #0: expected increasing indices below 2")
-    expectError({ $0[table + 4] = 9 }, "\(at(table + 4)): tile entry for instruction #9: expected increasing indices below 2")
+    expectError(
+      { $0[table + 4 + 17] = 0 },
+      "\(at(table + 4 + 17)): tile entry for instruction #0: expected increasing indices below 2")
+    expectError(
+      { $0[table + 4] = 9 }, "\(at(table + 4)): tile entry for instruction #9: expected increasing indices below 2")
     expectError({ $0[table + 8] = 0x11 }, "\(at(table + 8)): tile mask 0x11 has reserved bits set")
     expectError({ $0[table + 13] = 4 }, "\(at(table + 13)): absent tile component is 4, expected 0")
-    expectError({ $0[table] = 0xFF }, "\(at(table)): tile count 255 exceeds what the remaining \(good.count - table - 4) bytes can hold")
+    expectError(
+      { $0[table] = 0xFF },
+      "\(at(table)): tile count 255 exceeds what the remaining \(good.count - table - 4) bytes can hold")
   }
 }
