@@ -135,13 +135,15 @@ public enum ProgramVerifier {
         }
       }
     }
-    for (index, tile) in program.tiles.sorted(by: { $0.key < $1.key }) {
+    var badTiles: [(index: Int, message: String)] = []
+    for (index, tile) in program.tiles {
       if !program.instructions.indices.contains(index) {
-        report("tile table", "entry for instruction #\(index), but the program has \(program.instructions.count) instructions")
-      } else if tile.components.contains(where: { $0.value < 0 }) {
-        report("tile table", "instruction #\(index): negative tile index in '\(tile)'")
+        badTiles.append((index, "entry for instruction #\(index), but the program has \(program.instructions.count) instructions"))
+      } else if (tile.m ?? 0) < 0 || (tile.n ?? 0) < 0 || (tile.k ?? 0) < 0 {
+        badTiles.append((index, "instruction #\(index): negative tile index in '\(tile)'"))
       }
     }
+    for bad in badTiles.sorted(by: { $0.index < $1.index }) { report("tile table", bad.message) }
     let finishes = program.instructions.indices.filter {
       if case .finish = program.instructions[$0].operation { true } else { false }
     }
