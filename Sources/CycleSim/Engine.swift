@@ -43,7 +43,9 @@ enum ComputeBlock: Equatable {
 /// 1. retire everything that completes at `now` and push the tokens due at `now`;
 /// 2. start queue heads (load, compute, store, repeated until nothing more starts): an
 ///    instruction starts when the tokens it pops are available, its unit is free and (compute
-///    queue) no in-flight instruction on another unit touches what it touches;
+///    queue) no in-flight instruction on another unit touches what it touches; while a head
+///    cannot start, the reason is tallied (`StallTally`) and reported on its event
+///    (`SimulationEvent.stall`) — bookkeeping that never changes when anything starts;
 /// 3. classify the array's cycles from `now` on (`CycleClass`);
 /// 4. move `now` to the earliest pending event, or stop when everything has drained (or report
 ///    a deadlock when nothing is pending but instructions remain).
