@@ -71,6 +71,7 @@ struct CounterCollector: SimulationObserver {
     c[.accumulatorAdds] += w.accumulatorAdds
     c[.vectorOps] += w.vectorOps
     c[.hostOps] += w.hostOps
+    c[.unpackedWeights] += w.unpackedWeights
   }
 
   /// The final counters: the total, each layer's, and the unattributed remainder, with cycles

@@ -94,6 +94,7 @@ struct RunHTMLCharts {
     case .accumulator: "#5dade2"
     case .dram: "#c0392b"
     case .vector: "#f39c12"
+    case .unpack: "#d35400"
     case .leakage: "#95a5a6"
     }
   }
@@ -109,6 +110,7 @@ struct RunHTMLCharts {
     case .accumulator: "accumulator"
     case .dram: "DRAM"
     case .vector: "vector unit"
+    case .unpack: "weight unpacking"
     case .leakage: "leakage"
     }
   }

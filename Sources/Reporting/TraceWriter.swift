@@ -111,7 +111,7 @@ public struct PerfettoTraceWriter<Output: TextOutputStream>: SimulationObserver 
       }
     case .loadWeights(let w):
       macs = 0
-      bytes = w.rows &* w.columns &* program.datapath.elementBytes
+      bytes = w.rows &* w.rowBytes(elementBytes: program.datapath.elementBytes)
     default:
       macs = 0
     }
@@ -376,6 +376,7 @@ public struct PerfettoTraceWriter<Output: TextOutputStream>: SimulationObserver 
       return ",\"memory\":\"\(d.memory)\",\"sram\":\(d.sramAddress.byteOffset),\"dram\":\(d.dramAddress.byteOffset)"
     case .loadWeights(let w):
       return ",\"slot\":\(w.slot.rawValue),\"k\":\(w.rows),\"n\":\(w.columns)"
+        + (w.packing.isPacked ? ",\"packing\":\"\(w.packing)\"" : "")
     case .matmul(let m):
       return
         ",\"slot\":\(m.weightSlot.rawValue),\"pixels\":\(m.window.outputPixels),\"k\":\(m.reductionSize),\"n\":\(m.columns),\"acc_row\":\(m.accRow.index),\"dataflow\":\"\(m.dataflow)\""

@@ -180,6 +180,13 @@ struct FieldReader {
     return v
   }
 
+  /// An optional field naming a case of `T`; `nil` when absent.
+  mutating func optionalWord<T: RawRepresentable>(_ key: String, _ type: T.Type) throws(ISAError) -> T?
+  where T.RawValue == String, T: CaseIterable {
+    guard values[key] != nil || flags[key] != nil else { return nil }
+    return try word(key, type)
+  }
+
   mutating func slot(_ key: String) throws(ISAError) -> WeightSlot {
     let (text, column) = try raw(key)
     guard let v = integer(text).flatMap(WeightSlot.init(rawValue:)) else {
@@ -274,7 +281,8 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
     operation = .loadWeights(
       LoadWeights(
         slot: try r.slot("slot"), wbAddress: SRAMAddress(try r.int("wb")), rows: try r.int("rows"),
-        columns: try r.int("cols"), rowStrideBytes: try r.int("stride")))
+        columns: try r.int("cols"), rowStrideBytes: try r.int("stride"),
+        packing: try r.optionalWord("packing", WeightPacking.self) ?? .int8))
   case "matmul":
     let accRow = AccumulatorRow(try r.int("acc"))
     let slot = try r.slot("slot")

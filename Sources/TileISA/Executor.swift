@@ -107,10 +107,22 @@ extension MachineState {
 
   mutating func loadWeights(_ w: LoadWeights) {
     var values = [Int32](repeating: 0, count: w.rows * w.columns)
+    let bits = w.packing.bits
     for k in 0..<w.rows {
       let row = w.wbAddress.byteOffset + k * w.rowStrideBytes
-      for n in 0..<w.columns {
-        values[k * w.columns + n] = Int32(Int8(bitPattern: weightBuffer[row + n]))
+      if bits == 8 {
+        for n in 0..<w.columns {
+          values[k * w.columns + n] = Int32(Int8(bitPattern: weightBuffer[row + n]))
+        }
+      } else {
+        // Unpack: value n is the `bits`-bit field at bit n·bits of the row, sign-extended.
+        let mask = (1 << bits) - 1
+        let sign = 1 << (bits - 1)
+        for n in 0..<w.columns {
+          let bit = n * bits
+          let field = (Int(weightBuffer[row + bit / 8]) >> (bit % 8)) & mask
+          values[k * w.columns + n] = Int32(field >= sign ? field - (1 << bits) : field)
+        }
       }
     }
     weightSlots[w.slot.rawValue] = WeightTile(rows: w.rows, columns: w.columns, int32Values: values)
@@ -250,14 +262,17 @@ extension MachineState {
   mutating func vector(_ v: VectorOperation, _ location: String) throws(ISAError) {
     switch v {
     case .add(let o, let q), .sub(let o, let q):
-      let bMultiplier = if case .sub = v { 0 &- q.bMultiplier } else { q.bMultiplier }
+      // SUB subtracts the rescaled `b` (TF 2.21 `reference_ops::Sub`); negating the multiplier
+      // instead would round the high multiply's ties the other way.
+      let isSub = if case .sub = v { true } else { false }
       let aZeroPoint = Int32(q.aZeroPoint)
       let bZeroPoint = Int32(q.bZeroPoint)
       let factor = Int32(1) << Int32(q.leftShift)
       elementwise(o) { a, b in
         let sa = FixedPoint.multiplyByQuantizedMultiplier((Int32(a) - aZeroPoint) * factor, q.aMultiplier, q.aShift)
-        let sb = FixedPoint.multiplyByQuantizedMultiplier((Int32(b) - bZeroPoint) * factor, bMultiplier, q.bShift)
-        let raw = FixedPoint.multiplyByQuantizedMultiplier(sa &+ sb, q.outputMultiplier, q.outputShift)
+        let sb = FixedPoint.multiplyByQuantizedMultiplier((Int32(b) - bZeroPoint) * factor, q.bMultiplier, q.bShift)
+        let sum = isSub ? sa &- sb : sa &+ sb
+        let raw = FixedPoint.multiplyByQuantizedMultiplier(sum, q.outputMultiplier, q.outputShift)
         return clamp(Int(raw) + Int(q.outputZeroPoint), q.clamp)
       }
     case .mul(let o, let q):

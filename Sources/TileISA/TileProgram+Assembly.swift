@@ -79,10 +79,12 @@ extension Operation {
         ("row_bytes", "\(d.rowBytes)"),
       ]
     case .loadWeights(let w):
-      return [
+      var fields = [
         ("slot", "\(w.slot)"), ("wb", hex(w.wbAddress.byteOffset)), ("rows", "\(w.rows)"), ("cols", "\(w.columns)"),
         ("stride", "\(w.rowStrideBytes)"),
       ]
+      if w.packing.isPacked { fields.append(("packing", w.packing.rawValue)) }
+      return fields
     case .matmul(let m):
       var fields: [(String, String)] = [("acc", "\(m.accRow.index)"), ("slot", "\(m.weightSlot)"), ("n", "\(m.columns)")]
       fields += featureMapFields(m.input, m.window)

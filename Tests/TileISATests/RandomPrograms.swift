@@ -83,7 +83,7 @@ struct RandomProgramGenerator {
       return .loadWeights(
         LoadWeights(
           slot: pick(WeightSlot.allCases), wbAddress: SRAMAddress(field(UInt32.self)), rows: field(UInt16.self),
-          columns: field(UInt16.self), rowStrideBytes: field(UInt32.self)))
+          columns: field(UInt16.self), rowStrideBytes: field(UInt32.self), packing: pick(WeightPacking.allCases)))
     case 3:
       let (input, window) = featureMap()
       return .matmul(

@@ -283,7 +283,8 @@ struct Emitter {
       switch w.weights {
       case .constant:
         let block = layout.blocks[j][c]
-        if let base = cachedBase { return (base + block.offset, strideBytes, blobRange) }
+        let packedStride = w.weightRowBytes(tile.width, eb)
+        if let base = cachedBase { return (base + block.offset, packedStride, blobRange) }
         let buffer = weightToggle * layout.maxBlockBytes
         weightToggle = (weightToggle + 1) % weightDB
         let range = buffer..<buffer + layout.maxBlockBytes
@@ -291,7 +292,7 @@ struct Emitter {
           .weightBuffer, sram: buffer, dram: blobAddress + block.offset, rows: 1, rowBytes: block.bytes, source: nil,
           target: range)
         stats[i].weightsStreamed += block.bytes
-        return (buffer, strideBytes, range)
+        return (buffer, packedStride, range)
       case .activation(let tensor, let offsets, let adjoint, _):
         let buffer = weightToggle * layout.maxBlockBytes
         weightToggle = (weightToggle + 1) % weightDB
@@ -332,14 +333,15 @@ struct Emitter {
 
     func multiply(
       input: FeatureMap, inputRange: Range<Int>, window: Window, weight: (address: Int, stride: Int, range: Range<Int>),
-      k: Int, n: Int, groups: Int, accRow: Int, accumulate: Bool
+      k: Int, n: Int, groups: Int, accRow: Int, accumulate: Bool, packing: WeightPacking
     ) {
       let s = slot
       slot = slot == .first ? .second : .first
       compute(
         .loadWeights(
           LoadWeights(
-            slot: s, wbAddress: SRAMAddress(weight.address), rows: k, columns: n, rowStrideBytes: weight.stride)),
+            slot: s, wbAddress: SRAMAddress(weight.address), rows: k, columns: n, rowStrideBytes: weight.stride,
+            packing: packing)),
         [.read(.weightBuffer, weight.range)])
       compute(
         .matmul(
@@ -389,7 +391,7 @@ struct Emitter {
                 let weight = weights(j, c, chunk, batch: b)
                 multiply(
                   input: input, inputRange: inRange, window: window(chunk.taps), weight: weight, k: chunk.rows,
-                  n: layout.nTiles[j].width, groups: cc, accRow: 0, accumulate: c > 0)
+                  n: layout.nTiles[j].width, groups: cc, accRow: 0, accumulate: c > 0, packing: w.weightPacking)
               }
               let n = layout.nTiles[j].width
               let outBuffer = buffers.output(outToggle)
@@ -442,13 +444,13 @@ struct Emitter {
                   let accRow = (j - g0) * p
                   multiply(
                     input: input, inputRange: slice.range, window: window(chunk.taps), weight: weight, k: chunk.rows,
-                    n: n, groups: 1, accRow: accRow, accumulate: started.contains(j))
+                    n: n, groups: 1, accRow: accRow, accumulate: started.contains(j), packing: w.weightPacking)
                   started.insert(j)
                   if let correction = layout.correction, let base = cachedBase {
                     multiply(
                       input: input, inputRange: slice.range, window: window(chunk.taps),
                       weight: (base + correction.offset, correction.rowStride, blobRange), k: chunk.rows, n: n,
-                      groups: 1, accRow: accRow, accumulate: true)
+                      groups: 1, accRow: accRow, accumulate: true, packing: .int8)
                   }
                 }
               }
