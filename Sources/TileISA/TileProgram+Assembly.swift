@@ -32,12 +32,26 @@ extension TileProgram {
       }
     }
     lines.append("; \(instructions.count) instructions")
-    for instruction in instructions { lines.append(instruction.assembly()) }
+    for (index, instruction) in instructions.enumerated() {
+      if let tile = tiles[index] {
+        lines.append(instruction.assembly() + " " + Self.tileAnnotation(tile))
+      } else {
+        lines.append(instruction.assembly())
+      }
+    }
     return lines.joined(separator: "\n") + "\n"
   }
 
   /// Bytes per `.data` line.
   static let assemblyBytesPerDataLine = 64
+
+  /// The trailing comment that carries an instruction's tile coordinate: `; tile m=2 n=1 k=0`.
+  /// A comment is one for every other reader (`Instruction(parsingAssembly:)` ignores it);
+  /// `TileProgram(parsingAssembly:)` reads it back into `tiles`.
+  static func tileAnnotation(_ tile: TileCoordinate) -> String {
+    let fields = tile.description
+    return fields.isEmpty ? "; tile" : "; tile " + fields
+  }
 }
 
 extension Instruction {
