@@ -35,6 +35,9 @@ public struct Simulator {
   public var mode: SimulationMode
   /// The machine state after the last functional run (nil after a timing run).
   public private(set) var finalState: MachineState?
+  /// How functional mode splits `matmul` and `activate` across cores (results and cycle counts
+  /// never depend on it).
+  public var parallelism: ExecutionParallelism = .automatic
 
   /// Creates a simulator for `program` on `arch`; nothing is checked until `run`.
   public init(arch: ArchSpec, program: TileProgram, mode: SimulationMode = .timing) {
@@ -252,6 +255,7 @@ public struct Simulator {
     } catch {
       throw SimulatorError(.execution, error.location, error.message)
     }
+    state.parallelism = parallelism
     let inputs = inputs ?? program.inputs.map { [UInt8](repeating: 0, count: max(0, $0.byteCount)) }
     guard inputs.count == program.inputs.count else {
       throw SimulatorError(.badInput, "inputs", "expected \(program.inputs.count) inputs, got \(inputs.count)")

@@ -19,6 +19,9 @@ public enum RunPipeline {
     public var functional: Bool
     /// Also compile and simulate the float32 baseline.
     public var baseline: Bool
+    /// How a functional simulation splits its heaviest instructions across cores (the outputs
+    /// never depend on it).
+    public var parallelism: ExecutionParallelism = .automatic
     public init(lowering: LoweringOptions = LoweringOptions(), functional: Bool = false, baseline: Bool = true) {
       self.lowering = lowering
       self.functional = functional
@@ -72,6 +75,7 @@ public enum RunPipeline {
       let invocations = inputs.isEmpty ? [] : inputs
       for sample in invocations {
         var simulator = Simulator(arch: arch, program: compiled.program, mode: .functional(host: host))
+        simulator.parallelism = options.parallelism
         let bytes = sample.map { $0.littleEndianBytes() }
         let result: SimulationResult
         if simulation == nil {

@@ -8,6 +8,7 @@ import ModelZoo
 import Pipeline
 import Reporting
 import Support
+import TileISA
 
 /// `systole bench`: the speed figures of docs/performance.md, measured on this machine.
 ///
@@ -16,17 +17,23 @@ enum BenchCommand {
   static let command = Driver.Command(
     name: "bench",
     abstract: "Measure compile, simulate and functional-execution speed (use a release build).",
-    usage: "systole bench [--quick] [--json]",
+    usage: "systole bench [--quick] [--json] [--threads N] [--scaling]",
     discussion: """
       Measures, each as wall time on this machine: compiling and timing-simulating zoo:resnet50
       on a 32x32 array and on tpu-v1 (with the process's peak resident memory); golden-model and
-      functional-simulation throughput in int8 MACs per second; and how compile + simulate time
-      grows with the number of tiles (zoo:resnet50 at increasing input sizes). --quick uses
-      smaller inputs. Results feed docs/performance.md.
+      functional-simulation throughput in int8 MACs per second, the simulation on 1 thread and
+      on every active processor (or on --threads N only); and compile + simulate time per tile
+      of zoo:resnet50 at increasing input sizes.
+      --scaling instead measures compile + timing simulation of a chain of 1, 2, 4, 8 and 16
+      identical FULLY_CONNECTED layers (fixed tile shape, tile count doubling each step) and
+      fits time = intercept + slope x tiles by least squares (slope, intercept, R^2).
+      --quick uses smaller models. Results feed docs/performance.md.
       """,
     options: [
       OptionSpec(name: "quick", kind: .flag, help: "Smaller models (a smoke test, not the documented figures)."),
       OptionSpec(name: "json", kind: .flag, help: "Print JSON instead of text."),
+      ThreadsOption.spec,
+      OptionSpec(name: "scaling", kind: .flag, help: "Only the tile-count scaling study, with its least-squares fit."),
     ],
     run: { args, console in try run(args, console: &console) })
 
@@ -43,6 +50,15 @@ enum BenchCommand {
     return (value, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
   }
 
+  /// CPU time this process has used so far (user + system, every thread), in seconds.
+  static func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6
+    let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6
+    return user + system
+  }
+
   /// Peak resident set size of this process so far, in bytes (Linux `ru_maxrss` is in KiB).
   static func peakResidentBytes() -> Int {
     var usage = rusage()
@@ -52,6 +68,15 @@ enum BenchCommand {
 
   static func run(_ args: ParsedArguments, console: inout Driver.Console) throws {
     let quick = args.flag("quick")
+    let threads = try ThreadsOption.parse(args, command: "bench")
+    guard args.positionals.isEmpty else {
+      throw UsageError("unexpected argument '\(args.positionals[0])'", command: "bench")
+    }
+    if args.flag("scaling") {
+      let study = try ScalingStudy.measure(quick ? .quick : .documented)
+      console.out(args.flag("json") ? study.json().serialized() + "\n" : study.renderText())
+      return
+    }
     var rows: [Row] = []
     let resnetSize = quick ? 64 : 224
     let (resnet, buildSeconds) = try time { try ModelZoo.model(named: "resnet50", inputSize: resnetSize) }
@@ -96,18 +121,54 @@ enum BenchCommand {
         name: "golden model, zoo:mobilenet_v1@\(mnSize)", seconds: goldenSeconds,
         detail: String(format: "%.2f G int8 MACs/s (%@ MACs)", Double(macs) / goldenSeconds / 1e9, groupedDigits(macs)),
         fields: [("macs_per_s", .double(Double(macs) / goldenSeconds))]))
-    var options = RunPipeline.Options()
-    options.functional = true
-    options.baseline = false
-    let (functional, functionalSeconds) = try time {
-      try RunPipeline.run(model: mobilenet, arch: arch32, options: options, inputs: [input])
-    }
-    let simMACs = Double(functional.simulation.total.macs)
+    // Functional simulation alone (compiled once, outside the timing), per thread count; the
+    // outputs must not depend on it.
+    let (compiledMobilenet, mnCompileSeconds) = try time { try RunPipeline.compile(model: mobilenet, arch: arch32) }
     rows.append(
       Row(
-        name: "functional simulation (compile + run), zoo:mobilenet_v1@\(mnSize) on 32x32", seconds: functionalSeconds,
-        detail: String(format: "%.2f G array MACs/s", simMACs / functionalSeconds / 1e9),
-        fields: [("array_macs_per_s", .double(simMACs / functionalSeconds))]))
+        name: "compile zoo:mobilenet_v1@\(mnSize) for 32x32", seconds: mnCompileSeconds,
+        detail: "\(groupedDigits(compiledMobilenet.program.instructions.count)) instructions", fields: []))
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let threadCounts = threads.map { [$0.workers] } ?? (cores > 1 ? [1, cores] : [1])
+    var firstOutputs: [[TensorData]]?
+    for count in threadCounts {
+      var options = RunPipeline.Options()
+      options.functional = true
+      options.baseline = false
+      options.parallelism = ExecutionParallelism(workers: count)
+      // The fastest of a few runs: the machine may be shared.
+      var best: (result: RunPipeline.Result, seconds: Double, cpu: Double)?
+      for _ in 0..<(quick ? 1 : 3) {
+        var observer = NullObserver()
+        let cpuBefore = cpuSeconds()
+        let (result, seconds) = try time {
+          try RunPipeline.run(
+            model: mobilenet, arch: arch32, options: options, inputs: [input], compiled: compiledMobilenet,
+            observer: &observer)
+        }
+        let cpu = cpuSeconds() - cpuBefore
+        if best.map({ seconds < $0.seconds }) ?? true { best = (result, seconds, cpu) }
+      }
+      guard let (functional, seconds, cpu) = best else { continue }
+      let simMACs = Double(functional.simulation.total.macs)
+      let same = firstOutputs.map { $0 == functional.outputs } ?? true
+      if firstOutputs == nil { firstOutputs = functional.outputs }
+      rows.append(
+        Row(
+          name: "functional simulation, zoo:mobilenet_v1@\(mnSize) on 32x32, \(count) thread\(count == 1 ? "" : "s")\(quick ? "" : ", best of 3")",
+          seconds: seconds,
+          detail: String(
+            format: "%.2f G array MACs/s; %.2f CPU s, %.2f G MACs per CPU second%@", simMACs / seconds / 1e9, cpu,
+            simMACs / max(cpu, 1e-9) / 1e9, same ? "" : "; OUTPUTS DIFFER from the first thread count"),
+          fields: [
+            ("threads", .int(Int64(count))), ("array_macs_per_s", .double(simMACs / seconds)), ("cpu_s", .double(cpu)),
+            ("array_macs_per_cpu_s", .double(simMACs / max(cpu, 1e-9))),
+            ("outputs_identical", .bool(same)),
+          ]))
+      if !same {
+        throw PipelineError("functional outputs on \(count) threads differ from \(threadCounts[0]) thread(s) (a simulator bug)")
+      }
+    }
 
     // Scaling: compile + simulate time per tile as the input grows.
     for size in quick ? [32, 64] : [64, 128, 224] {

@@ -37,6 +37,7 @@ enum RunCommand {
       OptionSpec(name: "input", kind: .value(placeholder: "FILE[,FILE...]", repeats: true), help: "Inputs of one invocation (implies --functional)."),
       OptionSpec(name: "output-dir", kind: .value(placeholder: "DIR", repeats: false), help: "Write outputs as DIR/<invocation>.<output>.bin."),
       OptionSpec(name: "seed", kind: .value(placeholder: "N", repeats: false), help: "Seed for random inputs (default 0)."),
+      ThreadsOption.spec,
       OptionSpec(name: "baseline", kind: .value(placeholder: "fp32|none", repeats: false), help: "Simulate the float32 baseline (default fp32)."),
       OptionSpec(name: "json", kind: .value(placeholder: "FILE", repeats: false), help: "Write the whole report as JSON (keys in docs/cli.md)."),
       OptionSpec(name: "report", kind: .value(placeholder: "FILE.html", repeats: false), help: "Write a self-contained HTML report (docs/reports.md)."),
@@ -79,6 +80,7 @@ enum RunCommand {
     case let other: throw UsageError("unknown --baseline '\(other)'; expected fp32 or none", command: name)
     }
     options.functional = args.flag("functional") || !args.all("input").isEmpty || args.value("output-dir") != nil
+    if let parallelism = try ThreadsOption.parse(args, command: name) { options.parallelism = parallelism }
     var inputs: [[TensorData]] = []
     if options.functional {
       if args.all("input").isEmpty {

@@ -66,53 +66,60 @@ private func requireInt8(_ state: MachineState, _ location: String) throws(ISAEr
 }
 
 @inline(__always)
-private func clamp(_ value: Int, _ range: ClosedRange<Int8>) -> UInt8 {
+func clamp(_ value: Int, _ range: ClosedRange<Int8>) -> UInt8 {
   UInt8(bitPattern: Int8(truncatingIfNeeded: min(max(value, Int(range.lowerBound)), Int(range.upperBound))))
 }
 
 extension MachineState {
   mutating func dmaLoad(_ d: DMA2D) {
-    for r in 0..<d.rows {
-      let src = d.dramAddress.byteOffset + r * d.dramStrideBytes
-      let dst = d.sramAddress.byteOffset + r * d.sramStrideBytes
-      let bytes = dram[src..<src + d.rowBytes]
-      switch d.memory {
-      case .unifiedBuffer: unifiedBuffer.replaceSubrange(dst..<dst + d.rowBytes, with: bytes)
-      case .weightBuffer: weightBuffer.replaceSubrange(dst..<dst + d.rowBytes, with: bytes)
-      case .accumulator:
+    let src = d.dramAddress.byteOffset
+    let dst = d.sramAddress.byteOffset
+    switch d.memory {
+    case .unifiedBuffer:
+      copyRows(d.rows, rowBytes: d.rowBytes, from: dram, src, stride: d.dramStrideBytes, to: &unifiedBuffer, dst, stride: d.sramStrideBytes)
+    case .weightBuffer:
+      copyRows(d.rows, rowBytes: d.rowBytes, from: dram, src, stride: d.dramStrideBytes, to: &weightBuffer, dst, stride: d.sramStrideBytes)
+    case .accumulator:
+      for r in 0..<d.rows {
+        let rowSource = src + r * d.dramStrideBytes
+        let rowDestination = dst + r * d.sramStrideBytes
         for w in 0..<d.rowBytes / 4 {
-          let b = src + 4 * w
+          let b = rowSource + 4 * w
           let word = UInt32(dram[b]) | UInt32(dram[b + 1]) << 8 | UInt32(dram[b + 2]) << 16 | UInt32(dram[b + 3]) << 24
-          accumulator[dst / 4 + w] = Int32(bitPattern: word)
+          accumulator[rowDestination / 4 + w] = Int32(bitPattern: word)
         }
       }
     }
   }
 
   mutating func dmaStore(_ d: DMA2D) {
-    for r in 0..<d.rows {
-      let src = d.sramAddress.byteOffset + r * d.sramStrideBytes
-      let dst = d.dramAddress.byteOffset + r * d.dramStrideBytes
-      switch d.memory {
-      case .unifiedBuffer: dram.replaceSubrange(dst..<dst + d.rowBytes, with: unifiedBuffer[src..<src + d.rowBytes])
-      case .weightBuffer: dram.replaceSubrange(dst..<dst + d.rowBytes, with: weightBuffer[src..<src + d.rowBytes])
-      case .accumulator:
+    let src = d.sramAddress.byteOffset
+    let dst = d.dramAddress.byteOffset
+    switch d.memory {
+    case .unifiedBuffer:
+      copyRows(d.rows, rowBytes: d.rowBytes, from: unifiedBuffer, src, stride: d.sramStrideBytes, to: &dram, dst, stride: d.dramStrideBytes)
+    case .weightBuffer:
+      copyRows(d.rows, rowBytes: d.rowBytes, from: weightBuffer, src, stride: d.sramStrideBytes, to: &dram, dst, stride: d.dramStrideBytes)
+    case .accumulator:
+      for r in 0..<d.rows {
+        let rowSource = src + r * d.sramStrideBytes
+        let rowDestination = dst + r * d.dramStrideBytes
         for w in 0..<d.rowBytes / 4 {
-          let word = UInt32(bitPattern: accumulator[src / 4 + w])
-          for b in 0..<4 { dram[dst + 4 * w + b] = UInt8(truncatingIfNeeded: word >> (8 * UInt32(b))) }
+          let word = UInt32(bitPattern: accumulator[rowSource / 4 + w])
+          for b in 0..<4 { dram[rowDestination + 4 * w + b] = UInt8(truncatingIfNeeded: word >> (8 * UInt32(b))) }
         }
       }
     }
   }
 
   mutating func loadWeights(_ w: LoadWeights) {
-    var values = [Int32](repeating: 0, count: w.rows * w.columns)
+    var values = [Int16](repeating: 0, count: w.rows * w.columns)
     let bits = w.packing.bits
     for k in 0..<w.rows {
       let row = w.wbAddress.byteOffset + k * w.rowStrideBytes
       if bits == 8 {
         for n in 0..<w.columns {
-          values[k * w.columns + n] = Int32(Int8(bitPattern: weightBuffer[row + n]))
+          values[k * w.columns + n] = Int16(Int8(bitPattern: weightBuffer[row + n]))
         }
       } else {
         // Unpack: value n is the `bits`-bit field at bit n·bits of the row, sign-extended.
@@ -121,100 +128,11 @@ extension MachineState {
         for n in 0..<w.columns {
           let bit = n * bits
           let field = (Int(weightBuffer[row + bit / 8]) >> (bit % 8)) & mask
-          values[k * w.columns + n] = Int32(field >= sign ? field - (1 << bits) : field)
+          values[k * w.columns + n] = Int16(field >= sign ? field - (1 << bits) : field)
         }
       }
     }
-    weightSlots[w.slot.rawValue] = WeightTile(rows: w.rows, columns: w.columns, int32Values: values)
-  }
-
-  /// The `matmul` loop nest, reorganized for speed (same result: int32 wrapping sums commute).
-  /// For each output pixel the K-vector of `x − zp` (zero for padding) is gathered once, then
-  /// multiplied into the N accumulators one weight row at a time.
-  mutating func matmul(_ m: Matmul) {
-    let f = m.input
-    let w = m.window
-    let channels = f.channelCount
-    let k = m.reductionSize
-    let n = m.columns
-    let groups = m.groups
-    let groupChannels = channels / groups
-    let groupColumns = n / groups
-    let zeroPoint = Int32(m.inputZeroPoint)
-    let accColumns = limits.arrayColumns
-    let slot = weightSlots[m.weightSlot.rawValue]
-    let slotColumns = slot.columns
-    let base = f.address.byteOffset + f.channelOffset
-    var patch = [Int32](repeating: 0, count: k)
-    unifiedBuffer.withUnsafeBufferPointer { ub in
-      slot.values.withUnsafeBufferPointer { weights in
-        accumulator.withUnsafeMutableBufferPointer { acc in
-          patch.withUnsafeMutableBufferPointer { x in
-            guard let ub = ub.baseAddress, let weights = weights.baseAddress, let acc = acc.baseAddress,
-              let x = x.baseAddress
-            else { return }
-            for oh in 0..<w.outHeight {
-              let ihOrigin = oh * w.strideHeight - w.padTop
-              for ow in 0..<w.outWidth {
-                let iwOrigin = ow * w.strideWidth - w.padLeft
-                // 1. Gather the im2col row: k = (kh*kernelWidth + kw)*C + c.
-                var k0 = 0
-                for kh in 0..<w.kernelHeight {
-                  let ih = ihOrigin + kh * w.dilationHeight
-                  let rowInside = ih >= 0 && ih < f.height
-                  for kw in 0..<w.kernelWidth {
-                    let iw = iwOrigin + kw * w.dilationWidth
-                    if rowInside && iw >= 0 && iw < f.width {
-                      let pixel = ub + base + (ih * f.width + iw) * f.pixelStrideBytes
-                      for c in 0..<channels {
-                        x[k0 + c] = Int32(Int8(bitPattern: pixel[c])) &- zeroPoint
-                      }
-                    } else {
-                      for c in 0..<channels { x[k0 + c] = 0 }
-                    }
-                    k0 += channels
-                  }
-                }
-                // 2. Multiply into the accumulator row.
-                let out = acc + (m.accRow.index + oh * w.outWidth + ow) * accColumns
-                if !m.accumulate {
-                  for j in 0..<n { out[j] = 0 }
-                }
-                if groups == 1 {
-                  for kk in 0..<k {
-                    let xv = x[kk]
-                    if xv == 0 { continue }
-                    let row = weights + kk * slotColumns
-                    for j in 0..<n { out[j] &+= xv &* row[j] }
-                  }
-                } else if groupChannels == 1 && groupColumns == 1 {
-                  // Depthwise: channel c meets only column c, on the tile's diagonal.
-                  for tap in 0..<w.taps {
-                    let xt = x + tap * channels
-                    let wt = weights + tap * channels * slotColumns
-                    for c in 0..<channels { out[c] &+= xt[c] &* wt[c * slotColumns + c] }
-                  }
-                } else {
-                  for g in 0..<groups {
-                    let firstColumn = g * groupColumns
-                    for tap in 0..<w.taps {
-                      for c in g * groupChannels..<(g + 1) * groupChannels {
-                        let kk = tap * channels + c
-                        let xv = x[kk]
-                        if xv == 0 { continue }
-                        let row = weights + kk * slotColumns + firstColumn
-                        let o = out + firstColumn
-                        for j in 0..<groupColumns { o[j] &+= xv &* row[j] }
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
+    weightSlots[w.slot.rawValue] = WeightTile(rows: w.rows, columns: w.columns, widened: values)
   }
 
   mutating func activate(_ a: Activate, _ location: String) throws(ISAError) {
@@ -240,21 +158,18 @@ extension MachineState {
         }
       }
     }
-    let zeroPoint = Int(a.outputZeroPoint)
-    let d = a.destination
-    for r in 0..<a.height {
-      for x in 0..<a.width {
-        let row = (a.accRow.index + r * a.width + x) * limits.arrayColumns
-        let out = d.address.byteOffset + r * d.rowStrideBytes + x * d.pixelStrideBytes
-        for j in 0..<a.columns {
-          let acc = accumulator[row + j] &+ bias[j]
-          let scaled: Int32
-          switch a.mode {
-          case .fixedPoint: scaled = FixedPoint.multiplyByQuantizedMultiplier(acc, multiplier[j], shift[j])
-          case .floatScale: scaled = saturatingInt32(FixedPoint.roundHalfAwayFromZero(Double(acc) * scale[j]))
-          }
-          unifiedBuffer[out + j] = clamp(Int(scaled) + zeroPoint, a.clamp)
-        }
+    let table = ActivateKernel.Parameters(bias: bias, multiplier: multiplier, shift: shift, scale: scale)
+    let parallelism = ActivateKernel.destinationsAreDisjoint(a) ? self.parallelism : .serial
+    let accumulatorColumns = limits.arrayColumns
+    accumulator.withUnsafeBufferPointer { acc in
+      unifiedBuffer.withUnsafeMutableBufferPointer { ub in
+        guard let acc = acc.baseAddress, let ub = ub.baseAddress else { return }
+        let kernel = ActivateKernel(
+          instruction: a, parameters: table, accumulator: acc, accumulatorColumns: accumulatorColumns,
+          unifiedBuffer: ub)
+        parallelism.forEachRange(
+          items: a.pixels, workPerItem: a.columns * ExecutionParallelism.activateElementWork
+        ) { range in kernel.run(pixels: range) }
       }
     }
   }
@@ -372,12 +287,27 @@ extension MachineState {
   }
 }
 
-extension WeightTile {
-  init(rows: Int, columns: Int, int32Values: [Int32]) {
-    self.init()
-    self.rows = rows
-    self.columns = columns
-    self.values = int32Values
+/// Copies `rows` rows of `rowBytes` bytes between two memories, row `r` from
+/// `sourceStart + r · sourceStride` to `destinationStart + r · destinationStride` (a `load` or
+/// `store`, whose ranges the verifier has checked).
+private func copyRows(
+  _ rows: Int, rowBytes: Int, from source: [UInt8], _ sourceStart: Int, stride sourceStride: Int,
+  to destination: inout [UInt8], _ destinationStart: Int, stride destinationStride: Int
+) {
+  guard rows > 0, rowBytes > 0 else { return }
+  let lastSource = sourceStart + (rows - 1) * sourceStride
+  let lastDestination = destinationStart + (rows - 1) * destinationStride
+  precondition(
+    sourceStart >= 0 && lastSource >= 0 && max(sourceStart, lastSource) + rowBytes <= source.count
+      && destinationStart >= 0 && lastDestination >= 0 && max(destinationStart, lastDestination) + rowBytes <= destination.count,
+    "DMA rows outside a memory: \(rows) × \(rowBytes) B from \(sourceStart) (stride \(sourceStride)) of \(source.count) B to \(destinationStart) (stride \(destinationStride)) of \(destination.count) B")
+  source.withUnsafeBufferPointer { s in
+    destination.withUnsafeMutableBufferPointer { d in
+      guard let s = s.baseAddress, let d = d.baseAddress else { return }
+      for r in 0..<rows {
+        (d + destinationStart + r * destinationStride).update(from: s + sourceStart + r * sourceStride, count: rowBytes)
+      }
+    }
   }
 }
 

@@ -22,6 +22,8 @@ public struct MachineState: Sendable {
   public var accumulator: [Int32]
   /// The array's weight slots, indexed by `WeightSlot.rawValue`.
   public var weightSlots: [WeightTile]
+  /// How `matmul` and `activate` split their pixels across cores (results never depend on it).
+  public var parallelism: ExecutionParallelism = .automatic
 
   /// The largest memory the functional executor allocates (16 GiB).
   public static let maximumMemoryBytes = 1 << 34
@@ -86,29 +88,45 @@ public struct MachineState: Sendable {
   }
 }
 
-/// The contents of one weight slot: a `rows` × `columns` int8 tile, widened to `Int32` for the
-/// multiply loop.
+/// The contents of one weight slot: a `rows` × `columns` int8 tile, widened to `Int16` for the
+/// multiply loops (an operand `x − zp` lies in −255...255 and a weight in −128...127, so each
+/// product fits 16 bits exactly and vectorizes twice as wide as 32-bit products), packed twice:
+/// row-major for the row-at-a-time loop and column-major for the dot-product loop.
 public struct WeightTile: Hashable, Sendable {
   /// K: rows loaded (0 for a slot never loaded).
-  public var rows: Int
+  public private(set) var rows: Int
   /// N: columns loaded.
-  public var columns: Int
+  public private(set) var columns: Int
   /// Row-major values: `values[k · columns + n]`.
-  public var values: [Int32]
+  public private(set) var values: [Int16]
+  /// The same values column-major: `columnMajorValues[n · rows + k]`.
+  public private(set) var columnMajorValues: [Int16]
 
   /// An empty slot.
   public init() {
     rows = 0
     columns = 0
     values = []
+    columnMajorValues = []
   }
 
   /// A tile from row-major int8 values.
   public init(rows: Int, columns: Int, values: [Int8]) {
     precondition(values.count == rows * columns, "weight tile \(rows)×\(columns) given \(values.count) values")
+    self.init(rows: rows, columns: columns, widened: values.map(Int16.init))
+  }
+
+  /// A tile from row-major values already widened from int8.
+  init(rows: Int, columns: Int, widened: [Int16]) {
+    precondition(widened.count == rows * columns, "weight tile \(rows)×\(columns) given \(widened.count) values")
     self.rows = rows
     self.columns = columns
-    self.values = values.map(Int32.init)
+    self.values = widened
+    var transposed = [Int16](repeating: 0, count: widened.count)
+    for k in 0..<rows {
+      for n in 0..<columns { transposed[n * rows + k] = widened[k * columns + n] }
+    }
+    self.columnMajorValues = transposed
   }
 
   /// The weight at row k, column n.

@@ -8,8 +8,11 @@ extension TileProgram {
   ///
   /// - Throws: `ISAError` `.badInput` when the inputs do not match the bindings; otherwise what
   ///   `execute(_:on:host:)` throws, located at `instruction #i (mnemonic)`.
-  public func run(inputs: [[UInt8]], host: some HostExecutor) throws(ISAError) -> [[UInt8]] {
+  public func run(
+    inputs: [[UInt8]], host: some HostExecutor, parallelism: ExecutionParallelism = .automatic
+  ) throws(ISAError) -> [[UInt8]] {
     var state = try MachineState(program: self)
+    state.parallelism = parallelism
     guard inputs.count == self.inputs.count else {
       throw ISAError(.badInput, "inputs", "expected \(self.inputs.count) inputs, got \(inputs.count)")
     }

@@ -1,0 +1,71 @@
+import Dispatch
+import Foundation
+
+/// How the functional executor splits its heaviest instructions (`matmul`, `activate`) across
+/// cores.
+///
+/// An instruction's output pixels are cut into `workers` contiguous ranges, each computed on its
+/// own thread; every pixel writes only its own accumulator row (or unified-buffer bytes), so the
+/// result is byte-identical to the serial loop whatever the worker count. Instructions whose
+/// work per range would fall under ``minimumWorkPerWorker`` run serially: handing a few
+/// microseconds of work to another thread costs more than it saves.
+///
+/// ```swift
+/// var state = try MachineState(program: program)
+/// state.parallelism = ExecutionParallelism(workers: 2)
+/// ```
+public struct ExecutionParallelism: Hashable, Sendable, CustomStringConvertible {
+  /// Ranges an instruction is cut into at most (1: always serial). Dispatch runs them on at most
+  /// one thread per core.
+  public var workers: Int
+  /// The least work per range worth another thread, in multiply-accumulates (an `activate`
+  /// element counts as ``activateElementWork``).
+  public var minimumWorkPerWorker: Int
+
+  /// The default threshold: 64 Ki multiply-accumulates, about 20 µs of one core's work.
+  public static let defaultMinimumWorkPerWorker = 1 << 16
+  /// The work one `activate` element (bias, rescale, clamp) counts as, in multiply-accumulates.
+  public static let activateElementWork = 8
+
+  /// A policy of `workers` ranges (clamped to at least 1) and the given threshold (at least 1).
+  public init(workers: Int, minimumWorkPerWorker: Int = Self.defaultMinimumWorkPerWorker) {
+    self.workers = max(1, workers)
+    self.minimumWorkPerWorker = max(1, minimumWorkPerWorker)
+  }
+
+  /// One range: every instruction on the calling thread.
+  public static let serial = ExecutionParallelism(workers: 1)
+
+  /// One range per active processor of this machine.
+  public static var automatic: ExecutionParallelism {
+    ExecutionParallelism(workers: ProcessInfo.processInfo.activeProcessorCount)
+  }
+
+  /// `"2 workers"`, or `"serial"`.
+  public var description: String { workers == 1 ? "serial" : "\(workers) workers" }
+
+  /// How many ranges `items` items of `workPerItem` each are cut into: at most ``workers``,
+  /// at most `items`, and few enough that each range has ``minimumWorkPerWorker``.
+  public func parts(items: Int, workPerItem: Int) -> Int {
+    guard workers > 1, items > 1 else { return 1 }
+    let total = items.multipliedReportingOverflow(by: max(workPerItem, 1))
+    let byWork = total.overflow ? Int.max : total.partialValue / minimumWorkPerWorker
+    return max(1, min(workers, items, byWork))
+  }
+
+  /// Calls `body` with contiguous ranges covering `0..<items` exactly once each: one call on
+  /// the calling thread when ``parts(items:workPerItem:)`` is 1, otherwise concurrently from
+  /// Dispatch's pool.
+  ///
+  /// `body` must write only state owned by the items of its range.
+  func forEachRange(items: Int, workPerItem: Int, _ body: @Sendable (Range<Int>) -> Void) {
+    let n = parts(items: items, workPerItem: workPerItem)
+    if n == 1 {
+      body(0..<items)
+      return
+    }
+    DispatchQueue.concurrentPerform(iterations: n) { part in
+      body(items * part / n..<items * (part + 1) / n)
+    }
+  }
+}
