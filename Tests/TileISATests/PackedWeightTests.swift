@@ -42,7 +42,7 @@ struct PackedWeightTests {
           on: &m)
         let slot = m.weightSlots[1]
         #expect(slot.rows == k && slot.columns == n)
-        #expect(slot.values == tile.flatMap { $0.map(Int32.init) }, "\(packing) \(k)×\(n)")
+        #expect(slot.values == tile.flatMap { $0.map(Int16.init) }, "\(packing) \(k)×\(n)")
       }
     }
   }
