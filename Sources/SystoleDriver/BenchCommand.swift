@@ -17,13 +17,14 @@ enum BenchCommand {
   static let command = Driver.Command(
     name: "bench",
     abstract: "Measure compile, simulate and functional-execution speed (use a release build).",
-    usage: "systole bench [--quick] [--json] [--threads N] [--scaling]",
+    usage: "systole bench [--quick] [--json] [--threads N] [--functional | --scaling]",
     discussion: """
       Measures, each as wall time on this machine: compiling and timing-simulating zoo:resnet50
       on a 32x32 array and on tpu-v1 (with the process's peak resident memory); golden-model and
       functional-simulation throughput in int8 MACs per second, the simulation on 1 thread and
-      on every active processor (or on --threads N only); and compile + simulate time per tile
-      of zoo:resnet50 at increasing input sizes.
+      on every active processor (or on --threads N only; runs alternate between the thread
+      counts and the fastest of 5 is kept); and compile + simulate time per tile of
+      zoo:resnet50 at increasing input sizes. --functional measures only the throughputs.
       --scaling instead measures compile + timing simulation of a chain of 1, 2, 4, 8 and 16
       identical FULLY_CONNECTED layers (fixed tile shape, tile count doubling each step) and
       fits time = intercept + slope x tiles by least squares (slope, intercept, R^2).
@@ -33,6 +34,7 @@ enum BenchCommand {
       OptionSpec(name: "quick", kind: .flag, help: "Smaller models (a smoke test, not the documented figures)."),
       OptionSpec(name: "json", kind: .flag, help: "Print JSON instead of text."),
       ThreadsOption.spec,
+      OptionSpec(name: "functional", kind: .flag, help: "Only the golden-model and functional-simulation throughputs."),
       OptionSpec(name: "scaling", kind: .flag, help: "Only the tile-count scaling study, with its least-squares fit."),
     ],
     run: { args, console in try run(args, console: &console) })
@@ -72,18 +74,39 @@ enum BenchCommand {
     guard args.positionals.isEmpty else {
       throw UsageError("unexpected argument '\(args.positionals[0])'", command: "bench")
     }
+    if args.flag("functional") && args.flag("scaling") {
+      throw UsageError("--functional and --scaling are exclusive", command: "bench")
+    }
     if args.flag("scaling") {
       let study = try ScalingStudy.measure(quick ? .quick : .documented)
       console.out(args.flag("json") ? study.json().serialized() + "\n" : study.renderText())
       return
     }
+    let arch32 = try ArchSpec.tpuV1.applying(overrides: ["array=32x32"])
+    var rows: [Row] = []
+    if !args.flag("functional") { rows += try timingRows(quick: quick, arch32: arch32) }
+    rows += try functionalRows(quick: quick, threads: threads, arch32: arch32)
+    if !args.flag("functional") { rows += try inputScalingRows(quick: quick, arch32: arch32) }
+
+    if args.flag("json") {
+      let json = JSONValue.array(
+        rows.map { r in .object([("name", .string(r.name)), ("seconds", .double(r.seconds)), ("detail", .string(r.detail))] + r.fields) })
+      console.out(json.serialized() + "\n")
+    } else {
+      var t = TextTable(headers: ["benchmark", "wall s", "detail"], alignments: [.left, .right, .left])
+      for r in rows { t.append([r.name, r.seconds > 0 ? String(format: "%.3f", r.seconds) : "", r.detail]) }
+      console.out(t.render())
+    }
+  }
+
+  /// zoo:resnet50 compiled and timing-simulated on a 32×32 array and on tpu-v1, and the peak
+  /// resident memory after them.
+  static func timingRows(quick: Bool, arch32: ArchSpec) throws -> [Row] {
     var rows: [Row] = []
     let resnetSize = quick ? 64 : 224
     let (resnet, buildSeconds) = try time { try ModelZoo.model(named: "resnet50", inputSize: resnetSize) }
     rows.append(Row(name: "build zoo:resnet50@\(resnetSize)", seconds: buildSeconds, detail: "", fields: []))
 
-    var arch32 = ArchSpec.tpuV1
-    arch32 = try arch32.applying(overrides: ["array=32x32"])
     for (label, arch) in [("32x32", arch32), ("tpu-v1", ArchSpec.tpuV1)] {
       let (compiled, compileSeconds) = try time { try LoweringPipeline(arch: arch).compile(resnet) }
       let (sim, simSeconds) = try time { () throws -> SimulationResult in
@@ -108,6 +131,14 @@ enum BenchCommand {
         detail: "\(groupedDigits(peakResidentBytes() / (1024 * 1024))) MiB",
         fields: [("peak_rss_bytes", .int(Int64(peakResidentBytes())))]))
 
+    return rows
+  }
+
+  /// Golden-model throughput, then functional simulation (compiled beforehand) on each thread
+  /// count: runs alternate between the counts so a change in the machine's load hits both, and
+  /// the fastest of 5 is kept. Throws when the outputs differ between thread counts.
+  static func functionalRows(quick: Bool, threads: ExecutionParallelism?, arch32: ArchSpec) throws -> [Row] {
+    var rows: [Row] = []
     // Throughput of int8 MACs: golden model and functional simulation on the same model.
     let mnSize = quick ? 64 : 224
     let mobilenet = try ModelZoo.model(named: "mobilenet_v1", inputSize: mnSize)
@@ -130,15 +161,14 @@ enum BenchCommand {
         detail: "\(groupedDigits(compiledMobilenet.program.instructions.count)) instructions", fields: []))
     let cores = ProcessInfo.processInfo.activeProcessorCount
     let threadCounts = threads.map { [$0.workers] } ?? (cores > 1 ? [1, cores] : [1])
-    var firstOutputs: [[TensorData]]?
-    for count in threadCounts {
-      var options = RunPipeline.Options()
-      options.functional = true
-      options.baseline = false
-      options.parallelism = ExecutionParallelism(workers: count)
-      // The fastest of a few runs: the machine may be shared.
-      var best: (result: RunPipeline.Result, seconds: Double, cpu: Double)?
-      for _ in 0..<(quick ? 1 : 3) {
+    let repeats = quick ? 1 : 5
+    var best: [Int: (result: RunPipeline.Result, seconds: Double, cpu: Double)] = [:]
+    for _ in 0..<repeats {
+      for count in threadCounts {
+        var options = RunPipeline.Options()
+        options.functional = true
+        options.baseline = false
+        options.parallelism = ExecutionParallelism(workers: count)
         var observer = NullObserver()
         let cpuBefore = cpuSeconds()
         let (result, seconds) = try time {
@@ -147,29 +177,36 @@ enum BenchCommand {
             observer: &observer)
         }
         let cpu = cpuSeconds() - cpuBefore
-        if best.map({ seconds < $0.seconds }) ?? true { best = (result, seconds, cpu) }
+        if best[count].map({ seconds < $0.seconds }) ?? true { best[count] = (result, seconds, cpu) }
       }
-      guard let (functional, seconds, cpu) = best else { continue }
+    }
+    let reference = best[threadCounts[0]]?.result.outputs
+    for count in threadCounts {
+      guard let (functional, seconds, cpu) = best[count] else { continue }
       let simMACs = Double(functional.simulation.total.macs)
-      let same = firstOutputs.map { $0 == functional.outputs } ?? true
-      if firstOutputs == nil { firstOutputs = functional.outputs }
+      let same = functional.outputs == reference
       rows.append(
         Row(
-          name: "functional simulation, zoo:mobilenet_v1@\(mnSize) on 32x32, \(count) thread\(count == 1 ? "" : "s")\(quick ? "" : ", best of 3")",
+          name: "functional simulation, zoo:mobilenet_v1@\(mnSize) on 32x32, \(count) thread\(count == 1 ? "" : "s")",
           seconds: seconds,
           detail: String(
             format: "%.2f G array MACs/s; %.2f CPU s, %.2f G MACs per CPU second%@", simMACs / seconds / 1e9, cpu,
             simMACs / max(cpu, 1e-9) / 1e9, same ? "" : "; OUTPUTS DIFFER from the first thread count"),
           fields: [
-            ("threads", .int(Int64(count))), ("array_macs_per_s", .double(simMACs / seconds)), ("cpu_s", .double(cpu)),
-            ("array_macs_per_cpu_s", .double(simMACs / max(cpu, 1e-9))),
-            ("outputs_identical", .bool(same)),
+            ("threads", .int(Int64(count))), ("runs", .int(Int64(repeats))),
+            ("array_macs_per_s", .double(simMACs / seconds)), ("cpu_s", .double(cpu)),
+            ("array_macs_per_cpu_s", .double(simMACs / max(cpu, 1e-9))), ("outputs_identical", .bool(same)),
           ]))
       if !same {
         throw PipelineError("functional outputs on \(count) threads differ from \(threadCounts[0]) thread(s) (a simulator bug)")
       }
     }
+    return rows
+  }
 
+  /// Compile + timing-simulation time per tile of zoo:resnet50 as the input grows.
+  static func inputScalingRows(quick: Bool, arch32: ArchSpec) throws -> [Row] {
+    var rows: [Row] = []
     // Scaling: compile + simulate time per tile as the input grows.
     for size in quick ? [32, 64] : [64, 128, 224] {
       let m = try ModelZoo.model(named: "resnet50", inputSize: size)
@@ -186,14 +223,6 @@ enum BenchCommand {
           fields: [("tiles", .int(Int64(result.1))), ("instructions", .int(Int64(result.0)))]))
     }
 
-    if args.flag("json") {
-      let json = JSONValue.array(
-        rows.map { r in .object([("name", .string(r.name)), ("seconds", .double(r.seconds)), ("detail", .string(r.detail))] + r.fields) })
-      console.out(json.serialized() + "\n")
-    } else {
-      var t = TextTable(headers: ["benchmark", "wall s", "detail"], alignments: [.left, .right, .left])
-      for r in rows { t.append([r.name, r.seconds > 0 ? String(format: "%.3f", r.seconds) : "", r.detail]) }
-      console.out(t.render())
-    }
+    return rows
   }
 }

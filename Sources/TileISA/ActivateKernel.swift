@@ -6,7 +6,7 @@ import Support
 /// `@unchecked Sendable`: the pointers stay valid while `MachineState.activate` runs, workers
 /// only read the accumulator, and the instruction is split only when its pixels' destination
 /// bytes are disjoint (``destinationsAreDisjoint(_:)``), so no two workers write the same byte.
-struct ActivateKernel: @unchecked Sendable {
+struct ActivateKernel: RangeKernel, @unchecked Sendable {
   /// The per-channel parameter table, decoded and checked.
   struct Parameters {
     var bias: [Int32]
@@ -32,7 +32,7 @@ struct ActivateKernel: @unchecked Sendable {
   }
 
   /// Rescales, offsets and clamps pixels `pixels` (indices `r · width + x`), in order.
-  func run(pixels: Range<Int>) {
+  func run(range pixels: Range<Int>) {
     let a = instruction
     let d = a.destination
     let zeroPoint = Int(a.outputZeroPoint)

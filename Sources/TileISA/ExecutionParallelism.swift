@@ -4,8 +4,8 @@ import Foundation
 /// How the functional executor splits its heaviest instructions (`matmul`, `activate`) across
 /// cores.
 ///
-/// An instruction's output pixels are cut into `workers` contiguous ranges, each computed on its
-/// own thread; every pixel writes only its own accumulator row (or unified-buffer bytes), so the
+/// An instruction's output pixels are cut into `workers` contiguous ranges, computed
+/// concurrently by the calling thread and `WorkerPool`'s threads (at most one per core); every pixel writes only its own accumulator row (or unified-buffer bytes), so the
 /// result is byte-identical to the serial loop whatever the worker count. Instructions whose
 /// work per range would fall under ``minimumWorkPerWorker`` run serially: handing a few
 /// microseconds of work to another thread costs more than it saves.
@@ -15,15 +15,16 @@ import Foundation
 /// state.parallelism = ExecutionParallelism(workers: 2)
 /// ```
 public struct ExecutionParallelism: Hashable, Sendable, CustomStringConvertible {
-  /// Ranges an instruction is cut into at most (1: always serial). Dispatch runs them on at most
-  /// one thread per core.
+  /// Ranges an instruction is cut into at most (1: always serial). They run on at most one
+  /// thread per core.
   public var workers: Int
   /// The least work per range worth another thread, in multiply-accumulates (an `activate`
   /// element counts as ``activateElementWork``).
   public var minimumWorkPerWorker: Int
 
-  /// The default threshold: 64 Ki multiply-accumulates, about 20 µs of one core's work.
-  public static let defaultMinimumWorkPerWorker = 1 << 16
+  /// The default threshold: 16 Ki multiply-accumulates, about 8 µs of one core's work (a fork
+  /// to awake `WorkerPool` threads costs about a microsecond).
+  public static let defaultMinimumWorkPerWorker = 1 << 14
   /// The work one `activate` element (bias, rescale, clamp) counts as, in multiply-accumulates.
   public static let activateElementWork = 8
 
@@ -53,19 +54,23 @@ public struct ExecutionParallelism: Hashable, Sendable, CustomStringConvertible 
     return max(1, min(workers, items, byWork))
   }
 
-  /// Calls `body` with contiguous ranges covering `0..<items` exactly once each: one call on
-  /// the calling thread when ``parts(items:workPerItem:)`` is 1, otherwise concurrently from
-  /// Dispatch's pool.
-  ///
-  /// `body` must write only state owned by the items of its range.
-  func forEachRange(items: Int, workPerItem: Int, _ body: @Sendable (Range<Int>) -> Void) {
+  /// Runs `kernel` over contiguous ranges covering `0..<items` exactly once each: one range on
+  /// the calling thread when ``parts(items:workPerItem:)`` is 1, otherwise the ranges run
+  /// concurrently on the calling thread and `WorkerPool`'s threads (Dispatch's when the pool is
+  /// busy or unavailable).
+  func forEachRange(items: Int, workPerItem: Int, kernel: some RangeKernel) {
     let n = parts(items: items, workPerItem: workPerItem)
     if n == 1 {
-      body(0..<items)
+      kernel.run(range: 0..<items)
+      return
+    }
+    if #available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *),
+      WorkerPool.shared.run(items: items, parts: n, kernel: kernel)
+    {
       return
     }
     DispatchQueue.concurrentPerform(iterations: n) { part in
-      body(items * part / n..<items * (part + 1) / n)
+      kernel.run(range: items * part / n..<items * (part + 1) / n)
     }
   }
 }

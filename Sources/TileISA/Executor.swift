@@ -113,26 +113,43 @@ extension MachineState {
   }
 
   mutating func loadWeights(_ w: LoadWeights) {
-    var values = [Int16](repeating: 0, count: w.rows * w.columns)
+    let rows = w.rows
+    let columns = w.columns
     let bits = w.packing.bits
-    for k in 0..<w.rows {
-      let row = w.wbAddress.byteOffset + k * w.rowStrideBytes
-      if bits == 8 {
-        for n in 0..<w.columns {
-          values[k * w.columns + n] = Int16(Int8(bitPattern: weightBuffer[row + n]))
-        }
-      } else {
-        // Unpack: value n is the `bits`-bit field at bit n·bits of the row, sign-extended.
-        let mask = (1 << bits) - 1
-        let sign = 1 << (bits - 1)
-        for n in 0..<w.columns {
-          let bit = n * bits
-          let field = (Int(weightBuffer[row + bit / 8]) >> (bit % 8)) & mask
-          values[k * w.columns + n] = Int16(field >= sign ? field - (1 << bits) : field)
+    let rowBytes = (columns * bits + 7) / 8
+    var rowMajor = [Int16](repeating: 0, count: rows * columns)
+    var columnMajor = [Int16](repeating: 0, count: rows * columns)
+    let first = w.wbAddress.byteOffset
+    let last = first + (rows - 1) * w.rowStrideBytes
+    precondition(
+      rows == 0 || columns == 0 || (first >= 0 && last >= 0 && max(first, last) + rowBytes <= weightBuffer.count),
+      "weight tile \(rows)×\(columns) at \(first) (stride \(w.rowStrideBytes)) outside the weight buffer")
+    // Packed rows (int4, int2): value n is the `bits`-bit field at bit n·bits, sign-extended.
+    let mask = (1 << bits) - 1
+    let sign = 1 << (bits - 1)
+    weightBuffer.withUnsafeBufferPointer { wb in
+      rowMajor.withUnsafeMutableBufferPointer { byRow in
+        columnMajor.withUnsafeMutableBufferPointer { byColumn in
+          guard let wb = wb.baseAddress, let byRow = byRow.baseAddress, let byColumn = byColumn.baseAddress else { return }
+          for k in 0..<rows {
+            let source = wb + first + k * w.rowStrideBytes
+            for n in 0..<columns {
+              let value: Int16
+              if bits == 8 {
+                value = Int16(Int8(bitPattern: source[n]))
+              } else {
+                let bit = n * bits
+                let field = (Int(source[bit / 8]) >> (bit % 8)) & mask
+                value = Int16(field >= sign ? field - (1 << bits) : field)
+              }
+              byRow[k * columns + n] = value
+              byColumn[n * rows + k] = value
+            }
+          }
         }
       }
     }
-    weightSlots[w.slot.rawValue] = WeightTile(rows: w.rows, columns: w.columns, widened: values)
+    weightSlots[w.slot.rawValue] = WeightTile(rows: rows, columns: columns, rowMajor: rowMajor, columnMajor: columnMajor)
   }
 
   mutating func activate(_ a: Activate, _ location: String) throws(ISAError) {
@@ -168,8 +185,7 @@ extension MachineState {
           instruction: a, parameters: table, accumulator: acc, accumulatorColumns: accumulatorColumns,
           unifiedBuffer: ub)
         parallelism.forEachRange(
-          items: a.pixels, workPerItem: a.columns * ExecutionParallelism.activateElementWork
-        ) { range in kernel.run(pixels: range) }
+          items: a.pixels, workPerItem: a.columns * ExecutionParallelism.activateElementWork, kernel: kernel)
       }
     }
   }
@@ -305,7 +321,8 @@ private func copyRows(
     destination.withUnsafeMutableBufferPointer { d in
       guard let s = s.baseAddress, let d = d.baseAddress else { return }
       for r in 0..<rows {
-        (d + destinationStart + r * destinationStride).update(from: s + sourceStart + r * sourceStride, count: rowBytes)
+        UnsafeMutableRawPointer(d + destinationStart + r * destinationStride).copyMemory(
+          from: s + sourceStart + r * sourceStride, byteCount: rowBytes)
       }
     }
   }

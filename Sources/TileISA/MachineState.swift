@@ -113,20 +113,22 @@ public struct WeightTile: Hashable, Sendable {
   /// A tile from row-major int8 values.
   public init(rows: Int, columns: Int, values: [Int8]) {
     precondition(values.count == rows * columns, "weight tile \(rows)×\(columns) given \(values.count) values")
-    self.init(rows: rows, columns: columns, widened: values.map(Int16.init))
+    var transposed = [Int16](repeating: 0, count: values.count)
+    for k in 0..<rows {
+      for n in 0..<columns { transposed[n * rows + k] = Int16(values[k * columns + n]) }
+    }
+    self.init(rows: rows, columns: columns, rowMajor: values.map(Int16.init), columnMajor: transposed)
   }
 
-  /// A tile from row-major values already widened from int8.
-  init(rows: Int, columns: Int, widened: [Int16]) {
-    precondition(widened.count == rows * columns, "weight tile \(rows)×\(columns) given \(widened.count) values")
+  /// A tile from its values widened from int8, in both layouts.
+  init(rows: Int, columns: Int, rowMajor: [Int16], columnMajor: [Int16]) {
+    precondition(
+      rowMajor.count == rows * columns && columnMajor.count == rows * columns,
+      "weight tile \(rows)×\(columns) given \(rowMajor.count) and \(columnMajor.count) values")
     self.rows = rows
     self.columns = columns
-    self.values = widened
-    var transposed = [Int16](repeating: 0, count: widened.count)
-    for k in 0..<rows {
-      for n in 0..<columns { transposed[n * rows + k] = widened[k * columns + n] }
-    }
-    self.columnMajorValues = transposed
+    self.values = rowMajor
+    self.columnMajorValues = columnMajor
   }
 
   /// The weight at row k, column n.

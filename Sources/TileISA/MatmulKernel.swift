@@ -14,7 +14,7 @@
 /// `@unchecked Sendable`: the pointers stay valid while `MachineState.matmul` runs, every
 /// worker only reads `unifiedBuffer` and `weights`, and pixel `p` writes only accumulator row
 /// `accRow + p`, so the ranges of different workers write disjoint rows.
-struct MatmulKernel: @unchecked Sendable {
+struct MatmulKernel: RangeKernel, @unchecked Sendable {
   let instruction: Matmul
   let unifiedBuffer: UnsafePointer<UInt8>
   /// The weight slot's `slotRows × slotColumns` values, row-major.
@@ -35,7 +35,7 @@ struct MatmulKernel: @unchecked Sendable {
   var workPerPixel: Int { instruction.reductionSize * instruction.columns / max(instruction.groups, 1) }
 
   /// Computes output pixels `pixels` (indices `oh · outWidth + ow`).
-  func run(pixels: Range<Int>) {
+  func run(range pixels: Range<Int>) {
     guard !pixels.isEmpty else { return }
     withUnsafeTemporaryAllocation(of: Int16.self, capacity: max(instruction.reductionSize, 1)) { patch in
       guard let x = patch.baseAddress else { return }
@@ -178,9 +178,7 @@ extension MachineState {
             let kernel = MatmulKernel(
               instruction: m, unifiedBuffer: ub, weights: weights, columnMajorWeights: columnMajor, slotRows: slot.rows,
               slotColumns: slot.columns, accumulator: acc, accumulatorColumns: accumulatorColumns)
-            parallelism.forEachRange(items: m.window.outputPixels, workPerItem: kernel.workPerPixel) { range in
-              kernel.run(pixels: range)
-            }
+            parallelism.forEachRange(items: m.window.outputPixels, workPerItem: kernel.workPerPixel, kernel: kernel)
           }
         }
       }

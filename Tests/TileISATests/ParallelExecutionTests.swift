@@ -43,7 +43,7 @@ struct ParallelExecutionTests {
     for workers in [1, 2, 3, 8] {
       let parallelism = Self.forced(workers)
       let collected = RangeCollector()
-      parallelism.forEachRange(items: items, workPerItem: 1) { range in collected.add(range) }
+      parallelism.forEachRange(items: items, workPerItem: 1, kernel: collected)
       let ranges = collected.ranges.sorted { $0.lowerBound < $1.lowerBound }
       #expect(ranges.count == min(workers, items))
       #expect(ranges.first?.lowerBound == 0)
@@ -51,6 +51,47 @@ struct ParallelExecutionTests {
       #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
       #expect(ranges.allSatisfy { !$0.isEmpty })
     }
+  }
+
+  // MARK: The worker pool
+
+  @Test(
+    "thousands of back-to-back forks, 97 ranges, forks after the pool's threads went to sleep, and forks from several threads at once",
+    .timeLimit(.minutes(1)))
+  func poolUnderLoad() throws {
+    let items = 97
+    let buffer = UnsafeMutableBufferPointer<Int>.allocate(capacity: items)
+    defer { buffer.deallocate() }
+    // Back to back: the pool's threads stay awake.
+    var failures = 0
+    for salt in 1...3000 where !Self.stampAndCheck(salt, workers: 1 + salt % 4, into: buffer) { failures += 1 }
+    #expect(failures == 0)
+    // More ranges than the pool takes (64): Dispatch runs them.
+    #expect(Self.stampAndCheck(11, workers: 97, into: buffer))
+    // Pauses longer than the spin window: the threads sleep and must be woken.
+    for salt in 1...5 {
+      Thread.sleep(forTimeInterval: 0.002)
+      #expect(Self.stampAndCheck(salt, workers: 2, into: buffer))
+    }
+    // Several callers at once: one gets the pool, the others fall back to Dispatch.
+    let callers = 4
+    let buffers = Buffers(count: callers, items: items)
+    defer { buffers.deallocate() }
+    let concurrentFailures = Counter()
+    DispatchQueue.concurrentPerform(iterations: callers) { caller in
+      for salt in 1...300 where !Self.stampAndCheck(salt * 7 + caller, workers: 3, into: buffers.list[caller]) {
+        concurrentFailures.increment()
+      }
+    }
+    #expect(concurrentFailures.value == 0)
+  }
+
+  /// Forks a `StampKernel` over the buffer with `workers` forced ranges; whether every item
+  /// holds its stamp afterwards.
+  @Sendable static func stampAndCheck(_ salt: Int, workers: Int, into buffer: UnsafeMutableBufferPointer<Int>) -> Bool {
+    buffer.initialize(repeating: -1)
+    forced(workers).forEachRange(items: buffer.count, workPerItem: 1, kernel: StampKernel(buffer: buffer, salt: salt))
+    return buffer.indices.allSatisfy { buffer[$0] == $0 &* salt }
   }
 
   // MARK: matmul
@@ -245,12 +286,44 @@ struct ParallelExecutionTests {
   }
 }
 
+/// Writes `index · salt` into every item of its range.
+private struct StampKernel: RangeKernel, @unchecked Sendable {
+  let buffer: UnsafeMutableBufferPointer<Int>
+  let salt: Int
+  func run(range: Range<Int>) {
+    for i in range { buffer[i] = i &* salt }
+  }
+}
+
+/// One buffer per concurrent caller.
+private final class Buffers: @unchecked Sendable {
+  let list: [UnsafeMutableBufferPointer<Int>]
+  init(count: Int, items: Int) { list = (0..<count).map { _ in .allocate(capacity: items) } }
+  func deallocate() { list.forEach { $0.deallocate() } }
+}
+
+/// A count incremented from several threads.
+private final class Counter: @unchecked Sendable {
+  private let lock = NSLock()
+  private var count = 0
+  func increment() {
+    lock.lock()
+    count += 1
+    lock.unlock()
+  }
+  var value: Int {
+    lock.lock()
+    defer { lock.unlock() }
+    return count
+  }
+}
+
 /// Ranges reported from concurrent workers, behind a lock.
-private final class RangeCollector: @unchecked Sendable {
+private final class RangeCollector: RangeKernel, @unchecked Sendable {
   private let lock = NSLock()
   private var collected: [Range<Int>] = []
 
-  func add(_ range: Range<Int>) {
+  func run(range: Range<Int>) {
     lock.lock()
     collected.append(range)
     lock.unlock()
