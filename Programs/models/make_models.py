@@ -705,6 +705,20 @@ def write_reference(spec, rel, path, shared, opinfo):
         assert any(not np.array_equal(x, y) for x, y in zip(fresh[0], outs[1])), \
             "%s: state has no effect" % stem
 
+    manifest = save_reference(stem, rel, spec.stateful, inputs, outs, ind, outd, opinfo)
+    sat = []
+    for j, d in enumerate(outd):
+        allv = np.concatenate([o[j].ravel() for o in outs])
+        if allv.dtype != np.float32:
+            info = np.iinfo(allv.dtype)
+            sat.append("%.0f%%sat,%duniq" % (100.0 * np.mean((allv == info.min) | (allv == info.max)),
+                                              len(np.unique(allv))))
+    return stem, manifest, outs, outd, diff_vs_opt, sat
+
+
+def save_reference(stem, rel, stateful, inputs, outs, ind, outd, opinfo):
+    """Write reference/<stem>/ (inputs, outputs, manifest.json); return the manifest."""
+    n_inv = len(inputs)
     rdir = os.path.join(REF_DIR, stem)
     if os.path.isdir(rdir):
         shutil.rmtree(rdir)
@@ -719,7 +733,7 @@ def write_reference(spec, rel, path, shared, opinfo):
     manifest = {
         "model": rel,
         "invocations": n_inv,
-        "stateful": spec.stateful,
+        "stateful": stateful,
         "ops": sorted({d["op"] for d in opinfo}),
         "inputs": [tensor_desc(d) for d in ind],
         # The shape of the array TFLite actually returned: for dynamic-shape models the
@@ -730,14 +744,7 @@ def write_reference(spec, rel, path, shared, opinfo):
     with open(os.path.join(rdir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=False)
         f.write("\n")
-    sat = []
-    for j, d in enumerate(outd):
-        allv = np.concatenate([o[j].ravel() for o in outs])
-        if allv.dtype != np.float32:
-            info = np.iinfo(allv.dtype)
-            sat.append("%.0f%%sat,%duniq" % (100.0 * np.mean((allv == info.min) | (allv == info.max)),
-                                              len(np.unique(allv))))
-    return stem, manifest, outs, outd, diff_vs_opt, sat
+    return manifest
 
 
 def dequant(a, d):
@@ -745,6 +752,166 @@ def dequant(a, d):
         return a.astype(np.float64)
     q = d["quantization_parameters"]
     return (a.astype(np.float64) - int(q["zero_points"][0])) * float(q["scales"][0])
+
+
+# ----------------------------------------------------------------------------
+# SUB rounding-tie models
+# ----------------------------------------------------------------------------
+# An int8 SUB whose scales make gemmlowp's high multiply hit exact ties: s1 = 1.0,
+# s2 = 0.5 + 2^-21 (exact in float32), so input 2's multiplier is 2^30 + 2^10 with shift -1 and
+# (q2 - zp2) * 2^20 * M + 2^30 is a multiple of 2^31 for every odd q2 - zp2. Ties round toward
+# +inf for a positive and a negative product alike, so "a' - MBQM(b', M)" (what TF 2.21's
+# reference kernels compute) and "a' + MBQM(b', -M)" (older sub.cc, which negated the multiplier
+# and ran the ADD kernel) differ by one before the output rescale; the output scale 1.0 puts
+# some of those differences on a rounding boundary of the final int8 value. Each model is fed
+# all 65,536 (q1, q2) pairs in one invocation. The converter's own scales are replaced by these.
+SUB_TIE_QUANT = [(1.0, 0), (0.5 + 2.0 ** -21, 0), (1.0, 0)]     # (scale, zero point): in1, in2, out
+SUB_TIE_MODELS = [("sub_tie", [[256, 256], [256, 256]]),             # reference_ops::Sub
+                  ("sub_tie_broadcast", [[256, 1], [1, 256]])]       # BroadcastQuantSubSlow
+
+
+def srdhm(a, b):
+    """gemmlowp SaturatingRoundingDoublingHighMul on Python ints (int32 operands)."""
+    if a == b == -2 ** 31:
+        return 2 ** 31 - 1
+    ab = a * b
+    s = ab + ((1 << 30) if ab >= 0 else 1 - (1 << 30))
+    q = abs(s) >> 31                      # C++ division truncates toward zero
+    return q if s >= 0 else -q
+
+
+def rounding_divide_by_pot(x, e):
+    mask = (1 << e) - 1
+    return (x >> e) + (1 if (x & mask) > (mask >> 1) + (1 if x < 0 else 0) else 0)
+
+
+def quantize_multiplier_smaller_than_one(real):
+    frac, exp = np.frexp(real)
+    q = int(np.floor(frac * 2.0 ** 31 + 0.5))      # frac > 0: round half away from zero
+    if q == 2 ** 31:
+        q, exp = q // 2, exp + 1
+    assert exp <= 0, real
+    return q, int(exp)
+
+
+def sub_tie_formulas(quant, bits=8, signed=True):
+    """Both readings of quantized SUB as functions of (q1, q2), general-scale path."""
+    (s1, z1), (s2, z2), (so, zo) = [(float(np.float32(s)), z) for s, z in quant]
+    left = 15 if bits == 16 else 20
+    twice_max = float(np.float32(2 * max(s1, s2)))
+    m1, e1 = quantize_multiplier_smaller_than_one(s1 / twice_max)
+    m2, e2 = quantize_multiplier_smaller_than_one(s2 / twice_max)
+    mo, eo = quantize_multiplier_smaller_than_one(twice_max / float(np.float32((1 << left) * so)))
+    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+
+    def mbqm(x, m, e):
+        return rounding_divide_by_pot(srdhm(x, m), -e)
+
+    def f(p, q, negated):
+        a = mbqm((p - z1) << left, m1, e1)
+        b = mbqm((q - z2) << left, -m2 if negated else m2, e2)
+        raw = a + b if negated else a - b
+        return min(max(mbqm(raw, mo, eo) + zo, lo), hi)
+    return (lambda p, q: f(p, q, False)), (lambda p, q: f(p, q, True)), (m1, e1, m2, e2, mo, eo)
+
+
+def patch_sub_quantization(data, quant, tensor_type=None, pot_scale_int16=None):
+    """Replace the quantization (and optionally the type) of the single SUB's three tensors."""
+    m = flatbuffer_utils.convert_bytearray_to_object(bytearray(data))
+    sg = m.subgraphs[0]
+    assert len(sg.operators) == 1, "expected a lone SUB"
+    o = sg.operators[0]
+    assert OP_NAMES[m.operatorCodes[o.opcodeIndex].builtinCode] == "SUB"
+    for t_index, (scale, zp) in zip(list(o.inputs) + list(o.outputs), quant):
+        t = sg.tensors[t_index]
+        t.quantization.scale = [float(scale)]
+        t.quantization.zeroPoint = [int(zp)]
+        if tensor_type is not None:
+            t.type = tensor_type
+    if pot_scale_int16 is not None:
+        o.builtinOptions.potScaleInt16 = pot_scale_int16
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(m))
+
+
+def all_pairs_inputs(ind, shapes, offset, dtype):
+    """q1 varies along the first axis, q2 along the second: every (q1, q2) pair once."""
+    values = np.arange(-128, 128, dtype=np.int64) + offset
+    grid1, grid2 = np.meshgrid(values, values, indexing="ij")
+    # a full-size operand holds the grid; a broadcast one ([256, 1] or [1, 256]) the 256 values
+    by_name = {"in%d" % i: (grid if int(np.prod(shape)) == grid.size else values).reshape(shape)
+               for i, (grid, shape) in enumerate(zip((grid1, grid2), shapes))}
+    arrs = []
+    for d in ind:
+        assert "in0" in d["name"] or "in1" in d["name"], d["name"]
+        key = "in0" if "in0" in d["name"] else "in1"
+        arrs.append(np.ascontiguousarray(by_name[key].astype(dtype)))
+    return arrs, grid1.ravel(), grid2.ravel()
+
+
+def compare_sub_readings(outs, p, q, quant, bits, signed):
+    subtract, negated, params = sub_tie_formulas(quant, bits, signed)
+    want_sub = np.array([subtract(int(a), int(b)) for a, b in zip(p, q)])
+    want_neg = np.array([negated(int(a), int(b)) for a, b in zip(p, q)])
+    got = outs.astype(np.int64).ravel()
+    return (int(np.count_nonzero(want_sub != want_neg)), int(np.count_nonzero(got != want_sub)),
+            int(np.count_nonzero(got != want_neg)), params)
+
+
+def write_sub_tie_models():
+    """Write the SUB tie models and references; return their index entries, table rows, tags."""
+    entries, rows, tags = [], [], {}
+    for name, shapes in SUB_TIE_MODELS:
+        spec = Spec(name, simple(lambda a, c: a - c, shapes), modes=("int8",), op_model=True)
+        seed_all(name_seed(spec.name))
+        mod, _ = spec.build(np.random.default_rng(name_seed(spec.name)))
+        with contextlib.redirect_stdout(io.StringIO()):
+            data = patch_sub_quantization(convert(spec, mod, shapes, "int8"), SUB_TIE_QUANT)
+        stem = name + "_int8"
+        rel = "ops/" + stem + ".tflite"
+        path = os.path.join(HERE, rel)
+        with open(path, "wb") as f:
+            f.write(data)
+        probe = tf.lite.Interpreter(model_path=path, experimental_op_resolver_type=REF)
+        probe.allocate_tensors()
+        arrs, p, q = all_pairs_inputs(probe.get_input_details(), shapes, 0, np.int8)
+        del probe
+        _, ind, outd, outs = run_interp(path, [arrs], REF)
+        _, _, _, outs_opt = run_interp(path, [arrs], OPT)
+        differ, vs_sub, vs_neg, params = compare_sub_readings(outs[0][0], p, q, SUB_TIE_QUANT, 8, True)
+        assert differ > 0, "%s: the two SUB readings agree on every pair; no tie is exercised" % stem
+        opinfo = inspect_model(data)
+        manifest = save_reference(stem, rel, False, [arrs], outs, ind, outd, opinfo)
+        entries.append({"stem": stem, "model": rel, "manifest": "reference/%s/manifest.json" % stem})
+        rows.append((rel, manifest["ops"]))
+        tags[rel] = features(opinfo)
+        log("%-48s %6d B  multipliers %s: readings differ on %d of %d pairs; TFLite REF differs from "
+            "a'-b' on %d, from a'+(-M)b' on %d; OPT vs REF %d" % (
+                rel, len(data), params, differ, p.size, vs_sub, vs_neg,
+                int(np.count_nonzero(outs[0][0] != outs_opt[0][0]))))
+    # uint8 and int16 (general-scale path): the same check on retyped copies, logged only.
+    base = os.path.join(OPS_DIR, "sub_tie_int8.tflite")
+    with open(base, "rb") as f:
+        int8_model = f.read()
+    int16_quant = [(1.0, 0), (0.5 + 2.0 ** -16, 0), (1.0, 0)]    # ties for odd q2 with left shift 15
+    for label, ttype, quant, offset, dtype, bits, signed in [
+            ("uint8", S.TensorType.UINT8, [(s, z + 128) for s, z in SUB_TIE_QUANT], 128, np.uint8, 8, False),
+            ("int16", S.TensorType.INT16, int16_quant, 0, np.int16, 16, True)]:
+        data = patch_sub_quantization(int8_model, quant, ttype, pot_scale_int16=False if bits == 16 else None)
+        tmp = os.path.join(OPS_DIR, ".sub_tie_probe.tflite")
+        with open(tmp, "wb") as f:
+            f.write(data)
+        try:
+            probe = tf.lite.Interpreter(model_path=tmp, experimental_op_resolver_type=REF)
+            probe.allocate_tensors()
+            arrs, p, q = all_pairs_inputs(probe.get_input_details(), SUB_TIE_MODELS[0][1], offset, dtype)
+            del probe
+            _, _, _, outs = run_interp(tmp, [arrs], REF)
+        finally:
+            os.remove(tmp)
+        differ, vs_sub, vs_neg, params = compare_sub_readings(outs[0][0], p, q, quant, bits, signed)
+        log("  %s SUB (not written) multipliers %s: readings differ on %d of %d pairs; TFLite REF differs "
+            "from a'-b' on %d, from a'+(-M)b' on %d" % (label, params, differ, p.size, vs_sub, vs_neg))
+    return entries, rows, tags
 
 
 # ----------------------------------------------------------------------------
@@ -796,6 +963,11 @@ def main():
                 rng_ = max(float(np.max(np.abs(dequant(f[j], fd[j])))) for f in fo for j in range(len(fd)))
                 log("    %s vs float: max|diff|=%.4f (max|float out|=%.4f)" % (mode, err, rng_))
 
+    entries, rows, tags = write_sub_tie_models()
+    index += entries
+    table += rows
+    feat.update(tags)
+
     with open(os.path.join(REF_DIR, "index.json"), "w") as f:
         json.dump({"models": index}, f, indent=1)
         f.write("\n")
@@ -823,5 +995,21 @@ def main():
     log("\nmissing from quantized files: %s" % (missing or "none"))
 
 
+def main_sub_tie_only():
+    """Regenerate only the SUB tie models, replacing their entries in index.json."""
+    entries, _, _ = write_sub_tie_models()
+    path = os.path.join(REF_DIR, "index.json")
+    with open(path) as f:
+        index = json.load(f)["models"]
+    stems = {e["stem"] for e in entries}
+    index = [e for e in index if e["stem"] not in stems] + entries
+    with open(path, "w") as f:
+        json.dump({"models": index}, f, indent=1)
+        f.write("\n")
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--sub-tie-only"]:
+        main_sub_tie_only()
+    else:
+        main()

@@ -20,7 +20,9 @@ For every model this script
   3. quantizes the float model with TensorFlow's own post-training quantizer on the *same*
      calibration inputs (the converter's path: Calibrator + mlir_quantize for int8, the
      calibrator's quantizer for 16x8), runs it, and measures output SQNR against float;
-  4. loads every Systole-quantized file in TensorFlow Lite with the BUILTIN_REF resolver, runs it
+  4. checks how each Systole file stores sub-byte weights (int4: TFLite INT4 tensors; ternary:
+     INT8 tensors listed in the `systole_packed_bits` metadata) and records the counts;
+     loads every Systole-quantized file in TensorFlow Lite with the BUILTIN_REF resolver, runs it
      on the same test inputs, measures output SQNR, and writes TFLite's outputs on the first
      `fixture_invocations` inputs to reference/<model>.<scheme>/ (inputs, outputs, manifest);
      the Swift test TFLiteFixtureTests compares Systole's golden model with these, byte for byte;
@@ -216,6 +218,32 @@ def write_reference(stem, rel_model, scheme, raw, ind, outd):
         f.write("\n")
 
 
+def storage(path):
+    """How a Systole file stores its constants: INT4 tensors, and the systole_packed_bits entries.
+
+    int4 weights must be TFLite INT4 tensors (TensorType 17) and ternary weights INT8 tensors
+    listed in the `systole_packed_bits` metadata (u32 version 1, u32 count, then count x
+    (u32 subgraph, u32 tensor, u32 bits); docs/tflite-import.md)."""
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model(path)
+    int4 = sum(1 for g in model.subgraphs for t in g.tensors if t.type == schema.TensorType.INT4)
+    packed = []
+    for m in model.metadata or []:
+        name = m.name.decode() if isinstance(m.name, bytes) else m.name
+        if name == "systole_packed_bits":
+            words = np.frombuffer(bytes(model.buffers[m.buffer].data), dtype="<u4")
+            assert words[0] == 1 and len(words) == 2 + 3 * words[1], "malformed systole_packed_bits"
+            for g, t, bits in words[2:].reshape(-1, 3).tolist():
+                tensor = model.subgraphs[g].tensors[t]
+                assert tensor.type == schema.TensorType.INT8, "metadata lists a non-INT8 tensor"
+                values = np.frombuffer(bytes(model.buffers[tensor.buffer].data), dtype=np.int8)
+                assert values.min() >= -(1 << (bits - 1)) and values.max() < (1 << (bits - 1)), "value outside the width"
+                packed.append(int(bits))
+    return {"int4_tensors": int4, "packed_bits_metadata_entries": len(packed)}
+
+
 def systole_golden_sqnr():
     """(model, scheme) → output SQNR measured by Systole's golden model (systole_accuracy.json)."""
     path = os.path.join(HERE, "systole_accuracy.json")
@@ -265,6 +293,11 @@ def main():
         for scheme, rel in sys_index.get("files", {}).items():
             path = os.path.join(HERE, rel)
             r = {"file": rel, "bytes": os.path.getsize(path)}
+            r.update(storage(path))
+            if scheme == "int4" and (r["int4_tensors"] == 0 or r["packed_bits_metadata_entries"]):
+                failures.append("%s: the int4 file does not store its weights as TFLite INT4" % rel)
+            if scheme == "ternary" and (r["int4_tensors"] or r["packed_bits_metadata_entries"] == 0):
+                failures.append("%s: the ternary file has no systole_packed_bits metadata" % rel)
             try:
                 deq, raw, ind, outd = run(path, test, cfg["fixture_invocations"])
                 r.update({"loads": True, "runs": True, "sqnr_db": sqnr(reference, deq)})

@@ -293,6 +293,11 @@ extension ArchSpec {
       "array.weight_double_buffered", \.array.weightDoubleBuffered, default: true,
       "Whether the next weight tile loads while the current one computes.",
       source: .cited("\(Citation.jouppi) §2: the array holds one tile plus one loading")),
+    .count(
+      "array.weight_unpack_latency_cycles", \.array.weightUnpackLatencyCycles, max: 1024, default: 1, unit: "cycles",
+      "Extra cycles a packed (int4/int2) weight tile's load takes: the unpacker's pipeline stage.",
+      source: .assumed(
+        "one register stage of field selects and sign extensions between the weight buffer and the array; the unpacker is as wide as the int8 path it feeds, so it adds latency, not throughput")),
     .choice(
       "dataflow", \.dataflow, default: Dataflow.weightStationary,
       "Default dataflow: ws (weight), os (output) or is (input) stationary.",
@@ -422,6 +427,10 @@ extension ArchSpec {
       "energy.vector_op_pj", \.energy.vectorOp.value, positive: false, default: 3.2, unit: "pJ",
       "One vector-unit lane op (a requantization step).",
       source: .assumed("32-bit multiply 3.1 + add 0.1 pJ (Horowitz 2014)")),
+    .number(
+      "energy.unpack_pj", \.energy.unpack.value, positive: false, default: 0.03, unit: "pJ",
+      "Unpacking one int4/int2 weight to int8 in the weight loader (field select + sign extension).",
+      source: .assumed("at most an 8-bit add (Horowitz 2014: 0.03 pJ), which has more gates than a shift and sign extension")),
     .number(
       "energy.leakage_mw", \.energy.leakageMilliwatts, positive: false, default: 4000, unit: "mW",
       "Static power of the accelerator; per cycle it costs mW / MHz × 1000 pJ.",

@@ -126,13 +126,19 @@ public struct ArrayGeometry: Sendable, Hashable {
   public var weightLoadRowsPerCycle: Int
   /// Whether the array holds a second weight tile that loads while the first computes.
   public var weightDoubleBuffered: Bool
+  /// Cycles a packed (4- or 2-bit) weight tile's load takes beyond an int8 tile's: the
+  /// unpacker's pipeline stage between the weight buffer and the array.
+  public var weightUnpackLatencyCycles: Int
 
   /// Creates an array description.
-  public init(rows: Int, cols: Int, weightLoadRowsPerCycle: Int, weightDoubleBuffered: Bool) {
+  public init(
+    rows: Int, cols: Int, weightLoadRowsPerCycle: Int, weightDoubleBuffered: Bool, weightUnpackLatencyCycles: Int = 1
+  ) {
     self.rows = rows
     self.cols = cols
     self.weightLoadRowsPerCycle = weightLoadRowsPerCycle
     self.weightDoubleBuffered = weightDoubleBuffered
+    self.weightUnpackLatencyCycles = weightUnpackLatencyCycles
   }
 }
 
@@ -231,6 +237,9 @@ public struct EnergyTable: Sendable, Hashable {
   public var sram1MiBAccess: Picojoules
   /// One vector-unit lane operation.
   public var vectorOp: Picojoules
+  /// Unpacking one 4- or 2-bit weight to int8 (field select and sign extension) in the weight
+  /// loader.
+  public var unpack: Picojoules
   /// Static (leakage) power of the whole accelerator, in milliwatts.
   public var leakageMilliwatts: Double
 
@@ -238,8 +247,9 @@ public struct EnergyTable: Sendable, Hashable {
   public init(
     technologyNodeNanometers: Int, int8MAC: Picojoules, fp32MAC: Picojoules, int32Add: Picojoules,
     fp32Add: Picojoules, sram8KiBAccess: Picojoules, sram32KiBAccess: Picojoules,
-    sram1MiBAccess: Picojoules, vectorOp: Picojoules, leakageMilliwatts: Double
+    sram1MiBAccess: Picojoules, vectorOp: Picojoules, unpack: Picojoules = 0.03, leakageMilliwatts: Double
   ) {
+    self.unpack = unpack
     self.technologyNodeNanometers = technologyNodeNanometers
     self.int8MAC = int8MAC
     self.fp32MAC = fp32MAC

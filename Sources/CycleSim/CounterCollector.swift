@@ -71,11 +71,15 @@ struct CounterCollector: SimulationObserver {
     c[.accumulatorAdds] += w.accumulatorAdds
     c[.vectorOps] += w.vectorOps
     c[.hostOps] += w.hostOps
+    c[.unpackedWeights] += w.unpackedWeights
   }
 
   /// The final counters: the total, each layer's, and the unattributed remainder, with cycles
-  /// attributed by the layer rule so that layers plus remainder sum to the total.
-  mutating func finish(totalCycles: Int64) -> (total: Counters, layers: [Counters], unattributed: Counters) {
+  /// attributed by the layer rule so that layers plus remainder sum to the total; and each
+  /// layer's attributed cycle intervals (its pieces, in time order).
+  mutating func finish(totalCycles: Int64)
+    -> (total: Counters, layers: [Counters], unattributed: Counters, pieces: [[Range<Int64>]])
+  {
     total[.cycles] = totalCycles
     // 1. Each layer owns the part of its span no lower-indexed layer's span covers.
     var owned: [(start: Int64, end: Int64, layer: Int)] = []
@@ -131,6 +135,8 @@ struct CounterCollector: SimulationObserver {
         }
       }
     }
-    return (total, result, rest)
+    var pieces = [[Range<Int64>]](repeating: [], count: layers.count)
+    for piece in owned where pieces.indices.contains(piece.layer) { pieces[piece.layer].append(piece.start..<piece.end) }
+    return (total, result, rest, pieces)
   }
 }

@@ -62,6 +62,9 @@ public enum CounterKey: String, CaseIterable, Sendable, Hashable, CustomStringCo
   case vectorOps = "vector_ops"
   /// Element operations run on the host (one per byte a host task reads).
   case hostOps = "host_ops"
+  /// Weights `load_weights` expanded from packed int4/int2 storage to int8 (K × N per packed
+  /// tile).
+  case unpackedWeights = "unpacked_weights"
 
   /// The report key.
   public var description: String { rawValue }
@@ -97,6 +100,7 @@ public enum CounterKey: String, CaseIterable, Sendable, Hashable, CustomStringCo
     case .accumulatorAdds: "additions into existing accumulator entries (accumulate matmuls: P × N)"
     case .vectorOps: "activation/vector unit element operations"
     case .hostOps: "host element operations (one per byte a host task reads)"
+    case .unpackedWeights: "weights expanded from packed int4/int2 storage to int8 by load_weights: K × N per packed tile"
     }
   }
 
@@ -153,6 +157,7 @@ public enum CounterKey: String, CaseIterable, Sendable, Hashable, CustomStringCo
     case .accumulatorAdds: 25
     case .vectorOps: 26
     case .hostOps: 27
+    case .unpackedWeights: 28
     }
   }
 }
@@ -226,6 +231,8 @@ public enum EnergyComponent: String, CaseIterable, Sendable, Hashable, CustomStr
   case dram = "dram_pj"
   /// Vector-unit operations × `energy.vector_op_pj`.
   case vector = "vector_pj"
+  /// Unpacked weights × `energy.unpack_pj`.
+  case unpack = "unpack_pj"
   /// Cycles × `leakageEnergyPerCycle`.
   case leakage = "leakage_pj"
 
@@ -242,7 +249,8 @@ public struct EnergyBreakdown: Hashable, Sendable {
   ///
   /// Every term is `count × energy per event` from `ArchSpec`'s derived energy figures
   /// (`macEnergy`, `accumulateEnergy`, `ubEnergyPerByte`, `weightsEnergyPerByte`,
-  /// `accEnergyPerByte`, `dramEnergyPerByte`, `energy.vectorOp`, `leakageEnergyPerCycle`).
+  /// `accEnergyPerByte`, `dramEnergyPerByte`, `energy.vectorOp`, `energy.unpack`,
+  /// `leakageEnergyPerCycle`).
   public init(counters c: Counters, arch: ArchSpec) {
     func e(_ count: Int64, _ each: Picojoules) -> Picojoules { each * Double(count) }
     components = [
@@ -253,6 +261,7 @@ public struct EnergyBreakdown: Hashable, Sendable {
       e(c[.accReadBytes] + c[.accWriteBytes], arch.accEnergyPerByte),
       e(c.dramBytes, arch.dramEnergyPerByte),
       e(c[.vectorOps], arch.energy.vectorOp),
+      e(c[.unpackedWeights], arch.energy.unpack),
       e(c.cycles, arch.leakageEnergyPerCycle),
     ]
   }

@@ -43,7 +43,9 @@ enum ComputeBlock: Equatable {
 /// 1. retire everything that completes at `now` and push the tokens due at `now`;
 /// 2. start queue heads (load, compute, store, repeated until nothing more starts): an
 ///    instruction starts when the tokens it pops are available, its unit is free and (compute
-///    queue) no in-flight instruction on another unit touches what it touches;
+///    queue) no in-flight instruction on another unit touches what it touches; while a head
+///    cannot start, the reason is tallied (`StallTally`) and reported on its event
+///    (`SimulationEvent.stall`) — bookkeeping that never changes when anything starts;
 /// 3. classify the array's cycles from `now` on (`CycleClass`);
 /// 4. move `now` to the earliest pending event, or stop when everything has drained (or report
 ///    a deadlock when nothing is pending but instructions remain).
@@ -79,6 +81,12 @@ struct Engine<Observer: SimulationObserver> {
   var vector = SerialUnit()
   var hostUnit = SerialUnit()
 
+  // Why each queue's head waits, and the reason each instruction was held (`StallReason`).
+  var loadStalls = StallTally()
+  var computeStalls = StallTally()
+  var storeStalls = StallTally()
+  var stalls: [StallReason?]
+
   /// Compute-queue token pushes waiting for in-order retirement: (cycle, instruction).
   var pendingPushes = Ring<(time: Int64, instruction: Int)>()
   /// The retirement cycle of the last compute instruction started.
@@ -105,6 +113,7 @@ struct Engine<Observer: SimulationObserver> {
     self.functional = functionalState != nil
     self.state = functionalState ?? emptyState
     self.host = host
+    stalls = Array(repeating: nil, count: instructions.count)
     loadQueue = QueueCursor(queues.load)
     computeQueue = QueueCursor(queues.compute)
     storeQueue = QueueCursor(queues.store)
@@ -180,7 +189,7 @@ struct Engine<Observer: SimulationObserver> {
       SimulationEvent(
         unit: unit, instruction: r.instruction, layer: layer >= 0 ? LayerIndex(Int(layer)) : nil,
         queued: Cycle(r.queued), start: Cycle(r.start), busyUntil: Cycle(r.busyUntil), end: Cycle(r.done),
-        cycleClass: nil))
+        cycleClass: nil, stall: stalls[r.instruction]))
   }
 
   // MARK: 2. Issue
@@ -198,24 +207,27 @@ struct Engine<Observer: SimulationObserver> {
   /// Starts the head of a DMA queue if it can start now.
   private mutating func issueDMA(_ port: DRAMChannel.Port) throws(SimulatorError) -> Bool {
     let head = port == .load ? loadQueue.head : storeQueue.head
-    guard let i = head, !dram.isBusy(port) else { return false }
+    guard let i = head else { return false }
+    guard !dram.isBusy(port) else { return blockDMA(port, .unitBusy) }
     let step = steps[i]
     if port == .load {
       if step.flags.contains(.popNext) {
-        guard tokens.computeToLoad > 0 else { return false }
+        guard tokens.computeToLoad > 0 else { return blockDMA(port, .computeToken) }
         tokens.computeToLoad -= 1
       }
     } else if step.flags.contains(.popPrev) {
-      guard tokens.computeToStore > 0 else { return false }
+      guard tokens.computeToStore > 0 else { return blockDMA(port, .computeToken) }
       tokens.computeToStore -= 1
     }
     let queued: Int64
     if port == .load {
       queued = loadQueue.headSince
       loadQueue.advance(at: now)
+      stalls[i] = loadStalls.started(at: now)
     } else {
       queued = storeQueue.headSince
       storeQueue.advance(at: now)
+      stalls[i] = storeStalls.started(at: now)
     }
     try executeFunctionally(i)
     if step.dmaBytes > 0 {
@@ -234,63 +246,52 @@ struct Engine<Observer: SimulationObserver> {
     return true
   }
 
+  /// Records why a DMA queue's head cannot start now; returns false (nothing started).
+  private mutating func blockDMA(_ port: DRAMChannel.Port, _ reason: StallReason) -> Bool {
+    if port == .load { loadStalls.blocked(reason, at: now) } else { storeStalls.blocked(reason, at: now) }
+    return false
+  }
+
+  /// Records why the compute queue's head cannot start now; returns false (nothing started).
+  private mutating func block(_ reason: ComputeBlock) -> Bool {
+    computeBlock = reason
+    switch reason {
+    case .token(.loadToCompute): computeStalls.blocked(.loadToken, at: now)
+    case .token(.storeToCompute): computeStalls.blocked(.storeToken, at: now)
+    case .token: computeStalls.blocked(.computeToken, at: now)
+    case .unitBusy: computeStalls.blocked(.unitBusy, at: now)
+    case .hazard(.array): computeStalls.blocked(.arrayHazard, at: now)
+    case .hazard(.weightLoader): computeStalls.blocked(.weightLoaderHazard, at: now)
+    case .hazard: computeStalls.blocked(.vectorHazard, at: now)
+    case .drained, .none: break
+    }
+    return false
+  }
+
   /// Starts the head of the compute queue if it can start now; records why not otherwise.
   private mutating func issueCompute() throws(SimulatorError) -> Bool {
-    guard let i = computeQueue.head else {
-      computeBlock = .drained
-      return false
-    }
+    guard let i = computeQueue.head else { return block(.drained) }
     let step = steps[i]
     let flags = step.flags
-    if flags.contains(.popPrev) && tokens.loadToCompute == 0 {
-      computeBlock = .token(.loadToCompute)
-      return false
-    }
-    if flags.contains(.popNext) && tokens.storeToCompute == 0 {
-      computeBlock = .token(.storeToCompute)
-      return false
-    }
+    if flags.contains(.popPrev) && tokens.loadToCompute == 0 { return block(.token(.loadToCompute)) }
+    if flags.contains(.popNext) && tokens.storeToCompute == 0 { return block(.token(.storeToCompute)) }
     var footprint = Footprint.none
     switch step.unit {
     case .array:
-      guard array.canIssue(at: now) else {
-        computeBlock = .unitBusy(.array)
-        return false
-      }
+      guard array.canIssue(at: now) else { return block(.unitBusy(.array)) }
       footprint = makeFootprint(i)
-      if let r = loader.running, r.footprint.conflicts(with: footprint) {
-        computeBlock = .hazard(.weightLoader)
-        return false
-      }
-      if let r = vector.running, r.footprint.conflicts(with: footprint) {
-        computeBlock = .hazard(.vector)
-        return false
-      }
+      if let r = loader.running, r.footprint.conflicts(with: footprint) { return block(.hazard(.weightLoader)) }
+      if let r = vector.running, r.footprint.conflicts(with: footprint) { return block(.hazard(.vector)) }
     case .weightLoader:
-      guard !loader.isBusy else {
-        computeBlock = .unitBusy(.weightLoader)
-        return false
-      }
+      guard !loader.isBusy else { return block(.unitBusy(.weightLoader)) }
       footprint = makeFootprint(i)
-      if array.conflicts(with: footprint) {
-        computeBlock = .hazard(.array)
-        return false
-      }
+      if array.conflicts(with: footprint) { return block(.hazard(.array)) }
     case .vector:
-      guard !vector.isBusy else {
-        computeBlock = .unitBusy(.vector)
-        return false
-      }
+      guard !vector.isBusy else { return block(.unitBusy(.vector)) }
       footprint = makeFootprint(i)
-      if array.conflicts(with: footprint) {
-        computeBlock = .hazard(.array)
-        return false
-      }
+      if array.conflicts(with: footprint) { return block(.hazard(.array)) }
     case .host:
-      guard !hostUnit.isBusy else {
-        computeBlock = .unitBusy(.host)
-        return false
-      }
+      guard !hostUnit.isBusy else { return block(.unitBusy(.host)) }
     case .control, .loadDMA, .storeDMA:
       break
     }
@@ -299,6 +300,7 @@ struct Engine<Observer: SimulationObserver> {
     if flags.contains(.popNext) { tokens.storeToCompute -= 1 }
     let queued = computeQueue.headSince
     computeQueue.advance(at: now)
+    stalls[i] = computeStalls.started(at: now)
     computeBlock = .none
     try executeFunctionally(i)
     let running = RunningInstruction(
@@ -436,4 +438,66 @@ struct Engine<Observer: SimulationObserver> {
 extension Footprint {
   /// Touches nothing.
   static let none = Footprint()
+}
+
+/// The cycles one queue's head has been held, by reason, until it starts.
+///
+/// The engine reports a reason each time it finds the head blocked. Nothing changes between
+/// events, so a reason holds until the head is examined again (at the next event) and its cycles
+/// are credited then. Bookkeeping only: it never changes when anything starts.
+struct StallTally {
+  private static let reasons = StallReason.allCases
+  /// Cycles credited to each reason (indexed like `reasons`).
+  private var cycles = [Int64](repeating: 0, count: StallTally.reasons.count)
+  /// When each reason last stopped holding the head (for ties).
+  private var lastHeld = [Int64](repeating: 0, count: StallTally.reasons.count)
+  private var current: Int?
+  private var since: Int64 = 0
+
+  private mutating func credit(_ now: Int64) {
+    guard let c = current else { return }
+    cycles[c] += now - since
+    lastHeld[c] = now
+  }
+
+  /// The head is blocked at `now` for `reason`.
+  mutating func blocked(_ reason: StallReason, at now: Int64) {
+    credit(now)
+    current = reason.tallyIndex
+    since = now
+  }
+
+  /// The head starts at `now`: the reason that held it the most cycles (ties: the one that held
+  /// it last), or nil when it never waited. Resets for the next head.
+  mutating func started(at now: Int64) -> StallReason? {
+    credit(now)
+    var best: Int?
+    for r in cycles.indices where cycles[r] > 0 {
+      if let b = best, cycles[r] < cycles[b] || (cycles[r] == cycles[b] && lastHeld[r] <= lastHeld[b]) { continue }
+      best = r
+    }
+    if current != nil {
+      for r in cycles.indices {
+        cycles[r] = 0
+        lastHeld[r] = 0
+      }
+      current = nil
+    }
+    return best.map { Self.reasons[$0] }
+  }
+}
+
+extension StallReason {
+  /// The reason's position in `allCases`.
+  fileprivate var tallyIndex: Int {
+    switch self {
+    case .loadToken: 0
+    case .computeToken: 1
+    case .storeToken: 2
+    case .unitBusy: 3
+    case .arrayHazard: 4
+    case .weightLoaderHazard: 5
+    case .vectorHazard: 6
+    }
+  }
 }

@@ -75,6 +75,8 @@ struct InstructionWork: Sendable, Equatable {
   var wbWrite: Int64 = 0
   var accRead: Int64 = 0
   var accWrite: Int64 = 0
+  /// Weights `load_weights` expands from packed (int4/int2) storage: K·N, or 0 for int8 tiles.
+  var unpackedWeights: Int64 = 0
 
   /// The work of `instruction`, or a message saying why its fields make no sense.
   ///
@@ -127,10 +129,19 @@ struct InstructionWork: Sendable, Equatable {
         return .failure(
           WorkProblem("a \(l.rows)×\(l.columns) tile does not fit the \(rows)×\(cols) array (each side must be ≥ 1)"))
       }
+      guard !l.packing.isPacked || eb == 1 else {
+        return .failure(WorkProblem("\(l.packing) weights need the int8 datapath"))
+      }
       w.instructionClass = .loadWeights
       w.reduction = Int64(l.rows)
       w.columns = Int64(l.columns)
-      w.wbRead = math.mul(math.mul(w.reduction, w.columns), eb)
+      if l.packing.isPacked {
+        // Each row is ⌈N·bits / 8⌉ bytes in the weight buffer; the loader expands K·N values.
+        w.wbRead = math.mul(w.reduction, Int64(l.packing.rowBytes(columns: l.columns)))
+        w.unpackedWeights = math.mul(w.reduction, w.columns)
+      } else {
+        w.wbRead = math.mul(math.mul(w.reduction, w.columns), eb)
+      }
     case .matmul(let m):
       let win = m.window
       let f = m.input

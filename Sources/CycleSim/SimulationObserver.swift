@@ -66,6 +66,38 @@ public enum CycleClass: String, CaseIterable, Sendable, Hashable, CustomStringCo
   public var description: String { rawValue }
 }
 
+/// Why an instruction started later than it reached the head of its queue: what the engine held
+/// it for. When several reasons held it in turn, the one that held it the most cycles (ties:
+/// the later one).
+///
+/// The engine models tokens, busy units and the compute queue's interlock between units; DRAM
+/// bandwidth sharing between the two DMA queues lengthens transfers (a later load then waits
+/// with `unitBusy`), and SRAM banks are not modelled, so there is no bank-conflict reason.
+public enum StallReason: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
+  /// Waiting for a token from the load queue (`pop_prev` on the compute queue): data being
+  /// loaded.
+  case loadToken = "load_token"
+  /// Waiting for a token from the compute queue (a load's `pop_next`: a buffer compute still
+  /// reads; a store's `pop_prev`: results not yet computed).
+  case computeToken = "compute_token"
+  /// Waiting for a token from the store queue (`pop_next` on the compute queue): a buffer not
+  /// yet drained to DRAM.
+  case storeToken = "store_token"
+  /// Its own unit is still busy with the previous instruction: a DMA engine still transferring,
+  /// the array still streaming rows in, the weight loader, the vector unit or the host busy.
+  case unitBusy = "unit_busy"
+  /// The compute queue's interlock: an in-flight `matmul` touches what it touches.
+  case arrayHazard = "array_hazard"
+  /// The compute queue's interlock: an in-flight `load_weights` writes the slot it reads.
+  case weightLoaderHazard = "weight_loader_hazard"
+  /// The compute queue's interlock: an in-flight vector-unit instruction touches what it
+  /// touches.
+  case vectorHazard = "vector_hazard"
+
+  /// The snake_case name used in reports and traces.
+  public var description: String { rawValue }
+}
+
 /// One thing that happened in a run: an instruction executing on its unit, or an interval of
 /// the array's cycle classification.
 ///
@@ -91,11 +123,14 @@ public struct SimulationEvent: Hashable, Sendable {
   /// For an array-state event, the class of every cycle in `start ..< end`; nil for an
   /// instruction event.
   public var cycleClass: CycleClass?
+  /// For an instruction event, why it started after `queued` (nil when `start == queued`, and
+  /// for array-state events).
+  public var stall: StallReason?
 
   /// Creates an event.
   public init(
     unit: SimulationUnit, instruction: Int?, layer: LayerIndex?, queued: Cycle, start: Cycle, busyUntil: Cycle,
-    end: Cycle, cycleClass: CycleClass?
+    end: Cycle, cycleClass: CycleClass?, stall: StallReason? = nil
   ) {
     self.unit = unit
     self.instruction = instruction
@@ -105,6 +140,7 @@ public struct SimulationEvent: Hashable, Sendable {
     self.busyUntil = busyUntil
     self.end = end
     self.cycleClass = cycleClass
+    self.stall = stall
   }
 }
 

@@ -107,8 +107,10 @@ public struct Simulator {
       outputs = try readOutputs(engine.state)
       finalState = engine.state
     }
-    let layerReports = zip(program.layers, counters.layers).map { info, c in
-      LayerReport(name: info.name, opName: info.opName, counters: c, energy: EnergyBreakdown(counters: c, arch: arch))
+    let layerReports = zip(program.layers, zip(counters.layers, counters.pieces)).map { info, figures in
+      LayerReport(
+        name: info.name, opName: info.opName, counters: figures.0, energy: EnergyBreakdown(counters: figures.0, arch: arch),
+        pieces: figures.1.map { Cycle($0.lowerBound)..<Cycle($0.upperBound) })
     }
     return SimulationResult(
       archName: arch.name, arrayRows: arch.array.rows, arrayColumns: arch.array.cols,
@@ -312,6 +314,9 @@ public struct LayerReport: Hashable, Sendable {
   public var counters: Counters
   /// Its energy (leakage over its attributed cycles).
   public var energy: EnergyBreakdown
+  /// The cycle intervals attributed to it, in time order (they sum to `counters.cycles`): where
+  /// the layer sits on the run's timeline. Not part of `SimulationResult.json`.
+  public var pieces: [Range<Cycle>] = []
 }
 
 /// What a run produced.

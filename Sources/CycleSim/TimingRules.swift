@@ -15,6 +15,8 @@ public struct TimingParameters: Sendable, Hashable {
   public var weightLoadRowsPerCycle: Int64
   /// Whether a weight tile can load while the array computes with the other slot.
   public var weightDoubleBuffered: Bool
+  /// Extra cycles of a packed weight tile's load (`array.weight_unpack_latency_cycles`).
+  public var weightUnpackLatencyCycles: Int64
   /// Unified buffer bytes per cycle per direction (`ub.port_bytes_per_cycle`).
   public var ubPortBytesPerCycle: Int64
   /// Weight buffer bytes per cycle per direction (`weights.port_bytes_per_cycle`).
@@ -45,6 +47,7 @@ public struct TimingParameters: Sendable, Hashable {
     self.elementBytes = Int64(elementBytes)
     weightLoadRowsPerCycle = Int64(max(1, arch.array.weightLoadRowsPerCycle))
     weightDoubleBuffered = arch.array.weightDoubleBuffered
+    weightUnpackLatencyCycles = Int64(max(0, arch.array.weightUnpackLatencyCycles))
     ubPortBytesPerCycle = Int64(max(1, arch.ub.portBytesPerCycle))
     weightsPortBytesPerCycle = Int64(max(1, arch.weights.portBytesPerCycle))
     accPortBytesPerCycle = Int64(max(1, arch.acc.portBytesPerCycle))
@@ -122,14 +125,17 @@ public struct TimingRule: Sendable {
     },
     TimingRule(
       .loadWeights, .weightLoader,
-      busy: "max(⌈K / weight_load_rows_per_cycle⌉, ⌈K·N·eb / port(wb)⌉)",
+      busy:
+        "max(⌈K / weight_load_rows_per_cycle⌉, ⌈K·N·eb / port(wb)⌉), + weight_unpack_latency_cycles for a packed (int4/int2) tile",
       done: "= busy",
-      source: "TPU v1 shifts a 256×256 tile in over 256 cycles, one row per cycle (Jouppi et al., ISCA 2017 §2)"
+      source:
+        "TPU v1 shifts a 256×256 tile in over 256 cycles, one row per cycle (Jouppi et al., ISCA 2017 §2); the unpacker expands port(wb) values per cycle after one pipeline stage (Systole assumption, §5)"
     ) { w, p in
       let cycles = max(
         ceilDiv(w.reduction, p.weightLoadRowsPerCycle),
         ceilDiv(w.reduction * w.columns * p.elementBytes, p.weightsPortBytesPerCycle), 1)
-      return (cycles, cycles)
+      let unpack = w.unpackedWeights > 0 ? p.weightUnpackLatencyCycles : 0
+      return (cycles + unpack, cycles + unpack)
     },
     TimingRule(
       .matmulWS, .array,

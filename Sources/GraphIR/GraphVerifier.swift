@@ -59,6 +59,11 @@ public enum GraphVerifier {
             "tensor #\(t) '\(tensor.name)' has \(data.count) constant elements; shape \(tensor.shape) needs \(tensor.elementCount)")
         }
       }
+      if let bits = tensor.packedBits {
+        if let problem = packingProblem(tensor, bits: bits) {
+          graphProblem("tensor #\(t) '\(tensor.name)' has packedBits \(bits): \(problem)")
+        }
+      }
       if let q = tensor.quantization {
         if q.scales.count != q.zeroPoints.count {
           graphProblem("tensor #\(t) '\(tensor.name)' has \(q.scales.count) scales but \(q.zeroPoints.count) zero points")
@@ -96,6 +101,23 @@ public enum GraphVerifier {
       OperatorChecks(graph: graph, op: op, problem: problem, graphCount: graphCount).run()
     }
     return problems
+  }
+
+  /// Why `tensor` cannot be stored `bits` per value, or `nil` when it can: the width must be one
+  /// of ``Tensor/packableBits`` and the tensor constant int8 data whose every value lies in the
+  /// width's signed range.
+  public static func packingProblem(_ tensor: Tensor, bits: Int) -> String? {
+    guard Tensor.packableBits.contains(bits) else {
+      return "expected one of \(Tensor.packableBits.map(String.init).joined(separator: ", ")) bits"
+    }
+    guard tensor.elementType == .int8, let data = tensor.data, case .int8(let values) = data.storage else {
+      return "only constant int8 tensors can be packed; this one is \(tensor.isConstant ? "" : "non-constant ")\(tensor.elementType)"
+    }
+    let range = Tensor.signedRange(bits: bits)
+    if let i = values.firstIndex(where: { !range.contains(Int($0)) }) {
+      return "element \(i) is \(values[i]), outside the \(bits)-bit range \(range.lowerBound)…\(range.upperBound)"
+    }
+    return nil
   }
 }
 

@@ -58,6 +58,20 @@ public struct Tensor: Sendable {
   /// `nil` for static tensors. ``shape`` then holds the file's placeholder (e.g. `[1, 1]`), and
   /// the golden model takes the shape its kernel computes.
   public var shapeSignature: [Int]? = nil
+  /// The storage width of a constant int8 tensor whose values fit in fewer bits: 4 (int4,
+  /// −8…7) or 2 (−2…1, which holds ternary −1/0/1); `nil` for the natural width.
+  ///
+  /// The values stay `Int8` in ``data``; the annotation says how they may be stored: the
+  /// compiler packs such weights `packedBits` per value in DRAM and the weight buffer, and the
+  /// TFLite writer stores int4 tensors as TFLite's INT4 (two per byte) and records 2-bit ones in
+  /// the file's metadata. ``GraphVerifier`` checks that every value fits.
+  public var packedBits: Int? = nil
+
+  /// The storage widths ``packedBits`` may take.
+  public static let packableBits: [Int] = [2, 4]
+
+  /// The signed range of a `bits`-bit two's-complement value: −2^(bits−1) … 2^(bits−1) − 1.
+  public static func signedRange(bits: Int) -> ClosedRange<Int> { -(1 << (bits - 1))...((1 << (bits - 1)) - 1) }
 
   public init(
     name: String, shape: [Int], elementType: ElementType,

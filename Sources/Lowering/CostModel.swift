@@ -26,7 +26,7 @@ struct CostEstimate: Hashable {
 ///
 /// ```
 /// dma(bytes)            = dram_latency_cycles + ⌈bytes / dram_bytes_per_cycle⌉       one transfer
-/// load_weights(K)       = ⌈K / array.weight_load_rows_per_cycle⌉
+/// load_weights(K)       = ⌈K / array.weight_load_rows_per_cycle⌉ (+ weight_unpack_latency_cycles if packed)
 /// matmul ws (P, K, N)   = P + R + C − 2                   weights preloaded; P rows stream through
 /// matmul os (P, K, N)   = ⌈P / R⌉ · (K + R + C − 2)        one output per PE; K-long streams
 /// matmul is (P, K, N)   = ⌈P / C⌉ · (2R + C + N − 2)       inputs preloaded; N weight columns stream
@@ -56,10 +56,11 @@ struct CostModel {
     transfers * arch.dramLatencyCycles + Int((Double(bytes) / arch.dramBytesPerCycle).rounded(.up))
   }
 
-  /// Shifting a K-row weight tile into the array.
-  func loadWeights(_ k: Int) -> Int {
+  /// Shifting a K-row weight tile into the array; a packed (int4/int2) tile also passes the
+  /// unpacker's pipeline stage, `array.weight_unpack_latency_cycles`.
+  func loadWeights(_ k: Int, packed: Bool = false) -> Int {
     let rate = max(arch.array.weightLoadRowsPerCycle, 1)
-    return (k + rate - 1) / rate
+    return (k + rate - 1) / rate + (packed ? arch.array.weightUnpackLatencyCycles : 0)
   }
 
   /// One matmul of P pixels, K rows and N columns.

@@ -55,11 +55,22 @@ public struct LoweringOptions: Sendable, Hashable {
   public var dumpAfter: PassName?
   /// Run `ProgramVerifier` on the result and fail with `.verification` on any problem.
   public var verifyProgram: Bool
+  /// With `verifyProgram`, also run the verifier's data check (no read of unwritten bytes, every
+  /// output written). Sweeps turn it off: it is most of the verifier's cost, and checks 1–3
+  /// (tables, instructions, tokens) are what a timing simulation relies on.
+  public var verifyData: Bool
+  /// Write the constants (weight tiles, parameter tables, fill patterns, constant tensors) into
+  /// the program's DRAM image. Off, the DRAM layout, the instructions and so the timing are the
+  /// same, but `TileProgram.dramImage` is empty: the program is for timing-only simulation
+  /// (sweeps; tested equal in cycles), its functional execution would read zeros, and the
+  /// verifier's data check is skipped.
+  public var writeConstants: Bool
 
   /// Creates options; every argument has the default described on its property.
   public init(
     dataflow: DataflowPolicy = .automatic, doubleBuffering: Bool = true, cacheWeights: Bool = true,
-    depthwise: DepthwisePolicy = .costModel, dumpAfter: PassName? = nil, verifyProgram: Bool = true
+    depthwise: DepthwisePolicy = .costModel, dumpAfter: PassName? = nil, verifyProgram: Bool = true,
+    verifyData: Bool = true, writeConstants: Bool = true
   ) {
     self.dataflow = dataflow
     self.doubleBuffering = doubleBuffering
@@ -67,5 +78,7 @@ public struct LoweringOptions: Sendable, Hashable {
     self.depthwise = depthwise
     self.dumpAfter = dumpAfter
     self.verifyProgram = verifyProgram
+    self.verifyData = verifyData
+    self.writeConstants = writeConstants
   }
 }

@@ -67,7 +67,7 @@ public struct LoweringPipeline: Sendable {
     preconditionFailure("pass \(pass) is not in the pipeline")
   }
 
-  private func start(_ model: Model) throws(LoweringError) -> LoweringState {
+  func start(_ model: Model) throws(LoweringError) -> LoweringState {
     guard !model.graphs.isEmpty else { throw LoweringError(.invalidModel, "model", "\(model.source) has no graphs") }
     let problems = GraphVerifier.verify(model)
     if let first = problems.first {

@@ -149,8 +149,16 @@ struct MatrixWork {
   var macs: Int
   /// Chosen tiles (after `tiling`).
   var tiling: MatrixTiling?
+  /// How constant weights are stored in DRAM and the weight buffer: bytes, or packed 4 or 2
+  /// bits per weight and expanded by `load_weights` (int8 datapath only).
+  var weightPacking: WeightPacking = .int8
 
   var batchCount: Int { inputOffsets.count }
+  /// Bytes `elements` weights of this layer occupy: `elements × eb`, or one tile row of
+  /// `elements` packed weights, ⌈elements·bits / 8⌉.
+  func weightRowBytes(_ elements: Int, _ eb: Int) -> Int {
+    weightPacking.isPacked ? weightPacking.rowBytes(columns: elements) : elements * eb
+  }
   var taps: Int { kernelH * kernelW }
   var isDepthwise: Bool { kind == .depthwise }
 }

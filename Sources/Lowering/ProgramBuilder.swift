@@ -57,6 +57,8 @@ struct ProgramBuilder {
   }
 
   private(set) var instructions: [Instruction] = []
+  /// Tile coordinates of the instructions that have one (`TileProgram.tiles`).
+  private(set) var tiles: [Int: TileCoordinate] = [:]
   /// Per instruction: the latest load, compute and store instruction known complete when it
   /// completes (its vector clock).
   private var clocks: [Clock] = []
@@ -95,9 +97,12 @@ struct ProgramBuilder {
     }
   }
 
-  /// Appends an instruction, with the token flags its accesses require; returns its index.
+  /// Appends an instruction, with the token flags its accesses require and its tile coordinate
+  /// (reports only); returns its index.
   @discardableResult
-  mutating func emit(_ operation: Operation, layer: Int?, accesses: [BufferAccess] = []) -> Int {
+  mutating func emit(
+    _ operation: Operation, layer: Int?, tile: TileCoordinate? = nil, accesses: [BufferAccess] = []
+  ) -> Int {
     let q = Self.queueIndex(operation.queue)
     var needs = Clock()
     func need(_ record: Record, _ isWrite: Bool) {
@@ -117,6 +122,7 @@ struct ProgramBuilder {
       }
     }
     let index = append(operation, queue: q, layer: layer, needs: needs)
+    if let tile { tiles[index] = tile }
     for access in accesses where !access.isWrite {
       if access.space == .dram {
         dramRecords[access.range, default: Record(range: access.range, writer: -1, readers: Clock())].readers[q] = index

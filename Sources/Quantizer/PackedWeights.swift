@@ -23,31 +23,22 @@ public struct PackedWeights: Sendable, Equatable {
     let lo = -(1 << (bits - 1))
     let hi = (1 << (bits - 1)) - 1
     guard values.allSatisfy({ Int($0) >= lo && Int($0) <= hi }) else { return nil }
-    let mask = UInt8(truncatingIfNeeded: (1 << bits) - 1)
-    var out = [UInt8](repeating: 0, count: Self.byteCount(values: values.count, bits: bits))
-    for (k, v) in values.enumerated() {
-      let bit = k * bits
-      out[bit / 8] |= (UInt8(bitPattern: v) & mask) << UInt8(bit % 8)
-    }
     self.bits = bits
     self.count = values.count
-    self.bytes = out
+    self.bytes = PackedIntegers.pack(values, bits: bits)
   }
 
   /// The values, sign-extended back to `Int8`.
   public func unpacked() -> [Int8] {
-    let mask = (1 << bits) - 1
-    let signBit = 1 << (bits - 1)
-    return (0..<count).map { k in
-      let bit = k * bits
-      let field = (Int(bytes[bit / 8]) >> (bit % 8)) & mask
-      return Int8(truncatingIfNeeded: field & signBit != 0 ? field - (1 << bits) : field)
+    guard let values = PackedIntegers.unpack(bytes, count: count, bits: bits) else {
+      preconditionFailure("\(bytes.count) packed bytes do not hold \(count) \(bits)-bit values")
     }
+    return values
   }
 
   /// The storage of the packed values.
   public var byteCount: ByteCount { ByteCount(bytes.count) }
 
   /// `ceil(values · bits / 8)`.
-  public static func byteCount(values: Int, bits: Int) -> Int { (values * bits + 7) / 8 }
+  public static func byteCount(values: Int, bits: Int) -> Int { PackedIntegers.byteCount(values: values, bits: bits) }
 }

@@ -48,6 +48,7 @@ struct SimulationBuilder {
     t.data = TensorData(shape: data.shape, storage: .float32(values))
     t.elementType = .float32
     t.quantization = nil
+    t.packedBits = nil
   }
 
   mutating func add(_ t: Tensor) -> TensorID {

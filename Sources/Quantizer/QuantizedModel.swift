@@ -24,14 +24,16 @@ public struct QuantizedModel: Sendable {
   public var precisions: [Int: ActivationPrecision]
   /// The quantized weight tensors of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED, by
   /// quantized-graph tensor: how they pack (``WeightQuantizer``). int4 and ternary weights are
-  /// int8 tensors in the IR whose values fit in 4 or 2 bits: this is the `packedBits`
-  /// annotation a compiler counts (see `docs/quantizer.md`).
+  /// int8 tensors in the IR whose values fit in 4 or 2 bits, annotated with `Tensor.packedBits`
+  /// (which the TFLite writer, the compiler and the simulator honour); fine-grained ternary
+  /// weights (int8 levels ±a_g) are not annotated (see `docs/quantizer.md`).
   public var weights: [TensorID: QuantizedWeights]
   /// How many requantizing QUANTIZE ops were inserted because a shared-scale operand already
   /// had different fixed parameters.
   public var requantizeCount: Int
 
-  /// The packed-storage bits of each weight tensor (8, 4 or 2), by quantized-graph tensor.
+  /// The packed-storage bits of each weight tensor (8, 4 or 2), by quantized-graph tensor, as
+  /// ``ModelSize`` counts them (fine-grained ternary: 2, plus its group levels).
   public var packedBits: [TensorID: Int] { weights.mapValues(\.bits) }
 
   /// Whether Systole's golden model (and the int8 array) runs ``model`` as it is.

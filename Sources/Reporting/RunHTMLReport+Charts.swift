@@ -48,7 +48,7 @@ struct RunHTMLCharts {
     s += "</div>\n"
     s += figure(
       "Timeline",
-      "Layers as spans along the cycle axis, one lane per place of execution: each layer's attributed cycles laid end to end in program order (the simulator attributes non-overlapping cycles to layers)\(result.simulation.unattributed.cycles > 0 ? "; unattributed cycles at the end" : "").",
+      "Layers as spans along the cycle axis, one lane per place of execution: each layer's attributed cycles where they happened (the simulator attributes non-overlapping cycles to layers, so a layer overlapping an earlier one may appear in pieces)\(result.simulation.unattributed.cycles > 0 ? "; cycles no layer owns in the unattributed lane" : "").",
       timelineChart())
     return s + "</section>\n"
   }
@@ -94,6 +94,7 @@ struct RunHTMLCharts {
     case .accumulator: "#5dade2"
     case .dram: "#c0392b"
     case .vector: "#f39c12"
+    case .unpack: "#d35400"
     case .leakage: "#95a5a6"
     }
   }
@@ -109,6 +110,7 @@ struct RunHTMLCharts {
     case .accumulator: "accumulator"
     case .dram: "DRAM"
     case .vector: "vector unit"
+    case .unpack: "weight unpacking"
     case .leakage: "leakage"
     }
   }
@@ -407,26 +409,55 @@ struct RunHTMLCharts {
     for (k, lane) in laneNames.enumerated() {
       s += "<text x=\"\(HTMLChart.c(f.left - 6))\" y=\"\(HTMLChart.c(f.top + Double(k) * laneH + laneH / 2 + 4))\" text-anchor=\"end\">\(lane)</text>\n"
     }
-    var start = 0.0
+    // Each layer's attributed cycles at their real place in the run (`LayerReport.pieces`);
+    // runs without pieces (SCALE-Sim timing) are laid out end to end.
+    let placed = sim.layers.contains { !$0.pieces.isEmpty }
+    var cursor: Int64 = 0
+    var covered: [Range<Int64>] = []
     for (i, r) in rows.enumerated() {
-      let d = Double(r.counters.cycles)
+      var pieces: [Range<Int64>] = []
+      if placed {
+        pieces = i < sim.layers.count ? sim.layers[i].pieces.map { $0.lowerBound.count..<$0.upperBound.count } : []
+      } else if r.counters.cycles > 0 {
+        pieces = [cursor..<cursor + r.counters.cycles]
+        cursor += r.counters.cycles
+      }
+      covered += pieces
       let lane = laneNames.firstIndex(of: r.placement) ?? laneNames.firstIndex(of: "other") ?? 0
       let y = f.top + Double(lane) * laneH + 3
-      let tip = "#\(i) \(r.name) (\(r.op), \(r.placement)): cycles \(HTMLChart.int(Int64(start)))–\(HTMLChart.int(Int64(start + d))) (\(HTMLChart.int(Int64(d))))"
-      let w = x(start + d) - x(start)
-      s += HTMLChart.rect(x: x(start), y: y, width: max(w, d > 0 ? 0.6 : 0), height: laneH - 6, fill: Self.color(placement: r.placement), tip: tip)
-      if w > 18 {
-        s += "<text class=\"label\" x=\"\(HTMLChart.c(x(start) + w / 2))\" y=\"\(HTMLChart.c(y + laneH / 2 + 1))\" text-anchor=\"middle\">\(i)</text>"
+      for p in pieces where !p.isEmpty {
+        let (a, b) = (Double(p.lowerBound), Double(p.upperBound))
+        let of = pieces.count > 1 ? " of \(HTMLChart.int(r.counters.cycles))" : ""
+        let tip = "#\(i) \(r.name) (\(r.op), \(r.placement)): cycles \(HTMLChart.int(p.lowerBound))–\(HTMLChart.int(p.upperBound)) (\(HTMLChart.int(Int64(p.count)))\(of))"
+        let w = x(b) - x(a)
+        s += HTMLChart.rect(x: x(a), y: y, width: max(w, 0.6), height: laneH - 6, fill: Self.color(placement: r.placement), tip: tip)
+        if w > 18 {
+          s += "<text class=\"label\" x=\"\(HTMLChart.c(x(a) + w / 2))\" y=\"\(HTMLChart.c(y + laneH / 2 + 1))\" text-anchor=\"middle\">\(i)</text>"
+        }
+        s += "\n"
       }
-      s += "\n"
-      start += d
     }
     if hasUnattributed, let lane = laneNames.firstIndex(of: "unattributed") {
-      let d = Double(sim.unattributed.cycles)
-      s += HTMLChart.rect(
-        x: x(start), y: f.top + Double(lane) * laneH + 3, width: max(x(start + d) - x(start), 0.6), height: laneH - 6,
-        fill: Self.color(placement: ""), tip: "unattributed: \(HTMLChart.int(Int64(d))) cycles")
-      s += "\n"
+      // The cycles no layer owns: the gaps between the layers' pieces (or the tail, end to end).
+      var gaps: [Range<Int64>] = []
+      if placed {
+        var at: Int64 = 0
+        for p in covered.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+          if p.lowerBound > at { gaps.append(at..<p.lowerBound) }
+          at = max(at, p.upperBound)
+        }
+        if sim.cycles.count > at { gaps.append(at..<sim.cycles.count) }
+      } else {
+        gaps = [cursor..<cursor + sim.unattributed.cycles]
+      }
+      for g in gaps {
+        s += HTMLChart.rect(
+          x: x(Double(g.lowerBound)), y: f.top + Double(lane) * laneH + 3,
+          width: max(x(Double(g.upperBound)) - x(Double(g.lowerBound)), 0.6), height: laneH - 6,
+          fill: Self.color(placement: ""),
+          tip: "unattributed: cycles \(HTMLChart.int(g.lowerBound))–\(HTMLChart.int(g.upperBound)) (\(HTMLChart.int(Int64(g.count))) of \(HTMLChart.int(sim.unattributed.cycles)))")
+        s += "\n"
+      }
     }
     s += HTMLChart.axes(f, x: "cycles from the start of the run (µs at \(arch.clock))", y: "")
     return s + "</svg>\n"

@@ -1,5 +1,6 @@
 import Foundation
 import Support
+import TileISA
 
 /// One slice of a Systole trace, in cycles.
 public struct TraceSlice: Hashable, Sendable {
@@ -17,6 +18,21 @@ public struct TraceSlice: Hashable, Sendable {
   public var pc: Int?
   /// The layer index (instruction slices of tagged instructions, layer slices).
   public var layer: Int?
+  /// Instruction slices: why it started late (`StallReason` raw value), if it waited.
+  public var stall: String? = nil
+  /// Instruction slices: cycles between reaching the head of its queue and starting.
+  public var waitCycles: Int64 = 0
+}
+
+/// The highest value of one on-chip memory's occupancy counter in a trace, and the memory's
+/// capacity.
+public struct TracePeakOccupancy: Sendable, Hashable {
+  /// The counter (`TraceCounter.unifiedBufferOccupancy`, ...).
+  public var counter: TraceCounter
+  /// Its highest sample, in bytes.
+  public var bytes: Int64
+  /// The memory's capacity in bytes (`otherData.memory_capacity_bytes`).
+  public var capacity: Int64
 }
 
 /// One layer's (or the remainder's) figures from the run report stored in `otherData.run`.
@@ -84,6 +100,9 @@ public struct SystoleTrace: Sendable {
   public var unitBusyCycles: [(unit: String, cycles: Int64)]
   /// Every slice and instant, in file order.
   public var slices: [TraceSlice]
+  /// The peak of each occupancy counter in the trace (over its window), in memory order;
+  /// empty for traces written before the counters existed.
+  public var peakOccupancy: [TracePeakOccupancy]
 
   /// Reads the trace file at `path`.
   public init(contentsOf path: String) throws(TraceError) {
@@ -136,7 +155,14 @@ public struct SystoleTrace: Sendable {
     unattributed = Self.layer(run["unattributed"] ?? .null, index: nil)
     unitBusyCycles = Self.pairs(other["unit_busy_cycles"]).compactMap { k, v in Self.int(v).map { (k, $0) } }
     var slices: [TraceSlice] = []
+    var peaks: [TraceCounter: Int64] = [:]
     for (i, event) in events.enumerated() {
+      if Self.string(event["ph"]) == "C", let name = Self.string(event["name"]), let counter = TraceCounter(rawValue: name),
+        counter.memory != nil, let v = Self.int(event["args"]?[counter.argument])
+      {
+        peaks[counter] = max(peaks[counter] ?? 0, v)
+        continue
+      }
       guard let ph = Self.string(event["ph"]), ph == "X" || ph == "i" else { continue }
       guard let tid = Self.int(event["tid"]), let track = TraceTrack(rawValue: Int(tid)),
         let ts = Self.double(event["ts"])
@@ -151,9 +177,16 @@ public struct SystoleTrace: Sendable {
       slices.append(
         TraceSlice(
           track: track, name: Self.string(event["name"]) ?? "", category: Self.string(event["cat"]) ?? "",
-          start: start, end: end, pc: Self.int(args["pc"]).map(Int.init), layer: Self.int(args["layer"]).map(Int.init)))
+          start: start, end: end, pc: Self.int(args["pc"]).map(Int.init), layer: Self.int(args["layer"]).map(Int.init),
+          stall: Self.string(args["stall"]), waitCycles: Self.int(args["wait_cycles"]) ?? 0))
     }
     self.slices = slices
+    peakOccupancy = OnChipMemory.allCases.compactMap { memory in
+      let counter = TraceCounter.occupancy(of: memory)
+      guard let bytes = peaks[counter] else { return nil }
+      let capacity = Self.int(other["memory_capacity_bytes"]?[TraceCounter.capacityKey(of: memory)]) ?? 0
+      return TracePeakOccupancy(counter: counter, bytes: bytes, capacity: capacity)
+    }
   }
 
   // MARK: JSON helpers

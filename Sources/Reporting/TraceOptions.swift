@@ -96,10 +96,10 @@ public struct TraceOptions: Sendable, Hashable {
 
   /// An estimate of the trace's size in bytes, before the run, for the CLI to print.
   ///
-  /// Counts what the writer emits per instruction (≈ 330 bytes at instruction level, array-state
-  /// slices included), per layer (≈ 1,400 bytes: its slice and its `otherData` figures) and per
-  /// counter sample; with a cycle window it assumes every instruction is inside, so it is an
-  /// upper bound then.
+  /// Counts what the writer emits per instruction (≈ 450 bytes at instruction level: its slice
+  /// with its args, and array-state slices), per layer (≈ 1,400 bytes: its slice and its
+  /// `otherData` figures) and per sample of the five counters; with a cycle window it assumes
+  /// every instruction is inside, so it is an upper bound then.
   public func estimatedBytes(program: TileProgram) -> Int {
     let layerCount = program.layers.count
     var instructions = 0
@@ -110,8 +110,8 @@ public struct TraceOptions: Sendable, Hashable {
       instructions += 1
       if case .finish = instruction.operation { break }
     }
-    let perInstruction = level == .instruction ? 330 : 40
-    let counters = 2 * min(maxCounterSamples + 1, 2 * instructions + 2) * 90
+    let perInstruction = level == .instruction ? 450 : 40
+    let counters = TraceCounter.allCases.count * min(maxCounterSamples + 1, 2 * instructions + 2) * 90
     return 3_000 + layerCount * 1_400 + instructions * perInstruction + counters
   }
 }

@@ -41,6 +41,12 @@ public struct TraceSummary: Sendable {
   public var unitBusyCycles: [(unit: String, cycles: Int64)]
   /// The array's idle cycles by class (`CycleClass` raw values), most first, zeros left out.
   public var stalls: [(cycleClass: String, cycles: Int64)]
+  /// Instruction waits by stall reason (`StallReason` raw values): total wait cycles and
+  /// instructions, most cycles first; from the instruction slices in the trace (empty at layer
+  /// level, partial with a window or layer filter).
+  public var waits: [(reason: String, cycles: Int64, instructions: Int)]
+  /// The peak of each occupancy counter, with its memory's capacity.
+  public var peakOccupancy: [TracePeakOccupancy]
 }
 
 extension SystoleTrace {
@@ -53,12 +59,23 @@ extension SystoleTrace {
       if n > 0 { stalls.append((c, n)) }
     }
     stalls.sort { a, b in a.cycles != b.cycles ? a.cycles > b.cycles : a.cycleClass < b.cycleClass }
+    var waitsByReason: [String: (cycles: Int64, instructions: Int)] = [:]
+    for slice in slices where slice.category == "instruction" {
+      guard let reason = slice.stall else { continue }
+      waitsByReason[reason, default: (0, 0)].cycles += slice.waitCycles
+      waitsByReason[reason, default: (0, 0)].instructions += 1
+    }
+    let waits = waitsByReason.map { (reason: $0.key, cycles: $0.value.cycles, instructions: $0.value.instructions) }
+      .sorted { a, b in a.cycles != b.cycles ? a.cycles > b.cycles : a.reason < b.reason }
     return TraceSummary(
       cycles: cycles, utilization: utilization, macs: total.counter("macs"), dramBytes: total.dramBytes,
-      energyPicojoules: total.energyTotal, unitBusyCycles: unitBusyCycles, stalls: stalls)
+      energyPicojoules: total.energyTotal, unitBusyCycles: unitBusyCycles, stalls: stalls, waits: waits,
+      peakOccupancy: peakOccupancy)
   }
 
-  /// The `trace summary` text: totals, busy share per unit, top stall reasons, energy.
+  /// The `trace summary` text: totals, busy share per unit, top stall reasons (the array's idle
+  /// cycles by class, then instruction waits by `StallReason`), energy, and the peak live bytes
+  /// of each on-chip memory.
   public func summary() -> String {
     let s = summaryFigures
     var out = "\(fileName): \(arch), \(Self.format(clockMHz, 1)) MHz, \(level) level\n"
@@ -79,11 +96,28 @@ extension SystoleTrace {
       }
       out += "\n" + stalls.render()
     }
+    if !s.waits.isEmpty {
+      var waits = TextTable(
+        headers: ["instructions waited for", "wait cycles", "instructions"], alignments: [.left, .right, .right])
+      for w in s.waits { waits.append([w.reason, groupedDigits(Int(w.cycles)), groupedDigits(w.instructions)]) }
+      out += "\n" + waits.render()
+    }
+    if !s.peakOccupancy.isEmpty {
+      var memories = TextTable(headers: ["memory", "peak live bytes", "capacity", "peak"], alignments: [.left, .right, .right, .right])
+      for p in s.peakOccupancy {
+        let name = p.counter.rawValue.replacingOccurrences(of: " occupancy", with: "")
+        memories.append([
+          name, groupedDigits(Int(p.bytes)), groupedDigits(Int(p.capacity)),
+          Self.percent(p.capacity > 0 ? Double(p.bytes) / Double(p.capacity) : 0),
+        ])
+      }
+      out += "\n" + memories.render()
+    }
     return out
   }
 
-  /// The `trace layers` table, one row per layer plus the remainder, sorted by `sort`.
-  public func layersTable(sortedBy sort: TraceLayerSort = .index) -> String {
+  /// The layers in `sort` order (the remainder not included).
+  func sortedLayers(_ sort: TraceLayerSort) -> [TraceLayer] {
     var rows = layers
     switch sort {
     case .index: break
@@ -96,6 +130,14 @@ extension SystoleTrace {
     case .dram:
       rows.sort { $0.dramBytes > $1.dramBytes || ($0.dramBytes == $1.dramBytes && ($0.index ?? 0) < ($1.index ?? 0)) }
     }
+    return rows
+  }
+
+  /// The `trace layers` table, one row per layer plus the remainder, sorted by `sort`. With a
+  /// `width`, long layer names are shortened in the middle (`conv1/…/Relu6`) so the table fits
+  /// that many columns (`layersJSON` keeps them whole).
+  public func layersTable(sortedBy sort: TraceLayerSort = .index, width: Int? = nil) -> String {
+    let rows = sortedLayers(sort)
     var table = TextTable(
       headers: ["#", "layer", "op", "cycles", "of run", "util", "stall cycles", "DRAM bytes", "energy pJ"],
       alignments: [.right, .left, .left, .right, .right, .right, .right, .right, .right])
@@ -110,7 +152,61 @@ extension SystoleTrace {
     var rest = unattributed
     rest.name = "(unattributed)"
     table.append(row(rest, "-"))
+    Self.fit(&table, column: 1, width: width)
     return table.render()
+  }
+
+  /// One layer's figures as `trace layers --json` writes them (full names; keys with units).
+  static func json(_ l: TraceLayer, runCycles: Int64) -> JSONValue {
+    .object([
+      ("index", l.index.map { .int(Int64($0)) } ?? .null),
+      ("name", .string(l.name)),
+      ("op", .string(l.op)),
+      ("cycles", .int(l.cycles)),
+      ("share_of_run", .double(runCycles > 0 ? Double(l.cycles) / Double(runCycles) : 0)),
+      ("utilization", .double(l.utilization)),
+      ("stall_cycles", .int(l.stallCycles)),
+      ("dram_bytes", .int(l.dramBytes)),
+      ("energy_pj", .double(l.energyTotal)),
+    ])
+  }
+
+  /// The `trace layers --json` document: the file, then one object per layer in `sort` order
+  /// (`index`, `name`, `op`, `cycles`, `share_of_run`, `utilization`, `stall_cycles`,
+  /// `dram_bytes`, `energy_pj`) and the remainder as `unattributed`.
+  public func layersJSON(sortedBy sort: TraceLayerSort = .index) -> JSONValue {
+    var rest = unattributed
+    rest.name = "(unattributed)"
+    return .object([
+      ("trace", .string(fileName)),
+      ("arch", .string(arch)),
+      ("cycles", .int(cycles)),
+      ("sort", .string(sort.rawValue)),
+      ("layers", .array(sortedLayers(sort).map { Self.json($0, runCycles: cycles) })),
+      ("unattributed", Self.json(rest, runCycles: cycles)),
+    ])
+  }
+
+  /// `text` shortened to `width` characters with `…` in the middle, keeping its start and end.
+  public static func middleTruncated(_ text: String, to width: Int) -> String {
+    guard text.count > width, width >= 1 else { return text }
+    guard width > 2 else { return String(text.prefix(width)) }
+    let head = width / 2
+    let tail = width - 1 - head
+    return String(text.prefix(head)) + "…" + String(text.suffix(tail))
+  }
+
+  /// Shortens the cells of `column` (names; never below 16 characters or its header) so the
+  /// rendered table is at most `width` columns wide, when it can be.
+  static func fit(_ table: inout TextTable, column: Int, width: Int?) {
+    guard let width else { return }
+    var widths = table.headers.map(\.count)
+    for row in table.rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+    let total = widths.reduce(0, +) + 2 * (widths.count - 1)
+    guard total > width else { return }
+    let allowed = max(16, table.headers[column].count, widths[column] - (total - width))
+    guard allowed < widths[column] else { return }
+    for r in table.rows.indices { table.rows[r][column] = middleTruncated(table.rows[r][column], to: allowed) }
   }
 
   /// The `trace show` chart: one row per track, each column a run of cycles, Unicode blocks
@@ -196,7 +292,9 @@ extension SystoleTrace {
 
   /// The `trace diff` table: per layer (matched by index) and in total, the cycles, stall
   /// cycles, DRAM bytes and energy of `self` (A) and `other` (B) and their differences B − A.
-  public func diff(_ other: SystoleTrace) -> String {
+  /// With a `width`, long layer names are shortened in the middle to fit (`diffJSON` keeps them
+  /// whole).
+  public func diff(_ other: SystoleTrace, width: Int? = nil) -> String {
     var out = "A = \(fileName) (\(arch)), B = \(other.fileName) (\(other.arch))\n"
     var table = TextTable(
       headers: ["#", "layer", "cycles A", "cycles B", "Δ cycles", "Δ%", "Δ stall cycles", "Δ DRAM bytes", "Δ energy pJ"],
@@ -228,8 +326,54 @@ extension SystoleTrace {
     ta.name = "total"
     tb.name = "total"
     table.append(row("", "total", ta, tb))
+    Self.fit(&table, column: 1, width: width)
     out += table.render()
     return out
+  }
+
+  /// The `trace diff --json` document: per layer (by index; `name_a`/`name_b` in full, a side
+  /// null where that run has no such layer), the remainder and the total, each with `a` and `b`
+  /// figures as in `layersJSON` and `delta` (B − A: `cycles`, `stall_cycles`, `dram_bytes`,
+  /// `energy_pj`).
+  public func diffJSON(_ other: SystoleTrace) -> JSONValue {
+    func entry(_ index: Int?, _ a: TraceLayer?, _ b: TraceLayer?) -> JSONValue {
+      var pairs: [(key: String, value: JSONValue)] = [
+        ("index", index.map { .int(Int64($0)) } ?? .null),
+        ("name_a", a.map { .string($0.name) } ?? .null),
+        ("name_b", b.map { .string($0.name) } ?? .null),
+        ("a", a.map { Self.json($0, runCycles: cycles) } ?? .null),
+        ("b", b.map { Self.json($0, runCycles: other.cycles) } ?? .null),
+      ]
+      if let a, let b {
+        pairs.append(
+          (
+            "delta",
+            .object([
+              ("cycles", .int(b.cycles - a.cycles)),
+              ("stall_cycles", .int(b.stallCycles - a.stallCycles)),
+              ("dram_bytes", .int(b.dramBytes - a.dramBytes)),
+              ("energy_pj", .double(b.energyTotal - a.energyTotal)),
+            ])
+          ))
+      }
+      return .object(pairs)
+    }
+    let count = max(layers.count, other.layers.count)
+    let perLayer = (0..<count).map { i in
+      entry(i, layers.indices.contains(i) ? layers[i] : nil, other.layers.indices.contains(i) ? other.layers[i] : nil)
+    }
+    var (ra, rb, ta, tb) = (unattributed, other.unattributed, total, other.total)
+    ra.name = "(unattributed)"
+    rb.name = "(unattributed)"
+    ta.name = "total"
+    tb.name = "total"
+    return .object([
+      ("a", .object([("trace", .string(fileName)), ("arch", .string(arch))])),
+      ("b", .object([("trace", .string(other.fileName)), ("arch", .string(other.arch))])),
+      ("layers", .array(perLayer)),
+      ("unattributed", entry(nil, ra, rb)),
+      ("total", entry(nil, ta, tb)),
+    ])
   }
 
   static func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }

@@ -1,4 +1,5 @@
 import Support
+import TileISA
 
 /// Checks a Chrome Trace Event Format file, and a Systole trace's own invariants.
 ///
@@ -12,7 +13,9 @@ import Support
 ///   that ran — pcs `0 ..< counters.instructions` — appears exactly once;
 /// - when no window or layer filter: for each layer `i`, the layers track's slices with
 ///   `args.layer == i` have durations (in cycles) summing to `run.layers[i].counters.cycles`,
-///   and all layer slices plus `run.unattributed.counters.cycles` sum to `run.cycles`.
+///   and all layer slices plus `run.unattributed.counters.cycles` sum to `run.cycles`;
+/// - every occupancy counter (`TraceCounter.memory`) lies in `0 … capacity`, the capacity from
+///   `otherData.memory_capacity_bytes`.
 public enum TraceValidator {
   /// All problems found, one line each; empty when the trace is valid.
   public static func validate(bytes: [UInt8]) -> [String] {
@@ -31,6 +34,13 @@ public enum TraceValidator {
     var tracks: [String: [(start: Int64, end: Int64, index: Int)]] = [:]
     var floatTracks: [String: [(start: Double, end: Double, index: Int)]] = [:]
     var pcs: [Int: Int] = [:]
+    var capacities: [String: Double] = [:]
+    for memory in OnChipMemory.allCases {
+      let counter = TraceCounter.occupancy(of: memory)
+      if isSystole, let c = SystoleTrace.double(other?["memory_capacity_bytes"]?[TraceCounter.capacityKey(of: memory)]) {
+        capacities[counter.rawValue] = c
+      }
+    }
     let known: Set<String> = ["X", "B", "E", "i", "I", "C", "M", "s", "t", "f"]
     for (i, event) in events.enumerated() {
       guard case .object = event else {
@@ -50,6 +60,11 @@ public enum TraceValidator {
         let args = SystoleTrace.pairs(event["args"])
         if args.isEmpty || !args.allSatisfy({ SystoleTrace.double($0.value) != nil }) {
           problems.append("counter event #\(i) needs numeric args")
+        } else if let name = SystoleTrace.string(event["name"]), let capacity = capacities[name] {
+          for (key, value) in args {
+            guard let v = SystoleTrace.double(value), v < 0 || v > capacity else { continue }
+            problems.append("counter event #\(i) '\(name)' \(key) = \(v) is outside 0…\(Int64(capacity))")
+          }
         }
         continue
       }

@@ -12,7 +12,9 @@ import TileISA
 /// slices on a track never overlap), with `args` naming the pc, opcode, layer and work; a layers
 /// track with the cycles attributed to each layer (non-overlapping by the simulator's rule:
 /// a layer owns the part of its span no lower-indexed layer's span covers); an array-state track
-/// with the cycle classes; counter tracks for MAC utilization and DRAM bandwidth. Times are
+/// with the cycle classes; counter tracks for MAC utilization, DRAM bandwidth and the occupancy
+/// of each on-chip memory (`TraceCounter`; lifetimes from `TileProgram.liveRanges()`, placed at
+/// the simulated start and end times). Times are
 /// microseconds: `ts = cycle / clock_mhz`. `otherData` holds the architecture, the clock and the
 /// run's report (`SimulationResult.json`), so trace tools print the same figures as the run.
 ///
@@ -42,6 +44,8 @@ public struct PerfettoTraceWriter<Output: TextOutputStream>: SimulationObserver 
   private var busy: [SimulationUnit: Int64] = [:]
   /// Rate changes of the counter tracks: MACs per cycle and DRAM bytes per cycle.
   private var rateChanges: [(cycle: Int64, macs: Double, dram: Double)] = []
+  /// Start and end of every instruction that ran, by program index (for buffer occupancy).
+  private var times: [(start: Int64, end: Int64)?]
 
   /// The process id of the run in the trace.
   public static var pid: Int { 1 }
@@ -54,6 +58,7 @@ public struct PerfettoTraceWriter<Output: TextOutputStream>: SimulationObserver 
     self.output = output
     mhz = arch.clock.value > 0 ? arch.clock.value : 1
     spans = Array(repeating: nil, count: program.layers.count)
+    times = Array(repeating: nil, count: program.instructions.count)
     self.output.write("{\"traceEvents\":[\n")
     emit(
       "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":1,\"tid\":0,\"args\":{\"name\":\(JSONValue.quoted("systole: \(arch.name)"))}}"
@@ -80,6 +85,7 @@ public struct PerfettoTraceWriter<Output: TextOutputStream>: SimulationObserver 
     guard let pc = event.instruction, program.instructions.indices.contains(pc) else { return }
     let instruction = program.instructions[pc]
     busy[event.unit, default: 0] += busyUntil - start
+    times[pc] = (start, end)
     if let layer = event.layer?.value, spans.indices.contains(layer) {
       if let span = spans[layer] {
         spans[layer] = (min(span.start, start), max(span.end, end))
@@ -105,7 +111,7 @@ public struct PerfettoTraceWriter<Output: TextOutputStream>: SimulationObserver 
       }
     case .loadWeights(let w):
       macs = 0
-      bytes = w.rows &* w.columns &* program.datapath.elementBytes
+      bytes = w.rows &* w.rowBytes(elementBytes: program.datapath.elementBytes)
     default:
       macs = 0
     }
@@ -120,6 +126,10 @@ public struct PerfettoTraceWriter<Output: TextOutputStream>: SimulationObserver 
     }
     args += ",\"queued\":\(event.queued.count),\"start\":\(start),\"busy_until\":\(busyUntil),\"end\":\(end)"
     args += ",\"wait_cycles\":\(start - event.queued.count)"
+    if let stall = event.stall { args += ",\"stall\":\"\(stall)\"" }
+    if let tile = program.tile(at: pc) {
+      for (name, value) in tile.components { args += ",\"tile_\(name)\":\(value)" }
+    }
     if macs > 0 { args += ",\"macs\":\(macs)" }
     if bytes > 0 { args += ",\"bytes\":\(bytes)" }
     args += Self.detail(of: instruction.operation)
@@ -158,12 +168,17 @@ public struct PerfettoTraceWriter<Output: TextOutputStream>: SimulationObserver 
       options.layerRange.map { .array([.int($0.lowerBound), .int($0.upperBound)]) } ?? .null
     let other: JSONValue = .object([
       ("generator", .string("systole")),
-      ("format_version", .int(1)),
+      ("format_version", .int(2)),
       ("arch", .string(arch.name)),
       ("clock_mhz", .double(arch.clock.value)),
       ("time_unit", .string("ts and dur in microseconds: cycle / clock_mhz")),
       ("array_rows", .int(arch.array.rows)),
       ("array_cols", .int(arch.array.cols)),
+      (
+        "memory_capacity_bytes",
+        .object(
+          OnChipMemory.allCases.map { (TraceCounter.capacityKey(of: $0), .int(program.limits.capacityBytes(of: $0))) })
+      ),
       ("level", .string(options.level.rawValue)),
       ("cycle_window", window),
       ("layer_range", layers),
@@ -207,6 +222,34 @@ public struct PerfettoTraceWriter<Output: TextOutputStream>: SimulationObserver 
     return owned.sorted { $0.start < $1.start }
   }
 
+  /// Per on-chip memory (in `OnChipMemory.allCases` order), the changes of its live bytes,
+  /// sorted by cycle and summed per cycle: each live range adds its bytes when its writer
+  /// starts and removes them when the last of its last uses completes.
+  private func occupancyChanges() -> [[(cycle: Int64, bytes: Int64)]] {
+    var changes = [[(cycle: Int64, bytes: Int64)]](repeating: [], count: OnChipMemory.allCases.count)
+    for range in program.liveRanges() {
+      guard let m = OnChipMemory.allCases.firstIndex(of: range.memory), let written = times[range.writer] else {
+        continue
+      }
+      var end = written.end
+      for use in range.lastUses { if let t = times[use] { end = max(end, t.end) } }
+      guard end > written.start, range.byteCount > 0 else { continue }
+      changes[m].append((written.start, Int64(range.byteCount)))
+      changes[m].append((end, -Int64(range.byteCount)))
+    }
+    return changes.map { list in
+      var merged: [(cycle: Int64, bytes: Int64)] = []
+      for c in list.sorted(by: { $0.cycle < $1.cycle }) {
+        if let last = merged.last, last.cycle == c.cycle {
+          merged[merged.count - 1].bytes += c.bytes
+        } else {
+          merged.append(c)
+        }
+      }
+      return merged
+    }
+  }
+
   private mutating func writeCounters(total: Int64) {
     let lower = max(0, options.cycleWindow?.lowerBound ?? 0)
     let upper = min(total, options.cycleWindow?.upperBound ?? total)
@@ -239,8 +282,31 @@ public struct PerfettoTraceWriter<Output: TextOutputStream>: SimulationObserver 
       }
       return (macs, bytes)
     }
+    // Occupancy: live bytes as a step function; each sample is its peak over the interval.
+    let occupancy = occupancyChanges()
+    let memories = OnChipMemory.allCases
+    var live = [Int64](repeating: 0, count: memories.count)
+    var nextChange = [Int](repeating: 0, count: memories.count)
+    /// Applies the changes at cycles ≤ `a`; then the peak over [a, b) (changes at a < c < b).
+    func highWater(_ m: Int, _ a: Int64, _ b: Int64) -> Int64 {
+      let list = occupancy[m]
+      while nextChange[m] < list.count && list[nextChange[m]].cycle <= a {
+        live[m] += list[nextChange[m]].bytes
+        nextChange[m] += 1
+      }
+      var high = live[m]
+      var j = nextChange[m]
+      var value = live[m]
+      while j < list.count && list[j].cycle < b {
+        value += list[j].bytes
+        high = max(high, value)
+        j += 1
+      }
+      return high
+    }
     _ = integrate(0, lower)
     var last: (Double, Double)?
+    var lastPeaks = [Int64?](repeating: nil, count: memories.count)
     var bucket = lower
     while bucket < upper {
       let end = min(upper, bucket + width)
@@ -248,21 +314,28 @@ public struct PerfettoTraceWriter<Output: TextOutputStream>: SimulationObserver 
       let cycles = Double(end - bucket)
       let utilization = (macs / (peak * cycles) * 1e6).rounded() / 1e6
       let bandwidth = (bytes / cycles * toGBps * 1e6).rounded() / 1e6
-      if last?.0 != utilization {
-        emit(
-          "{\"ph\":\"C\",\"name\":\"MAC utilization\",\"pid\":1,\"ts\":\(time(bucket)),\"args\":{\"utilization\":\(Self.number(utilization))}}"
-        )
-      }
-      if last?.1 != bandwidth {
-        emit(
-          "{\"ph\":\"C\",\"name\":\"DRAM bandwidth\",\"pid\":1,\"ts\":\(time(bucket)),\"args\":{\"GB/s\":\(Self.number(bandwidth))}}"
-        )
-      }
+      if last?.0 != utilization { emitCounter(.macUtilization, at: bucket, Self.number(utilization)) }
+      if last?.1 != bandwidth { emitCounter(.dramBandwidth, at: bucket, Self.number(bandwidth)) }
       last = (utilization, bandwidth)
+      for m in memories.indices {
+        let high = highWater(m, bucket, end)
+        if lastPeaks[m] != high { emitCounter(.occupancy(of: memories[m]), at: bucket, String(high)) }
+        lastPeaks[m] = high
+      }
       bucket = end
     }
-    emit("{\"ph\":\"C\",\"name\":\"MAC utilization\",\"pid\":1,\"ts\":\(time(upper)),\"args\":{\"utilization\":0}}")
-    emit("{\"ph\":\"C\",\"name\":\"DRAM bandwidth\",\"pid\":1,\"ts\":\(time(upper)),\"args\":{\"GB/s\":0}}")
+    emitCounter(.macUtilization, at: upper, "0")
+    emitCounter(.dramBandwidth, at: upper, "0")
+    for m in memories.indices {
+      _ = highWater(m, upper, upper)
+      emitCounter(.occupancy(of: memories[m]), at: upper, String(live[m]))
+    }
+  }
+
+  private mutating func emitCounter(_ counter: TraceCounter, at cycle: Int64, _ value: String) {
+    emit(
+      "{\"ph\":\"C\",\"name\":\"\(counter)\",\"pid\":1,\"ts\":\(time(cycle)),\"args\":{\"\(counter.argument)\":\(value)}}"
+    )
   }
 
   // MARK: Formatting
@@ -303,6 +376,7 @@ public struct PerfettoTraceWriter<Output: TextOutputStream>: SimulationObserver 
       return ",\"memory\":\"\(d.memory)\",\"sram\":\(d.sramAddress.byteOffset),\"dram\":\(d.dramAddress.byteOffset)"
     case .loadWeights(let w):
       return ",\"slot\":\(w.slot.rawValue),\"k\":\(w.rows),\"n\":\(w.columns)"
+        + (w.packing.isPacked ? ",\"packing\":\"\(w.packing)\"" : "")
     case .matmul(let m):
       return
         ",\"slot\":\(m.weightSlot.rawValue),\"pixels\":\(m.window.outputPixels),\"k\":\(m.reductionSize),\"n\":\(m.columns),\"acc_row\":\(m.accRow.index),\"dataflow\":\"\(m.dataflow)\""

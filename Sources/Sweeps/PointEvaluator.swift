@@ -8,8 +8,8 @@ import Support
 /// The driver adapts its pipeline to this protocol; tests use analytic fakes. The runner calls
 /// `evaluate` from several threads at once (`SweepSpec.jobs`), so implementations must be
 /// thread-safe. It never calls it twice for the same (model, architecture, options): identical
-/// points are evaluated once. To also share compiled programs between points that differ only
-/// in timing or energy parameters, key a `ProgramCache` by `CompilerConfiguration`.
+/// points are evaluated once. To also share compiled programs between points whose programs are
+/// the same, key a `ProgramCache` by what identifies a program.
 public protocol PointEvaluator: Sendable {
   /// Evaluates one (model, architecture) point; throws for invalid points (recorded with their
   /// reason, the error's `description`).
@@ -83,46 +83,12 @@ public struct PointMetrics: Sendable, Hashable {
 
 // MARK: - Compiled-program caching
 
-/// The part of a point that decides the compiled program: the model, the compiler options, and
-/// every compiler-relevant architecture parameter.
-///
-/// Compiler-relevant means every parameter of `ArchSpec.parameters` except those in
-/// `CompilerConfiguration.timingOnlyKeys`: the DRAM bandwidth and latency, the clock, every
-/// energy parameter (and the informational `name`). Two points with equal configurations compile
-/// to the same program; only their simulation differs. Use it as the key of a `ProgramCache`.
-public struct CompilerConfiguration: Sendable, Hashable {
-  /// The model name as given to the sweep.
-  public var model: String
-  /// The compiler options of the point (`double-buffering` → `on`).
-  public var compilerOptions: [String: String]
-  /// The compiler-relevant parameters, as `key=value` in parameter-table order.
-  public var parameters: [String]
-
-  /// The parameters that do not affect compilation: `name`, `dram.pj_per_bit` and every
-  /// `energy.*` key. DRAM
-  /// bandwidth and latency and the clock are *not* here: the compiler's cost model reads them
-  /// (dataflow, tile and host-fallback choices), so programs compiled for one bandwidth must not
-  /// be reused for another — doing so made results depend on evaluation order.
-  public static let timingOnlyKeys: Set<String> = Set(
-    ["name", "dram.pj_per_bit"] + ArchSpec.parameters.map(\.key).filter { $0.hasPrefix("energy.") })
-
-  /// Whether changing parameter `key` can change the compiled program.
-  public static func isCompilerRelevant(_ key: String) -> Bool { !timingOnlyKeys.contains(key) }
-
-  /// The configuration of one point.
-  public init(model: String, arch: ArchSpec, compilerOptions: [String: String]) {
-    self.model = model
-    self.compilerOptions = compilerOptions
-    self.parameters = ArchSpec.parameters.filter { CompilerConfiguration.isCompilerRelevant($0.key) }
-      .map { "\($0.key)=\($0.value(in: arch))" }
-  }
-}
-
 /// A thread-safe memo table: computes each key's value once, even when asked from several
 /// threads at once; failures are remembered too.
 ///
-/// An evaluator keeps one as a `let` and calls `value(for:compute:)` with a
-/// `CompilerConfiguration` to compile each configuration once per study.
+/// An evaluator keeps one as a `let` and calls `value(for:compute:)` with a key that identifies
+/// a compiled program (the driver's evaluator uses `Lowering.ProgramIdentity`), to compile each
+/// distinct program once per study.
 public final class ProgramCache<Key: Hashable & Sendable, Value: Sendable>: @unchecked Sendable {
   private enum Entry {
     case pending(NSCondition)

@@ -7,21 +7,33 @@ import Pipeline
 import Reporting
 import Support
 import Sweeps
+import TileISA
 
 /// Evaluates sweep points with the same compiler and simulator as `systole run`.
 ///
-/// Programs are compiled once per compiler-relevant configuration (`CompilerConfiguration`:
-/// DRAM bandwidth/latency, clock and energy parameters do not change the program) and simulated
-/// per point; the float32 baseline likewise.
+/// Every point is planned (legalize, fuse, tiling: the cost model's decisions, milliseconds);
+/// the plan is finished into a program only when no earlier point had the same
+/// `ProgramIdentity` (geometry, options and decisions). Clock, DRAM, host, vector-rate and
+/// energy parameters change a program only through the cost model's decisions, so most points
+/// reuse one. The float32 baseline is planned and shared the same way.
 struct PipelineEvaluator: PointEvaluator {
+  /// What identifies a compiled program in a study.
+  struct ProgramKey: Hashable, Sendable {
+    var model: String
+    var identity: ProgramIdentity
+  }
+
   let models: [String: Model]
-  let programs = ProgramCache<CompilerConfiguration, CompiledModel>()
+  let programs = ProgramCache<ProgramKey, TileProgram>()
 
   var energyComponents: [String] { EnergyComponent.allCases.map { $0.rawValue.replacingOccurrences(of: "_pj", with: "") } }
 
+  /// How many programs were compiled so far (for the end-of-run summary).
+  var compiledPrograms: Int { programs.computeCount }
+
   func evaluate(model name: String, arch: ArchSpec, compilerOptions: [String: String]) throws -> PointMetrics {
     guard let model = models[name] else { throw PipelineError("model '\(name)' was not loaded") }
-    var options = LoweringOptions()
+    var options = LoweringOptions(verifyData: false, writeConstants: false)
     switch compilerOptions["dataflow-policy"] ?? "arch" {
     case "auto": options.dataflow = .automatic
     case "arch": options.dataflow = .architecture
@@ -30,10 +42,12 @@ struct PipelineEvaluator: PointEvaluator {
     if let d = compilerOptions["double-buffering"] { options.doubleBuffering = d == "on" || d == "true" }
     if let c = compilerOptions["cache-weights"] { options.cacheWeights = c == "on" || c == "true" }
     func simulate(_ arch: ArchSpec) throws -> SimulationResult {
-      let compiled = try programs.value(for: CompilerConfiguration(model: name, arch: arch, compilerOptions: compilerOptions)) {
-        try LoweringPipeline(arch: arch, options: options).compile(model)
+      let pipeline = LoweringPipeline(arch: arch, options: options)
+      let plan = try pipeline.plan(model)
+      let program = try programs.value(for: ProgramKey(model: name, identity: plan.identity)) {
+        try pipeline.compile(plan).program
       }
-      var simulator = Simulator(arch: arch, program: compiled.program, mode: .timing)
+      var simulator = Simulator(arch: arch, program: program, mode: .timing)
       return try simulator.run()
     }
     let sim = try simulate(arch)
@@ -138,6 +152,9 @@ enum SweepCommand {
     if let path = args.value("json") { try FileIO.write(study.json().serialized() + "\n", to: path, overwrite: overwrite) }
     if let path = args.value("plot") { try FileIO.write(SweepPlot.html(study), to: path, overwrite: overwrite) }
     let ok = study.rows.filter { $0.metrics != nil }.count
-    console.err(String(format: "%d rows (%d ok, %d invalid) in %.1f s; wrote %@\n", study.rows.count, ok, study.rows.count - ok, seconds, out))
+    console.err(
+      String(
+        format: "%d rows (%d ok, %d invalid) in %.1f s, %d programs compiled; wrote %@\n", study.rows.count, ok,
+        study.rows.count - ok, seconds, evaluator.compiledPrograms, out))
   }
 }

@@ -8,7 +8,11 @@ import Support
 /// imports or throws a ``TFLiteImportError``; none crashes. After building the model it runs
 /// ``GraphIR/GraphVerifier`` and throws if the verifier reports problems, listing all of them.
 ///
-/// Supported tensor types: FLOAT32, INT32, UINT8, INT64, BOOL, INT16, INT8 and RESOURCE.
+/// Supported tensor types: FLOAT32, INT32, UINT8, INT64, BOOL, INT16, INT8 and RESOURCE, and
+/// INT4 for constant data (read as int8 values with `packedBits` 4: the buffer must hold exactly
+/// ⌈n / 2⌉ bytes, two values per byte, the first in the low nibble, each sign-extended). The
+/// `systole_packed_bits` metadata entry (``PackedBitsMetadata``), when present, sets
+/// `packedBits` on the INT8 tensors it lists.
 /// Supported operators: the cases of ``GraphIR/OpKind``. Anything else is an error naming the
 /// operator, e.g. `model.tflite: op #12 uses SPLIT (builtin 49), which Systole does not support`.
 public enum TFLiteImporter {
@@ -87,6 +91,8 @@ struct ModelReader {
   struct BufferKey: Hashable {
     var buffer: Int
     var type: ElementType
+    /// Bits per stored value: the type's width, or 4 for INT4 buffers.
+    var bits: Int = 8
   }
 
   /// One entry of `Model.operator_codes`.
@@ -155,7 +161,75 @@ struct ModelReader {
     for g in 0..<subgraphs.count {
       graphs.append(try readGraph(r.table(in: subgraphs, at: g, "SubGraph"), index: g))
     }
+    try applyPackedBitsMetadata(&graphs)
     return Model(source: source, graphs: graphs)
+  }
+
+  // MARK: Metadata
+
+  /// Sets `packedBits` on the tensors the `systole_packed_bits` metadata entry lists (see
+  /// ``PackedBitsMetadata`` for the format). Other metadata entries are ignored.
+  func applyPackedBitsMetadata(_ graphs: inout [Graph]) throws(TFLiteImportError) {
+    guard let list = try r.vector(root, Schema.Model.metadata, "metadata", elementSize: 4) else { return }
+    for m in 0..<list.count {
+      let entry = try r.table(in: list, at: m, "Metadata")
+      guard try r.string(entry, Schema.Metadata.name, "name") == PackedBitsMetadata.name else { continue }
+      let what = "metadata '\(PackedBitsMetadata.name)'"
+      let bufferIndex = Int(try r.scalar(entry, Schema.Metadata.buffer, "buffer", default: UInt32(0)))
+      let bufferCount = buffers?.count ?? 0
+      guard bufferIndex > 0, bufferIndex < bufferCount else {
+        throw r.error(
+          .indexOutOfRange, at: entry.position,
+          "\(what) names buffer \(bufferIndex); the model has buffers 1..<\(bufferCount)")
+      }
+      let range = try bufferBytes(bufferIndex) ?? 0..<0
+      let start = range.lowerBound
+      func word(_ offset: Int) -> Int { Int(r.load(UInt32.self, at: start + offset)) }
+      let header = PackedBitsMetadata.headerBytes
+      guard range.count >= header else {
+        throw r.error(
+          .invalidModel, at: start,
+          "\(what) (buffer \(bufferIndex)) has \(range.count) bytes; expected at least \(header) (version, entry count)")
+      }
+      guard word(0) == Int(PackedBitsMetadata.version) else {
+        throw r.error(
+          .unsupported, at: start, "\(what) has format version \(word(0)); expected \(PackedBitsMetadata.version)")
+      }
+      let count = word(4)
+      let size = PackedBitsMetadata.entryBytes
+      guard range.count == header + count * size else {
+        throw r.error(
+          .invalidModel, at: start,
+          "\(what) (buffer \(bufferIndex)) has \(range.count) bytes; \(count) entries need \(header) + \(count) × \(size) = \(header + count * size)")
+      }
+      var seen = Set<[Int]>()
+      for i in 0..<count {
+        let at = start + header + i * size
+        let g = word(header + i * size)
+        let t = word(header + i * size + 4)
+        let bits = word(header + i * size + 8)
+        func fail(_ kind: TFLiteImportError.Kind, _ message: String) -> TFLiteImportError {
+          r.error(kind, at: at, "\(what) entry \(i): \(message)")
+        }
+        guard g < graphs.count else {
+          throw fail(
+            .indexOutOfRange,
+            "subgraph \(g) out of range; the model has \(graphs.count) subgraph\(graphs.count == 1 ? "" : "s")")
+        }
+        guard t < graphs[g].tensors.count else {
+          throw fail(
+            .indexOutOfRange,
+            "tensor #\(t) out of range; \(g == 0 ? "the main graph" : "subgraph \(g)") has \(graphs[g].tensors.count) tensors")
+        }
+        guard seen.insert([g, t]).inserted, graphs[g].tensors[t].packedBits == nil else {
+          throw fail(.invalidModel, "tensor #\(t) '\(graphs[g].tensors[t].name)' is already packed (listed twice, or INT4)")
+        }
+        if let problem = GraphVerifier.packingProblem(graphs[g].tensors[t], bits: bits) {
+          throw fail(.invalidModel, "tensor #\(t) '\(graphs[g].tensors[t].name)' cannot be stored in \(bits) bits: \(problem)")
+        }
+        graphs[g].tensors[t].packedBits = bits
+      }
+    }
   }
 
   // MARK: Subgraphs
@@ -227,10 +301,11 @@ struct ModelReader {
       elements = product
     }
     let typeCode = try r.scalar(t, Schema.Tensor.type, "type", default: Int8(0))
-    guard let type = Schema.elementType(forTensorType: typeCode) else {
+    let isInt4 = typeCode == Schema.int4TypeCode
+    guard let type = isInt4 ? .int8 : Schema.elementType(forTensorType: typeCode) else {
       throw fail(
         .unsupported,
-        "type \(Schema.tensorTypeDescription(typeCode)) is not supported; expected FLOAT32, INT32, UINT8, INT64, BOOL, INT16, INT8 or RESOURCE")
+        "type \(Schema.tensorTypeDescription(typeCode)) is not supported; expected FLOAT32, INT32, UINT8, INT64, BOOL, INT16, INT8, RESOURCE or (constant) INT4")
     }
     if try r.field(t, Schema.Tensor.sparsity, size: 4, "sparsity") != nil {
       throw fail(.unsupported, "sparse tensors are not supported")
@@ -246,17 +321,24 @@ struct ModelReader {
       }
       if let bytes = try bufferBytes(bufferIndex), !bytes.isEmpty {
         guard type != .resource else { throw fail(.invalidModel, "RESOURCE tensor has constant data (buffer \(bufferIndex))") }
-        let needed = elements * type.byteWidth
+        let needed = isInt4 ? PackedIntegers.byteCount(values: elements, bits: 4) : elements * type.byteWidth
         guard bytes.count == needed else {
-          throw fail(.invalidModel, "buffer \(bufferIndex) has \(bytes.count) bytes; shape \(shape) of \(type) needs \(needed)")
+          let what = isInt4 ? "INT4 (two values per byte)" : "\(type)"
+          throw fail(.invalidModel, "buffer \(bufferIndex) has \(bytes.count) bytes; shape \(shape) of \(what) needs \(needed)")
         }
         // Shared buffers decode once, but each use counts against the budget, so a small file
         // cannot describe a model many times its size.
         try r.charge(elements, at: t.position)
-        let key = BufferKey(buffer: bufferIndex, type: type)
+        let key = BufferKey(buffer: bufferIndex, type: type, bits: isInt4 ? 4 : 8)
         let storage: TensorData.Storage
         if let cached = decoded[key] {
           storage = cached
+        } else if isInt4 {
+          guard let values = PackedIntegers.unpack(r.bytes[bytes], count: elements, bits: 4) else {
+            preconditionFailure("INT4 buffer size was checked")
+          }
+          storage = .int8(values)
+          decoded[key] = storage
         } else {
           storage = TensorData.Storage.decoding(r.bytes, bytes, as: type)
           decoded[key] = storage
@@ -264,8 +346,13 @@ struct ModelReader {
         data = TensorData(shape: shape, storage: storage)
       }
     }
-    return Tensor(
+    if isInt4 && data == nil {
+      throw fail(.unsupported, "INT4 tensors are supported only as constant data (weights); this one has no buffer")
+    }
+    var tensor = Tensor(
       name: name, shape: shape, elementType: type, quantization: quantization, data: data, isVariable: isVariable)
+    if isInt4 { tensor.packedBits = 4 }
+    return tensor
   }
 
   func readQuantization(

@@ -14,6 +14,11 @@ enum TFLiteSchema {
   /// `table Model`.
   enum Model {
     static let version = 0, operatorCodes = 1, subgraphs = 2, description = 3, buffers = 4
+    static let metadata = 6
+  }
+  /// `table Metadata`: a named buffer of free-form bytes (TFLite ignores names it does not know).
+  enum Metadata {
+    static let name = 0, buffer = 1
   }
   /// `table SubGraph`.
   enum SubGraph {
@@ -45,6 +50,11 @@ enum TFLiteSchema {
 
   /// `deprecated_builtin_code` holds this for every builtin code above 126.
   static let placeholderForGreaterOpCodes: Int32 = 127
+
+  /// `enum TensorType` value of INT4: signed 4-bit values packed two per byte, the first in the
+  /// low nibble. Systole reads and writes it for constant weights only, as int8 tensors with
+  /// `packedBits` 4.
+  static let int4TypeCode: Int8 = 17
 
   /// `enum TensorType` values of the types Systole supports.
   static func elementType(forTensorType code: Int8) -> ElementType? {

@@ -9,9 +9,16 @@ import Support
 /// distinct builtin op (version 1), and each operator with its builtin options table. Optional
 /// inputs that are `nil` are written as −1.
 ///
+/// Packed tensors (`Tensor.packedBits`): 4-bit ones are written as TFLite's INT4 type (two
+/// values per byte, the first in the low nibble), which TensorFlow Lite 2.21's reference
+/// CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED kernels accept as filters; 2-bit ones keep
+/// their INT8 type and values and are listed in the `systole_packed_bits` metadata entry
+/// (``PackedBitsMetadata``), which TFLite ignores and ``TFLiteImporter`` reads back.
+///
 /// The model is written as is, without running the verifier, so tests can write deliberately
 /// inconsistent models. Only values that cannot be represented in the format (a dimension that
-/// does not fit in `int32`, a file over the format's size limit) are errors.
+/// does not fit in `int32`, a file over the format's size limit, a `packedBits` annotation the
+/// tensor's values do not fit) are errors.
 ///
 /// When the constant data exceeds ``TFLiteWriter/externalDataThreshold`` it is placed after the
 /// FlatBuffer and referenced by the `Buffer.offset`/`size` fields, the layout TFLite uses for
@@ -57,6 +64,17 @@ struct ModelWriter {
     let dataBytes = buffers.reduce(0) { $0 + $1.count }
     let external = externalData ?? (dataBytes > TFLiteWriter.externalDataThreshold)
 
+    // Widths TFLite's types cannot carry go into the metadata, whose buffer follows the data.
+    var metadata: [FlatBufferTableValue] = []
+    let packed = PackedBitsMetadata.entries(of: model)
+    if !packed.isEmpty {
+      buffers.append(PackedBitsMetadata.encode(packed))
+      metadata.append(
+        FlatBufferTableValue([
+          (Schema.Metadata.name, .string(PackedBitsMetadata.name)),
+          (Schema.Metadata.buffer, .uint32(UInt32(buffers.count))),
+        ]))
+    }
     var bufferTables = [FlatBufferTableValue()]
     for (k, data) in buffers.enumerated() {
       if external {
@@ -77,13 +95,14 @@ struct ModelWriter {
         (Schema.OperatorCode.builtinCode, .int32(code)),
       ])
     }
-    let root = FlatBufferTableValue([
+    var root = FlatBufferTableValue([
       (Schema.Model.version, .uint32(Schema.version)),
       (Schema.Model.operatorCodes, .tables(codes)),
       (Schema.Model.subgraphs, .tables(subgraphs)),
       (Schema.Model.description, .string("Systole TFLiteWriter")),
       (Schema.Model.buffers, .tables(bufferTables)),
     ])
+    if !metadata.isEmpty { root.set(Schema.Model.metadata, .tables(metadata)) }
     var builder = FlatBufferBuilder.build(root: root, identifier: Schema.fileIdentifier)
     guard builder.bytes.count < Int(Int32.max) else {
       throw fail(.file, "the FlatBuffer part is \(builder.bytes.count) bytes; the format allows at most 2 GiB")
@@ -135,11 +154,20 @@ struct ModelWriter {
     let location = TFLiteImportError.Location.tensor(graph: g, index: i, name: tensor.name)
     var t = FlatBufferTableValue()
     t.set(Schema.Tensor.shape, .int32s(try int32s(tensor.shape, location, "dimension")))
-    t.set(Schema.Tensor.type, .int8(Schema.tensorTypeCode(tensor.elementType)))
+    var typeCode = Schema.tensorTypeCode(tensor.elementType)
+    if let bits = tensor.packedBits, let problem = GraphVerifier.packingProblem(tensor, bits: bits) {
+      throw fail(location, "packedBits \(bits): \(problem)")
+    }
     if let data = tensor.data {
-      buffers.append(data.rawLittleEndianBytes)
+      if tensor.packedBits == 4, case .int8(let values) = data.storage {
+        typeCode = Schema.int4TypeCode
+        buffers.append(PackedIntegers.pack(values, bits: 4))
+      } else {
+        buffers.append(data.rawLittleEndianBytes)
+      }
       t.set(Schema.Tensor.buffer, .uint32(UInt32(buffers.count)))
     }
+    t.set(Schema.Tensor.type, .int8(typeCode))
     t.set(Schema.Tensor.name, .string(tensor.name))
     if let q = tensor.quantization {
       guard let dimension = Int32(exactly: q.quantizedDimension) else {

@@ -180,6 +180,13 @@ struct FieldReader {
     return v
   }
 
+  /// An optional field naming a case of `T`; `nil` when absent.
+  mutating func optionalWord<T: RawRepresentable>(_ key: String, _ type: T.Type) throws(ISAError) -> T?
+  where T.RawValue == String, T: CaseIterable {
+    guard values[key] != nil || flags[key] != nil else { return nil }
+    return try word(key, type)
+  }
+
   mutating func slot(_ key: String) throws(ISAError) -> WeightSlot {
     let (text, column) = try raw(key)
     guard let v = integer(text).flatMap(WeightSlot.init(rawValue:)) else {
@@ -274,7 +281,8 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
     operation = .loadWeights(
       LoadWeights(
         slot: try r.slot("slot"), wbAddress: SRAMAddress(try r.int("wb")), rows: try r.int("rows"),
-        columns: try r.int("cols"), rowStrideBytes: try r.int("stride")))
+        columns: try r.int("cols"), rowStrideBytes: try r.int("stride"),
+        packing: try r.optionalWord("packing", WeightPacking.self) ?? .int8))
   case "matmul":
     let accRow = AccumulatorRow(try r.int("acc"))
     let slot = try r.slot("slot")
@@ -399,6 +407,7 @@ struct AssemblyParser {
     var outputs: [IOBinding] = []
     var image = DRAMImage()
     var instructions: [Instruction] = []
+    var tiles: [Int: TileCoordinate] = [:]
     var lineNumber = 0
     for rawLine in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false) {
       lineNumber += 1
@@ -407,6 +416,7 @@ struct AssemblyParser {
       let word = head.string
       guard word.hasPrefix(".") else {
         instructions.append(try parseInstruction(tokens, line: lineNumber))
+        if let tile = try tileAnnotation(Array(rawLine), line: lineNumber) { tiles[instructions.count - 1] = tile }
         continue
       }
       let line = lineNumber
@@ -489,8 +499,47 @@ struct AssemblyParser {
     }
     return TileProgram(
       datapath: header.datapath, limits: header.limits, dramSize: ByteCount(header.dram), dramImage: image,
-      layers: layers, hostTasks: hostTasks, inputs: inputs, outputs: outputs, instructions: instructions)
+      layers: layers, hostTasks: hostTasks, inputs: inputs, outputs: outputs, instructions: instructions,
+      tiles: tiles)
   }
+}
+
+/// The tile coordinate in an instruction line's trailing `; tile m=… n=… k=…` comment, or nil
+/// when the line has no comment or the comment does not start with the word `tile`.
+func tileAnnotation(_ scalars: [Unicode.Scalar], line: Int) throws(ISAError) -> TileCoordinate? {
+  // The first ';' outside a string (the tokenizer has already rejected unterminated strings).
+  var i = 0
+  var semicolon: Int?
+  while i < scalars.count {
+    if scalars[i] == "\"" {
+      i += 1
+      while i < scalars.count && scalars[i] != "\"" {
+        if scalars[i] == "\\" { i += 1 }
+        i += 1
+      }
+    } else if scalars[i] == ";" {
+      semicolon = i
+      break
+    }
+    i += 1
+  }
+  guard let semicolon else { return nil }
+  let offset = semicolon + 1
+  let tokens = try tokenize(Array(scalars[offset...]), line: line).map { token in
+    Token(text: token.text, column: token.column + offset)
+  }
+  guard let head = tokens.first, head.string == "tile" else { return nil }
+  var r = try FieldReader(tokens.dropFirst(), line: line, owner: "tile annotation", ownerColumn: head.column)
+  func index(_ key: String) throws(ISAError) -> Int? {
+    guard let (text, column) = r.optionalRaw(key) else { return nil }
+    guard let v = integer(text), v >= 0 else {
+      throw r.error(column, "expected a non-negative tile index for '\(key)', found '\(text)'")
+    }
+    return v
+  }
+  let tile = TileCoordinate(m: try index("m"), n: try index("n"), k: try index("k"))
+  try r.finish()
+  return tile
 }
 
 private func rangeList(_ r: inout FieldReader, _ key: String) throws(ISAError) -> [DRAMRange] {

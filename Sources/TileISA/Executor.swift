@@ -115,13 +115,18 @@ extension MachineState {
   mutating func loadWeights(_ w: LoadWeights) {
     let rows = w.rows
     let columns = w.columns
+    let bits = w.packing.bits
+    let rowBytes = (columns * bits + 7) / 8
     var rowMajor = [Int16](repeating: 0, count: rows * columns)
     var columnMajor = [Int16](repeating: 0, count: rows * columns)
     let first = w.wbAddress.byteOffset
     let last = first + (rows - 1) * w.rowStrideBytes
     precondition(
-      rows == 0 || columns == 0 || (first >= 0 && last >= 0 && max(first, last) + columns <= weightBuffer.count),
+      rows == 0 || columns == 0 || (first >= 0 && last >= 0 && max(first, last) + rowBytes <= weightBuffer.count),
       "weight tile \(rows)×\(columns) at \(first) (stride \(w.rowStrideBytes)) outside the weight buffer")
+    // Packed rows (int4, int2): value n is the `bits`-bit field at bit n·bits, sign-extended.
+    let mask = (1 << bits) - 1
+    let sign = 1 << (bits - 1)
     weightBuffer.withUnsafeBufferPointer { wb in
       rowMajor.withUnsafeMutableBufferPointer { byRow in
         columnMajor.withUnsafeMutableBufferPointer { byColumn in
@@ -129,7 +134,14 @@ extension MachineState {
           for k in 0..<rows {
             let source = wb + first + k * w.rowStrideBytes
             for n in 0..<columns {
-              let value = Int16(Int8(bitPattern: source[n]))
+              let value: Int16
+              if bits == 8 {
+                value = Int16(Int8(bitPattern: source[n]))
+              } else {
+                let bit = n * bits
+                let field = (Int(source[bit / 8]) >> (bit % 8)) & mask
+                value = Int16(field >= sign ? field - (1 << bits) : field)
+              }
               byRow[k * columns + n] = value
               byColumn[n * rows + k] = value
             }
@@ -181,14 +193,17 @@ extension MachineState {
   mutating func vector(_ v: VectorOperation, _ location: String) throws(ISAError) {
     switch v {
     case .add(let o, let q), .sub(let o, let q):
-      let bMultiplier = if case .sub = v { 0 &- q.bMultiplier } else { q.bMultiplier }
+      // SUB subtracts the rescaled `b` (TF 2.21 `reference_ops::Sub`); negating the multiplier
+      // instead would round the high multiply's ties the other way.
+      let isSub = if case .sub = v { true } else { false }
       let aZeroPoint = Int32(q.aZeroPoint)
       let bZeroPoint = Int32(q.bZeroPoint)
       let factor = Int32(1) << Int32(q.leftShift)
       elementwise(o) { a, b in
         let sa = FixedPoint.multiplyByQuantizedMultiplier((Int32(a) - aZeroPoint) * factor, q.aMultiplier, q.aShift)
-        let sb = FixedPoint.multiplyByQuantizedMultiplier((Int32(b) - bZeroPoint) * factor, bMultiplier, q.bShift)
-        let raw = FixedPoint.multiplyByQuantizedMultiplier(sa &+ sb, q.outputMultiplier, q.outputShift)
+        let sb = FixedPoint.multiplyByQuantizedMultiplier((Int32(b) - bZeroPoint) * factor, q.bMultiplier, q.bShift)
+        let sum = isSub ? sa &- sb : sa &+ sb
+        let raw = FixedPoint.multiplyByQuantizedMultiplier(sum, q.outputMultiplier, q.outputShift)
         return clamp(Int(raw) + Int(q.outputZeroPoint), q.clamp)
       }
     case .mul(let o, let q):

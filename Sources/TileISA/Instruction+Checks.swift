@@ -83,9 +83,16 @@ extension Operation {
       if w.columns > limits.arrayColumns {
         p.add("N = \(w.columns) exceeds the array's \(limits.arrayColumns) columns")
       }
+      if w.packing.isPacked && context.datapath != .int8 {
+        p.add("\(w.packing) weights need the int8 datapath; this program is \(context.datapath)")
+      }
       if ok {
+        let rowBytes =
+          w.packing.isPacked
+          ? Checked.mul(w.columns, w.packing.bits).flatMap { Checked.add($0, 7) }.map { $0 / 8 }
+          : Checked.mul(w.columns, eb)
         p.inside(
-          Checked.mul(w.columns, eb).flatMap {
+          rowBytes.flatMap {
             Checked.span(start: w.wbAddress.byteOffset, count: w.rows, stride: w.rowStrideBytes, length: $0)
           },
           .weightBuffer, capacity: limits.capacityBytes(of: .weightBuffer), what: "weight tile")

@@ -52,6 +52,7 @@ extension Instruction {
       try w.put(l.rows, UInt16.self, at: 12, "rows")
       try w.put(l.columns, UInt16.self, at: 14, "cols")
       try w.put(l.rowStrideBytes, UInt32.self, at: 16, "stride")
+      try w.put(caseIndex(l.packing), UInt8.self, at: 5, "packing")
     case .matmul(let m):
       opcode = .matmul
       try w.put(m.weightSlot.rawValue, UInt8.self, at: 4, "slot")
@@ -162,7 +163,8 @@ extension Instruction {
       operation = .loadWeights(
         LoadWeights(
           slot: try r.choice(WeightSlot.allCases, at: 4, "weight slot"), wbAddress: SRAMAddress(r.get(UInt32.self, at: 8)),
-          rows: r.get(UInt16.self, at: 12), columns: r.get(UInt16.self, at: 14), rowStrideBytes: r.get(UInt32.self, at: 16)))
+          rows: r.get(UInt16.self, at: 12), columns: r.get(UInt16.self, at: 14), rowStrideBytes: r.get(UInt32.self, at: 16),
+          packing: try r.choice(WeightPacking.allCases, at: 5, "weight packing")))
     case .matmul:
       let slot = try r.choice(WeightSlot.allCases, at: 4, "weight slot")
       let accumulate = try r.choice([false, true], at: 5, "accumulate flag")

@@ -82,9 +82,10 @@ extension Instruction {
       ]
     case .loadWeights(let w):
       var list = RangeList()
+      let length = w.rowBytes(elementBytes: eb)
       for k in 0..<w.rows {
         let start = w.wbAddress.byteOffset + k * w.rowStrideBytes
-        list.append(start..<start + w.columns * eb)
+        list.append(start..<start + length)
       }
       return [MemoryAccess(space: .weightBuffer, kind: .read, ranges: list.ranges)]
     case .matmul(let m):

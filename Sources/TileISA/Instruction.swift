@@ -198,19 +198,71 @@ public enum WeightSlot: Int, Hashable, Sendable, CaseIterable, CustomStringConve
   public var description: String { String(rawValue) }
 }
 
-/// Weight buffer → a weight slot of the array: a `rows` × `columns` tile of int8 weights.
+/// How a weight tile is stored in the weight buffer: one byte per weight, or packed 4 or 2 bits
+/// per weight (expanded to int8 by the weight loader on its way into the array).
+///
+/// Within a row, value n occupies bits `(n·bits) mod 8 …` of byte `(n·bits) / 8`, least
+/// significant bits first, in two's complement: int4 puts the first value of each pair in the low
+/// nibble (TFLite's INT4 packing), int2 four values per byte, the first in bits 0–1. Each tile
+/// row starts on a byte (`rowStrideBytes` apart) and occupies ⌈columns·bits / 8⌉ bytes.
+public enum WeightPacking: String, CaseIterable, Hashable, Sendable, CustomStringConvertible {
+  /// One int8 byte per weight.
+  case int8
+  /// Two signed 4-bit weights per byte (−8…7).
+  case int4
+  /// Four signed 2-bit weights per byte (−2…1; ternary −1/0/1 uses codes 0b11/0b00/0b01).
+  case int2
+
+  /// Bits per weight: 8, 4 or 2.
+  public var bits: Int {
+    switch self {
+    case .int8: 8
+    case .int4: 4
+    case .int2: 2
+    }
+  }
+
+  /// The packing of `bits`-bit weights (8, 4 or 2), `nil` for other widths.
+  public init?(bits: Int) {
+    switch bits {
+    case 8: self = .int8
+    case 4: self = .int4
+    case 2: self = .int2
+    default: return nil
+    }
+  }
+
+  /// Whether weights are stored below one byte each (and the loader unpacks them).
+  public var isPacked: Bool { self != .int8 }
+
+  /// Bytes one row of `columns` weights occupies: ⌈columns·bits / 8⌉.
+  public func rowBytes(columns: Int) -> Int { (columns * bits + 7) / 8 }
+
+  /// `int8`, `int4`, `int2` (the assembly name).
+  public var description: String { rawValue }
+}
+
+/// Weight buffer → a weight slot of the array: a `rows` × `columns` tile of int8 weights, read
+/// as bytes or unpacked from 4- or 2-bit storage (`packing`).
 ///
 /// ```swift
 /// SLOT[slot] = Tile(rows: rows, columns: columns)     // replaces the slot's previous tile
+/// let b = packing.bits                                 // 8, 4 or 2
 /// for k in 0..<rows {
 ///   for n in 0..<columns {
-///     SLOT[slot][k][n] = Int8(bitPattern: WB[wbAddress + k*rowStrideBytes + n])
+///     let bit = n * b                                  // row k starts on a byte
+///     let byte = Int(WB[wbAddress + k*rowStrideBytes + bit / 8])
+///     let field = (byte >> (bit % 8)) & (1 << b − 1)   // least significant bits first
+///     SLOT[slot][k][n] = Int8(field >= 1 << (b − 1) ? field − (1 << b) : field)   // sign-extend
 ///   }
 /// }
 /// ```
 ///
-/// `rows` ≤ the array's rows, `columns` ≤ its columns. A `matmul` may use the first K ≤ `rows`
-/// rows and N ≤ `columns` columns of the tile; reading beyond the loaded tile is an error.
+/// With `packing == .int8` this is `SLOT[slot][k][n] = Int8(bitPattern: WB[wbAddress +
+/// k*rowStrideBytes + n])`. Row k reads `⌈columns·b / 8⌉` bytes from `wbAddress +
+/// k·rowStrideBytes`. Packed tiles need the int8 datapath. `rows` ≤ the array's rows,
+/// `columns` ≤ its columns. A `matmul` may use the first K ≤ `rows` rows and N ≤ `columns`
+/// columns of the tile; reading beyond the loaded tile is an error.
 public struct LoadWeights: Hashable, Sendable {
   /// The slot written.
   public var slot: WeightSlot
@@ -222,14 +274,27 @@ public struct LoadWeights: Hashable, Sendable {
   public var columns: Int
   /// Bytes between the starts of consecutive tile rows in the weight buffer.
   public var rowStrideBytes: Int
+  /// How the weights are stored: bytes, or packed 4 or 2 bits per weight.
+  public var packing: WeightPacking
 
-  /// Creates a weight-tile load; the row stride defaults to `columns` (a dense tile).
-  public init(slot: WeightSlot, wbAddress: SRAMAddress, rows: Int, columns: Int, rowStrideBytes: Int? = nil) {
+  /// Creates a weight-tile load; the row stride defaults to a dense tile, `columns` bytes per
+  /// row (⌈columns·bits / 8⌉ when packed).
+  public init(
+    slot: WeightSlot, wbAddress: SRAMAddress, rows: Int, columns: Int, rowStrideBytes: Int? = nil,
+    packing: WeightPacking = .int8
+  ) {
     self.slot = slot
     self.wbAddress = wbAddress
     self.rows = rows
     self.columns = columns
-    self.rowStrideBytes = rowStrideBytes ?? columns
+    self.packing = packing
+    self.rowStrideBytes = rowStrideBytes ?? packing.rowBytes(columns: columns)
+  }
+
+  /// Weight-buffer bytes each row reads: `columns × elementBytes` unpacked, ⌈columns·bits / 8⌉
+  /// packed.
+  public func rowBytes(elementBytes: Int) -> Int {
+    packing.isPacked ? packing.rowBytes(columns: columns) : columns * elementBytes
   }
 }
 

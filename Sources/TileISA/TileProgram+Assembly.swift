@@ -32,12 +32,26 @@ extension TileProgram {
       }
     }
     lines.append("; \(instructions.count) instructions")
-    for instruction in instructions { lines.append(instruction.assembly()) }
+    for (index, instruction) in instructions.enumerated() {
+      if let tile = tiles[index] {
+        lines.append(instruction.assembly() + " " + Self.tileAnnotation(tile))
+      } else {
+        lines.append(instruction.assembly())
+      }
+    }
     return lines.joined(separator: "\n") + "\n"
   }
 
   /// Bytes per `.data` line.
   static let assemblyBytesPerDataLine = 64
+
+  /// The trailing comment that carries an instruction's tile coordinate: `; tile m=2 n=1 k=0`.
+  /// A comment is one for every other reader (`Instruction(parsingAssembly:)` ignores it);
+  /// `TileProgram(parsingAssembly:)` reads it back into `tiles`.
+  static func tileAnnotation(_ tile: TileCoordinate) -> String {
+    let fields = tile.description
+    return fields.isEmpty ? "; tile" : "; tile " + fields
+  }
 }
 
 extension Instruction {
@@ -65,10 +79,12 @@ extension Operation {
         ("row_bytes", "\(d.rowBytes)"),
       ]
     case .loadWeights(let w):
-      return [
+      var fields = [
         ("slot", "\(w.slot)"), ("wb", hex(w.wbAddress.byteOffset)), ("rows", "\(w.rows)"), ("cols", "\(w.columns)"),
         ("stride", "\(w.rowStrideBytes)"),
       ]
+      if w.packing.isPacked { fields.append(("packing", w.packing.rawValue)) }
+      return fields
     case .matmul(let m):
       var fields: [(String, String)] = [("acc", "\(m.accRow.index)"), ("slot", "\(m.weightSlot)"), ("n", "\(m.columns)")]
       fields += featureMapFields(m.input, m.window)

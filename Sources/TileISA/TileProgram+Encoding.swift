@@ -17,7 +17,7 @@ extension TileProgram {
     out.bytes += Self.encodingMagic
     out.u16(Self.encodingVersion)
     out.u8(caseIndex(datapath))
-    out.u8(0)
+    out.u8(tiles.isEmpty ? 0 : Self.hasTileTableFlag)
     out.i64(dramSize.count)
     out.i64(limits.unifiedBuffer.count)
     out.i64(limits.weightBuffer.count)
@@ -55,6 +55,7 @@ extension TileProgram {
       out.i64(Int64(segment.bytes.count))
       out.bytes += segment.bytes
     }
+    if !tiles.isEmpty { try writeTileTable(&out) }
     while out.bytes.count % Instruction.encodedSize != 0 { out.u8(0) }
     let streamOffset = out.bytes.count
     for i in 0..<8 { out.bytes[offsetField + i] = UInt8(truncatingIfNeeded: streamOffset >> (8 * i)) }
@@ -84,8 +85,11 @@ extension TileProgram {
       throw ISAError(.decode, formatOffset(versionOffset), "unsupported version \(version) (expected \(Self.encodingVersion))")
     }
     let datapath = try r.choice(TileProgram.Datapath.allCases, "datapath")
-    let reservedOffset = r.offset
-    guard try r.u8("reserved") == 0 else { throw ISAError(.decode, formatOffset(reservedOffset), "reserved byte is not 0") }
+    let flagsOffset = r.offset
+    let flags = try r.u8("flags")
+    guard flags & ~Self.hasTileTableFlag == 0 else {
+      throw ISAError(.decode, formatOffset(flagsOffset), "reserved flag bits set in \(hex(flags))")
+    }
     let dramSize = try r.i64("DRAM size")
     let ub = try r.i64("unified buffer size")
     let wb = try r.i64("weight buffer size")
@@ -134,6 +138,8 @@ extension TileProgram {
       }
       image.write(Array(data), at: DRAMAddress(address))
     }
+    var tiles: [Int: TileCoordinate] = [:]
+    if flags & Self.hasTileTableFlag != 0 { tiles = try Self.readTileTable(&r, instructionCount: instructionCount) }
     while r.offset % Instruction.encodedSize != 0 {
       let padOffset = r.offset
       guard try r.u8("padding") == 0 else { throw ISAError(.decode, formatOffset(padOffset), "padding byte is not 0") }
@@ -158,7 +164,68 @@ extension TileProgram {
         unifiedBuffer: ByteCount(ub), weightBuffer: ByteCount(wb), accumulatorRows: accRows, arrayRows: arrayRows,
         arrayColumns: arrayColumns),
       dramSize: ByteCount(dramSize), dramImage: image, layers: layers, hostTasks: hostTasks,
-      inputs: Array(bindings[..<inputCount]), outputs: Array(bindings[inputCount...]), instructions: instructions)
+      inputs: Array(bindings[..<inputCount]), outputs: Array(bindings[inputCount...]), instructions: instructions,
+      tiles: tiles)
+  }
+
+  /// Header byte 7, bit 0: a tile table follows the DRAM segments.
+  static let hasTileTableFlag = 1
+  /// Bytes per tile-table entry: u32 instruction index, u8 mask, three u32 components.
+  static let tileEntryBytes = 17
+
+  /// Writes the tile table: a u32 count, then per entry in increasing instruction order the
+  /// instruction index, a mask of the components present (bit 0 m, 1 n, 2 k) and the three
+  /// components (0 when absent).
+  private func writeTileTable(_ out: inout ContainerWriter) throws(ISAError) {
+    try out.count(tiles.count)
+    for (index, tile) in tiles.sorted(by: { $0.key < $1.key }) {
+      guard instructions.indices.contains(index) else {
+        throw ISAError(.encode, "tile table", "entry for instruction #\(index), but the program has \(instructions.count) instructions")
+      }
+      try out.count(index)
+      out.u8((tile.m != nil ? 1 : 0) | (tile.n != nil ? 2 : 0) | (tile.k != nil ? 4 : 0))
+      for (name, value) in [("m", tile.m), ("n", tile.n), ("k", tile.k)] {
+        guard let v = UInt32(exactly: value ?? 0) else {
+          throw ISAError(.encode, "tile table", "instruction #\(index): tile \(name) = \(value ?? 0) does not fit u32")
+        }
+        appendLittleEndian(&out.bytes, v)
+      }
+    }
+  }
+
+  private static func readTileTable(_ r: inout ContainerReader, instructionCount: Int) throws(ISAError)
+    -> [Int: TileCoordinate]
+  {
+    let count = try r.count("tile count", minimumBytesEach: tileEntryBytes)
+    var tiles: [Int: TileCoordinate] = [:]
+    tiles.reserveCapacity(count)
+    var previous = -1
+    for _ in 0..<count {
+      let at = r.offset
+      let index = Int(try r.unsigned(4, "tile instruction index"))
+      guard index > previous, index < instructionCount else {
+        throw ISAError(
+          .decode, formatOffset(at),
+          "tile entry for instruction #\(index): expected increasing indices below \(instructionCount)")
+      }
+      previous = index
+      let maskOffset = r.offset
+      let mask = try r.u8("tile mask")
+      guard mask < 8 else { throw ISAError(.decode, formatOffset(maskOffset), "tile mask \(hex(mask)) has reserved bits set") }
+      var components: [Int?] = []
+      for bit in 0..<3 {
+        let valueOffset = r.offset
+        let v = Int(try r.unsigned(4, "tile component"))
+        if mask & (1 << bit) != 0 {
+          components.append(v)
+        } else {
+          guard v == 0 else { throw ISAError(.decode, formatOffset(valueOffset), "absent tile component is \(v), expected 0") }
+          components.append(nil)
+        }
+      }
+      tiles[index] = TileCoordinate(m: components[0], n: components[1], k: components[2])
+    }
+    return tiles
   }
 }
 

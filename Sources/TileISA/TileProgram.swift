@@ -25,12 +25,15 @@ public struct TileProgram: Hashable, Sendable {
   public var outputs: [IOBinding]
   /// The instruction stream, in program order.
   public var instructions: [Instruction]
+  /// Tile coordinates by instruction index, for reports only (like the layer tags): which tile
+  /// of its layer an instruction works on. Instructions without an entry have none.
+  public var tiles: [Int: TileCoordinate]
 
   /// Creates a program.
   public init(
     datapath: Datapath = .int8, limits: MemoryLimits, dramSize: ByteCount, dramImage: DRAMImage = DRAMImage(),
     layers: [LayerInfo] = [], hostTasks: [HostTask] = [], inputs: [IOBinding] = [], outputs: [IOBinding] = [],
-    instructions: [Instruction] = []
+    instructions: [Instruction] = [], tiles: [Int: TileCoordinate] = [:]
   ) {
     self.datapath = datapath
     self.limits = limits
@@ -41,7 +44,11 @@ public struct TileProgram: Hashable, Sendable {
     self.inputs = inputs
     self.outputs = outputs
     self.instructions = instructions
+    self.tiles = tiles
   }
+
+  /// The tile coordinate of instruction `index`, if the compiler recorded one.
+  public func tile(at index: Int) -> TileCoordinate? { tiles[index] }
 }
 
 extension TileProgram {

@@ -211,9 +211,10 @@ public enum VectorOperation: Hashable, Sendable {
   /// OUT[i][j] = clamp(MBQM(sum, outputMultiplier, outputShift) + outputZeroPoint)
   /// ```
   case add(BinaryOperands, AddParameters)
-  /// TFLite int8 SUB: identical to `add` with `bMultiplier` negated (TFLite's sub.cc negates
-  /// the second input's multiplier and runs the ADD kernel; this is not `a − b` rounded
-  /// symmetrically). Give the positive multiplier here.
+  /// TFLite int8 SUB (`reference_ops::Sub`): as `add`, but the rescaled `b` is subtracted,
+  /// `MBQM(a, aMultiplier, aShift) &- MBQM(b, bMultiplier, bShift)`, with the positive
+  /// multiplier. This is not `add` with `bMultiplier` negated: the high multiply rounds ties
+  /// toward +∞, so the two differ by one on exact ties.
   case sub(BinaryOperands, AddParameters)
   /// TFLite int8 MUL:
   ///

@@ -103,6 +103,23 @@ import Testing
       }
       #expect(s.stdout.contains(thousandsSeparated(Int(v))), "summary lacks \(key) = \(v)")
     }
+    // Long layer names: shortened to --width in tables, whole in --json.
+    let layers = try runSystole(["trace", "layers", trace, "--sort", "cycles", "--width", "120"])
+    #expect(layers.status == 0, "\(layers.stderr)")
+    #expect(layers.stdout.split(separator: "\n").allSatisfy { $0.count <= 120 })
+    let full = try runSystole(["trace", "layers", trace, "--json"])
+    #expect(full.status == 0, "\(full.stderr)")
+    let fullJSON = try JSONValue.parse(full.stdout)
+    guard case .array(let rows)? = fullJSON["layers"], case .array(let reported)? = run["layers"] else {
+      Issue.record("no layers")
+      return
+    }
+    #expect(rows.map { $0["name"] } == reported.map { $0["name"] })
+    let diff = try runSystole(["trace", "diff", trace, trace, "--json"])
+    #expect(diff.status == 0, "\(diff.stderr)")
+    #expect(try JSONValue.parse(diff.stdout)["total"]?["delta"]?["cycles"] == .int(0))
+    let misplaced = try runSystole(["trace", "summary", trace, "--json"])
+    #expect(misplaced.status == 64)
     let bad = try runSystole(["trace", "summary", "README.md"])
     #expect(bad.status == 65)
     #expect(bad.stderr == "error: README.md: not a trace: invalid JSON at line 1, column 1: expected a value, found '#'\n")

@@ -135,6 +135,7 @@ struct CounterTests {
         .accumulator: Double(c[.accReadBytes] + c[.accWriteBytes]) * arch.accEnergyPerByte.value,
         .dram: Double(c.dramBytes) * 8 * arch.dram.energyPerBit.value,
         .vector: Double(c[.vectorOps]) * arch.energy.vectorOp.value,
+        .unpack: Double(c[.unpackedWeights]) * arch.energy.unpack.value,
         .leakage: Double(r.cycles.count) * arch.energy.leakageMilliwatts / arch.clock.value * 1000,
       ]
       for component in EnergyComponent.allCases {

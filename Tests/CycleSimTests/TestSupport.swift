@@ -84,24 +84,35 @@ func parameterTable(columns n: Int) -> [UInt8] {
 /// DRAM: X (p × k) at 0x0, then W (k × n) followed by its parameter table, then Y (p × n), each
 /// 64-byte aligned. Unified buffer: X at 0x0, Y after it. Weight buffer: W at 0x0, parameters
 /// after.
-func singleTileProgram(arch: ArchSpec, p: Int, k: Int, n: Int, dataflow: Matmul.Dataflow = .weightStationary)
+///
+/// With `packing` int4 or int2 the tile is stored packed (each row ⌈n·bits / 8⌉ bytes, values
+/// from `packedTileValues`) and `load_weights` unpacks it; the parameter table follows the
+/// packed tile.
+func singleTileProgram(
+  arch: ArchSpec, p: Int, k: Int, n: Int, dataflow: Matmul.Dataflow = .weightStationary,
+  packing: WeightPacking = .int8
+)
   -> TileProgram
 {
   func align(_ x: Int) -> Int { (x + 63) / 64 * 64 }
+  let tileBytes = k * packing.rowBytes(columns: n)
   let wAddress = align(p * k)
-  let yAddress = align(wAddress + k * n + 12 * n)
+  let yAddress = align(wAddress + tileBytes + 12 * n)
   let ubOut = align(p * k)
   var b = ProgramBuilder(arch: arch, dramSize: align(yAddress + p * n))
-  let weights = pseudoRandomBytes(k * n, seed: 7).map { $0 == 0x80 ? 0x81 : $0 }
+  let weights =
+    packing.isPacked
+    ? packTile(packedTileValues(k: k, n: n, bits: packing.bits), n: n, bits: packing.bits)
+    : pseudoRandomBytes(k * n, seed: 7).map { $0 == 0x80 ? 0x81 : $0 }
   b.program.dramImage.write(weights + parameterTable(columns: n), at: DRAMAddress(wAddress))
   b.program.inputs = [IOBinding(name: "x", elementType: .int8, shape: [p, k], address: 0)]
   b.program.outputs = [IOBinding(name: "y", elementType: .int8, shape: [p, n], address: DRAMAddress(yAddress))]
   let layer = b.layer("fc", op: "FULLY_CONNECTED")
   b.add(.load(dma(.unifiedBuffer, sram: 0, dram: 0, bytes: p * k)), layer: layer)
-  b.add(.load(dma(.weightBuffer, sram: 0, dram: wAddress, bytes: k * n + 12 * n)), .pushNext, layer: layer)
-  b.add(.loadWeights(LoadWeights(slot: .first, wbAddress: 0, rows: k, columns: n)), .popPrev, layer: layer)
+  b.add(.load(dma(.weightBuffer, sram: 0, dram: wAddress, bytes: tileBytes + 12 * n)), .pushNext, layer: layer)
+  b.add(.loadWeights(LoadWeights(slot: .first, wbAddress: 0, rows: k, columns: n, packing: packing)), .popPrev, layer: layer)
   b.add(.matmul(gemm(ub: 0, pixels: p, k: k, n: n, dataflow: dataflow)), layer: layer)
-  b.add(.activate(activation(acc: 0, pixels: p, n: n, params: k * n, ub: ubOut)), .pushNext, layer: layer)
+  b.add(.activate(activation(acc: 0, pixels: p, n: n, params: tileBytes, ub: ubOut)), .pushNext, layer: layer)
   b.add(.store(dma(.unifiedBuffer, sram: ubOut, dram: yAddress, bytes: p * n)), .popPrev, layer: layer)
   b.add(.finish)
   return b.program
@@ -148,4 +159,24 @@ func pipelinedProgram(
   }
   b.add(.finish)
   return b.program
+}
+
+/// Deterministic `bits`-bit weights (every value of the range appears), row-major k × n.
+func packedTileValues(k: Int, n: Int, bits: Int) -> [Int8] {
+  let low = -(1 << (bits - 1))
+  let span = 1 << bits
+  return (0..<k * n).map { Int8(low + ($0 * 5 + $0 / n) % span) }
+}
+
+/// Row-major k × n values packed `bits` per value, each row starting on a byte (docs/isa.md
+/// §3.2), written here independently of the executor and compiler.
+func packTile(_ values: [Int8], n: Int, bits: Int) -> [UInt8] {
+  let rowBytes = (n * bits + 7) / 8
+  let k = values.count / n
+  var out = [UInt8](repeating: 0, count: k * rowBytes)
+  for (i, v) in values.enumerated() {
+    let bit = (i % n) * bits
+    out[(i / n) * rowBytes + bit / 8] |= (UInt8(bitPattern: v) & UInt8((1 << bits) - 1)) << UInt8(bit % 8)
+  }
+  return out
 }

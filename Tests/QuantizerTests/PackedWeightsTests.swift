@@ -1,6 +1,7 @@
 import GraphIR
 import Quantizer
 import Support
+import TFLiteImport
 import Testing
 
 @Suite struct PackedWeightsTests {
@@ -73,5 +74,28 @@ import Testing
     #expect(int8.floatSize.biasBytes == ByteCount(16))
     #expect(int8.size.biasBytes == ByteCount(16))
     #expect(int4.packedBits.values.sorted() == [4, 4])
+  }
+
+  /// The IR carries the packed width (`Tensor.packedBits`) for int4 and ternary weights, the
+  /// file keeps it (INT4, or the metadata entry for 2 bits), and a reload restores it.
+  @Test(arguments: [
+    (QuantizationScheme.int4, 4), (.ternary, 2), (.fineGrainedTernary, nil), (.int8PerChannel, nil),
+  ] as [(QuantizationScheme, Int?)])
+  func tensorsCarryTheirPackedWidthThroughTheFile(scheme: QuantizationScheme, bits: Int?) throws {
+    let float = TestGraphs.mlp()
+    let q = try Quantizer.quantize(model: float, scheme: scheme, calibration: .samples(try TestGraphs.samples(float)))
+    #expect(!q.weights.isEmpty)
+    for id in q.weights.keys {
+      #expect(q.model.main[id].packedBits == bits, "\(scheme) \(q.model.main[id].name)")
+    }
+    // Only weights are packed.
+    let packed = q.model.main.tensors.indices.filter { q.model.main.tensors[$0].packedBits != nil }
+    #expect(Set(packed) == (bits == nil ? [] : Set(q.weights.keys.map(\.index))))
+    #expect(GraphVerifier.verify(q.model).isEmpty)
+    let reloaded = try TFLiteImporter.parse(try q.tfliteBytes(), source: "q.tflite")
+    #expect(reloaded.main.tensors.map(\.packedBits) == q.model.main.tensors.map(\.packedBits))
+    #expect(reloaded.main.tensors.map { $0.data?.littleEndianBytes() } == q.model.main.tensors.map { $0.data?.littleEndianBytes() })
+    // The simulation model is float: no packed widths left.
+    #expect(q.simulationModel().model.main.tensors.allSatisfy { $0.packedBits == nil })
   }
 }

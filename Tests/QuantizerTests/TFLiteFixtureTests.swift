@@ -37,6 +37,40 @@ import Testing
     #expect(checked >= config.models.count)
   }
 
+  /// The committed int4 files store their weights as TFLite INT4 and the ternary files list
+  /// theirs in the `systole_packed_bits` metadata; reading them restores `packedBits`, and the
+  /// Python check recorded that TFLite loaded and ran each one (so the golden-model comparison
+  /// above covers INT4 filters in TFLite's reference kernels).
+  @Test func subByteFilesKeepTheirWidthAndRanInTFLite() throws {
+    let results = try JSONValue.parse(
+      String(decoding: try Data(contentsOf: QuantizerFixtures.directory.appendingPathComponent("results.json")), as: UTF8.self))
+    guard case .array(let models)? = results["models"] else {
+      Issue.record("results.json has no models")
+      return
+    }
+    var checked = 0
+    for (scheme, bits) in [(QuantizationScheme.int4, 4), (.ternary, 2)] {
+      let config = try QuantizerFixtures.config()
+      for entry in config.models where config.schemes(for: entry).contains(scheme) {
+        let rel = QuantizerFixtures.modelPath(entry.name, scheme)
+        let model = try TFLiteImporter.load(contentsOf: QuantizerFixtures.directory.appendingPathComponent(rel))
+        let weights = model.main.operators.compactMap { op -> Tensor? in
+          switch op.kind {
+          case .conv2D, .depthwiseConv2D, .fullyConnected: return op.input(1).map { model.main[$0] }
+          default: return nil
+          }
+        }
+        #expect(!weights.isEmpty && weights.allSatisfy { $0.packedBits == bits }, "\(rel)")
+        let row = models.first { $0["model"] == .string(entry.name) }?["systole"]?[scheme.rawValue]
+        #expect(row?["runs"] == .bool(true), "\(rel) ran in TFLite")
+        let stored = bits == 4 ? row?["int4_tensors"] : row?["packed_bits_metadata_entries"]
+        #expect(stored == .int(Int64(Set(weights.map(\.name)).count)), "\(rel): \(String(describing: stored))")
+        checked += 1
+      }
+    }
+    #expect(checked >= 6)
+  }
+
   /// The committed int8 file of every model has a reference set (TFLite loaded and ran it).
   @Test func everyModelHasAnInt8ReferenceSet() throws {
     let stems = Set(try QuantizerFixtures.references().map(\.stem))

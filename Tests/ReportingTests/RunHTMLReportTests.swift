@@ -4,6 +4,7 @@ import Foundation
 import GraphIR
 import Pipeline
 @testable import Reporting
+import Support
 import SystoleTestSupport
 import TFLiteImport
 import Testing
@@ -80,9 +81,26 @@ private let mobileNetRun: Swift.Result<RunPipeline.Result, any Error> = Swift.Re
     // Utilization: one bar per layer. Timeline: one span per layer with cycles (+ unattributed).
     let util = try #require(chart("chart-utilization", in: html))
     #expect(util.components(separatedBy: "<rect class=\"mark\"").count - 1 == layers.count)
+    // Timeline: one mark per piece of each layer, at its real cycles, and one per gap no layer
+    // owns (the unattributed cycles).
     let timeline = try #require(chart("chart-timeline", in: html))
-    let spans = layers.filter { $0.counters.cycles > 0 }.count + (result.simulation.unattributed.cycles > 0 ? 1 : 0)
-    #expect(timeline.components(separatedBy: "<rect class=\"mark\"").count - 1 == spans)
+    let pieces = result.simulation.layers.flatMap(\.pieces).sorted { $0.lowerBound < $1.lowerBound }
+    #expect(pieces.reduce(Int64(0)) { $0 + $1.upperBound.count - $1.lowerBound.count } == layers.reduce(0) { $0 + $1.counters.cycles })
+    var gaps = 0
+    var at = Cycle(0)
+    for p in pieces {
+      if p.lowerBound > at { gaps += 1 }
+      at = max(at, p.upperBound)
+    }
+    if result.simulation.cycles > at { gaps += 1 }
+    #expect((gaps > 0) == (result.simulation.unattributed.cycles > 0))
+    #expect(timeline.components(separatedBy: "<rect class=\"mark\"").count - 1 == pieces.count + gaps)
+    // Two layers that overlap in time start at their own first cycle, not end to end.
+    let starts = result.simulation.layers.compactMap { $0.pieces.first?.lowerBound.count }
+    #expect(starts == starts.sorted())
+    if let last = result.simulation.layers.last(where: { !$0.pieces.isEmpty }), let piece = last.pieces.last {
+      #expect(timeline.contains("cycles \(groupedDigits(Int(piece.lowerBound.count)))–\(groupedDigits(Int(piece.upperBound.count)))"))
+    }
     // Roofline: one point per layer with MACs.
     let roof = try #require(chart("chart-roofline", in: html))
     #expect(roof.components(separatedBy: "<circle").count - 1 >= layers.filter { $0.counters.macs > 0 }.count)

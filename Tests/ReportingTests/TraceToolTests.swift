@@ -29,6 +29,37 @@ struct TraceToolTests {
     #expect(text.contains(String(format: "utilization  %.2f%%", r.utilization * 100)))
   }
 
+  @Test("summary: instruction waits by stall reason and peak occupancy, from the trace's slices and counters")
+  func summaryWaitsAndPeaks() throws {
+    let run = try TracedRun()
+    let s = try run.trace().summaryFigures
+    var waits: [String: (cycles: Int64, instructions: Int)] = [:]
+    for e in run.events.executions {
+      guard let stall = e.stall else { continue }
+      waits[stall.rawValue, default: (0, 0)].cycles += e.start.count - e.queued.count
+      waits[stall.rawValue, default: (0, 0)].instructions += 1
+    }
+    #expect(!waits.isEmpty)
+    #expect(s.waits.count == waits.count)
+    for w in s.waits {
+      #expect(waits[w.reason]?.cycles == w.cycles && waits[w.reason]?.instructions == w.instructions, "\(w.reason)")
+    }
+    #expect(zip(s.waits, s.waits.dropFirst()).allSatisfy { $0.cycles >= $1.cycles })
+    let replay = replayOccupancy(run.program, run.events, cycles: run.result.cycles.count)
+    #expect(s.peakOccupancy.map(\.counter) == OnChipMemory.allCases.map { TraceCounter.occupancy(of: $0) })
+    for p in s.peakOccupancy {
+      let memory = try #require(p.counter.memory)
+      #expect(p.bytes == replay[memory]?.max())
+      #expect(p.capacity == Int64(run.program.limits.capacityBytes(of: memory)))
+    }
+    let text = try run.trace().summary()
+    #expect(text.contains("instructions waited for"))
+    #expect(text.contains("peak live bytes"))
+    // Layer level: no instruction slices, so no waits; the counters are still there.
+    let layers = try TracedRun(options: TraceOptions(level: .layer)).trace().summaryFigures
+    #expect(layers.waits.isEmpty && layers.peakOccupancy.count == 3)
+  }
+
   @Test("layers table sorts by cycles, name, energy and DRAM bytes")
   func layersTable() throws {
     let trace = try TracedRun().trace()
@@ -39,6 +70,49 @@ struct TraceToolTests {
     #expect(byName[2].contains("conv_a") && byName[3].contains("conv_b"))
     #expect(byName.last?.contains("(unattributed)") == true)
     #expect(byName.count == 2 + trace.layers.count + 1)
+  }
+
+  @Test("long layer names are shortened in the middle to fit a width; JSON keeps them whole")
+  func longNames() throws {
+    #expect(SystoleTrace.middleTruncated("abcdefghij", to: 5) == "ab…ij")
+    #expect(SystoleTrace.middleTruncated("abcdefghij", to: 6) == "abc…ij")
+    #expect(SystoleTrace.middleTruncated("abcdefghij", to: 10) == "abcdefghij")
+    let t = try tracedModel("mlp_int8", options: TraceOptions(level: .layer))
+    let trace = try SystoleTrace(bytes: Array(t.json.utf8), fileName: "mlp.json")
+    let longest = trace.layers.map(\.name.count).max() ?? 0
+    #expect(longest > 60)
+    let wide = trace.layersTable()
+    #expect(trace.layers.allSatisfy { wide.contains($0.name) })
+    // A width too narrow for the other columns shortens names to 16 characters and no further.
+    #expect(trace.layersTable(width: 40) == trace.layersTable(width: 1))
+    let narrow = trace.layersTable(width: 1)
+    for l in trace.layers where l.name.count > 16 {
+      #expect(!narrow.contains(l.name) && narrow.contains(SystoleTrace.middleTruncated(l.name, to: 16)))
+    }
+    for width in [120, 140] {
+      let table = trace.layersTable(sortedBy: .cycles, width: width)
+      for line in table.split(separator: "\n") { #expect(line.count <= width, "\(line)") }
+      #expect(table.contains("…"))
+      let diff = trace.diff(trace, width: width)
+      for line in diff.split(separator: "\n").dropFirst() { #expect(line.count <= width, "\(line)") }
+    }
+    let json = trace.layersJSON(sortedBy: .cycles)
+    guard case .array(let rows)? = json["layers"] else {
+      Issue.record("no layers array")
+      return
+    }
+    #expect(Set(rows.compactMap { row -> String? in if case .string(let n)? = row["name"] { n } else { nil } })
+      == Set(trace.layers.map(\.name)))
+    #expect(json["unattributed"]?["cycles"] == .int(trace.unattributed.cycles))
+    let cycles = rows.compactMap { row -> Int64? in if case .int(let c)? = row["cycles"] { c } else { nil } }
+    #expect(cycles == cycles.sorted(by: >) && cycles.count == trace.layers.count)
+    let diff = trace.diffJSON(trace)
+    #expect(diff["total"]?["delta"]?["cycles"] == .int(0))
+    guard case .array(let diffRows)? = diff["layers"] else {
+      Issue.record("no diff layers")
+      return
+    }
+    #expect(diffRows.first?["name_a"] == .string(trace.layers[0].name))
   }
 
   @Test("show fits the width and marks busy cycles")

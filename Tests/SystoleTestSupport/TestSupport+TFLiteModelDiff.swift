@@ -24,6 +24,9 @@ public enum ModelComparison {
           if s.shape != t.shape { out.append("\(q) shape \(s.shape) vs \(t.shape)") }
           if s.elementType != t.elementType { out.append("\(q) type \(s.elementType) vs \(t.elementType)") }
           if s.isVariable != t.isVariable { out.append("\(q) isVariable \(s.isVariable) vs \(t.isVariable)") }
+          if s.packedBits != t.packedBits {
+            out.append("\(q) packedBits \(String(describing: s.packedBits)) vs \(String(describing: t.packedBits))")
+          }
           if !sameQuantization(s.quantization, t.quantization) {
             out.append("\(q) quantization \(String(describing: s.quantization)) vs \(String(describing: t.quantization))")
           }

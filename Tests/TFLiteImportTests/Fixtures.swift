@@ -30,6 +30,21 @@ enum Fixtures {
     return Model(source: "conv.tflite", graphs: [graph])
   }
 
+  /// ``conv()`` with int4 weights (`packedBits` 4, every int4 value present) and an extra
+  /// constant `t2` of ternary codes with `packedBits` 2 (written to the metadata entry).
+  static func packedConv() -> Model {
+    var m = conv()
+    let int4 = (0..<54).map { Int8($0 * 7 % 16 - 8) }
+    m.graphs[0].tensors[1].data = TensorData(shape: [2, 3, 3, 3], storage: .int8(int4))
+    m.graphs[0].tensors[1].packedBits = 4
+    var t2 = Tensor(
+      name: "t2", shape: [5], elementType: .int8, quantization: QuantizationParameters(scale: 0.5, zeroPoint: 0),
+      data: TensorData(shape: [5], storage: .int8([1, 0, -1, -1, 1])))
+    t2.packedBits = 2
+    m.graphs[0].tensors.append(t2)
+    return m
+  }
+
   /// Every ``OpKind`` once, with non-default options where there are options, in a graph that
   /// is not meant to pass the verifier (read it back with `verify: false`), plus a second
   /// subgraph for CALL_ONCE. Covers every tensor type, absent optional inputs, variables.

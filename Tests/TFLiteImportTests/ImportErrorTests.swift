@@ -131,14 +131,14 @@ import Testing
       mutate: patched { p in try p.set(["subgraphs", 0, "tensors", 3], field: S.Tensor.type, to: Int8(1)) },
       kind: .unsupported,
       message:
-        "bad.tflite: tensor #3 'y': type FLOAT16 (1) is not supported; expected FLOAT32, INT32, UINT8, INT64, BOOL, INT16, INT8 or RESOURCE"
+        "bad.tflite: tensor #3 'y': type FLOAT16 (1) is not supported; expected FLOAT32, INT32, UINT8, INT64, BOOL, INT16, INT8, RESOURCE or (constant) INT4"
     ),
     Case(
       name: "tensor type outside the schema",
       mutate: patched { p in try p.set(["subgraphs", 0, "tensors", 0], field: S.Tensor.type, to: Int8(-3)) },
       kind: .unsupported,
       message:
-        "bad.tflite: tensor #0 'x': type type -3 is not supported; expected FLOAT32, INT32, UINT8, INT64, BOOL, INT16, INT8 or RESOURCE"
+        "bad.tflite: tensor #0 'x': type type -3 is not supported; expected FLOAT32, INT32, UINT8, INT64, BOOL, INT16, INT8, RESOURCE or (constant) INT4"
     ),
     Case(
       name: "negative dimension",

@@ -32,6 +32,9 @@ import Testing
       list.append(Fixture(name: "all kinds (writer, unverified)", bytes: all, verify: false))
       list.append(Fixture(name: "all kinds (writer, verified)", bytes: all, verify: true))
     }
+    if let packed = try? TFLiteWriter.serialize(Fixtures.packedConv()) {
+      list.append(Fixture(name: "INT4 + packed-bits metadata (writer)", bytes: packed, verify: true))
+    }
     if let smallest = TFLiteTestModels.smallest() {
       list.append(Fixture(name: TFLiteTestModels.relativePath(smallest.url), bytes: smallest.bytes, verify: true))
     }

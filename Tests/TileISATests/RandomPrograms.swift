@@ -83,7 +83,7 @@ struct RandomProgramGenerator {
       return .loadWeights(
         LoadWeights(
           slot: pick(WeightSlot.allCases), wbAddress: SRAMAddress(field(UInt32.self)), rows: field(UInt16.self),
-          columns: field(UInt16.self), rowStrideBytes: field(UInt32.self)))
+          columns: field(UInt16.self), rowStrideBytes: field(UInt32.self), packing: pick(WeightPacking.allCases)))
     case 3:
       let (input, window) = featureMap()
       return .matmul(
@@ -155,7 +155,7 @@ struct RandomProgramGenerator {
     var instructions = (0..<Self.operationKinds).map { instruction($0) }  // every kind at least once
     for _ in 0..<count { instructions.append(instruction(Int.random(in: 0..<Self.operationKinds, using: &rng))) }
     instructions.shuffle(using: &rng)
-    return TileProgram(
+    var program = TileProgram(
       datapath: pick(TileProgram.Datapath.allCases),
       limits: MemoryLimits(
         unifiedBuffer: ByteCount(Int64(extreme(Int.min...Int.max))), weightBuffer: ByteCount(Int64(extreme(Int.min...Int.max))),
@@ -176,6 +176,15 @@ struct RandomProgramGenerator {
       inputs: (0..<Int.random(in: 0...3, using: &rng)).map { _ in binding() },
       outputs: (0..<Int.random(in: 0...3, using: &rng)).map { _ in binding() },
       instructions: instructions)
+    // Tile coordinates on about a third of the instructions (drawn last, so the rest of the
+    // program is what it was before tiles existed).
+    for index in program.instructions.indices where Int.random(in: 0..<3, using: &rng) == 0 {
+      func component() -> Int? {
+        Int.random(in: 0..<2, using: &rng) == 0 ? nil : extreme(0...(encodable ? Int(UInt32.max) : Int.max))
+      }
+      program.tiles[index] = TileCoordinate(m: component(), n: component(), k: component())
+    }
+    return program
   }
 
   mutating func binding() -> IOBinding {

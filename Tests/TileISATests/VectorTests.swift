@@ -25,7 +25,7 @@ struct VectorTests {
     #expect(m.ub(32, 4) == [8, -1, 127, -126])
   }
 
-  @Test("SUB: the ADD kernel with the second multiplier negated")
+  @Test("SUB: the rescaled b subtracted from the rescaled a")
   func sub() throws {
     var m = try makeMachine()
     m.putUB([10, -7, 127, -128], at: 0)
@@ -36,8 +36,18 @@ struct VectorTests {
     #expect(m.ub(32, 4) == [6, -2, 1, 1])
   }
 
-  @Test("SUB equals ADD with a negated b multiplier on random operands, including odd products")
-  func subIsNegatedAdd() throws {
+  /// TFLite 2.21's SUB for one element: `MBQM(a') − MBQM(b')` with the positive multiplier.
+  func subReference(_ a: Int8, _ b: Int8, _ q: AddParameters) -> Int8 {
+    let factor = Int32(1) << Int32(q.leftShift)
+    let (xa, xb) = ((Int32(a) - Int32(q.aZeroPoint)) * factor, (Int32(b) - Int32(q.bZeroPoint)) * factor)
+    let sa = FixedPoint.multiplyByQuantizedMultiplier(xa, q.aMultiplier, q.aShift)
+    let sb = FixedPoint.multiplyByQuantizedMultiplier(xb, q.bMultiplier, q.bShift)
+    let raw = FixedPoint.multiplyByQuantizedMultiplier(sa &- sb, q.outputMultiplier, q.outputShift)
+    return Int8(min(max(Int(raw) + Int(q.outputZeroPoint), Int(q.clamp.lowerBound)), Int(q.clamp.upperBound)))
+  }
+
+  @Test("SUB equals the element-wise reference formula on random operands and parameters")
+  func subMatchesReference() throws {
     var rng = SeededGenerator(seed: 7)
     for _ in 0..<50 {
       var m = try makeMachine()
@@ -45,7 +55,7 @@ struct VectorTests {
       let b = (0..<64).map { _ in Int8.random(in: .min ... .max, using: &rng) }
       m.putUB(a, at: 0)
       m.putUB(b, at: 64)
-      var q = AddParameters(
+      let q = AddParameters(
         aZeroPoint: .random(in: -128...127, using: &rng), bZeroPoint: .random(in: -128...127, using: &rng),
         outputZeroPoint: .random(in: -128...127, using: &rng), aMultiplier: .random(in: 1 << 30...Int32.max, using: &rng),
         aShift: .random(in: -3...0, using: &rng), bMultiplier: .random(in: 1 << 30...Int32.max, using: &rng),
@@ -53,11 +63,49 @@ struct VectorTests {
         outputShift: .random(in: -22 ... -17, using: &rng))
       let o = BinaryOperands(a: contiguous(0, 64), b: contiguous(64, 64), output: contiguous(128, 64), outer: 1, inner: 64)
       try run(.vector(.sub(o, q)), on: &m)
-      let viaSub = m.ub(128, 64)
-      q.bMultiplier = -q.bMultiplier
-      try run(.vector(.add(o, q)), on: &m)
-      #expect(m.ub(128, 64) == viaSub)
+      #expect(m.ub(128, 64) == zip(a, b).map { subReference($0, $1, q) })
     }
+  }
+
+  @Test("SUB is not ADD with a negated b multiplier: they differ on the high multiply's ties")
+  func subIsNotNegatedAdd() throws {
+    // Scales 1.0 − (0.5 + 2^-21) → 1.0: b's multiplier 2^30 + 2^10 (shift −1) makes
+    // b'·2^20·m + 2^30 a multiple of 2^31 for every odd b', a tie that rounds toward +∞ for
+    // m and for −m alike, so the high multiply gives 1 − h for −m where it gives h for m.
+    let q = AddParameters(
+      aZeroPoint: 0, bZeroPoint: 0, outputZeroPoint: 0, leftShift: 20, aMultiplier: 1 << 30, aShift: 0,
+      bMultiplier: (1 << 30) + (1 << 10), bShift: -1, outputMultiplier: 1 << 30, outputShift: -18)
+    var negated = q
+    negated.bMultiplier = 0 &- q.bMultiplier
+    let x = Int32(1) << 20  // b' = 1
+    #expect((Int64(x) * Int64(q.bMultiplier) + (1 << 30)) % (1 << 31) == 0, "an exact tie")
+    let up = FixedPoint.saturatingRoundingDoublingHighMul(x, q.bMultiplier)
+    #expect(FixedPoint.saturatingRoundingDoublingHighMul(x, negated.bMultiplier) == 1 &- up)
+
+    // Every pair whose two readings give different outputs; vsub must give the subtracting one.
+    var pairs: [(Int8, Int8)] = []
+    for a in Int8.min...Int8.max {
+      for b in Int8.min...Int8.max {
+        let factor = Int32(1) << 20
+        let sa = FixedPoint.multiplyByQuantizedMultiplier(Int32(a) * factor, q.aMultiplier, q.aShift)
+        let sb = FixedPoint.multiplyByQuantizedMultiplier(Int32(b) * factor, negated.bMultiplier, q.bShift)
+        let raw = FixedPoint.multiplyByQuantizedMultiplier(sa &+ sb, q.outputMultiplier, q.outputShift)
+        let added = Int8(min(max(Int(raw), -128), 127))
+        if added != subReference(a, b, q) { pairs.append((a, b)) }
+      }
+    }
+    #expect(!pairs.isEmpty)
+    let n = min(pairs.count, 256)
+    var m = try makeMachine()
+    m.putUB(pairs.prefix(n).map(\.0), at: 0)
+    m.putUB(pairs.prefix(n).map(\.1), at: 256)
+    let o = BinaryOperands(a: contiguous(0, n), b: contiguous(256, n), output: contiguous(512, n), outer: 1, inner: n)
+    try run(.vector(.sub(o, q)), on: &m)
+    let viaSub = m.ub(512, n)
+    #expect(viaSub == pairs.prefix(n).map { subReference($0.0, $0.1, q) })
+    try run(.vector(.add(o, negated)), on: &m)
+    let viaAdd = m.ub(512, n)
+    #expect(zip(viaSub, viaAdd).allSatisfy { $0 != $1 }, "every selected pair differs")
   }
 
   @Test("broadcast: an outer stride of 0 repeats one row; both strides 0 a scalar")

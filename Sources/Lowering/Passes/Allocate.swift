@@ -97,7 +97,7 @@ struct AllocateMemory: LoweringPass {
     // 1. Parameter layouts.
     for (i, layer) in s.layers.enumerated() {
       guard case .matrix(let w) = layer.work, let t = w.tiling, let e = w.epilogue else { continue }
-      plan.weightLayouts[i] = weightLayout(w, t, e, eb)
+      plan.weightLayouts[i] = weightLayout(w, t, e, eb, writeConstants: s.options.writeConstants)
     }
     // 2. Cached or streamed.
     try placeWeights(&plan, s)
@@ -112,7 +112,8 @@ struct AllocateMemory: LoweringPass {
 
   // MARK: Parameters
 
-  func weightLayout(_ w: MatrixWork, _ t: MatrixTiling, _ e: Epilogue, _ eb: Int) -> WeightLayout {
+  /// Without `writeConstants` the weight tiles are zeros of the right size (timing-only programs).
+  func weightLayout(_ w: MatrixWork, _ t: MatrixTiling, _ e: Epilogue, _ eb: Int, writeConstants: Bool = true) -> WeightLayout {
     var nTiles: [(first: Int, width: Int)] = []
     var chunks: [[KChunk]] = []
     if w.isDepthwise {
@@ -161,7 +162,10 @@ struct AllocateMemory: LoweringPass {
       for (j, tile) in nTiles.enumerated() {
         var row: [WeightBlock] = []
         for chunk in chunks[j] {
-          let block = tileBytes(w, chunk, tile, bytes, eb)
+          let block =
+            writeConstants
+            ? tileBytes(w, chunk, tile, bytes, eb)
+            : [UInt8](repeating: 0, count: chunk.rows * w.weightRowBytes(tile.width, eb))
           row.append(WeightBlock(chunk: chunk, columns: tile.width, offset: blob.count, bytes: block.count))
           maxBlockBytes = max(maxBlockBytes, block.count)
           blob += block
@@ -186,15 +190,29 @@ struct AllocateMemory: LoweringPass {
   }
 
   /// One K × N' weight tile, row-major: row k = (tap row a · tap cols + tap col b) · channels + c.
+  ///
+  /// Packed layers (`weightPacking` int4 or int2) store each row in ⌈N'·bits / 8⌉ bytes, value n
+  /// at bit n·bits, least significant bits first (`docs/isa.md` §3.2): what `load_weights …
+  /// packing=` unpacks.
   func tileBytes(
     _ w: MatrixWork, _ chunk: KChunk, _ tile: (first: Int, width: Int), _ source: ConstantWeights, _ eb: Int
   )
     -> [UInt8]
   {
-    var out = [UInt8](repeating: 0, count: chunk.rows * tile.width * eb)
+    let rowBytes = w.weightRowBytes(tile.width, eb)
+    var out = [UInt8](repeating: 0, count: chunk.rows * rowBytes)
+    let bits = w.weightPacking.bits
     out.withUnsafeMutableBufferPointer { buffer in
       guard let out = buffer.baseAddress else { return }
       switch source {
+      case .int8(let values) where w.weightPacking.isPacked:
+        let mask = UInt8(truncatingIfNeeded: (1 << bits) - 1)
+        values.withUnsafeBufferPointer { v in
+          fillTile(w, chunk, tile) { element, position in
+            let bit = (position % tile.width) * bits
+            out[(position / tile.width) * rowBytes + bit / 8] |= (UInt8(bitPattern: v[element]) & mask) << (bit % 8)
+          }
+        }
       case .int8(let values):
         values.withUnsafeBufferPointer { v in
           fillTile(w, chunk, tile) { element, position in
@@ -342,6 +360,7 @@ struct AllocateMemory: LoweringPass {
     // The image's parts; written at the end as one segment (the constants are placed one after
     // the other, so one copy instead of a merge per part).
     var image: [(address: Int, bytes: [UInt8])] = []
+    let write = s.options.writeConstants
     func place(_ bytes: Int) -> Int {
       let address = cursor
       cursor = align(cursor + max(bytes, 1), 64)
@@ -355,7 +374,7 @@ struct AllocateMemory: LoweringPass {
       plan.tensorAddress[r.index] = address
       if t.isConstant, let data = t.data {
         plan.constantTensors.insert(r.index)
-        image.append((address, constantBytes(data, t, s)))
+        if write { image.append((address, constantBytes(data, t, s))) }
       }
     }
     for id in s.graph.inputs { placeTensor(id) }
@@ -370,7 +389,7 @@ struct AllocateMemory: LoweringPass {
         if let l = plan.weightLayouts[i] {
           let address = place(l.blob.count)
           plan.weightAddress[i] = address
-          image.append((address, l.blob))
+          if write { image.append((address, l.blob)) }
         }
       case .binary(let b): referenced += [b.a, b.b, b.output]
       case .pool(let p): referenced += [p.input, p.output]
@@ -385,7 +404,7 @@ struct AllocateMemory: LoweringPass {
           while pattern.count < bytes { pattern += element }
           let address = place(bytes)
           plan.fill[i] = (address, bytes)
-          image.append((address, pattern))
+          if write { image.append((address, pattern)) }
         }
       case .host(let h): referenced += h.inputs.compactMap { $0 } + h.outputs
       case .alias, .fused: break

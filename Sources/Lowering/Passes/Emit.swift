@@ -32,9 +32,9 @@ struct Emit: LoweringPass {
     let program = TileProgram(
       datapath: s.datapath, limits: limits, dramSize: ByteCount(plan.dramSize), dramImage: plan.dramImage,
       layers: layers, hostTasks: s.hostTasks.map(\.task), inputs: inputs.map(binding), outputs: outputs.map(binding),
-      instructions: builder.instructions)
+      instructions: builder.instructions, tiles: builder.tiles)
     if s.options.verifyProgram {
-      let problems = ProgramVerifier.verify(program)
+      let problems = ProgramVerifier.verify(program, includingData: s.options.verifyData && s.options.writeConstants)
       if let first = problems.first {
         let more = problems.count > 1 ? " (and \(problems.count - 1) more)" : ""
         throw LoweringError(.verification, "program", "\(first)\(more)")

@@ -148,6 +148,18 @@ private struct OperatorLegalizer {
     }
   }
 
+  /// How the weight tensor is stored on chip: packed 4 or 2 bits per weight when the tensor
+  /// says so (`Tensor.packedBits`) and the datapath is int8, one byte per weight otherwise.
+  func packing(_ t: Tensor) -> WeightPacking {
+    guard !floatDatapath, t.elementType == .int8, let bits = t.packedBits else { return .int8 }
+    return WeightPacking(bits: bits) ?? .int8
+  }
+
+  /// `; int4 weights, unpacked by the weight loader` for packed weights, empty otherwise.
+  func packingNote(_ w: MatrixWork) -> String {
+    w.weightPacking.isPacked ? "; \(w.weightPacking) weights, unpacked by the weight loader" : ""
+  }
+
   /// A constant int32 bias of `channels` values, zeros when absent; nil when unusable.
   func bias(_ position: Int, channels: Int) -> [Int32]? {
     guard let id = op.input(position) else { return [Int32](repeating: 0, count: channels) }
@@ -190,7 +202,7 @@ private struct OperatorLegalizer {
     let h = o.padding.geometry(input: x.shape[1], filter: w.shape[1], stride: o.strideH, dilation: o.dilationH)
     let v = o.padding.geometry(input: x.shape[2], filter: w.shape[2], stride: o.strideW, dilation: o.dilationW)
     let batches = x.shape[0]
-    let work = MatrixWork(
+    var work = MatrixWork(
       kind: .conv, input: xID, output: op.outputs[0],
       inputOffsets: (0..<batches).map { $0 * x.shape[1] * x.shape[2] * x.shape[3] },
       outputOffsets: (0..<batches).map { $0 * h.output * v.output * n },
@@ -202,8 +214,11 @@ private struct OperatorLegalizer {
         inputScale: xq.scale, filterScales: scales, outputScale: oq.scale, outputZeroPoint: oq.zeroPoint, bias: b,
         clamp: clamp),
       epilogue: nil, macs: graph.macs(ofOperator: index), tiling: nil)
+    work.weightPacking = packing(w)
     return matrix(
-      work, "\(w.shape[1])×\(w.shape[2]) kernel, \(x.shape[3]) → \(n) channels through the im2col address generator")
+      work,
+      "\(w.shape[1])×\(w.shape[2]) kernel, \(x.shape[3]) → \(n) channels through the im2col address generator"
+        + packingNote(work))
   }
 
   func depthwise(_ o: DepthwiseConv2DOptions) -> Decision {
@@ -230,7 +245,7 @@ private struct OperatorLegalizer {
     let h = o.padding.geometry(input: x.shape[1], filter: w.shape[1], stride: o.strideH, dilation: o.dilationH)
     let v = o.padding.geometry(input: x.shape[2], filter: w.shape[2], stride: o.strideW, dilation: o.dilationW)
     let batches = x.shape[0]
-    let work = MatrixWork(
+    var work = MatrixWork(
       kind: .depthwise, input: xID, output: op.outputs[0],
       inputOffsets: (0..<batches).map { $0 * x.shape[1] * x.shape[2] * c },
       outputOffsets: (0..<batches).map { $0 * h.output * v.output * n },
@@ -242,7 +257,9 @@ private struct OperatorLegalizer {
         inputScale: xq.scale, filterScales: scales, outputScale: oq.scale, outputZeroPoint: oq.zeroPoint, bias: b,
         clamp: clamp),
       epilogue: nil, macs: graph.macs(ofOperator: index), tiling: nil)
-    return matrix(work, "block-diagonal groups (one input channel per \(m) output column\(m == 1 ? "" : "s"))")
+    work.weightPacking = packing(w)
+    return matrix(
+      work, "block-diagonal groups (one input channel per \(m) output column\(m == 1 ? "" : "s"))" + packingNote(work))
   }
 
   func fullyConnected(_ o: FullyConnectedOptions) -> Decision {
@@ -263,7 +280,7 @@ private struct OperatorLegalizer {
     guard let clamp = clamp(o.activation, oq, out) else {
       return host("fused \(o.activation.rawValue) is not a clamp")
     }
-    let work = MatrixWork(
+    var work = MatrixWork(
       kind: .fullyConnected, input: xID, output: op.outputs[0], inputOffsets: [0], outputOffsets: [0],
       inH: 1, inW: rows, inC: depth, inputTransposed: false, outH: 1, outW: rows, outC: n, kernelH: 1, kernelW: 1,
       strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0, depthMultiplier: 1,
@@ -272,7 +289,8 @@ private struct OperatorLegalizer {
         inputScale: xq.scale, filterScales: scales, outputScale: oq.scale, outputZeroPoint: oq.zeroPoint, bias: b,
         clamp: clamp),
       epilogue: nil, macs: graph.macs(ofOperator: index), tiling: nil)
-    return matrix(work, "\(rows) × \(depth) by \(depth) × \(n) GEMM (1 × \(rows) image, 1 × 1 kernel)")
+    work.weightPacking = packing(w)
+    return matrix(work, "\(rows) × \(depth) by \(depth) × \(n) GEMM (1 × \(rows) image, 1 × 1 kernel)" + packingNote(work))
   }
 
   func batchMatMul(_ adjX: Bool, _ adjY: Bool) -> Decision {

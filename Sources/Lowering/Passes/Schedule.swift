@@ -31,6 +31,7 @@ struct Schedule: LoweringPass {
     var e = Emitter(state: s, plan: plan)
     for (i, layer) in s.layers.enumerated() {
       e.layer = i
+      e.tile = nil
       switch layer.work {
       case .matrix(let w): e.matrix(w)
       case .binary(let b): e.binary(b)
@@ -43,6 +44,7 @@ struct Schedule: LoweringPass {
       e.stats[i].sram = plan.usage[i] ?? SRAMUsage()
     }
     e.layer = nil
+    e.tile = nil
     e.builder.emit(.finish, layer: nil)
     for instruction in e.builder.instructions {
       if let l = instruction.layer { e.stats[l.value].instructions += 1 }
@@ -61,6 +63,8 @@ struct Emitter {
   var stats: [LayerStats]
   var hostTasks: [(task: HostTask, descriptor: HostTaskDescriptor)] = []
   var layer: Int?
+  /// The tile coordinate of the instructions being emitted (`TileCoordinate`; reports only).
+  var tile: TileCoordinate?
   var slot = WeightSlot.first
 
   /// Per tensor index: its DRAM address (−1 when it has none) and the range hazards are tracked
@@ -117,7 +121,7 @@ struct Emitter {
     )
     var accesses = [BufferAccess.write(memory.space, target)]
     if let source { accesses.append(.read(.dram, source)) }
-    builder.emit(.load(d), layer: layer, accesses: accesses)
+    builder.emit(.load(d), layer: layer, tile: tile, accesses: accesses)
     if let l = layer { stats[l].dramRead += rows * rowBytes }
   }
 
@@ -131,12 +135,12 @@ struct Emitter {
     )
     var accesses = [BufferAccess.read(.unifiedBuffer, source)]
     if let target { accesses.append(.write(.dram, target)) }
-    builder.emit(.store(d), layer: layer, accesses: accesses)
+    builder.emit(.store(d), layer: layer, tile: tile, accesses: accesses)
     if let l = layer { stats[l].dramWritten += rows * rowBytes }
   }
 
   mutating func compute(_ operation: Operation, _ accesses: [BufferAccess]) {
-    builder.emit(operation, layer: layer, accesses: accesses)
+    builder.emit(operation, layer: layer, tile: tile, accesses: accesses)
   }
 
   /// A window over a tile of `rows`×`cols` input pixels whose first output is (oh0, ow0):
@@ -279,7 +283,8 @@ struct Emitter {
       switch w.weights {
       case .constant:
         let block = layout.blocks[j][c]
-        if let base = cachedBase { return (base + block.offset, strideBytes, blobRange) }
+        let packedStride = w.weightRowBytes(tile.width, eb)
+        if let base = cachedBase { return (base + block.offset, packedStride, blobRange) }
         let buffer = weightToggle * layout.maxBlockBytes
         weightToggle = (weightToggle + 1) % weightDB
         let range = buffer..<buffer + layout.maxBlockBytes
@@ -287,7 +292,7 @@ struct Emitter {
           .weightBuffer, sram: buffer, dram: blobAddress + block.offset, rows: 1, rowBytes: block.bytes, source: nil,
           target: range)
         stats[i].weightsStreamed += block.bytes
-        return (buffer, strideBytes, range)
+        return (buffer, packedStride, range)
       case .activation(let tensor, let offsets, let adjoint, _):
         let buffer = weightToggle * layout.maxBlockBytes
         weightToggle = (weightToggle + 1) % weightDB
@@ -328,14 +333,15 @@ struct Emitter {
 
     func multiply(
       input: FeatureMap, inputRange: Range<Int>, window: Window, weight: (address: Int, stride: Int, range: Range<Int>),
-      k: Int, n: Int, groups: Int, accRow: Int, accumulate: Bool
+      k: Int, n: Int, groups: Int, accRow: Int, accumulate: Bool, packing: WeightPacking
     ) {
       let s = slot
       slot = slot == .first ? .second : .first
       compute(
         .loadWeights(
           LoadWeights(
-            slot: s, wbAddress: SRAMAddress(weight.address), rows: k, columns: n, rowStrideBytes: weight.stride)),
+            slot: s, wbAddress: SRAMAddress(weight.address), rows: k, columns: n, rowStrideBytes: weight.stride,
+            packing: packing)),
         [.read(.weightBuffer, weight.range)])
       compute(
         .matmul(
@@ -347,9 +353,12 @@ struct Emitter {
       stats[i].peSlots += window.outputPixels * rows * columns
     }
 
+    var spatialTile = 0
     for b in 0..<w.batchCount {
       for oh0 in stride(from: 0, to: w.outH, by: t.tileH) {
         for ow0 in stride(from: 0, to: w.outW, by: t.tileW) {
+          let m = spatialTile
+          spatialTile += 1
           let th = min(t.tileH, w.outH - oh0)
           let tw = min(t.tileW, w.outW - ow0)
           let p = th * tw
@@ -370,6 +379,7 @@ struct Emitter {
               let inBuffer = buffers.input(inToggle)
               let inRange = inBuffer..<inBuffer + buffers.inputBytes
               inToggle = (inToggle + 1) % db
+              tile = TileCoordinate(m: m, n: j)
               loadSlice(
                 tensor: w.input, base: w.inputOffsets[b], width: w.inW, channels: w.inC, g: g, c0: c0, count: cc,
                 buffer: inBuffer, bufferBytes: buffers.inputBytes)
@@ -377,14 +387,16 @@ struct Emitter {
                 address: SRAMAddress(inBuffer), height: g.rows, width: g.cols, pixelStrideBytes: cc * eb,
                 channelCount: cc)
               for (c, chunk) in layout.chunks[j].enumerated() {
+                tile = TileCoordinate(m: m, n: j, k: c)
                 let weight = weights(j, c, chunk, batch: b)
                 multiply(
                   input: input, inputRange: inRange, window: window(chunk.taps), weight: weight, k: chunk.rows,
-                  n: layout.nTiles[j].width, groups: cc, accRow: 0, accumulate: c > 0)
+                  n: layout.nTiles[j].width, groups: cc, accRow: 0, accumulate: c > 0, packing: w.weightPacking)
               }
               let n = layout.nTiles[j].width
               let outBuffer = buffers.output(outToggle)
               outToggle = (outToggle + 1) % db
+              tile = TileCoordinate(m: m, n: j)
               let params = table(j)
               compute(
                 .activate(
@@ -411,6 +423,7 @@ struct Emitter {
             for cg in 0..<channelGroups {
               let first = cg * t.channelGroup
               let count = min(t.channelGroup, w.inC - first)
+              tile = TileCoordinate(m: m)
               if channelGroups > 1 || loaded == nil {
                 let inBuffer = buffers.input(inToggle)
                 inToggle = (inToggle + 1) % db
@@ -422,6 +435,7 @@ struct Emitter {
               guard let slice = loaded else { continue }
               for j in group {
                 for (c, chunk) in layout.chunks[j].enumerated() where chunk.group == cg {
+                  tile = TileCoordinate(m: m, n: j, k: c)
                   let input = FeatureMap(
                     address: SRAMAddress(slice.address), height: g.rows, width: g.cols, pixelStrideBytes: count * eb,
                     channelOffset: chunk.channel0 - first, channelCount: chunk.channels)
@@ -430,13 +444,13 @@ struct Emitter {
                   let accRow = (j - g0) * p
                   multiply(
                     input: input, inputRange: slice.range, window: window(chunk.taps), weight: weight, k: chunk.rows,
-                    n: n, groups: 1, accRow: accRow, accumulate: started.contains(j))
+                    n: n, groups: 1, accRow: accRow, accumulate: started.contains(j), packing: w.weightPacking)
                   started.insert(j)
                   if let correction = layout.correction, let base = cachedBase {
                     multiply(
                       input: input, inputRange: slice.range, window: window(chunk.taps),
                       weight: (base + correction.offset, correction.rowStride, blobRange), k: chunk.rows, n: n,
-                      groups: 1, accRow: accRow, accumulate: true)
+                      groups: 1, accRow: accRow, accumulate: true, packing: .int8)
                   }
                 }
               }
@@ -447,6 +461,7 @@ struct Emitter {
             outToggle = (outToggle + 1) % db
             for j in group {
               let n = layout.nTiles[j].width
+              tile = TileCoordinate(m: m, n: j)
               let params = table(j)
               compute(
                 .activate(
@@ -462,6 +477,7 @@ struct Emitter {
                   .write(.unifiedBuffer, outBuffer..<outBuffer + buffers.outputBytes),
                 ])
             }
+            tile = TileCoordinate(m: m)
             storeTile(
               tensor: w.output, base: w.outputOffsets[b], width: w.outW, channels: w.outC, oh0: oh0, ow0: ow0, th: th,
               tw: tw, c0: groupFirst, count: groupChannels, buffer: outBuffer, bufferBytes: buffers.outputBytes)
@@ -516,6 +532,7 @@ struct Emitter {
               innerStrideBytes: inS == 0 ? 0 : eb)
             return (view, buffer..<buffer + bytes, (rowsLoaded, cols * eb, dram, os * eb))
           }
+          tile = TileCoordinate(m: stats[i].tiles)
           let a = operand(b.a, aLead, aOuter, aInner, buffers.a(toggle), buffers.aBytes)
           let bb = operand(b.b, bLead, bOuter, bInner, buffers.b(toggle), buffers.bBytes)
           let outBuffer = buffers.out(toggle)
@@ -556,11 +573,14 @@ struct Emitter {
     var toggle = 0
     stats[i].largestTile = TileShape(
       outputHeight: t.tileH, outputWidth: t.tileW, reduction: t.channels, columns: t.channels)
+    var spatialTile = 0
     for b in 0..<p.batches {
       let inBase = b * p.inH * p.inW * p.channels
       let outBase = b * p.outH * p.outW * p.channels
       for oh0 in stride(from: 0, to: p.outH, by: t.tileH) {
         for ow0 in stride(from: 0, to: p.outW, by: t.tileW) {
+          let m = spatialTile
+          spatialTile += 1
           let th = min(t.tileH, p.outH - oh0)
           let tw = min(t.tileW, p.outW - ow0)
           let g = tileGeometry(
@@ -569,6 +589,7 @@ struct Emitter {
           )
           for c0 in stride(from: 0, to: p.channels, by: t.channels) {
             let count = min(t.channels, p.channels - c0)
+            tile = TileCoordinate(m: m, n: c0 / t.channels)
             let inBuffer = buffers.input(toggle)
             let outBuffer = buffers.output(toggle)
             toggle = (toggle + 1) % buffers.count
@@ -609,6 +630,7 @@ struct Emitter {
     stats[i].largestTile = TileShape(outputHeight: 1, outputWidth: t.innerTile, reduction: 1, columns: 1)
     for i0 in stride(from: 0, to: u.count, by: t.innerTile) {
       let n = min(t.innerTile, u.count - i0)
+      tile = TileCoordinate(m: stats[i].tiles)
       let inBuffer = 2 * toggle * chunk
       let outBuffer = inBuffer + chunk
       toggle = (toggle + 1) % count
@@ -663,6 +685,7 @@ struct Emitter {
         let rowsPerChunk = chunk / runBytes
         for r0 in stride(from: 0, to: copy.rows, by: rowsPerChunk) {
           let n = min(rowsPerChunk, copy.rows - r0)
+          tile = TileCoordinate(m: stats[i].tiles)
           let buffer = toggle * chunk
           toggle = (toggle + 1) % count
           let range = buffer..<buffer + chunk
@@ -682,6 +705,7 @@ struct Emitter {
         for r in 0..<copy.rows {
           for e0 in stride(from: 0, to: copy.run, by: piece) {
             let n = min(piece, copy.run - e0)
+            tile = TileCoordinate(m: stats[i].tiles)
             let buffer = toggle * chunk
             toggle = (toggle + 1) % count
             let range = buffer..<buffer + chunk

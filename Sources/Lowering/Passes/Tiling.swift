@@ -163,13 +163,15 @@ struct Tiler {
     if !isActivation {
       let m = w.depthMultiplier
       let weights =
-        w.isDepthwise ? w.taps * w.inC * max(1, min(w.inC, c / m, r)) * m : w.taps * w.inC * w.outC
-      if entry * w.outC + weights * eb <= capacity { return (r, c) }
+        w.isDepthwise
+        ? w.taps * w.inC * w.weightRowBytes(max(1, min(w.inC, c / m, r)) * m, eb)
+        : w.taps * w.inC * w.weightRowBytes(w.outC, eb)
+      if entry * w.outC + weights <= capacity { return (r, c) }
     }
     func need(_ k: Int, _ n: Int, _ db: Bool) -> Int {
       let copies = db ? 2 : 1
       if isActivation { return (copies + 1) * k * n * eb + entry * n }
-      return copies * (k * n * eb + entry * n)
+      return copies * (k * w.weightRowBytes(n, eb) + entry * n)
     }
     for db in bufferings {
       var n = min(c, w.outC)
@@ -336,7 +338,7 @@ struct Tiler {
         let inCols = inputExtent(
           outputs: cc.size, stride: w.strideW, kernel: w.kernelW, dilation: w.dilationW, size: w.inW)
         let mm = cost.matmul(pixels: p, reduction: kMax, columns: t.nTile, t.dataflow)
-        let lw = cost.loadWeights(kMax)
+        let lw = cost.loadWeights(kMax, packed: w.weightPacking.isPacked)
         var tileCompute = 0
         var tileLoad = 0
         var tileStore = 0
@@ -406,8 +408,8 @@ struct Tiler {
       return ActivationParameters.entryBytes * t.nTile + (t.tapGroups.map(\.taps).max() ?? 1) * t.chunkChannels
         * t.nTile * eb
     case .constant:
-      if w.isDepthwise { return params + w.taps * w.inC * t.chunkChannels * w.depthMultiplier * eb }
-      return params + w.taps * w.inC * w.outC * eb
+      if w.isDepthwise { return params + w.taps * w.inC * w.weightRowBytes(t.chunkChannels * w.depthMultiplier, eb) }
+      return params + w.taps * w.inC * w.weightRowBytes(w.outC, eb)
     }
   }
 
