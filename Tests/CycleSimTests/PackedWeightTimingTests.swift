@@ -13,22 +13,6 @@ struct PackedWeightTimingTests {
   let toy = ArchSpec.toy4x4
   let shapes = [(4, 4, 4), (3, 4, 3), (16, 3, 4), (1, 1, 1), (13, 4, 3)]
 
-  func run(_ program: TileProgram, _ arch: ArchSpec) throws -> (SimulationResult, RecordingObserver) {
-    #expect(ProgramVerifier.verify(program).isEmpty, "\(ProgramVerifier.verify(program))")
-    var simulator = Simulator(arch: arch, program: program, mode: .timing)
-    var recorder = RecordingObserver()
-    let result = try simulator.run(inputs: nil, observer: &recorder)
-    return (result, recorder)
-  }
-
-  func span(_ r: RecordingObserver, _ i: Int) -> (start: Int64, end: Int64) {
-    guard let e = r.execution(of: i) else {
-      Issue.record("instruction #\(i) never ran")
-      return (-1, -1)
-    }
-    return (e.start.count, e.end.count)
-  }
-
   @Test("the unpack gate: a packed load_weights ends `unpack latency` cycles after an int8 one; the matmul starts exactly then")
   func unpackGateIsExact() throws {
     for latency in [1, 3] {
@@ -36,7 +20,7 @@ struct PackedWeightTimingTests {
       arch.array.weightUnpackLatencyCycles = latency
       for packing in [WeightPacking.int4, .int2] {
         for (p, k, n) in shapes {
-          let (_, r) = try run(singleTileProgram(arch: arch, p: p, k: k, n: n, packing: packing), arch)
+          let (_, r) = try simulate(singleTileProgram(arch: arch, p: p, k: k, n: n, packing: packing), arch: arch, verify: true)
           let latencyCycles = Int64(arch.dramLatencyCycles)
           func dmaCycles(_ bytes: Int, port: Int) -> Int64 {
             latencyCycles + Int64((Double(bytes) / min(arch.dramBytesPerCycle, Double(port))).rounded(.up))
@@ -63,8 +47,8 @@ struct PackedWeightTimingTests {
   func countersAndEnergy() throws {
     for packing in [WeightPacking.int4, .int2] {
       for (p, k, n) in shapes {
-        let (packed, _) = try run(singleTileProgram(arch: toy, p: p, k: k, n: n, packing: packing), toy)
-        let (int8, _) = try run(singleTileProgram(arch: toy, p: p, k: k, n: n), toy)
+        let (packed, _) = try simulate(singleTileProgram(arch: toy, p: p, k: k, n: n, packing: packing), arch: toy, verify: true)
+        let (int8, _) = try simulate(singleTileProgram(arch: toy, p: p, k: k, n: n), arch: toy, verify: true)
         let rowBytes = (n * packing.bits + 7) / 8
         let c = packed.total
         #expect(c[.dramWeightBytes] == Int64(k * rowBytes + 12 * n))

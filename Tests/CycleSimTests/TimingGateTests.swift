@@ -12,28 +12,6 @@ import TileISA
 struct TimingGateTests {
   let toy = ArchSpec.toy4x4
 
-  /// Runs `program` recording events. Timing-only programs may read memory nothing wrote, so
-  /// only complete programs are put through the verifier.
-  func simulate(_ program: TileProgram, arch: ArchSpec, verify: Bool = false) throws -> (
-    SimulationResult, RecordingObserver
-  ) {
-    if verify {
-      #expect(ProgramVerifier.verify(program).isEmpty, "test program must verify: \(ProgramVerifier.verify(program))")
-    }
-    var simulator = Simulator(arch: arch, program: program, mode: .timing)
-    var recorder = RecordingObserver()
-    let result = try simulator.run(inputs: nil, observer: &recorder)
-    return (result, recorder)
-  }
-
-  func span(_ r: RecordingObserver, _ i: Int) -> (start: Int64, end: Int64) {
-    guard let e = r.execution(of: i) else {
-      Issue.record("instruction #\(i) never ran")
-      return (-1, -1)
-    }
-    return (e.start.count, e.end.count)
-  }
-
   @Test("one weight load + one matmul + one activate on toy-4x4: every edge from the formulas")
   func singleTileClosedForm() throws {
     for (p, k, n) in [(4, 4, 4), (3, 4, 2), (16, 3, 4), (1, 1, 1), (13, 4, 3)] {
