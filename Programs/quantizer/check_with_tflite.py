@@ -222,26 +222,41 @@ def storage(path):
     """How a Systole file stores its constants: INT4 tensors, and the systole_packed_bits entries.
 
     int4 weights must be TFLite INT4 tensors (TensorType 17) and ternary weights INT8 tensors
-    listed in the `systole_packed_bits` metadata (u32 version 1, u32 count, then count x
-    (u32 subgraph, u32 tensor, u32 bits); docs/tflite-import.md)."""
+    listed in the `systole_packed_bits` metadata (u32 version, u32 count, then count x
+    (u32 subgraph, u32 tensor, u32 bits) in version 1, or x (..., u32 group size) in version 2;
+    docs/tflite-import.md). A group size N > 0 means one magnitude per group of N consecutive
+    elements of each channel (fine-grained ternary)."""
     from tensorflow.lite.python import schema_py_generated as schema
     from tensorflow.lite.tools import flatbuffer_utils
 
     model = flatbuffer_utils.read_model(path)
     int4 = sum(1 for g in model.subgraphs for t in g.tensors if t.type == schema.TensorType.INT4)
     packed = []
+    grouped = 0
     for m in model.metadata or []:
         name = m.name.decode() if isinstance(m.name, bytes) else m.name
         if name == "systole_packed_bits":
             words = np.frombuffer(bytes(model.buffers[m.buffer].data), dtype="<u4")
-            assert words[0] == 1 and len(words) == 2 + 3 * words[1], "malformed systole_packed_bits"
-            for g, t, bits in words[2:].reshape(-1, 3).tolist():
+            width = {1: 3, 2: 4}.get(int(words[0]))
+            assert width and len(words) == 2 + width * words[1], "malformed systole_packed_bits"
+            for entry in words[2:].reshape(-1, width).tolist():
+                g, t, bits = entry[:3]
+                group = entry[3] if width == 4 else 0
                 tensor = model.subgraphs[g].tensors[t]
                 assert tensor.type == schema.TensorType.INT8, "metadata lists a non-INT8 tensor"
                 values = np.frombuffer(bytes(model.buffers[tensor.buffer].data), dtype=np.int8)
-                assert values.min() >= -(1 << (bits - 1)) and values.max() < (1 << (bits - 1)), "value outside the width"
+                if group:
+                    axis = tensor.quantization.quantizedDimension if tensor.quantization else 0
+                    per_channel = np.moveaxis(values.reshape(tensor.shape), axis, 0).reshape(tensor.shape[axis], -1)
+                    for channel in per_channel.astype(np.int32):
+                        for start in range(0, len(channel), group):
+                            mags = set(np.abs(channel[start:start + group]).tolist()) - {0}
+                            assert len(mags) <= 1 and max(mags, default=0) <= 127, "a group holds two magnitudes"
+                    grouped += 1
+                else:
+                    assert values.min() >= -(1 << (bits - 1)) and values.max() < (1 << (bits - 1)), "value outside the width"
                 packed.append(int(bits))
-    return {"int4_tensors": int4, "packed_bits_metadata_entries": len(packed)}
+    return {"int4_tensors": int4, "packed_bits_metadata_entries": len(packed), "grouped_entries": grouped}
 
 
 def systole_golden_sqnr():
@@ -298,6 +313,8 @@ def main():
                 failures.append("%s: the int4 file does not store its weights as TFLite INT4" % rel)
             if scheme == "ternary" and (r["int4_tensors"] or r["packed_bits_metadata_entries"] == 0):
                 failures.append("%s: the ternary file has no systole_packed_bits metadata" % rel)
+            if scheme == "ternary-fine-grained" and r["grouped_entries"] == 0:
+                failures.append("%s: the fine-grained ternary file has no grouped systole_packed_bits entry" % rel)
             try:
                 deq, raw, ind, outd = run(path, test, cfg["fixture_invocations"])
                 r.update({"loads": True, "runs": True, "sqnr_db": sqnr(reference, deq)})

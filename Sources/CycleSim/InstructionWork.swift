@@ -136,8 +136,10 @@ struct InstructionWork: Sendable, Equatable {
       w.reduction = Int64(l.rows)
       w.columns = Int64(l.columns)
       if l.packing.isPacked {
-        // Each row is ⌈N·bits / 8⌉ bytes in the weight buffer; the loader expands K·N values.
-        w.wbRead = math.mul(w.reduction, Int64(l.packing.rowBytes(columns: l.columns)))
+        // Each row is ⌈N·bits / 8⌉ bytes in the weight buffer, plus a ternary-grouped tile's level
+        // table; the loader expands K·N values.
+        w.wbRead = math.add(
+          math.mul(w.reduction, Int64(l.packing.rowBytes(columns: l.columns))), Int64(l.levelTableBytes))
         w.unpackedWeights = math.mul(w.reduction, w.columns)
       } else {
         w.wbRead = math.mul(math.mul(w.reduction, w.columns), eb)

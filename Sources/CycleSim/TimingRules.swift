@@ -126,14 +126,14 @@ public struct TimingRule: Sendable {
     TimingRule(
       .loadWeights, .weightLoader,
       busy:
-        "max(⌈K / weight_load_rows_per_cycle⌉, ⌈K·N·eb / port(wb)⌉), + weight_unpack_latency_cycles for a packed (int4/int2) tile",
+        "max(⌈K / weight_load_rows_per_cycle⌉, ⌈max(K·N·eb, wb bytes read) / port(wb)⌉), + weight_unpack_latency_cycles for a packed (int4/int2/ternary-grouped) tile",
       done: "= busy",
       source:
         "TPU v1 shifts a 256×256 tile in over 256 cycles, one row per cycle (Jouppi et al., ISCA 2017 §2); the unpacker expands port(wb) values per cycle after one pipeline stage (Systole assumption, §5)"
     ) { w, p in
       let cycles = max(
         ceilDiv(w.reduction, p.weightLoadRowsPerCycle),
-        ceilDiv(w.reduction * w.columns * p.elementBytes, p.weightsPortBytesPerCycle), 1)
+        ceilDiv(max(w.reduction * w.columns * p.elementBytes, w.wbRead), p.weightsPortBytesPerCycle), 1)
       let unpack = w.unpackedWeights > 0 ? p.weightUnpackLatencyCycles : 0
       return (cycles + unpack, cycles + unpack)
     },

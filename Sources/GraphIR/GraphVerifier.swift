@@ -113,11 +113,35 @@ public enum GraphVerifier {
     guard tensor.elementType == .int8, let data = tensor.data, case .int8(let values) = data.storage else {
       return "only constant int8 tensors can be packed; this one is \(tensor.isConstant ? "" : "non-constant ")\(tensor.elementType)"
     }
+    if let n = tensor.packedGroupSize { return groupProblem(tensor, values, bits: bits, groupSize: n) }
     let range = Tensor.signedRange(bits: bits)
     if let i = values.firstIndex(where: { !range.contains(Int($0)) }) {
       return "element \(i) is \(values[i]), outside the \(bits)-bit range \(range.lowerBound)…\(range.upperBound)"
     }
     return nil
+  }
+
+  /// Why fine-grained ternary storage (``Tensor/packedGroupSize``) does not hold `values`.
+  static func groupProblem(_ tensor: Tensor, _ values: [Int8], bits: Int, groupSize n: Int) -> String? {
+    guard bits == 2 else { return "a group size needs 2-bit storage (ternary codes)" }
+    guard n >= 1 else { return "group size \(n) must be ≥ 1" }
+    var problem: String?
+    Tensor.forEachChannel(shape: tensor.shape, axis: tensor.quantization?.quantizedDimension ?? 0) { c, indices in
+      guard problem == nil else { return }
+      for start in stride(from: 0, to: indices.count, by: n) {
+        var level: Int8 = 0
+        for i in indices[start..<min(start + n, indices.count)] where values[i] != 0 {
+          let magnitude = values[i] == Int8.min ? Int8.max : abs(values[i])
+          if values[i] == Int8.min || (level != 0 && magnitude != level) {
+            problem =
+              "element \(i) is \(values[i]); channel \(c) group \(start / n) holds ±\(level == 0 ? magnitude : level) (ternary levels are one magnitude 0…127 per group of \(n))"
+            return
+          }
+          level = magnitude
+        }
+      }
+    }
+    return problem
   }
 }
 

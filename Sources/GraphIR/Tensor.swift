@@ -66,9 +66,39 @@ public struct Tensor: Sendable {
   /// TFLite writer stores int4 tensors as TFLite's INT4 (two per byte) and records 2-bit ones in
   /// the file's metadata. ``GraphVerifier`` checks that every value fits.
   public var packedBits: Int? = nil
+  /// Fine-grained ternary weights (Mellempudi et al. 2017): the weights per group, N. With
+  /// ``packedBits`` 2, every group of N consecutive elements of one channel (the channel axis is
+  /// the quantization's `quantizedDimension`, elements in row-major order; the last group of a
+  /// channel may be shorter) holds values in {−a_g, 0, +a_g} for one level a_g in 0…127. The
+  /// compiler stores them as 2-bit sign codes plus a level table (`load_weights
+  /// packing=ternary-grouped`). `nil` for ordinary packed or unpacked tensors.
+  public var packedGroupSize: Int? = nil
 
   /// The storage widths ``packedBits`` may take.
   public static let packableBits: [Int] = [2, 4]
+
+  /// For each channel along `axis` (row-major elements), the flat element indices of the channel
+  /// in order: `(outer · channels + c) · inner + k`. Calls `body(channel, indices)`; `axis`
+  /// outside the shape treats the tensor as one channel.
+  public static func forEachChannel(shape: [Int], axis: Int, _ body: (Int, [Int]) -> Void) {
+    let count = TensorData.elementCount(of: shape)
+    guard axis >= 0, axis < shape.count, shape[axis] > 0 else {
+      body(0, Array(0..<count))
+      return
+    }
+    let channels = shape[axis]
+    let inner = shape[(axis + 1)...].reduce(1, *)
+    let outer = inner == 0 ? 0 : count / (channels * inner)
+    for c in 0..<channels {
+      var indices: [Int] = []
+      indices.reserveCapacity(outer * inner)
+      for o in 0..<outer {
+        let base = (o * channels + c) * inner
+        for k in 0..<inner { indices.append(base + k) }
+      }
+      body(c, indices)
+    }
+  }
 
   /// The signed range of a `bits`-bit two's-complement value: −2^(bits−1) … 2^(bits−1) − 1.
   public static func signedRange(bits: Int) -> ClosedRange<Int> { -(1 << (bits - 1))...((1 << (bits - 1)) - 1) }

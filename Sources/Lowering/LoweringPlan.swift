@@ -79,7 +79,8 @@ struct LayerDecision: Hashable, Sendable {
       let dataflow = Matmul.Dataflow.allCases.firstIndex(of: t.dataflow) ?? -1
       tiling = [
         0, dataflow, t.tileH, t.tileW, t.nTile, t.nGroupTiles, t.channelGroup, t.chunkChannels,
-        t.doubleBuffered ? 1 : 0, w.weightPacking.bits,
+        t.doubleBuffered ? 1 : 0, WeightPacking.allCases.firstIndex(of: w.weightPacking) ?? -1,
+        w.weightGroupSize ?? 0,
       ] + t.tapGroups.flatMap { [$0.row0, $0.rows, $0.col0, $0.cols] }
     case .binary(let b):
       tiling = b.tiling.map { [1, $0.outerTile, $0.innerTile, $0.doubleBuffered ? 1 : 0] } ?? [-1]

@@ -152,12 +152,135 @@ struct MatrixWork {
   /// How constant weights are stored in DRAM and the weight buffer: bytes, or packed 4 or 2
   /// bits per weight and expanded by `load_weights` (int8 datapath only).
   var weightPacking: WeightPacking = .int8
+  /// `ternary-grouped` layers: the weights per group along each output channel
+  /// (`Tensor.packedGroupSize`), which sets the level table's block height.
+  var weightGroupSize: Int? = nil
 
   var batchCount: Int { inputOffsets.count }
   /// Bytes `elements` weights of this layer occupy: `elements × eb`, or one tile row of
   /// `elements` packed weights, ⌈elements·bits / 8⌉.
   func weightRowBytes(_ elements: Int, _ eb: Int) -> Int {
     weightPacking.isPacked ? weightPacking.rowBytes(columns: elements) : elements * eb
+  }
+
+  /// The level-table geometry of a `ternary-grouped` tile cut as `chunk` (address 0: the
+  /// table follows the tile's rows); `nil` for other packings.
+  ///
+  /// The phase aligns block boundaries with the tensor's groups: a dense layer's tile row 0 is
+  /// element `(tap · C + channel0)` of each output channel (OHWI order), so it sits
+  /// `that mod N` rows into its group; depthwise tiles start blocks at row 0.
+  func levelGeometry(_ chunk: KChunk) -> GroupLevels? {
+    guard weightPacking.hasLevels, let n = weightGroupSize, n >= 1 else { return nil }
+    let phase =
+      isDepthwise ? 0 : ((chunk.taps.row0 * kernelW + chunk.taps.col0) * inC + chunk.channel0) % n
+    return GroupLevels(address: SRAMAddress(0), group: n, phase: phase)
+  }
+
+  /// Bytes of a `rows` × `columns` weight tile with its level table, for any phase (an upper
+  /// bound the tile-size search uses; the allocator lays out the exact table).
+  func weightTileBytes(rows: Int, columns: Int, _ eb: Int) -> Int {
+    var bytes = rows * weightRowBytes(columns, eb)
+    if weightPacking.hasLevels, let n = weightGroupSize, n >= 1 {
+      bytes += (GroupLevels(address: SRAMAddress(0), group: n, phase: n - 1).blocks(rows: rows) ?? rows) * columns
+    }
+    return bytes
+  }
+
+  /// `; int4 weights, unpacked by the weight loader` for packed weights, empty otherwise.
+  var packingNote: String {
+    guard weightPacking.isPacked else { return "" }
+    if weightPacking.hasLevels, let n = weightGroupSize {
+      return "; \(weightPacking) weights (one level per \(n) weights), unpacked by the weight loader"
+    }
+    return "; \(weightPacking) weights, unpacked by the weight loader"
+  }
+
+  /// The output-channel tiles and, per tile, its K chunks in matmul order.
+  func kChunks(_ t: MatrixTiling) -> (nTiles: [(first: Int, width: Int)], chunks: [[KChunk]]) {
+    var nTiles: [(first: Int, width: Int)] = []
+    var chunks: [[KChunk]] = []
+    if isDepthwise {
+      for c0 in stride(from: 0, to: inC, by: t.chunkChannels) {
+        let cc = min(t.chunkChannels, inC - c0)
+        nTiles.append((c0 * depthMultiplier, cc * depthMultiplier))
+        chunks.append(t.tapGroups.map { KChunk(channel0: c0, channels: cc, taps: $0, group: 0) })
+      }
+    } else {
+      var list: [KChunk] = []
+      for (g, g0) in stride(from: 0, to: inC, by: t.channelGroup).enumerated() {
+        let groupEnd = min(inC, g0 + t.channelGroup)
+        for c0 in stride(from: g0, to: groupEnd, by: t.chunkChannels) {
+          let cc = min(t.chunkChannels, groupEnd - c0)
+          for taps in t.tapGroups { list.append(KChunk(channel0: c0, channels: cc, taps: taps, group: g)) }
+        }
+      }
+      for n0 in stride(from: 0, to: outC, by: t.nTile) {
+        nTiles.append((n0, min(t.nTile, outC - n0)))
+        chunks.append(list)
+      }
+    }
+    return (nTiles, chunks)
+  }
+
+  /// Calls `put(source element, tile position)` for every non-zero entry of a weight tile:
+  /// row k = (tap row a · tap columns + tap column b) · channels + c, column nn.
+  func forEachTileEntry(_ chunk: KChunk, _ tile: (first: Int, width: Int), _ put: (Int, Int) -> Void) {
+    let g = chunk.taps
+    for a in 0..<g.rows {
+      for b in 0..<g.cols {
+        let kh = g.row0 + a
+        let kw = g.col0 + b
+        for c in 0..<chunk.channels {
+          let row = ((a * g.cols + b) * chunk.channels + c) * tile.width
+          if isDepthwise {
+            // Column n belongs to channel n / m: only this channel's m columns are non-zero.
+            let m = depthMultiplier
+            for j in 0..<m where c * m + j < tile.width {
+              put((kh * kernelW + kw) * outC + (chunk.channel0 + c) * m + j, row + c * m + j)
+            }
+          } else {
+            let base = (kh * kernelW + kw) * inC + chunk.channel0 + c
+            let step = kernelH * kernelW * inC
+            for nn in 0..<tile.width { put((tile.first + nn) * step + base, row + nn) }
+          }
+        }
+      }
+    }
+  }
+
+  /// The level table of a `ternary-grouped` tile (``levelGeometry(_:)`` blocks × columns,
+  /// block-major): the magnitude every non-zero weight of a block shares in each column, 0 for
+  /// an all-zero block; `nil` when some block mixes two magnitudes (the tensor's groups do not
+  /// line up with this tile's rows).
+  func levelTable(_ chunk: KChunk, _ tile: (first: Int, width: Int), _ values: [Int8]) -> [UInt8]? {
+    guard let geometry = levelGeometry(chunk), let size = geometry.tableBytes(rows: chunk.rows, columns: tile.width)
+    else { return nil }
+    var table = [UInt8](repeating: 0, count: size)
+    var consistent = true
+    values.withUnsafeBufferPointer { v in
+      forEachTileEntry(chunk, tile) { element, position in
+        let value = Int(v[element])
+        guard value != 0, consistent else { return }
+        let magnitude = UInt8(min(abs(value), 255))
+        let slot = geometry.block(ofRow: position / tile.width) * tile.width + position % tile.width
+        if magnitude > 127 || (table[slot] != 0 && table[slot] != magnitude) {
+          consistent = false
+        } else {
+          table[slot] = magnitude
+        }
+      }
+    }
+    return consistent ? table : nil
+  }
+
+  /// Whether every tile of `t` can carry its weights as ternary codes plus a level table.
+  func levelTablesFit(_ t: MatrixTiling) -> Bool {
+    guard case .constant(.int8(let values)) = weights else { return false }
+    let (nTiles, chunks) = kChunks(t)
+    for (j, tile) in nTiles.enumerated() {
+      for chunk in chunks[j] where levelTable(chunk, tile, values) == nil { return false }
+    }
+    return true
   }
   var taps: Int { kernelH * kernelW }
   var isDepthwise: Bool { kind == .depthwise }

@@ -510,8 +510,11 @@ struct GraphRewriter {
         tensors[c.id.index].data = w.data
         tensors[c.id.index].quantization = w.parameters
         // int4 and ternary values fit their width as stored; fine-grained ternary's int8 levels
-        // ±a_g do not (they need the per-group level table beside 2-bit codes), so they stay int8.
-        if w.bits < 8 && w.groupLevels.isEmpty { tensors[c.id.index].packedBits = w.bits }
+        // ±a_g are 2-bit sign codes plus one level per group (`packedGroupSize`).
+        if w.bits < 8 {
+          tensors[c.id.index].packedBits = w.bits
+          if !w.groupLevels.isEmpty { tensors[c.id.index].packedGroupSize = w.groupSize }
+        }
         weights[c.id] = w
       case .bias(let input, let weightID, let type):
         guard let inParams = tensors[input.index].quantization, let wParams = tensors[weightID.index].quantization

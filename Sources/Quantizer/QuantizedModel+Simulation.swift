@@ -49,6 +49,7 @@ struct SimulationBuilder {
     t.elementType = .float32
     t.quantization = nil
     t.packedBits = nil
+    t.packedGroupSize = nil
   }
 
   mutating func add(_ t: Tensor) -> TensorID {

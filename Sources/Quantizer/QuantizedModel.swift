@@ -26,7 +26,7 @@ public struct QuantizedModel: Sendable {
   /// quantized-graph tensor: how they pack (``WeightQuantizer``). int4 and ternary weights are
   /// int8 tensors in the IR whose values fit in 4 or 2 bits, annotated with `Tensor.packedBits`
   /// (which the TFLite writer, the compiler and the simulator honour); fine-grained ternary
-  /// weights (int8 levels ±a_g) are not annotated (see `docs/quantizer.md`).
+  /// weights (int8 levels ±a_g) are annotated with `packedBits` 2 and `packedGroupSize` N.
   public var weights: [TensorID: QuantizedWeights]
   /// How many requantizing QUANTIZE ops were inserted because a shared-scale operand already
   /// had different fixed parameters.

@@ -8,42 +8,53 @@ import GraphIR
 ///
 /// | offset | type | field |
 /// |---|---|---|
-/// | 0 | u32 | format version, 1 |
+/// | 0 | u32 | format version, 1 or 2 |
 /// | 4 | u32 | entry count n |
-/// | 8 + 12·i | u32 | entry i: subgraph index |
-/// | 12 + 12·i | u32 | entry i: tensor index in that subgraph |
-/// | 16 + 12·i | u32 | entry i: bits per value (2 or 4) |
+/// | 8 + s·i | u32 | entry i: subgraph index |
+/// | 12 + s·i | u32 | entry i: tensor index in that subgraph |
+/// | 16 + s·i | u32 | entry i: bits per value (2 or 4) |
+/// | 20 + s·i | u32 | version 2 only: entry i's group size N (`Tensor.packedGroupSize`), 0 for none |
 ///
-/// The buffer is exactly `8 + 12·n` bytes. Each listed tensor must be a constant INT8 tensor
-/// whose values fit the width, listed once. TensorFlow Lite ignores metadata names it does not
-/// know, so the file still loads and runs there with its int8 values.
+/// The entry size s is 12 bytes in version 1 and 16 in version 2, and the buffer is exactly
+/// `8 + s·n` bytes. Version 2 is written only when some tensor has a group size (fine-grained
+/// ternary weights: 2-bit sign codes with one int8 level per group of N). Each listed tensor
+/// must be a constant INT8 tensor whose values fit the width (for a group size: one magnitude
+/// per group), listed once. TensorFlow Lite ignores metadata names it does not know, so the file
+/// still loads and runs there with its int8 values.
 enum PackedBitsMetadata {
   /// The metadata name.
   static let name = "systole_packed_bits"
-  /// The format version written and read.
-  static let version: UInt32 = 1
+  /// The format versions read; the writer uses the lowest that can say everything.
+  static let versions: ClosedRange<UInt32> = 1...2
   /// Bytes before the entries.
   static let headerBytes = 8
-  /// Bytes per entry.
-  static let entryBytes = 12
 
-  /// One entry: a tensor and its storage width.
+  /// Bytes per entry in `version`.
+  static func entryBytes(version: UInt32) -> Int { version >= 2 ? 16 : 12 }
+
+  /// One entry: a tensor, its storage width and its ternary group size.
   struct Entry: Equatable {
     var graph: Int
     var tensor: Int
     var bits: Int
+    var groupSize: Int? = nil
   }
+
+  /// The version `entries` need: 2 when any has a group size, else 1.
+  static func version(for entries: [Entry]) -> UInt32 { entries.contains { $0.groupSize != nil } ? 2 : 1 }
 
   /// The buffer for `entries`.
   static func encode(_ entries: [Entry]) -> [UInt8] {
     var out: [UInt8] = []
     func put(_ v: UInt32) { for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
+    let version = version(for: entries)
     put(version)
     put(UInt32(entries.count))
     for e in entries {
       put(UInt32(e.graph))
       put(UInt32(e.tensor))
       put(UInt32(e.bits))
+      if version >= 2 { put(UInt32(e.groupSize ?? 0)) }
     }
     return out
   }
@@ -54,7 +65,9 @@ enum PackedBitsMetadata {
     var entries: [Entry] = []
     for (g, graph) in model.graphs.enumerated() {
       for (t, tensor) in graph.tensors.enumerated() {
-        if let bits = tensor.packedBits, bits != 4 { entries.append(Entry(graph: g, tensor: t, bits: bits)) }
+        if let bits = tensor.packedBits, bits != 4 {
+          entries.append(Entry(graph: g, tensor: t, bits: bits, groupSize: tensor.packedGroupSize))
+        }
       }
     }
     return entries

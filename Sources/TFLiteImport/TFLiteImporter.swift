@@ -191,13 +191,15 @@ struct ModelReader {
           .invalidModel, at: start,
           "\(what) (buffer \(bufferIndex)) has \(range.count) bytes; expected at least \(header) (version, entry count)")
       }
-      guard word(0) == Int(PackedBitsMetadata.version) else {
+      let versions = PackedBitsMetadata.versions
+      guard versions.contains(UInt32(word(0))) else {
         throw r.error(
-          .unsupported, at: start, "\(what) has format version \(word(0)); expected \(PackedBitsMetadata.version)")
+          .unsupported, at: start,
+          "\(what) has format version \(word(0)); expected \(versions.lowerBound)…\(versions.upperBound)")
       }
       let count = word(4)
-      let size = PackedBitsMetadata.entryBytes
-      guard range.count == header + count * size else {
+      let size = PackedBitsMetadata.entryBytes(version: UInt32(word(0)))
+      guard count <= (range.count - header) / size, range.count == header + count * size else {
         throw r.error(
           .invalidModel, at: start,
           "\(what) (buffer \(bufferIndex)) has \(range.count) bytes; \(count) entries need \(header) + \(count) × \(size) = \(header + count * size)")
@@ -208,6 +210,7 @@ struct ModelReader {
         let g = word(header + i * size)
         let t = word(header + i * size + 4)
         let bits = word(header + i * size + 8)
+        let group = size >= 16 ? word(header + i * size + 12) : 0
         func fail(_ kind: TFLiteImportError.Kind, _ message: String) -> TFLiteImportError {
           r.error(kind, at: at, "\(what) entry \(i): \(message)")
         }
@@ -224,10 +227,15 @@ struct ModelReader {
         guard seen.insert([g, t]).inserted, graphs[g].tensors[t].packedBits == nil else {
           throw fail(.invalidModel, "tensor #\(t) '\(graphs[g].tensors[t].name)' is already packed (listed twice, or INT4)")
         }
-        if let problem = GraphVerifier.packingProblem(graphs[g].tensors[t], bits: bits) {
-          throw fail(.invalidModel, "tensor #\(t) '\(graphs[g].tensors[t].name)' cannot be stored in \(bits) bits: \(problem)")
+        var tensor = graphs[g].tensors[t]
+        tensor.packedGroupSize = group > 0 ? group : nil
+        if let problem = GraphVerifier.packingProblem(tensor, bits: bits) {
+          throw fail(
+            .invalidModel,
+            "tensor #\(t) '\(tensor.name)' cannot be stored in \(bits) bits\(group > 0 ? " with groups of \(group)" : ""): \(problem)")
         }
-        graphs[g].tensors[t].packedBits = bits
+        tensor.packedBits = bits
+        graphs[g].tensors[t] = tensor
       }
     }
   }

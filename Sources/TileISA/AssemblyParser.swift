@@ -278,11 +278,19 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
       dramStrideBytes: try r.int("dram_stride"), rows: try r.int("rows"), rowBytes: try r.int("row_bytes"))
     operation = mnemonic == "load" ? .load(d) : .store(d)
   case "load_weights":
+    let packing = try r.optionalWord("packing", WeightPacking.self) ?? .int8
+    // `levels= group= [phase=]` belong to `packing=ternary-grouped` and only to it (an unused
+    // key is reported like any other).
+    let levels =
+      packing.hasLevels
+      ? GroupLevels(
+        address: SRAMAddress(try r.int("levels")), group: try r.int("group"),
+        phase: try r.optionalRaw("phase").map { v throws(ISAError) in try r.parseInteger(v.text, column: v.column, key: "phase") } ?? 0)
+      : nil
     operation = .loadWeights(
       LoadWeights(
         slot: try r.slot("slot"), wbAddress: SRAMAddress(try r.int("wb")), rows: try r.int("rows"),
-        columns: try r.int("cols"), rowStrideBytes: try r.int("stride"),
-        packing: try r.optionalWord("packing", WeightPacking.self) ?? .int8))
+        columns: try r.int("cols"), rowStrideBytes: try r.int("stride"), packing: packing, levels: levels))
   case "matmul":
     let accRow = AccumulatorRow(try r.int("acc"))
     let slot = try r.slot("slot")

@@ -29,7 +29,7 @@ public func execute(_ instruction: Instruction, on state: inout MachineState, ho
     if case .load = operation { state.dmaLoad(d) } else { state.dmaStore(d) }
   case .loadWeights(let w):
     try requireInt8(state, location)
-    state.loadWeights(w)
+    try state.loadWeights(w, location)
   case .matmul(let m):
     try requireInt8(state, location)
     let slot = state.weightSlots[m.weightSlot.rawValue]
@@ -112,7 +112,7 @@ extension MachineState {
     }
   }
 
-  mutating func loadWeights(_ w: LoadWeights) {
+  mutating func loadWeights(_ w: LoadWeights, _ location: String) throws(ISAError) {
     let rows = w.rows
     let columns = w.columns
     let bits = w.packing.bits
@@ -149,7 +149,37 @@ extension MachineState {
         }
       }
     }
+    if let levels = w.levels {
+      try applyLevels(levels, rows: rows, columns: columns, &rowMajor, &columnMajor, location)
+    }
     weightSlots[w.slot.rawValue] = WeightTile(rows: rows, columns: columns, rowMajor: rowMajor, columnMajor: columnMajor)
+  }
+
+  /// `ternary-grouped`: each unpacked code (−1, 0, +1; −2 is the reserved 0b10) times its
+  /// block's level from the table (0…127).
+  func applyLevels(
+    _ levels: GroupLevels, rows: Int, columns: Int, _ rowMajor: inout [Int16], _ columnMajor: inout [Int16],
+    _ location: String
+  ) throws(ISAError) {
+    let base = levels.address.byteOffset
+    let bytes = levels.tableBytes(rows: rows, columns: columns) ?? Int.max
+    precondition(
+      base >= 0 && bytes <= weightBuffer.count - base, "level table at \(base) (\(bytes) bytes) outside the weight buffer")
+    for k in 0..<rows {
+      let block = levels.block(ofRow: k)
+      for n in 0..<columns {
+        let code = rowMajor[k * columns + n]
+        guard code != -2 else {
+          throw ISAError(.execution, location, "weight (\(k), \(n)): code 0b10 is reserved in ternary-grouped tiles")
+        }
+        let level = Int16(weightBuffer[base + block * columns + n])
+        guard level <= 127 else {
+          throw ISAError(.execution, location, "weight (\(k), \(n)): level \(level) of block \(block) exceeds 127")
+        }
+        rowMajor[k * columns + n] = code * level
+        columnMajor[n * rows + k] = code * level
+      }
+    }
   }
 
   mutating func activate(_ a: Activate, _ location: String) throws(ISAError) {

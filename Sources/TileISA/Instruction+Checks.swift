@@ -97,6 +97,25 @@ extension Operation {
           },
           .weightBuffer, capacity: limits.capacityBytes(of: .weightBuffer), what: "weight tile")
       }
+      switch (w.packing.hasLevels, w.levels) {
+      case (true, nil): p.add("\(w.packing) weights need a level table (levels=, group=)")
+      case (false, .some): p.add("a level table belongs to ternary-grouped weights; this tile is \(w.packing)")
+      case (true, .some(let levels)):
+        if p.positive(levels.group, "group") && p.nonNegative(levels.phase, "phase")
+          && p.nonNegative(levels.address.byteOffset, "level-table address")
+        {
+          if levels.phase >= levels.group {
+            p.add("phase \(levels.phase) must be below group \(levels.group)")
+          } else if ok {
+            p.inside(
+              levels.tableBytes(rows: w.rows, columns: w.columns).flatMap {
+                Checked.span(start: levels.address.byteOffset, count: 1, stride: 0, length: $0)
+              },
+              .weightBuffer, capacity: limits.capacityBytes(of: .weightBuffer), what: "level table")
+          }
+        }
+      case (false, nil): break
+      }
     case .matmul(let m):
       let inputOK = checkFeatureMap(m.input, elementBytes: eb, capacity: limits.capacityBytes(of: .unifiedBuffer), into: &p)
       let windowOK = checkWindow(m.window, into: &p)

@@ -53,6 +53,11 @@ extension Instruction {
       try w.put(l.columns, UInt16.self, at: 14, "cols")
       try w.put(l.rowStrideBytes, UInt32.self, at: 16, "stride")
       try w.put(caseIndex(l.packing), UInt8.self, at: 5, "packing")
+      if let levels = l.levels {
+        try w.put(levels.address.byteOffset, UInt32.self, at: 20, "levels")
+        try w.put(levels.group, UInt16.self, at: 24, "group")
+        try w.put(levels.phase, UInt16.self, at: 26, "phase")
+      }
     case .matmul(let m):
       opcode = .matmul
       try w.put(m.weightSlot.rawValue, UInt8.self, at: 4, "slot")
@@ -160,11 +165,18 @@ extension Instruction {
         dramStrideBytes: r.get(UInt32.self, at: 16), rows: r.get(UInt32.self, at: 28), rowBytes: r.get(UInt32.self, at: 32))
       operation = opcode == .load ? .load(d) : .store(d)
     case .loadWeights:
+      let packing = try r.choice(WeightPacking.allCases, at: 5, "weight packing")
+      // A level table only with `ternary-grouped`; other packings leave bytes 20–27 zero.
+      let levels =
+        packing.hasLevels
+        ? GroupLevels(
+          address: SRAMAddress(r.get(UInt32.self, at: 20)), group: r.get(UInt16.self, at: 24),
+          phase: r.get(UInt16.self, at: 26)) : nil
       operation = .loadWeights(
         LoadWeights(
           slot: try r.choice(WeightSlot.allCases, at: 4, "weight slot"), wbAddress: SRAMAddress(r.get(UInt32.self, at: 8)),
           rows: r.get(UInt16.self, at: 12), columns: r.get(UInt16.self, at: 14), rowStrideBytes: r.get(UInt32.self, at: 16),
-          packing: try r.choice(WeightPacking.allCases, at: 5, "weight packing")))
+          packing: packing, levels: levels))
     case .matmul:
       let slot = try r.choice(WeightSlot.allCases, at: 4, "weight slot")
       let accumulate = try r.choice([false, true], at: 5, "accumulate flag")

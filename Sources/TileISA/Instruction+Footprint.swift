@@ -87,6 +87,9 @@ extension Instruction {
         let start = w.wbAddress.byteOffset + k * w.rowStrideBytes
         list.append(start..<start + length)
       }
+      if let levels = w.levels, w.levelTableBytes > 0 {
+        list.append(levels.address.byteOffset..<levels.address.byteOffset + w.levelTableBytes)
+      }
       return [MemoryAccess(space: .weightBuffer, kind: .read, ranges: list.ranges)]
     case .matmul(let m):
       let rows = accumulatorRanges(m.accRow, count: m.window.outputPixels, columns: m.columns, limits: limits)

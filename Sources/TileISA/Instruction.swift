@@ -205,6 +205,11 @@ public enum WeightSlot: Int, Hashable, Sendable, CaseIterable, CustomStringConve
 /// significant bits first, in two's complement: int4 puts the first value of each pair in the low
 /// nibble (TFLite's INT4 packing), int2 four values per byte, the first in bits 0–1. Each tile
 /// row starts on a byte (`rowStrideBytes` apart) and occupies ⌈columns·bits / 8⌉ bytes.
+///
+/// `ternaryGrouped` stores 2-bit sign codes like `int2` (0b01 = +1, 0b00 = 0, 0b11 = −1; 0b10 is
+/// reserved) plus a table of int8 levels, one per block of tile rows and column
+/// (``GroupLevels``): the loader writes `code × level` into the array — fine-grained ternary
+/// weights (Mellempudi et al. 2017), whose per-group scale lives in the level.
 public enum WeightPacking: String, CaseIterable, Hashable, Sendable, CustomStringConvertible {
   /// One int8 byte per weight.
   case int8
@@ -212,15 +217,20 @@ public enum WeightPacking: String, CaseIterable, Hashable, Sendable, CustomStrin
   case int4
   /// Four signed 2-bit weights per byte (−2…1; ternary −1/0/1 uses codes 0b11/0b00/0b01).
   case int2
+  /// Four ternary sign codes per byte, scaled by a per-(row block, column) level table.
+  case ternaryGrouped = "ternary-grouped"
 
   /// Bits per weight: 8, 4 or 2.
   public var bits: Int {
     switch self {
     case .int8: 8
     case .int4: 4
-    case .int2: 2
+    case .int2, .ternaryGrouped: 2
     }
   }
+
+  /// Whether the loader scales codes by a level table (``LoadWeights/levels``).
+  public var hasLevels: Bool { self == .ternaryGrouped }
 
   /// The packing of `bits`-bit weights (8, 4 or 2), `nil` for other widths.
   public init?(bits: Int) {
@@ -238,8 +248,53 @@ public enum WeightPacking: String, CaseIterable, Hashable, Sendable, CustomStrin
   /// Bytes one row of `columns` weights occupies: ⌈columns·bits / 8⌉.
   public func rowBytes(columns: Int) -> Int { (columns * bits + 7) / 8 }
 
-  /// `int8`, `int4`, `int2` (the assembly name).
+  /// `int8`, `int4`, `int2`, `ternary-grouped` (the assembly name).
   public var description: String { rawValue }
+}
+
+/// The level table of a `ternary-grouped` weight tile: tile rows are cut into blocks of `group`
+/// rows, the first block `phase` rows short (so block boundaries can follow the groups of the
+/// tensor the tile was cut from); block `b` of column `n` has the level at
+/// `address + b·columns + n`, one byte in 0…127.
+///
+/// ```swift
+/// let block = (phase + k) / group                       // tile row k
+/// SLOT[slot][k][n] = code(k, n) × Int8(WB[address + block*columns + n])
+/// ```
+///
+/// The table holds ``blocks(rows:)`` × columns bytes. A packed tile's rows are byte-aligned as
+/// for `int2`.
+public struct GroupLevels: Hashable, Sendable {
+  /// First byte of the table in the weight buffer.
+  public var address: SRAMAddress
+  /// Tile rows per block (≥ 1).
+  public var group: Int
+  /// Rows the first block is short: 0 ≤ phase < group.
+  public var phase: Int
+
+  public init(address: SRAMAddress, group: Int, phase: Int = 0) {
+    self.address = address
+    self.group = group
+    self.phase = phase
+  }
+
+  /// Blocks a tile of `rows` rows spans: ⌈(phase + rows) / group⌉ (the last row's block + 1);
+  /// 0 for an empty tile or a group below 1, `nil` when the arithmetic overflows.
+  public func blocks(rows: Int) -> Int? {
+    guard group > 0, rows > 0, phase >= 0 else { return 0 }
+    let (last, overflow) = phase.addingReportingOverflow(rows - 1)
+    return overflow ? nil : last / group + 1
+  }
+
+  /// Bytes of the table for a `rows` × `columns` tile; `nil` when the arithmetic overflows.
+  public func tableBytes(rows: Int, columns: Int) -> Int? {
+    guard let b = blocks(rows: rows) else { return nil }
+    let (bytes, overflow) = b.multipliedReportingOverflow(by: max(columns, 0))
+    return overflow ? nil : bytes
+  }
+
+  /// The block of tile row `k`.
+  public func block(ofRow k: Int) -> Int { (phase + k) / group }
 }
 
 /// Weight buffer → a weight slot of the array: a `rows` × `columns` tile of int8 weights, read
@@ -260,7 +315,10 @@ public enum WeightPacking: String, CaseIterable, Hashable, Sendable, CustomStrin
 ///
 /// With `packing == .int8` this is `SLOT[slot][k][n] = Int8(bitPattern: WB[wbAddress +
 /// k*rowStrideBytes + n])`. Row k reads `⌈columns·b / 8⌉` bytes from `wbAddress +
-/// k·rowStrideBytes`. Packed tiles need the int8 datapath. `rows` ≤ the array's rows,
+/// k·rowStrideBytes`. With `packing == .ternaryGrouped` the sign-extended field is a ternary
+/// code (0b10 is an execution error) multiplied by its block's level (``GroupLevels``; a level
+/// above 127 is an execution error), and the loader also reads the level table.
+/// Packed tiles need the int8 datapath. `rows` ≤ the array's rows,
 /// `columns` ≤ its columns. A `matmul` may use the first K ≤ `rows` rows and N ≤ `columns`
 /// columns of the tile; reading beyond the loaded tile is an error.
 public struct LoadWeights: Hashable, Sendable {
@@ -276,20 +334,27 @@ public struct LoadWeights: Hashable, Sendable {
   public var rowStrideBytes: Int
   /// How the weights are stored: bytes, or packed 4 or 2 bits per weight.
   public var packing: WeightPacking
+  /// The level table of a `ternary-grouped` tile; `nil` for every other packing.
+  public var levels: GroupLevels?
 
   /// Creates a weight-tile load; the row stride defaults to a dense tile, `columns` bytes per
   /// row (⌈columns·bits / 8⌉ when packed).
   public init(
     slot: WeightSlot, wbAddress: SRAMAddress, rows: Int, columns: Int, rowStrideBytes: Int? = nil,
-    packing: WeightPacking = .int8
+    packing: WeightPacking = .int8, levels: GroupLevels? = nil
   ) {
     self.slot = slot
     self.wbAddress = wbAddress
     self.rows = rows
     self.columns = columns
     self.packing = packing
+    self.levels = levels
     self.rowStrideBytes = rowStrideBytes ?? packing.rowBytes(columns: columns)
   }
+
+  /// Weight-buffer bytes of the level table (0 without one or when it overflows; the checks
+  /// reject such a tile).
+  public var levelTableBytes: Int { levels.map { $0.tableBytes(rows: rows, columns: columns) ?? 0 } ?? 0 }
 
   /// Weight-buffer bytes each row reads: `columns × elementBytes` unpacked, ⌈columns·bits / 8⌉
   /// packed.

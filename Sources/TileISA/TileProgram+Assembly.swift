@@ -84,6 +84,10 @@ extension Operation {
         ("stride", "\(w.rowStrideBytes)"),
       ]
       if w.packing.isPacked { fields.append(("packing", w.packing.rawValue)) }
+      if let levels = w.levels {
+        fields += [("levels", hex(levels.address.byteOffset)), ("group", "\(levels.group)")]
+        if levels.phase != 0 { fields.append(("phase", "\(levels.phase)")) }
+      }
       return fields
     case .matmul(let m):
       var fields: [(String, String)] = [("acc", "\(m.accRow.index)"), ("slot", "\(m.weightSlot)"), ("n", "\(m.columns)")]

@@ -76,17 +76,23 @@ import Testing
     #expect(int4.packedBits.values.sorted() == [4, 4])
   }
 
-  /// The IR carries the packed width (`Tensor.packedBits`) for int4 and ternary weights, the
-  /// file keeps it (INT4, or the metadata entry for 2 bits), and a reload restores it.
+  /// The IR carries the packed width (`Tensor.packedBits`) for int4 and ternary weights, and
+  /// the group size (`Tensor.packedGroupSize`) for fine-grained ternary ones; the file keeps
+  /// both (INT4, or the metadata entry for 2 bits, version 2 with group sizes), and a reload
+  /// restores them.
   @Test(arguments: [
-    (QuantizationScheme.int4, 4), (.ternary, 2), (.fineGrainedTernary, nil), (.int8PerChannel, nil),
-  ] as [(QuantizationScheme, Int?)])
-  func tensorsCarryTheirPackedWidthThroughTheFile(scheme: QuantizationScheme, bits: Int?) throws {
+    (QuantizationScheme.int4, 4, nil), (.ternary, 2, nil), (.fineGrainedTernary, 2, 3), (.int8PerChannel, nil, nil),
+  ] as [(QuantizationScheme, Int?, Int?)])
+  func tensorsCarryTheirPackedWidthThroughTheFile(scheme: QuantizationScheme, bits: Int?, group: Int?) throws {
     let float = TestGraphs.mlp()
-    let q = try Quantizer.quantize(model: float, scheme: scheme, calibration: .samples(try TestGraphs.samples(float)))
+    var options = QuantizerOptions()
+    options.ternaryGroupSize = 3
+    let q = try Quantizer.quantize(
+      model: float, scheme: scheme, calibration: .samples(try TestGraphs.samples(float)), options: options)
     #expect(!q.weights.isEmpty)
     for id in q.weights.keys {
       #expect(q.model.main[id].packedBits == bits, "\(scheme) \(q.model.main[id].name)")
+      #expect(q.model.main[id].packedGroupSize == group, "\(scheme) \(q.model.main[id].name)")
     }
     // Only weights are packed.
     let packed = q.model.main.tensors.indices.filter { q.model.main.tensors[$0].packedBits != nil }
@@ -94,6 +100,7 @@ import Testing
     #expect(GraphVerifier.verify(q.model).isEmpty)
     let reloaded = try TFLiteImporter.parse(try q.tfliteBytes(), source: "q.tflite")
     #expect(reloaded.main.tensors.map(\.packedBits) == q.model.main.tensors.map(\.packedBits))
+    #expect(reloaded.main.tensors.map(\.packedGroupSize) == q.model.main.tensors.map(\.packedGroupSize))
     #expect(reloaded.main.tensors.map { $0.data?.littleEndianBytes() } == q.model.main.tensors.map { $0.data?.littleEndianBytes() })
     // The simulation model is float: no packed widths left.
     #expect(q.simulationModel().model.main.tensors.allSatisfy { $0.packedBits == nil })

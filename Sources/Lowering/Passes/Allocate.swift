@@ -114,28 +114,7 @@ struct AllocateMemory: LoweringPass {
 
   /// Without `writeConstants` the weight tiles are zeros of the right size (timing-only programs).
   func weightLayout(_ w: MatrixWork, _ t: MatrixTiling, _ e: Epilogue, _ eb: Int, writeConstants: Bool = true) -> WeightLayout {
-    var nTiles: [(first: Int, width: Int)] = []
-    var chunks: [[KChunk]] = []
-    if w.isDepthwise {
-      for c0 in stride(from: 0, to: w.inC, by: t.chunkChannels) {
-        let cc = min(t.chunkChannels, w.inC - c0)
-        nTiles.append((c0 * w.depthMultiplier, cc * w.depthMultiplier))
-        chunks.append(t.tapGroups.map { KChunk(channel0: c0, channels: cc, taps: $0, group: 0) })
-      }
-    } else {
-      var list: [KChunk] = []
-      for (g, g0) in stride(from: 0, to: w.inC, by: t.channelGroup).enumerated() {
-        let groupEnd = min(w.inC, g0 + t.channelGroup)
-        for c0 in stride(from: g0, to: groupEnd, by: t.chunkChannels) {
-          let cc = min(t.chunkChannels, groupEnd - c0)
-          for taps in t.tapGroups { list.append(KChunk(channel0: c0, channels: cc, taps: taps, group: g)) }
-        }
-      }
-      for n0 in stride(from: 0, to: w.outC, by: t.nTile) {
-        nTiles.append((n0, min(t.nTile, w.outC - n0)))
-        chunks.append(list)
-      }
-    }
+    let (nTiles, chunks) = w.kChunks(t)
     var blob: [UInt8] = []
     var parameterOffsets: [Int] = []
     var maxParameterBytes = 0
@@ -165,7 +144,7 @@ struct AllocateMemory: LoweringPass {
           let block =
             writeConstants
             ? tileBytes(w, chunk, tile, bytes, eb)
-            : [UInt8](repeating: 0, count: chunk.rows * w.weightRowBytes(tile.width, eb))
+            : [UInt8](repeating: 0, count: exactTileBytes(w, chunk, tile, eb))
           row.append(WeightBlock(chunk: chunk, columns: tile.width, offset: blob.count, bytes: block.count))
           maxBlockBytes = max(maxBlockBytes, block.count)
           blob += block
@@ -189,11 +168,19 @@ struct AllocateMemory: LoweringPass {
       blob: blob, maxBlockBytes: maxBlockBytes, maxParameterBytes: maxParameterBytes)
   }
 
+  /// Bytes of one weight tile: its rows, plus a `ternary-grouped` tile's level table.
+  func exactTileBytes(_ w: MatrixWork, _ chunk: KChunk, _ tile: (first: Int, width: Int), _ eb: Int) -> Int {
+    chunk.rows * w.weightRowBytes(tile.width, eb)
+      + (w.levelGeometry(chunk)?.tableBytes(rows: chunk.rows, columns: tile.width) ?? 0)
+  }
+
   /// One K × N' weight tile, row-major: row k = (tap row a · tap cols + tap col b) · channels + c.
   ///
   /// Packed layers (`weightPacking` int4 or int2) store each row in ⌈N'·bits / 8⌉ bytes, value n
   /// at bit n·bits, least significant bits first (`docs/isa.md` §3.2): what `load_weights …
-  /// packing=` unpacks.
+  /// packing=` unpacks. `ternary-grouped` tiles store each weight's sign as an int2 code and
+  /// append the level table (``MatrixWork/levelTable(_:_:_:)``; the tiling pass has checked
+  /// that every tile has one).
   func tileBytes(
     _ w: MatrixWork, _ chunk: KChunk, _ tile: (first: Int, width: Int), _ source: ConstantWeights, _ eb: Int
   )
@@ -202,20 +189,31 @@ struct AllocateMemory: LoweringPass {
     let rowBytes = w.weightRowBytes(tile.width, eb)
     var out = [UInt8](repeating: 0, count: chunk.rows * rowBytes)
     let bits = w.weightPacking.bits
+    if w.weightPacking.hasLevels, case .int8(let values) = source {
+      let table = w.levelTable(chunk, tile, values)
+      precondition(table != nil, "ternary-grouped tile without a consistent level table (the tiling pass checks this)")
+      values.withUnsafeBufferPointer { v in
+        w.forEachTileEntry(chunk, tile) { element, position in
+          let bit = (position % tile.width) * 2
+          out[(position / tile.width) * rowBytes + bit / 8] |= (UInt8(bitPattern: v[element].signum()) & 0b11) << (bit % 8)
+        }
+      }
+      return out + (table ?? [])
+    }
     out.withUnsafeMutableBufferPointer { buffer in
       guard let out = buffer.baseAddress else { return }
       switch source {
       case .int8(let values) where w.weightPacking.isPacked:
         let mask = UInt8(truncatingIfNeeded: (1 << bits) - 1)
         values.withUnsafeBufferPointer { v in
-          fillTile(w, chunk, tile) { element, position in
+          w.forEachTileEntry(chunk, tile) { element, position in
             let bit = (position % tile.width) * bits
             out[(position / tile.width) * rowBytes + bit / 8] |= (UInt8(bitPattern: v[element]) & mask) << (bit % 8)
           }
         }
       case .int8(let values):
         values.withUnsafeBufferPointer { v in
-          fillTile(w, chunk, tile) { element, position in
+          w.forEachTileEntry(chunk, tile) { element, position in
             if eb == 1 {
               out[position] = UInt8(bitPattern: v[element])
             } else {
@@ -225,39 +223,13 @@ struct AllocateMemory: LoweringPass {
         }
       case .float32(let values):
         values.withUnsafeBufferPointer { v in
-          fillTile(w, chunk, tile) { element, position in
+          w.forEachTileEntry(chunk, tile) { element, position in
             if eb == 4 { storeFloat(v[element], out + position * 4) }
           }
         }
       }
     }
     return out
-  }
-
-  /// Calls `put(source element, tile position)` for every non-zero entry of a weight tile:
-  /// row k = (tap row a · tap columns + tap column b) · channels + c, column nn.
-  func fillTile(_ w: MatrixWork, _ chunk: KChunk, _ tile: (first: Int, width: Int), _ put: (Int, Int) -> Void) {
-    let g = chunk.taps
-    for a in 0..<g.rows {
-      for b in 0..<g.cols {
-        let kh = g.row0 + a
-        let kw = g.col0 + b
-        for c in 0..<chunk.channels {
-          let row = ((a * g.cols + b) * chunk.channels + c) * tile.width
-          if w.isDepthwise {
-            // Column n belongs to channel n / m: only this channel's m columns are non-zero.
-            let m = w.depthMultiplier
-            for j in 0..<m where c * m + j < tile.width {
-              put((kh * w.kernelW + kw) * w.outC + (chunk.channel0 + c) * m + j, row + c * m + j)
-            }
-          } else {
-            let base = (kh * w.kernelW + kw) * w.inC + chunk.channel0 + c
-            let step = w.kernelH * w.kernelW * w.inC
-            for nn in 0..<tile.width { put((tile.first + nn) * step + base, row + nn) }
-          }
-        }
-      }
-    }
   }
 
   func placeWeights(_ plan: inout MemoryPlan, _ s: LoweringState) throws(LoweringError) {

@@ -149,16 +149,21 @@ private struct OperatorLegalizer {
   }
 
   /// How the weight tensor is stored on chip: packed 4 or 2 bits per weight when the tensor
-  /// says so (`Tensor.packedBits`) and the datapath is int8, one byte per weight otherwise.
-  func packing(_ t: Tensor) -> WeightPacking {
-    guard !floatDatapath, t.elementType == .int8, let bits = t.packedBits else { return .int8 }
-    return WeightPacking(bits: bits) ?? .int8
+  /// says so (`Tensor.packedBits`) and the datapath is int8, one byte per weight otherwise;
+  /// fine-grained ternary tensors (`Tensor.packedGroupSize`) as ternary codes plus level tables
+  /// (the tiling pass falls back to int8 when the groups do not line up with its tiles).
+  func packWeights(_ work: inout MatrixWork, _ t: Tensor) {
+    guard !floatDatapath, t.elementType == .int8, let bits = t.packedBits else { return }
+    if bits == 2, let n = t.packedGroupSize, n >= 1 {
+      work.weightPacking = .ternaryGrouped
+      work.weightGroupSize = n
+    } else {
+      work.weightPacking = WeightPacking(bits: bits) ?? .int8
+    }
   }
 
   /// `; int4 weights, unpacked by the weight loader` for packed weights, empty otherwise.
-  func packingNote(_ w: MatrixWork) -> String {
-    w.weightPacking.isPacked ? "; \(w.weightPacking) weights, unpacked by the weight loader" : ""
-  }
+  func packingNote(_ w: MatrixWork) -> String { w.packingNote }
 
   /// A constant int32 bias of `channels` values, zeros when absent; nil when unusable.
   func bias(_ position: Int, channels: Int) -> [Int32]? {
@@ -214,7 +219,7 @@ private struct OperatorLegalizer {
         inputScale: xq.scale, filterScales: scales, outputScale: oq.scale, outputZeroPoint: oq.zeroPoint, bias: b,
         clamp: clamp),
       epilogue: nil, macs: graph.macs(ofOperator: index), tiling: nil)
-    work.weightPacking = packing(w)
+    packWeights(&work, w)
     return matrix(
       work,
       "\(w.shape[1])×\(w.shape[2]) kernel, \(x.shape[3]) → \(n) channels through the im2col address generator"
@@ -257,7 +262,7 @@ private struct OperatorLegalizer {
         inputScale: xq.scale, filterScales: scales, outputScale: oq.scale, outputZeroPoint: oq.zeroPoint, bias: b,
         clamp: clamp),
       epilogue: nil, macs: graph.macs(ofOperator: index), tiling: nil)
-    work.weightPacking = packing(w)
+    packWeights(&work, w)
     return matrix(
       work, "block-diagonal groups (one input channel per \(m) output column\(m == 1 ? "" : "s"))" + packingNote(work))
   }
@@ -289,7 +294,7 @@ private struct OperatorLegalizer {
         inputScale: xq.scale, filterScales: scales, outputScale: oq.scale, outputZeroPoint: oq.zeroPoint, bias: b,
         clamp: clamp),
       epilogue: nil, macs: graph.macs(ofOperator: index), tiling: nil)
-    work.weightPacking = packing(w)
+    packWeights(&work, w)
     return matrix(work, "\(rows) × \(depth) by \(depth) × \(n) GEMM (1 × \(rows) image, 1 × 1 kernel)" + packingNote(work))
   }
 

@@ -333,15 +333,18 @@ struct Emitter {
 
     func multiply(
       input: FeatureMap, inputRange: Range<Int>, window: Window, weight: (address: Int, stride: Int, range: Range<Int>),
-      k: Int, n: Int, groups: Int, accRow: Int, accumulate: Bool, packing: WeightPacking
+      k: Int, n: Int, groups: Int, accRow: Int, accumulate: Bool, packing: WeightPacking, chunk: KChunk? = nil
     ) {
       let s = slot
       slot = slot == .first ? .second : .first
+      // A ternary-grouped tile's level table follows its k rows.
+      var levels = packing.hasLevels ? chunk.flatMap { w.levelGeometry($0) } : nil
+      levels?.address = SRAMAddress(weight.address + k * weight.stride)
       compute(
         .loadWeights(
           LoadWeights(
             slot: s, wbAddress: SRAMAddress(weight.address), rows: k, columns: n, rowStrideBytes: weight.stride,
-            packing: packing)),
+            packing: packing, levels: levels)),
         [.read(.weightBuffer, weight.range)])
       compute(
         .matmul(
@@ -391,7 +394,8 @@ struct Emitter {
                 let weight = weights(j, c, chunk, batch: b)
                 multiply(
                   input: input, inputRange: inRange, window: window(chunk.taps), weight: weight, k: chunk.rows,
-                  n: layout.nTiles[j].width, groups: cc, accRow: 0, accumulate: c > 0, packing: w.weightPacking)
+                  n: layout.nTiles[j].width, groups: cc, accRow: 0, accumulate: c > 0, packing: w.weightPacking,
+                  chunk: chunk)
               }
               let n = layout.nTiles[j].width
               let outBuffer = buffers.output(outToggle)
@@ -444,7 +448,8 @@ struct Emitter {
                   let accRow = (j - g0) * p
                   multiply(
                     input: input, inputRange: slice.range, window: window(chunk.taps), weight: weight, k: chunk.rows,
-                    n: n, groups: 1, accRow: accRow, accumulate: started.contains(j), packing: w.weightPacking)
+                    n: n, groups: 1, accRow: accRow, accumulate: started.contains(j), packing: w.weightPacking,
+                    chunk: chunk)
                   started.insert(j)
                   if let correction = layout.correction, let base = cachedBase {
                     multiply(

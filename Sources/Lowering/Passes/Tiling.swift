@@ -23,6 +23,15 @@ struct ChooseTiles: LoweringPass {
       switch s.layers[i].work {
       case .matrix(var w):
         w.tiling = try tiler.matrix(w, location)
+        if w.weightPacking.hasLevels, let t = w.tiling, !w.levelTablesFit(t) {
+          // A tile's block of rows mixes two of the tensor's groups: store the int8 levels.
+          let note = w.packingNote
+          w.weightPacking = .int8
+          w.weightGroupSize = nil
+          w.tiling = try tiler.matrix(w, location)
+          s.layers[i].reason = s.layers[i].reason.replacingOccurrences(
+            of: note, with: "; fine-grained ternary groups straddle its weight tiles' row blocks: weights stored as int8")
+        }
         if w.isDepthwise, let t = w.tiling {
           let hostCycles = tiler.hostEstimate(i).cycles
           let utilization = tiler.utilization(w, t)
@@ -162,16 +171,18 @@ struct Tiler {
     if case .activation = w.weights { isActivation = true }
     if !isActivation {
       let m = w.depthMultiplier
+      // Rows × columns of the layer's weights (depthwise: block-diagonal tiles of the widest
+      // chunk); a `ternary-grouped` layer's level tables are bounded as if it were one tile.
       let weights =
         w.isDepthwise
-        ? w.taps * w.inC * w.weightRowBytes(max(1, min(w.inC, c / m, r)) * m, eb)
-        : w.taps * w.inC * w.weightRowBytes(w.outC, eb)
+        ? w.weightTileBytes(rows: w.taps * w.inC, columns: max(1, min(w.inC, c / m, r)) * m, eb)
+        : w.weightTileBytes(rows: w.taps * w.inC, columns: w.outC, eb)
       if entry * w.outC + weights <= capacity { return (r, c) }
     }
     func need(_ k: Int, _ n: Int, _ db: Bool) -> Int {
       let copies = db ? 2 : 1
       if isActivation { return (copies + 1) * k * n * eb + entry * n }
-      return copies * (k * w.weightRowBytes(n, eb) + entry * n)
+      return copies * (w.weightTileBytes(rows: k, columns: n, eb) + entry * n)
     }
     for db in bufferings {
       var n = min(c, w.outC)
@@ -185,11 +196,22 @@ struct Tiler {
     return (1, 1)
   }
 
-  /// The channel chunk of a dense layer minimizing K chunks per output tile (ties: larger).
+  /// Whether chunks of `cc` channels keep a `ternary-grouped` layer's groups whole in every
+  /// tile's row blocks: all channels (each chunk's rows are then consecutive weights of every
+  /// output channel), or a multiple of the group size N when C is one too (each tap's run of
+  /// rows is whole groups). Always true for other packings.
+  func keepsGroupsWhole(_ w: MatrixWork, channels cc: Int) -> Bool {
+    guard w.weightPacking.hasLevels, let n = w.weightGroupSize, n > 1 else { return true }
+    return cc == w.inC || (cc % n == 0 && w.inC % n == 0)
+  }
+
+  /// The channel chunk of a dense layer minimizing K chunks per output tile (ties: larger);
+  /// for `ternary-grouped` weights only among chunks that keep groups whole, when any does.
   func denseChunking(_ w: MatrixWork) -> (channels: Int, groups: [TapGroup]) {
     let r = weightLimits(w).rows
     var best: (channels: Int, groups: [TapGroup], chunks: Int)?
-    for cc in stride(from: min(w.inC, r), through: 1, by: -1) {
+    let anyWhole = (1...max(1, min(w.inC, r))).contains { keepsGroupsWhole(w, channels: $0) }
+    for cc in stride(from: min(w.inC, r), through: 1, by: -1) where !anyWhole || keepsGroupsWhole(w, channels: cc) {
       let groups = tapGroups(kernelH: w.kernelH, kernelW: w.kernelW, maxTaps: r / cc)
       let chunks = groups.count * ceilDiv(w.inC, cc)
       if chunks < best?.chunks ?? Int.max { best = (cc, groups, chunks) }
@@ -262,7 +284,7 @@ struct Tiler {
       // too (their input slices are the smallest possible).
       let best = denseChunking(w)
       var chunkings = [best]
-      if best.channels > 1 {
+      if best.channels > 1 && keepsGroupsWhole(w, channels: 1) {
         chunkings.append((1, tapGroups(kernelH: w.kernelH, kernelW: w.kernelW, maxTaps: weightLimits(w).rows)))
       }
       let nTile = min(n, weightLimits(w).columns)
@@ -408,8 +430,19 @@ struct Tiler {
       return ActivationParameters.entryBytes * t.nTile + (t.tapGroups.map(\.taps).max() ?? 1) * t.chunkChannels
         * t.nTile * eb
     case .constant:
-      if w.isDepthwise { return params + w.taps * w.inC * w.weightRowBytes(t.chunkChannels * w.depthMultiplier, eb) }
-      return params + w.taps * w.inC * w.weightRowBytes(w.outC, eb)
+      var tables = 0
+      if w.weightPacking.hasLevels {
+        let (nTiles, chunks) = w.kChunks(t)
+        for (j, tile) in nTiles.enumerated() {
+          for chunk in chunks[j] {
+            tables += w.levelGeometry(chunk)?.tableBytes(rows: chunk.rows, columns: tile.width) ?? 0
+          }
+        }
+      }
+      if w.isDepthwise {
+        return params + tables + w.taps * w.inC * w.weightRowBytes(t.chunkChannels * w.depthMultiplier, eb)
+      }
+      return params + tables + w.taps * w.inC * w.weightRowBytes(w.outC, eb)
     }
   }
 
