@@ -102,3 +102,59 @@ struct PackedWeightTimingTests {
     #expect(error?.description.contains("int4 weights need the int8 datapath") == true)
   }
 }
+
+/// `ternary-grouped` tiles: the DMA and the loader move the codes plus the level table, the
+/// load takes the packed gate with the table's bytes in the port term, and functional mode
+/// computes code × level.
+@Suite("ternary-grouped weight tiles in the simulator")
+struct GroupedWeightTimingTests {
+  let toy = ArchSpec.toy4x4
+  /// (p, k, n, group, phase); group 1 makes the table K·N bytes, so the port term is the table's.
+  let cases = [(4, 4, 4, 2, 0), (3, 4, 3, 3, 2), (16, 3, 4, 1, 0), (1, 1, 1, 4, 3), (13, 4, 3, 4, 1)]
+
+  @Test("the gate: max(⌈K / rows per cycle⌉, ⌈max(K·N, codes + table) / port⌉) + unpack latency; counters hold codes + table")
+  func gateAndCounters() throws {
+    for (p, k, n, group, phase) in cases {
+      let program = singleTileProgram(
+        arch: toy, p: p, k: k, n: n, packing: .ternaryGrouped, levels: (group, phase))
+      let (c, r) = try simulate(program, arch: toy, verify: true)
+      let codes = k * ((n * 2 + 7) / 8)
+      let table = ((phase + k - 1) / group + 1) * n
+      func dmaCycles(_ bytes: Int, port: Int) -> Int64 {
+        Int64(toy.dramLatencyCycles) + Int64((Double(bytes) / min(toy.dramBytesPerCycle, Double(port))).rounded(.up))
+      }
+      let t0 = dmaCycles(p * k, port: toy.ub.portBytesPerCycle)
+      let t1 = t0 + dmaCycles(codes + table + 12 * n, port: toy.weights.portBytesPerCycle)
+      let port = toy.weights.portBytesPerCycle
+      let shift = max(
+        Int64((k + toy.array.weightLoadRowsPerCycle - 1) / toy.array.weightLoadRowsPerCycle),
+        Int64((max(k * n, codes + table) + port - 1) / port))
+      let t2 = t1 + shift + Int64(toy.array.weightUnpackLatencyCycles)
+      let label = "\(p)×\(k)×\(n) group \(group) phase \(phase)"
+      #expect(span(r, 1) == (t0, t1), "the weight DMA moves codes + table: \(label)")
+      #expect(span(r, 2) == (t1, t2), "load_weights: \(label)")
+      #expect(span(r, 3).start == t2, "matmul gate: \(label)")
+      #expect(c.total[.dramWeightBytes] == Int64(codes + table + 12 * n), "\(label)")
+      #expect(c.total[.weightsReadBytes] == Int64(codes + table + 12 * n), "\(label)")
+      #expect(c.total[.unpackedWeights] == Int64(k * n), "\(label)")
+    }
+  }
+
+  @Test("functional mode: a grouped tile computes what its code × level values stored as bytes compute")
+  func functionalScales() throws {
+    for (p, k, n, group, phase) in cases {
+      let grouped = singleTileProgram(arch: toy, p: p, k: k, n: n, packing: .ternaryGrouped, levels: (group, phase))
+      var bytesProgram = singleTileProgram(arch: toy, p: p, k: k, n: n)
+      let values = groupedTile(k: k, n: n, group: group, phase: phase).values
+      let wAddress = (p * k + 63) / 64 * 64
+      bytesProgram.dramImage.write(values.map { UInt8(bitPattern: $0) } + parameterTable(columns: n), at: DRAMAddress(wAddress))
+      let inputs = [pseudoRandomBytes(p * k, seed: UInt64(p * 100 + k))]
+      var a = Simulator(arch: toy, program: grouped, mode: .functional(host: NoHostExecutor()))
+      var b = Simulator(arch: toy, program: bytesProgram, mode: .functional(host: NoHostExecutor()))
+      let got = try a.run(inputs: inputs).outputs
+      let want = try b.run(inputs: inputs).outputs
+      #expect(got != nil && got == want, "\(p)×\(k)×\(n) group \(group) phase \(phase)")
+      #expect(try grouped.run(inputs: inputs) == want, "executor in program order")
+    }
+  }
+}

@@ -90,27 +90,36 @@ func parameterTable(columns n: Int) -> [UInt8] {
 /// packed tile.
 func singleTileProgram(
   arch: ArchSpec, p: Int, k: Int, n: Int, dataflow: Matmul.Dataflow = .weightStationary,
-  packing: WeightPacking = .int8
+  packing: WeightPacking = .int8, levels: (group: Int, phase: Int)? = nil
 )
   -> TileProgram
 {
   func align(_ x: Int) -> Int { (x + 63) / 64 * 64 }
-  let tileBytes = k * packing.rowBytes(columns: n)
+  let grouped = levels.map { groupedTile(k: k, n: n, group: $0.group, phase: $0.phase) }
+  let codeBytes = k * packing.rowBytes(columns: n)
+  let tileBytes = codeBytes + (grouped?.levels.count ?? 0)
   let wAddress = align(p * k)
   let yAddress = align(wAddress + tileBytes + 12 * n)
   let ubOut = align(p * k)
   var b = ProgramBuilder(arch: arch, dramSize: align(yAddress + p * n))
   let weights =
-    packing.isPacked
-    ? packTile(packedTileValues(k: k, n: n, bits: packing.bits), n: n, bits: packing.bits)
-    : pseudoRandomBytes(k * n, seed: 7).map { $0 == 0x80 ? 0x81 : $0 }
+    if let grouped {
+      packTile(grouped.signs, n: n, bits: 2) + grouped.levels
+    } else if packing.isPacked {
+      packTile(packedTileValues(k: k, n: n, bits: packing.bits), n: n, bits: packing.bits)
+    } else {
+      pseudoRandomBytes(k * n, seed: 7).map { $0 == 0x80 ? 0x81 : $0 }
+    }
+  let groupLevels = levels.map { GroupLevels(address: SRAMAddress(codeBytes), group: $0.group, phase: $0.phase) }
   b.program.dramImage.write(weights + parameterTable(columns: n), at: DRAMAddress(wAddress))
   b.program.inputs = [IOBinding(name: "x", elementType: .int8, shape: [p, k], address: 0)]
   b.program.outputs = [IOBinding(name: "y", elementType: .int8, shape: [p, n], address: DRAMAddress(yAddress))]
   let layer = b.layer("fc", op: "FULLY_CONNECTED")
   b.add(.load(dma(.unifiedBuffer, sram: 0, dram: 0, bytes: p * k)), layer: layer)
   b.add(.load(dma(.weightBuffer, sram: 0, dram: wAddress, bytes: tileBytes + 12 * n)), .pushNext, layer: layer)
-  b.add(.loadWeights(LoadWeights(slot: .first, wbAddress: 0, rows: k, columns: n, packing: packing)), .popPrev, layer: layer)
+  b.add(
+    .loadWeights(LoadWeights(slot: .first, wbAddress: 0, rows: k, columns: n, packing: packing, levels: groupLevels)),
+    .popPrev, layer: layer)
   b.add(.matmul(gemm(ub: 0, pixels: p, k: k, n: n, dataflow: dataflow)), layer: layer)
   b.add(.activate(activation(acc: 0, pixels: p, n: n, params: tileBytes, ub: ubOut)), .pushNext, layer: layer)
   b.add(.store(dma(.unifiedBuffer, sram: ubOut, dram: yAddress, bytes: p * n)), .popPrev, layer: layer)
@@ -166,6 +175,16 @@ func packedTileValues(k: Int, n: Int, bits: Int) -> [Int8] {
   let low = -(1 << (bits - 1))
   let span = 1 << bits
   return (0..<k * n).map { Int8(low + ($0 * 5 + $0 / n) % span) }
+}
+
+/// A ternary-grouped tile: row-major signs (−1, 0, +1) and its level table, blocks of `group`
+/// rows the first `phase` rows short, levels 1…127 varying by block and column.
+func groupedTile(k: Int, n: Int, group: Int, phase: Int) -> (signs: [Int8], levels: [UInt8], values: [Int8]) {
+  let signs = (0..<k * n).map { Int8(($0 * 5 + $0 / n) % 3 - 1) }
+  let blocks = (phase + k - 1) / group + 1
+  let levels = (0..<blocks * n).map { UInt8(1 + ($0 * 29) % 127) }
+  let values = signs.indices.map { i in signs[i] * Int8(levels[((phase + i / n) / group) * n + i % n]) }
+  return (signs, levels, values)
 }
 
 /// Row-major k × n values packed `bits` per value, each row starting on a byte (docs/isa.md

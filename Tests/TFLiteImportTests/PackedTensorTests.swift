@@ -130,8 +130,11 @@ import Testing
       return message(b)
     }
     #expect(
+      variant { put(3, at: start, in: &$0) }
+        == "x.tflite@\(hex(start)): metadata 'systole_packed_bits' has format version 3; expected 1…2")
+    #expect(
       variant { put(2, at: start, in: &$0) }
-        == "x.tflite@\(hex(start)): metadata 'systole_packed_bits' has format version 2; expected 1")
+        == "x.tflite@\(hex(start)): metadata 'systole_packed_bits' (buffer 4) has 20 bytes; 1 entries need 8 + 1 × 16 = 24")
     #expect(
       variant { put(3, at: start + 4, in: &$0) }
         == "x.tflite@\(hex(start)): metadata 'systole_packed_bits' (buffer 4) has 20 bytes; 3 entries need 8 + 3 × 12 = 44")
@@ -164,6 +167,61 @@ import Testing
     // Other metadata names are ignored.
     let nameVector = try #require(try layout.r.vector(entry, TFLiteSchema.Metadata.name, "name", elementSize: 1))
     #expect(try parse(variant2(bytes) { $0[nameVector.start] = UInt8(ascii: "X") }).main.tensors[4].packedBits == nil)
+  }
+
+  /// The fixture with weight tensor #1 ([2, 3, 3, 3], channel axis 0) made fine-grained
+  /// ternary: groups of 4 along each channel's 27 elements, `sign × level` with levels 1…127.
+  func groupedModel() throws -> Model {
+    var m = model
+    guard case .int8(let values)? = m.main.tensors[1].data?.storage else { throw FixtureError("no weights") }
+    let grouped = values.indices.map { i in Int8(Int(values[i].signum()) * (1 + ((i % 27) / 4 * 17 + i / 27 * 5) % 127)) }
+    m.graphs[0].tensors[1].data = TensorData(shape: [2, 3, 3, 3], storage: .int8(grouped))
+    m.graphs[0].tensors[1].packedBits = 2
+    m.graphs[0].tensors[1].packedGroupSize = 4
+    #expect(GraphVerifier.verify(m).isEmpty)
+    return m
+  }
+
+  @Test func groupSizesAreWrittenAsMetadataVersion2AndReadBack() throws {
+    let m = try groupedModel()
+    let bytes = try TFLiteWriter.serialize(m)
+    let layout = try Layout(bytes)
+    #expect(try layout.r.scalar(layout.tensor(1), TFLiteSchema.Tensor.type, "type", default: Int8(0)) == 9, "INT8")
+    let data = try layout.metadata().data
+    #expect(
+      Array(bytes[data.start..<data.start + data.count])
+        == [2, 0, 0, 0, 2, 0, 0, 0] + [0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0]
+        + [0, 0, 0, 0, 4, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0])
+    let again = try parse(bytes)
+    #expect(ModelComparison.differences(m, again) == [])
+    #expect(again.main.tensors.map(\.packedGroupSize) == m.main.tensors.map(\.packedGroupSize))
+    #expect(again.main.tensors[1].packedBits == 2 && again.main.tensors[4].packedGroupSize == nil)
+    // A group holding two magnitudes is an error naming the entry, the element and the group.
+    let valuesAt = try layout.tensorBuffer(1).start
+    var bad = bytes
+    bad[valuesAt + 5] = bad[valuesAt + 5] == 0 ? 1 : 0x7F
+    let message = message(bad) ?? ""
+    #expect(message.hasPrefix("x.tflite@0x\(String(data.start + 8, radix: 16)): metadata 'systole_packed_bits' entry 0: tensor #1 'w' cannot be stored in 2 bits with groups of 4: element 5 is "))
+    #expect(message.contains("channel 0 group 1 holds ±"))
+  }
+
+  @Test func verifierChecksOneMagnitudePerGroup() throws {
+    var m = try groupedModel()
+    m.graphs[0].tensors[1].packedBits = 4
+    #expect(
+      GraphVerifier.verify(m).map(\.description) == [
+        "graph: tensor #1 'w' has packedBits 4: a group size needs 2-bit storage (ternary codes)"
+      ])
+    m.graphs[0].tensors[1].packedBits = 2
+    m.graphs[0].tensors[1].packedGroupSize = 0
+    #expect(GraphVerifier.verify(m).map(\.description) == ["graph: tensor #1 'w' has packedBits 2: group size 0 must be ≥ 1"])
+    m.graphs[0].tensors[1].packedGroupSize = 27
+    #expect(GraphVerifier.verify(m).first?.description.contains("channel 0 group 0 holds ±") == true, "27 weights, several levels")
+    var minimum = try groupedModel()
+    guard case .int8(var values)? = minimum.main.tensors[1].data?.storage else { throw FixtureError("no weights") }
+    values[30] = -128
+    minimum.graphs[0].tensors[1].data = TensorData(shape: [2, 3, 3, 3], storage: .int8(values))
+    #expect(GraphVerifier.verify(minimum).first?.description.contains("element 30 is -128") == true)
   }
 
   func variant2(_ bytes: [UInt8], _ edit: (inout [UInt8]) -> Void) -> [UInt8] {

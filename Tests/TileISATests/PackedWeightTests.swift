@@ -104,12 +104,12 @@ struct PackedWeightTests {
       #expect(try Instruction(decoding: bytes, at: 0) == i)
     }
     var bad = try Instruction(.loadWeights(LoadWeights(slot: .first, wbAddress: 8, rows: 4, columns: 6))).encoded()
-    bad[5] = 3
+    bad[5] = 4
     let error = #expect(throws: ISAError.self) { try Instruction(decoding: bad, at: 0) }
-    #expect(error?.description == "@0x5: weight packing 3 out of 0...2")
+    #expect(error?.description == "@0x5: weight packing 4 out of 0...3")
     let parse = #expect(throws: ISAError.self) {
       try Instruction(parsingAssembly: "load_weights slot=0 wb=0x0 rows=2 cols=2 stride=2 packing=int3")
     }
-    #expect(parse?.description.contains("expected one of 'int8', 'int4', 'int2' for 'packing', found 'int3'") == true)
+    #expect(parse?.description.contains("expected one of 'int8', 'int4', 'int2', 'ternary-grouped' for 'packing', found 'int3'") == true)
   }
 }
