@@ -2,6 +2,7 @@ import Architecture
 import Foundation
 import GraphIR
 import Lowering
+import Pipeline
 import SystoleTestSupport
 import TFLiteImport
 import Testing
@@ -138,5 +139,38 @@ import TileISA
     #expect(text.contains(" packing=ternary-grouped levels="))
     #expect(try TileProgram(parsingAssembly: text) == compiled.program)
     #expect(try TileProgram(decoding: compiled.program.encoded()) == compiled.program)
+  }
+}
+
+/// The quantizer's committed sub-byte files (`Programs/quantizer/models`) compiled with their
+/// packed weights — INT4 tiles, 2-bit ternary tiles, and fine-grained ternary code + level-table
+/// tiles — and run on the simulated accelerator: every output equals TensorFlow Lite's
+/// reference kernels on the same file, byte for byte (`Programs/quantizer/reference`).
+@Suite struct PackedFilesMatchTFLiteTests {
+  static let base = Fixtures.root.appendingPathComponent("Programs/quantizer")
+
+  @Test(arguments: ["int4", "ternary", "ternary-fine-grained"])
+  func acceleratorOutputsEqualTFLite(_ scheme: String) throws {
+    var checked = 0
+    for name in ["mlp", "convpool", "kws_dscnn"] {
+      let ref = try ReferenceSet(stem: "\(name).\(scheme)", base: Self.base)
+      let model = try TFLiteImporter.load(contentsOf: ref.model)
+      let archs: [ArchSpec] = name == "kws_dscnn" ? [.edgeTPU, .gemmini] : allPresets
+      for arch in archs {
+        let compiled = try LoweringPipeline(arch: arch).compile(model)
+        let packings = Set(GroupedTernaryLoweringTests.loads(compiled.program).map(\.packing))
+        let expected: WeightPacking = scheme == "int4" ? .int4 : scheme == "ternary" ? .int2 : .ternaryGrouped
+        #expect(packings.contains(expected), "\(ref.stem) on \(arch.name): \(packings)")
+        let host = GoldenHostExecutor(model: model, compiled: compiled)
+        for n in 0..<ref.invocations {
+          let inputs = try ref.inputs(invocation: n)
+          let raw = try compiled.program.run(inputs: inputs.map { $0.littleEndianBytes() }, host: host)
+          let want = try ref.outputs(invocation: n).map { $0.littleEndianBytes() }
+          #expect(raw == want, "\(ref.stem) on \(arch.name), invocation \(n)")
+          checked += 1
+        }
+      }
+    }
+    #expect(checked >= 3 * 3 * 2)
   }
 }

@@ -38,7 +38,8 @@ import Testing
   }
 
   /// The committed int4 files store their weights as TFLite INT4 and the ternary files list
-  /// theirs in the `systole_packed_bits` metadata; reading them restores `packedBits`, and the
+  /// theirs in the `systole_packed_bits` metadata (fine-grained ternary with its group size);
+  /// reading them restores `packedBits` and `packedGroupSize`, and the
   /// Python check recorded that TFLite loaded and ran each one (so the golden-model comparison
   /// above covers INT4 filters in TFLite's reference kernels).
   @Test func subByteFilesKeepTheirWidthAndRanInTFLite() throws {
@@ -49,7 +50,7 @@ import Testing
       return
     }
     var checked = 0
-    for (scheme, bits) in [(QuantizationScheme.int4, 4), (.ternary, 2)] {
+    for (scheme, bits) in [(QuantizationScheme.int4, 4), (.ternary, 2), (.fineGrainedTernary, 2)] {
       let config = try QuantizerFixtures.config()
       for entry in config.models where config.schemes(for: entry).contains(scheme) {
         let rel = QuantizerFixtures.modelPath(entry.name, scheme)
@@ -61,6 +62,13 @@ import Testing
           }
         }
         #expect(!weights.isEmpty && weights.allSatisfy { $0.packedBits == bits }, "\(rel)")
+        // Fine-grained ternary files carry their group size (metadata version 2).
+        let group = scheme == .fineGrainedTernary ? QuantizerFixtures.options.ternaryGroupSize : nil
+        #expect(weights.allSatisfy { $0.packedGroupSize == group }, "\(rel)")
+        if group != nil {
+          let row = models.first { $0["model"] == .string(entry.name) }?["systole"]?[scheme.rawValue]
+          #expect(row?["grouped_entries"] == .int(Int64(Set(weights.map(\.name)).count)), "\(rel): the Python check saw the groups")
+        }
         let row = models.first { $0["model"] == .string(entry.name) }?["systole"]?[scheme.rawValue]
         #expect(row?["runs"] == .bool(true), "\(rel) ran in TFLite")
         let stored = bits == 4 ? row?["int4_tensors"] : row?["packed_bits_metadata_entries"]
@@ -68,7 +76,7 @@ import Testing
         checked += 1
       }
     }
-    #expect(checked >= 6)
+    #expect(checked >= 9)
   }
 
   /// The committed int8 file of every model has a reference set (TFLite loaded and ran it).
@@ -130,7 +138,9 @@ import Testing
           try Data(try q.tfliteBytes()).write(to: dir.appendingPathComponent(path))
           files.append((scheme.rawValue, .string(path)))
         }
-        reports.append(try AccuracyReport.compare(float: float, quantized: q, inputs: test))
+        var report = try AccuracyReport.compare(float: float, quantized: q, inputs: test)
+        report.model = "Programs/models/\(entry.name)_float.tflite"  // not the checkout's absolute path
+        reports.append(report)
       }
       comparisons.append(SchemeComparison(model: "\(entry.name)_float.tflite", reports: reports, failures: failures))
       index.append(

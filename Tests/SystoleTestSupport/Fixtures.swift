@@ -55,6 +55,8 @@ public struct ReferenceSet: Sendable, CustomStringConvertible {
     public var dtype: ElementType
   }
   public var stem: String
+  /// The directory holding `reference/<stem>/` and the manifest's relative model path.
+  public var base: URL
   /// The model file.
   public var model: URL
   public var invocations: Int
@@ -65,14 +67,17 @@ public struct ReferenceSet: Sendable, CustomStringConvertible {
 
   public var description: String { stem }
 
-  public init(stem: String) throws {
+  /// The set `base/reference/<stem>/` (base: `Programs/models`, or `Programs/quantizer` for
+  /// the quantizer's files).
+  public init(stem: String, base: URL = Fixtures.models) throws {
     self.stem = stem
-    let dir = Fixtures.models.appendingPathComponent("reference/\(stem)")
+    self.base = base
+    let dir = base.appendingPathComponent("reference/\(stem)")
     let m = try JSONValue.parse(String(decoding: try Data(contentsOf: dir.appendingPathComponent("manifest.json")), as: UTF8.self))
     guard case .string(let rel)? = m["model"], case .int(let n)? = m["invocations"] else {
       throw FixtureError("reference/\(stem)/manifest.json: missing 'model' or 'invocations'")
     }
-    model = Fixtures.models.appendingPathComponent(rel)
+    model = base.appendingPathComponent(rel)
     invocations = Int(n)
     if case .bool(let s)? = m["stateful"] { stateful = s } else { stateful = false }
     if case .array(let o)? = m["ops"] { ops = o.compactMap { if case .string(let s) = $0 { s } else { nil } } } else { ops = [] }
@@ -89,7 +94,7 @@ public struct ReferenceSet: Sendable, CustomStringConvertible {
     outputs = try infos("outputs")
   }
 
-  private var directory: URL { Fixtures.models.appendingPathComponent("reference/\(stem)") }
+  private var directory: URL { base.appendingPathComponent("reference/\(stem)") }
 
   /// The inputs of invocation `n`.
   public func inputs(invocation n: Int) throws -> [TensorData] {
