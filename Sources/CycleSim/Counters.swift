@@ -62,7 +62,7 @@ public enum CounterKey: String, CaseIterable, Sendable, Hashable, CustomStringCo
   case vectorOps = "vector_ops"
   /// Element operations run on the host (one per byte a host task reads).
   case hostOps = "host_ops"
-  /// Weights `load_weights` expanded from packed int4/int2 storage to int8 (K × N per packed
+  /// Weights `load_weights` expanded from packed int4/int2/ternary-grouped storage to int8 (K × N per packed
   /// tile).
   case unpackedWeights = "unpacked_weights"
 
@@ -100,7 +100,7 @@ public enum CounterKey: String, CaseIterable, Sendable, Hashable, CustomStringCo
     case .accumulatorAdds: "additions into existing accumulator entries (accumulate matmuls: P × N)"
     case .vectorOps: "activation/vector unit element operations"
     case .hostOps: "host element operations (one per byte a host task reads)"
-    case .unpackedWeights: "weights expanded from packed int4/int2 storage to int8 by load_weights: K × N per packed tile"
+    case .unpackedWeights: "weights expanded from packed int4/int2/ternary-grouped storage to int8 by load_weights: K × N per packed tile"
     }
   }
 

@@ -6,7 +6,7 @@ import Testing
 
 /// `docs/cost-model.md` embeds tables generated from the code between `<!-- BEGIN name -->` and
 /// `<!-- END name -->` markers. This test fails when they drift;
-/// `SYSTOLE_RECORD_DOCS=1 swift test --filter CycleSimTests.DocsTests` rewrites them.
+/// `SYSTOLE_RECORD_DOCS=1 swift test --filter CostModelDocsTests` rewrites them.
 @Suite("cost-model docs", .serialized)
 struct CostModelDocsTests {
   static let sections: [(name: String, text: @Sendable () -> String)] = [
