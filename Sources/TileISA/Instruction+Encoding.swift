@@ -53,6 +53,14 @@ extension Instruction {
       try w.put(l.columns, UInt16.self, at: 14, "cols")
       try w.put(l.rowStrideBytes, UInt32.self, at: 16, "stride")
       try w.put(caseIndex(l.packing), UInt8.self, at: 5, "packing")
+      // The level table's presence follows the packing, so decoding restores it exactly.
+      guard l.packing.hasLevels == (l.levels != nil) else {
+        throw ISAError(
+          .encode, w.location,
+          l.packing.hasLevels
+            ? "\(l.packing) weights need a level table (levels=, group=)"
+            : "a level table belongs to ternary-grouped weights; this tile is \(l.packing)")
+      }
       if let levels = l.levels {
         try w.put(levels.address.byteOffset, UInt32.self, at: 20, "levels")
         try w.put(levels.group, UInt16.self, at: 24, "group")

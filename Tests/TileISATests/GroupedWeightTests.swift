@@ -148,3 +148,17 @@ struct GroupedWeightTests {
     #expect(unused?.description.contains("group") == true)
   }
 }
+
+extension GroupedWeightTests {
+  @Test("encoding refuses a level table the packing does not call for, and a ternary-grouped tile without one")
+  func encodingKeepsTablesWithTheirPacking() throws {
+    let missing = Instruction(.loadWeights(LoadWeights(slot: .first, wbAddress: 0, rows: 2, columns: 2, packing: .ternaryGrouped)))
+    let a = #expect(throws: ISAError.self) { try missing.encoded() }
+    #expect(a?.description.contains("ternary-grouped weights need a level table") == true)
+    let stray = Instruction(
+      .loadWeights(
+        LoadWeights(slot: .first, wbAddress: 0, rows: 2, columns: 2, packing: .int4, levels: GroupLevels(address: 0, group: 1))))
+    let b = #expect(throws: ISAError.self) { try stray.encoded() }
+    #expect(b?.description.contains("a level table belongs to ternary-grouped weights; this tile is int4") == true)
+  }
+}

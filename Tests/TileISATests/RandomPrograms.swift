@@ -80,10 +80,15 @@ struct RandomProgramGenerator {
         rowBytes: field(UInt32.self))
       return kind == 0 ? .load(d) : .store(d)
     case 2:
-      return .loadWeights(
-        LoadWeights(
-          slot: pick(WeightSlot.allCases), wbAddress: SRAMAddress(field(UInt32.self)), rows: field(UInt16.self),
-          columns: field(UInt16.self), rowStrideBytes: field(UInt32.self), packing: pick(WeightPacking.allCases)))
+      var w = LoadWeights(
+        slot: pick(WeightSlot.allCases), wbAddress: SRAMAddress(field(UInt32.self)), rows: field(UInt16.self),
+        columns: field(UInt16.self), rowStrideBytes: field(UInt32.self), packing: pick(WeightPacking.allCases))
+      // A ternary-grouped tile's table from fields already drawn (no extra draws keep the
+      // stream, and so every later instruction, as it was before the packing existed).
+      if w.packing.hasLevels {
+        w.levels = GroupLevels(address: SRAMAddress(w.rowStrideBytes), group: w.columns, phase: w.rows)
+      }
+      return .loadWeights(w)
     case 3:
       let (input, window) = featureMap()
       return .matmul(
