@@ -60,7 +60,8 @@ public struct AccuracyReport: Sendable {
   public var size: ModelSize
   /// Constant bytes of the float model.
   public var floatSize: ModelSize
-  /// Bytes of the quantized `.tflite` file (int4 and ternary weights stored as int8).
+  /// Bytes of the quantized `.tflite` file (int4 weights as TFLite INT4; ternary and
+  /// fine-grained ternary weights as INT8, TFLite having no 2-bit type its kernels accept).
   public var fileBytes: Int
 
   /// The output SQNR in dB: the only output's, or the worst output's when there are several.

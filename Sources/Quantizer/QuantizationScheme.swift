@@ -12,9 +12,9 @@ import GraphIR
 /// | `uint8-affine` | uint8 min/max affine per tensor | uint8 affine | no (simulated) |
 /// | `int16x8` | int8 per channel | int16 symmetric (zp 0), int64 bias | yes (16×8) |
 /// | `weights-only` | int8 per channel | float32 (hybrid) | no (simulated) |
-/// | `int4` | int4 [−7, 7] per channel, packed two per byte | int8 affine | yes (as int8) |
-/// | `ternary` | {−α, 0, +α} per channel (TWN) | int8 affine | yes (as int8) |
-/// | `ternary-fine-grained` | {−α_g, 0, +α_g} per group of N weights | int8 affine | yes (as int8) |
+/// | `int4` | int4 [−7, 7] per channel, packed two per byte | int8 affine | yes (int4 tiles, unpacked to int8) |
+/// | `ternary` | {−α, 0, +α} per channel (TWN) | int8 affine | yes (2-bit tiles, unpacked to int8) |
+/// | `ternary-fine-grained` | {−α_g, 0, +α_g} per group of N weights | int8 affine | yes (2-bit codes + level tables, scaled to int8) |
 ///
 /// `docs/quantizer.md` gives every formula and its source.
 public enum QuantizationScheme: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
