@@ -75,18 +75,10 @@ struct PackedWeightTimingTests {
   func functionalUnpacks() throws {
     for packing in [WeightPacking.int4, .int2] {
       for (p, k, n) in shapes {
-        let packedProgram = singleTileProgram(arch: toy, p: p, k: k, n: n, packing: packing)
-        var bytesProgram = singleTileProgram(arch: toy, p: p, k: k, n: n)
-        let values = packedTileValues(k: k, n: n, bits: packing.bits)
-        let wAddress = (p * k + 63) / 64 * 64
-        bytesProgram.dramImage.write(values.map { UInt8(bitPattern: $0) } + parameterTable(columns: n), at: DRAMAddress(wAddress))
-        let inputs = [pseudoRandomBytes(p * k, seed: UInt64(p * 100 + k))]
-        var a = Simulator(arch: toy, program: packedProgram, mode: .functional(host: NoHostExecutor()))
-        var b = Simulator(arch: toy, program: bytesProgram, mode: .functional(host: NoHostExecutor()))
-        let got = try a.run(inputs: inputs).outputs
-        let want = try b.run(inputs: inputs).outputs
-        #expect(got != nil && got == want, "\(packing) \(p)×\(k)×\(n)")
-        #expect(try packedProgram.run(inputs: inputs) == want, "executor in program order")
+        let want = try expectSameOutputs(
+          singleTileProgram(arch: toy, p: p, k: k, n: n, packing: packing),
+          values: packedTileValues(k: k, n: n, bits: packing.bits), p: p, k: k, n: n, arch: toy,
+          "\(packing) \(p)×\(k)×\(n)")
         // Distinct outputs, so a wrong nibble order could not pass unnoticed.
         #expect(Set(want?.first ?? []).count > min(2, p * n - 1))
       }
@@ -143,18 +135,30 @@ struct GroupedWeightTimingTests {
   @Test("functional mode: a grouped tile computes what its code × level values stored as bytes compute")
   func functionalScales() throws {
     for (p, k, n, group, phase) in cases {
-      let grouped = singleTileProgram(arch: toy, p: p, k: k, n: n, packing: .ternaryGrouped, levels: (group, phase))
-      var bytesProgram = singleTileProgram(arch: toy, p: p, k: k, n: n)
-      let values = groupedTile(k: k, n: n, group: group, phase: phase).values
-      let wAddress = (p * k + 63) / 64 * 64
-      bytesProgram.dramImage.write(values.map { UInt8(bitPattern: $0) } + parameterTable(columns: n), at: DRAMAddress(wAddress))
-      let inputs = [pseudoRandomBytes(p * k, seed: UInt64(p * 100 + k))]
-      var a = Simulator(arch: toy, program: grouped, mode: .functional(host: NoHostExecutor()))
-      var b = Simulator(arch: toy, program: bytesProgram, mode: .functional(host: NoHostExecutor()))
-      let got = try a.run(inputs: inputs).outputs
-      let want = try b.run(inputs: inputs).outputs
-      #expect(got != nil && got == want, "\(p)×\(k)×\(n) group \(group) phase \(phase)")
-      #expect(try grouped.run(inputs: inputs) == want, "executor in program order")
+      try expectSameOutputs(
+        singleTileProgram(arch: toy, p: p, k: k, n: n, packing: .ternaryGrouped, levels: (group, phase)),
+        values: groupedTile(k: k, n: n, group: group, phase: phase).values, p: p, k: k, n: n, arch: toy,
+        "\(p)×\(k)×\(n) group \(group) phase \(phase)")
     }
   }
+}
+
+/// Runs `packed` (a `singleTileProgram` with packed weights) and the same program with `values`
+/// stored one byte each, functionally and through the executor, and expects equal outputs;
+/// returns them.
+@discardableResult
+func expectSameOutputs(
+  _ packed: TileProgram, values: [Int8], p: Int, k: Int, n: Int, arch: ArchSpec, _ label: String
+) throws -> [[UInt8]]? {
+  var bytesProgram = singleTileProgram(arch: arch, p: p, k: k, n: n)
+  let wAddress = (p * k + 63) / 64 * 64
+  bytesProgram.dramImage.write(values.map { UInt8(bitPattern: $0) } + parameterTable(columns: n), at: DRAMAddress(wAddress))
+  let inputs = [pseudoRandomBytes(p * k, seed: UInt64(p * 100 + k))]
+  var a = Simulator(arch: arch, program: packed, mode: .functional(host: NoHostExecutor()))
+  var b = Simulator(arch: arch, program: bytesProgram, mode: .functional(host: NoHostExecutor()))
+  let got = try a.run(inputs: inputs).outputs
+  let want = try b.run(inputs: inputs).outputs
+  #expect(got != nil && got == want, "\(label)")
+  #expect(try packed.run(inputs: inputs) == want, "executor in program order: \(label)")
+  return want
 }

@@ -43,13 +43,6 @@ import TileISA
     return m
   }
 
-  static func loads(_ p: TileProgram) -> [LoadWeights] {
-    p.instructions.compactMap { i -> LoadWeights? in
-      if case .loadWeights(let w) = i.operation { return w }
-      return nil
-    }
-  }
-
   @Test(arguments: ["mlp_int8", "convpool_int8", "kws_dscnn_int8"], [4, 3])
   func groupedModelsRunBitExact(_ stem: String, _ group: Int) throws {
     let model = Self.groupedTernary(try PackedWeightLoweringTests.load(stem), group: group)
@@ -60,7 +53,7 @@ import TileISA
       let (problems, compiled) = try compileAndCompare(
         model, on: arch, inputs: inputs, label: "\(stem) ternary/group\(group)")
       #expect(problems.isEmpty, "\(problems.prefix(3))")
-      let loads = Self.loads(compiled.program)
+      let loads = weightLoads(compiled.program)
       let grouped = loads.filter { $0.packing == .ternaryGrouped }
       // Every level table has the tensor's group size; the rest of the tiles are int8 layers
       // that fell back, and their mapping reason says so.
@@ -106,15 +99,9 @@ import TileISA
     for arch in [ArchSpec.edgeTPU, .gemmini, .tpuV1] {
       let a = try LoweringPipeline(arch: arch).compile(unannotated)
       let b = try LoweringPipeline(arch: arch).compile(values)
-      func weightDMABytes(_ p: TileProgram) -> Int {
-        p.instructions.reduce(0) { sum, i in
-          if case .load(let d) = i.operation, d.memory == .weightBuffer { return sum + d.rows * d.rowBytes }
-          return sum
-        }
-      }
       #expect(weightDMABytes(a.program) - weightDMABytes(b.program) == elements - codes - levels, "\(arch.name)")
       // Each level table is (blocks × columns) bytes, and those sum to the graph's groups.
-      let tables = Self.loads(b.program).reduce(0) { $0 + $1.levelTableBytes }
+      let tables = weightLoads(b.program).reduce(0) { $0 + $1.levelTableBytes }
       #expect(tables == levels, "\(arch.name)")
     }
   }
@@ -158,7 +145,7 @@ import TileISA
       let archs: [ArchSpec] = name == "kws_dscnn" ? [.edgeTPU, .gemmini] : allPresets
       for arch in archs {
         let compiled = try LoweringPipeline(arch: arch).compile(model)
-        let packings = Set(GroupedTernaryLoweringTests.loads(compiled.program).map(\.packing))
+        let packings = Set(weightLoads(compiled.program).map(\.packing))
         let expected: WeightPacking = scheme == "int4" ? .int4 : scheme == "ternary" ? .int2 : .ternaryGrouped
         #expect(packings.contains(expected), "\(ref.stem) on \(arch.name): \(packings)")
         let host = GoldenHostExecutor(model: model, compiled: compiled)

@@ -96,3 +96,19 @@ func randomTensor(_ type: ElementType, _ shape: [Int], _ rng: inout SeededGenera
 
 /// Whether slow cases were requested (`SYSTOLE_SLOW_TESTS=1`).
 let slowTests = ProcessInfo.processInfo.environment["SYSTOLE_SLOW_TESTS"] == "1"
+
+/// Bytes the program's DMA loads into the weight buffer.
+func weightDMABytes(_ p: TileProgram) -> Int {
+  p.instructions.reduce(0) { sum, i in
+    if case .load(let d) = i.operation, d.memory == .weightBuffer { return sum + d.rows * d.rowBytes }
+    return sum
+  }
+}
+
+/// The program's `load_weights` instructions.
+func weightLoads(_ p: TileProgram) -> [LoadWeights] {
+  p.instructions.compactMap { i -> LoadWeights? in
+    if case .loadWeights(let w) = i.operation { return w }
+    return nil
+  }
+}

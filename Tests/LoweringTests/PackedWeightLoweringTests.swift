@@ -57,10 +57,7 @@ import TileISA
     for arch in archs {
       let (problems, compiled) = try compileAndCompare(model, on: arch, inputs: inputs, label: "\(stem) int\(bits)")
       #expect(problems.isEmpty, "\(problems.prefix(3))")
-      let loads = compiled.program.instructions.compactMap { i -> LoadWeights? in
-        if case .loadWeights(let w) = i.operation { return w }
-        return nil
-      }
+      let loads = weightLoads(compiled.program)
       #expect(!loads.isEmpty && loads.allSatisfy { $0.packing.bits == bits }, "\(stem) on \(arch.name)")
     }
   }
@@ -78,12 +75,6 @@ import TileISA
     for arch in [ArchSpec.edgeTPU, .gemmini] {
       let a = try LoweringPipeline(arch: arch).compile(unannotated)
       let b = try LoweringPipeline(arch: arch).compile(values)
-      func weightDMABytes(_ p: TileProgram) -> Int {
-        p.instructions.reduce(0) { sum, i in
-          if case .load(let d) = i.operation, d.memory == .weightBuffer { return sum + d.rows * d.rowBytes }
-          return sum
-        }
-      }
       func loadWeightsValues(_ p: TileProgram) -> Int {
         p.instructions.reduce(0) { sum, i in
           if case .loadWeights(let w) = i.operation { return sum + w.rows * w.columns }
