@@ -19,28 +19,19 @@ import TileISA
   /// per group of `group` consecutive elements of a channel (the group's largest magnitude, so
   /// the levels span 0…127), annotated `packedBits = 2`, `packedGroupSize = group`.
   static func groupedTernary(_ model: Model, group: Int) -> Model {
-    var m = model
-    var graph = m.main
-    for op in graph.operators {
-      switch op.kind {
-      case .conv2D, .depthwiseConv2D, .fullyConnected: break
-      default: continue
-      }
-      guard let w = op.input(1), case .int8(var values)? = graph[w].data?.storage else { continue }
-      let axis = graph[w].quantization?.quantizedDimension ?? 0
-      Tensor.forEachChannel(shape: graph[w].shape, axis: axis) { _, indices in
+    rewritingMatrixWeights(model) { tensor, original in
+      var values = original
+      Tensor.forEachChannel(shape: tensor.shape, axis: tensor.quantization?.quantizedDimension ?? 0) { _, indices in
         for start in stride(from: 0, to: indices.count, by: group) {
           let members = indices[start..<min(start + group, indices.count)]
           let level = members.map { min(abs(Int(values[$0])), 127) }.max() ?? 0
           for i in members { values[i] = Int8(Int(values[i].signum()) * level) }
         }
       }
-      graph.tensors[w.index].data = TensorData(shape: graph[w].shape, storage: .int8(values))
-      graph.tensors[w.index].packedBits = 2
-      graph.tensors[w.index].packedGroupSize = group
+      tensor.data = TensorData(shape: tensor.shape, storage: .int8(values))
+      tensor.packedBits = 2
+      tensor.packedGroupSize = group
     }
-    m.graphs[0] = graph
-    return m
   }
 
   @Test(arguments: ["mlp_int8", "convpool_int8", "kws_dscnn_int8"], [4, 3])

@@ -112,3 +112,18 @@ func weightLoads(_ p: TileProgram) -> [LoadWeights] {
     return nil
   }
 }
+
+/// `model` with the int8 weight tensor (operand 1) of every CONV_2D, DEPTHWISE_CONV_2D and
+/// FULLY_CONNECTED rewritten by `rewrite(tensor, values)` (it sets data and annotations).
+func rewritingMatrixWeights(_ model: Model, _ rewrite: (inout Tensor, [Int8]) -> Void) -> Model {
+  var m = model
+  for op in m.main.operators {
+    switch op.kind {
+    case .conv2D, .depthwiseConv2D, .fullyConnected: break
+    default: continue
+    }
+    guard let w = op.input(1), case .int8(let values)? = m.main[w].data?.storage else { continue }
+    rewrite(&m.graphs[0].tensors[w.index], values)
+  }
+  return m
+}

@@ -15,20 +15,11 @@ import TileISA
   /// `model` with every matrix layer's weights narrowed to `bits` (an arithmetic shift right by
   /// 8 − bits, so every value of the range appears) and annotated `packedBits = bits`.
   static func narrowed(_ model: Model, bits: Int) -> Model {
-    var m = model
-    var graph = m.main
-    for op in graph.operators {
-      switch op.kind {
-      case .conv2D, .depthwiseConv2D, .fullyConnected: break
-      default: continue
-      }
-      guard let w = op.input(1), case .int8(let values)? = graph[w].data?.storage else { continue }
+    rewritingMatrixWeights(model) { tensor, values in
       let shift = Int8(8 - bits)
-      graph.tensors[w.index].data = TensorData(shape: graph[w].shape, storage: .int8(values.map { $0 >> shift }))
-      graph.tensors[w.index].packedBits = bits
+      tensor.data = TensorData(shape: tensor.shape, storage: .int8(values.map { $0 >> shift }))
+      tensor.packedBits = bits
     }
-    m.graphs[0] = graph
-    return m
   }
 
   /// The weight tensors of matrix layers: (elements, output channels N, K = elements / N).
