@@ -1,3 +1,4 @@
+import Foundation
 import GraphIR
 
 extension ModelReader {
@@ -51,8 +52,38 @@ extension ModelReader {
       outputs.append(TensorID(Int(value)))
     }
 
-    let kind = try OptionsReader(r: r, op: t, fail: fail).kind(builtin: code.builtin)
+    let reader = OptionsReader(r: r, op: t, fail: fail)
+    let kind = try reader.kind(builtin: code.builtin)
+    if code.builtin == Schema.Builtin.add || code.builtin == Schema.Builtin.sub {
+      try checkPowerOfTwoScaleInt16(reader, opName, inputs: inputs, outputs: outputs, tensors: tensors, fail: fail)
+    }
     return Operator(kind: kind, inputs: inputs, outputs: outputs)
+  }
+
+  /// int16 ADD and SUB with `pot_scale_int16` (the schema's default, true) and three scales that
+  /// TFLite's `CheckedLog2` takes for powers of two (|log2 s − round(log2 s)| < 1e-3) run
+  /// TFLite's power-of-two-scale kernel, whose rounding Systole's golden model does not
+  /// implement: an unsupported-operator error rather than outputs that could differ. (The
+  /// converter's 16×8 files set `pot_scale_int16 = false`; Systole's writer does too.)
+  func checkPowerOfTwoScaleInt16(
+    _ reader: OptionsReader, _ opName: String, inputs: [TensorID?], outputs: [TensorID], tensors: [Tensor],
+    fail: (TFLiteImportError.Kind, String) -> TFLiteImportError
+  ) throws(TFLiteImportError) {
+    let operands = inputs.prefix(2).compactMap { $0 } + outputs.prefix(1)
+    guard operands.count == 3, operands.allSatisfy({ tensors[$0.index].elementType == .int16 }) else { return }
+    let table = try reader.options(opName == "ADD" ? .add : .sub)
+    let pot = try table.map { (t) throws(TFLiteImportError) in try r.scalar(t, 1, "pot_scale_int16", default: UInt8(1)) != 0 } ?? true
+    guard pot else { return }
+    func isPowerOfTwo(_ id: TensorID) -> Bool {
+      guard let s = tensors[id.index].quantization?.scales.first, s > 0 else { return false }
+      let l = log(s) * (1 / log(Float(2)))
+      return abs(l - l.rounded()) < 1e-3
+    }
+    if operands.allSatisfy(isPowerOfTwo) {
+      throw fail(
+        .unsupported,
+        "int16 \(opName) with pot_scale_int16 = true and power-of-two scales (TFLite's power-of-two kernel) is not supported; expected pot_scale_int16 = false or other scales")
+    }
   }
 
   /// The builtin codes ``OptionsReader/kind(builtin:)`` maps.

@@ -211,11 +211,21 @@ struct ModelWriter {
     t.set(Schema.Operator.opcodeIndex, .uint32(UInt32(index)))
     t.set(Schema.Operator.inputs, .int32s(try int32s(op.inputs.map { $0?.index ?? -1 }, location, "input tensor")))
     t.set(Schema.Operator.outputs, .int32s(try int32s(op.outputs.map(\.index), location, "output tensor")))
-    if let (tag, table) = options {
+    if var (tag, table) = options {
+      // int16 ADD/SUB: TFLite's `pot_scale_int16` defaults to true, which takes a
+      // power-of-two-scale path whenever all three scales are powers of two. Systole computes
+      // the general path (as the converter's 16×8 files ask), so it says so explicitly.
+      if case .add = op.kind, Self.hasInt16Output(op, model.graphs[g]) { table.set(1, .bool(false)) }
+      if case .sub = op.kind, Self.hasInt16Output(op, model.graphs[g]) { table.set(1, .bool(false)) }
       t.set(Schema.Operator.builtinOptionsType, .uint8(tag.rawValue))
       t.set(Schema.Operator.builtinOptions, .table(table))
     }
     return t
+  }
+
+  static func hasInt16Output(_ op: Operator, _ graph: Graph) -> Bool {
+    guard let o = op.outputs.first, o.index >= 0, o.index < graph.tensors.count else { return false }
+    return graph.tensors[o.index].elementType == .int16
   }
 
   /// The builtin code and options table of `kind`; `int32` converts an option value or throws.
