@@ -91,51 +91,15 @@ enum QuantizerFixtures {
     return String(h, radix: 16)
   }
 
-  /// One reference directory written by `check_with_tflite.py`: TFLite's BUILTIN_REF outputs
-  /// on a Systole-quantized file.
-  struct Reference {
-    struct Info: Decodable {
-      var name: String
-      var shape: [Int]
-      var dtype: String
-    }
-    struct Manifest: Decodable {
-      var model: String
-      var scheme: String
-      var invocations: Int
-      var inputs: [Info]
-      var outputs: [Info]
-    }
-    var stem: String
-    var manifest: Manifest
-    var directory: URL
-
-    func load(_ file: String, _ info: Info) throws -> TensorData {
-      let bytes = [UInt8](try Data(contentsOf: directory.appendingPathComponent(file)))
-      guard let type = ElementType(rawValue: info.dtype),
-        let v = TensorData(littleEndianBytes: bytes, type: type, shape: info.shape)
-      else { throw FixtureError("\(stem)/\(file): \(bytes.count) bytes do not fit \(info.shape) \(info.dtype)") }
-      return v
-    }
-    func inputs(_ n: Int) throws -> [TensorData] {
-      try manifest.inputs.enumerated().map { i, info in try load("in.\(n).\(i).bin", info) }
-    }
-    func outputs(_ n: Int) throws -> [TensorData] {
-      try manifest.outputs.enumerated().map { i, info in try load("out.\(n).\(i).bin", info) }
-    }
-  }
-
-  /// Every directory under `reference/`, sorted.
-  static func references() throws -> [Reference] {
+  /// Every reference set under `reference/` (TFLite's BUILTIN_REF outputs on a
+  /// Systole-quantized file, in the layout of `Programs/models/reference`), sorted.
+  static func references() throws -> [ReferenceSet] {
     let root = directory.appendingPathComponent("reference")
     guard let names = try? FileManager.default.contentsOfDirectory(atPath: root.path) else { return [] }
     return try names.sorted().compactMap { stem in
-      let dir = root.appendingPathComponent(stem)
-      let m = dir.appendingPathComponent("manifest.json")
+      let m = root.appendingPathComponent(stem).appendingPathComponent("manifest.json")
       guard FileManager.default.fileExists(atPath: m.path) else { return nil }
-      return Reference(
-        stem: stem, manifest: try JSONDecoder().decode(Reference.Manifest.self, from: Data(contentsOf: m)),
-        directory: dir)
+      return try ReferenceSet(stem: stem, base: directory)
     }
   }
 

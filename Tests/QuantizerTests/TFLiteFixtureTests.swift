@@ -18,13 +18,12 @@ import Testing
     try #require(!references.isEmpty, "no reference sets under Programs/quantizer/reference")
     var checked = 0
     for ref in references {
-      guard let scheme = QuantizationScheme(rawValue: ref.manifest.scheme), scheme.runsNatively else { continue }
-      let url = QuantizerFixtures.directory.appendingPathComponent(ref.manifest.model)
-      let model = try TFLiteImporter.load(contentsOf: url)
+      guard let scheme = ref.scheme.flatMap(QuantizationScheme.init(rawValue:)), scheme.runsNatively else { continue }
+      let model = try TFLiteImporter.load(contentsOf: ref.model)
       var interpreter = Interpreter(model: model)
-      for n in 0..<ref.manifest.invocations {
-        let outputs = try interpreter.invoke(try ref.inputs(n))
-        let expected = try ref.outputs(n)
+      for n in 0..<ref.invocations {
+        let outputs = try interpreter.invoke(try ref.inputs(invocation: n))
+        let expected = try ref.outputs(invocation: n)
         #expect(outputs.count == expected.count, "\(ref.stem) invocation \(n)")
         for (o, (got, want)) in zip(outputs, expected).enumerated() {
           #expect(got.littleEndianBytes() == want.littleEndianBytes(), "\(ref.stem) invocation \(n) output \(o)")

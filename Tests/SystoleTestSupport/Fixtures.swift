@@ -60,6 +60,8 @@ public struct ReferenceSet: Sendable, CustomStringConvertible {
   /// The model file.
   public var model: URL
   public var invocations: Int
+  /// The quantization scheme, for the quantizer's reference sets (`nil` elsewhere).
+  public var scheme: String?
   public var stateful: Bool
   public var ops: [String]
   public var inputs: [TensorInfo]
@@ -79,6 +81,7 @@ public struct ReferenceSet: Sendable, CustomStringConvertible {
     }
     model = base.appendingPathComponent(rel)
     invocations = Int(n)
+    if case .string(let name)? = m["scheme"] { scheme = name } else { scheme = nil }
     if case .bool(let s)? = m["stateful"] { stateful = s } else { stateful = false }
     if case .array(let o)? = m["ops"] { ops = o.compactMap { if case .string(let s) = $0 { s } else { nil } } } else { ops = [] }
     func infos(_ key: String) throws -> [TensorInfo] {
