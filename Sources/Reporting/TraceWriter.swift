@@ -377,6 +377,7 @@ public struct PerfettoTraceWriter<Output: TextOutputStream>: SimulationObserver 
     case .loadWeights(let w):
       return ",\"slot\":\(w.slot.rawValue),\"k\":\(w.rows),\"n\":\(w.columns)"
         + (w.packing.isPacked ? ",\"packing\":\"\(w.packing)\"" : "")
+        + (w.levels.map { ",\"level_group\":\($0.group),\"level_table_bytes\":\(w.levelTableBytes)" } ?? "")
     case .matmul(let m):
       return
         ",\"slot\":\(m.weightSlot.rawValue),\"pixels\":\(m.window.outputPixels),\"k\":\(m.reductionSize),\"n\":\(m.columns),\"acc_row\":\(m.accRow.index),\"dataflow\":\"\(m.dataflow)\""
