@@ -125,23 +125,26 @@ public enum GraphVerifier {
   static func groupProblem(_ tensor: Tensor, _ values: [Int8], bits: Int, groupSize n: Int) -> String? {
     guard bits == 2 else { return "a group size needs 2-bit storage (ternary codes)" }
     guard n >= 1 else { return "group size \(n) must be ≥ 1" }
-    var problem: String?
-    Tensor.forEachChannel(shape: tensor.shape, axis: tensor.quantization?.quantizedDimension ?? 0) { c, indices in
-      guard problem == nil else { return }
+    // One channel when the axis is outside the shape (as the quantizer treats it).
+    let layout =
+      ChannelLayout(shape: tensor.shape, axis: tensor.quantization?.quantizedDimension ?? 0)
+      ?? ChannelLayout(shape: [values.count], axis: 0)
+    guard let layout else { return nil }
+    for c in 0..<layout.channels {
+      let indices = layout.indices(ofChannel: c, count: values.count)
       for start in stride(from: 0, to: indices.count, by: n) {
         var level: Int8 = 0
         for i in indices[start..<min(start + n, indices.count)] where values[i] != 0 {
           let magnitude = values[i] == Int8.min ? Int8.max : abs(values[i])
           if values[i] == Int8.min || (level != 0 && magnitude != level) {
-            problem =
-              "element \(i) is \(values[i]); channel \(c) group \(start / n) holds ±\(level == 0 ? magnitude : level) (ternary levels are one magnitude 0…127 per group of \(n))"
             return
+              "element \(i) is \(values[i]); channel \(c) group \(start / n) holds ±\(level == 0 ? magnitude : level) (ternary levels are one magnitude 0…127 per group of \(n))"
           }
           level = magnitude
         }
       }
     }
-    return problem
+    return nil
   }
 }
 

@@ -77,29 +77,6 @@ public struct Tensor: Sendable {
   /// The storage widths ``packedBits`` may take.
   public static let packableBits: [Int] = [2, 4]
 
-  /// For each channel along `axis` (row-major elements), the flat element indices of the channel
-  /// in order: `(outer · channels + c) · inner + k`. Calls `body(channel, indices)`; `axis`
-  /// outside the shape treats the tensor as one channel.
-  public static func forEachChannel(shape: [Int], axis: Int, _ body: (Int, [Int]) -> Void) {
-    let count = TensorData.elementCount(of: shape)
-    guard axis >= 0, axis < shape.count, shape[axis] > 0 else {
-      body(0, Array(0..<count))
-      return
-    }
-    let channels = shape[axis]
-    let inner = shape[(axis + 1)...].reduce(1, *)
-    let outer = inner == 0 ? 0 : count / (channels * inner)
-    for c in 0..<channels {
-      var indices: [Int] = []
-      indices.reserveCapacity(outer * inner)
-      for o in 0..<outer {
-        let base = (o * channels + c) * inner
-        for k in 0..<inner { indices.append(base + k) }
-      }
-      body(c, indices)
-    }
-  }
-
   /// The signed range of a `bits`-bit two's-complement value: −2^(bits−1) … 2^(bits−1) − 1.
   public static func signedRange(bits: Int) -> ClosedRange<Int> { -(1 << (bits - 1))...((1 << (bits - 1)) - 1) }
 
@@ -123,4 +100,36 @@ public struct Tensor: Sendable {
   public var isConstant: Bool { data != nil }
   /// Whether some dimension is only known at run time (see ``shapeSignature``).
   public var isDynamic: Bool { shapeSignature?.contains(-1) ?? false }
+}
+
+/// Maps a flat row-major index of a tensor to its channel along one axis (per-channel
+/// quantization, fine-grained ternary groups).
+public struct ChannelLayout: Sendable {
+  /// Channels along the axis.
+  public let channels: Int
+  /// Elements after the channel axis (the stride of the channel index).
+  public let inner: Int
+
+  /// `nil` when `axis` is outside `shape` or the axis is empty.
+  public init?(shape: [Int], axis: Int) {
+    guard axis >= 0, axis < shape.count, shape[axis] > 0 else { return nil }
+    channels = shape[axis]
+    inner = shape[(axis + 1)...].reduce(1, *)
+  }
+
+  /// The channel of flat index `index`.
+  public func channel(of index: Int) -> Int { (index / Swift.max(inner, 1)) % channels }
+
+  /// The flat indices of channel `c` in a tensor of `count` elements, in row-major order:
+  /// `(outer · channels + c) · inner + k`.
+  public func indices(ofChannel c: Int, count: Int) -> [Int] {
+    let outer = count / (channels * Swift.max(inner, 1))
+    var out: [Int] = []
+    out.reserveCapacity(outer * inner)
+    for o in 0..<outer {
+      let base = (o * channels + c) * inner
+      for k in 0..<inner { out.append(base + k) }
+    }
+    return out
+  }
 }

@@ -123,30 +123,3 @@ public enum AffineQuantization {
     return f > 0 && f.isFinite ? f : Float.leastNormalMagnitude
   }
 }
-
-/// Maps a flat row-major index to its channel along one axis.
-struct ChannelLayout {
-  let channels: Int
-  /// Elements after the channel axis (the stride of the channel index).
-  let inner: Int
-
-  init?(shape: [Int], axis: Int) {
-    guard axis >= 0, axis < shape.count, shape[axis] > 0 else { return nil }
-    channels = shape[axis]
-    inner = shape[(axis + 1)...].reduce(1, *)
-  }
-
-  func channel(of index: Int) -> Int { (index / Swift.max(inner, 1)) % channels }
-
-  /// The flat indices of channel `c`, in row-major order.
-  func indices(ofChannel c: Int, count: Int) -> [Int] {
-    let outer = count / (channels * Swift.max(inner, 1))
-    var out: [Int] = []
-    out.reserveCapacity(outer * inner)
-    for o in 0..<outer {
-      let base = (o * channels + c) * inner
-      for k in 0..<inner { out.append(base + k) }
-    }
-    return out
-  }
-}

@@ -21,7 +21,9 @@ import TileISA
   static func groupedTernary(_ model: Model, group: Int) -> Model {
     rewritingMatrixWeights(model) { tensor, original in
       var values = original
-      Tensor.forEachChannel(shape: tensor.shape, axis: tensor.quantization?.quantizedDimension ?? 0) { _, indices in
+      let layout = ChannelLayout(shape: tensor.shape, axis: tensor.quantization?.quantizedDimension ?? 0)
+      for c in 0..<(layout?.channels ?? 0) {
+        let indices = layout?.indices(ofChannel: c, count: values.count) ?? []
         for start in stride(from: 0, to: indices.count, by: group) {
           let members = indices[start..<min(start + group, indices.count)]
           let level = members.map { min(abs(Int(values[$0])), 127) }.max() ?? 0
