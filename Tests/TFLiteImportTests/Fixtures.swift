@@ -45,6 +45,18 @@ enum Fixtures {
     return m
   }
 
+  /// ``packedConv()`` with the filter made fine-grained ternary: `sign × level` with one level
+  /// per group of 4 along each output channel's 27 elements (metadata version 2).
+  static func groupedConv() -> Model {
+    var m = packedConv()
+    let values = (0..<54).map { Int8($0 * 7 % 16 - 8) }
+    let grouped = values.indices.map { i in Int8(Int(values[i].signum()) * (1 + ((i % 27) / 4 * 17 + i / 27 * 5) % 127)) }
+    m.graphs[0].tensors[1].data = TensorData(shape: [2, 3, 3, 3], storage: .int8(grouped))
+    m.graphs[0].tensors[1].packedBits = 2
+    m.graphs[0].tensors[1].packedGroupSize = 4
+    return m
+  }
+
   /// Every ``OpKind`` once, with non-default options where there are options, in a graph that
   /// is not meant to pass the verifier (read it back with `verify: false`), plus a second
   /// subgraph for CALL_ONCE. Covers every tensor type, absent optional inputs, variables.

@@ -169,15 +169,10 @@ import Testing
     #expect(try parse(variant2(bytes) { $0[nameVector.start] = UInt8(ascii: "X") }).main.tensors[4].packedBits == nil)
   }
 
-  /// The fixture with weight tensor #1 ([2, 3, 3, 3], channel axis 0) made fine-grained
-  /// ternary: groups of 4 along each channel's 27 elements, `sign × level` with levels 1…127.
+  /// `Fixtures.groupedConv()`: weight tensor #1 ([2, 3, 3, 3], channel axis 0) fine-grained
+  /// ternary, groups of 4 along each channel's 27 elements, `sign × level` with levels 1…127.
   func groupedModel() throws -> Model {
-    var m = model
-    guard case .int8(let values)? = m.main.tensors[1].data?.storage else { throw FixtureError("no weights") }
-    let grouped = values.indices.map { i in Int8(Int(values[i].signum()) * (1 + ((i % 27) / 4 * 17 + i / 27 * 5) % 127)) }
-    m.graphs[0].tensors[1].data = TensorData(shape: [2, 3, 3, 3], storage: .int8(grouped))
-    m.graphs[0].tensors[1].packedBits = 2
-    m.graphs[0].tensors[1].packedGroupSize = 4
+    let m = Fixtures.groupedConv()
     #expect(GraphVerifier.verify(m).isEmpty)
     return m
   }

@@ -35,6 +35,9 @@ import Testing
     if let packed = try? TFLiteWriter.serialize(Fixtures.packedConv()) {
       list.append(Fixture(name: "INT4 + packed-bits metadata (writer)", bytes: packed, verify: true))
     }
+    if let grouped = try? TFLiteWriter.serialize(Fixtures.groupedConv()) {
+      list.append(Fixture(name: "fine-grained ternary, metadata version 2 (writer)", bytes: grouped, verify: true))
+    }
     if let smallest = TFLiteTestModels.smallest() {
       list.append(Fixture(name: TFLiteTestModels.relativePath(smallest.url), bytes: smallest.bytes, verify: true))
     }
