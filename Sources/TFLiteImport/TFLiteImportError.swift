@@ -69,7 +69,34 @@ public struct TFLiteImportError: SystoleError, Equatable {
   }
 
   /// `file@0xOFFSET: message`, `file: tensor #5 'w': message`, `file: op #3 CONV_2D 'y': message`.
+  /// The one-line message (a verifier listing keeps its line breaks between problems). Names
+  /// come from the file and may hold control characters; they are escaped (`\n`, `\u{1B}`), so
+  /// a corrupt name cannot break the message over lines.
   public var description: String {
+    let text = unescapedDescription
+    guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+    let listing = problems.count > 1
+    return text.split(separator: "\n", omittingEmptySubsequences: false)
+      .map { Self.escapingControlCharacters(String($0)) }
+      .joined(separator: listing ? "\n" : "\\n")
+  }
+
+  /// `s` with every control character written as a Swift escape.
+  static func escapingControlCharacters(_ s: String) -> String {
+    var out = ""
+    for scalar in s.unicodeScalars {
+      switch scalar {
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      case _ where scalar.properties.generalCategory == .control:
+        out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+      default: out.unicodeScalars.append(scalar)
+      }
+    }
+    return out
+  }
+
+  private var unescapedDescription: String {
     switch location {
     case .file:
       return "\(source): \(message)"

@@ -113,6 +113,15 @@ import Testing
     #expect(tally.rejected > 0)
   }
 
+  /// Names come from the file: control characters in them are escaped, so a message stays on
+  /// one line (the slow random-corruption run found names with line breaks).
+  @Test func controlCharactersInNamesAreEscaped() {
+    let e = TFLiteImportError(.malformed, source: "x.tflite", at: .tensor(graph: 0, index: 1, name: "w\nx\r\u{1B}"), "bad")
+    #expect(e.description == "x.tflite: tensor #1 'w\\nx\\r\\u{1B}': bad")
+    let plain = TFLiteImportError(.malformed, source: "x.tflite", at: .tensor(graph: 0, index: 1, name: "w"), "bad")
+    #expect(plain.description == "x.tflite: tensor #1 'w': bad")
+  }
+
   /// A file whose tensors all share one vector and one quantization table cannot make the
   /// reader decode more than its element budget.
   @Test func sharedDataCannotBlowUp() throws {
