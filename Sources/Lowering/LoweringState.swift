@@ -186,7 +186,14 @@ struct MatrixWork {
     return bytes
   }
 
-  /// `; int4 weights, unpacked by the weight loader` for packed weights, empty otherwise.
+  /// Bytes of the level table of the tile cut as `chunk` with `columns` columns (0 unless
+  /// `ternary-grouped`).
+  func levelTableBytes(_ chunk: KChunk, columns: Int) -> Int {
+    levelGeometry(chunk)?.tableBytes(rows: chunk.rows, columns: columns) ?? 0
+  }
+
+  /// `; int4 weights, unpacked by the weight loader` for packed weights, empty otherwise (the
+  /// mapping report's reason ends with it).
   var packingNote: String {
     guard weightPacking.isPacked else { return "" }
     if weightPacking.hasLevels, let n = weightGroupSize {

@@ -55,7 +55,9 @@ extension ModelReader {
     let reader = OptionsReader(r: r, op: t, fail: fail)
     let kind = try reader.kind(builtin: code.builtin)
     if code.builtin == Schema.Builtin.add || code.builtin == Schema.Builtin.sub {
-      try checkPowerOfTwoScaleInt16(reader, opName, inputs: inputs, outputs: outputs, tensors: tensors, fail: fail)
+      let options: Schema.Options = code.builtin == Schema.Builtin.add ? .add : .sub
+      try checkPowerOfTwoScaleInt16(
+        reader, options, opName, inputs: inputs, outputs: outputs, tensors: tensors, fail: fail)
     }
     return Operator(kind: kind, inputs: inputs, outputs: outputs)
   }
@@ -66,12 +68,13 @@ extension ModelReader {
   /// implement: an unsupported-operator error rather than outputs that could differ. (The
   /// converter's 16×8 files set `pot_scale_int16 = false`; Systole's writer does too.)
   func checkPowerOfTwoScaleInt16(
-    _ reader: OptionsReader, _ opName: String, inputs: [TensorID?], outputs: [TensorID], tensors: [Tensor],
+    _ reader: OptionsReader, _ options: Schema.Options, _ opName: String, inputs: [TensorID?], outputs: [TensorID],
+    tensors: [Tensor],
     fail: (TFLiteImportError.Kind, String) -> TFLiteImportError
   ) throws(TFLiteImportError) {
     let operands = inputs.prefix(2).compactMap { $0 } + outputs.prefix(1)
     guard operands.count == 3, operands.allSatisfy({ tensors[$0.index].elementType == .int16 }) else { return }
-    let table = try reader.options(opName == "ADD" ? .add : .sub)
+    let table = try reader.options(options)
     let pot = try table.map { (t) throws(TFLiteImportError) in try r.scalar(t, 1, "pot_scale_int16", default: UInt8(1)) != 0 } ?? true
     guard pot else { return }
     func isPowerOfTwo(_ id: TensorID) -> Bool {

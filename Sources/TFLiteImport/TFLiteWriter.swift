@@ -215,8 +215,10 @@ struct ModelWriter {
       // int16 ADD/SUB: TFLite's `pot_scale_int16` defaults to true, which takes a
       // power-of-two-scale path whenever all three scales are powers of two. Systole computes
       // the general path (as the converter's 16×8 files ask), so it says so explicitly.
-      if case .add = op.kind, Self.hasInt16Output(op, model.graphs[g]) { table.set(1, .bool(false)) }
-      if case .sub = op.kind, Self.hasInt16Output(op, model.graphs[g]) { table.set(1, .bool(false)) }
+      switch op.kind {
+      case .add, .sub: if Self.hasInt16Output(op, model.graphs[g]) { table.set(1, .bool(false)) }
+      default: break
+      }
       t.set(Schema.Operator.builtinOptionsType, .uint8(tag.rawValue))
       t.set(Schema.Operator.builtinOptions, .table(table))
     }

@@ -170,8 +170,7 @@ struct AllocateMemory: LoweringPass {
 
   /// Bytes of one weight tile: its rows, plus a `ternary-grouped` tile's level table.
   func exactTileBytes(_ w: MatrixWork, _ chunk: KChunk, _ tile: (first: Int, width: Int), _ eb: Int) -> Int {
-    chunk.rows * w.weightRowBytes(tile.width, eb)
-      + (w.levelGeometry(chunk)?.tableBytes(rows: chunk.rows, columns: tile.width) ?? 0)
+    chunk.rows * w.weightRowBytes(tile.width, eb) + w.levelTableBytes(chunk, columns: tile.width)
   }
 
   /// One K × N' weight tile, row-major: row k = (tap row a · tap cols + tap col b) · channels + c.

@@ -162,9 +162,6 @@ private struct OperatorLegalizer {
     }
   }
 
-  /// `; int4 weights, unpacked by the weight loader` for packed weights, empty otherwise.
-  func packingNote(_ w: MatrixWork) -> String { w.packingNote }
-
   /// A constant int32 bias of `channels` values, zeros when absent; nil when unusable.
   func bias(_ position: Int, channels: Int) -> [Int32]? {
     guard let id = op.input(position) else { return [Int32](repeating: 0, count: channels) }
@@ -223,7 +220,7 @@ private struct OperatorLegalizer {
     return matrix(
       work,
       "\(w.shape[1])×\(w.shape[2]) kernel, \(x.shape[3]) → \(n) channels through the im2col address generator"
-        + packingNote(work))
+        + work.packingNote)
   }
 
   func depthwise(_ o: DepthwiseConv2DOptions) -> Decision {
@@ -264,7 +261,7 @@ private struct OperatorLegalizer {
       epilogue: nil, macs: graph.macs(ofOperator: index), tiling: nil)
     packWeights(&work, w)
     return matrix(
-      work, "block-diagonal groups (one input channel per \(m) output column\(m == 1 ? "" : "s"))" + packingNote(work))
+      work, "block-diagonal groups (one input channel per \(m) output column\(m == 1 ? "" : "s"))" + work.packingNote)
   }
 
   func fullyConnected(_ o: FullyConnectedOptions) -> Decision {
@@ -295,7 +292,7 @@ private struct OperatorLegalizer {
         clamp: clamp),
       epilogue: nil, macs: graph.macs(ofOperator: index), tiling: nil)
     packWeights(&work, w)
-    return matrix(work, "\(rows) × \(depth) by \(depth) × \(n) GEMM (1 × \(rows) image, 1 × 1 kernel)" + packingNote(work))
+    return matrix(work, "\(rows) × \(depth) by \(depth) × \(n) GEMM (1 × \(rows) image, 1 × 1 kernel)" + work.packingNote)
   }
 
   func batchMatMul(_ adjX: Bool, _ adjY: Bool) -> Decision {

@@ -434,9 +434,7 @@ struct Tiler {
       if w.weightPacking.hasLevels {
         let (nTiles, chunks) = w.kChunks(t)
         for (j, tile) in nTiles.enumerated() {
-          for chunk in chunks[j] {
-            tables += w.levelGeometry(chunk)?.tableBytes(rows: chunk.rows, columns: tile.width) ?? 0
-          }
+          for chunk in chunks[j] { tables += w.levelTableBytes(chunk, columns: tile.width) }
         }
       }
       if w.isDepthwise {
