@@ -363,6 +363,18 @@ extension ArchSpec {
       "DRAM energy per bit transferred.",
       source: .cited("\(Citation.accelergy): DDR3 70 pJ/bit")),
 
+    // Where activations live.
+    .choice(
+      "memory.activations", \.memory.activations, default: ActivationMemory.onChip,
+      "Where layer outputs wait for their readers: on-chip (an arena in the unified buffer) or dram.",
+      source: .cited(
+        "\(Citation.jouppi) §2: the Unified Buffer holds activations; the DDR3 weight memory holds weights only")),
+    .count(
+      "memory.arena_latency_cycles", \.memory.arenaLatencyCycles, max: 1 << 20, default: 2, unit: "cycles",
+      "Fixed cycles of an arena transfer before its first byte (unified buffer read + write stage).",
+      source: .assumed(
+        "one SRAM read cycle and one write-register stage; the arena is unified-buffer SRAM, no DRAM request")),
+
     // Vector unit.
     .count(
       "vector.lanes", \.vector.lanes, default: 256, unit: "lanes",

@@ -88,6 +88,7 @@ struct PresetRow: Sendable {
   let vectorLanes: Int, vectorOpsPerLane: Int
   let hostGBps: Double, hostLatencyMicroseconds: Double, hostGigaOps: Double
   let leakageMilliwatts: Double
+  let activations: ActivationMemory
   let title: String
   let citation: String
   /// Per-key origins; a key the row sets without a note is `.cited(citation)`. `nil` means
@@ -98,8 +99,10 @@ struct PresetRow: Sendable {
     _ name: String, _ rows: Int, _ cols: Int, _ dataflow: Dataflow, _ megahertz: Double,
     _ ub: Memory, _ weights: Memory, _ acc: Memory, _ loadRowsPerCycle: Int, _ doubleBuffered: Bool,
     _ dram: (Double, Double, DRAMTechnology), _ vector: (Int, Int), _ host: (Double, Double, Double),
-    _ leakageMilliwatts: Double, title: String, citation: String, notes: [String: ParameterOrigin]?
+    _ leakageMilliwatts: Double, _ activations: ActivationMemory, title: String, citation: String,
+    notes: [String: ParameterOrigin]?
   ) {
+    self.activations = activations
     self.name = name
     self.rows = rows
     self.cols = cols
@@ -128,7 +131,7 @@ struct PresetRow: Sendable {
     "acc.kib", "acc.banks", "acc.port_bytes_per_cycle",
     "dram.gbps", "dram.latency_ns", "dram.pj_per_bit",
     "vector.lanes", "vector.ops_per_cycle_per_lane",
-    "host.link_gbps", "host.latency_us", "host.gops", "energy.leakage_mw",
+    "host.link_gbps", "host.latency_us", "host.gops", "energy.leakage_mw", "memory.activations",
   ]
 
   func preset() -> ArchPreset {
@@ -153,6 +156,7 @@ struct PresetRow: Sendable {
       linkBandwidth: GigabytesPerSecond(hostGBps), latencyMicroseconds: hostLatencyMicroseconds,
       gigaOpsPerSecond: hostGigaOps)
     spec.energy.leakageMilliwatts = leakageMilliwatts
+    spec.memory.activations = activations
     if let notes {
       for key in PresetRow.keys { spec.origins[key] = notes[key] ?? .cited(citation) }
     }
@@ -176,25 +180,29 @@ extension ArchSpec {
   //   vec       vector unit (lanes, ops per cycle per lane)
   //   host      (link GB/s, round-trip µs, fallback Gop/s)
   //   leak      static power, mW
+  //   act       where activations live between layers: .onChip (arena in the UB) or .dram
   // The energy table (MAC, add, SRAM, vector op energies) is the parameter table's 45 nm
   // default for every preset; only DRAM energy (by technology) and leakage differ.
   static let presetTable: [PresetRow] = [
-    //       name         R    C    df                 MHz   ub                  weights           acc                ld  dbl    dram                   vec       host                 leak
-    PresetRow("tpu-v1",   256, 256, .weightStationary, 700,  (24_576, 24, 256),  (256, 4, 256),    (4096, 2, 1024),   1,  true,  (34, 100, .ddr3),      (256, 1), (15.75, 10, 10),     4000,
+    //       name         R    C    df                 MHz   ub                  weights           acc                ld  dbl    dram                   vec       host                 leak  act
+    PresetRow("tpu-v1",   256, 256, .weightStationary, 700,  (24_576, 24, 256),  (256, 4, 256),    (4096, 2, 1024),   1,  true,  (34, 100, .ddr3),      (256, 1), (15.75, 10, 10),     4000, .onChip,
       title: "Google TPU v1: 256×256 int8, 700 MHz, 24 MiB UB, 34 GB/s DDR3",
       citation: Citation.jouppi, notes: nil),
-    PresetRow("edge-tpu", 64,  64,  .weightStationary, 480,  (512, 1, 64),       (7680, 8, 64),    (256, 2, 256),     1,  true,  (0.5, 2000, .lpddr4),  (64, 1),  (0.5, 50, 2),        200,
+    PresetRow("edge-tpu", 64,  64,  .weightStationary, 480,  (512, 1, 64),       (7680, 8, 64),    (256, 2, 256),     1,  true,  (0.5, 2000, .lpddr4),  (64, 1),  (0.5, 50, 2),        200,  .onChip,
       title: "Coral Edge TPU: 4 TOPS int8; 64×64 @ 480 MHz and the 8 MiB split are assumptions",
       citation: "Coral Edge TPU datasheet and compiler docs", notes: edgeTPUNotes),
-    PresetRow("gemmini",  16,  16,  .weightStationary, 1000, (64, 2, 16),        (64, 2, 16),      (128, 2, 64),      1,  true,  (16, 100, .ddr3),      (16, 1),  (16, 0.1, 1),        20,
+    PresetRow("gemmini",  16,  16,  .weightStationary, 1000, (64, 2, 16),        (64, 2, 16),      (128, 2, 64),      1,  true,  (16, 100, .ddr3),      (16, 1),  (16, 0.1, 1),        20,   .dram,
       title: "UC Berkeley Gemmini default: 16×16 int8, 128 KiB scratchpad, 128 KiB accumulator",
       citation: "ucb-bar/gemmini Configs.scala defaultConfig", notes: gemminiNotes),
-    PresetRow("vta",      16,  16,  .outputStationary, 100,  (32, 1, 16),        (256, 2, 256),    (128, 1, 64),      16, false, (0.8, 200, .ddr3),     (16, 1),  (0.8, 10, 0.65),     100,
+    PresetRow("vta",      16,  16,  .outputStationary, 100,  (32, 1, 16),        (256, 2, 256),    (128, 1, 64),      16, false, (0.8, 200, .ddr3),     (16, 1),  (0.8, 10, 0.65),     100,  .dram,
       title: "Apache TVM-VTA default (Pynq): 16×16 GEMM core, 32/256/128 KiB buffers, 100 MHz",
       citation: "apache/tvm-vta config/vta_config.json, pkg_config.py", notes: vtaNotes),
-    PresetRow("toy-4x4",  4,   4,   .weightStationary, 100,  (1, 1, 4),          (0.25, 1, 4),     (0.25, 1, 16),     1,  true,  (0.4, 100, .lpddr4),   (4, 1),   (0.4, 1, 0.1),       0,
+    PresetRow("toy-4x4",  4,   4,   .weightStationary, 100,  (1, 1, 4),          (0.25, 1, 4),     (0.25, 1, 16),     1,  true,  (0.4, 100, .lpddr4),   (4, 1),   (0.4, 1, 0.1),       0,    .onChip,
       title: "Test fixture: 4×4 array, 1 KiB UB, 256 B weights, 16-entry accumulator",
-      citation: "test fixture (no hardware)", notes: [:]),
+      citation: "test fixture (no hardware)", notes: [
+        "memory.activations": .assumed(
+          "on-chip so that the tests exercise the arena planner and its spills (the 1 KiB UB holds few activations)")
+      ]),
   ]
 
   private static let edgeTPUNotes: [String: ParameterOrigin] = [
@@ -222,6 +230,8 @@ extension ArchSpec {
     "host.latency_us": .assumed("PCIe round trip plus runtime overhead"),
     "host.gops": .assumed("Cortex-A53-class host running scalar reference kernels"),
     "energy.leakage_mw": .assumed("10 % of 2 W (4 TOPS at the published 2 TOPS/W)"),
+    "memory.activations": .cited(
+      "Coral: the Edge TPU has no local DRAM; only inputs, outputs and uncached parameters cross the host link (coral.ai compiler docs)"),
   ]
 
   private static let gemminiNotes: [String: ParameterOrigin] = [
@@ -249,6 +259,8 @@ extension ArchSpec {
     "host.latency_us": .assumed("a RoCC command plus fence, ~100 cycles"),
     "host.gops": .assumed("in-order Rocket core at 1 GHz, ~1 op per cycle"),
     "energy.leakage_mw": .assumed("unpublished; order of magnitude for a 16×16 array with 256 KiB SRAM"),
+    "memory.activations": .cited(
+      "ucb-bar/gemmini-rocc-tests imagenet/resnet50.c: each layer is a tiled_conv/tiled_matmul_nn_auto call on main-memory arrays (conv_N_out), residual adds via tiled_resadd_auto; gemmini.h takes DRAM pointers per call"),
   ]
 
   private static let vtaNotes: [String: ParameterOrigin] = [
@@ -276,5 +288,7 @@ extension ArchSpec {
     "host.latency_us": .assumed("driver call plus cache flush"),
     "host.gops": .assumed("Cortex-A9 at 650 MHz, ~1 op per cycle"),
     "energy.leakage_mw": .assumed("FPGA static power, order of magnitude"),
+    "memory.activations": .cited(
+      "apache/tvm-vta runtime: VTALoadBuffer2D/VTAStoreBuffer2D move data only between DRAM and the on-chip buffers, and each TVM operator reads and writes DRAM tensors"),
   ]
 }

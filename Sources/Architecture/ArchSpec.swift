@@ -40,6 +40,9 @@ public struct ArchSpec: Sendable, Hashable {
   public var host: HostSpec
   /// Energy per operation and static power.
   public var energy: EnergyTable
+  /// Where activations live between layers (on chip in an arena carved from the unified
+  /// buffer, or in DRAM) and the arena's access latency.
+  public var memory: MemoryPolicy
   /// Where each parameter's value came from (citation, assumption, file, `--set`).
   ///
   /// Ignored by `==` and `hash(into:)`; never written to JSON.
@@ -49,8 +52,10 @@ public struct ArchSpec: Sendable, Hashable {
   public init(
     name: String, array: ArrayGeometry, dataflow: Dataflow, clock: Megahertz, datapath: Datapath,
     ub: MemorySpec, weights: MemorySpec, acc: MemorySpec, dram: DRAMSpec, vector: VectorUnitSpec,
-    host: HostSpec, energy: EnergyTable, origins: ParameterOrigins = ParameterOrigins()
+    host: HostSpec, energy: EnergyTable, memory: MemoryPolicy = MemoryPolicy(),
+    origins: ParameterOrigins = ParameterOrigins()
   ) {
+    self.memory = memory
     self.name = name
     self.array = array
     self.dataflow = dataflow
@@ -178,6 +183,39 @@ public struct DRAMSpec: Sendable, Hashable {
     self.bandwidth = bandwidth
     self.latencyNanoseconds = latencyNanoseconds
     self.energyPerBit = energyPerBit
+  }
+}
+
+/// Where a layer's output waits for the layers that read it.
+///
+/// The software stack of each accelerator decides this, not its hardware alone: TPU v1 keeps
+/// activations in its 24 MiB Unified Buffer and uses DDR3 for weights only (Jouppi et al.,
+/// ISCA 2017 §2); Gemmini's and VTA's runtimes pass every layer DRAM pointers
+/// (`docs/architecture.md` cites both).
+public enum ActivationMemory: String, Sendable, Hashable, CaseIterable, Codable {
+  /// Activations stay in an arena carved from the unified buffer, placed by liveness over the
+  /// whole program; only model inputs and outputs, host-task operands and what does not fit
+  /// (spills) go through DRAM.
+  case onChip = "on-chip"
+  /// Every layer's output is stored to DRAM and loaded back by its readers.
+  case dram
+
+  /// The CLI and JSON name: `on-chip`, `dram`.
+  public var cliName: String { rawValue }
+}
+
+/// The activation-memory policy and the arena's timing.
+public struct MemoryPolicy: Sendable, Hashable {
+  /// Where activations live between layers.
+  public var activations: ActivationMemory
+  /// Cycles from an arena transfer's start to its first byte (the unified buffer's read and
+  /// write pipeline; no DRAM request is made).
+  public var arenaLatencyCycles: Int
+
+  /// Creates a policy; the defaults are TPU v1's (activations on chip) and a 2-cycle arena.
+  public init(activations: ActivationMemory = .onChip, arenaLatencyCycles: Int = 2) {
+    self.activations = activations
+    self.arenaLatencyCycles = arenaLatencyCycles
   }
 }
 

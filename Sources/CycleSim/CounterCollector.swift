@@ -64,6 +64,8 @@ struct CounterCollector: SimulationObserver {
     c[.dramHostWriteBytes] += w.hostWriteBytes
     c[.ubReadBytes] += w.ubRead
     c[.ubWriteBytes] += w.ubWrite
+    c[.arenaReadBytes] += w.arenaRead
+    c[.arenaWriteBytes] += w.arenaWrite
     c[.weightsReadBytes] += w.wbRead
     c[.weightsWriteBytes] += w.wbWrite
     c[.accReadBytes] += w.accRead

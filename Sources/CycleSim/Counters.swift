@@ -48,6 +48,10 @@ public enum CounterKey: String, CaseIterable, Sendable, Hashable, CustomStringCo
   case ubReadBytes = "ub_read_bytes"
   /// Unified buffer bytes written.
   case ubWriteBytes = "ub_write_bytes"
+  /// Activation-arena bytes read (arena loads); unified-buffer SRAM, apart from `ub_read_bytes`.
+  case arenaReadBytes = "arena_read_bytes"
+  /// Activation-arena bytes written (arena stores); apart from `ub_write_bytes`.
+  case arenaWriteBytes = "arena_write_bytes"
   /// Weight buffer bytes read.
   case weightsReadBytes = "weights_read_bytes"
   /// Weight buffer bytes written.
@@ -93,6 +97,8 @@ public enum CounterKey: String, CaseIterable, Sendable, Hashable, CustomStringCo
     case .dramHostWriteBytes: "DRAM bytes host tasks write over the host link"
     case .ubReadBytes: "unified buffer bytes read"
     case .ubWriteBytes: "unified buffer bytes written"
+    case .arenaReadBytes: "activation-arena bytes read by arena loads (unified-buffer SRAM, not in ub_read_bytes)"
+    case .arenaWriteBytes: "activation-arena bytes written by arena stores (unified-buffer SRAM, not in ub_write_bytes)"
     case .weightsReadBytes: "weight buffer bytes read"
     case .weightsWriteBytes: "weight buffer bytes written"
     case .accReadBytes: "accumulator bytes read"
@@ -150,14 +156,16 @@ public enum CounterKey: String, CaseIterable, Sendable, Hashable, CustomStringCo
     case .dramHostWriteBytes: 18
     case .ubReadBytes: 19
     case .ubWriteBytes: 20
-    case .weightsReadBytes: 21
-    case .weightsWriteBytes: 22
-    case .accReadBytes: 23
-    case .accWriteBytes: 24
-    case .accumulatorAdds: 25
-    case .vectorOps: 26
-    case .hostOps: 27
-    case .unpackedWeights: 28
+    case .arenaReadBytes: 21
+    case .arenaWriteBytes: 22
+    case .weightsReadBytes: 23
+    case .weightsWriteBytes: 24
+    case .accReadBytes: 25
+    case .accWriteBytes: 26
+    case .accumulatorAdds: 27
+    case .vectorOps: 28
+    case .hostOps: 29
+    case .unpackedWeights: 30
     }
   }
 }
@@ -221,7 +229,7 @@ public enum EnergyComponent: String, CaseIterable, Sendable, Hashable, CustomStr
   case mac = "mac_pj"
   /// Accumulator adds × `accumulateEnergy`.
   case accumulate = "accumulate_pj"
-  /// Unified buffer bytes (read + written) × `ubEnergyPerByte`.
+  /// Unified buffer bytes (read + written, arena included) × `ubEnergyPerByte`.
   case unifiedBuffer = "ub_pj"
   /// Weight buffer bytes × `weightsEnergyPerByte`.
   case weightBuffer = "weights_pj"
@@ -248,7 +256,8 @@ public struct EnergyBreakdown: Hashable, Sendable {
   /// The energy of `counters` on `arch`.
   ///
   /// Every term is `count × energy per event` from `ArchSpec`'s derived energy figures
-  /// (`macEnergy`, `accumulateEnergy`, `ubEnergyPerByte`, `weightsEnergyPerByte`,
+  /// (`macEnergy`, `accumulateEnergy`, `ubEnergyPerByte` — for the working region and the
+  /// arena alike, both unified-buffer SRAM — `weightsEnergyPerByte`,
   /// `accEnergyPerByte`, `dramEnergyPerByte`, `energy.vectorOp`, `energy.unpack`,
   /// `leakageEnergyPerCycle`).
   public init(counters c: Counters, arch: ArchSpec) {
@@ -256,7 +265,7 @@ public struct EnergyBreakdown: Hashable, Sendable {
     components = [
       e(c.macs, arch.macEnergy),
       e(c[.accumulatorAdds], arch.accumulateEnergy),
-      e(c[.ubReadBytes] + c[.ubWriteBytes], arch.ubEnergyPerByte),
+      e(c[.ubReadBytes] + c[.ubWriteBytes] + c[.arenaReadBytes] + c[.arenaWriteBytes], arch.ubEnergyPerByte),
       e(c[.weightsReadBytes] + c[.weightsWriteBytes], arch.weightsEnergyPerByte),
       e(c[.accReadBytes] + c[.accWriteBytes], arch.accEnergyPerByte),
       e(c.dramBytes, arch.dramEnergyPerByte),

@@ -12,6 +12,9 @@ struct Step: Sendable {
   var dmaBytes: Int64 = 0
   /// DMA: the on-chip port's bytes per cycle.
   var portBytesPerCycle: Int64 = 0
+  /// DMA: whether the transfer uses the DRAM channel (false for arena transfers, which take
+  /// their rule's fixed `busy`/`done` time).
+  var throughDRAM = true
   /// The layer tag, or −1.
   var layer: Int32 = -1
   var unit: SimulationUnit
@@ -147,17 +150,22 @@ struct Engine<Observer: SimulationObserver> {
 
   private mutating func retire() {
     let finished = dram.advance(to: now)
-    if let i = finished.load, var r = loadDMA, r.instruction == i {
+    /// Whether the transfer running on a DMA queue completes now: a DRAM transfer when the
+    /// channel delivers its last byte, an arena transfer at its fixed completion.
+    func completes(_ r: RunningInstruction, _ channelDone: Int?) -> Bool {
+      steps[r.instruction].throughDRAM ? channelDone == r.instruction : r.done <= now
+    }
+    if var r = loadDMA, completes(r, finished.load) {
       loadDMA = nil
       (r.busyUntil, r.done) = (now, now)
       emit(r, unit: .loadDMA)
-      pushTokens(of: i)
+      pushTokens(of: r.instruction)
     }
-    if let i = finished.store, var r = storeDMA, r.instruction == i {
+    if var r = storeDMA, completes(r, finished.store) {
       storeDMA = nil
       (r.busyUntil, r.done) = (now, now)
       emit(r, unit: .storeDMA)
-      pushTokens(of: i)
+      pushTokens(of: r.instruction)
     }
     while let r = array.retire(at: now) { emit(r, unit: .array) }
     if let r = loader.retire(at: now) { emit(r, unit: .weightLoader) }
@@ -208,7 +216,7 @@ struct Engine<Observer: SimulationObserver> {
   private mutating func issueDMA(_ port: DRAMChannel.Port) throws(SimulatorError) -> Bool {
     let head = port == .load ? loadQueue.head : storeQueue.head
     guard let i = head else { return false }
-    guard !dram.isBusy(port) else { return blockDMA(port, .unitBusy) }
+    guard (port == .load ? loadDMA : storeDMA) == nil else { return blockDMA(port, .unitBusy) }
     let step = steps[i]
     if port == .load {
       if step.flags.contains(.popNext) {
@@ -230,11 +238,17 @@ struct Engine<Observer: SimulationObserver> {
       stalls[i] = storeStalls.started(at: now)
     }
     try executeFunctionally(i)
-    if step.dmaBytes > 0 {
+    if step.dmaBytes > 0 && step.throughDRAM {
       let started = dram.start(port, instruction: i, bytes: step.dmaBytes, portBytesPerCycle: step.portBytesPerCycle)
       precondition(started, "instruction #\(i): transfer size was validated")
       let running = RunningInstruction(
         instruction: i, queued: queued, start: now, busyUntil: 0, done: 0, footprint: Footprint.none)
+      if port == .load { loadDMA = running } else { storeDMA = running }
+    } else if step.dmaBytes > 0 {
+      // An arena transfer: the DMA queue is busy for its rule's time; the DRAM channel is not used.
+      let running = RunningInstruction(
+        instruction: i, queued: queued, start: now, busyUntil: now + step.busy, done: now + step.done,
+        footprint: Footprint.none)
       if port == .load { loadDMA = running } else { storeDMA = running }
     } else {
       // A nop on a DMA queue: no time; its tokens are pushed at once.
@@ -392,6 +406,8 @@ struct Engine<Observer: SimulationObserver> {
       if let t, t > now { next = min(next ?? t, t) }
     }
     consider(dram.nextEvent)
+    if let r = loadDMA, !steps[r.instruction].throughDRAM { consider(r.done) }
+    if let r = storeDMA, !steps[r.instruction].throughDRAM { consider(r.done) }
     consider(array.nextEvent(after: now))
     consider(loader.nextEvent)
     consider(vector.nextEvent)

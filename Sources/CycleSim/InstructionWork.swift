@@ -6,6 +6,10 @@ public enum InstructionClass: String, CaseIterable, Sendable, Hashable, CustomSt
   case load
   /// `store`: on-chip memory → DRAM.
   case store
+  /// `load … arena=`: the activation arena → unified buffer, weight buffer or accumulator.
+  case loadArena = "load_arena"
+  /// `store … arena=`: on-chip memory → the activation arena.
+  case storeArena = "store_arena"
   /// `load_weights`: weight buffer → a weight slot of the array.
   case loadWeights = "load_weights"
   /// `matmul` with `df=ws`.
@@ -50,6 +54,9 @@ struct InstructionWork: Sendable, Equatable {
   var dmaBytes: Int64 = 0
   var dmaMemory: OnChipMemory = .unifiedBuffer
   var dramClass: DRAMClass = .inputActivations
+  /// Arena bytes read (arena loads) and written (arena stores).
+  var arenaRead: Int64 = 0
+  var arenaWrite: Int64 = 0
   // Array
   /// P: rows streamed (output pixels).
   var pixels: Int64 = 0
@@ -97,8 +104,10 @@ struct InstructionWork: Sendable, Equatable {
       let bytes = math.mul(Int64(d.rows), Int64(d.rowBytes))
       w.dmaBytes = bytes
       w.dmaMemory = d.memory
+      let arena = d.backing == .arena
       if case .load = instruction.operation {
-        w.instructionClass = .load
+        w.instructionClass = arena ? .loadArena : .load
+        if arena { w.arenaRead = bytes }
         w.dramClass =
           switch d.memory {
           case .weightBuffer: .weights
@@ -111,7 +120,8 @@ struct InstructionWork: Sendable, Equatable {
         case .accumulator: w.accWrite = bytes
         }
       } else {
-        w.instructionClass = .store
+        w.instructionClass = arena ? .storeArena : .store
+        if arena { w.arenaWrite = bytes }
         w.dramClass =
           switch d.memory {
           case .weightBuffer: .weights

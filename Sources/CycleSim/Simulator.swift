@@ -224,9 +224,15 @@ public struct Simulator {
       longestRun = min(longestRun + 2 * max(busy, done) + 1, Int64.max / 2)
       if longestRun > 1 << 61 { throw fail("the program could run for more than 2^61 cycles") }
       var step = Step(busy: busy, done: done, layer: layer, unit: rule.unit, queue: queue, flags: flags)
-      if work.instructionClass == .load || work.instructionClass == .store {
+      switch work.instructionClass {
+      case .load, .store:
         step.dmaBytes = work.dmaBytes
         step.portBytesPerCycle = parameters.portBytesPerCycle(of: work.dmaMemory)
+      case .loadArena, .storeArena:
+        step.dmaBytes = work.dmaBytes
+        step.throughDRAM = false
+      default:
+        break
       }
       step.isLoadWeights = work.instructionClass == .loadWeights
       plan.steps.append(step)

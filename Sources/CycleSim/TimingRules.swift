@@ -27,6 +27,8 @@ public struct TimingParameters: Sendable, Hashable {
   public var vectorOpsPerCycle: Int64
   /// DRAM request latency in cycles (`ArchSpec.dramLatencyCycles`).
   public var dramLatencyCycles: Int64
+  /// Fixed cycles of an arena transfer before its first byte (`memory.arena_latency_cycles`).
+  public var arenaLatencyCycles: Int64
   /// DRAM bytes per cycle, exact (`dram.gbps × 1000 / clock.mhz` as a fraction).
   var dramBytesPerCycle: Rational
   /// Host round-trip latency in cycles (`ArchSpec.hostLatencyCycles`).
@@ -54,6 +56,7 @@ public struct TimingParameters: Sendable, Hashable {
     vectorOpsPerCycle = Int64(max(1, arch.vectorOpsPerCycle))
     // Latencies are capped at 2^50 cycles so that absurd values cannot overflow cycle arithmetic.
     dramLatencyCycles = min(Int64(arch.dramLatencyCycles), 1 << 50)
+    arenaLatencyCycles = min(Int64(max(0, arch.memory.arenaLatencyCycles)), 1 << 50)
     guard let bandwidth = Rational.approximating(arch.dramBytesPerCycle) else {
       throw SimulatorError(
         .archMismatch, "arch", "DRAM bandwidth \(arch.dramBytesPerCycle) B/cycle is not a usable positive number")
@@ -122,6 +125,25 @@ public struct TimingRule: Sendable {
     ) { w, p in
       let cycles = p.dramLatencyCycles + uncontendedStreamCycles(bytes: w.dmaBytes, memory: w.dmaMemory, p)
       return (cycles, cycles)
+    },
+    TimingRule(
+      .loadArena, .loadDMA,
+      busy: "A + ⌈B / min(port(ub), port(m))⌉, A = memory.arena_latency_cycles",
+      done: "= busy",
+      source:
+        "the arena is unified-buffer SRAM: no DRAM channel; B bytes leave through the UB read port and enter m's write port (Systole model, §4)"
+    ) { w, p in
+      let cycles = p.arenaLatencyCycles + arenaStreamCycles(bytes: w.dmaBytes, memory: w.dmaMemory, p)
+      return (max(cycles, 1), max(cycles, 1))
+    },
+    TimingRule(
+      .storeArena, .storeDMA,
+      busy: "A + ⌈B / min(port(ub), port(m))⌉",
+      done: "= busy",
+      source: "as load_arena, read from m, written through the UB write port"
+    ) { w, p in
+      let cycles = p.arenaLatencyCycles + arenaStreamCycles(bytes: w.dmaBytes, memory: w.dmaMemory, p)
+      return (max(cycles, 1), max(cycles, 1))
     },
     TimingRule(
       .loadWeights, .weightLoader,
@@ -255,17 +277,19 @@ public struct TimingRule: Sendable {
     switch c {
     case .load: 0
     case .store: 1
-    case .loadWeights: 2
-    case .matmulWS: 3
-    case .matmulOS: 4
-    case .matmulIS: 5
-    case .activate: 6
-    case .vectorBinary: 7
-    case .vectorUnary: 8
-    case .vectorPool: 9
-    case .host: 10
-    case .nop: 11
-    case .finish: 12
+    case .loadArena: 2
+    case .storeArena: 3
+    case .loadWeights: 4
+    case .matmulWS: 5
+    case .matmulOS: 6
+    case .matmulIS: 7
+    case .activate: 8
+    case .vectorBinary: 9
+    case .vectorUnary: 10
+    case .vectorPool: 11
+    case .host: 12
+    case .nop: 13
+    case .finish: 14
     }
   }
 }
@@ -277,6 +301,12 @@ func uncontendedStreamCycles(bytes: Int64, memory: OnChipMemory, _ p: TimingPara
   // min(num/den, port) = port when port·den ≤ num.
   if port * bw.denominator <= bw.numerator { return ceilDiv(bytes, port) }
   return ceilDiv(bytes * bw.denominator, bw.numerator)
+}
+
+/// `⌈B / min(port(ub), port(m))⌉`: the streaming cycles of an arena transfer, bounded by the
+/// unified buffer's port on the arena side and by the on-chip memory's port on the other.
+func arenaStreamCycles(bytes: Int64, memory: OnChipMemory, _ p: TimingParameters) -> Int64 {
+  ceilDiv(bytes, min(p.ubPortBytesPerCycle, p.portBytesPerCycle(of: memory)))
 }
 
 /// Cycles per streamed row of a weight-stationary matmul: one, unless the unified buffer cannot

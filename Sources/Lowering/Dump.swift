@@ -113,6 +113,18 @@ extension LoweringState {
       lines.append(
         "  #\(layer.index) \(layer.opName): ub \(formatBytes(u.unifiedBufferBytes)), acc \(u.accumulatorRows) rows")
     }
+    let ub = Int(arch.ub.capacity.count)
+    lines.append(
+      "arena (memory.activations = \(arch.memory.activations.rawValue)): \(formatBytes(plan.arenaSize)) at ub \(hex(ub - plan.arenaSize))..<\(hex(ub)) (capacity \(formatBytes(plan.arenaCapacity)))"
+    )
+    for (index, o) in plan.arenaOffset.sorted(by: { ($0.value, $0.key) < ($1.value, $1.key) }) {
+      let t = graph.tensors[index]
+      let live = plan.activations[index].map { " layers #\($0.first)–#\($0.last)" } ?? ""
+      lines.append("  arena \(hex(o))..<\(hex(o + storageBytes(t)))  '\(t.name)' \(t.shape)\(live)")
+    }
+    for spill in plan.spills {
+      lines.append("  spilled '\(graph.tensors[spill.buffer.id].name)': \(spill.reason)")
+    }
     lines.append("DRAM: \(formatBytes(plan.dramSize))")
     for (index, a) in plan.tensorAddress.sorted(by: { ($0.value, $0.key) < ($1.value, $1.key) }) {
       let t = graph.tensors[index]

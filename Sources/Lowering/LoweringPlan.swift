@@ -25,7 +25,8 @@ public struct LoweringPlan {
 }
 
 /// What determines a compiled program once the model is fixed: the compiler options, the
-/// architecture's geometry (array shape, datapath, dataflow, memory capacities), and each
+/// architecture's geometry (array shape, datapath, dataflow, memory capacities, the activation
+/// memory policy), and each
 /// layer's placement and tiling as the cost model chose them — but not the cost model's
 /// estimates or the timing figures that produced them.
 ///
@@ -41,6 +42,8 @@ public struct ProgramIdentity: Hashable, Sendable {
   var unifiedBufferBytes: Int64
   var weightBufferBytes: Int64
   var accumulatorEntries: Int
+  /// Where activations live between layers (the allocate pass plans the arena from it).
+  var activations: ActivationMemory
   /// One entry per layer, in graph order.
   var decisions: [LayerDecision]
 
@@ -55,6 +58,7 @@ public struct ProgramIdentity: Hashable, Sendable {
     unifiedBufferBytes = Int64(s.arch.ub.capacity.count)
     weightBufferBytes = Int64(s.arch.weights.capacity.count)
     accumulatorEntries = s.arch.accumulatorEntries
+    activations = s.arch.memory.activations
     decisions = s.layers.map(LayerDecision.init)
   }
 

@@ -23,6 +23,9 @@ struct LoweringState {
   var layers: [Layer] = []
   /// For each tensor, the tensor whose DRAM bytes it uses (aliases point at their source).
   var storageRoot: [Int]
+  /// Unified-buffer bytes each layer's working buffers may use (after `tiling`;
+  /// `ChooseTiles.workingBudget`).
+  var workingBudget: Int?
   /// The memory plan (after `allocate`).
   var plan: MemoryPlan?
   /// The instruction stream with dependency flags (after `schedule`).
@@ -480,6 +483,9 @@ struct LayerStats {
   var tiles = 0
   var dramRead = 0
   var dramWritten = 0
+  /// Activation-arena bytes loaded and stored.
+  var arenaRead = 0
+  var arenaWritten = 0
   var weightsStreamed = 0
   var weightsCached = 0
   var weightBytes = 0

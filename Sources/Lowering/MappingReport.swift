@@ -16,18 +16,131 @@ public struct MappingReport: Sendable, Hashable {
   public var totals: MappingTotals
   /// The largest use of each on-chip memory at any point of the program.
   public var sramHighWater: SRAMUsage
+  /// Where activations live between layers: the arena, and what went to DRAM and why.
+  public var activations: ActivationSummary
 
   /// Creates a report.
   public init(
     architecture: String, datapath: Datapath, operators: [OperatorMapping], totals: MappingTotals,
-    sramHighWater: SRAMUsage
+    sramHighWater: SRAMUsage, activations: ActivationSummary = ActivationSummary()
   ) {
     self.architecture = architecture
     self.datapath = datapath
     self.operators = operators
     self.totals = totals
     self.sramHighWater = sramHighWater
+    self.activations = activations
   }
+}
+
+/// The memory an activation tensor lives in between the layers that use it.
+public enum ActivationStorage: String, Sendable, Hashable, CustomStringConvertible {
+  /// The activation arena in the unified buffer.
+  case arena
+  /// DRAM.
+  case dram
+
+  /// `arena`, `dram`.
+  public var description: String { rawValue }
+}
+
+/// Where one operand or result of an operator lives.
+public struct TensorLocation: Sendable, Hashable {
+  /// The tensor's name (its storage root's, for an alias).
+  public var name: String
+  /// Bytes of its storage.
+  public var bytes: Int
+  /// Arena or DRAM (constants: DRAM).
+  public var storage: ActivationStorage
+
+  /// Creates a location.
+  public init(name: String, bytes: Int, storage: ActivationStorage) {
+    self.name = name
+    self.bytes = bytes
+    self.storage = storage
+  }
+}
+
+/// An activation kept in DRAM, and why.
+public struct DRAMActivation: Sendable, Hashable {
+  /// Why it is in DRAM.
+  public enum Cause: String, Sendable, Hashable {
+    /// A model input: the host writes it.
+    case input
+    /// A model output: the host reads it.
+    case output
+    /// A host task reads or writes it (the host works on DRAM).
+    case host
+    /// `memory.activations = dram`.
+    case policy
+    /// It did not fit the arena (`reason` says what the planner compared).
+    case spill
+    /// Anything else (a tensor no layer writes).
+    case other
+  }
+
+  /// The tensor's name.
+  public var name: String
+  /// Bytes of its storage.
+  public var bytes: Int
+  /// Its producer and last reader (layer indices).
+  public var firstLayer: Int
+  public var lastLayer: Int
+  /// The cause.
+  public var cause: Cause
+  /// One line with the numbers.
+  public var reason: String
+
+  /// Creates a record.
+  public init(name: String, bytes: Int, firstLayer: Int, lastLayer: Int, cause: Cause, reason: String) {
+    self.name = name
+    self.bytes = bytes
+    self.firstLayer = firstLayer
+    self.lastLayer = lastLayer
+    self.cause = cause
+    self.reason = reason
+  }
+}
+
+/// Where a program's activations live: the arena's size and contents, and every activation in
+/// DRAM with its cause.
+public struct ActivationSummary: Sendable, Hashable {
+  /// The architecture's `memory.activations`.
+  public var policy: ActivationMemory
+  /// Unified-buffer bytes each layer's working buffers may use (the tiling budget).
+  public var workingBudgetBytes: Int
+  /// The arena's capacity: the unified buffer less the largest working need.
+  public var arenaCapacityBytes: Int
+  /// The arena the program declares (its high-water mark).
+  public var arenaBytes: Int
+  /// Activations kept in the arena, and their bytes (a byte counted once per tensor, though
+  /// tensors with disjoint lifetimes share arena bytes).
+  public var onChipTensors: Int
+  public var onChipBytes: Int
+  /// Activations in DRAM, in tensor order.
+  public var inDRAM: [DRAMActivation]
+
+  /// Creates a summary (the default: no activations).
+  public init(
+    policy: ActivationMemory = .dram, workingBudgetBytes: Int = 0, arenaCapacityBytes: Int = 0, arenaBytes: Int = 0,
+    onChipTensors: Int = 0, onChipBytes: Int = 0, inDRAM: [DRAMActivation] = []
+  ) {
+    self.policy = policy
+    self.workingBudgetBytes = workingBudgetBytes
+    self.arenaCapacityBytes = arenaCapacityBytes
+    self.arenaBytes = arenaBytes
+    self.onChipTensors = onChipTensors
+    self.onChipBytes = onChipBytes
+    self.inDRAM = inDRAM
+  }
+
+  /// Bytes of the DRAM activations with `cause`.
+  public func dramBytes(_ cause: DRAMActivation.Cause) -> Int {
+    inDRAM.filter { $0.cause == cause }.reduce(0) { $0 + $1.bytes }
+  }
+
+  /// Bytes spilled to DRAM because the arena was full.
+  public var spilledBytes: Int { dramBytes(.spill) }
 }
 
 /// Where an operator runs.
@@ -134,6 +247,13 @@ public struct OperatorMapping: Sendable, Hashable {
   public var dramBytesRead: Int
   /// DRAM bytes written.
   public var dramBytesWritten: Int
+  /// Activation-arena bytes loaded (its inputs kept on chip).
+  public var arenaBytesRead: Int
+  /// Activation-arena bytes stored (its output kept on chip).
+  public var arenaBytesWritten: Int
+  /// Where its activation inputs (constants excluded) and outputs live.
+  public var inputs: [TensorLocation]
+  public var outputs: [TensorLocation]
   /// The cost model's estimate, in accelerator cycles.
   public var estimatedCycles: Int
   /// On-chip memory the operator uses.
@@ -159,6 +279,10 @@ public struct OperatorMapping: Sendable, Hashable {
     self.weightBytesStreamed = 0
     self.dramBytesRead = 0
     self.dramBytesWritten = 0
+    self.arenaBytesRead = 0
+    self.arenaBytesWritten = 0
+    self.inputs = []
+    self.outputs = []
     self.estimatedCycles = 0
     self.sram = SRAMUsage()
     self.fusedInto = nil
@@ -191,6 +315,9 @@ public struct MappingTotals: Sendable, Hashable {
   public var dramBytesRead: Int
   /// DRAM bytes written per inference.
   public var dramBytesWritten: Int
+  /// Activation-arena bytes loaded and stored per inference.
+  public var arenaBytesRead: Int
+  public var arenaBytesWritten: Int
   /// Sum of the per-operator cycle estimates (no overlap between operators).
   public var estimatedCycles: Int
 
@@ -209,6 +336,8 @@ public struct MappingTotals: Sendable, Hashable {
     parameterBytesStreamed = operators.reduce(0) { $0 + $1.weightBytesStreamed }
     dramBytesRead = operators.reduce(0) { $0 + $1.dramBytesRead }
     dramBytesWritten = operators.reduce(0) { $0 + $1.dramBytesWritten }
+    arenaBytesRead = operators.reduce(0) { $0 + $1.arenaBytesRead }
+    arenaBytesWritten = operators.reduce(0) { $0 + $1.arenaBytesWritten }
     estimatedCycles = operators.reduce(0) { $0 + $1.estimatedCycles }
   }
 }
@@ -241,9 +370,16 @@ extension MappingReport {
     lines.append(
       "SRAM high-water: unified buffer \(formatBytes(s.unifiedBufferBytes)), weight buffer \(formatBytes(s.weightBufferBytes)), accumulator \(formatCount(s.accumulatorRows)) rows"
     )
+    lines += activations.renderedLines()
     let header = [
-      "#", "op", "name", "where", "df", "tile", "tiles", "instrs", "util", "cached", "streamed", "est. cycles",
+      "#", "op", "name", "where", "df", "tile", "tiles", "instrs", "util", "cached", "streamed", "in", "out",
+      "est. cycles",
     ]
+    func storage(_ list: [TensorLocation]) -> String {
+      let kinds = Set(list.map(\.storage))
+      if kinds.isEmpty { return "-" }
+      return kinds.count == 1 ? kinds.first?.rawValue ?? "-" : "mixed"
+    }
     func abbreviated(_ name: String) -> String { name.count <= 32 ? name : name.prefix(31) + "…" }
     var rows: [[String]] = [header]
     for o in operators {
@@ -251,11 +387,12 @@ extension MappingReport {
         "\(o.index)", o.opName, abbreviated(o.name), o.placement.rawValue, o.dataflow?.rawValue ?? "-",
         o.tile?.description ?? "-", o.tileCount > 0 ? formatCount(o.tileCount) : "-", formatCount(o.instructionCount),
         o.arrayUtilization.map { String(format: "%.1f%%", $0 * 100) } ?? "-",
-        formatBytes(o.weightBytesCached), formatBytes(o.weightBytesStreamed), formatCount(o.estimatedCycles),
+        formatBytes(o.weightBytesCached), formatBytes(o.weightBytesStreamed), storage(o.inputs), storage(o.outputs),
+        formatCount(o.estimatedCycles),
       ])
     }
     let widths = header.indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
-    let rightAligned: Set<Int> = [0, 6, 7, 8, 9, 10, 11]
+    let rightAligned: Set<Int> = [0, 6, 7, 8, 9, 10, 13]
     for row in rows {
       let cells = row.enumerated().map { c, text in
         let pad = String(repeating: " ", count: widths[c] - text.count)
@@ -278,6 +415,12 @@ extension MappingReport {
         ("unified_buffer_bytes", .int(u.unifiedBufferBytes)), ("weight_buffer_bytes", .int(u.weightBufferBytes)),
         ("accumulator_rows", .int(u.accumulatorRows)),
       ])
+    }
+    func locations(_ list: [TensorLocation]) -> JSONValue {
+      .array(
+        list.map {
+          .object([("name", .string($0.name)), ("bytes", .int($0.bytes)), ("storage", .string($0.storage.rawValue))])
+        })
     }
     let ops: [JSONValue] = operators.map { o in
       var pairs: [(String, JSONValue)] = [
@@ -302,7 +445,9 @@ extension MappingReport {
         ("array_utilization", o.arrayUtilization.map { .double($0) } ?? .null),
         ("weight_bytes", .int(o.weightBytes)), ("weight_bytes_cached", .int(o.weightBytesCached)),
         ("weight_bytes_streamed", .int(o.weightBytesStreamed)), ("dram_bytes_read", .int(o.dramBytesRead)),
-        ("dram_bytes_written", .int(o.dramBytesWritten)), ("estimated_cycles", .int(o.estimatedCycles)),
+        ("dram_bytes_written", .int(o.dramBytesWritten)), ("arena_bytes_read", .int(o.arenaBytesRead)),
+        ("arena_bytes_written", .int(o.arenaBytesWritten)), ("inputs", locations(o.inputs)),
+        ("outputs", locations(o.outputs)), ("estimated_cycles", .int(o.estimatedCycles)),
         ("sram", usage(o.sram)), ("fused_into", o.fusedInto.map { .int($0) } ?? .null),
       ]
       return .object(pairs)
@@ -319,11 +464,63 @@ extension MappingReport {
           ("instructions", .int(t.instructions)), ("array_macs", .int(t.arrayMACs)),
           ("parameter_bytes_cached", .int(t.parameterBytesCached)),
           ("parameter_bytes_streamed", .int(t.parameterBytesStreamed)), ("dram_bytes_read", .int(t.dramBytesRead)),
-          ("dram_bytes_written", .int(t.dramBytesWritten)), ("estimated_cycles", .int(t.estimatedCycles)),
+          ("dram_bytes_written", .int(t.dramBytesWritten)), ("arena_bytes_read", .int(t.arenaBytesRead)),
+          ("arena_bytes_written", .int(t.arenaBytesWritten)), ("estimated_cycles", .int(t.estimatedCycles)),
         ])
       ),
       ("sram_high_water", usage(sramHighWater)),
+      ("activations", activations.json),
       ("operators", .array(ops)),
+    ])
+  }
+}
+
+extension ActivationSummary {
+  /// The summary's lines in the text report: the arena, the DRAM activations by cause, and
+  /// one line per spill.
+  ///
+  /// ```
+  /// activations (memory.activations = on-chip): 62 tensors, 9.5 MiB in a 2.6 MiB arena (capacity 2.7 MiB; working buffers ≤ 384 KiB)
+  /// activations in DRAM: inputs 147 KiB, outputs 1,001 B, host operands 0 B, spilled 0 B
+  /// spilled: 'block4/add' 784 KiB, layers #40–#48: does not fit …
+  /// ```
+  func renderedLines() -> [String] {
+    var lines: [String] = []
+    let inDRAMBytes = inDRAM.reduce(0) { $0 + $1.bytes }
+    if policy == .onChip {
+      lines.append(
+        "activations (memory.activations = on-chip): \(onChipTensors) tensor\(onChipTensors == 1 ? "" : "s"), \(formatBytes(onChipBytes)) in a \(formatBytes(arenaBytes)) arena (capacity \(formatBytes(arenaCapacityBytes)); working buffers ≤ \(formatBytes(workingBudgetBytes)))"
+      )
+    } else {
+      lines.append(
+        "activations (memory.activations = dram): \(inDRAM.count) tensor\(inDRAM.count == 1 ? "" : "s"), \(formatBytes(inDRAMBytes)) round-trip through DRAM")
+    }
+    lines.append(
+      "activations in DRAM: inputs \(formatBytes(dramBytes(.input))), outputs \(formatBytes(dramBytes(.output))), host operands \(formatBytes(dramBytes(.host))), spilled \(formatBytes(spilledBytes))"
+        + (policy == .dram ? ", by policy \(formatBytes(dramBytes(.policy)))" : ""))
+    for a in inDRAM where a.cause == .spill {
+      lines.append("spilled: '\(a.name)' \(formatBytes(a.bytes)), layers #\(a.firstLayer)–#\(a.lastLayer): \(a.reason)")
+    }
+    return lines
+  }
+
+  /// The summary as JSON with stable snake_case keys.
+  var json: JSONValue {
+    .object([
+      ("policy", .string(policy.rawValue)), ("working_budget_bytes", .int(workingBudgetBytes)),
+      ("arena_capacity_bytes", .int(arenaCapacityBytes)), ("arena_bytes", .int(arenaBytes)),
+      ("on_chip_tensors", .int(onChipTensors)), ("on_chip_bytes", .int(onChipBytes)),
+      ("spilled_bytes", .int(spilledBytes)),
+      (
+        "in_dram",
+        .array(
+          inDRAM.map {
+            .object([
+              ("name", .string($0.name)), ("bytes", .int($0.bytes)), ("first_layer", .int($0.firstLayer)),
+              ("last_layer", .int($0.lastLayer)), ("cause", .string($0.cause.rawValue)), ("reason", .string($0.reason)),
+            ])
+          })
+      ),
     ])
   }
 }

@@ -67,8 +67,10 @@ struct ProgramBuilder {
   private var queueClock = [Clock(), Clock(), Clock()]
   private var lastOfQueue = Clock()
   /// On-chip buffers: the last writer and readers of each range (unified buffer, weight
-  /// buffer, accumulator).
-  private var records: [[Record]] = [[], [], []]
+  /// buffer, accumulator, activation arena). Arena ranges are tracked like the buffers', by
+  /// overlap: a later tensor placed at an offset an earlier one used must wait for that
+  /// tensor's last reader (write after read) — the arena planner reuses offsets.
+  private var records: [[Record]] = [[], [], [], []]
   /// DRAM tensors, by exact range: the allocator gives every tensor its own region (aliases
   /// share theirs), so two DRAM ranges are either equal or disjoint.
   private var dramRecords: [Range<Int>: Record] = [:]
@@ -94,6 +96,7 @@ struct ProgramBuilder {
     case .unifiedBuffer: 0
     case .weightBuffer: 1
     case .accumulator, .dram: 2
+    case .arena: 3
     }
   }
 

@@ -35,9 +35,10 @@ public struct RunReport: Sendable {
   /// Latency in microseconds at the architecture's clock.
   static func microseconds(_ cycles: Cycle, _ arch: ArchSpec) -> Double { Double(cycles.count) / arch.clock.value }
 
-  /// On-chip bytes read and written, all memories.
+  /// On-chip bytes read and written, all memories (the activation arena included).
   public static func sramBytes(_ c: Counters) -> Int64 {
-    c[.ubReadBytes] + c[.ubWriteBytes] + c[.weightsReadBytes] + c[.weightsWriteBytes] + c[.accReadBytes] + c[.accWriteBytes]
+    c[.ubReadBytes] + c[.ubWriteBytes] + c[.arenaReadBytes] + c[.arenaWriteBytes] + c[.weightsReadBytes]
+      + c[.weightsWriteBytes] + c[.accReadBytes] + c[.accWriteBytes]
   }
 
   /// The stall class with the most cycles in `c`, other than array-active.
@@ -96,7 +97,7 @@ public struct RunReport: Sendable {
     s += String(format: "  throughput   %.3f TOPS achieved of %.2f peak; MAC utilization %.1f%%\n", achievedTOPS, arch.peakTOPS, sim.utilization * 100)
     s += "  MACs         \(groupedDigits(Int(c.macs)))\n"
     s += "  DRAM         \(groupedDigits(Int(c.dramBytes))) B: weights \(groupedDigits(Int(c[.dramWeightBytes]))), inputs \(groupedDigits(Int(c[.dramInputActivationBytes]))), outputs \(groupedDigits(Int(c[.dramOutputActivationBytes]))), partial sums \(groupedDigits(Int(c[.dramPartialSumBytes]))), host \(groupedDigits(Int(c[.dramHostReadBytes] + c[.dramHostWriteBytes])))\n"
-    s += "  SRAM         \(groupedDigits(Int(Self.sramBytes(c)))) B: UB \(groupedDigits(Int(c[.ubReadBytes] + c[.ubWriteBytes]))), weights \(groupedDigits(Int(c[.weightsReadBytes] + c[.weightsWriteBytes]))), acc \(groupedDigits(Int(c[.accReadBytes] + c[.accWriteBytes])))\n"
+    s += "  SRAM         \(groupedDigits(Int(Self.sramBytes(c)))) B: UB \(groupedDigits(Int(c[.ubReadBytes] + c[.ubWriteBytes]))), arena \(groupedDigits(Int(c[.arenaReadBytes] + c[.arenaWriteBytes]))), weights \(groupedDigits(Int(c[.weightsReadBytes] + c[.weightsWriteBytes]))), acc \(groupedDigits(Int(c[.accReadBytes] + c[.accWriteBytes])))\n"
     s += String(format: "  energy       %.2f µJ:", sim.energy.total.value / 1e6)
     for comp in EnergyComponent.allCases where sim.energy[comp].value > 0 {
       s += String(format: " %@ %.2f", comp.rawValue.replacingOccurrences(of: "_pj", with: ""), sim.energy[comp].value / 1e6)

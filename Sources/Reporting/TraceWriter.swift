@@ -105,7 +105,8 @@ public struct PerfettoTraceWriter<Output: TextOutputStream>: SimulationObserver 
     case .load(let dma), .store(let dma):
       macs = 0
       bytes = dma.totalBytes
-      if end > start {
+      // Arena transfers stay on chip: only DRAM-backed ones feed the DRAM bandwidth counter.
+      if end > start && dma.backing == .dram {
         rateChanges.append((start, 0, Double(bytes) / Double(end - start)))
         rateChanges.append((end, 0, -Double(bytes) / Double(end - start)))
       }
@@ -373,6 +374,9 @@ public struct PerfettoTraceWriter<Output: TextOutputStream>: SimulationObserver 
   private static func detail(of operation: TileISA.Operation) -> String {
     switch operation {
     case .load(let d), .store(let d):
+      if d.backing == .arena {
+        return ",\"memory\":\"\(d.memory)\",\"sram\":\(d.sramAddress.byteOffset),\"arena\":\(d.dramAddress.byteOffset)"
+      }
       return ",\"memory\":\"\(d.memory)\",\"sram\":\(d.sramAddress.byteOffset),\"dram\":\(d.dramAddress.byteOffset)"
     case .loadWeights(let w):
       return ",\"slot\":\(w.slot.rawValue),\"k\":\(w.rows),\"n\":\(w.columns)"

@@ -1,6 +1,6 @@
-/// One of the machine's four memories.
+/// One of the machine's memories.
 ///
-/// DRAM, the unified buffer and the weight buffer are byte-addressed. The accumulator is addressed
+/// DRAM, the unified buffer, its activation arena and the weight buffer are byte-addressed. The accumulator is addressed
 /// by row (`AccumulatorRow`) by the array and the activation unit; each row holds `arrayColumns`
 /// 32-bit accumulators. DMA sees the accumulator as bytes: row `r`, column `c` is the
 /// little-endian `Int32` at byte `(r · arrayColumns + c) · 4`.
@@ -13,6 +13,10 @@ public enum MemorySpace: String, Sendable, Hashable, CaseIterable, CustomStringC
   case weightBuffer = "wb"
   /// The array's int32 accumulators.
   case accumulator = "acc"
+  /// The activation arena: the top `TileProgram.arenaSize` bytes of the unified buffer, where
+  /// activations stay between layers. Only DMA reaches it (`DMA2D.backing == .arena`), with its
+  /// own addresses from 0; the other instructions address the rest of the unified buffer.
+  case arena
 
   /// A human-readable name for messages: `DRAM`, `unified buffer`, ...
   public var description: String {
@@ -21,8 +25,33 @@ public enum MemorySpace: String, Sendable, Hashable, CaseIterable, CustomStringC
     case .unifiedBuffer: "unified buffer"
     case .weightBuffer: "weight buffer"
     case .accumulator: "accumulator"
+    case .arena: "arena"
     }
   }
+}
+
+/// The memory on the far side of a DMA transfer (`DMA2D.backing`): what a `load` reads and a
+/// `store` writes, opposite the on-chip buffer.
+///
+/// DRAM is the default; the arena is the unified buffer's region that keeps activations on chip
+/// across layers (a layer's output stored there is loaded by the next layer without crossing the
+/// DRAM channel).
+public enum BackingMemory: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+  /// Off-chip memory (`dram=` in assembly).
+  case dram
+  /// The activation arena (`arena=` in assembly).
+  case arena
+
+  /// The memory space this names.
+  public var space: MemorySpace {
+    switch self {
+    case .dram: .dram
+    case .arena: .arena
+    }
+  }
+
+  /// The text used in messages: `DRAM`, `arena`.
+  public var description: String { space.description }
 }
 
 /// An on-chip memory a DMA transfer can reach: every `MemorySpace` except DRAM.

@@ -103,6 +103,9 @@ struct FieldReader {
     return v
   }
 
+  /// Whether the line names `key`, with or without a value (does not mark it used).
+  func has(_ key: String) -> Bool { values[key] != nil || flags[key] != nil }
+
   /// Whether a bare flag is present.
   mutating func flag(_ key: String) throws(ISAError) -> Bool {
     if let v = values[key] { throw error(v.column - key.count - 1, "'\(key)' is a flag and takes no value") }
@@ -272,10 +275,14 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
   let operation: Operation
   switch mnemonic {
   case "load", "store":
+    // `arena= arena_stride=` name the activation arena as the backing memory; otherwise
+    // `dram= dram_stride=` (a line with both reports the unused `dram=`).
+    let backing: BackingMemory = r.has(BackingMemory.arena.rawValue) ? .arena : .dram
     let d = DMA2D(
       memory: try r.word("mem", OnChipMemory.self), sramAddress: SRAMAddress(try r.int("sram")),
-      sramStrideBytes: try r.int("sram_stride"), dramAddress: DRAMAddress(try r.int("dram")),
-      dramStrideBytes: try r.int("dram_stride"), rows: try r.int("rows"), rowBytes: try r.int("row_bytes"))
+      sramStrideBytes: try r.int("sram_stride"), dramAddress: DRAMAddress(try r.int(backing.rawValue)),
+      dramStrideBytes: try r.int("\(backing.rawValue)_stride"), rows: try r.int("rows"), rowBytes: try r.int("row_bytes"),
+      backing: backing)
     operation = mnemonic == "load" ? .load(d) : .store(d)
   case "load_weights":
     let packing = try r.optionalWord("packing", WeightPacking.self) ?? .int8
@@ -408,7 +415,7 @@ private func unaryOperands(_ r: inout FieldReader) throws(ISAError) -> UnaryOper
 /// Parses whole programs: directives, `.data`, instructions.
 struct AssemblyParser {
   mutating func parse(_ text: String) throws(ISAError) -> TileProgram {
-    var header: (datapath: TileProgram.Datapath, dram: Int, limits: MemoryLimits)? = nil
+    var header: (datapath: TileProgram.Datapath, dram: Int, arena: Int, limits: MemoryLimits)? = nil
     var layers: [LayerInfo] = []
     var hostTasks: [HostTask] = []
     var inputs: [IOBinding] = []
@@ -449,9 +456,11 @@ struct AssemblyParser {
         let wb = try r.int("wb")
         let accRows = try r.int("acc_rows")
         let (rows, columns) = try r.pair("array", "x")
+        var arena = 0
+        if let v = r.optionalRaw("arena") { arena = try r.parseInteger(v.text, column: v.column, key: "arena") }
         try r.finish()
         header = (
-          datapath, dram,
+          datapath, dram, arena,
           MemoryLimits(
             unifiedBuffer: ByteCount(ub), weightBuffer: ByteCount(wb), accumulatorRows: accRows, arrayRows: rows,
             arrayColumns: columns)
@@ -506,7 +515,8 @@ struct AssemblyParser {
       throw ISAError(.parse, "line \(lineNumber), column 1", "expected a .program directive")
     }
     return TileProgram(
-      datapath: header.datapath, limits: header.limits, dramSize: ByteCount(header.dram), dramImage: image,
+      datapath: header.datapath, limits: header.limits, dramSize: ByteCount(header.dram),
+      arenaSize: ByteCount(header.arena), dramImage: image,
       layers: layers, hostTasks: hostTasks, inputs: inputs, outputs: outputs, instructions: instructions,
       tiles: tiles)
   }

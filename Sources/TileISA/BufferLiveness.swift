@@ -79,7 +79,7 @@ extension TileProgram {
     case .unifiedBuffer: 0
     case .weightBuffer: 1
     case .accumulator: 2
-    case .dram: nil
+    case .dram, .arena: nil
     }
   }
 }

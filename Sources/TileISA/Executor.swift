@@ -15,16 +15,18 @@ public func execute(_ instruction: Instruction, on state: inout MachineState, ho
 {
   let operation = instruction.operation
   let location = instruction.mnemonic
-  let context = CheckContext(limits: state.limits, datapath: state.datapath, hostTaskCount: state.hostTasks.count)
+  let context = CheckContext(
+    limits: state.limits, datapath: state.datapath, hostTaskCount: state.hostTasks.count, arenaBytes: state.arena.count)
   if let problem = operation.staticProblems(context).first {
     throw ISAError(.execution, location, problem)
   }
   switch operation {
   case .load(let d), .store(let d):
+    let size = d.backing == .dram ? state.dram.count : state.arena.count
     guard let range = Checked.span(start: d.dramAddress.byteOffset, count: d.rows, stride: d.dramStrideBytes, length: d.rowBytes),
-      range.upperBound <= state.dram.count
+      range.upperBound <= size
     else {
-      throw ISAError(.execution, location, "DRAM range exceeds the DRAM size \(hex(state.dram.count))")
+      throw ISAError(.execution, location, "\(d.backing) range exceeds the \(d.backing) size \(hex(size))")
     }
     if case .load = operation { state.dmaLoad(d) } else { state.dmaStore(d) }
   case .loadWeights(let w):
@@ -72,20 +74,29 @@ func clamp(_ value: Int, _ range: ClosedRange<Int8>) -> UInt8 {
 
 extension MachineState {
   mutating func dmaLoad(_ d: DMA2D) {
+    switch d.backing {
+    case .dram: dmaLoad(d, from: dram)
+    case .arena: dmaLoad(d, from: arena)
+    }
+  }
+
+  /// A load whose backing memory's bytes are `backing` (DRAM or the arena).
+  private mutating func dmaLoad(_ d: DMA2D, from backing: [UInt8]) {
     let src = d.dramAddress.byteOffset
     let dst = d.sramAddress.byteOffset
     switch d.memory {
     case .unifiedBuffer:
-      copyRows(d.rows, rowBytes: d.rowBytes, from: dram, src, stride: d.dramStrideBytes, to: &unifiedBuffer, dst, stride: d.sramStrideBytes)
+      copyRows(d.rows, rowBytes: d.rowBytes, from: backing, src, stride: d.dramStrideBytes, to: &unifiedBuffer, dst, stride: d.sramStrideBytes)
     case .weightBuffer:
-      copyRows(d.rows, rowBytes: d.rowBytes, from: dram, src, stride: d.dramStrideBytes, to: &weightBuffer, dst, stride: d.sramStrideBytes)
+      copyRows(d.rows, rowBytes: d.rowBytes, from: backing, src, stride: d.dramStrideBytes, to: &weightBuffer, dst, stride: d.sramStrideBytes)
     case .accumulator:
       for r in 0..<d.rows {
         let rowSource = src + r * d.dramStrideBytes
         let rowDestination = dst + r * d.sramStrideBytes
         for w in 0..<d.rowBytes / 4 {
           let b = rowSource + 4 * w
-          let word = UInt32(dram[b]) | UInt32(dram[b + 1]) << 8 | UInt32(dram[b + 2]) << 16 | UInt32(dram[b + 3]) << 24
+          let word =
+            UInt32(backing[b]) | UInt32(backing[b + 1]) << 8 | UInt32(backing[b + 2]) << 16 | UInt32(backing[b + 3]) << 24
           accumulator[rowDestination / 4 + w] = Int32(bitPattern: word)
         }
       }
@@ -93,20 +104,30 @@ extension MachineState {
   }
 
   mutating func dmaStore(_ d: DMA2D) {
+    switch d.backing {
+    case .dram: Self.dmaStore(d, unifiedBuffer, weightBuffer, accumulator, to: &dram)
+    case .arena: Self.dmaStore(d, unifiedBuffer, weightBuffer, accumulator, to: &arena)
+    }
+  }
+
+  /// A store into `backing` (DRAM or the arena) from the on-chip memories.
+  private static func dmaStore(
+    _ d: DMA2D, _ unifiedBuffer: [UInt8], _ weightBuffer: [UInt8], _ accumulator: [Int32], to backing: inout [UInt8]
+  ) {
     let src = d.sramAddress.byteOffset
     let dst = d.dramAddress.byteOffset
     switch d.memory {
     case .unifiedBuffer:
-      copyRows(d.rows, rowBytes: d.rowBytes, from: unifiedBuffer, src, stride: d.sramStrideBytes, to: &dram, dst, stride: d.dramStrideBytes)
+      copyRows(d.rows, rowBytes: d.rowBytes, from: unifiedBuffer, src, stride: d.sramStrideBytes, to: &backing, dst, stride: d.dramStrideBytes)
     case .weightBuffer:
-      copyRows(d.rows, rowBytes: d.rowBytes, from: weightBuffer, src, stride: d.sramStrideBytes, to: &dram, dst, stride: d.dramStrideBytes)
+      copyRows(d.rows, rowBytes: d.rowBytes, from: weightBuffer, src, stride: d.sramStrideBytes, to: &backing, dst, stride: d.dramStrideBytes)
     case .accumulator:
       for r in 0..<d.rows {
         let rowSource = src + r * d.sramStrideBytes
         let rowDestination = dst + r * d.dramStrideBytes
         for w in 0..<d.rowBytes / 4 {
           let word = UInt32(bitPattern: accumulator[rowSource / 4 + w])
-          for b in 0..<4 { dram[rowDestination + 4 * w + b] = UInt8(truncatingIfNeeded: word >> (8 * UInt32(b))) }
+          for b in 0..<4 { backing[rowDestination + 4 * w + b] = UInt8(truncatingIfNeeded: word >> (8 * UInt32(b))) }
         }
       }
     }

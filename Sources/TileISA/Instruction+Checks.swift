@@ -1,9 +1,22 @@
+import Support
+
 /// What a program-independent check of one instruction needs to know.
 struct CheckContext {
+  /// The program's limits; `limits.unifiedBuffer` is the whole unified buffer, arena included.
   var limits: MemoryLimits
   var datapath: TileProgram.Datapath
   /// Host tasks in the program (or in the machine state).
   var hostTaskCount: Int
+  /// Bytes of the activation arena at the top of the unified buffer (`TileProgram.arenaSize`).
+  var arenaBytes: Int = 0
+
+  /// The limits the instructions' on-chip fields are checked against: the unified buffer is
+  /// its working region below the arena.
+  var workingLimits: MemoryLimits {
+    var l = limits
+    l.unifiedBuffer = ByteCount(max(0, l.unifiedBuffer.count - Int64(max(0, arenaBytes))))
+    return l
+  }
 }
 
 /// Overflow-checked arithmetic for address computations on untrusted fields.
@@ -30,6 +43,9 @@ enum Checked {
 /// Collects problem messages for one instruction.
 struct ProblemList {
   var messages: [String] = []
+  /// The arena's bytes, named in unified-buffer overflow messages (their capacity is then the
+  /// working region below the arena).
+  var arenaBytes = 0
 
   mutating func add(_ message: String) { messages.append(message) }
 
@@ -56,7 +72,13 @@ struct ProblemList {
       return
     }
     if range.lowerBound < 0 || range.upperBound > capacity {
-      add("\(what) \(hex(range.lowerBound))..<\(hex(range.upperBound)) exceeds the \(space)'s \(hex(capacity)) bytes")
+      if space == .unifiedBuffer && arenaBytes > 0 {
+        add(
+          "\(what) \(hex(range.lowerBound))..<\(hex(range.upperBound)) exceeds the unified buffer's \(hex(capacity)) working bytes below the \(hex(arenaBytes))-byte arena"
+        )
+      } else {
+        add("\(what) \(hex(range.lowerBound))..<\(hex(range.upperBound)) exceeds the \(space)'s \(hex(capacity)) bytes")
+      }
     }
   }
 
@@ -71,7 +93,8 @@ extension Operation {
   /// as one-line messages. Empty for an instruction that can execute.
   func staticProblems(_ context: CheckContext) -> [String] {
     var p = ProblemList()
-    let limits = context.limits
+    p.arenaBytes = context.arenaBytes
+    let limits = context.workingLimits
     let eb = context.datapath.elementBytes
     switch self {
     case .load(let dma), .store(let dma):
@@ -170,8 +193,8 @@ extension Operation {
 
 private func checkDMA(_ d: DMA2D, limits: MemoryLimits, into p: inout ProblemList) {
   let ok = p.positive(d.rows, "rows") && p.positive(d.rowBytes, "row bytes")
-    && p.nonNegative(d.dramStrideBytes, "DRAM stride") && p.nonNegative(d.sramStrideBytes, "SRAM stride")
-    && p.nonNegative(d.dramAddress.byteOffset, "DRAM address") && p.nonNegative(d.sramAddress.byteOffset, "SRAM address")
+    && p.nonNegative(d.dramStrideBytes, "\(d.backing) stride") && p.nonNegative(d.sramStrideBytes, "SRAM stride")
+    && p.nonNegative(d.dramAddress.byteOffset, "\(d.backing) address") && p.nonNegative(d.sramAddress.byteOffset, "SRAM address")
   if d.memory == .accumulator
     && (d.sramAddress.byteOffset % 4 != 0 || d.sramStrideBytes % 4 != 0 || d.rowBytes % 4 != 0)
   {
@@ -183,7 +206,8 @@ private func checkDMA(_ d: DMA2D, limits: MemoryLimits, into p: inout ProblemLis
   p.inside(
     Checked.span(start: d.sramAddress.byteOffset, count: d.rows, stride: d.sramStrideBytes, length: d.rowBytes),
     d.memory.space, capacity: limits.capacityBytes(of: d.memory), what: "\(d.memory) range")
-  // The DRAM side is checked against the program's DRAM size by the verifier and the executor.
+  // The backing side is checked against the program's DRAM or arena size by the verifier and
+  // the executor.
 }
 
 /// Validates a feature map's fields and that its whole tile lies inside the unified buffer.

@@ -39,6 +39,7 @@ extension Instruction {
     case .load(let d), .store(let d):
       opcode = if case .load = operation { .load } else { .store }
       try w.put(caseIndex(d.memory), UInt8.self, at: 4, "mem")
+      try w.put(caseIndex(d.backing), UInt8.self, at: 5, "backing")
       try w.put(d.dramAddress.byteOffset, UInt64.self, at: 8, "dram")
       try w.put(d.dramStrideBytes, UInt32.self, at: 16, "dram_stride")
       try w.put(d.sramAddress.byteOffset, UInt32.self, at: 20, "sram")
@@ -170,7 +171,8 @@ extension Instruction {
       let d = DMA2D(
         memory: try r.choice(OnChipMemory.allCases, at: 4, "memory"), sramAddress: SRAMAddress(r.get(UInt32.self, at: 20)),
         sramStrideBytes: r.get(UInt32.self, at: 24), dramAddress: DRAMAddress(try r.nonNegative64(at: 8, "DRAM address")),
-        dramStrideBytes: r.get(UInt32.self, at: 16), rows: r.get(UInt32.self, at: 28), rowBytes: r.get(UInt32.self, at: 32))
+        dramStrideBytes: r.get(UInt32.self, at: 16), rows: r.get(UInt32.self, at: 28), rowBytes: r.get(UInt32.self, at: 32),
+        backing: try r.choice(BackingMemory.allCases, at: 5, "backing memory"))
       operation = opcode == .load ? .load(d) : .store(d)
     case .loadWeights:
       let packing = try r.choice(WeightPacking.allCases, at: 5, "weight packing")

@@ -46,12 +46,15 @@ extension Instruction {
   /// declared ranges. The cost is proportional to the number of ranges (one per pixel or row
   /// that is not contiguous with the previous one).
   public func memoryAccesses(in program: TileProgram) -> [MemoryAccess]? {
-    let context = CheckContext(limits: program.limits, datapath: program.datapath, hostTaskCount: program.hostTasks.count)
+    let context = CheckContext(
+      limits: program.limits, datapath: program.datapath, hostTaskCount: program.hostTasks.count,
+      arenaBytes: Int(clamping: max(0, program.arenaSize.count)))
     guard operation.staticProblems(context).isEmpty else { return nil }
     switch operation {
     case .load(let d), .store(let d):
+      let size = d.backing == .dram ? program.dramSize.count : program.arenaSize.count
       guard let span = Checked.span(start: d.dramAddress.byteOffset, count: d.rows, stride: d.dramStrideBytes, length: d.rowBytes),
-        span.lowerBound >= 0, Int64(span.upperBound) <= program.dramSize.count
+        span.lowerBound >= 0, Int64(span.upperBound) <= size
       else { return nil }
     case .host(let index):
       let task = program.hostTasks[index.value]
@@ -72,13 +75,15 @@ extension Instruction {
     switch operation {
     case .load(let d):
       return [
-        MemoryAccess(space: .dram, kind: .read, ranges: dmaRanges(start: d.dramAddress.byteOffset, stride: d.dramStrideBytes, d)),
+        MemoryAccess(
+          space: d.backing.space, kind: .read, ranges: dmaRanges(start: d.dramAddress.byteOffset, stride: d.dramStrideBytes, d)),
         MemoryAccess(space: d.memory.space, kind: .write, ranges: dmaRanges(start: d.sramAddress.byteOffset, stride: d.sramStrideBytes, d)),
       ]
     case .store(let d):
       return [
         MemoryAccess(space: d.memory.space, kind: .read, ranges: dmaRanges(start: d.sramAddress.byteOffset, stride: d.sramStrideBytes, d)),
-        MemoryAccess(space: .dram, kind: .write, ranges: dmaRanges(start: d.dramAddress.byteOffset, stride: d.dramStrideBytes, d)),
+        MemoryAccess(
+          space: d.backing.space, kind: .write, ranges: dmaRanges(start: d.dramAddress.byteOffset, stride: d.dramStrideBytes, d)),
       ]
     case .loadWeights(let w):
       var list = RangeList()

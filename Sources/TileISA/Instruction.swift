@@ -88,9 +88,9 @@ public struct DependencyFlags: OptionSet, Hashable, Sendable, CustomStringConver
 
 /// What an instruction does. The operation implies the queue.
 public enum Operation: Hashable, Sendable {
-  /// DRAM → on-chip memory, 2-D strided (load queue). See `DMA2D`.
+  /// DRAM or arena → on-chip memory, 2-D strided (load queue). See `DMA2D`.
   case load(DMA2D)
-  /// On-chip memory → DRAM, 2-D strided (store queue). See `DMA2D`.
+  /// On-chip memory → DRAM or arena, 2-D strided (store queue). See `DMA2D`.
   case store(DMA2D)
   /// Weight buffer → one of the array's two weight slots (compute queue). See `LoadWeights`.
   case loadWeights(LoadWeights)
@@ -136,15 +136,19 @@ public enum Operation: Hashable, Sendable {
   }
 }
 
-/// A 2-D strided DMA transfer between DRAM and an on-chip memory (`load` and `store`).
+/// A 2-D strided DMA transfer between a backing memory (DRAM or the activation arena) and an
+/// on-chip memory (`load` and `store`).
 ///
-/// `rows` rows of `rowBytes` bytes; consecutive rows are `dramStrideBytes` apart in DRAM and
-/// `sramStrideBytes` apart on chip. A load performs exactly:
+/// `rows` rows of `rowBytes` bytes; consecutive rows are `dramStrideBytes` apart in the backing
+/// memory and `sramStrideBytes` apart on chip. With `backing == .dram` (the default) the
+/// `dram…` fields address DRAM; with `.arena` they address the activation arena
+/// (`MemorySpace.arena`, `TileProgram.arenaSize` bytes). A load performs exactly:
 ///
 /// ```swift
+/// let BACKING = backing == .dram ? DRAM : ARENA
 /// for r in 0..<rows {
 ///   for b in 0..<rowBytes {
-///     SRAM[memory][sramAddress + r*sramStrideBytes + b] = DRAM[dramAddress + r*dramStrideBytes + b]
+///     SRAM[memory][sramAddress + r*sramStrideBytes + b] = BACKING[dramAddress + r*dramStrideBytes + b]
 ///   }
 /// }
 /// ```
@@ -159,20 +163,25 @@ public struct DMA2D: Hashable, Sendable {
   public var sramAddress: SRAMAddress
   /// Bytes between the starts of consecutive rows on chip.
   public var sramStrideBytes: Int
-  /// First DRAM byte.
+  /// First byte in the backing memory (DRAM, or the arena when `backing == .arena`).
   public var dramAddress: DRAMAddress
-  /// Bytes between the starts of consecutive rows in DRAM.
+  /// Bytes between the starts of consecutive rows in the backing memory.
   public var dramStrideBytes: Int
   /// Number of rows (≥ 1).
   public var rows: Int
   /// Bytes per row (≥ 1).
   public var rowBytes: Int
+  /// The memory `dramAddress` and `dramStrideBytes` address: DRAM (the default) or the
+  /// activation arena.
+  public var backing: BackingMemory
 
-  /// Creates a transfer; strides default to `rowBytes` (one contiguous block).
+  /// Creates a transfer; strides default to `rowBytes` (one contiguous block), the backing
+  /// memory to DRAM.
   public init(
     memory: OnChipMemory, sramAddress: SRAMAddress, sramStrideBytes: Int? = nil,
-    dramAddress: DRAMAddress, dramStrideBytes: Int? = nil, rows: Int, rowBytes: Int
+    dramAddress: DRAMAddress, dramStrideBytes: Int? = nil, rows: Int, rowBytes: Int, backing: BackingMemory = .dram
   ) {
+    self.backing = backing
     self.memory = memory
     self.sramAddress = sramAddress
     self.sramStrideBytes = sramStrideBytes ?? rowBytes

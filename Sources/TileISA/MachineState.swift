@@ -1,7 +1,8 @@
 import Support
 
-/// The architectural state the instructions act on: the four memories and the array's two
-/// weight slots.
+/// The architectural state the instructions act on: the memories (DRAM, the unified buffer
+/// and its activation arena, the weight buffer, the accumulator) and the array's two weight
+/// slots.
 ///
 /// The functional executor (`execute(_:on:host:)`) mutates it; the cycle simulator's functional
 /// mode reuses the same executor, so there is one implementation of the semantics.
@@ -16,6 +17,10 @@ public struct MachineState: Sendable {
   public var dram: [UInt8]
   /// The unified buffer, byte-addressed.
   public var unifiedBuffer: [UInt8]
+  /// The activation arena (`TileProgram.arenaSize` bytes), addressed from 0 by arena
+  /// transfers. Physically the top of the unified buffer; kept apart so the instructions that
+  /// address the working region cannot reach it.
+  public var arena: [UInt8]
   /// The weight buffer, byte-addressed.
   public var weightBuffer: [UInt8]
   /// The accumulators, row-major: row r, column c at `r · arrayColumns + c`.
@@ -29,12 +34,13 @@ public struct MachineState: Sendable {
   public static let maximumMemoryBytes = 1 << 34
 
   /// A machine with zeroed memories and empty weight slots.
-  public init(limits: MemoryLimits, datapath: TileProgram.Datapath = .int8, dramSize: ByteCount, hostTasks: [HostTask] = [])
-    throws(ISAError)
-  {
+  public init(
+    limits: MemoryLimits, datapath: TileProgram.Datapath = .int8, dramSize: ByteCount, arenaSize: ByteCount = 0,
+    hostTasks: [HostTask] = []
+  ) throws(ISAError) {
     let sizes: [(String, Int64)] = [
       ("DRAM", dramSize.count), ("unified buffer", limits.unifiedBuffer.count),
-      ("weight buffer", limits.weightBuffer.count),
+      ("weight buffer", limits.weightBuffer.count), ("arena", arenaSize.count),
     ]
     for (name, bytes) in sizes where bytes < 0 || bytes > Int64(Self.maximumMemoryBytes) {
       throw ISAError(.unsupported, "machine", "\(name) size \(bytes) out of 0...\(Self.maximumMemoryBytes)")
@@ -51,6 +57,7 @@ public struct MachineState: Sendable {
     self.hostTasks = hostTasks
     self.dram = [UInt8](repeating: 0, count: Int(dramSize.count))
     self.unifiedBuffer = [UInt8](repeating: 0, count: Int(limits.unifiedBuffer.count))
+    self.arena = [UInt8](repeating: 0, count: Int(arenaSize.count))
     self.weightBuffer = [UInt8](repeating: 0, count: Int(limits.weightBuffer.count))
     self.accumulator = [Int32](repeating: 0, count: cells)
     self.weightSlots = [WeightTile(), WeightTile()]
@@ -59,7 +66,8 @@ public struct MachineState: Sendable {
   /// A machine sized for `program`, with its DRAM image written.
   public init(program: TileProgram) throws(ISAError) {
     try self.init(
-      limits: program.limits, datapath: program.datapath, dramSize: program.dramSize, hostTasks: program.hostTasks)
+      limits: program.limits, datapath: program.datapath, dramSize: program.dramSize, arenaSize: program.arenaSize,
+      hostTasks: program.hostTasks)
     for segment in program.dramImage.segments {
       let start = segment.address.byteOffset
       guard start >= 0, start <= dram.count - segment.bytes.count else {
@@ -80,6 +88,7 @@ public struct MachineState: Sendable {
   public func bytes(of space: MemorySpace, _ range: Range<Int>) -> [UInt8] {
     switch space {
     case .dram: Array(dram[range])
+    case .arena: Array(arena[range])
     case .unifiedBuffer: Array(unifiedBuffer[range])
     case .weightBuffer: Array(weightBuffer[range])
     case .accumulator:

@@ -75,10 +75,12 @@ public enum TokenChannel: Int, Hashable, Sendable, CaseIterable, CustomStringCon
 
 /// Checks a program before it runs and reports every problem at once.
 ///
-/// 1. Program tables: limits, the DRAM image, input/output bindings and host tasks inside DRAM,
+/// 1. Program tables: limits, the arena inside the unified buffer, the DRAM image,
+///    input/output bindings and host tasks inside DRAM,
 ///    tile-table entries for existing instructions with non-negative indices, exactly one
 ///    `finish`, at the end.
-/// 2. Each instruction: fields in range, every address range inside its memory, K ≤ array rows,
+/// 2. Each instruction: fields in range, every address range inside its memory (the unified
+///    buffer's working region below the arena; the arena for arena transfers), K ≤ array rows,
 ///    N ≤ array columns, accumulator rows in range, layer and host-task indices in range.
 /// 3. Tokens: each flag valid for its queue; the three queues, each in order, can run to the end
 ///    in some interleaving without popping an empty channel; every channel is empty at the end.
@@ -123,6 +125,14 @@ public enum ProgramVerifier {
     if limits.arrayRows < 1 { report("limits", "array rows must be ≥ 1, got \(limits.arrayRows)") }
     if limits.arrayColumns < 1 { report("limits", "array columns must be ≥ 1, got \(limits.arrayColumns)") }
     if dramSize < 0 { report("program", "DRAM size \(dramSize) is negative") }
+    let arena = program.arenaSize.count
+    if arena < 0 {
+      report("program", "arena size \(arena) is negative")
+    } else if arena > limits.unifiedBuffer.count && limits.unifiedBuffer.count >= 0 {
+      report(
+        "program",
+        "arena of \(hex(Int(clamping: arena))) bytes exceeds the unified buffer's \(hex(Int(clamping: limits.unifiedBuffer.count))) bytes")
+    }
     if let last = program.dramImage.segments.last, Int64(last.end.byteOffset) > dramSize {
       report("DRAM image", "ends at \(last.end), beyond the DRAM size \(hex(Int(dramSize)))")
     }
@@ -181,13 +191,15 @@ public enum ProgramVerifier {
 
   /// Reports static problems; returns which instructions have none (the data check skips the rest).
   private static func checkInstructions(_ program: TileProgram, _ problems: inout [ProgramProblem]) -> [Bool] {
-    let context = CheckContext(limits: program.limits, datapath: program.datapath, hostTaskCount: program.hostTasks.count)
+    let context = CheckContext(
+      limits: program.limits, datapath: program.datapath, hostTaskCount: program.hostTasks.count,
+      arenaBytes: Int(clamping: max(0, program.arenaSize.count)))
     var valid: [Bool] = []
     valid.reserveCapacity(program.instructions.count)
     for (index, instruction) in program.instructions.enumerated() {
       var messages = instruction.operation.staticProblems(context)
-      if case .load(let d) = instruction.operation { messages += dramProblems(d, program) }
-      if case .store(let d) = instruction.operation { messages += dramProblems(d, program) }
+      if case .load(let d) = instruction.operation { messages += backingProblems(d, program) }
+      if case .store(let d) = instruction.operation { messages += backingProblems(d, program) }
       if let layer = instruction.layer, layer.value < 0 || layer.value >= program.layers.count {
         messages.append("layer \(layer.value) out of range (the program has \(program.layers.count) layers)")
       }
@@ -199,12 +211,13 @@ public enum ProgramVerifier {
     return valid
   }
 
-  private static func dramProblems(_ d: DMA2D, _ program: TileProgram) -> [String] {
+  /// The backing side of a transfer against the program's DRAM or arena size.
+  private static func backingProblems(_ d: DMA2D, _ program: TileProgram) -> [String] {
     guard d.rows >= 1, d.rowBytes >= 1, d.dramStrideBytes >= 0, d.dramAddress.byteOffset >= 0 else { return [] }
     var p = ProblemList()
     p.inside(
       Checked.span(start: d.dramAddress.byteOffset, count: d.rows, stride: d.dramStrideBytes, length: d.rowBytes),
-      .dram, capacity: Int(clamping: program.dramSize.count), what: "DRAM range")
+      d.backing.space, capacity: capacity(of: d.backing.space, program), what: "\(d.backing) range")
     return p.messages
   }
 
@@ -387,7 +400,8 @@ public enum ProgramVerifier {
       }
     case .store(let d):
       if d.rows >= 1 {
-        out.append((.dram, Checked.span(start: d.dramAddress.byteOffset, count: d.rows, stride: d.dramStrideBytes, length: d.rowBytes)))
+        out.append(
+          (d.backing.space, Checked.span(start: d.dramAddress.byteOffset, count: d.rows, stride: d.dramStrideBytes, length: d.rowBytes)))
       }
     case .matmul(let m):
       out.append((.accumulator, rows(m.accRow, Checked.mul(m.window.outHeight, m.window.outWidth))))
@@ -416,7 +430,8 @@ public enum ProgramVerifier {
   private static func capacity(of space: MemorySpace, _ program: TileProgram) -> Int {
     switch space {
     case .dram: Int(clamping: max(0, program.dramSize.count))
-    case .unifiedBuffer: max(0, Int(clamping: program.limits.unifiedBuffer.count))
+    case .arena: min(Int(clamping: max(0, program.arenaSize.count)), max(0, Int(clamping: program.limits.unifiedBuffer.count)))
+    case .unifiedBuffer: program.workingUnifiedBufferBytes
     case .weightBuffer: max(0, Int(clamping: program.limits.weightBuffer.count))
     case .accumulator:
       max(0, Checked.mul(program.limits.accumulatorRows, Checked.mul(program.limits.arrayColumns, 4) ?? 0) ?? 0)

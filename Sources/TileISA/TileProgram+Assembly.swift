@@ -9,7 +9,8 @@ extension TileProgram {
     lines.append(
       ".program datapath=\(datapath) dram=\(hex(Int(dramSize.count))) ub=\(hex(Int(limits.unifiedBuffer.count))) "
         + "wb=\(hex(Int(limits.weightBuffer.count))) acc_rows=\(limits.accumulatorRows) "
-        + "array=\(limits.arrayRows)x\(limits.arrayColumns)")
+        + "array=\(limits.arrayRows)x\(limits.arrayColumns)"
+        + (arenaSize.count == 0 ? "" : " arena=\(hex(Int(arenaSize.count)))"))
     for (i, layer) in layers.enumerated() {
       lines.append(".layer \(i) name=\(quoted(layer.name)) op=\(quoted(layer.opName))")
     }
@@ -75,7 +76,8 @@ extension Operation {
     case .load(let d), .store(let d):
       return [
         ("mem", d.memory.rawValue), ("sram", hex(d.sramAddress.byteOffset)), ("sram_stride", "\(d.sramStrideBytes)"),
-        ("dram", hex(d.dramAddress.byteOffset)), ("dram_stride", "\(d.dramStrideBytes)"), ("rows", "\(d.rows)"),
+        (d.backing.rawValue, hex(d.dramAddress.byteOffset)), ("\(d.backing.rawValue)_stride", "\(d.dramStrideBytes)"),
+        ("rows", "\(d.rows)"),
         ("row_bytes", "\(d.rowBytes)"),
       ]
     case .loadWeights(let w):

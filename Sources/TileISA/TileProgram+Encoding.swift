@@ -17,7 +17,7 @@ extension TileProgram {
     out.bytes += Self.encodingMagic
     out.u16(Self.encodingVersion)
     out.u8(caseIndex(datapath))
-    out.u8(tiles.isEmpty ? 0 : Self.hasTileTableFlag)
+    out.u8((tiles.isEmpty ? 0 : Self.hasTileTableFlag) | (arenaSize.count == 0 ? 0 : Self.hasArenaFlag))
     out.i64(dramSize.count)
     out.i64(limits.unifiedBuffer.count)
     out.i64(limits.weightBuffer.count)
@@ -29,6 +29,7 @@ extension TileProgram {
     }
     let offsetField = out.bytes.count
     out.i64(0)  // instruction-stream offset, patched below
+    if arenaSize.count != 0 { out.i64(arenaSize.count) }
     for layer in layers {
       try out.string(layer.name)
       try out.string(layer.opName)
@@ -87,7 +88,7 @@ extension TileProgram {
     let datapath = try r.choice(TileProgram.Datapath.allCases, "datapath")
     let flagsOffset = r.offset
     let flags = try r.u8("flags")
-    guard flags & ~Self.hasTileTableFlag == 0 else {
+    guard flags & ~(Self.hasTileTableFlag | Self.hasArenaFlag) == 0 else {
       throw ISAError(.decode, formatOffset(flagsOffset), "reserved flag bits set in \(hex(flags))")
     }
     let dramSize = try r.i64("DRAM size")
@@ -104,6 +105,14 @@ extension TileProgram {
     let instructionCount = try r.count("instruction count", minimumBytesEach: Instruction.encodedSize)
     let streamFieldOffset = r.offset
     let streamOffset = try r.i64("instruction-stream offset")
+    var arenaSize: Int64 = 0
+    if flags & Self.hasArenaFlag != 0 {
+      let arenaOffset = r.offset
+      arenaSize = try r.i64("arena size")
+      guard arenaSize > 0 else {
+        throw ISAError(.decode, formatOffset(arenaOffset), "arena size \(arenaSize) with the arena flag set (expected > 0)")
+      }
+    }
     var layers: [LayerInfo] = []
     for _ in 0..<layerCount { layers.append(LayerInfo(name: try r.string("layer name"), opName: try r.string("layer op"))) }
     var hostTasks: [HostTask] = []
@@ -163,13 +172,16 @@ extension TileProgram {
       limits: MemoryLimits(
         unifiedBuffer: ByteCount(ub), weightBuffer: ByteCount(wb), accumulatorRows: accRows, arrayRows: arrayRows,
         arrayColumns: arrayColumns),
-      dramSize: ByteCount(dramSize), dramImage: image, layers: layers, hostTasks: hostTasks,
+      dramSize: ByteCount(dramSize), arenaSize: ByteCount(arenaSize), dramImage: image, layers: layers, hostTasks: hostTasks,
       inputs: Array(bindings[..<inputCount]), outputs: Array(bindings[inputCount...]), instructions: instructions,
       tiles: tiles)
   }
 
   /// Header byte 7, bit 0: a tile table follows the DRAM segments.
   static let hasTileTableFlag = 1
+  /// Header byte 7, bit 1: an i64 arena size (> 0) follows the instruction-stream offset field.
+  /// Programs without an arena leave it clear and encode exactly as before the arena existed.
+  static let hasArenaFlag = 2
   /// Bytes per tile-table entry: u32 instruction index, u8 mask, three u32 components.
   static let tileEntryBytes = 17
 

@@ -13,6 +13,11 @@ public struct TileProgram: Hashable, Sendable {
   public var limits: MemoryLimits
   /// Total DRAM the program uses (image, inputs, outputs and spills all lie below it).
   public var dramSize: ByteCount
+  /// Bytes of the activation arena: the top `arenaSize` bytes of the unified buffer, addressed
+  /// from 0 by `load`/`store` with `backing == .arena`. Every other unified-buffer access lies in
+  /// the working region below it, `0 ..< limits.unifiedBuffer − arenaSize` (the verifier checks
+  /// both). 0 when the program keeps no activations on chip.
+  public var arenaSize: ByteCount
   /// DRAM contents before the run: constant weights and parameter tables.
   public var dramImage: DRAMImage
   /// Layers, for reports: instruction `layer` fields index this table.
@@ -31,13 +36,14 @@ public struct TileProgram: Hashable, Sendable {
 
   /// Creates a program.
   public init(
-    datapath: Datapath = .int8, limits: MemoryLimits, dramSize: ByteCount, dramImage: DRAMImage = DRAMImage(),
-    layers: [LayerInfo] = [], hostTasks: [HostTask] = [], inputs: [IOBinding] = [], outputs: [IOBinding] = [],
-    instructions: [Instruction] = [], tiles: [Int: TileCoordinate] = [:]
+    datapath: Datapath = .int8, limits: MemoryLimits, dramSize: ByteCount, arenaSize: ByteCount = 0,
+    dramImage: DRAMImage = DRAMImage(), layers: [LayerInfo] = [], hostTasks: [HostTask] = [], inputs: [IOBinding] = [],
+    outputs: [IOBinding] = [], instructions: [Instruction] = [], tiles: [Int: TileCoordinate] = [:]
   ) {
     self.datapath = datapath
     self.limits = limits
     self.dramSize = dramSize
+    self.arenaSize = arenaSize
     self.dramImage = dramImage
     self.layers = layers
     self.hostTasks = hostTasks
@@ -49,6 +55,12 @@ public struct TileProgram: Hashable, Sendable {
 
   /// The tile coordinate of instruction `index`, if the compiler recorded one.
   public func tile(at index: Int) -> TileCoordinate? { tiles[index] }
+
+  /// Bytes of the unified buffer's working region, below the arena: what every instruction
+  /// other than an arena transfer's backing side may address (never negative).
+  public var workingUnifiedBufferBytes: Int {
+    Int(clamping: max(0, limits.unifiedBuffer.count - max(0, arenaSize.count)))
+  }
 }
 
 extension TileProgram {

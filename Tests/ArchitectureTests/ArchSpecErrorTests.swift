@@ -72,7 +72,7 @@ import Testing
     FileCase(
       json: #"{"frequency": 700}"#, kind: .unknownKey,
       message:
-        "my-arch.json: frequency: unknown key; known keys here: base, name, dataflow, datapath, array, clock, ub, weights, acc, dram, vector, host, energy"
+        "my-arch.json: frequency: unknown key; known keys here: base, name, dataflow, datapath, array, clock, ub, weights, acc, dram, memory, vector, host, energy"
     ),
     FileCase(
       json: #"{"derived": {}}"#, kind: .unknownKey,
@@ -163,7 +163,7 @@ import Testing
     OverrideCase(
       text: "sram.size=1", kind: .unknownKey,
       message:
-        "--set sram.size=1: sram.size: unknown key; known keys here: base, name, dataflow, datapath, array, clock, ub, weights, acc, dram, vector, host, energy"
+        "--set sram.size=1: sram.size: unknown key; known keys here: base, name, dataflow, datapath, array, clock, ub, weights, acc, dram, memory, vector, host, energy"
     ),
   ]
 

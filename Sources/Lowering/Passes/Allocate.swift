@@ -81,13 +81,26 @@ struct MemoryPlan {
   var dramSize = 0
   /// Tensors the image holds (constants), by root index.
   var constantTensors: Set<Int> = []
+  /// Arena offset of each activation kept on chip, by root index.
+  var arenaOffset: [Int: Int] = [:]
+  /// The arena the program declares: one past the highest byte an activation uses.
+  var arenaSize = 0
+  /// The arena's capacity: the unified buffer less the largest working need of any layer.
+  var arenaCapacity = 0
+  /// Where each activation root lives and why, and its live range (for the report).
+  var homes: [Int: ActivationHome] = [:]
+  var activations: [Int: ArenaBuffer] = [:]
+  /// The spills, in the order the planner made them.
+  var spills: [ArenaSpill] = []
 }
 
 /// Pass 4, allocate: lays out each matrix layer's parameters, decides which stay cached in the
 /// weight buffer (in graph order while they fit beside the largest streaming double buffer),
-/// sizes each layer's unified-buffer tiles and accumulator rows, and places every tensor,
-/// parameter blob and fill pattern in DRAM (inputs first, then the constant image, then
-/// activations; 64-byte aligned).
+/// sizes each layer's unified-buffer tiles and accumulator rows, plans the activation arena
+/// (with `memory.activations = on-chip`: the unified buffer above the largest working need,
+/// filled by `ArenaPlanner` over the whole program's live ranges), and places every other
+/// tensor, parameter blob and fill pattern in DRAM (inputs first, then the constant image,
+/// then activations that are not in the arena; 64-byte aligned).
 struct AllocateMemory: LoweringPass {
   let name = PassName.allocate
 
@@ -105,7 +118,9 @@ struct AllocateMemory: LoweringPass {
     for (i, layer) in s.layers.enumerated() {
       plan.usage[i] = usage(layer.work, eb)
     }
-    // 4. DRAM.
+    // 4. Activations: the arena above the working buffers, spills.
+    planActivations(&plan, s)
+    // 5. DRAM.
     placeDRAM(&plan, s)
     s.plan = plan
   }
@@ -324,6 +339,29 @@ struct AllocateMemory: LoweringPass {
     }
   }
 
+  // MARK: Activations
+
+  /// Places the activations the policy keeps on chip in the arena: the unified buffer above
+  /// the largest working need of any layer (so every layer's buffers at byte 0 stay below it),
+  /// rounded down to the arena alignment. What does not fit spills to DRAM (`ArenaPlanner`).
+  func planActivations(_ plan: inout MemoryPlan, _ s: LoweringState) {
+    let liveness = ActivationLiveness(s)
+    let ub = Int(s.arch.ub.capacity.count)
+    let need = plan.usage.values.map(\.unifiedBufferBytes).max() ?? 0
+    let alignment = ActivationLiveness.alignment(s.arch)
+    let capacity = max(0, (ub - need) / alignment * alignment)
+    let arena = ArenaPlanner.plan(
+      liveness.candidates, capacity: capacity, alignment: alignment, name: { s.graph.tensors[$0].name })
+    plan.arenaOffset = arena.offsets
+    plan.arenaSize = arena.highWater
+    plan.arenaCapacity = liveness.candidates.isEmpty ? 0 : capacity
+    plan.activations = liveness.buffers
+    plan.spills = arena.spills
+    for (r, pin) in liveness.pinned { plan.homes[r] = .dram(pin.cause, pin.reason) }
+    for spill in arena.spills { plan.homes[spill.buffer.id] = .dram(.spill, spill.reason) }
+    for r in arena.offsets.keys { plan.homes[r] = .arena }
+  }
+
   // MARK: DRAM
 
   func placeDRAM(_ plan: inout MemoryPlan, _ s: LoweringState) {
@@ -339,7 +377,7 @@ struct AllocateMemory: LoweringPass {
     }
     func placeTensor(_ id: TensorID) {
       let r = s.root(id)
-      guard plan.tensorAddress[r.index] == nil else { return }
+      guard plan.tensorAddress[r.index] == nil, plan.arenaOffset[r.index] == nil else { return }
       let t = s.graph[r]
       let address = place(s.storageBytes(t))
       plan.tensorAddress[r.index] = address

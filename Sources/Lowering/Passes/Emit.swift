@@ -30,7 +30,8 @@ struct Emit: LoweringPass {
     let inputs = s.graph.inputs.map(placement)
     let outputs = s.graph.outputs.map(placement)
     let program = TileProgram(
-      datapath: s.datapath, limits: limits, dramSize: ByteCount(plan.dramSize), dramImage: plan.dramImage,
+      datapath: s.datapath, limits: limits, dramSize: ByteCount(plan.dramSize),
+      arenaSize: ByteCount(plan.arenaSize), dramImage: plan.dramImage,
       layers: layers, hostTasks: s.hostTasks.map(\.task), inputs: inputs.map(binding), outputs: outputs.map(binding),
       instructions: builder.instructions, tiles: builder.tiles)
     if s.options.verifyProgram {
@@ -57,6 +58,18 @@ struct Emit: LoweringPass {
       m.tile = st.largestTile
       m.dramBytesRead = st.dramRead
       m.dramBytesWritten = st.dramWritten
+      m.arenaBytesRead = st.arenaRead
+      m.arenaBytesWritten = st.arenaWritten
+      let (reads, writes) = ActivationLiveness.accesses(layer.work)
+      func location(_ id: TensorID) -> TensorLocation? {
+        let r = s.root(id).index
+        guard plan.activations[r] != nil else { return nil }
+        let t = s.graph.tensors[r]
+        return TensorLocation(
+          name: t.name, bytes: s.storageBytes(t), storage: plan.arenaOffset[r] != nil ? .arena : .dram)
+      }
+      m.inputs = reads.compactMap(location)
+      m.outputs = writes.compactMap(location)
       m.weightBytes = st.weightBytes
       m.weightBytesCached = st.weightsCached
       m.weightBytesStreamed = st.weightsStreamed
@@ -88,6 +101,28 @@ struct Emit: LoweringPass {
     }
     return MappingReport(
       architecture: s.arch.name, datapath: s.arch.datapath, operators: entries,
-      totals: MappingTotals(entries, instructions: instructions), sramHighWater: highWater)
+      totals: MappingTotals(entries, instructions: instructions), sramHighWater: highWater,
+      activations: activationSummary(s, plan))
+  }
+
+  /// The arena's figures and every activation kept in DRAM, with its cause.
+  func activationSummary(_ s: LoweringState, _ plan: MemoryPlan) -> ActivationSummary {
+    var summary = ActivationSummary(
+      policy: s.arch.memory.activations, workingBudgetBytes: s.workingBudget ?? Int(s.arch.ub.capacity.count),
+      arenaCapacityBytes: plan.arenaCapacity, arenaBytes: plan.arenaSize)
+    for r in plan.activations.keys.sorted() {
+      guard let buffer = plan.activations[r], let home = plan.homes[r] else { continue }
+      switch home {
+      case .arena:
+        summary.onChipTensors += 1
+        summary.onChipBytes += buffer.bytes
+      case .dram(let cause, let reason):
+        summary.inDRAM.append(
+          DRAMActivation(
+            name: s.graph.tensors[r].name, bytes: buffer.bytes, firstLayer: buffer.first, lastLayer: buffer.last,
+            cause: cause, reason: reason))
+      }
+    }
+    return summary
   }
 }

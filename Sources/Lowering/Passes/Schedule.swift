@@ -22,7 +22,9 @@ import TileISA
 ///
 /// Depthwise layers run one channel chunk at a time (its own input slice, K chunks over the
 /// taps, one activate and one store); pools, elementwise ops and copies load a block, compute
-/// it and store it. Host tasks run on the compute queue against DRAM.
+/// it and store it. Host tasks run on the compute queue against DRAM. Every load and store names
+/// the backing memory of its tensor: the activation arena for activations the allocate pass
+/// kept on chip, DRAM for the rest.
 struct Schedule: LoweringPass {
   let name = PassName.schedule
 
@@ -55,6 +57,12 @@ struct Schedule: LoweringPass {
   }
 }
 
+/// Where a tensor's bytes are, for hazard tracking: its backing memory and byte range there.
+struct TensorRegion {
+  var backing: BackingMemory
+  var range: Range<Int>
+}
+
 /// Emits the instructions of each layer kind.
 struct Emitter {
   let state: LoweringState
@@ -67,11 +75,12 @@ struct Emitter {
   var tile: TileCoordinate?
   var slot = WeightSlot.first
 
-  /// Per tensor index: its DRAM address (−1 when it has none) and the range hazards are tracked
-  /// on (nil for constants and model inputs, which nothing writes). Flat tables, so the per-
-  /// instruction paths never touch the graph or the plan.
-  let addresses: [Int]
-  let tracked: [Range<Int>?]
+  /// Per tensor index: the memory holding its storage (DRAM or the arena) and its address
+  /// there (nil when it has none), and the region hazards are tracked on (nil for constants and
+  /// model inputs, which nothing writes). Flat tables, so the per-instruction paths never touch
+  /// the graph or the plan.
+  let homes: [(backing: BackingMemory, address: Int)?]
+  let tracked: [TensorRegion?]
   let eb: Int
   let rows: Int
   let columns: Int
@@ -80,18 +89,24 @@ struct Emitter {
     self.state = state
     self.plan = plan
     self.stats = Array(repeating: LayerStats(), count: state.layers.count)
-    var addresses = [Int](repeating: -1, count: state.graph.tensors.count)
-    var tracked = [Range<Int>?](repeating: nil, count: state.graph.tensors.count)
+    var homes = [(backing: BackingMemory, address: Int)?](repeating: nil, count: state.graph.tensors.count)
+    var tracked = [TensorRegion?](repeating: nil, count: state.graph.tensors.count)
     let inputs = Set(state.graph.inputs.map(\.index))
     for t in state.graph.tensors.indices {
       let r = state.root(TensorID(t)).index
+      let bytes = max(1, state.storageBytes(state.graph.tensors[r]))
+      if let o = plan.arenaOffset[r] {
+        homes[t] = (.arena, o)
+        tracked[t] = TensorRegion(backing: .arena, range: o..<o + bytes)
+        continue
+      }
       guard let a = plan.tensorAddress[r] else { continue }
-      addresses[t] = a
+      homes[t] = (.dram, a)
       if !plan.constantTensors.contains(r) && !inputs.contains(r) {
-        tracked[t] = a..<a + max(1, state.storageBytes(state.graph.tensors[r]))
+        tracked[t] = TensorRegion(backing: .dram, range: a..<a + bytes)
       }
     }
-    self.addresses = addresses
+    self.homes = homes
     self.tracked = tracked
     self.eb = state.elementBytes
     self.rows = state.arch.array.rows
@@ -100,43 +115,51 @@ struct Emitter {
 
   // MARK: Helpers
 
-  /// The DRAM address of a tensor's storage.
+  /// The address of a tensor's storage in its backing memory (DRAM or the arena).
   func address(_ id: TensorID) -> Int {
-    let a = addresses[id.index]
-    precondition(a >= 0, "tensor \(id) has no DRAM place")
-    return a
+    guard let home = homes[id.index] else { preconditionFailure("tensor \(id) has no place in DRAM or the arena") }
+    return home.address
   }
 
-  /// The DRAM range hazards are tracked on for a tensor (nil for constants and model inputs,
-  /// which nothing writes).
-  func region(_ id: TensorID) -> Range<Int>? { tracked[id.index] }
+  /// The range hazards are tracked on for a tensor, in its backing memory (nil for constants
+  /// and model inputs, which nothing writes; those are in DRAM).
+  func region(_ id: TensorID) -> TensorRegion? { tracked[id.index] }
 
+  /// A load into `memory`; `source` is the tensor region read (nil: an untracked DRAM
+  /// constant or model input), whose backing memory the transfer names.
   mutating func load(
     _ memory: OnChipMemory, sram: Int, sramStride: Int? = nil, dram: Int, dramStride: Int? = nil, rows: Int,
-    rowBytes: Int, source: Range<Int>?, target: Range<Int>
+    rowBytes: Int, source: TensorRegion?, target: Range<Int>
   ) {
+    let backing = source?.backing ?? .dram
     let d = DMA2D(
       memory: memory, sramAddress: SRAMAddress(sram), sramStrideBytes: rows == 1 ? rowBytes : sramStride,
-      dramAddress: DRAMAddress(dram), dramStrideBytes: rows == 1 ? rowBytes : dramStride, rows: rows, rowBytes: rowBytes
-    )
+      dramAddress: DRAMAddress(dram), dramStrideBytes: rows == 1 ? rowBytes : dramStride, rows: rows, rowBytes: rowBytes,
+      backing: backing)
     var accesses = [BufferAccess.write(memory.space, target)]
-    if let source { accesses.append(.read(.dram, source)) }
+    if let source { accesses.append(.read(source.backing.space, source.range)) }
     builder.emit(.load(d), layer: layer, tile: tile, accesses: accesses)
-    if let l = layer { stats[l].dramRead += rows * rowBytes }
+    if let l = layer {
+      if backing == .dram { stats[l].dramRead += rows * rowBytes } else { stats[l].arenaRead += rows * rowBytes }
+    }
   }
 
+  /// A store from the unified buffer into `target`'s backing memory.
   mutating func store(
     sram: Int, sramStride: Int? = nil, dram: Int, dramStride: Int? = nil, rows: Int, rowBytes: Int,
-    source: Range<Int>, target: Range<Int>?
+    source: Range<Int>, target: TensorRegion?
   ) {
+    let backing = target?.backing ?? .dram
     let d = DMA2D(
       memory: .unifiedBuffer, sramAddress: SRAMAddress(sram), sramStrideBytes: rows == 1 ? rowBytes : sramStride,
-      dramAddress: DRAMAddress(dram), dramStrideBytes: rows == 1 ? rowBytes : dramStride, rows: rows, rowBytes: rowBytes
-    )
+      dramAddress: DRAMAddress(dram), dramStrideBytes: rows == 1 ? rowBytes : dramStride, rows: rows, rowBytes: rowBytes,
+      backing: backing)
     var accesses = [BufferAccess.read(.unifiedBuffer, source)]
-    if let target { accesses.append(.write(.dram, target)) }
+    if let target { accesses.append(.write(target.backing.space, target.range)) }
     builder.emit(.store(d), layer: layer, tile: tile, accesses: accesses)
-    if let l = layer { stats[l].dramWritten += rows * rowBytes }
+    if let l = layer {
+      if backing == .dram { stats[l].dramWritten += rows * rowBytes } else { stats[l].arenaWritten += rows * rowBytes }
+    }
   }
 
   mutating func compute(_ operation: Operation, _ accesses: [BufferAccess]) {
@@ -731,6 +754,7 @@ struct Emitter {
   // MARK: Host tasks
 
   func placement(_ id: TensorID) -> TensorPlacement {
+    precondition(homes[id.index]?.backing == .dram, "host operand \(id) is not in DRAM (the arena planner pins them)")
     let t = state.graph[id]
     return TensorPlacement(
       tensor: id, name: t.name, shape: t.shape, elementType: t.elementType, address: DRAMAddress(address(id)),
@@ -748,8 +772,8 @@ struct Emitter {
       task: index, graph: 0, operatorIndex: i, opName: l.opName, inputs: inputs, outputs: outputs, reason: l.reason)
     hostTasks.append((task, descriptor))
     var accesses: [BufferAccess] = []
-    for id in h.inputs.compactMap({ $0 }) { if let r = region(id) { accesses.append(.read(.dram, r)) } }
-    for id in h.outputs { if let r = region(id) { accesses.append(.write(.dram, r)) } }
+    for id in h.inputs.compactMap({ $0 }) { if let r = region(id) { accesses.append(.read(.dram, r.range)) } }
+    for id in h.outputs { if let r = region(id) { accesses.append(.write(.dram, r.range)) } }
     compute(.host(index), accesses)
     stats[i].dramRead += inputs.compactMap { $0?.byteCount }.reduce(0, +)
     stats[i].dramWritten += outputs.map(\.byteCount).reduce(0, +)

@@ -17,18 +17,33 @@ struct ChooseTiles: LoweringPass {
   let name = PassName.tiling
 
   func run(_ s: inout LoweringState) throws(LoweringError) {
-    let tiler = Tiler(state: s)
+    let capacity = Int(s.arch.ub.capacity.count)
+    let budget = Self.workingBudget(s)
+    s.workingBudget = budget
+    let tiler = Tiler(state: s, ubCapacity: budget)
+    let whole = budget < capacity ? Tiler(state: s, ubCapacity: capacity) : nil
+    /// The layer tiled within the working budget, or in the whole unified buffer when even its
+    /// smallest tile needs more (the arena then shrinks to what that layer leaves).
+    func fit<T>(_ body: (Tiler) throws(LoweringError) -> T) throws(LoweringError) -> T {
+      do {
+        return try body(tiler)
+      } catch {
+        guard error.kind == .doesNotFit, let whole else { throw error }
+        return try body(whole)
+      }
+    }
     for i in s.layers.indices {
       let location = s.location(i)
       switch s.layers[i].work {
       case .matrix(var w):
-        w.tiling = try tiler.matrix(w, location)
+        w.tiling = try fit { t throws(LoweringError) in try t.matrix(w, location) }
         if w.weightPacking.hasLevels, let t = w.tiling, !w.levelTablesFit(t) {
           // A tile's block of rows mixes two of the tensor's groups: store the int8 levels.
           let note = w.packingNote
           w.weightPacking = .int8
           w.weightGroupSize = nil
-          w.tiling = try tiler.matrix(w, location)
+          let int8 = w
+          w.tiling = try fit { t throws(LoweringError) in try t.matrix(int8, location) }
           s.layers[i].reason = s.layers[i].reason.replacingOccurrences(
             of: note, with: "; fine-grained ternary groups straddle its weight tiles' row blocks: weights stored as int8")
         }
@@ -56,16 +71,24 @@ struct ChooseTiles: LoweringPass {
         }
         s.layers[i].work = .matrix(w)
       case .binary(var b):
-        b.tiling = try tiler.binary(b, location)
+        let work = b
+        b.tiling = try fit { t throws(LoweringError) in try t.binary(work, location) }
         s.layers[i].work = .binary(b)
       case .pool(var p):
-        p.tiling = try tiler.pool(p, location)
+        let work = p
+        p.tiling = try fit { t throws(LoweringError) in try t.pool(work, location) }
         s.layers[i].work = .pool(p)
       case .unary(var u):
-        u.tiling = try tiler.unary(u, location)
+        let work = u
+        u.tiling = try fit { t throws(LoweringError) in try t.unary(work, location) }
         s.layers[i].work = .unary(u)
       case .copy(var c):
-        try tiler.copy(&c, location)
+        let work = c
+        c = try fit { t throws(LoweringError) in
+          var copy = work
+          try t.copy(&copy, location)
+          return copy
+        }
         s.layers[i].work = .copy(c)
       case .host(var h):
         h.estimate = tiler.hostEstimate(i)
@@ -74,6 +97,28 @@ struct ChooseTiles: LoweringPass {
         break
       }
     }
+  }
+
+  /// The unified-buffer bytes each layer's working buffers (input slices, output tiles) may
+  /// use, leaving the rest to the activation arena.
+  ///
+  /// With `memory.activations = on-chip`: the unified buffer less the arena every activation
+  /// would need if none spilled (the arena planner's high-water mark over the whole program),
+  /// but never less than an eighth of the unified buffer — the largest double-buffered tiles
+  /// of the zoo's networks fit in an eighth of TPU v1's 24 MiB or of the Edge TPU's 3 MiB, and
+  /// a smaller budget multiplies tiles and DMA latencies more than it saves spills. A layer
+  /// whose smallest tile needs more than the budget is tiled in the whole unified buffer (and
+  /// the arena shrinks to what it leaves). With `dram`, or when no activation can stay on
+  /// chip: the whole unified buffer.
+  static func workingBudget(_ s: LoweringState) -> Int {
+    let capacity = Int(s.arch.ub.capacity.count)
+    guard s.arch.memory.activations == .onChip else { return capacity }
+    let liveness = ActivationLiveness(s)
+    guard !liveness.candidates.isEmpty else { return capacity }
+    let need = ArenaPlanner.plan(
+      liveness.candidates, capacity: Int.max / 2, alignment: ActivationLiveness.alignment(s.arch)
+    ).highWater
+    return min(capacity, max(capacity - need, capacity / 8))
   }
 }
 
@@ -109,14 +154,18 @@ struct Tiler {
   let state: LoweringState
   let cost: CostModel
 
-  init(state: LoweringState) {
+  /// Unified-buffer bytes the working buffers of a layer may use (`ChooseTiles.workingBudget`,
+  /// or the whole unified buffer).
+  let ubCapacity: Int
+
+  init(state: LoweringState, ubCapacity: Int? = nil) {
     self.state = state
     self.cost = CostModel(arch: state.arch)
+    self.ubCapacity = ubCapacity ?? Int(state.arch.ub.capacity.count)
   }
 
   var arch: ArchSpec { state.arch }
   var eb: Int { state.elementBytes }
-  var ubCapacity: Int { Int(arch.ub.capacity.count) }
   var accumulatorRows: Int { arch.accumulatorEntries }
   var bufferings: [Bool] { state.options.doubleBuffering ? [true, false] : [false] }
 
