@@ -480,20 +480,21 @@ extension ActivationSummary {
   /// one line per spill.
   ///
   /// ```
-  /// activations (memory.activations = on-chip): 62 tensors, 9.5 MiB in a 2.6 MiB arena (capacity 2.7 MiB; working buffers ≤ 384 KiB)
+  /// activations (memory.activations = on-chip): 62 tensors, 9.5 MiB in a 2.6 MiB arena (capacity 2.7 MiB above the largest working need; tiling budget 384 KiB)
   /// activations in DRAM: inputs 147 KiB, outputs 1,001 B, host operands 0 B, spilled 0 B
   /// spilled: 'block4/add' 784 KiB, layers #40–#48: does not fit …
   /// ```
   func renderedLines() -> [String] {
     var lines: [String] = []
-    let inDRAMBytes = inDRAM.reduce(0) { $0 + $1.bytes }
     if policy == .onChip {
       lines.append(
-        "activations (memory.activations = on-chip): \(onChipTensors) tensor\(onChipTensors == 1 ? "" : "s"), \(formatBytes(onChipBytes)) in a \(formatBytes(arenaBytes)) arena (capacity \(formatBytes(arenaCapacityBytes)); working buffers ≤ \(formatBytes(workingBudgetBytes)))"
+        "activations (memory.activations = on-chip): \(onChipTensors) tensor\(onChipTensors == 1 ? "" : "s"), \(formatBytes(onChipBytes)) in a \(formatBytes(arenaBytes)) arena (capacity \(formatBytes(arenaCapacityBytes)) above the largest working need; tiling budget \(formatBytes(workingBudgetBytes)))"
       )
     } else {
+      let byPolicy = inDRAM.filter { $0.cause == .policy }
       lines.append(
-        "activations (memory.activations = dram): \(inDRAM.count) tensor\(inDRAM.count == 1 ? "" : "s"), \(formatBytes(inDRAMBytes)) round-trip through DRAM")
+        "activations (memory.activations = dram): every layer output round-trips through DRAM (\(byPolicy.count) tensor\(byPolicy.count == 1 ? "" : "s"), \(formatBytes(dramBytes(.policy))))"
+      )
     }
     lines.append(
       "activations in DRAM: inputs \(formatBytes(dramBytes(.input))), outputs \(formatBytes(dramBytes(.output))), host operands \(formatBytes(dramBytes(.host))), spilled \(formatBytes(spilledBytes))"
