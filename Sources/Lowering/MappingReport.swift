@@ -209,7 +209,7 @@ public struct MappingTotals: Sendable, Hashable {
     parameterBytesStreamed = operators.reduce(0) { $0 + $1.weightBytesStreamed }
     dramBytesRead = operators.reduce(0) { $0 + $1.dramBytesRead }
     dramBytesWritten = operators.reduce(0) { $0 + $1.dramBytesWritten }
-    estimatedCycles = operators.reduce(0) { $0 + $1.estimatedCycles }
+    estimatedCycles = operators.map(\.estimatedCycles).saturatingSum()
   }
 }
 
