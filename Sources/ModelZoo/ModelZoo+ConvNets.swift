@@ -107,6 +107,50 @@ extension ModelZoo {
     return b
   }
 
+  /// EfficientNet-EdgeTPU-S (the AutoML Edge TPU variant of EfficientNet, tensorflow/tpu
+  /// `models/official/efficientnet/edgetpu/efficientnet_edgetpu_builder.py`): CONV_2D 3×3/2 with
+  /// 32 filters, then six stages of blocks `r{repeats}_k{kernel}_s{stride}_e{expansion}_i{in}_o{out}`
+  /// — the first three *fused* (a k×k expansion convolution carrying the stride, then a 1×1
+  /// projection), the last three ordinary inverted residuals (1×1 expansion, k×k depthwise, 1×1
+  /// projection) — ReLU everywhere, no squeeze-excitation, a residual ADD when the stride is 1
+  /// and the widths match (not in the first block, `noskip`), then CONV_2D 1×1 to 1280,
+  /// AVERAGE_POOL_2D, 1×1 classifier with 1001 classes, RESHAPE, SOFTMAX.
+  static func efficientNetEdgeTPUSmall(seed: UInt64, imageSize: Int) -> GraphBuilder {
+    var b = GraphBuilder(name: "efficientnet_edgetpu_s", seed: seed)
+    let x = b.input("images", shape: [1, imageSize, imageSize, 3], range: imageRange)
+    let scope = "efficientnet-edgetpu-S"
+    var h = b.conv2D(x, scope + "/stem/conv2d", filters: 32, kernel: 3, stride: 2, activation: .relu)
+    var channels = 32
+    // (repeats, kernel, stride, expansion, input filters, output filters, fused, skip allowed)
+    let stages = [
+      (1, 3, 1, 4, 24, 24, true, false), (2, 3, 2, 8, 24, 32, true, true), (4, 3, 2, 8, 32, 48, true, true),
+      (5, 5, 2, 8, 48, 96, false, true), (4, 5, 1, 8, 96, 144, false, true), (2, 5, 2, 8, 144, 192, false, true),
+    ]
+    var index = 0
+    for (repeats, kernel, firstStride, expansion, inputFilters, output, fused, skip) in stages {
+      for r in 0..<repeats {
+        let name = scope + "/blocks_\(index)"
+        let stride = r == 0 ? firstStride : 1
+        // The block's expansion width follows its nominal input filters (the builder's rule).
+        let expanded = (r == 0 ? inputFilters : output) * expansion
+        var y: TensorID
+        if fused {
+          y = b.conv2D(h, name + "/fused_conv", filters: expanded, kernel: kernel, stride: stride, activation: .relu)
+        } else {
+          y = b.conv2D(h, name + "/expand_conv", filters: expanded, kernel: 1, activation: .relu)
+          y = b.depthwiseConv2D(y, name + "/depthwise_conv", kernel: kernel, stride: stride, activation: .relu)
+        }
+        y = b.conv2D(y, name + "/project_conv", filters: output, kernel: 1, activation: .none)
+        h = skip && stride == 1 && channels == output ? b.add(h, y, name + "/add", activation: .none) : y
+        channels = output
+        index += 1
+      }
+    }
+    h = b.conv2D(h, scope + "/head/conv2d", filters: 1280, kernel: 1, activation: .relu)
+    b.outputs = [mobileNetHead(&b, h, scope: scope + "/head", classes: 1001)]
+    return b
+  }
+
   /// The TF-slim classifier head of the MobileNets: AVERAGE_POOL_2D over the map, 1×1 CONV_2D
   /// logits, RESHAPE to `[1, classes]`, SOFTMAX.
   private static func mobileNetHead(_ b: inout GraphBuilder, _ h: TensorID, scope: String, classes: Int) -> TensorID {

@@ -50,6 +50,9 @@ public enum ModelZoo {
     case "resnet18":
       try requireImageSize(size, name)
       return resNet18(seed: seed, imageSize: size)
+    case "efficientnet_edgetpu_s":
+      try requireImageSize(size, name)
+      return efficientNetEdgeTPUSmall(seed: seed, imageSize: size)
     case "inception_v1":
       try requireImageSize(size, name)
       return inceptionV1(seed: seed, imageSize: size)
@@ -101,6 +104,19 @@ public enum ModelZoo {
       ),
       inputShape: [1, 128, 768], defaultInputSize: 128,
       inputSizeMeaning: "sequence length S, 1...512 (MACs 4·S·768² + 2·S²·768 + 2·S·768·3072)"),
+    ZooEntry(
+      name: "efficientnet_edgetpu_s",
+      description:
+        "EfficientNet-EdgeTPU-S 224 (fused expansion convolutions in the first three stages, ReLU, no squeeze-excitation, 1001 classes)",
+      citation: ZooCitation(
+        source:
+          "Gupta & Tan, \"EfficientNet-EdgeTPU: Creating Accelerator-Optimized Neural Networks with AutoML\", Google AI blog, 2019; block table from tensorflow/tpu models/official/efficientnet/edgetpu/efficientnet_edgetpu_builder.py (efficientnet-edgetpu-S: width 1.0, depth 1.0, 224)",
+        publishedMACs: nil, publishedParameters: nil, tolerance: 0.03,
+        note:
+          "no MAC or parameter count is published with the block table; the counts are tested against a closed form of that table only"
+      ),
+      inputShape: [1, 224, 224, 3], defaultInputSize: 224,
+      inputSizeMeaning: "image side (multiple of 32, 32...1024)"),
     ZooEntry(
       name: "inception_v1",
       description:

@@ -159,9 +159,9 @@ extension ModelInputCLITests {
     let dir = try makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
     let path = dir.appendingPathComponent("v.json").path
-    let r = try runSystole(["validate", "--preset", "gemmini", "--json", path])
+    let r = try runSystole(["validate", "--preset", "tpu-v1", "--json", path])
     #expect(r.status == 0, "\(r.stderr)")
-    #expect(r.stdout.contains("zoo:resnet50"))
+    #expect(r.stdout.contains("zoo:mlp0"))
     #expect(!r.stdout.contains("edge-tpu"))
     let v = try JSONValue.parse(String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self))
     guard case .array(let rows) = v, let first = rows.first else {
@@ -171,7 +171,7 @@ extension ModelInputCLITests {
     for key in ["chip", "workload", "preset", "figure", "published", "predicted", "error_percent", "source"] {
       #expect(first[key] != nil, "\(key)")
     }
-    let again = try runSystole(["validate", "--preset", "gemmini", "--json", path])
+    let again = try runSystole(["validate", "--preset", "tpu-v1", "--json", path])
     #expect(again.status == 73)
     let bad = try runSystole(["validate", "--preset", "toy-4x4"])
     #expect(bad.status == 64)

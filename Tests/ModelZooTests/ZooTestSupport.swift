@@ -200,6 +200,40 @@ enum ClosedForm {
     return Counts(macs: macs, parameters: params)
   }
 
+  /// EfficientNet-EdgeTPU-S from its block table (tensorflow/tpu efficientnet_edgetpu_builder.py).
+  static func efficientNetEdgeTPUSmall(imageSize s: Int) -> Counts {
+    var macs = 0
+    var params = 0
+    var side = s / 2
+    macs += side * side * 27 * 32
+    params += 27 * 32 + 32
+    var cin = 32
+    for (repeats, k, firstStride, e, i, o, fused) in [
+      (1, 3, 1, 4, 24, 24, true), (2, 3, 2, 8, 24, 32, true), (4, 3, 2, 8, 32, 48, true),
+      (5, 5, 2, 8, 48, 96, false), (4, 5, 1, 8, 96, 144, false), (2, 5, 2, 8, 144, 192, false),
+    ] {
+      for r in 0..<repeats {
+        let stride = r == 0 ? firstStride : 1
+        let expanded = (r == 0 ? i : o) * e
+        let out = side / stride
+        if fused {
+          macs += out * out * k * k * cin * expanded
+          params += k * k * cin * expanded + expanded
+        } else {
+          macs += side * side * cin * expanded + out * out * k * k * expanded
+          params += cin * expanded + expanded + k * k * expanded + expanded
+        }
+        macs += out * out * expanded * o
+        params += expanded * o + o
+        side = out
+        cin = o
+      }
+    }
+    macs += side * side * cin * 1280 + 1280 * 1001
+    params += cin * 1280 + 1280 + 1280 * 1001 + 1001
+    return Counts(macs: macs, parameters: params)
+  }
+
   static func published(_ name: String) -> Counts? {
     switch name {
     case "resnet50": resNet50(imageSize: 224)
@@ -209,6 +243,7 @@ enum ClosedForm {
     case "mlp0": mlp0(batch: 200)
     case "resnet18": resNet18(imageSize: 224)
     case "inception_v1": inceptionV1(imageSize: 224)
+    case "efficientnet_edgetpu_s": efficientNetEdgeTPUSmall(imageSize: 224)
     default: nil
     }
   }
