@@ -44,6 +44,7 @@ BASE_SEED = 20240601
 N_REP = 64          # representative-dataset samples
 N_INV = 3           # reference invocations for stateless models
 N_INV_STATEFUL = 4  # reference invocations for the streaming model
+N_INV_BATCHED = 2   # invocations of each batch-N reference set (reference/<stem>_b<N>/)
 
 OP_NAMES = {v: k for k, v in S.BuiltinOperator.__dict__.items() if not k.startswith("_")}
 ACT_NAMES = {v: k for k, v in S.ActivationFunctionType.__dict__.items() if not k.startswith("_")}
@@ -80,8 +81,10 @@ class Spec:
     """
 
     def __init__(self, name, build, modes=("int8", "float"), op_model=False,
-                 stateful=False, data=None, int_inputs=None):
+                 stateful=False, data=None, int_inputs=None, batches=()):
         self.name = name
+        # extra reference sets of the int8 file at these batch sizes (dynamic-batch models)
+        self.batches = batches
         self.build = build
         self.modes = modes
         self.op_model = op_model
@@ -165,6 +168,9 @@ def module_fn(fn, shapes, obj=None, dtype=tf.float32):
 
 
 def keras_fn(model, shape):
+    """`shape` is the batch-1 shape of the calibration samples. The model itself is built
+    with `keras.Input(shape[1:])`, the converter's default: a dynamic batch (-1 in the
+    shape signature, 1 in the stored shape)."""
     m, shapes = module_fn(lambda x: model(x, training=False), [shape], obj=model)
     m.keras_model = model   # converted with from_keras_model (freezes variables)
     return m, shapes
@@ -192,7 +198,7 @@ def build_mobilenet_v2(rng):
             y = L.Add()([x, y])
         return y
 
-    inp = keras.Input((32, 32, 3), batch_size=1)
+    inp = keras.Input((32, 32, 3))
     x = conv_bn(inp, 16, 3, 2)                 # 16x16x16
     x = inv_res(x, 1, 8, 1)                    # 16x16x8
     x = inv_res(x, 4, 12, 2)                   # 8x8x12
@@ -214,7 +220,7 @@ def build_resnet_small(rng):
         x = L.BatchNormalization()(x)
         return L.ReLU()(x) if relu else x
 
-    inp = keras.Input((32, 32, 3), batch_size=1)
+    inp = keras.Input((32, 32, 3))
     x = conv_bn(inp, 12, 3, 1)
     x = L.MaxPooling2D(2)(x)                   # 16x16x12
     y = conv_bn(x, 12, 3, 1)
@@ -235,7 +241,7 @@ def build_resnet_small(rng):
 
 
 def build_kws_dscnn(rng):
-    inp = keras.Input((49, 10, 1), batch_size=1)
+    inp = keras.Input((49, 10, 1))
     x = L.Conv2D(16, (10, 4), strides=(2, 2), padding="same", use_bias=False)(inp)
     x = L.BatchNormalization()(x)
     x = L.ReLU()(x)                            # 25x5x16
@@ -261,7 +267,7 @@ def build_kws_dscnn(rng):
 
 
 def build_mlp(rng):
-    inp = keras.Input((64,), batch_size=1)
+    inp = keras.Input((64,))
     x = L.Dense(32, activation="relu")(inp)
     x = L.Dense(32, activation="relu")(x)
     out = L.Dense(10)(x)
@@ -274,8 +280,32 @@ def hard_swish(x):
     return x * tf.nn.relu6(x + 3.0) * (1.0 / 6.0)
 
 
+class DilatedConv2D(L.Layer):
+    """Conv2D SAME with a dilation, computed by `tf.nn.conv2d(dilations=...)`.
+
+    Keras's own `Conv2D(dilation_rate=2)` goes through `tf.nn.convolution`, which writes a
+    dilated convolution as SPACE_TO_BATCH_ND → CONV_2D → BATCH_TO_SPACE_ND (+ ADD for the
+    bias). The converter folds that back into one dilated CONV_2D only when the batch is
+    static; with the default dynamic batch the three ops stay. The raw op keeps convpool a
+    single dilated CONV_2D with a fused RELU6, as it was with a static batch. Weights are
+    named like Conv2D's, so `randomize_keras` draws the same values."""
+
+    def __init__(self, filters, kernel_size, dilation, **kw):
+        super().__init__(**kw)
+        self.filters, self.kernel_size, self.dilation = filters, kernel_size, dilation
+
+    def build(self, input_shape):
+        k = self.kernel_size
+        self.kernel = self.add_weight(name="kernel", shape=(k, k, input_shape[-1], self.filters))
+        self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
+
+    def call(self, x):
+        y = tf.nn.conv2d(x, self.kernel, 1, "SAME", dilations=self.dilation) + self.bias
+        return tf.nn.relu6(y)
+
+
 def build_convpool(rng):
-    inp = keras.Input((16, 16, 3), batch_size=1)
+    inp = keras.Input((16, 16, 3))
     x = L.Conv2D(8, 3, padding="same", activation="relu")(inp)        # SAME, 16x16x8
     a = L.MaxPooling2D(2, strides=2, padding="valid")(x)              # 8x8x8
     # symmetric (1,1) padding != SAME padding for stride 2 on 16x16 (which is
@@ -284,7 +314,7 @@ def build_convpool(rng):
     c = L.Conv2D(8, 3, strides=2, padding="valid")(c)                 # VALID stride 2
     c = L.Lambda(hard_swish)(c)                                       # HARD_SWISH
     x = L.Concatenate()([a, c])                                       # 8x8x16
-    x = L.Conv2D(12, 3, dilation_rate=2, padding="same", activation="relu6")(x)
+    x = DilatedConv2D(12, 3, 2)(x)                                    # dilation 2 SAME relu6
     x = L.AveragePooling2D(3, strides=2, padding="same")(x)           # 4x4x12
     x = L.MaxPooling2D(3, strides=1, padding="same")(x)
     g = L.Conv2D(12, 1, activation="sigmoid")(x)                      # LOGISTIC
@@ -313,8 +343,8 @@ def build_attention(rng):
         w1=w(rng, C, 2 * C), b1f=b(rng, 2 * C), w2=w(rng, 2 * C, C), b2f=b(rng, C),
     )
 
-    def heads(t):                       # (1,T,C) -> (1,H,T,D)
-        return tf.transpose(tf.reshape(t, [1, T, H, D]), [0, 2, 1, 3])
+    def heads(t):                       # (B,T,C) -> (B,H,T,D)
+        return tf.transpose(tf.reshape(t, [-1, T, H, D]), [0, 2, 1, 3])
 
     def fn(x):
         h = layer_norm(x, p["g1"], p["b1"])
@@ -324,18 +354,23 @@ def build_attention(rng):
         s = tf.matmul(q, k, transpose_b=True) * (1.0 / np.sqrt(D))   # BATCH_MATMUL
         a = tf.nn.softmax(s, axis=-1)
         o = tf.matmul(a, v)                                        # BATCH_MATMUL
-        o = tf.reshape(tf.transpose(o, [0, 2, 1, 3]), [1, T, C])
+        o = tf.reshape(tf.transpose(o, [0, 2, 1, 3]), [-1, T, C])
         x = x + tf.matmul(o, p["wo"]) + p["bo"]
         h = layer_norm(x, p["g2"], p["b2"])
         h = tf.nn.relu(tf.matmul(h, p["w1"]) + p["b1f"])
         return x + tf.matmul(h, p["w2"]) + p["b2f"]
 
-    return module_fn(fn, [[1, T, C]])
+    # dynamic batch, as the converter writes Keras models by default
+    return module_fn(fn, [[None, T, C]])
 
 
 class Streaming(tf.Module):
     """Streaming 1-D conv over frames: the last 2 input frames are kept in a
-    resource variable; each call consumes one new frame (1,1,F)."""
+    resource variable; each call consumes one new frame (1,1,F).
+
+    The only network with a static batch: the state variable holds one stream's frames,
+    (1, K-1, F), so concat(state, x) needs x's batch to be 1. A -1 batch in the input
+    signature would promise shapes the model cannot run."""
 
     F, K, C = 10, 3, 16
 
@@ -363,7 +398,7 @@ def build_streaming(rng):
 
 
 def build_int16x8_net(rng):
-    inp = keras.Input((8, 8, 4), batch_size=1)
+    inp = keras.Input((8, 8, 4))
     x = L.Conv2D(8, 3, padding="same", activation="relu")(inp)
     y = L.DepthwiseConv2D(3, padding="same", activation="relu")(x)
     y = L.Conv2D(8, 1)(y)
@@ -501,8 +536,8 @@ NET_SPECS = [
     Spec("mobilenet_v2", build_mobilenet_v2, data="image"),
     Spec("resnet_small", build_resnet_small, data="image"),
     Spec("kws_dscnn", build_kws_dscnn, data="image"),
-    Spec("mlp", build_mlp, modes=("int8", "float", "int8_floatio")),
-    Spec("convpool", build_convpool, data="image"),
+    Spec("mlp", build_mlp, modes=("int8", "float", "int8_floatio"), batches=(4,)),
+    Spec("convpool", build_convpool, data="image", batches=(4,)),
     Spec("attention", build_attention),
     Spec("streaming", build_streaming, stateful=True),
     Spec("int16x8_net", build_int16x8_net, modes=("int16x8", "float"), data="image"),
@@ -612,7 +647,8 @@ def np_dtype_name(dt):
 
 def tensor_desc(d):
     q = d["quantization_parameters"]
-    desc = {"name": d["name"], "shape": [int(x) for x in d["shape"]], "dtype": np_dtype_name(d["dtype"])}
+    desc = {"name": d["name"], "shape": [int(x) for x in d["shape"]],
+            "shape_signature": [int(x) for x in d["shape_signature"]], "dtype": np_dtype_name(d["dtype"])}
     if len(q["scales"]):
         desc["scale"] = [float(x) for x in q["scales"]]
         desc["zero_point"] = [int(x) for x in q["zero_points"]]
@@ -658,9 +694,16 @@ def make_inputs(spec, in_details, n_inv, shared):
     return per_inv
 
 
-def run_interp(path, inputs, resolver):
+def run_interp(path, inputs, resolver, batch=None):
+    """Run `inputs` (a list of invocations) in sequence on one interpreter.
+
+    `batch`: resize every input's leading (dynamic) dimension to it first."""
     it = tf.lite.Interpreter(model_path=path, experimental_op_resolver_type=resolver,
                              num_threads=1)
+    if batch is not None:
+        for d in it.get_input_details():
+            assert int(d["shape_signature"][0]) == -1, "%s: input %s has a static batch" % (path, d["name"])
+            it.resize_tensor_input(d["index"], [batch] + [int(x) for x in d["shape"][1:]])
     it.allocate_tensors()
     ind, outd = it.get_input_details(), it.get_output_details()
     outs = []
@@ -706,6 +749,7 @@ def write_reference(spec, rel, path, shared, opinfo):
             "%s: state has no effect" % stem
 
     manifest = save_reference(stem, rel, spec.stateful, inputs, outs, ind, outd, opinfo)
+    shared["reference_inputs"] = inputs
     sat = []
     for j, d in enumerate(outd):
         allv = np.concatenate([o[j].ravel() for o in outs])
@@ -716,8 +760,53 @@ def write_reference(spec, rel, path, shared, opinfo):
     return stem, manifest, outs, outd, diff_vs_opt, sat
 
 
-def save_reference(stem, rel, stateful, inputs, outs, ind, outd, opinfo):
-    """Write reference/<stem>/ (inputs, outputs, manifest.json); return the manifest."""
+def write_batch_reference(spec, rel, path, batch, batch1_inputs, opinfo):
+    """Write reference/<stem>_b<batch>/: the same file, its dynamic batch resized to `batch`.
+
+    Each input holds `batch` samples back to back. Invocation 0 starts with the batch-1
+    reference set's inputs (invocations 0, 1, 2 in that order) and is filled up with fresh
+    samples; the other invocations are all fresh. Fresh samples are drawn like the batch-1
+    ones (the model's float distribution, quantized with the input's scale and zero point).
+    The script checks that every sample's output rows equal a batch-1 run of that sample,
+    byte for byte, and returns (stem, manifest)."""
+    stem = "%s_b%d" % (os.path.splitext(os.path.basename(rel))[0], batch)
+    probe = tf.lite.Interpreter(model_path=path, experimental_op_resolver_type=REF)
+    probe.allocate_tensors()
+    ind1 = probe.get_input_details()
+    del probe
+    rng = np.random.default_rng(name_seed(spec.name + "/inputs/b%d" % batch))
+    samples = [list(x) for x in batch1_inputs]       # batch-1 samples, one list per invocation
+    while len(samples) < batch * N_INV_BATCHED:
+        arrs = []
+        for d in ind1:
+            dt = np.dtype(d["dtype"])
+            assert dt == np.int8, "batch sets are recorded for int8 inputs only"
+            q = d["quantization_parameters"]
+            scale, zp = float(q["scales"][0]), int(q["zero_points"][0])
+            f = gen_float(spec.data, rng, [int(x) for x in d["shape"]])
+            arrs.append(np.clip(np.round(f / scale) + zp, -128, 127).astype(np.int8))
+        samples.append(arrs)
+    inputs = [[np.ascontiguousarray(np.concatenate([samples[inv * batch + k][i] for k in range(batch)], axis=0))
+               for i in range(len(ind1))] for inv in range(N_INV_BATCHED)]
+    _, ind, outd, outs = run_interp(path, inputs, REF, batch=batch)
+    # batch N is N batch-1 runs: compare row by row
+    singles = [run_interp(path, [s], REF)[3][0] for s in samples[:batch * N_INV_BATCHED]]
+    for inv in range(N_INV_BATCHED):
+        for j in range(len(outd)):
+            rows = np.concatenate([singles[inv * batch + k][j] for k in range(batch)], axis=0)
+            assert np.array_equal(rows, outs[inv][j]), "%s: batch %d differs from %d batch-1 runs" % (stem, batch, batch)
+        assert len({outs[inv][0][k].tobytes() for k in range(batch)}) == batch, \
+            "%s: invocation %d has equal output rows" % (stem, inv)
+    manifest = save_reference(stem, rel, spec.stateful, inputs, outs, ind, outd, opinfo, batch=batch)
+    log("%-48s batch %d: %d invocations, equal to %d batch-1 runs byte for byte" % (
+        "reference/" + stem, batch, N_INV_BATCHED, batch * N_INV_BATCHED))
+    return stem, manifest
+
+
+def save_reference(stem, rel, stateful, inputs, outs, ind, outd, opinfo, batch=None):
+    """Write reference/<stem>/ (inputs, outputs, manifest.json); return the manifest.
+
+    `batch` (batch-N sets only) is written as the manifest's "batch" field."""
     n_inv = len(inputs)
     rdir = os.path.join(REF_DIR, stem)
     if os.path.isdir(rdir):
@@ -734,13 +823,17 @@ def save_reference(stem, rel, stateful, inputs, outs, ind, outd, opinfo):
         "model": rel,
         "invocations": n_inv,
         "stateful": stateful,
+    }
+    if batch is not None:
+        manifest["batch"] = batch
+    manifest.update({
         "ops": sorted({d["op"] for d in opinfo}),
         "inputs": [tensor_desc(d) for d in ind],
         # The shape of the array TFLite actually returned: for dynamic-shape models the
         # tensor's stored shape is only a placeholder (e.g. [1, 1] for a [1, 12] result).
         "outputs": [dict(tensor_desc(d), shape=[int(x) for x in outs[0][j].shape])
                     for j, d in enumerate(outd)],
-    }
+    })
     with open(os.path.join(rdir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=False)
         f.write("\n")
@@ -915,17 +1008,57 @@ def write_sub_tie_models():
 
 
 # ----------------------------------------------------------------------------
+# reference/index.json
+# ----------------------------------------------------------------------------
+# {"models": [...], "batched": [...], "full": [...], "thirdparty": [...]}. This script owns
+# "models" (every <stem>.tflite it writes; what the Swift fixtures read) and "batched" (the
+# batch-N sets, kept out of "models" because their inputs do not have the file's stored
+# shapes). "full" and "thirdparty" belong to make_full_models.py and make_thirdparty_refs.py;
+# their keys and reference directories are left alone here.
+OWN_INDEX_KEYS = ("models", "batched")
+
+
+def read_index():
+    path = os.path.join(REF_DIR, "index.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_index(index):
+    ordered = {k: index[k] for k in OWN_INDEX_KEYS if k in index}
+    ordered.update({k: v for k, v in index.items() if k not in OWN_INDEX_KEYS})
+    with open(os.path.join(REF_DIR, "index.json"), "w") as f:
+        json.dump(ordered, f, indent=1)
+        f.write("\n")
+
+
+def foreign_stems(index):
+    return {e["stem"] for k, v in index.items() if k not in OWN_INDEX_KEYS for e in v}
+
+
+# ----------------------------------------------------------------------------
 def main():
     os.makedirs(OPS_DIR, exist_ok=True)
-    if os.path.isdir(REF_DIR):
-        shutil.rmtree(REF_DIR)
-    os.makedirs(REF_DIR)
+    os.makedirs(REF_DIR, exist_ok=True)
+    old_index = read_index()
+    keep = foreign_stems(old_index)
+    for name in os.listdir(REF_DIR):
+        full = os.path.join(REF_DIR, name)
+        if name == "index.json" or name in keep:
+            continue
+        if os.path.isdir(full):
+            shutil.rmtree(full)
+        else:
+            os.remove(full)
     for d in (HERE, OPS_DIR):
         for fn in os.listdir(d):
             if fn.endswith(".tflite"):
                 os.remove(os.path.join(d, fn))
 
     index = []
+    batched = []        # batch-N reference sets
     table = []          # (rel, ops)
     feat = {}           # rel -> feature tags
     for spec in NET_SPECS + OP_SPECS:
@@ -947,6 +1080,11 @@ def main():
             opinfo = inspect_model(data)
             stem, manifest, outs, outd, ndiff, sat = write_reference(spec, rel, path, shared, opinfo)
             results[mode] = (outs, outd)
+            if mode == "int8":
+                for n in spec.batches:
+                    bstem, _ = write_batch_reference(spec, rel, path, n, shared["reference_inputs"], opinfo)
+                    batched.append({"stem": bstem, "model": rel, "batch": n,
+                                    "manifest": "reference/%s/manifest.json" % bstem})
             index.append({"stem": stem, "model": rel, "manifest": "reference/%s/manifest.json" % stem})
             table.append((rel, manifest["ops"]))
             feat[rel] = features(opinfo)
@@ -968,9 +1106,9 @@ def main():
     table += rows
     feat.update(tags)
 
-    with open(os.path.join(REF_DIR, "index.json"), "w") as f:
-        json.dump({"models": index}, f, indent=1)
-        f.write("\n")
+    new_index = {k: v for k, v in old_index.items() if k not in OWN_INDEX_KEYS}
+    new_index.update({"models": index, "batched": batched})
+    write_index(new_index)
 
     # ---------------- coverage ----------------
     required = ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "BATCH_MATMUL", "ADD", "SUB", "MUL",
@@ -998,14 +1136,10 @@ def main():
 def main_sub_tie_only():
     """Regenerate only the SUB tie models, replacing their entries in index.json."""
     entries, _, _ = write_sub_tie_models()
-    path = os.path.join(REF_DIR, "index.json")
-    with open(path) as f:
-        index = json.load(f)["models"]
+    full_index = read_index()
     stems = {e["stem"] for e in entries}
-    index = [e for e in index if e["stem"] not in stems] + entries
-    with open(path, "w") as f:
-        json.dump({"models": index}, f, indent=1)
-        f.write("\n")
+    full_index["models"] = [e for e in full_index["models"] if e["stem"] not in stems] + entries
+    write_index(full_index)
 
 
 if __name__ == "__main__":

@@ -41,18 +41,23 @@ public struct ArchParameter: Sendable {
   public enum Kind: Sendable, Hashable {
     /// A whole number in `1...max`.
     case count(max: Int)
-    /// A finite number > 0.
-    case positiveNumber
-    /// A finite number ≥ 0.
-    case nonNegativeNumber
+    /// A finite number > 0 within `range` (`range.lowerBound` > 0): the physically plausible
+    /// values, so that no derived figure (cycles per µs, bytes per cycle) leaves `Int`'s range.
+    case positiveNumber(ClosedRange<Double>)
+    /// A finite number in `0...max`.
+    case nonNegativeNumber(max: Double)
     /// A size in KiB > 0 that is a whole number of bytes (`256`, `0.25`), at most 2³⁰ KiB.
     case kibibytes
     /// `true` or `false`.
     case flag
     /// One of the listed names.
     case choice([String])
-    /// A non-empty string.
-    case text
+    /// A non-empty string of at most `maxLength` characters, without control characters (a tab
+    /// is allowed).
+    case text(maxLength: Int)
+
+    /// The largest size a `kibibytes` parameter accepts: 2³⁰ KiB (1 TiB).
+    static let maximumKibibytes = Double(1 << 30)
 
     /// What the parameter expects, for messages: `a positive integer`, `one of ws, os, is`.
     public var expectation: String {
@@ -67,6 +72,20 @@ public struct ArchParameter: Sendable {
       }
     }
 
+    /// The accepted values as the parameter table shows them: `1 – 16384`, `0.001 – 100000`,
+    /// `1 – 256 characters`; empty for flags and choices (the unit column lists those).
+    public var rangeText: String {
+      switch self {
+      case .count(let max): "1 – \(max)"
+      case .positiveNumber(let range):
+        "\(ArchValue.numberText(range.lowerBound)) – \(ArchValue.numberText(range.upperBound))"
+      case .nonNegativeNumber(let max): "0 – \(ArchValue.numberText(max))"
+      case .kibibytes: "1 B – \(ArchValue.numberText(Kind.maximumKibibytes)) KiB, whole bytes"
+      case .flag, .choice: ""
+      case .text(let maxLength): "1 – \(maxLength) characters"
+      }
+    }
+
     /// The value converted to this kind's canonical case, or `nil` with the reason it is not
     /// acceptable (`expected a positive integer`, `expected a positive integer ≤ 16384`).
     func accept(_ value: ArchValue) -> Result<ArchValue, KindMismatch> {
@@ -75,14 +94,17 @@ public struct ArchParameter: Sendable {
         if n < 1 { return .failure(KindMismatch("expected \(expectation)")) }
         if n > max { return .failure(KindMismatch("expected \(expectation) ≤ \(max)")) }
         return .success(.integer(n))
-      case (.count, .number(let x)) where x.isFinite && x == x.rounded() && abs(x) < 1e15:
-        return accept(.integer(Int(x)))
-      case (.positiveNumber, .number(let x)):
-        return x.isFinite && x > 0 ? .success(.number(x)) : .failure(KindMismatch("expected \(expectation)"))
-      case (.nonNegativeNumber, .number(let x)):
-        return x.isFinite && x >= 0 ? .success(.number(x)) : .failure(KindMismatch("expected \(expectation)"))
+      case (.count(let max), .number(let x)) where x.isFinite && x == x.rounded():
+        if x > Double(max) { return .failure(KindMismatch("expected \(expectation) ≤ \(max)")) }
+        return accept(.integer(Int(Swift.max(x, 0))))
+      case (.positiveNumber(let range), .number(let x)):
+        guard x.isFinite && x > 0 else { return .failure(KindMismatch("expected \(expectation)")) }
+        return Kind.bounded(x, range, "a positive number")
+      case (.nonNegativeNumber(let max), .number(let x)):
+        guard x.isFinite && x >= 0 else { return .failure(KindMismatch("expected \(expectation)")) }
+        return Kind.bounded(x, 0...max, "a number")
       case (.kibibytes, .number(let kib)):
-        guard kib.isFinite, kib > 0, kib <= Double(1 << 30) else {
+        guard kib.isFinite, kib > 0, kib <= Kind.maximumKibibytes else {
           return .failure(KindMismatch("expected \(expectation)"))
         }
         let bytes = kib * 1024
@@ -98,11 +120,36 @@ public struct ArchParameter: Sendable {
         return .success(value)
       case (.choice(let names), .text(let s)):
         return names.contains(s) ? .success(value) : .failure(KindMismatch("expected \(expectation)"))
-      case (.text, .text(let s)):
-        return s.isEmpty ? .failure(KindMismatch("expected \(expectation)")) : .success(value)
+      case (.text(let maxLength), .text(let s)):
+        if s.isEmpty { return .failure(KindMismatch("expected \(expectation)")) }
+        // `utf8.count` bounds the work on a huge string before counting characters.
+        if s.utf8.count > 4 * maxLength {
+          return .failure(
+            KindMismatch("expected \(expectation) of at most \(maxLength) characters", detail: " (\(s.utf8.count) bytes)"))
+        }
+        if s.count > maxLength {
+          return .failure(
+            KindMismatch("expected \(expectation) of at most \(maxLength) characters", detail: " (\(s.count) characters)"))
+        }
+        // Line breaks and escape sequences would break one-line messages and report tables.
+        if s.unicodeScalars.contains(where: { $0 != "\t" && $0.properties.generalCategory == .control }) {
+          return .failure(KindMismatch("expected \(expectation) without control characters"))
+        }
+        return .success(value)
       default:
         return .failure(KindMismatch("expected \(expectation)"))
       }
+    }
+
+    /// `x` if it lies in `range`, else the range it should be in, after `noun`:
+    /// `expected a positive number from 0.001 to 100000`.
+    private static func bounded(
+      _ x: Double, _ range: ClosedRange<Double>, _ noun: String
+    ) -> Result<ArchValue, KindMismatch> {
+      if range.contains(x) { return .success(.number(x)) }
+      return .failure(
+        KindMismatch(
+          "expected \(noun) from \(ArchValue.numberText(range.lowerBound)) to \(ArchValue.numberText(range.upperBound))"))
     }
 
     /// Reads `--set` text as a raw value of the shape this kind wants (`"32"` → `.integer(32)`);
@@ -186,12 +233,16 @@ extension ArchParameter {
       })
   }
 
+  /// A real parameter accepting `range`: a lower bound of 0 means "≥ 0", one above 0 means
+  /// "positive, at least this".
   static func number(
-    _ key: String, _ path: any WritableKeyPath<ArchSpec, Double> & Sendable, positive: Bool,
+    _ key: String, _ path: any WritableKeyPath<ArchSpec, Double> & Sendable, range: ClosedRange<Double>,
     default value: Double, unit: String, _ summary: String, source: ParameterOrigin
   ) -> ArchParameter {
-    ArchParameter(
-      key: key, summary: summary, unit: unit, kind: positive ? .positiveNumber : .nonNegativeNumber,
+    precondition(range.lowerBound >= 0 && range.contains(value), "\(key): default \(value) outside \(range)")
+    return ArchParameter(
+      key: key, summary: summary, unit: unit,
+      kind: range.lowerBound > 0 ? .positiveNumber(range) : .nonNegativeNumber(max: range.upperBound),
       defaultValue: .number(value), source: source, read: { .number($0[keyPath: path]) },
       write: { spec, value in
         guard case .number(let x) = value else { preconditionFailure("\(key): wrote \(value)") }
@@ -241,11 +292,11 @@ extension ArchParameter {
   }
 
   static func text(
-    _ key: String, _ path: any WritableKeyPath<ArchSpec, String> & Sendable, default value: String,
-    _ summary: String, source: ParameterOrigin
+    _ key: String, _ path: any WritableKeyPath<ArchSpec, String> & Sendable, maxLength: Int,
+    default value: String, _ summary: String, source: ParameterOrigin
   ) -> ArchParameter {
     ArchParameter(
-      key: key, summary: summary, unit: "", kind: .text, defaultValue: .text(value), source: source,
+      key: key, summary: summary, unit: "", kind: .text(maxLength: maxLength), defaultValue: .text(value), source: source,
       read: { .text($0[keyPath: path]) },
       write: { spec, value in
         guard case .text(let s) = value else { preconditionFailure("\(key): wrote \(value)") }
@@ -264,6 +315,40 @@ enum Citation {
   static let accelergy = "Accelergy CACTI plug-in"
 }
 
+/// The accepted range of each real-valued parameter: wide enough for any accelerator from a
+/// microcontroller-class FPGA to a datacenter part, narrow enough that every derived figure
+/// (`dram_latency_cycles`, `host_latency_cycles`, bytes and ops per cycle) stays far inside
+/// `Int`'s range and the simulator's exact bandwidth fractions. `docs/architecture.md` gives the
+/// reasons in prose; the parameter table's `range` column is generated from these.
+enum ArchRange {
+  /// 1 MHz (slower than any accelerator) to 100 GHz (beyond any CMOS logic clock).
+  static let clockMHz: ClosedRange<Double> = 1...100_000
+  /// 0.001 GB/s = 1 MB/s (slower than any memory bus or host link) to 100,000 GB/s = 100 TB/s
+  /// (about 80 HBM3E stacks).
+  static let bandwidthGBps: ClosedRange<Double> = 0.001...100_000
+  /// 0 ns to 1 ms (storage-class memory answers in microseconds).
+  static let dramLatencyNanoseconds: ClosedRange<Double> = 0...1_000_000
+  /// 0 to 10,000 pJ/bit (off-chip links cost 1–100 pJ/bit).
+  static let dramPicojoulesPerBit: ClosedRange<Double> = 0...10_000
+  /// 0 µs to 1 s for one host round trip.
+  static let hostLatencyMicroseconds: ClosedRange<Double> = 0...1_000_000
+  /// 0.001 Gop/s = 10⁶ op/s (a microcontroller) to 10⁶ Gop/s (a large GPU's peak).
+  static let hostGigaOps: ClosedRange<Double> = 0.001...1_000_000
+  /// 0 to 10⁶ pJ (1 µJ) per operation; an fp32 MAC at 45 nm costs 4.6 pJ.
+  static let operationPicojoules: ClosedRange<Double> = 0...1_000_000
+  /// 0.001 to 10⁶ pJ per 64-bit SRAM access (positive: the curve between the points is a power
+  /// law, `docs/architecture.md`).
+  static let sramPicojoules: ClosedRange<Double> = 0.001...1_000_000
+  /// 0 to 10⁷ mW (10 kW, more than a full rack's accelerators draw).
+  static let leakageMilliwatts: ClosedRange<Double> = 0...10_000_000
+}
+
+extension ArchSpec {
+  /// The longest `name` accepted, in characters: names appear in every report line and table,
+  /// so a megabyte-long name would make text rendering slow and reports unreadable.
+  public static let maximumNameLength = 256
+}
+
 extension ArchSpec {
   /// Every parameter of an architecture, in display order: key, doc, unit, default, source.
   ///
@@ -271,7 +356,7 @@ extension ArchSpec {
   /// table (ISSCC 2014); `ArchSpec.defaults` is built from this column alone.
   public static let parameters: [ArchParameter] = [
     .text(
-      "name", \.name, default: "custom",
+      "name", \.name, maxLength: ArchSpec.maximumNameLength, default: "custom",
       "Short name used in reports; files default it to their file name.",
       source: .cited("the preset or file")),
 
@@ -307,7 +392,7 @@ extension ArchSpec {
       "Operand type: int8, or float32 for the baseline (4-byte elements, fp32 energy).",
       source: .cited("\(Citation.jouppi) §2: 8-bit MACs")),
     .number(
-      "clock.mhz", \.clock.value, positive: true, default: 700, unit: "MHz",
+      "clock.mhz", \.clock.value, range: ArchRange.clockMHz, default: 700, unit: "MHz",
       "Accelerator clock.",
       source: .cited("\(Citation.jouppi) Table 2: 700 MHz")),
 
@@ -351,15 +436,15 @@ extension ArchSpec {
 
     // Off-chip memory.
     .number(
-      "dram.gbps", \.dram.bandwidth.value, positive: true, default: 34, unit: "GB/s",
+      "dram.gbps", \.dram.bandwidth.value, range: ArchRange.bandwidthGBps, default: 34, unit: "GB/s",
       "DRAM bandwidth (decimal: 10⁹ bytes/s).",
       source: .cited("\(Citation.jouppi) Table 2: DDR3, 34 GB/s")),
     .number(
-      "dram.latency_ns", \.dram.latencyNanoseconds, positive: false, default: 100, unit: "ns",
+      "dram.latency_ns", \.dram.latencyNanoseconds, range: ArchRange.dramLatencyNanoseconds, default: 100, unit: "ns",
       "Request to first byte; cycles = ⌈ns × MHz / 1000⌉.",
       source: .assumed("typical DDR3 access latency; the paper gives none")),
     .number(
-      "dram.pj_per_bit", \.dram.energyPerBit.value, positive: false, default: 70, unit: "pJ/bit",
+      "dram.pj_per_bit", \.dram.energyPerBit.value, range: ArchRange.dramPicojoulesPerBit, default: 70, unit: "pJ/bit",
       "DRAM energy per bit transferred.",
       source: .cited("\(Citation.accelergy): DDR3 70 pJ/bit")),
 
@@ -387,15 +472,15 @@ extension ArchSpec {
 
     // Host.
     .number(
-      "host.link_gbps", \.host.linkBandwidth.value, positive: true, default: 15.75, unit: "GB/s",
+      "host.link_gbps", \.host.linkBandwidth.value, range: ArchRange.bandwidthGBps, default: 15.75, unit: "GB/s",
       "Host ↔ accelerator link bandwidth (decimal GB/s).",
       source: .cited("\(Citation.jouppi) §2: PCIe Gen3 ×16 = 16 × 8 GT/s × 128/130 ÷ 8")),
     .number(
-      "host.latency_us", \.host.latencyMicroseconds, positive: false, default: 10, unit: "µs",
+      "host.latency_us", \.host.latencyMicroseconds, range: ArchRange.hostLatencyMicroseconds, default: 10, unit: "µs",
       "Fixed cost of one round trip to the host for a fallback op.",
       source: .assumed("one PCIe round trip plus driver overhead")),
     .number(
-      "host.gops", \.host.gigaOpsPerSecond, positive: true, default: 10, unit: "Gop/s",
+      "host.gops", \.host.gigaOpsPerSecond, range: ArchRange.hostGigaOps, default: 10, unit: "Gop/s",
       "Host throughput on fallback ops (10⁹ element ops/s).",
       source: .assumed("one Haswell core running scalar reference kernels")),
 
@@ -405,46 +490,46 @@ extension ArchSpec {
       "Technology node of the energy table (informational; values are not rescaled).",
       source: .cited(Citation.horowitz)),
     .number(
-      "energy.int8_mac_pj", \.energy.int8MAC.value, positive: false, default: 0.23, unit: "pJ",
+      "energy.int8_mac_pj", \.energy.int8MAC.value, range: ArchRange.operationPicojoules, default: 0.23, unit: "pJ",
       "One int8 MAC in the array: 8-bit multiply + add.",
       source: .cited("\(Citation.horowitz): 0.2 mult + 0.03 add")),
     .number(
-      "energy.fp32_mac_pj", \.energy.fp32MAC.value, positive: false, default: 4.6, unit: "pJ",
+      "energy.fp32_mac_pj", \.energy.fp32MAC.value, range: ArchRange.operationPicojoules, default: 4.6, unit: "pJ",
       "One fp32 MAC in the array (float32 baseline).",
       source: .cited("\(Citation.horowitz): 3.7 mult + 0.9 add")),
     .number(
-      "energy.int32_add_pj", \.energy.int32Add.value, positive: false, default: 0.1, unit: "pJ",
+      "energy.int32_add_pj", \.energy.int32Add.value, range: ArchRange.operationPicojoules, default: 0.1, unit: "pJ",
       "One int32 add into an accumulator entry.",
       source: .cited("\(Citation.horowitz): 32-bit add")),
     .number(
-      "energy.fp32_add_pj", \.energy.fp32Add.value, positive: false, default: 0.9, unit: "pJ",
+      "energy.fp32_add_pj", \.energy.fp32Add.value, range: ArchRange.operationPicojoules, default: 0.9, unit: "pJ",
       "One fp32 add into an accumulator entry (float32 baseline).",
       source: .cited("\(Citation.horowitz): fp32 add")),
     .number(
-      "energy.sram_8kib_pj_per_64b", \.energy.sram8KiBAccess.value, positive: true, default: 10,
+      "energy.sram_8kib_pj_per_64b", \.energy.sram8KiBAccess.value, range: ArchRange.sramPicojoules, default: 10,
       unit: "pJ",
       "One 64-bit access to an 8 KiB SRAM bank (curve point).",
       source: .cited("\(Citation.horowitz): 8 KB SRAM")),
     .number(
-      "energy.sram_32kib_pj_per_64b", \.energy.sram32KiBAccess.value, positive: true, default: 20,
+      "energy.sram_32kib_pj_per_64b", \.energy.sram32KiBAccess.value, range: ArchRange.sramPicojoules, default: 20,
       unit: "pJ",
       "One 64-bit access to a 32 KiB SRAM bank (curve point).",
       source: .cited("\(Citation.horowitz): 32 KB SRAM")),
     .number(
-      "energy.sram_1mib_pj_per_64b", \.energy.sram1MiBAccess.value, positive: true, default: 100,
+      "energy.sram_1mib_pj_per_64b", \.energy.sram1MiBAccess.value, range: ArchRange.sramPicojoules, default: 100,
       unit: "pJ",
       "One 64-bit access to a 1 MiB SRAM bank (curve point).",
       source: .cited("\(Citation.horowitz): 1 MB SRAM")),
     .number(
-      "energy.vector_op_pj", \.energy.vectorOp.value, positive: false, default: 3.2, unit: "pJ",
+      "energy.vector_op_pj", \.energy.vectorOp.value, range: ArchRange.operationPicojoules, default: 3.2, unit: "pJ",
       "One vector-unit lane op (a requantization step).",
       source: .assumed("32-bit multiply 3.1 + add 0.1 pJ (Horowitz 2014)")),
     .number(
-      "energy.unpack_pj", \.energy.unpack.value, positive: false, default: 0.03, unit: "pJ",
+      "energy.unpack_pj", \.energy.unpack.value, range: ArchRange.operationPicojoules, default: 0.03, unit: "pJ",
       "Unpacking one int4/int2 weight to int8 in the weight loader (field select + sign extension).",
       source: .assumed("at most an 8-bit add (Horowitz 2014: 0.03 pJ), which has more gates than a shift and sign extension")),
     .number(
-      "energy.leakage_mw", \.energy.leakageMilliwatts, positive: false, default: 4000, unit: "mW",
+      "energy.leakage_mw", \.energy.leakageMilliwatts, range: ArchRange.leakageMilliwatts, default: 4000, unit: "mW",
       "Static power of the accelerator; per cycle it costs mW / MHz × 1000 pJ.",
       source: .assumed("10 % of TPU v1's 40 W busy power (Jouppi et al. 2017)")),
   ]

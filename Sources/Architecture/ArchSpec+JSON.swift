@@ -14,13 +14,28 @@ import Support
 extension ArchSpec {
   // MARK: Reading
 
+  /// The largest architecture file read: 1 MiB. A complete file is about 2 KB; anything near
+  /// this is not an architecture, and is refused before it is read.
+  public static let maximumFileBytes = 1 << 20
+
   /// Reads an architecture file. Errors name `path` as given.
   public static func load(path: String) throws(ArchError) -> ArchSpec {
+    if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber,
+      size.int64Value > Int64(maximumFileBytes)
+    {
+      throw ArchError(
+        .malformedJSON, path,
+        "the architecture file is \(size.int64Value) bytes; at most \(maximumFileBytes) (1 MiB) is accepted")
+    }
     let data: Data
     do {
       data = try Data(contentsOf: URL(fileURLWithPath: path))
     } catch {
       throw ArchError(.unreadableFile, path, "cannot read the architecture file")
+    }
+    guard data.count <= maximumFileBytes else {
+      throw ArchError(
+        .malformedJSON, path, "the architecture file is \(data.count) bytes; at most \(maximumFileBytes) (1 MiB) is accepted")
     }
     return try parse(json: data, source: path)
   }

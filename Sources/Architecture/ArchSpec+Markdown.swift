@@ -5,13 +5,13 @@ import Support
 /// the docs cannot drift from the code (`DocsTests` compares them and rewrites them when run with
 /// `SYSTOLE_RECORD_DOCS=1`).
 extension ArchSpec {
-  /// Every parameter: key, unit, default, meaning, source.
+  /// Every parameter: key, unit, accepted range, default, meaning, source.
   public static func parameterTableMarkdown() -> String {
-    var lines = ["| key | unit | default | meaning | source |", "|---|---|---|---|---|"]
+    var lines = ["| key | unit | range | default | meaning | source |", "|---|---|---|---|---|---|"]
     for p in parameters {
       let unit = p.unit.isEmpty ? kindNote(p.kind) : p.unit
       lines.append(
-        "| `\(p.key)` | \(cell(unit)) | \(cell(p.defaultValue.description)) | \(cell(p.summary)) | \(cell(p.source.description)) |")
+        "| `\(p.key)` | \(cell(unit)) | \(cell(p.kind.rangeText)) | \(cell(p.defaultValue.description)) | \(cell(p.summary)) | \(cell(p.source.description)) |")
     }
     return lines.joined(separator: "\n") + "\n"
   }

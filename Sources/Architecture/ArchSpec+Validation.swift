@@ -20,8 +20,9 @@ public struct ArchProblem: Sendable, Hashable, CustomStringConvertible {
 extension ArchSpec {
   /// Every problem with this spec, all at once, in parameter-table order (empty when valid).
   ///
-  /// First each parameter is checked against its kind (positive counts, finite positive or
-  /// non-negative numbers, whole-byte capacities, known names). Then the cross-parameter rules,
+  /// First each parameter is checked against its kind and range (positive counts up to their
+  /// maximum, finite numbers within the physically plausible ranges of `ArchRange`, whole-byte
+  /// capacities, known names, a name of at most `maximumNameLength` characters). Then the cross-parameter rules,
   /// skipping any whose inputs already failed:
   /// - `array.weight_load_rows_per_cycle ≤ array.rows`;
   /// - each memory's banks divide its capacity in bytes;
@@ -129,8 +130,9 @@ extension ArchSpec {
 /// `256 KiB`, `0.25 KiB`: a byte count in KiB, exact.
 func kib(_ bytes: Int64) -> String { "\(ArchValue.numberText(Double(bytes) / 1024)) KiB" }
 
-/// A value as messages show it: text in double quotes, everything else bare.
+/// A value as messages show it: text in double quotes (cut to 40 characters, so a huge value
+/// cannot flood a one-line message), everything else bare.
 func quotedIfText(_ value: ArchValue) -> String {
-  if case .text(let s) = value { return jsonQuoted(s) }
+  if case .text(let s) = value { return JSONValue.string(s).shortDescription }
   return value.description
 }

@@ -27,6 +27,11 @@ import Support
 /// 3.12 (3.12's compensated float sum can differ in the last bit); cycles, MACs and overall
 /// utilization are exact integers and one division.
 public enum ScaleSimModel {
+  /// Layers with at most this many folds sum mapping efficiency and compute utilization fold by
+  /// fold, in SCALE-Sim's order (bit-exact with it); larger ones use the closed form over the
+  /// (at most four) distinct fold sizes, which can differ from SCALE-Sim in the last bits.
+  static let foldsSummedOneByOne = 1 << 20
+
   /// SCALE-Sim's figures for one layer.
   public struct LayerResult: Sendable, Hashable {
     /// Sr: the operand dimension mapped to array rows.
@@ -84,25 +89,46 @@ public enum ScaleSimModel {
     }
     let fr = (sr + r - 1) / r
     let fc = (sc + c - 1) / c
-    let cycles = Int64(fr) * Int64(fc) * rowsPerFold - 1
-    let macs = Int64(p) * Int64(k) * Int64(n)
+    // Saturating: a layer too large for `Int64` (the topology readers refuse those) reports
+    // `Int64.max` rather than trapping.
+    let cycles = [Int64(fr), Int64(fc), rowsPerFold].saturatingProduct() - 1
+    let macs = [Int64(p), Int64(k), Int64(n)].saturatingProduct()
     let peCount = Double(r * c)
     var mapping = 0.0
     var compute = 0.0
-    for fcIndex in 0..<fc {
-      for frIndex in 0..<fr {
-        let rowsUsed = min(r, sr - frIndex * r)
-        let colsUsed = min(c, sc - fcIndex * c)
-        let used = rowsUsed * colsUsed
-        mapping += Double(used) / peCount
-        compute += Double(used * t) / Double(r * c * foldCycles)
+    // One fold's contribution; products in Double so that no size can overflow (exact, hence
+    // identical to the integer products, below 2⁵³).
+    func add(rowsUsed: Int, colsUsed: Int, times count: Double) {
+      let used = Double(rowsUsed) * Double(colsUsed)
+      mapping += count * (used / peCount)
+      compute += count * (used * Double(t) / (Double(r) * Double(c) * Double(foldCycles)))
+    }
+    let (foldCount, foldsOverflow) = fr.multipliedReportingOverflow(by: fc)
+    if !foldsOverflow && foldCount <= ScaleSimModel.foldsSummedOneByOne {
+      for fcIndex in 0..<fc {
+        for frIndex in 0..<fr {
+          add(rowsUsed: min(r, sr - frIndex * r), colsUsed: min(c, sc - fcIndex * c), times: 1)
+        }
+      }
+    } else {
+      // Too many folds to visit: at most two row sizes (full, last) × two column sizes.
+      let rowClasses = [(r, Double(fr - 1)), (sr - (fr - 1) * r, 1.0)]
+      let columnClasses = [(c, Double(fc - 1)), (sc - (fc - 1) * c, 1.0)]
+      for (colsUsed, columnCount) in columnClasses {
+        for (rowsUsed, rowCount) in rowClasses { add(rowsUsed: rowsUsed, colsUsed: colsUsed, times: columnCount * rowCount) }
       }
     }
-    let folds = Double(fr * fc)
+    let folds = Double(fr) * Double(fc)
+    let (macs100, macsOverflow) = macs.multipliedReportingOverflow(by: 100)
+    let slots = [cycles, Int64(r), Int64(c)].saturatingProduct()
+    let utilizationPercent =
+      macsOverflow || slots == Int64.max
+      ? Double(macs) * 100 / (Double(cycles) * Double(r) * Double(c)) : Double(macs100) / Double(slots)
     return LayerResult(
       spatialRows: sr, spatialColumns: sc, temporal: t, rowFolds: fr, columnFolds: fc, cycles: cycles, macs: macs,
       utilization: Double(macs) / (Double(cycles) * peCount),
-      utilizationPercent: Double(macs * 100) / Double(cycles * Int64(r) * Int64(c)),
+      utilizationPercent: utilizationPercent,
       mappingEfficiency: mapping / folds, computeUtilization: compute / folds)
   }
 }
+

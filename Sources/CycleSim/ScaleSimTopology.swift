@@ -57,10 +57,48 @@ public struct ScaleSimLayer: Sendable, Hashable {
   public var windowSize: Int { filterHeight * filterWidth * channels }
   /// MACs: `P × K × N`.
   public var macs: Int64 { Int64(pixels) * Int64(windowSize) * Int64(numFilters) }
+
+  /// Why this layer is too large to model, or `nil`: a P, K, N or MAC count above
+  /// `ScaleSimTopology.maximumMACs` (checked with overflow detection, so any field values are safe).
+  var sizeProblem: String? {
+    let limit = ScaleSimTopology.maximumMACs
+    func product(_ values: [Int]) -> Int? {
+      var result = 1
+      for v in values {
+        let (p, overflow) = result.multipliedReportingOverflow(by: v)
+        if overflow || p > limit { return nil }
+        result = p
+      }
+      return result
+    }
+    guard let p = product([ofmapHeight, ofmapWidth]) else {
+      return "\(ofmapHeight) × \(ofmapWidth) output pixels exceed \(limit)"
+    }
+    guard let k = product([filterHeight, filterWidth, channels]) else {
+      return "a \(filterHeight) × \(filterWidth) × \(channels) window exceeds \(limit) elements"
+    }
+    guard product([p, k, numFilters]) != nil else {
+      return "P × K × N = \(p) × \(k) × \(numFilters) MACs exceed \(limit)"
+    }
+    return nil
+  }
 }
 
 /// Readers for SCALE-Sim's topology files.
+///
+/// Sizes are bounded where they are read, so nothing downstream overflows or runs for hours:
+/// every number is at most `maximumDimension`, a layer's P, K, N and MACs at most `maximumMACs`,
+/// and a file (after depthwise rows are split per channel) has at most `maximumLayers` layers.
 public enum ScaleSimTopology {
+  /// The largest value of any size field: 2²⁴ = 16,777,216 (an image side, a channel count or
+  /// a GEMM dimension far beyond any published network).
+  public static let maximumDimension = 1 << 24
+  /// The most MACs one layer may have: 2⁵⁰ ≈ 1.1 × 10¹⁵ (ResNet-50 has 4 × 10⁹ in all), which
+  /// keeps every cycle and MAC figure inside `Int64`.
+  public static let maximumMACs = 1 << 50
+  /// The most layers a topology may have after splitting depthwise rows per channel.
+  public static let maximumLayers = 100_000
+
   /// Parses a convolution topology CSV:
   ///
   /// ```
@@ -92,6 +130,7 @@ public enum ScaleSimTopology {
       for (i, field) in row.fields.dropFirst().enumerated() {
         numbers.append(try positive(field, names[i], file: file, line: row.line))
       }
+      let location = "\(file):\(row.line):1"
       let name = row.fields[0].text
       let layer = ScaleSimLayer(
         name: name, ifmapHeight: numbers[0], ifmapWidth: numbers[1], filterHeight: numbers[2], filterWidth: numbers[3],
@@ -106,6 +145,15 @@ public enum ScaleSimTopology {
         throw SimulatorError(
           .parse, "\(file):\(row.line):\(row.fields[4].column)",
           "filter width \(layer.filterWidth) is larger than the IFMAP width \(layer.ifmapWidth)")
+      }
+      if let problem = layer.sizeProblem {
+        throw SimulatorError(.parse, location, "layer '\(name)' is too large to model: \(problem)")
+      }
+      let added = name.contains("DP") ? layer.channels : 1
+      if layers.count + added > maximumLayers {
+        throw SimulatorError(
+          .parse, location,
+          "the topology has more than \(maximumLayers) layers (depthwise rows count once per channel)")
       }
       if name.contains("DP") {
         for c in 0..<layer.channels {
@@ -135,7 +183,14 @@ public enum ScaleSimTopology {
       let m = try positive(row.fields[1], "M", file: file, line: row.line)
       let n = try positive(row.fields[2], "N", file: file, line: row.line)
       let k = try positive(row.fields[3], "K", file: file, line: row.line)
-      layers.append(ScaleSimLayer(gemm: row.fields[0].text, m: m, n: n, k: k))
+      let layer = ScaleSimLayer(gemm: row.fields[0].text, m: m, n: n, k: k)
+      if let problem = layer.sizeProblem {
+        throw SimulatorError(.parse, "\(file):\(row.line):1", "layer '\(layer.name)' is too large to model: \(problem)")
+      }
+      if layers.count >= maximumLayers {
+        throw SimulatorError(.parse, "\(file):\(row.line):1", "the topology has more than \(maximumLayers) layers")
+      }
+      layers.append(layer)
     }
     return layers
   }
@@ -174,10 +229,24 @@ public enum ScaleSimTopology {
   }
 
   static func positive(_ field: Field, _ name: String, file: String, line: Int) throws(SimulatorError) -> Int {
+    let shown = field.text.count > 40 ? String(field.text.prefix(40)) + "…" : field.text
     guard let n = Int(field.text), n >= 1 else {
+      // A run of digits too long for `Int` is a number out of range, not a typo.
+      if Int(field.text) == nil, !field.text.isEmpty, field.text.allSatisfy(\.isASCIIDigitCharacter) {
+        throw SimulatorError(
+          .parse, "\(file):\(line):\(field.column)", "'\(name)' is \(shown); at most \(maximumDimension)")
+      }
       throw SimulatorError(
-        .parse, "\(file):\(line):\(field.column)", "expected a positive integer for '\(name)', found '\(field.text)'")
+        .parse, "\(file):\(line):\(field.column)",
+        "expected a positive integer for '\(name)', found '\(shown)'")
+    }
+    guard n <= maximumDimension else {
+      throw SimulatorError(.parse, "\(file):\(line):\(field.column)", "'\(name)' is \(n); at most \(maximumDimension)")
     }
     return n
   }
+}
+
+extension Character {
+  fileprivate var isASCIIDigitCharacter: Bool { isASCII && isNumber }
 }

@@ -1,4 +1,5 @@
 import GraphIR
+import Support
 
 /// What a kernel sees: the operator, its input values, and its tensors' metadata.
 ///
@@ -23,7 +24,7 @@ public struct KernelContext {
 
   /// `op #3 CONV_2D 'conv1'`.
   public var location: String {
-    let name = op.outputs.first.map { " '\(graph[$0].name)'" } ?? ""
+    let name = op.outputs.first.map { " '\(shortName(graph[$0].name))'" } ?? ""
     return "op #\(index) \(op.kind.tfliteName)\(name)"
   }
 

@@ -16,7 +16,7 @@ public struct GraphProblem: Sendable, Hashable, CustomStringConvertible {
     if let i = operatorIndex {
       place += "op #\(i)"
       if let n = operatorName { place += " \(n)" }
-      if let o = outputName { place += " '\(o)'" }
+      if let o = outputName { place += " '\(shortName(o))'" }
     } else if place.isEmpty {
       place = "graph"
     }
@@ -26,9 +26,12 @@ public struct GraphProblem: Sendable, Hashable, CustomStringConvertible {
 
 /// Checks a model for structural consistency and reports every problem at once.
 ///
-/// Checks tensor references, constant data sizes, quantization parameter counts, int8 weight
-/// zero points, and the shapes of the ops the accelerator and golden model rely on (convolution
-/// geometry, matrix dimensions, broadcasting).
+/// Checks tensor references, constant data sizes, quantization parameter counts, zero points
+/// within their element type's range, int8 weight zero points, the data flow (every graph has
+/// operators; each tensor an operator reads is a graph input, a constant, a variable or the
+/// output of an earlier operator, so there are no cycles; no tensor has two producers), and the
+/// shapes of the ops the accelerator and golden model rely on (convolution geometry, matrix
+/// dimensions, broadcasting). These are the models TFLite itself would refuse to prepare.
 public enum GraphVerifier {
   /// All problems in `model`, in graph then operator order; empty when the model is consistent.
   public static func verify(_ model: Model) -> [GraphProblem] {
@@ -65,6 +68,10 @@ public enum GraphVerifier {
         }
       }
       if let q = tensor.quantization {
+        if let range = zeroPointRange(tensor.elementType), let zp = q.zeroPoints.first(where: { !range.contains($0) }) {
+          graphProblem(
+            "tensor #\(t) '\(shortName(tensor.name))' has zero point \(zp); \(tensor.elementType) zero points must lie in \(range.lowerBound)…\(range.upperBound)")
+        }
         if q.scales.count != q.zeroPoints.count {
           graphProblem("tensor #\(t) '\(tensor.name)' has \(q.scales.count) scales but \(q.zeroPoints.count) zero points")
         }
@@ -83,6 +90,8 @@ public enum GraphVerifier {
       }
     }
 
+    problems += dataFlowProblems(graph, index: g)
+
     for (i, op) in graph.operators.enumerated() {
       let outName = op.outputs.first.flatMap { $0.index >= 0 && $0.index < n ? graph[$0].name : nil }
       func problem(_ m: String) {
@@ -99,6 +108,84 @@ public enum GraphVerifier {
       // computes them.
       if (op.inputs.compactMap { $0 } + op.outputs).contains(where: { graph[$0].isDynamic }) { continue }
       OperatorChecks(graph: graph, op: op, problem: problem, graphCount: graphCount).run()
+    }
+    return problems
+  }
+
+  /// The zero points a quantized tensor of `type` may have: the type's own range (TFLite
+  /// rejects others when it prepares the model); `nil` for types without a check.
+  static func zeroPointRange(_ type: ElementType) -> ClosedRange<Int64>? {
+    switch type {
+    case .int8: -128...127
+    case .uint8: 0...255
+    case .int16: -32768...32767
+    case .int32: Int64(Int32.min)...Int64(Int32.max)
+    default: nil
+    }
+  }
+
+  /// Problems with how data flows through `graph`, in operator order:
+  /// - a graph without operators;
+  /// - a tensor written by two operators (or an operator writing a graph input or a constant);
+  /// - an operator reading a tensor that an operator at or after it produces (operators must be
+  ///   in execution order, which also rules out cycles);
+  /// - an operator or graph output reading a tensor that nothing provides: not a graph input,
+  ///   constant or variable, and produced by no operator.
+  static func dataFlowProblems(_ graph: Graph, index g: Int) -> [GraphProblem] {
+    var problems: [GraphProblem] = []
+    let n = graph.tensors.count
+    func valid(_ id: TensorID) -> Bool { id.index >= 0 && id.index < n }
+    func name(_ id: TensorID) -> String { "tensor #\(id.index) '\(shortName(graph[id].name))'" }
+    if graph.operators.isEmpty {
+      problems.append(GraphProblem(graph: g, message: "the graph has no operators"))
+      return problems
+    }
+    let inputs = Set(graph.inputs.filter(valid))
+    var producer: [TensorID: Int] = [:]
+    for (i, op) in graph.operators.enumerated() {
+      let outName = op.outputs.first.flatMap { valid($0) ? graph[$0].name : nil }
+      func problem(_ m: String) {
+        problems.append(
+          GraphProblem(graph: g, operatorIndex: i, operatorName: op.kind.tfliteName, outputName: outName, message: m))
+      }
+      for id in op.outputs where valid(id) {
+        if let first = producer[id] {
+          problem("writes \(name(id)), which op #\(first) \(graph.operators[first].kind.tfliteName) also writes; a tensor has one producer")
+        } else if inputs.contains(id) {
+          problem("writes \(name(id)), which is a graph input")
+        } else if graph[id].isConstant {
+          problem("writes \(name(id)), which is a constant")
+        } else {
+          producer[id] = i
+        }
+      }
+    }
+    func provided(_ id: TensorID) -> Bool {
+      inputs.contains(id) || graph[id].isConstant || graph[id].isVariable || producer[id] != nil
+    }
+    for (i, op) in graph.operators.enumerated() {
+      let outName = op.outputs.first.flatMap { valid($0) ? graph[$0].name : nil }
+      var reported: Set<TensorID> = []
+      for id in op.inputs.compactMap({ $0 }) where valid(id) && !reported.contains(id) {
+        reported.insert(id)
+        let message: String
+        if let p = producer[id], p >= i {
+          message =
+            p == i
+            ? "reads \(name(id)), which it writes itself (a cycle)"
+            : "reads \(name(id)) before op #\(p) \(graph.operators[p].kind.tfliteName) writes it; operators must be in execution order (a cycle?)"
+        } else if !provided(id) {
+          message = "reads \(name(id)), which is not a graph input, a constant or a variable, and no operator writes it"
+        } else {
+          continue
+        }
+        problems.append(
+          GraphProblem(graph: g, operatorIndex: i, operatorName: op.kind.tfliteName, outputName: outName, message: message))
+      }
+    }
+    for id in graph.outputs where valid(id) && !provided(id) {
+      problems.append(
+        GraphProblem(graph: g, message: "graph output \(name(id)) is not an input or a constant, and no operator writes it"))
     }
     return problems
   }
@@ -314,3 +401,4 @@ public enum Broadcast {
 }
 
 import Foundation
+import Support

@@ -58,6 +58,10 @@ public struct Tensor: Sendable {
   /// `nil` for static tensors. ``shape`` then holds the file's placeholder (e.g. `[1, 1]`), and
   /// the golden model takes the shape its kernel computes.
   public var shapeSignature: [Int]? = nil
+  /// The file's `shape_signature` when it has a −1, for every tensor including graph inputs,
+  /// kept after ``shapeSignature`` is cleared by shape resolution so reports can show what the
+  /// file declared next to what it was resolved to; `nil` for tensors stored fully static.
+  public var declaredSignature: [Int]? = nil
   /// The storage width of a constant int8 tensor whose values fit in fewer bits: 4 (int4,
   /// −8…7) or 2 (−2…1, which holds ternary −1/0/1); `nil` for the natural width.
   ///

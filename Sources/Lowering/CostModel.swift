@@ -1,5 +1,6 @@
 import Architecture
 import Foundation
+import Support
 import TileISA
 
 /// Estimated cost of one layer under one tiling choice.
@@ -40,6 +41,11 @@ struct CostEstimate: Hashable {
 /// The matmul formulas are SCALE-Sim's per-fold cycle counts (REFERENCE §5: WS and IS
 /// `2R + C + T − 2`, OS `T + R + C − 2`) with the weight preload of WS moved into
 /// `load_weights`, which a double-buffered array hides behind the previous matmul.
+///
+/// Every formula saturates at `Int.max` instead of trapping (`Int(saturatingCeiling:)`,
+/// `addingSaturating`, `multipliedSaturating`): architecture parameters are range-checked, but
+/// a huge layer on a slow memory can still produce an estimate beyond `Int`; it then simply
+/// loses every comparison.
 struct CostModel {
   let arch: ArchSpec
 
@@ -48,19 +54,24 @@ struct CostModel {
 
   /// One DMA transfer of `bytes`.
   func dma(_ bytes: Int) -> Int {
-    arch.dramLatencyCycles + Int((Double(bytes) / arch.dramBytesPerCycle).rounded(.up))
+    arch.dramLatencyCycles.addingSaturating(streamCycles(bytes))
   }
 
   /// `transfers` DMA transfers moving `bytes` in total.
   func dma(_ bytes: Int, transfers: Int) -> Int {
-    transfers * arch.dramLatencyCycles + Int((Double(bytes) / arch.dramBytesPerCycle).rounded(.up))
+    transfers.multipliedSaturating(by: arch.dramLatencyCycles).addingSaturating(streamCycles(bytes))
+  }
+
+  /// `⌈bytes / dram_bytes_per_cycle⌉`, saturating.
+  func streamCycles(_ bytes: Int) -> Int {
+    Int(saturatingCeiling: Double(bytes) / arch.dramBytesPerCycle)
   }
 
   /// Shifting a K-row weight tile into the array; a packed (int4/int2) tile also passes the
   /// unpacker's pipeline stage, `array.weight_unpack_latency_cycles`.
   func loadWeights(_ k: Int, packed: Bool = false) -> Int {
     let rate = max(arch.array.weightLoadRowsPerCycle, 1)
-    return (k + rate - 1) / rate + (packed ? arch.array.weightUnpackLatencyCycles : 0)
+    return ceilDiv(k, rate).addingSaturating(packed ? arch.array.weightUnpackLatencyCycles : 0)
   }
 
   /// One matmul of P pixels, K rows and N columns.
@@ -68,9 +79,9 @@ struct CostModel {
     let r = rows
     let c = columns
     switch dataflow {
-    case .weightStationary: return p + r + c - 2
-    case .outputStationary: return ceilDiv(p, r) * (k + r + c - 2)
-    case .inputStationary: return ceilDiv(p, c) * (2 * r + c + n - 2)
+    case .weightStationary: return p.addingSaturating(r + c - 2)
+    case .outputStationary: return ceilDiv(p, r).multipliedSaturating(by: k.addingSaturating(r + c - 2))
+    case .inputStationary: return ceilDiv(p, c).multipliedSaturating(by: n.addingSaturating(2 * r + c - 2))
     }
   }
 
@@ -78,31 +89,33 @@ struct CostModel {
   /// double-buffered array overlaps each load with the previous matmul.
   func matmulsWithWeightLoads(matmul: Int, load: Int, count: Int) -> Int {
     guard count > 0 else { return 0 }
-    if arch.array.weightDoubleBuffered { return load + count * max(matmul, load) }
-    return count * (matmul + load)
+    if arch.array.weightDoubleBuffered {
+      return load.addingSaturating(count.multipliedSaturating(by: max(matmul, load)))
+    }
+    return count.multipliedSaturating(by: matmul.addingSaturating(load))
   }
 
   /// Requantizing P × N accumulators.
-  func activate(pixels: Int, columns: Int) -> Int { vector(pixels * columns) }
+  func activate(pixels: Int, columns: Int) -> Int { vector(pixels.multipliedSaturating(by: columns)) }
 
   /// `elements` vector-unit operations.
   func vector(_ elements: Int) -> Int {
-    let rate = max(arch.vectorOpsPerCycle, 1)
-    return (elements + rate - 1) / rate
+    ceilDiv(elements, max(arch.vectorOpsPerCycle, 1))
   }
 
   /// A host task moving `bytes` over the link and performing `operations` element operations.
   func host(bytes: Int, operations: Int) -> Int {
     let link = arch.hostLinkBytesPerCycle > 0 ? Double(bytes) / arch.hostLinkBytesPerCycle : 0
     let work = arch.hostOpsPerCycle > 0 ? Double(operations) / arch.hostOpsPerCycle : 0
-    return arch.hostLatencyCycles + Int(link.rounded(.up)) + Int(work.rounded(.up))
+    return [arch.hostLatencyCycles, Int(saturatingCeiling: link), Int(saturatingCeiling: work)].saturatingSum()
   }
 
   /// A layer's duration from its queues' busy cycles.
   func combine(compute: Int, load: Int, store: Int, firstLoad: Int, lastStore: Int, overlapped: Bool) -> Int {
-    overlapped ? max(compute, load, store) + firstLoad + lastStore : compute + load + store
+    overlapped
+      ? [max(compute, load, store), firstLoad, lastStore].saturatingSum() : [compute, load, store].saturatingSum()
   }
 }
 
-/// ⌈a / b⌉ for positive b.
-func ceilDiv(_ a: Int, _ b: Int) -> Int { (a + b - 1) / b }
+/// ⌈a / b⌉ for a ≥ 0 and positive b, without overflow for any `a`.
+func ceilDiv(_ a: Int, _ b: Int) -> Int { a <= 0 ? 0 : (a - 1) / b + 1 }

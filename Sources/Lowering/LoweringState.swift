@@ -70,7 +70,7 @@ struct LoweringState {
   func location(_ index: Int) -> String {
     let op = graph.operators[index]
     let name = op.outputs.first.flatMap { $0.index >= 0 && $0.index < graph.tensors.count ? graph[$0].name : nil }
-    return "op #\(index) \(op.kind.tfliteName)" + (name.map { " '\($0)'" } ?? "")
+    return "op #\(index) \(op.kind.tfliteName)" + (name.map { " '\(shortName($0))'" } ?? "")
   }
 }
 

@@ -338,7 +338,7 @@ public struct MappingTotals: Sendable, Hashable {
     dramBytesWritten = operators.reduce(0) { $0 + $1.dramBytesWritten }
     arenaBytesRead = operators.reduce(0) { $0 + $1.arenaBytesRead }
     arenaBytesWritten = operators.reduce(0) { $0 + $1.arenaBytesWritten }
-    estimatedCycles = operators.reduce(0) { $0 + $1.estimatedCycles }
+    estimatedCycles = operators.map(\.estimatedCycles).saturatingSum()
   }
 }
 

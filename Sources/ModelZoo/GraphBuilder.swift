@@ -475,18 +475,28 @@ struct GraphBuilder {
     _ x: TensorID, _ name: String, filters: Int, kernel: Int, stride: Int = 1, padding: Padding = .same,
     activation: FusedActivation, target: ChannelTarget = .batchNorm
   ) -> TensorID {
+    conv2D(
+      x, name, filters: filters, filterH: kernel, filterW: kernel, strideH: stride, strideW: stride,
+      padding: padding, activation: activation, target: target)
+  }
+
+  /// CONV_2D with a rectangular filter `[filters, fh, fw, cin]` and separate strides.
+  mutating func conv2D(
+    _ x: TensorID, _ name: String, filters: Int, filterH: Int, filterW: Int, strideH: Int, strideW: Int,
+    padding: Padding, activation: FusedActivation, target: ChannelTarget = .batchNorm
+  ) -> TensorID {
     let s = shape(x)
     let (rows, cols, oh, ow) = spatialClasses(
-      x, filterH: kernel, filterW: kernel, strideH: stride, strideW: stride, padding: padding)
+      x, filterH: filterH, filterW: filterW, strideH: strideH, strideW: strideW, padding: padding)
     let g = LayerGeometry(
-      outChannels: filters, filterH: kernel, filterW: kernel, inPerTap: s[3], depthwise: false, rowClasses: rows,
+      outChannels: filters, filterH: filterH, filterW: filterW, inPerTap: s[3], depthwise: false, rowClasses: rows,
       colClasses: cols)
     let (w, b, st, range) = weightedLayer(
-      input: x, name: name, geometry: g, weightShape: [filters, kernel, kernel, s[3]], quantizedDimension: 0,
+      input: x, name: name, geometry: g, weightShape: [filters, filterH, filterW, s[3]], quantizedDimension: 0,
       activation: activation, target: target)
     let y = tensor(name, shape: [s[0], oh, ow, filters], quantization: Self.quantization(for: range), stats: st)
     emit(
-      .conv2D(Conv2DOptions(padding: padding, strideH: stride, strideW: stride, activation: activation)), [x, w, b], y)
+      .conv2D(Conv2DOptions(padding: padding, strideH: strideH, strideW: strideW, activation: activation)), [x, w, b], y)
     return y
   }
 
@@ -495,19 +505,29 @@ struct GraphBuilder {
     _ x: TensorID, _ name: String, kernel: Int, stride: Int = 1, padding: Padding = .same,
     activation: FusedActivation, target: ChannelTarget = .batchNorm
   ) -> TensorID {
+    depthwiseConv2D(
+      x, name, filterH: kernel, filterW: kernel, strideH: stride, strideW: stride, padding: padding,
+      activation: activation, target: target)
+  }
+
+  /// DEPTHWISE_CONV_2D with a rectangular filter `[1, fh, fw, c]` and separate strides.
+  mutating func depthwiseConv2D(
+    _ x: TensorID, _ name: String, filterH: Int, filterW: Int, strideH: Int, strideW: Int, padding: Padding,
+    activation: FusedActivation, target: ChannelTarget = .batchNorm
+  ) -> TensorID {
     let s = shape(x)
     let (rows, cols, oh, ow) = spatialClasses(
-      x, filterH: kernel, filterW: kernel, strideH: stride, strideW: stride, padding: padding)
+      x, filterH: filterH, filterW: filterW, strideH: strideH, strideW: strideW, padding: padding)
     let g = LayerGeometry(
-      outChannels: s[3], filterH: kernel, filterW: kernel, inPerTap: 1, depthwise: true, rowClasses: rows,
+      outChannels: s[3], filterH: filterH, filterW: filterW, inPerTap: 1, depthwise: true, rowClasses: rows,
       colClasses: cols)
     let (w, b, st, range) = weightedLayer(
-      input: x, name: name, geometry: g, weightShape: [1, kernel, kernel, s[3]], quantizedDimension: 3,
+      input: x, name: name, geometry: g, weightShape: [1, filterH, filterW, s[3]], quantizedDimension: 3,
       activation: activation, target: target)
     let y = tensor(name, shape: [s[0], oh, ow, s[3]], quantization: Self.quantization(for: range), stats: st)
     emit(
       .depthwiseConv2D(
-        DepthwiseConv2DOptions(padding: padding, strideH: stride, strideW: stride, activation: activation)),
+        DepthwiseConv2DOptions(padding: padding, strideH: strideH, strideW: strideW, activation: activation)),
       [x, w, b], y)
     return y
   }
@@ -580,6 +600,35 @@ struct GraphBuilder {
     emit(
       .maxPool2D(Pool2DOptions(padding: padding, strideH: stride, strideW: stride, filterH: filter, filterW: filter)),
       [x], y)
+    return y
+  }
+
+  /// CONCATENATION along channels (axis 3). As the TFLite converter arranges for concatenation,
+  /// every input and the output share one quantization — here the union of the inputs'
+  /// representable ranges, written back onto the inputs (their producers' requantization
+  /// follows from the scales at compile time) — so the op moves bytes unchanged.
+  mutating func concatenation(_ xs: [TensorID], _ name: String) -> TensorID {
+    precondition(!xs.isEmpty, "concatenation of nothing")
+    var range = representableRange(xs[0])
+    for x in xs.dropFirst() { range = range.union(representableRange(x)) }
+    let q = Self.quantization(for: range)
+    var mean: [Double] = []
+    var variance: [Double] = []
+    for x in xs {
+      let st = stats(x)
+      for c in 0..<st.channels {
+        let m = st.moments(c)
+        mean.append(m.mean)
+        variance.append(m.variance)
+      }
+      tensors[x.index].quantization = q
+    }
+    let first = shape(xs[0])
+    let channels = xs.map { shape($0)[3] }.reduce(0, +)
+    let y = tensor(
+      name, shape: [first[0], first[1], first[2], channels], quantization: q,
+      stats: ActivationStatistics(mean: mean, variance: variance))
+    emit(.concatenation(axis: 3, activation: .none), xs, y)
     return y
   }
 

@@ -47,6 +47,15 @@ public enum ModelZoo {
     case "mobilenet_v1":
       try requireImageSize(size, name)
       return mobileNetV1(seed: seed, imageSize: size)
+    case "resnet18":
+      try requireImageSize(size, name)
+      return resNet18(seed: seed, imageSize: size)
+    case "efficientnet_edgetpu_s":
+      try requireImageSize(size, name)
+      return efficientNetEdgeTPUSmall(seed: seed, imageSize: size)
+    case "inception_v1":
+      try requireImageSize(size, name)
+      return inceptionV1(seed: seed, imageSize: size)
     case "mobilenet_v2":
       try requireImageSize(size, name)
       return mobileNetV2(seed: seed, imageSize: size)
@@ -96,6 +105,32 @@ public enum ModelZoo {
       inputShape: [1, 128, 768], defaultInputSize: 128,
       inputSizeMeaning: "sequence length S, 1...512 (MACs 4·S·768² + 2·S²·768 + 2·S·768·3072)"),
     ZooEntry(
+      name: "efficientnet_edgetpu_s",
+      description:
+        "EfficientNet-EdgeTPU-S 224 (fused expansion convolutions in the first three stages, ReLU, no squeeze-excitation, 1001 classes)",
+      citation: ZooCitation(
+        source:
+          "Gupta & Tan, \"EfficientNet-EdgeTPU: Creating Accelerator-Optimized Neural Networks with AutoML\", Google AI blog, 2019; block table from tensorflow/tpu models/official/efficientnet/edgetpu/efficientnet_edgetpu_builder.py (efficientnet-edgetpu-S: width 1.0, depth 1.0, 224)",
+        publishedMACs: nil, publishedParameters: nil, tolerance: 0.03,
+        note:
+          "no MAC or parameter count is published with the block table; the counts are tested against a closed form of that table only"
+      ),
+      inputShape: [1, 224, 224, 3], defaultInputSize: 224,
+      inputSizeMeaning: "image side (multiple of 32, 32...1024)"),
+    ZooEntry(
+      name: "inception_v1",
+      description:
+        "Inception v1 (GoogLeNet) 224 as TF-slim builds it for the hosted TFLite model (3×3 in the \"5×5\" branch, 1001 classes)",
+      citation: ZooCitation(
+        source:
+          "Szegedy et al., \"Going Deeper with Convolutions\", CVPR 2015, Table 1 (GoogLeNet: 6.8M parameters, ~1.5G multiply-adds); layout from tensorflow/models research/slim/nets/inception_v1.py",
+        publishedMACs: 1_500_000_000, publishedParameters: 6_800_000, tolerance: 0.05,
+        note:
+          "slim replaces the paper's 5×5 convolutions with 3×3 (fewer MACs and parameters), has no auxiliary classifiers and a 1001-way classifier; the paper's counts are rounded"
+      ),
+      inputShape: [1, 224, 224, 3], defaultInputSize: 224,
+      inputSizeMeaning: "image side (multiple of 32, 32...1024)"),
+    ZooEntry(
       name: "mlp0",
       description: "TPU v1 paper's MLP0: 5 FULLY_CONNECTED layers of 2048×2048 (ReLU on the first four), batch 200",
       citation: ZooCitation(
@@ -129,6 +164,17 @@ public enum ModelZoo {
           "Sandler et al., \"MobileNetV2: Inverted Residuals and Linear Bottlenecks\", CVPR 2018, Tables 2 and 4 (MobileNetV2 1.0/224: 300M MACs, 3.4M parameters)",
         publishedMACs: 300_000_000, publishedParameters: 3_400_000, tolerance: 0.03,
         note: "1001-way classifier as in the TF-slim checkpoint; conv+BN folded into conv with bias"),
+      inputShape: [1, 224, 224, 3], defaultInputSize: 224,
+      inputSizeMeaning: "image side (multiple of 32, 32...1024)"),
+    ZooEntry(
+      name: "resnet18",
+      description: "ResNet-18 (basic blocks, torchvision layout), 224×224, Keras-style explicit PAD before conv1 and the max pool",
+      citation: ZooCitation(
+        source:
+          "He et al., \"Deep Residual Learning for Image Recognition\", CVPR 2016, Table 1 (18-layer: 1.8×10⁹ FLOPs counted as multiply-adds); torchvision `resnet18` (IMAGENET1K_V1: 1.81 GFLOPS, 11,689,512 parameters)",
+        publishedMACs: 1_810_000_000, publishedParameters: 11_689_512, tolerance: 0.03,
+        note: "torchvision counts batch-norm γ and β and convolutions without bias; folded, each convolution has a bias instead"
+      ),
       inputShape: [1, 224, 224, 3], defaultInputSize: 224,
       inputSizeMeaning: "image side (multiple of 32, 32...1024)"),
     ZooEntry(

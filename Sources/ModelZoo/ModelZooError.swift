@@ -24,7 +24,7 @@ public struct ModelZooError: SystoleError, Equatable {
     self.message = message
   }
 
-  /// `unknown zoo model 'foo'; known: bert-base-layer, mlp0, mobilenet_v1, mobilenet_v2, resnet50`.
+  /// `unknown zoo model 'foo'; known: bert-base-layer, efficientnet_edgetpu_s, inception_v1, mlp0, mobilenet_v1, mobilenet_v2, resnet18, resnet50`.
   static func unknown(_ name: String) -> ModelZooError {
     ModelZooError(
       .unknownModel, name: name,

@@ -294,6 +294,7 @@ struct GraphRewriter {
   {
     var n = Tensor(name: name, shape: shape, elementType: precision.elementType)
     n.shapeSignature = t.shapeSignature
+    n.declaredSignature = t.declaredSignature
     n.isVariable = t.isVariable
     let id = TensorID(tensors.count)
     tensors.append(n)
@@ -357,6 +358,7 @@ struct GraphRewriter {
       }
     var n = Tensor(name: t.name, shape: t.shape, elementType: type)
     n.shapeSignature = t.shapeSignature
+    n.declaredSignature = t.declaredSignature
     let id = TensorID(tensors.count)
     tensors.append(n)
     parent.append(id.index)

@@ -34,6 +34,24 @@ public struct OutputComparison: Sendable {
         .invalidModel, model: quantized.source,
         "has \(qg.inputs.count) inputs and \(qg.outputs.count) outputs; \(float.source) has \(fg.inputs.count) and \(fg.outputs.count)")
     }
+    // Inputs and outputs pair up by position and must hold the same number of elements: the
+    // float samples feed both models, and outputs are compared element by element.
+    for (role, floatIDs, quantizedIDs) in [("input", fg.inputs, qg.inputs), ("output", fg.outputs, qg.outputs)] {
+      for (i, (f, q)) in zip(floatIDs, quantizedIDs).enumerated() where fg[f].elementCount != qg[q].elementCount {
+        throw QuantizerError(
+          .invalidModel, model: quantized.source,
+          "\(role) \(i) '\(shortName(qg[q].name))' has shape \(qg[q].shape) (\(qg[q].elementCount) elements); "
+            + "\(float.source)'s \(role) \(i) '\(shortName(fg[f].name))' has \(fg[f].shape) (\(fg[f].elementCount)); "
+            + "the two models do not match")
+      }
+    }
+    for (s, sample) in inputs.enumerated() {
+      for (i, (value, id)) in zip(sample, fg.inputs).enumerated() where value.count != fg[id].elementCount {
+        throw QuantizerError(
+          .invalidModel, model: float.source,
+          "sample \(s) input \(i) has \(value.count) elements; '\(shortName(fg[id].name))' needs \(fg[id].elementCount)")
+      }
+    }
     // Intermediate tensors matched by name and element count (activations only).
     var matches: [(Int, Int)] = []
     var byName: [String: Int] = [:]
@@ -45,11 +63,11 @@ public struct OutputComparison: Sendable {
     }
     var fi = Interpreter(model: float, recordsIntermediates: !matches.isEmpty)
     var qi = Interpreter(model: quantized, recordsIntermediates: !matches.isEmpty)
-    var outSignal = [[Double]](repeating: [], count: fg.outputs.count)
-    var outApprox = [[Double]](repeating: [], count: fg.outputs.count)
+    // Running sums, so memory does not grow with the number of samples; they add the elements
+    // in the order one pass over all samples would, so the results do not change.
+    var outputs = [ErrorAccumulator](repeating: ErrorAccumulator(), count: fg.outputs.count)
     var agree = [Int](repeating: 0, count: fg.outputs.count)
-    var layerSignal = [[Double]](repeating: [], count: matches.count)
-    var layerApprox = [[Double]](repeating: [], count: matches.count)
+    var layers = [ErrorAccumulator](repeating: ErrorAccumulator(), count: matches.count)
     for sample in inputs {
       let f: [TensorData]
       let q: [TensorData]
@@ -62,28 +80,26 @@ public struct OutputComparison: Sendable {
       for k in 0..<f.count {
         let s = AffineQuantization.dequantize(f[k], params: nil)
         let a = AffineQuantization.dequantize(q[k], params: qg[qg.outputs[k]].quantization)
-        outSignal[k] += s
-        outApprox[k] += a
+        outputs[k].add(s, a)
         if Metrics.argmax(s[...]) == Metrics.argmax(a[...]) { agree[k] += 1 }
       }
       for (m, (i, j)) in matches.enumerated() {
         guard let fv = fi.intermediates[i], let qv = qi.intermediates[j] else { continue }
-        layerSignal[m] += AffineQuantization.dequantize(fv, params: nil)
-        layerApprox[m] += AffineQuantization.dequantize(qv, params: qg.tensors[j].quantization)
+        layers[m].add(
+          AffineQuantization.dequantize(fv, params: nil),
+          AffineQuantization.dequantize(qv, params: qg.tensors[j].quantization))
       }
     }
-    func entry(_ name: String, _ s: [Double], _ a: [Double], top1: Double?) -> Entry {
-      Entry(
-        name: name, sqnrDB: Metrics.sqnr(signal: s, approximation: a), maxAbsError: Metrics.maxAbsoluteError(s, a),
-        cosine: Metrics.cosineSimilarity(s, a), top1Agreement: top1)
+    func entry(_ name: String, _ e: ErrorAccumulator, top1: Double?) -> Entry {
+      Entry(name: name, sqnrDB: e.sqnr.decibels, maxAbsError: e.maxAbsError, cosine: e.cosine, top1Agreement: top1)
     }
     let n = max(inputs.count, 1)
     return OutputComparison(
       floatSource: float.source, quantizedSource: quantized.source, samples: inputs.count,
       outputs: (0..<fg.outputs.count).map {
-        entry(fg[fg.outputs[$0]].name, outSignal[$0], outApprox[$0], top1: Double(agree[$0]) / Double(n))
+        entry(fg[fg.outputs[$0]].name, outputs[$0], top1: Double(agree[$0]) / Double(n))
       },
-      layers: matches.enumerated().map { m, pair in entry(fg.tensors[pair.0].name, layerSignal[m], layerApprox[m], top1: nil) })
+      layers: matches.enumerated().map { m, pair in entry(fg.tensors[pair.0].name, layers[m], top1: nil) })
   }
 
   /// A text table per section.
@@ -114,5 +130,40 @@ public struct OutputComparison: Sendable {
       ("float", .string(floatSource)), ("quantized", .string(quantizedSource)), ("samples", .int(Int64(samples))),
       ("outputs", .array(outputs.map(e))), ("layers", .array(layers.map(e))),
     ])
+  }
+}
+
+/// SQNR, cosine similarity and maximum absolute error of a signal seen in pieces, each equal to
+/// the ``Metrics`` function over the concatenation of the pieces.
+struct ErrorAccumulator {
+  var sqnr = SQNRAccumulator()
+  var dot = 0.0
+  var signalSquares = 0.0
+  var approximationSquares = 0.0
+  var maxAbsError = 0.0
+  var count = 0
+  var mismatched = false
+
+  mutating func add(_ s: [Double], _ a: [Double]) {
+    sqnr.add(signal: s, approximation: a)
+    guard s.count == a.count else {
+      mismatched = true
+      return
+    }
+    for i in s.indices {
+      dot += s[i] * a[i]
+      signalSquares += s[i] * s[i]
+      approximationSquares += a[i] * a[i]
+      maxAbsError = max(maxAbsError, abs(s[i] - a[i]))
+    }
+    count += s.count
+  }
+
+  /// As ``Metrics/cosineSimilarity(_:_:)``.
+  var cosine: Double {
+    if mismatched || count == 0 { return .nan }
+    if signalSquares == 0 && approximationSquares == 0 { return 1 }
+    if signalSquares == 0 || approximationSquares == 0 { return 0 }
+    return dot / (signalSquares.squareRoot() * approximationSquares.squareRoot())
   }
 }

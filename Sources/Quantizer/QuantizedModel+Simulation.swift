@@ -61,6 +61,7 @@ struct SimulationBuilder {
   func floatTensor(like t: Tensor, suffix: String = "") -> Tensor {
     var f = Tensor(name: t.name + suffix, shape: t.shape, elementType: .float32)
     f.shapeSignature = t.shapeSignature
+    f.declaredSignature = t.declaredSignature
     f.isVariable = t.isVariable
     return f
   }
@@ -69,6 +70,7 @@ struct SimulationBuilder {
   mutating func fakeQuantize(_ x: TensorID, like t: Tensor) -> TensorID {
     var q = Tensor(name: t.name + ";grid", shape: t.shape, elementType: t.elementType, quantization: t.quantization)
     q.shapeSignature = t.shapeSignature
+    q.declaredSignature = t.declaredSignature
     let qid = add(q)
     ops.append(Operator(kind: .quantize, inputs: [x], outputs: [qid]))
     let r = add(floatTensor(like: t))

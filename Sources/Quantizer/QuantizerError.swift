@@ -67,7 +67,7 @@ extension Operator {
   /// `op #3 CONV_2D 'conv1'`, naming the operator by index, TFLite name and first output.
   func location(index: Int, in graph: Graph, subgraph: Int = 0) -> String {
     let prefix = subgraph == 0 ? "" : "subgraph \(subgraph) "
-    let name = outputs.first.flatMap { $0.index < graph.tensors.count ? " '\(graph[$0].name)'" : nil } ?? ""
+    let name = outputs.first.flatMap { $0.index < graph.tensors.count ? " '\(shortName(graph[$0].name))'" : nil } ?? ""
     return "\(prefix)op #\(index) \(kind.tfliteName)\(name)"
   }
 }

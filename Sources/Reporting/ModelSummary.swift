@@ -47,8 +47,14 @@ public struct ModelSummary: Sendable {
       let shape = t.shape.isEmpty ? "scalar" : t.shape.map(String.init).joined(separator: "x")
       return "\(shape) \(t.elementType)"
     }
-    inputs = g.inputs.map { "'\(g[$0].name)' \(describe($0))" }
-    outputs = g.outputs.map { "'\(g[$0].name)' \(describe($0))" }
+    // Graph inputs and outputs show the file's shape signature next to the resolved shape when
+    // the file declared run-time dimensions (`1x224x224x3 int8 (signature -1x224x224x3)`).
+    func describeIO(_ id: TensorID) -> String {
+      let signature = g[id].declaredSignature.map { " (signature " + $0.map(String.init).joined(separator: "x") + ")" }
+      return "'\(g[id].name)' \(describe(id))" + (signature ?? "")
+    }
+    inputs = g.inputs.map(describeIO)
+    outputs = g.outputs.map(describeIO)
     var rows: [Row] = []
     var counts: [String: Int] = [:]
     var parameterIDs = Set<TensorID>()

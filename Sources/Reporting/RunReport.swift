@@ -32,6 +32,14 @@ public struct RunReport: Sendable {
     }
   }
 
+  /// Samples per inference: the leading dimension of the first graph input when it has rank 2 or
+  /// more (the batch `--batch` sets), else 1. Latency is per batch; inferences/s counts samples.
+  public var batch: Int {
+    let g = result.model.main
+    guard let id = g.inputs.first, g[id].shape.count >= 2, let b = g[id].shape.first, b >= 1 else { return 1 }
+    return b
+  }
+
   /// Latency in microseconds at the architecture's clock.
   static func microseconds(_ cycles: Cycle, _ arch: ArchSpec) -> Double { Double(cycles.count) / arch.clock.value }
 
@@ -93,7 +101,8 @@ public struct RunReport: Sendable {
     let achievedTOPS = us > 0 ? 2 * Double(c.macs) / (us * 1e-6) / 1e12 : 0
     let intensity = c.dramBytes > 0 ? Double(c.macs) / Double(c.dramBytes) : .infinity
     var s = ""
-    s += String(format: "  latency      %@ cycles = %.1f µs (%.1f inferences/s)\n", groupedDigits(Int(sim.cycles.count)), us, us > 0 ? 1e6 / us : 0)
+    let perBatch = batch > 1 ? " per batch of \(batch)" : ""
+    s += String(format: "  latency      %@ cycles = %.1f µs%@ (%.1f inferences/s)\n", groupedDigits(Int(sim.cycles.count)), us, perBatch, us > 0 ? Double(batch) * 1e6 / us : 0)
     s += String(format: "  throughput   %.3f TOPS achieved of %.2f peak; MAC utilization %.1f%%\n", achievedTOPS, arch.peakTOPS, sim.utilization * 100)
     s += "  MACs         \(groupedDigits(Int(c.macs)))\n"
     s += "  DRAM         \(groupedDigits(Int(c.dramBytes))) B: weights \(groupedDigits(Int(c[.dramWeightBytes]))), inputs \(groupedDigits(Int(c[.dramInputActivationBytes]))), outputs \(groupedDigits(Int(c[.dramOutputActivationBytes]))), partial sums \(groupedDigits(Int(c[.dramPartialSumBytes]))), host \(groupedDigits(Int(c[.dramHostReadBytes] + c[.dramHostWriteBytes])))\n"
@@ -116,6 +125,8 @@ public struct RunReport: Sendable {
       var fields: [(key: String, value: JSONValue)] = [
         ("cycles", .int(sim.cycles.count)),
         ("latency_us", .double(Self.microseconds(sim.cycles, arch))),
+        ("batch", .int(Int64(batch))),
+        ("inferences_per_s", .double(Self.microseconds(sim.cycles, arch) > 0 ? Double(batch) * 1e6 / Self.microseconds(sim.cycles, arch) : 0)),
         ("energy_pj", .double(sim.energy.total.value)),
         ("dram_bytes", .int(sim.total.dramBytes)),
         ("sram_bytes", .int(Self.sramBytes(sim.total))),

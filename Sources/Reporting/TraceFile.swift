@@ -113,10 +113,23 @@ public struct SystoleTrace: Sendable {
     try self.init(bytes: Array(data), fileName: name)
   }
 
+  /// The largest cycle count, byte count or counter value a trace may hold: 2⁵⁰ (13 days at
+  /// 1 GHz), so sums over a run and the chart's column arithmetic stay far inside `Int64`.
+  public static let maximumCount: Int64 = 1 << 50
+
+  /// The highest clock a trace may state, in MHz: `clock.mhz`'s upper bound in the parameter
+  /// table (100 GHz).
+  public static let maximumClockMHz = 100_000.0
+
   /// Parses a trace from its bytes; `fileName` names it in errors.
   ///
+  /// Numbers are checked where they are read: the clock must be in `0 < MHz ≤ 100000`; every
+  /// timestamp, duration, cycle count, counter and byte count must be finite and lie in
+  /// `0...maximumCount` once converted to cycles. A trace outside those is `.malformed`.
+  ///
   /// - Throws: `TraceError` `.notJSON` for invalid JSON, `.notSystole` for JSON that is not a
-  ///   Systole trace (no `otherData.generator == "systole"`), `.malformed` for a missing field.
+  ///   Systole trace (no `otherData.generator == "systole"`), `.malformed` for a missing field or
+  ///   a number out of range.
   public init(bytes: [UInt8], fileName: String) throws(TraceError) {
     let json: JSONValue
     do {
@@ -137,56 +150,91 @@ public struct SystoleTrace: Sendable {
     self.fileName = fileName
     arch = Self.string(other["arch"]) ?? ""
     guard let mhz = Self.double(other["clock_mhz"]), mhz > 0 else { throw fail("otherData.clock_mhz is not a positive number") }
+    guard mhz.isFinite, mhz <= Self.maximumClockMHz else {
+      throw fail("otherData.clock_mhz is \(mhz); at most \(Int(Self.maximumClockMHz)) MHz")
+    }
     clockMHz = mhz
+    // A non-negative count at most `maximumCount`, or a malformed-trace error naming `what`.
+    func count(_ value: Int64, _ what: String) throws(TraceError) -> Int64 {
+      guard (0...Self.maximumCount).contains(value) else {
+        throw fail("\(what) is \(value); expected 0 to 2^50")
+      }
+      return value
+    }
+    // Microseconds `us` as a cycle count at the trace's clock, range-checked.
+    func cycle(_ us: Double, _ what: String) throws(TraceError) -> Int64 {
+      let cycles = (us * mhz).rounded()
+      guard cycles.isFinite, cycles >= 0, cycles <= Double(Self.maximumCount) else {
+        throw fail("\(what) \(us) µs is outside the run (0 to 2^50 cycles at \(mhz) MHz)")
+      }
+      return Int64(cycles)
+    }
     arrayRows = Int(Self.int(other["array_rows"]) ?? 0)
     arrayColumns = Int(Self.int(other["array_cols"]) ?? 0)
     level = TraceLevel(rawValue: Self.string(other["level"]) ?? "") ?? .layer
     if let w = Self.array(other["cycle_window"]), w.count == 2, let a = Self.int(w[0]), let b = Self.int(w[1]), b >= a {
-      cycleWindow = a..<b
+      cycleWindow = try count(a, "otherData.cycle_window start")..<count(b, "otherData.cycle_window end")
     }
     if let r = Self.array(other["layer_range"]), r.count == 2, let a = Self.int(r[0]), let b = Self.int(r[1]), b >= a {
       layerRange = Int(a)...Int(b)
     }
-    guard let cycles = Self.int(run["cycles"]) else { throw fail("otherData.run.cycles is missing") }
-    self.cycles = cycles
+    guard let cycles = Self.int(run["cycles"]) else { throw fail("otherData.run.cycles is missing or not a whole number") }
+    self.cycles = try count(cycles, "otherData.run.cycles")
     utilization = Self.double(run["utilization"]) ?? 0
-    total = Self.layer(run, index: nil)
-    layers = (Self.array(run["layers"]) ?? []).enumerated().map { Self.layer($1, index: $0) }
-    unattributed = Self.layer(run["unattributed"] ?? .null, index: nil)
-    unitBusyCycles = Self.pairs(other["unit_busy_cycles"]).compactMap { k, v in Self.int(v).map { (k, $0) } }
+    func checked(_ layer: TraceLayer, _ what: String) throws(TraceError) -> TraceLayer {
+      for (key, value) in layer.counters { _ = try count(value, "\(what) counter \(key)") }
+      return layer
+    }
+    total = try checked(Self.layer(run, index: nil), "otherData.run")
+    var layers: [TraceLayer] = []
+    for (i, j) in (Self.array(run["layers"]) ?? []).enumerated() {
+      layers.append(try checked(Self.layer(j, index: i), "otherData.run.layers[\(i)]"))
+    }
+    self.layers = layers
+    unattributed = try checked(Self.layer(run["unattributed"] ?? .null, index: nil), "otherData.run.unattributed")
+    var busy: [(unit: String, cycles: Int64)] = []
+    for (k, v) in Self.pairs(other["unit_busy_cycles"]) {
+      if let n = Self.int(v) { busy.append((k, try count(n, "otherData.unit_busy_cycles.\(k)"))) }
+    }
+    unitBusyCycles = busy
     var slices: [TraceSlice] = []
     var peaks: [TraceCounter: Int64] = [:]
     for (i, event) in events.enumerated() {
       if Self.string(event["ph"]) == "C", let name = Self.string(event["name"]), let counter = TraceCounter(rawValue: name),
         counter.memory != nil, let v = Self.int(event["args"]?[counter.argument])
       {
-        peaks[counter] = max(peaks[counter] ?? 0, v)
+        peaks[counter] = max(peaks[counter] ?? 0, try count(v, "event #\(i) counter \(name)"))
         continue
       }
       guard let ph = Self.string(event["ph"]), ph == "X" || ph == "i" else { continue }
       guard let tid = Self.int(event["tid"]), let track = TraceTrack(rawValue: Int(tid)),
         let ts = Self.double(event["ts"])
       else { throw fail("event #\(i) has no valid tid or ts") }
-      let start = Int64((ts * mhz).rounded())
+      let start = try cycle(ts, "event #\(i) ts")
       var end = start
       if ph == "X" {
         guard let dur = Self.double(event["dur"]) else { throw fail("event #\(i) has no dur") }
-        end = Int64(((ts + dur) * mhz).rounded())
+        guard dur >= 0 else { throw fail("event #\(i) dur \(dur) µs is negative") }
+        end = try cycle(ts + dur, "event #\(i) ts + dur")
       }
       let args = event["args"] ?? .null
+      let waitCycles = try count(Self.int(args["wait_cycles"]) ?? 0, "event #\(i) wait_cycles")
       slices.append(
         TraceSlice(
           track: track, name: Self.string(event["name"]) ?? "", category: Self.string(event["cat"]) ?? "",
           start: start, end: end, pc: Self.int(args["pc"]).map(Int.init), layer: Self.int(args["layer"]).map(Int.init),
-          stall: Self.string(args["stall"]), waitCycles: Self.int(args["wait_cycles"]) ?? 0))
+          stall: Self.string(args["stall"]), waitCycles: waitCycles))
     }
     self.slices = slices
-    peakOccupancy = OnChipMemory.allCases.compactMap { memory in
+    var peakOccupancy: [TracePeakOccupancy] = []
+    for memory in OnChipMemory.allCases {
       let counter = TraceCounter.occupancy(of: memory)
-      guard let bytes = peaks[counter] else { return nil }
-      let capacity = Self.int(other["memory_capacity_bytes"]?[TraceCounter.capacityKey(of: memory)]) ?? 0
-      return TracePeakOccupancy(counter: counter, bytes: bytes, capacity: capacity)
+      guard let bytes = peaks[counter] else { continue }
+      let key = TraceCounter.capacityKey(of: memory)
+      let capacity = try count(Self.int(other["memory_capacity_bytes"]?[key]) ?? 0, "otherData.memory_capacity_bytes.\(key)")
+      peakOccupancy.append(TracePeakOccupancy(counter: counter, bytes: bytes, capacity: capacity))
     }
+    self.peakOccupancy = peakOccupancy
   }
 
   // MARK: JSON helpers

@@ -50,6 +50,9 @@ public struct TraceSummary: Sendable {
 }
 
 extension SystoleTrace {
+  /// The most columns `show` draws: 10,000.
+  public static let maximumChartColumns = 10_000
+
   /// The figures of `summary()`.
   public var summaryFigures: TraceSummary {
     let classes = ["weight_shift", "weight_stall", "input_stall", "output_stall", "dependency_wait", "non_matrix", "host", "idle"]
@@ -62,7 +65,7 @@ extension SystoleTrace {
     var waitsByReason: [String: (cycles: Int64, instructions: Int)] = [:]
     for slice in slices where slice.category == "instruction" {
       guard let reason = slice.stall else { continue }
-      waitsByReason[reason, default: (0, 0)].cycles += slice.waitCycles
+      waitsByReason[reason, default: (0, 0)].cycles.addSaturating(slice.waitCycles)
       waitsByReason[reason, default: (0, 0)].instructions += 1
     }
     let waits = waitsByReason.map { (reason: $0.key, cycles: $0.value.cycles, instructions: $0.value.instructions) }
@@ -215,6 +218,8 @@ extension SystoleTrace {
   /// chooses the cycles (default: the whole run); the chart fits `width` columns.
   ///
   /// - Throws: `TraceError.notInTrace` for a layer without slices or a window outside the run.
+  ///
+  /// At most `maximumChartColumns` columns are drawn, whatever `width` says.
   public func show(window: Range<Int64>? = nil, layer: Int? = nil, width: Int = 100) throws(TraceError) -> String {
     var range = window ?? 0..<cycles
     if let layer {
@@ -231,8 +236,9 @@ extension SystoleTrace {
     }
     range = lo..<hi
     let label = 15
-    let columns = Int(min(Int64(max(10, width - label - 1)), range.upperBound - range.lowerBound))
+    let columns = Int(min(Int64(min(max(10, width - label - 1), Self.maximumChartColumns)), range.upperBound - range.lowerBound))
     let length = range.upperBound - range.lowerBound
+    // `length` ≤ 2⁵⁰ (`SystoleTrace.maximumCount`) and `i` ≤ 10⁴, so the products fit `Int64`.
     func bounds(_ i: Int) -> (Int64, Int64) {
       (range.lowerBound + length * Int64(i) / Int64(columns), range.lowerBound + length * Int64(i + 1) / Int64(columns))
     }

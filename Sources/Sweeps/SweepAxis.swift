@@ -7,10 +7,10 @@ import Support
 /// - a parameter of `ArchSpec.parameters` by its dotted key (`array.rows`, `ub.kib`,
 ///   `dram.gbps`) or top-level key (`dataflow=ws,os,is`, `datapath`);
 /// - `array`, the shorthand for rows and columns together (`array=32x32,64x64`);
-/// - anything else without a dot: a compiler option, passed to the evaluator as text
-///   (`double-buffering=on,off`).
-/// Architecture values are checked against their parameter when parsed; compiler options are
-/// not (the evaluator judges them).
+/// - anything else without a dot: a compiler option of `SweepCompilerOption.known`, passed to
+///   the evaluator as text (`double-buffering=on,off`).
+/// Every value is checked when parsed: architecture values against their parameter, compiler
+/// options against the values the option accepts; an unknown key is an error.
 public struct SweepAxis: Sendable, Hashable {
   /// How the axis acts on a point.
   public enum Kind: Sendable, Hashable {
@@ -80,7 +80,13 @@ public struct SweepAxis: Sendable, Hashable {
       }
     }
     let axis = SweepAxis(key: key, values: values, kind: kind(ofKey: key))
-    if axis.kind != .compilerOption {
+    if axis.kind == .compilerOption {
+      for value in values {
+        if let problem = SweepCompilerOption.check(key: key, value: value) {
+          throw SweepError(.badAxis, location, problem)
+        }
+      }
+    } else {
       for value in values {
         var probe = base
         do {

@@ -38,6 +38,11 @@ public enum SweepPointsFile {
       if keys.contains(key) {
         throw SweepError(.badPointsFile, "\(file):\(header.line)", "key '\(key)' appears twice")
       }
+      if SweepAxis.kind(ofKey: key) == .compilerOption && SweepCompilerOption.option(forKey: key) == nil,
+        let problem = SweepCompilerOption.check(key: key, value: "")
+      {
+        throw SweepError(.badPointsFile, "\(file):\(header.line)", problem)
+      }
       keys.append(key)
     }
     var values = Array(repeating: [String](), count: keys.count)
@@ -49,6 +54,11 @@ public enum SweepPointsFile {
       }
       let cells = record.cells.map { $0.trimmingCharacters(in: " ") }
       var probe = base
+      for (key, value) in zip(keys, cells) where !value.isEmpty && SweepAxis.kind(ofKey: key) == .compilerOption {
+        if let problem = SweepCompilerOption.check(key: key, value: value) {
+          throw SweepError(.badPointsFile, "\(file):\(record.line)", problem)
+        }
+      }
       for (key, value) in zip(keys, cells) where !value.isEmpty && SweepAxis.kind(ofKey: key) != .compilerOption {
         do {
           try probe.apply(override: "\(key)=\(value)")

@@ -7,7 +7,7 @@ import Support
 /// assembles the rows in point order.
 ///
 /// Steps:
-/// 1. Expand the spec into rows (`SweepPlan.make`); keep this shard's rows.
+/// 1. Expand the spec into this shard's rows (`SweepPlan.make`; too many is refused up front).
 /// 2. Keep rows found in the `resumeFrom` file (same id) as they are.
 /// 3. Build each remaining row's architecture: base + overrides, then `validate()`; a spec with
 ///    problems makes the row invalid with those problems as its reason.
@@ -23,7 +23,7 @@ public enum SweepRunner {
     spec: SweepSpec, evaluator: some PointEvaluator, progress: (any SweepProgress)? = nil
   ) throws(SweepError) -> SweepStudy {
     let plan = try SweepPlan.make(spec)
-    let selected = plan.rows.filter { spec.shard?.contains($0.index) ?? true }
+    let selected = plan.rows  // `make` builds this shard's rows only
 
     var previous: [String: SweepRow] = [:]
     var previousComponents: [String] = []

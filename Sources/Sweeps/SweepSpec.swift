@@ -24,14 +24,20 @@ public struct SweepSpec: Sendable {
   /// An earlier output CSV whose rows are kept instead of recomputed (`--resume`); a missing file
   /// is an empty one.
   public var resumeFrom: String?
-  /// The most rows (points × models) a study may have.
+  /// The most rows (points × models) one process plans and evaluates: the whole study, or its
+  /// shard with `shard`. Default 100,000 (a few hundred MB of plans and hours of evaluation);
+  /// larger studies are refused up front with the counts, and run as shards.
   public var maxRows: Int
+
+  /// A rough upper bound on the memory one planned row takes while a study runs (its settings,
+  /// overrides and id, its architecture and its result), for the refusal message.
+  public static let planBytesPerRow = 4096
 
   /// Creates a spec.
   public init(
     models: [String], base: ArchSpec, axes: [SweepAxis] = [], pointsFile: String? = nil,
     shard: SweepShard? = nil, jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
-    resumeFrom: String? = nil, maxRows: Int = 1_000_000
+    resumeFrom: String? = nil, maxRows: Int = 100_000
   ) {
     self.models = models
     self.base = base
@@ -125,60 +131,82 @@ public struct SweepPlan: Sendable {
   public var rows: [Row]
 
   /// Expands `spec` into rows: the cartesian product of its axes, or its points file.
+  ///
+  /// Only the rows of `spec.shard` are built (all of them without a shard), one at a time from
+  /// their index, so memory grows with this process's rows, not with the whole product. More
+  /// than `spec.maxRows` of them is refused before anything is allocated, with the counts and
+  /// what to change.
   public static func make(_ spec: SweepSpec) throws(SweepError) -> SweepPlan {
     let axes: [SweepAxis]
-    let points: [[String]]
+    let filePoints: [[String]]?
     if let path = spec.pointsFile {
-      (axes, points) = try SweepPointsFile.load(path: path, base: spec.base)
+      let loaded = try SweepPointsFile.load(path: path, base: spec.base)
+      (axes, filePoints) = (loaded.axes, loaded.points)
     } else {
-      axes = spec.axes
-      var count = 1
-      for axis in axes {
-        let (product, overflow) = count.multipliedReportingOverflow(by: axis.values.count)
-        guard !overflow, product * max(spec.models.count, 1) <= spec.maxRows else {
-          throw SweepError(
-            .tooManyPoints, "",
-            "the sweep has more than \(spec.maxRows) rows (\(axes.map { "\($0.key): \($0.values.count)" }.joined(separator: " × ")) × \(spec.models.count) models)")
-        }
-        count = product
-      }
-      points = cartesianProduct(axes.map(\.values))
+      (axes, filePoints) = (spec.axes, nil)
     }
-    if points.count * spec.models.count > spec.maxRows {
+    let models = spec.models.count
+    var pointCount = filePoints?.count ?? 1
+    var overflow = false
+    if filePoints == nil {
+      for axis in axes {
+        let (product, o) = pointCount.multipliedReportingOverflow(by: axis.values.count)
+        overflow = overflow || o
+        pointCount = product
+      }
+    }
+    let (totalRows, o) = pointCount.multipliedReportingOverflow(by: models)
+    overflow = overflow || o
+    // Rows k with k % n == i among 0..<total.
+    let selectedRows = overflow ? Int.max : spec.shard.map { (totalRows - $0.index + $0.count - 1) / $0.count } ?? totalRows
+    if overflow || selectedRows > spec.maxRows {
+      let shape =
+        filePoints == nil
+        ? axes.map { "\($0.key): \($0.values.count)" }.joined(separator: " × ") : "\(pointCount) points"
+      let total = overflow ? "more than 2^63" : "\(totalRows)"
+      let shardNote = spec.shard.map { ", \(selectedRows) of them in shard \($0)" } ?? ""
+      let neededShards = overflow ? "more" : "\((totalRows + spec.maxRows - 1) / spec.maxRows)"
       throw SweepError(
-        .tooManyPoints, "", "the sweep has \(points.count * spec.models.count) rows, more than \(spec.maxRows)")
+        .tooManyPoints, "",
+        "the sweep has \(total) rows (\(shape) × \(models) model\(models == 1 ? "" : "s"))\(shardNote); "
+          + "one process plans at most \(spec.maxRows) (about \(SweepSpec.planBytesPerRow / 1024) KiB and one "
+          + "evaluation each); vary fewer values or split the study with --shard I/N, N ≥ \(neededShards)")
+    }
+    let radices = axes.map(\.values.count)
+    /// The settings of point `p`: one value per axis, the last axis varying fastest.
+    func settings(ofPoint p: Int) -> [String] {
+      if let filePoints { return filePoints[p] }
+      var rest = p
+      var values = [String](repeating: "", count: axes.count)
+      for a in axes.indices.reversed() {
+        values[a] = axes[a].values[rest % radices[a]]
+        rest /= radices[a]
+      }
+      return values
     }
     let baseText = spec.base.jsonString()
     var rows: [Row] = []
-    rows.reserveCapacity(points.count * spec.models.count)
-    for model in spec.models {
-      for settings in points {
-        var overrides: [String] = []
-        var options: [String: String] = [:]
-        var idText = baseText + "\u{1F}" + model
-        for (axis, value) in zip(axes, settings) where !value.isEmpty {
-          overrides += axis.overrides(at: value)
-          if axis.kind == .compilerOption { options[axis.key] = value }
-          idText += "\u{1F}\(axis.key)=\(value)"
-        }
-        rows.append(
-          Row(
-            index: rows.count, id: fnv1a64Hex(idText), model: model, settings: settings,
-            overrides: overrides, compilerOptions: options))
+    rows.reserveCapacity(selectedRows)
+    let first = spec.shard?.index ?? 0
+    let step = spec.shard?.count ?? 1
+    for index in stride(from: first, to: totalRows, by: step) {
+      let model = spec.models[index / pointCount]
+      let point = settings(ofPoint: index % pointCount)
+      var overrides: [String] = []
+      var options: [String: String] = [:]
+      var idText = baseText + "\u{1F}" + model
+      for (axis, value) in zip(axes, point) where !value.isEmpty {
+        overrides += axis.overrides(at: value)
+        if axis.kind == .compilerOption { options[axis.key] = value }
+        idText += "\u{1F}\(axis.key)=\(value)"
       }
+      rows.append(
+        Row(
+          index: index, id: fnv1a64Hex(idText), model: model, settings: point, overrides: overrides,
+          compilerOptions: options))
     }
     return SweepPlan(columns: axes.map(\.key), baseValues: axes.map { $0.baseValue(in: spec.base) }, rows: rows)
   }
-}
-
-/// Every combination of one value per list, the last list varying fastest; one empty
-/// combination for no lists.
-func cartesianProduct(_ lists: [[String]]) -> [[String]] {
-  var result: [[String]] = [[]]
-  for list in lists {
-    result = result.flatMap { prefix in list.map { prefix + [$0] } }
-  }
-  return result
 }
 
 /// FNV-1a 64-bit hash of the UTF-8 bytes, as 16 lowercase hex digits (stable across processes,

@@ -24,7 +24,7 @@ enum DemoCommand {
     options: [
       OptionSpec(name: "model-dir", kind: .value(placeholder: "DIR", repeats: false), help: "The Programs/models directory (default: ./Programs/models)."),
       OptionSpec(name: "arch", kind: .value(placeholder: "A", repeats: false), help: "Architecture preset or JSON (default edge-tpu)."),
-    ],
+    ] + ShapeOptions.specs,
     run: { args, console in try run(args, console: &console) })
 
   static func run(_ args: ParsedArguments, console: inout Driver.Console) throws {
@@ -37,7 +37,7 @@ enum DemoCommand {
     guard FileManager.default.fileExists(atPath: modelPath) else {
       throw DriverError(.cannotRead, "\(modelPath): no such file (run 'systole demo' from the repository root, or pass --model-dir)")
     }
-    let model = try ModelLoader.load(modelPath)
+    let model = try ModelLoader.load(modelPath, shapes: ShapeOptions.parse(args, command: "demo"))
     let summary = ModelSummary(model: model)
     console.out("model: \(modelPath)\n")
     console.out("  \(summary.rows.count) operators (\(summary.operatorCounts.map { "\($0.0) \($0.1)" }.joined(separator: ", ")))\n")
@@ -45,14 +45,23 @@ enum DemoCommand {
     console.out("\(groupedDigits(summary.weightBytesStored)) weight bytes as int8 vs \(groupedDigits(summary.weightBytesFloat32)) as float32\n\n")
 
     let graph = model.main
-    var inputs: [[TensorData]] = []
-    while FileManager.default.fileExists(atPath: "\(referenceDir)/in.\(inputs.count).0.bin") {
-      let n = inputs.count
-      let files = (0..<graph.inputs.count).map { "\(referenceDir)/in.\(n).\($0).bin" }.joined(separator: ",")
-      inputs.append(try EvalCommand.readInputs(files, invocation: n, graph: graph))
-    }
-    guard !inputs.isEmpty else {
+    // Every invocation the reference set mentions (in.N.I.bin or out.N.O.bin) must be complete:
+    // a missing file fails the demo instead of silently checking fewer invocations.
+    let invocationCount = try referenceInvocations(referenceDir)
+    guard invocationCount > 0 else {
       throw DriverError(.cannotRead, "\(referenceDir): no reference inputs (in.0.0.bin) found")
+    }
+    var inputs: [[TensorData]] = []
+    for n in 0..<invocationCount {
+      let paths =
+        (0..<graph.inputs.count).map { "\(referenceDir)/in.\(n).\($0).bin" }
+        + (0..<graph.outputs.count).map { "\(referenceDir)/out.\(n).\($0).bin" }
+      if let missing = paths.first(where: { !FileManager.default.fileExists(atPath: $0) }) {
+        throw DriverError(
+          .cannotRead,
+          "\(missing): no such file; the reference set has invocations 0…\(invocationCount - 1), each with \(graph.inputs.count) input and \(graph.outputs.count) output file(s)")
+      }
+      inputs.append(try EvalCommand.readInputs(paths.prefix(graph.inputs.count).joined(separator: ","), invocation: n, graph: graph))
     }
     let archName = args.value("arch") ?? "edge-tpu"
     let arch = try RunCommand.resolveArch(archName, overrides: [])
@@ -81,6 +90,32 @@ enum DemoCommand {
     if differing > 0 {
       throw DriverError(.badData, "simulated output differs from TFLite's reference kernels in \(differing) bytes")
     }
+  }
+
+  /// The number of invocations in a reference directory: the manifest's `invocations`, or one
+  /// more than the highest N of any `in.N.I.bin` or `out.N.O.bin` when that is larger (0 when
+  /// there is neither).
+  static func referenceInvocations(_ dir: String) throws -> Int {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
+      throw DriverError(.cannotRead, "\(dir): no such directory (the demo's reference inputs and outputs)")
+    }
+    var count = 0
+    if names.contains("manifest.json") {
+      let path = "\(dir)/manifest.json"
+      let manifest = try? JSONValue.parse(bytes: FileIO.read(path))
+      guard case .int(let n)? = manifest?["invocations"], (0..<1_000_000).contains(n) else {
+        throw DriverError(.badData, "\(path): expected a JSON object with a whole number 'invocations'")
+      }
+      count = Int(n)
+    }
+    for name in names {
+      let parts = name.split(separator: ".")
+      guard parts.count == 4, parts[0] == "in" || parts[0] == "out", parts[3] == "bin", let n = Int(parts[1]), n >= 0,
+        n < 1_000_000
+      else { continue }
+      count = max(count, n + 1)
+    }
+    return count
   }
 
   static func topClass(_ v: TensorData) -> Int {

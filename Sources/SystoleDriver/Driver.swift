@@ -40,6 +40,7 @@ public enum Driver {
     BenchCommand.command,
     QuantizeCommand.command,
     CompareCommand.command,
+    ValidateCommand.command,
   ]
 
   /// Runs the command line and exits the process with the resulting status.
@@ -107,7 +108,13 @@ public enum Driver {
       }
     case is TFLiteImportError, is GoldenModelError, is ArchError: return 65
     case is ModelZooError: return 64
-    case is LoweringError, is SimulatorError, is PipelineError, is TraceError, is SweepError: return 65
+    case let e as SweepError:
+      // A bad --vary, --shard or an oversized product is a usage problem; bad files are data.
+      switch e.kind {
+      case .badAxis, .badShard, .tooManyPoints: return 64
+      case .badPointsFile, .badCSV, .mismatchedParts: return 65
+      }
+    case is LoweringError, is SimulatorError, is PipelineError, is TraceError: return 65
     case let e as QuantizerError:
       switch e.kind {
       case .calibrationUnreadable: return 66

@@ -8,7 +8,7 @@ enum EvalCommand {
   static let command = Driver.Command(
     name: "eval",
     abstract: "Run a model in the golden model (bit-exact with TFLite's reference kernels).",
-    usage: "systole eval <model.tflite> [--input FILE[,FILE...]]... [--output-dir DIR] [--dump-tensors DIR] [--seed N] [--invocations N] [--overwrite]",
+    usage: "systole eval <model.tflite> [--batch N] [--input-shape INPUT=DIMS]... [--input FILE[,FILE...]]... [--output-dir DIR] [--dump-tensors DIR] [--seed N] [--invocations N] [--overwrite]",
     discussion: """
       Each --input gives one invocation's input tensors, in the model's input order, as raw
       little-endian row-major bytes of each tensor's own type (comma-separated, one file per
@@ -27,25 +27,28 @@ enum EvalCommand {
       OptionSpec(name: "seed", kind: .value(placeholder: "N", repeats: false), help: "Seed for random inputs (default 0)."),
       OptionSpec(name: "invocations", kind: .value(placeholder: "N", repeats: false), help: "Random invocations when no --input is given (default 1)."),
       OptionSpec(name: "overwrite", kind: .flag, help: "Replace existing output files."),
-    ],
+    ] + ShapeOptions.specs,
     run: { args, console in try run(args, console: &console) })
 
   static func run(_ args: ParsedArguments, console: inout Driver.Console) throws {
     guard args.positionals.count == 1 else {
       throw UsageError("expected exactly one model file; got \(args.positionals.count) arguments", command: "eval")
     }
-    let model = try ModelLoader.load(args.positionals[0])
+    let model = try ModelLoader.load(args.positionals[0], shapes: ShapeOptions.parse(args, command: "eval"))
     let seed = try args.value("seed").map { v throws(UsageError) in try parseInteger(v, option: "seed", command: "eval") } ?? 0
     let randomInvocations =
-      try args.value("invocations").map { v throws(UsageError) in try parseInteger(v, option: "invocations", command: "eval") } ?? 1
+      try args.value("invocations").map { v throws(UsageError) in
+        try parseInteger(v, option: "invocations", command: "eval", in: 1...maximumInvocations)
+      } ?? 1
     let overwrite = args.flag("overwrite")
 
+    // File inputs are read up front; random ones are made one invocation at a time (in the same
+    // order, so the same values), so memory does not grow with --invocations.
     var invocations: [[TensorData]] = []
+    var rng = SeededGenerator(seed: UInt64(seed))
+    let invocationCount: Int
     if args.all("input").isEmpty {
-      var rng = SeededGenerator(seed: UInt64(seed))
-      for _ in 0..<max(randomInvocations, 1) {
-        invocations.append(model.main.inputs.map { RandomTensors.make(model.main[$0], using: &rng) })
-      }
+      invocationCount = randomInvocations
     } else {
       if args.value("invocations") != nil || args.value("seed") != nil {
         throw UsageError("--seed and --invocations apply only to random inputs; they cannot be combined with --input", command: "eval")
@@ -53,14 +56,25 @@ enum EvalCommand {
       for (n, list) in args.all("input").enumerated() {
         invocations.append(try readInputs(list, invocation: n, graph: model.main))
       }
+      invocationCount = invocations.count
+    }
+    func inputs(_ n: Int) -> [TensorData] {
+      invocations.isEmpty ? model.main.inputs.map { RandomTensors.make(model.main[$0], using: &rng) } : invocations[n]
     }
 
+    // Every output is checked before any is written (the dumped tensors' files too).
+    var outputs: [String] = []
+    if let dir = args.value("output-dir") {
+      outputs += (0..<invocationCount).flatMap { n in model.main.outputs.indices.map { "\(dir)/\(n).\($0).bin" } }
+    }
+    if let dir = args.value("dump-tensors") { outputs += dumpFiles(model.main, dir) }
+    try FileIO.checkOverwrite(outputs, overwrite: overwrite)
     if let dir = args.value("output-dir") { try FileIO.makeDirectory(dir) }
     if let dir = args.value("dump-tensors") { try FileIO.makeDirectory(dir) }
 
     var interpreter = Interpreter(model: model, recordsIntermediates: args.value("dump-tensors") != nil)
-    for (n, inputs) in invocations.enumerated() {
-      let outputs = try interpreter.invoke(inputs)
+    for n in 0..<invocationCount {
+      let outputs = try interpreter.invoke(inputs(n))
       if n == 0, let dir = args.value("dump-tensors") {
         try dumpTensors(interpreter.intermediates, graph: model.main, to: dir, overwrite: overwrite)
       }
@@ -73,9 +87,12 @@ enum EvalCommand {
       }
     }
     if let dir = args.value("output-dir") {
-      console.err("wrote \(invocations.count * model.main.outputs.count) output file(s) to \(dir)\n")
+      console.err("wrote \(invocationCount * model.main.outputs.count) output file(s) to \(dir)\n")
     }
   }
+
+  /// The most random invocations `--invocations` accepts; they are made and run one at a time.
+  static let maximumInvocations = 1_000_000
 
   static func readInputs(_ list: String, invocation: Int, graph: Graph) throws -> [TensorData] {
     let files = list.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
@@ -95,6 +112,13 @@ enum EvalCommand {
       values.append(v)
     }
     return values
+  }
+
+  /// The files `dumpTensors` may write in `dir`: one per tensor that is not a resource, and
+  /// `tensors.json`.
+  static func dumpFiles(_ graph: Graph, _ dir: String) -> [String] {
+    graph.tensors.indices.filter { graph.tensors[$0].elementType != .resource }.map { "\(dir)/\($0).bin" }
+      + ["\(dir)/tensors.json"]
   }
 
   static func dumpTensors(_ values: [TensorData?], graph: Graph, to dir: String, overwrite: Bool) throws {

@@ -6,21 +6,23 @@ enum InspectCommand {
   static let command = Driver.Command(
     name: "inspect",
     abstract: "Show a model's operators, shapes, quantization, MACs and parameter sizes.",
-    usage: "systole inspect <model.tflite|zoo:NAME> [--json]",
+    usage: "systole inspect <model.tflite|zoo:NAME|topology.csv> [--json] [--batch N] [--input-shape INPUT=DIMS]...",
     discussion: """
       Prints one row per operator of the main graph (index, TFLite op, non-constant input and
       output shapes with types, quantization of weights and output, fused activation,
       padding/stride, MACs, parameter bytes), then totals: operators by type, parameters, MACs,
       parameter bytes as stored versus as float32, and the activation peak (largest sum of
       simultaneously live activation tensors in execution order). --json prints the same as JSON
-      with the keys documented in docs/cli.md.
+      with the keys documented in docs/cli.md. A file with run-time dimensions (the converter's
+      dynamic batch) shows each input's and output's shape signature beside the resolved shape
+      (--batch, --input-shape: docs/cli.md "Model arguments").
       """,
-    options: [OptionSpec(name: "json", kind: .flag, help: "Print JSON instead of text.")],
+    options: [OptionSpec(name: "json", kind: .flag, help: "Print JSON instead of text.")] + ShapeOptions.specs,
     run: { args, console in
       guard args.positionals.count == 1 else {
         throw UsageError("expected exactly one model file; got \(args.positionals.count) arguments", command: "inspect")
       }
-      let model = try ModelLoader.load(args.positionals[0])
+      let model = try ModelLoader.load(args.positionals[0], shapes: ShapeOptions.parse(args, command: "inspect"))
       let summary = ModelSummary(model: model)
       console.out(args.flag("json") ? summary.json().serialized() + "\n" : summary.renderText())
     })

@@ -33,7 +33,7 @@ enum QuantizeCommand {
       OptionSpec(name: "report", kind: .value(placeholder: "FILE.html", repeats: false), help: "Write a self-contained HTML accuracy report."),
       OptionSpec(name: "json", kind: .flag, help: "Print the accuracy report as JSON."),
       OptionSpec(name: "overwrite", kind: .flag, help: "Replace existing output files."),
-    ],
+    ] + ShapeOptions.specs,
     run: { args, console in try run(args, console: &console) })
 
   static func run(_ args: ParsedArguments, console: inout Driver.Console) throws {
@@ -42,13 +42,13 @@ enum QuantizeCommand {
       throw UsageError("expected exactly one float32 model; got \(args.positionals.count) arguments", command: name)
     }
     guard let output = args.value("o") else { throw UsageError("missing -o <out.tflite>", command: name) }
-    let model = try ModelLoader.load(args.positionals[0])
+    let model = try ModelLoader.load(args.positionals[0], shapes: ShapeOptions.parse(args, command: "quantize"))
     let scheme = try parseScheme(args.value("scheme") ?? QuantizationScheme.int8PerChannel.rawValue, command: name)
     var options = QuantizerOptions()
     options.io = args.flag("float-io") ? .float : .quantized
     options.allowFallback = args.flag("allow-fallback")
     if let e = args.value("estimator") { options.rangeEstimator = try parseEstimator(e, command: name) }
-    if let g = args.value("group") { options.ternaryGroupSize = max(1, try parseInteger(g, option: "group", command: name)) }
+    if let g = args.value("group") { options.ternaryGroupSize = try parseInteger(g, option: "group", command: name, in: 1...65_536) }
     options.keepFloat = Set(args.all("keep-float").flatMap(layerSelectors))
     options.int16 = Set(args.all("int16").flatMap(layerSelectors))
     let seed = UInt64(try args.value("seed").map { v throws(UsageError) in try parseInteger(v, option: "seed", command: name) } ?? 0)
@@ -57,12 +57,13 @@ enum QuantizeCommand {
     if let dir = args.value("calibration") {
       calibration = .folder(URL(fileURLWithPath: dir))
     } else {
-      let n = try args.value("samples").map { v throws(UsageError) in try parseInteger(v, option: "samples", command: name) } ?? 32
-      calibration = .random(count: max(n, 1), seed: seed, distribution: defaultDistribution(model))
+      let n = try args.value("samples").map { v throws(UsageError) in
+        try parseInteger(v, option: "samples", command: name, in: 1...maximumSamples)
+      } ?? 32
+      try checkSampleMemory(n, model: model, command: name)
+      calibration = .random(count: n, seed: seed, distribution: defaultDistribution(model))
     }
-    if FileManager.default.fileExists(atPath: output) && !args.flag("overwrite") {
-      throw DriverError(.cannotWrite, "\(output): already exists; pass --overwrite to replace it")
-    }
+    try FileIO.checkOverwrite([output] + (args.value("report").map { [$0] } ?? []), overwrite: args.flag("overwrite"))
     let quantized = try Quantizer.quantize(model: model, scheme: scheme, calibration: calibration, options: options)
     try FileIO.write(try quantized.tfliteBytes(), to: output, overwrite: args.flag("overwrite"))
 
@@ -77,6 +78,10 @@ enum QuantizeCommand {
       console.err("wrote \(html)\n")
     }
   }
+
+  /// The most synthetic samples `--samples` accepts (quantize and compare): every sample's
+  /// activations are kept for the statistics, so memory grows with the count.
+  static let maximumSamples = 10_000
 
   /// Images get the synthetic-image distribution, everything else a standard normal.
   static func defaultDistribution(_ model: Model) -> InputDistribution {
@@ -134,23 +139,26 @@ enum CompareCommand {
       OptionSpec(name: "samples", kind: .value(placeholder: "N", repeats: false), help: "Synthetic inputs when no folder is given (default 16)."),
       OptionSpec(name: "seed", kind: .value(placeholder: "N", repeats: false), help: "Seed for synthetic inputs (default 1)."),
       OptionSpec(name: "json", kind: .flag, help: "Print JSON instead of text."),
-    ],
+    ] + ShapeOptions.specs,
     run: { args, console in try run(args, console: &console) })
 
   static func run(_ args: ParsedArguments, console: inout Driver.Console) throws {
     guard args.positionals.count == 2 else {
       throw UsageError("expected a float model and a quantized model; got \(args.positionals.count) arguments", command: "compare")
     }
-    let float = try ModelLoader.load(args.positionals[0])
-    let quant = try ModelLoader.load(args.positionals[1])
+    let float = try ModelLoader.load(args.positionals[0], shapes: ShapeOptions.parse(args, command: "compare"))
+    let quant = try ModelLoader.load(args.positionals[1], shapes: ShapeOptions.parse(args, command: "compare"))
     let inputs: [[TensorData]]
     if let dir = args.value("inputs") {
       inputs = try CalibrationData.load(folder: URL(fileURLWithPath: dir), for: float)
     } else {
-      let n = try args.value("samples").map { v throws(UsageError) in try parseInteger(v, option: "samples", command: "compare") } ?? 16
+      let n = try args.value("samples").map { v throws(UsageError) in
+        try parseInteger(v, option: "samples", command: "compare", in: 1...QuantizeCommand.maximumSamples)
+      } ?? 16
       let seed = try args.value("seed").map { v throws(UsageError) in try parseInteger(v, option: "seed", command: "compare") } ?? 1
+      try checkSampleMemory(n, model: float, command: "compare")
       inputs = try CalibrationData.generate(
-        for: float, count: max(n, 1), seed: UInt64(seed), distribution: QuantizeCommand.defaultDistribution(float))
+        for: float, count: n, seed: UInt64(seed), distribution: QuantizeCommand.defaultDistribution(float))
     }
     let result = try OutputComparison.run(float: float, quantized: quant, inputs: inputs)
     console.out(args.flag("json") ? result.json.serialized() + "\n" : result.renderText())

@@ -14,7 +14,7 @@ enum RunCommand {
   static let command = Driver.Command(
     name: "run",
     abstract: "Compile and simulate a model: cycles, utilization, traffic, energy, float32 baseline.",
-    usage: "systole run <model.tflite|zoo:NAME|topology.csv> --arch <preset|file.json|scale.cfg> [--set K=V]... [--functional] [--input F,...]... [--output-dir D] [--json FILE] [--baseline fp32|none]",
+    usage: "systole run <model.tflite|zoo:NAME|topology.csv> --arch <preset|file.json|scale.cfg> [--set K=V]... [--functional] [--input F,...]... [--output-dir D] [--json FILE] [--baseline fp32|none] [--batch N] [--input-shape INPUT=DIMS]...",
     discussion: """
       Compiles the model for the architecture (docs/compiler.md), simulates it (docs/cost-model.md)
       and prints a per-layer table (op, where it ran, cycles, MACs, utilization, top stall, DRAM
@@ -25,6 +25,10 @@ enum RunCommand {
       --baseline none skips it.
       --functional executes the int8 math (same --input/--output-dir interface as 'eval'; random
       inputs with --seed when no --input is given) and checks the outputs equal the golden model's.
+      --batch N sets the batch (a converter-default file's -1 batch resolves to 1 without it; a
+      static model is re-batched where its graph allows): latency is then per batch and
+      inferences/s counts samples; functional input and output files hold N samples back to
+      back. A SCALE-Sim topology or GEMM CSV runs through Systole's own model (seeded weights).
       --quantize SCHEME quantizes a float32 model first (32 synthetic calibration samples).
       --timing scalesim with a SCALE-Sim topology CSV (or GEMM CSV with --gemm) and .cfg prints
       SCALE-Sim's own per-layer compute cycles, utilization and mapping efficiency.
@@ -50,7 +54,7 @@ enum RunCommand {
       OptionSpec(name: "trace-cycles", kind: .value(placeholder: "START:END", repeats: false), help: "Trace only this cycle window."),
       OptionSpec(name: "trace-layers", kind: .value(placeholder: "A-B", repeats: false), help: "Trace only these layers."),
       OptionSpec(name: "overwrite", kind: .flag, help: "Replace existing output files."),
-    ],
+    ] + ShapeOptions.specs,
     run: { args, console in try run(args, console: &console) })
 
   static func run(_ args: ParsedArguments, console: inout Driver.Console) throws {
@@ -63,7 +67,7 @@ enum RunCommand {
       throw UsageError("unknown --timing '\(t)'; expected systole or scalesim", command: name)
     }
     let arch = try resolveArch(args.value("arch") ?? "edge-tpu", overrides: args.all("set"))
-    var model = try ModelLoader.load(args.positionals[0])
+    var model = try ModelLoader.load(args.positionals[0], shapes: ShapeOptions.parse(args, command: name))
     if let scheme = args.value("quantize") {
       let s = try QuantizeCommand.parseScheme(scheme, command: name)
       let q = try Quantizer.quantize(
@@ -93,10 +97,13 @@ enum RunCommand {
         }
       }
     }
-    if let dir = args.value("output-dir") { try FileIO.makeDirectory(dir) }
-    if let path = args.value("json"), FileManager.default.fileExists(atPath: path), !args.flag("overwrite") {
-      throw DriverError(.cannotWrite, "\(path): already exists; pass --overwrite to replace it")
+    // Every output is checked before anything runs or is written.
+    var outputs = ["trace", "json", "report", "csv"].compactMap { args.value($0) }
+    if let dir = args.value("output-dir") {
+      outputs += inputs.indices.flatMap { n in model.main.outputs.indices.map { "\(dir)/\(n).\($0).bin" } }
     }
+    try FileIO.checkOverwrite(outputs, overwrite: args.flag("overwrite"))
+    if let dir = args.value("output-dir") { try FileIO.makeDirectory(dir) }
 
     let result: RunPipeline.Result
     if let tracePath = args.value("trace") {
@@ -156,10 +163,10 @@ enum RunCommand {
     if estimate > 16 << 20 {
       console.err("writing a trace of about \(ByteCount(estimate)) to \(path) (use --trace-level layer or --trace-cycles to shrink it)\n")
     }
-    guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-      throw DriverError(.cannotWrite, "\(path): cannot be written")
-    }
-    let stream = TraceFileStream(handle: handle)
+    // Streamed to a temporary file beside `path` and renamed at the end: an error or Ctrl-C
+    // leaves nothing at `path` (the temporary file is removed too).
+    let file = try PendingFile(finalPath: path)
+    let stream = TraceFileStream(handle: file.handle)
     var writer = PerfettoTraceWriter(program: compiled.program, arch: arch, options: traceOptions, output: stream)
     let result = try RunPipeline.run(
       model: model, arch: arch, options: options, inputs: inputs, compiled: compiled, observer: &writer)
@@ -167,8 +174,10 @@ enum RunCommand {
     do {
       try stream.close()
     } catch {
+      file.discard()
       throw DriverError(.cannotWrite, "\(path): \(error)")
     }
+    try file.commit(overwrite: args.flag("overwrite"))
     console.err("wrote \(path) (\(ByteCount(stream.byteCount)))\n")
     return result
   }
@@ -211,8 +220,8 @@ enum RunCommand {
     var rows: [JSONValue] = []
     for layer in layers {
       let r = ScaleSimModel.computeCycles(layer: layer, arch: arch)
-      totalCycles += r.cycles
-      totalMACs += r.macs
+      totalCycles = totalCycles.addingSaturating(r.cycles)
+      totalMACs = totalMACs.addingSaturating(r.macs)
       table.append([
         layer.name, "\(r.rowFolds)x\(r.columnFolds)", groupedDigits(Int(r.cycles)), groupedDigits(Int(r.macs)),
         String(format: "%.2f", r.utilizationPercent), String(format: "%.2f", r.mappingEfficiency * 100),

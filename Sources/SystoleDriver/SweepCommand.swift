@@ -1,6 +1,7 @@
 import Architecture
 import CycleSim
 import Foundation
+import GoldenModel
 import GraphIR
 import Lowering
 import Pipeline
@@ -23,7 +24,10 @@ struct PipelineEvaluator: PointEvaluator {
     var identity: ProgramIdentity
   }
 
+  /// The models as loaded, before shape resolution: each point resolves its own batch.
   let models: [String: Model]
+  /// `--batch`/`--input-shape` from the command line; a `batch` axis overrides the batch.
+  var shapes = ShapeRequest()
   let programs = ProgramCache<ProgramKey, TileProgram>()
 
   var energyComponents: [String] { EnergyComponent.allCases.map { $0.rawValue.replacingOccurrences(of: "_pj", with: "") } }
@@ -32,7 +36,17 @@ struct PipelineEvaluator: PointEvaluator {
   var compiledPrograms: Int { programs.computeCount }
 
   func evaluate(model name: String, arch: ArchSpec, compilerOptions: [String: String]) throws -> PointMetrics {
-    guard let model = models[name] else { throw PipelineError("model '\(name)' was not loaded") }
+    guard let loaded = models[name] else { throw PipelineError("model '\(name)' was not loaded") }
+    var request = shapes
+    if let text = compilerOptions["batch"] {
+      guard let b = Int(text), b >= 1, b <= ShapeOptions.maxBatch else {
+        throw PipelineError("batch=\(text.prefix(20)): expected an integer in 1...\(ShapeOptions.maxBatch)")
+      }
+      request.batch = b
+    }
+    let model = try ShapeResolver.resolve(loaded, request, maxTensorBytes: ModelLoader.tensorBudget)
+    let batch = model.main.inputs.first.flatMap { model.main[$0].shape.first } ?? 1
+    let programModel = request.batch.map { "\(name)#batch=\($0)" } ?? name
     var options = LoweringOptions(verifyData: false, writeConstants: false)
     switch compilerOptions["dataflow-policy"] ?? "arch" {
     case "auto": options.dataflow = .automatic
@@ -44,7 +58,7 @@ struct PipelineEvaluator: PointEvaluator {
     func simulate(_ arch: ArchSpec) throws -> SimulationResult {
       let pipeline = LoweringPipeline(arch: arch, options: options)
       let plan = try pipeline.plan(model)
-      let program = try programs.value(for: ProgramKey(model: name, identity: plan.identity)) {
+      let program = try programs.value(for: ProgramKey(model: programModel, identity: plan.identity)) {
         try pipeline.compile(plan).program
       }
       var simulator = Simulator(arch: arch, program: program, mode: .timing)
@@ -56,7 +70,7 @@ struct PipelineEvaluator: PointEvaluator {
     var components: [String: Double] = [:]
     for c in EnergyComponent.allCases { components[c.rawValue.replacingOccurrences(of: "_pj", with: "")] = sim.energy[c].value / 1e6 }
     return PointMetrics(
-      cycles: sim.cycles, latencyMicroseconds: us, inferencesPerSecond: us > 0 ? 1e6 / us : 0,
+      cycles: sim.cycles, latencyMicroseconds: us, inferencesPerSecond: us > 0 ? Double(batch) * 1e6 / us : 0,
       utilization: sim.utilization, dramBytes: ByteCount(sim.total.dramBytes), sramBytes: ByteCount(RunReport.sramBytes(sim.total)),
       energyMicrojoules: sim.energy.total.value / 1e6, energyByComponent: components,
       baselineLatencyMicroseconds: Double(base.cycles.count) / arch.baseline.clock.value,
@@ -94,7 +108,7 @@ enum SweepCommand {
       OptionSpec(name: "plot", kind: .value(placeholder: "FILE.html", repeats: false), help: "Write a self-contained HTML page of charts."),
       OptionSpec(name: "objective", kind: .value(placeholder: "energy|latency|edp", repeats: false), help: "'best': what to minimize (default edp)."),
       OptionSpec(name: "overwrite", kind: .flag, help: "Replace existing output files."),
-    ],
+    ] + ShapeOptions.specs,
     run: { args, console in try run(args, console: &console) })
 
   static func run(_ args: ParsedArguments, console: inout Driver.Console) throws {
@@ -135,6 +149,8 @@ enum SweepCommand {
     if FileManager.default.fileExists(atPath: out) && !overwrite && !args.flag("resume") {
       throw DriverError(.cannotWrite, "\(out): already exists; pass --overwrite to replace it or --resume to continue it")
     }
+    // The other outputs too, before anything runs or is written.
+    try FileIO.checkOverwrite(["json", "plot"].compactMap { args.value($0) }, overwrite: overwrite)
     let base = try ArchSpec.resolve(args.value("arch") ?? "tpu-v1", overrides: args.all("set"))
     var spec = SweepSpec(models: args.positionals, base: base)
     spec.axes = try SweepSpec.parseAxes(args.all("vary"), base: base)
@@ -143,8 +159,15 @@ enum SweepCommand {
     if let s = args.value("shard") { spec.shard = try SweepShard.parse(s) }
     if args.flag("resume") && FileManager.default.fileExists(atPath: out) { spec.resumeFrom = out }
     var models: [String: Model] = [:]
-    for m in Set(args.positionals) { models[m] = try ModelLoader.load(m) }
-    let evaluator = PipelineEvaluator(models: models)
+    let shapes = try ShapeOptions.parse(args, command: name)
+    for m in Set(args.positionals) {
+      // Checked once here (a bad batch or shape is a usage problem, not an invalid row)...
+      _ = try ModelLoader.load(m, shapes: shapes)
+      // ...and kept unresolved so a `batch` axis can re-resolve it per point.
+      models[m] = try ModelLoader.loadUnresolved(m, shapes: shapes, seed: 0)
+    }
+    var evaluator = PipelineEvaluator(models: models)
+    evaluator.shapes = shapes
     let start = Date()
     let study = try SweepRunner.run(spec: spec, evaluator: evaluator, progress: TerminalProgressBar.standardError())
     let seconds = Date().timeIntervalSince(start)
@@ -153,8 +176,6 @@ enum SweepCommand {
     if let path = args.value("plot") { try FileIO.write(SweepPlot.html(study), to: path, overwrite: overwrite) }
     let ok = study.rows.filter { $0.metrics != nil }.count
     console.err(
-      String(
-        format: "%d rows (%d ok, %d invalid) in %.1f s, %d programs compiled; wrote %@\n", study.rows.count, ok,
-        study.rows.count - ok, seconds, evaluator.compiledPrograms, out))
+      "\(study.rows.count) rows (\(ok) ok, \(study.rows.count - ok) invalid) in \(String(format: "%.1f", seconds)) s, \(evaluator.compiledPrograms) programs compiled; wrote \(out)\n")
   }
 }

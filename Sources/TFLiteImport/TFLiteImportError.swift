@@ -103,13 +103,13 @@ public struct TFLiteImportError: SystoleError, Equatable {
     case .byteOffset(let offset):
       return "\(source)\(formatOffset(offset)): \(message)"
     case .tensor(let graph, let index, let name):
-      return "\(source): \(Self.subgraphPrefix(graph))tensor #\(index) '\(name)': \(message)"
+      return "\(source): \(Self.subgraphPrefix(graph))tensor #\(index) '\(shortName(name))': \(message)"
     case .operator(let graph, let index, let name, let output):
       var place = "\(Self.subgraphPrefix(graph))op #\(index)"
       // An operator whose kind is unknown reads as a sentence: `op #12 uses SPLIT ...`.
       guard let name else { return "\(source): \(place) \(message)" }
       place += " \(name)"
-      if let output { place += " '\(output)'" }
+      if let output { place += " '\(shortName(output))'" }
       return "\(source): \(place): \(message)"
     }
   }

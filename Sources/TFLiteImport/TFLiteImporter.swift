@@ -270,8 +270,11 @@ struct ModelReader {
       return out
     }
     let inputs = try ids(Schema.SubGraph.inputs, "input")
-    for d in dynamic where !inputs.contains(TensorID(d.index)) {
-      tensors[d.index].shapeSignature = d.signature
+    for d in dynamic {
+      tensors[d.index].declaredSignature = d.signature
+      // Graph inputs keep their stored shape (the placeholder TFLite's runtime starts from) until
+      // shape resolution gives them one; every other run-time-sized tensor is marked dynamic.
+      if !inputs.contains(TensorID(d.index)) { tensors[d.index].shapeSignature = d.signature }
     }
     if firstDynamicTensor == nil, let d = dynamic.first(where: { !inputs.contains(TensorID($0.index)) }) {
       firstDynamicTensor = (g, d.index, tensors[d.index].name, d.signature)

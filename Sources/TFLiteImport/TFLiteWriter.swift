@@ -183,7 +183,7 @@ struct ModelWriter {
           ])))
     }
     if tensor.isVariable { t.set(Schema.Tensor.isVariable, .bool(true)) }
-    if let signature = tensor.shapeSignature {
+    if let signature = tensor.shapeSignature ?? tensor.declaredSignature {
       t.set(Schema.Tensor.shapeSignature, .int32s(try int32s(signature, location, "shape signature dimension")))
     }
     return t

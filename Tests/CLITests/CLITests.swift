@@ -69,7 +69,9 @@ import Testing
     // Running again into the same directory must not overwrite without --overwrite.
     let again = try runSystole(args)
     #expect(again.status == 73)
-    #expect(again.stderr == "error: \(dir.path)/0.0.bin: already exists; pass --overwrite to replace it\n")
+    // Every output is checked before any is written, and every one in the way is named.
+    let existing = (0..<set.invocations).map { "\(dir.path)/\($0).0.bin" }.joined(separator: ", ")
+    #expect(again.stderr == "error: \(existing): already exist; pass --overwrite to replace them\n")
     #expect(try runSystole(args + ["--overwrite"]).status == 0)
   }
 
@@ -90,9 +92,9 @@ import Testing
   @Test(arguments: [
     (["inspect", "no/such/model.tflite"], Int32(66), "error: no/such/model.tflite: no such file\n"),
     (["inspect"], Int32(64), "error: expected exactly one model file; got 0 arguments\nusage: systole inspect <model.tflite|zoo:NAME> [--json]\nsee 'systole inspect --help'\n"),
-    (["inspect", "Programs/models/mlp_int8.tflite", "--bogus"], Int32(64), "error: unknown option '--bogus' for 'inspect'; known options: --json\nusage: systole inspect <model.tflite|zoo:NAME> [--json]\nsee 'systole inspect --help'\n"),
-    (["frobnicate"], Int32(64), "error: unknown command 'frobnicate'; commands: demo, inspect, eval, compile, run, trace, sweep, arch, bench, quantize, compare\n"),
-    (["inspect", "Programs"], Int32(66), "error: Programs: is a directory; expected a .tflite file\n"),
+    (["inspect", "Programs/models/mlp_int8.tflite", "--bogus"], Int32(64), "error: unknown option '--bogus' for 'inspect'; known options: --json, --batch, --input-shape\nusage: systole inspect <model.tflite|zoo:NAME|topology.csv> [--json] [--batch N] [--input-shape INPUT=DIMS]...\nsee 'systole inspect --help'\n"),
+    (["frobnicate"], Int32(64), "error: unknown command 'frobnicate'; commands: demo, inspect, eval, compile, run, trace, sweep, arch, bench, quantize, compare, validate\n"),
+    (["inspect", "Programs"], Int32(66), "error: Programs: is a directory; expected a .tflite file or a topology CSV\n"),
     (["eval", "Programs/models/mlp_int8.tflite", "--input", "Programs/models/reference/mobilenet_v2_int8/in.0.0.bin"], Int32(65),
      "error: Programs/models/reference/mobilenet_v2_int8/in.0.0.bin: 3072 bytes; input 0 'serving_default_keras_tensor:0' is 1x64 int8 = 64 bytes\n"),
   ])

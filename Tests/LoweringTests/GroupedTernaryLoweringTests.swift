@@ -134,7 +134,7 @@ import TileISA
     var checked = 0
     for name in ["mlp", "convpool", "kws_dscnn"] {
       let ref = try ReferenceSet(stem: "\(name).\(scheme)", base: Self.base)
-      let model = try TFLiteImporter.load(contentsOf: ref.model)
+      let model = try ref.loadResolved()
       let archs: [ArchSpec] = name == "kws_dscnn" ? [.edgeTPU, .gemmini] : allPresets
       for arch in archs {
         let compiled = try LoweringPipeline(arch: arch).compile(model)

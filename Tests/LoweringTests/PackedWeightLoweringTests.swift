@@ -36,7 +36,7 @@ import TileISA
   }
 
   static func load(_ stem: String) throws -> Model {
-    try TFLiteImporter.load(contentsOf: Fixtures.model("\(stem).tflite"))
+    try loadResolvedModel(Fixtures.model("\(stem).tflite"))
   }
 
   @Test(arguments: ["mlp_int8", "convpool_int8", "kws_dscnn_int8"], [4, 2])

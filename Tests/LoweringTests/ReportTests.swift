@@ -88,7 +88,7 @@ import TileISA
         "CONV_2D: int16 activations (16×8 quantization); the array multiplies int8 × int8 only; runs on the host"
       ),
     ] {
-      let model = try TFLiteImporter.load(contentsOf: Fixtures.model("\(stem).tflite"))
+      let model = try loadResolvedModel(Fixtures.model("\(stem).tflite"))
       let report = try LoweringPipeline(arch: .edgeTPU).compile(model).report
       let first = try #require(report.operators.first { $0.opName == reason.split(separator: ":")[0] })
       #expect(first.placement == .host)
@@ -203,7 +203,7 @@ import TileISA
   }
 
   @Test func float32BaselineUsesFourByteElements() throws {
-    let model = try TFLiteImporter.load(contentsOf: Fixtures.model("resnet_small_int8.tflite"))
+    let model = try loadResolvedModel(Fixtures.model("resnet_small_int8.tflite"))
     let small = tinyArch("small", rows: 16, cols: 16, ub: 16 * 1024, weights: 16 * 1024, accumulatorRows: 256)
     for arch in [ArchSpec.tpuV1, small] {
       let int8 = try LoweringPipeline(arch: arch).compile(model)

@@ -37,7 +37,7 @@ import Testing
       #expect(error.kind == .unsupported)
       #expect(
         error.description
-          == "op #0 TRANSPOSE 'y': output 'y' has a run-time shape [-1, -1, -1] the compiler cannot resolve; it needs static shapes"
+          == "op #0 TRANSPOSE 'y': output 0 has a run-time shape [-1, -1, -1] the compiler cannot resolve; resolve shapes first (ShapeResolver; the CLI's --batch/--input-shape)"
       )
     }
   }

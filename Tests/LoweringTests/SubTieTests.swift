@@ -18,7 +18,7 @@ import TileISA
   @Test(arguments: stems)
   func vsubMatchesGoldenAndTFLiteOnTies(_ stem: String) throws {
     let set = try ReferenceSet(stem: stem)
-    let model = try TFLiteImporter.load(contentsOf: set.model)
+    let model = try set.loadResolved()
     let inputs = try set.inputs(invocation: 0)
     let reference = try set.outputs(invocation: 0)
     var interpreter = Interpreter(model: model)

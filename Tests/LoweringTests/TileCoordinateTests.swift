@@ -13,7 +13,7 @@ import TileISA
     ("mlp_int8", "toy-4x4"), ("convpool_int8", "toy-4x4"), ("kws_dscnn_int8", "gemmini"), ("attention_int8", "vta"),
   ])
   func compiledProgramsCarryTiles(_ network: String, _ archName: String) throws {
-    let model = try TFLiteImporter.load(contentsOf: Fixtures.model("\(network).tflite"))
+    let model = try loadResolvedModel(Fixtures.model("\(network).tflite"))
     let arch = try ArchSpec.preset(named: archName)
     let program = try LoweringPipeline(arch: arch).compile(model).program
     #expect(ProgramVerifier.verify(program).isEmpty)

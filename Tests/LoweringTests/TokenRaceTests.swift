@@ -103,7 +103,7 @@ import TileISA
       "convpool_int8", "attention_int8", "mlp_int8", "streaming_int8", "ops/pad_int8",
       "ops/concatenation_channels_int8",
     ] {
-      let model = try TFLiteImporter.load(contentsOf: Fixtures.model("\(stem).tflite"))
+      let model = try loadResolvedModel(Fixtures.model("\(stem).tflite"))
       for arch in [ArchSpec.gemmini, .vta] + (stem == "convpool_int8" ? [ArchSpec.toy4x4] : []) {
         let program = try LoweringPipeline(arch: arch).compile(model).program
         let problems = Self.unorderedHazards(program)

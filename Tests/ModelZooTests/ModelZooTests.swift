@@ -4,7 +4,7 @@ import ModelZoo
 import Testing
 
 @Suite struct ModelZooTests {
-  static let names = ["bert-base-layer", "mlp0", "mobilenet_v1", "mobilenet_v2", "resnet50"]
+  static let names = ["bert-base-layer", "efficientnet_edgetpu_s", "inception_v1", "mlp0", "mobilenet_v1", "mobilenet_v2", "resnet18", "resnet50"]
 
   @Test func namesAndEntries() throws {
     #expect(ModelZoo.names == Self.names)
@@ -28,10 +28,10 @@ import Testing
   static let badRequests: [BadRequest] = [
     BadRequest(
       name: "foo", inputSize: nil, kind: .unknownModel,
-      message: "unknown zoo model 'foo'; known: bert-base-layer, mlp0, mobilenet_v1, mobilenet_v2, resnet50"),
+      message: "unknown zoo model 'foo'; known: bert-base-layer, efficientnet_edgetpu_s, inception_v1, mlp0, mobilenet_v1, mobilenet_v2, resnet18, resnet50"),
     BadRequest(
       name: "", inputSize: 32, kind: .unknownModel,
-      message: "unknown zoo model ''; known: bert-base-layer, mlp0, mobilenet_v1, mobilenet_v2, resnet50"),
+      message: "unknown zoo model ''; known: bert-base-layer, efficientnet_edgetpu_s, inception_v1, mlp0, mobilenet_v1, mobilenet_v2, resnet18, resnet50"),
     BadRequest(
       name: "resnet50", inputSize: 100, kind: .invalidInputSize,
       message: "zoo model 'resnet50': input size 100; expected an image side that is a multiple of 32 in 32...1024"),
@@ -124,7 +124,8 @@ import Testing
 
   @Test func publishedOutputShapes() throws {
     let expected: [String: [Int]] = [
-      "resnet50": [1, 1000], "mobilenet_v1": [1, 1001], "mobilenet_v2": [1, 1001],
+      "resnet50": [1, 1000], "mobilenet_v1": [1, 1001], "mobilenet_v2": [1, 1001], "resnet18": [1, 1000],
+      "inception_v1": [1, 1001], "efficientnet_edgetpu_s": [1, 1001],
       "bert-base-layer": [1, 128, 768], "mlp0": [200, 2048],
     ]
     for name in Self.names {
@@ -153,7 +154,23 @@ import Testing
       "FULLY_CONNECTED": 6, "RESHAPE": 4, "TRANSPOSE": 4, "BATCH_MATMUL": 2, "SOFTMAX": 1, "LOGISTIC": 1,
       "MUL": 1 + 2 + 2 * 2, "ADD": 2 + 2 * 2, "MEAN": 2 * 2, "SQUARED_DIFFERENCE": 2, "RSQRT": 2, "SUB": 2,
     ]
+    // ResNet-18: stem conv, 8 basic blocks × 2 convs, 3 projections; Keras-style PADs.
+    let resnet18: [String: Int] = [
+      "PAD": 2, "CONV_2D": 1 + 8 * 2 + 3, "MAX_POOL_2D": 1, "ADD": 8, "MEAN": 1, "FULLY_CONNECTED": 1, "SOFTMAX": 1,
+    ]
+    // Inception v1: 3 stem convs, 9 modules of 6 convs + a pool + a concat, 4 max pools, head.
+    let inception: [String: Int] = [
+      "CONV_2D": 3 + 9 * 6 + 1, "MAX_POOL_2D": 4 + 9, "CONCATENATION": 9, "AVERAGE_POOL_2D": 1, "RESHAPE": 1,
+      "SOFTMAX": 1,
+    ]
+    // EfficientNet-EdgeTPU-S: stem, 7 fused blocks × 2 convs, 11 inverted residuals × 2 convs
+    // (+ depthwise), head and classifier convs; 12 residual adds (stride 1, equal widths).
+    let edgeTPU: [String: Int] = [
+      "CONV_2D": 1 + 7 * 2 + 11 * 2 + 2, "DEPTHWISE_CONV_2D": 11, "ADD": 12, "AVERAGE_POOL_2D": 1, "RESHAPE": 1,
+      "SOFTMAX": 1,
+    ]
     let expected = [
+      "resnet18": resnet18, "inception_v1": inception, "efficientnet_edgetpu_s": edgeTPU,
       "resnet50": resnet, "mobilenet_v1": v1, "mobilenet_v2": v2, "bert-base-layer": bert,
       "mlp0": ["FULLY_CONNECTED": 5],
     ]
@@ -215,7 +232,7 @@ import Testing
           badBiasScale == nil, "\(place): bias scale of channel \(badBiasScale ?? -1) is not input × weight scale")
       }
       switch op.kind {
-      case .pad, .reshape, .transpose, .maxPool2D, .averagePool2D:
+      case .pad, .reshape, .transpose, .maxPool2D, .averagePool2D, .concatenation:
         #expect(g[try #require(op.inputs[0])].quantization == outQ, "\(place): must keep its input's quantization")
       case .softmax, .logistic:
         #expect(outQ.scale == 1.0 / 256 && outQ.zeroPoint == -128, "\(place)")

@@ -137,6 +137,103 @@ enum ClosedForm {
   }
 
   /// The closed form for zoo model `name` at its published size.
+  /// ResNet-18 (He et al. Table 1, basic blocks) at image side `s`.
+  static func resNet18(imageSize s: Int) -> Counts {
+    var macs = 0
+    var params = 0
+    func conv(_ out: Int, _ k: Int, _ cin: Int, _ cout: Int) {
+      macs += out * out * k * k * cin * cout
+      params += k * k * cin * cout + cout
+    }
+    conv(s / 2, 7, 3, 64)
+    var side = s / 4
+    var cin = 64
+    for (stage, width) in [64, 128, 256, 512].enumerated() {
+      let out = stage == 0 ? side : side / 2
+      conv(out, 3, cin, width)  // block 1: 3×3 with the stride
+      conv(out, 3, width, width)
+      if stage > 0 { conv(out, 1, cin, width) }  // projection
+      conv(out, 3, width, width)  // block 2
+      conv(out, 3, width, width)
+      cin = width
+      side = out
+    }
+    macs += 512 * 1000
+    params += 512 * 1000 + 1000
+    return Counts(macs: macs, parameters: params)
+  }
+
+  /// Inception v1 (Szegedy et al. Table 1) as TF-slim builds it: 3×3 in the "5×5" branch.
+  static func inceptionV1(imageSize s: Int) -> Counts {
+    var macs = 0
+    var params = 0
+    func conv(_ side: Int, _ k: Int, _ cin: Int, _ cout: Int) {
+      macs += side * side * k * k * cin * cout
+      params += k * k * cin * cout + cout
+    }
+    var side = s / 2
+    conv(side, 7, 3, 64)
+    side /= 2
+    conv(side, 1, 64, 64)
+    conv(side, 3, 64, 192)
+    side /= 2
+    var cin = 192
+    func mixed(_ f: (Int, Int, Int, Int, Int, Int)) {
+      conv(side, 1, cin, f.0)
+      conv(side, 1, cin, f.1)
+      conv(side, 3, f.1, f.2)
+      conv(side, 1, cin, f.3)
+      conv(side, 3, f.3, f.4)
+      conv(side, 1, cin, f.5)
+      cin = f.0 + f.2 + f.4 + f.5
+    }
+    mixed((64, 96, 128, 16, 32, 32))
+    mixed((128, 128, 192, 32, 96, 64))
+    side /= 2
+    for f in [(192, 96, 208, 16, 48, 64), (160, 112, 224, 24, 64, 64), (128, 128, 256, 24, 64, 64), (112, 144, 288, 32, 64, 64), (256, 160, 320, 32, 128, 128)] {
+      mixed(f)
+    }
+    side /= 2
+    mixed((256, 160, 320, 32, 128, 128))
+    mixed((384, 192, 384, 48, 128, 128))
+    conv(1, 1, cin, 1001)
+    return Counts(macs: macs, parameters: params)
+  }
+
+  /// EfficientNet-EdgeTPU-S from its block table (tensorflow/tpu efficientnet_edgetpu_builder.py).
+  static func efficientNetEdgeTPUSmall(imageSize s: Int) -> Counts {
+    var macs = 0
+    var params = 0
+    var side = s / 2
+    macs += side * side * 27 * 32
+    params += 27 * 32 + 32
+    var cin = 32
+    for (repeats, k, firstStride, e, i, o, fused) in [
+      (1, 3, 1, 4, 24, 24, true), (2, 3, 2, 8, 24, 32, true), (4, 3, 2, 8, 32, 48, true),
+      (5, 5, 2, 8, 48, 96, false), (4, 5, 1, 8, 96, 144, false), (2, 5, 2, 8, 144, 192, false),
+    ] {
+      for r in 0..<repeats {
+        let stride = r == 0 ? firstStride : 1
+        let expanded = (r == 0 ? i : o) * e
+        let out = side / stride
+        if fused {
+          macs += out * out * k * k * cin * expanded
+          params += k * k * cin * expanded + expanded
+        } else {
+          macs += side * side * cin * expanded + out * out * k * k * expanded
+          params += cin * expanded + expanded + k * k * expanded + expanded
+        }
+        macs += out * out * expanded * o
+        params += expanded * o + o
+        side = out
+        cin = o
+      }
+    }
+    macs += side * side * cin * 1280 + 1280 * 1001
+    params += cin * 1280 + 1280 + 1280 * 1001 + 1001
+    return Counts(macs: macs, parameters: params)
+  }
+
   static func published(_ name: String) -> Counts? {
     switch name {
     case "resnet50": resNet50(imageSize: 224)
@@ -144,6 +241,9 @@ enum ClosedForm {
     case "mobilenet_v2": mobileNetV2(imageSize: 224)
     case "bert-base-layer": bertLayer(sequence: 128)
     case "mlp0": mlp0(batch: 200)
+    case "resnet18": resNet18(imageSize: 224)
+    case "inception_v1": inceptionV1(imageSize: 224)
+    case "efficientnet_edgetpu_s": efficientNetEdgeTPUSmall(imageSize: 224)
     default: nil
     }
   }

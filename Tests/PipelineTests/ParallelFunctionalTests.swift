@@ -22,7 +22,7 @@ import TileISA
   func forcedSplitEqualsTFLite(_ network: String, _ archName: String) throws {
     let arch = try ArchSpec.preset(named: archName)
     let set = try ReferenceSet(stem: network)
-    let model = try TFLiteImporter.load(contentsOf: set.model)
+    let model = try set.loadResolved()
     let inputs = try (0..<set.invocations).map { try set.inputs(invocation: $0) }
     var options = RunPipeline.Options()
     options.functional = true

@@ -27,7 +27,7 @@ import Testing
   @Test(arguments: cases)
   func invariantsHold(_ network: String, _ archName: String) throws {
     let arch = try ArchSpec.preset(named: archName)
-    let model = try TFLiteImporter.load(contentsOf: Fixtures.model("\(network).tflite"))
+    let model = try loadResolvedModel(Fixtures.model("\(network).tflite"))
     try Self.checkInvariants(model, arch)
   }
 
@@ -105,7 +105,7 @@ import Testing
   func functionalEqualsGoldenAndTimingOnly(_ network: String, _ archName: String) throws {
     let arch = try ArchSpec.preset(named: archName)
     let set = try ReferenceSet(stem: network)
-    let model = try TFLiteImporter.load(contentsOf: set.model)
+    let model = try set.loadResolved()
     let inputs = try (0..<set.invocations).map { try set.inputs(invocation: $0) }
     var options = RunPipeline.Options()
     options.functional = true

@@ -31,7 +31,7 @@ import Testing
       ("mobilenet_v2_int8", "toy-4x4"),
     ])
   func occupancyWithinCapacity(_ network: String, _ archName: String) throws {
-    let model = try TFLiteImporter.load(contentsOf: Fixtures.model("\(network).tflite"))
+    let model = try loadResolvedModel(Fixtures.model("\(network).tflite"))
     let arch = try ArchSpec.preset(named: archName)
     let options = RunPipeline.Options(baseline: false)
     let compiled = try RunPipeline.compile(model: model, arch: arch, options: options)
@@ -50,7 +50,7 @@ import Testing
 
   @Test(arguments: ["mlp_int8", "convpool_int8", "attention_int8"])
   func traceOfACompiledModelIsValidAndAgreesWithTheRun(_ network: String) throws {
-    let model = try TFLiteImporter.load(contentsOf: Fixtures.model("\(network).tflite"))
+    let model = try loadResolvedModel(Fixtures.model("\(network).tflite"))
     let arch = ArchSpec.toy4x4
     let options = RunPipeline.Options(baseline: false)
     let compiled = try RunPipeline.compile(model: model, arch: arch, options: options)

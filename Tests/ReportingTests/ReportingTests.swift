@@ -23,7 +23,7 @@ import Testing
 @Suite struct ModelSummaryTests {
   @Test func totalsAreSumsOfRowsAndTensors() throws {
     for set in try Fixtures.referenceSets() where set.stem.hasSuffix("_int8") && !set.stem.contains("/") {
-      let model = try TFLiteImporter.load(contentsOf: set.model)
+      let model = try set.loadResolved()
       let s = ModelSummary(model: model)
       #expect(s.rows.count == model.main.operators.count)
       #expect(s.macs == s.rows.reduce(0) { $0 + $1.macs })

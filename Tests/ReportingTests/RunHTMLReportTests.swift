@@ -15,7 +15,7 @@ import Testing
 
 /// One run of MobileNet-v2 (int8) on edge-tpu with its float32 baseline, shared by the tests.
 private let mobileNetRun: Swift.Result<RunPipeline.Result, any Error> = Swift.Result(catching: {
-  try RunPipeline.run(model: TFLiteImporter.load(contentsOf: Fixtures.model("mobilenet_v2_int8.tflite")), arch: .edgeTPU)
+  try RunPipeline.run(model: loadResolvedModel(Fixtures.model("mobilenet_v2_int8.tflite")), arch: .edgeTPU)
 })
 
 @Suite struct RunHTMLReportTests {
@@ -131,7 +131,7 @@ private let mobileNetRun: Swift.Result<RunPipeline.Result, any Error> = Swift.Re
   /// Models with host fallback, vector-only layers and no weights render well-formed too.
   @Test(arguments: ["attention_int8", "streaming_int8", "mlp_int8"])
   func rendersOtherModels(_ name: String) throws {
-    let model = try TFLiteImporter.load(contentsOf: Fixtures.model("\(name).tflite"))
+    let model = try loadResolvedModel(Fixtures.model("\(name).tflite"))
     var options = RunPipeline.Options()
     options.baseline = false
     let result = try RunPipeline.run(model: model, arch: .edgeTPU, options: options)

@@ -78,7 +78,7 @@ func value(_ series: [(cycle: Int64, value: Double)], at cycle: Int64) -> Double
 func tracedModel(_ network: String, options: TraceOptions = TraceOptions(maxCounterSamples: 1_000_000)) throws
   -> (json: String, result: SimulationResult, events: RecordingObserver, program: TileProgram)
 {
-  let model = try TFLiteImporter.load(contentsOf: Fixtures.model("\(network).tflite"))
+  let model = try loadResolvedModel(Fixtures.model("\(network).tflite"))
   let arch = ArchSpec.toy4x4
   let runOptions = RunPipeline.Options(baseline: false)
   let compiled = try RunPipeline.compile(model: model, arch: arch, options: runOptions)

@@ -6,11 +6,13 @@ import Testing
 
 /// A study with two models, three axes (one a compiler option), one architecture that fails
 /// validation (a 1024×1024 int8 weight tile is 1 MiB; the buffer holds 256 KiB) and one
-/// compiler option the evaluator rejects.
+/// compiler option the evaluator rejects (`broken`: built directly, since `--vary` parsing would
+/// refuse it; it stands for any point whose evaluation fails).
 func exampleSpec(jobs: Int = 1, shard: SweepShard? = nil, resumeFrom: String? = nil) throws -> SweepSpec {
   let base = try smallBase()
-  let axes = try SweepSpec.parseAxes(
-    ["array=32x32,64x64,1024x1024", "dataflow=ws,os", "double-buffering=on,off,broken"], base: base)
+  let axes =
+    try SweepSpec.parseAxes(["array=32x32,64x64,1024x1024", "dataflow=ws,os"], base: base)
+    + [SweepAxis(key: "double-buffering", values: ["on", "off", "broken"], kind: .compilerOption)]
   return SweepSpec(models: ["small", "big"], base: base, axes: axes, shard: shard, jobs: jobs, resumeFrom: resumeFrom)
 }
 

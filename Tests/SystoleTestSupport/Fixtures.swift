@@ -1,4 +1,6 @@
 import Foundation
+import GoldenModel
+import TFLiteImport
 import GraphIR
 import Support
 
@@ -143,4 +145,19 @@ public func mismatchCount(_ a: TensorData, _ b: TensorData, relativeTolerance: F
   var bad = 0
   for i in 0..<a.count where x[i * w..<(i + 1) * w] != y[i * w..<(i + 1) * w] { bad += 1 }
   return bad
+}
+
+/// A committed `.tflite` file as every command sees it: imported, then its run-time shapes
+/// resolved once (`ShapeResolver`: a dynamic batch becomes 1, or `request`'s batch).
+public func loadResolvedModel(_ url: URL, _ request: ShapeRequest = ShapeRequest()) throws -> Model {
+  try ShapeResolver.resolve(TFLiteImporter.load(contentsOf: url), request)
+}
+
+extension ReferenceSet {
+  /// The set's model with its inputs resolved to the manifest's shapes (the shapes the
+  /// reference inputs were recorded at), as `--input-shape` would give them.
+  public func loadResolved() throws -> Model {
+    let request = ShapeRequest(inputShapes: inputs.enumerated().map { .init(key: String($0.offset), shape: $0.element.shape) })
+    return try loadResolvedModel(model, request)
+  }
 }

@@ -10,16 +10,8 @@ public struct ProcessResult: Sendable {
 /// Runs the built `systole` executable (next to the test bundle in `.build/<config>/`) with
 /// `arguments`, from `directory` (default: the package root), and captures its output.
 public func runSystole(_ arguments: [String], in directory: URL? = nil) throws -> ProcessResult {
-  let candidates = [
-    Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("systole"),
-    Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("systole"),
-    Fixtures.root.appendingPathComponent(".build/debug/systole"),
-  ].compactMap { $0 }
-  guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-    throw FixtureError("systole executable not found; looked in \(candidates.map(\.path))")
-  }
   let process = Process()
-  process.executableURL = executable
+  process.executableURL = try systoleExecutable()
   process.arguments = arguments
   process.currentDirectoryURL = directory ?? Fixtures.root
   let out = Pipe()
@@ -41,6 +33,20 @@ public func runSystole(_ arguments: [String], in directory: URL? = nil) throws -
   return ProcessResult(
     status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
     stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// The built `systole` executable: next to the test bundle in `.build/<config>/`, else
+/// `.build/debug/systole` under the package root.
+public func systoleExecutable() throws -> URL {
+  let candidates = [
+    Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("systole"),
+    Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("systole"),
+    Fixtures.root.appendingPathComponent(".build/debug/systole"),
+  ].compactMap { $0 }
+  guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+    throw FixtureError("systole executable not found; looked in \(candidates.map(\.path))")
+  }
+  return executable
 }
 
 /// A fresh temporary directory, unique per call.

@@ -14,7 +14,10 @@ import Support
 struct StaticShapes {
   /// Resolves `graph` in place; returns the indices of the operators folded into constants.
   static func resolve(_ graph: inout Graph, location: (Int) -> String) throws(LoweringError) -> Set<Int> {
-    guard graph.tensors.contains(where: \.isDynamic) else { return [] }
+    // SHAPE of a static tensor is a compile-time constant, so the chain it feeds folds also in a
+    // graph whose shapes `ShapeResolver` (run by the driver) already resolved.
+    let hasShapeOperator = graph.operators.contains { if case .shape = $0.kind { true } else { false } }
+    guard hasShapeOperator || graph.tensors.contains(where: \.isDynamic) else { return [] }
     var folded = Set<Int>()
     for (i, op) in graph.operators.enumerated() {
       let inputs = op.inputs.map { $0.map { graph[$0] } }
@@ -87,7 +90,7 @@ struct StaticShapes {
           let t = graph[id]
           throw LoweringError(
             .unsupported, location(i),
-            "output '\(t.name)' has a run-time shape \(t.shapeSignature ?? t.shape) the compiler cannot resolve; it needs static shapes"
+            "output \(op.outputs.firstIndex(of: id) ?? 0) has a run-time shape \(t.shapeSignature ?? t.shape) the compiler cannot resolve; resolve shapes first (ShapeResolver; the CLI's --batch/--input-shape)"
           )
         }
         graph[id].shape = r.shape

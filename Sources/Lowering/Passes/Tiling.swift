@@ -419,14 +419,15 @@ struct Tiler {
           let chunks = ceilDiv(w.inC, t.chunkChannels)
           let sliceBytes = inRows * inCols * t.chunkChannels * eb
           oneLoad = cost.dma(sliceBytes, transfers: inRows)
-          tileLoad += chunks * oneLoad
-          tileBytes += chunks * sliceBytes
-          tileCompute +=
-            chunks
-            * (cost.matmulsWithWeightLoads(matmul: mm, load: lw, count: t.tapGroups.count)
-              + cost.activate(pixels: p, columns: t.nTile))
-          tileStore += chunks * cost.dma(p * t.nTile * eb, transfers: rc.size)
-          tileBytes += p * n * eb
+          tileLoad = tileLoad.addingSaturating(chunks.multipliedSaturating(by: oneLoad))
+          tileBytes = tileBytes.addingSaturating(chunks.multipliedSaturating(by: sliceBytes))
+          tileCompute = tileCompute.addingSaturating(
+            chunks.multipliedSaturating(
+              by: cost.matmulsWithWeightLoads(matmul: mm, load: lw, count: t.tapGroups.count)
+                .addingSaturating(cost.activate(pixels: p, columns: t.nTile))))
+          tileStore = tileStore.addingSaturating(
+            chunks.multipliedSaturating(by: cost.dma(p * t.nTile * eb, transfers: rc.size)))
+          tileBytes = tileBytes.addingSaturating([p, n, eb].saturatingProduct())
         } else {
           let nTiles = ceilDiv(n, t.nTile)
           let nGroups = ceilDiv(nTiles, t.nGroupTiles)
@@ -435,32 +436,36 @@ struct Tiler {
           let sliceBytes = inRows * inCols * t.channelGroup * eb
           let transfers = w.inputTransposed ? t.channelGroup : (t.channelGroup == w.inC ? 1 : inRows)
           oneLoad = cost.dma(sliceBytes, transfers: transfers)
-          tileLoad += loads * oneLoad
-          tileBytes += loads * sliceBytes
+          tileLoad = tileLoad.addingSaturating(loads.multipliedSaturating(by: oneLoad))
+          tileBytes = tileBytes.addingSaturating(loads.multipliedSaturating(by: sliceBytes))
           let chunks = t.tapGroups.count * ceilDiv(w.inC, t.chunkChannels)
-          tileCompute += cost.matmulsWithWeightLoads(matmul: mm, load: lw, count: nTiles * chunks * correction)
-          tileCompute += nTiles * cost.activate(pixels: p, columns: t.nTile)
+          tileCompute = tileCompute.addingSaturating(
+            cost.matmulsWithWeightLoads(matmul: mm, load: lw, count: [nTiles, chunks, correction].saturatingProduct()))
+          tileCompute = tileCompute.addingSaturating(
+            nTiles.multipliedSaturating(by: cost.activate(pixels: p, columns: t.nTile)))
           let groupChannels = min(n, t.nGroupTiles * t.nTile)
-          tileStore += nGroups * cost.dma(p * groupChannels * eb, transfers: groupChannels == n ? 1 : rc.size)
-          tileBytes += p * n * eb
+          tileStore = tileStore.addingSaturating(
+            nGroups.multipliedSaturating(
+              by: cost.dma(p * groupChannels * eb, transfers: groupChannels == n ? 1 : rc.size)))
+          tileBytes = tileBytes.addingSaturating([p, n, eb].saturatingProduct())
         }
         if streamed {
-          tileLoad += cost.dma(weightBytes, transfers: max(1, ceilDiv(n, t.nTile)))
-          tileBytes += weightBytes
+          tileLoad = tileLoad.addingSaturating(cost.dma(weightBytes, transfers: max(1, ceilDiv(n, t.nTile))))
+          tileBytes = tileBytes.addingSaturating(weightBytes)
         }
-        compute += count * tileCompute
-        load += count * tileLoad
-        store += count * tileStore
-        dram += count * tileBytes
-        tiles += count
+        compute = compute.addingSaturating(count.multipliedSaturating(by: tileCompute))
+        load = load.addingSaturating(count.multipliedSaturating(by: tileLoad))
+        store = store.addingSaturating(count.multipliedSaturating(by: tileStore))
+        dram = dram.addingSaturating(count.multipliedSaturating(by: tileBytes))
+        tiles = tiles.addingSaturating(count)
         firstLoad = max(firstLoad, oneLoad)
         lastStore = max(lastStore, cost.dma(p * t.nTile * eb))
       }
     }
     if !streamed {
-      load += cost.dma(weightBytes)
-      dram += weightBytes
-      firstLoad += cost.dma(weightBytes)
+      load = load.addingSaturating(cost.dma(weightBytes))
+      dram = dram.addingSaturating(weightBytes)
+      firstLoad = firstLoad.addingSaturating(cost.dma(weightBytes))
     }
     let cycles = cost.combine(
       compute: compute, load: load, store: store, firstLoad: firstLoad, lastStore: lastStore,
@@ -501,7 +506,7 @@ struct Tiler {
     } else {
       matmulsPerTile = ceilDiv(w.outC, t.nTile) * t.tapGroups.count * ceilDiv(w.inC, t.chunkChannels)
     }
-    let slots = w.batchCount * w.outH * w.outW * matmulsPerTile * arch.array.rows * arch.array.cols
+    let slots = [w.batchCount, w.outH, w.outW, matmulsPerTile, arch.array.rows, arch.array.cols].saturatingProduct()
     return slots > 0 ? Double(w.macs) / Double(slots) : 0
   }
 
@@ -557,7 +562,8 @@ struct Tiler {
     let blocks = (total / (outer * inner)) * ceilDiv(outer, t.outerTile) * ceilDiv(inner, t.innerTile)
     let bytes = 3 * total * eb
     let compute = cost.vector(total)
-    let load = blocks * 2 * cost.arch.dramLatencyCycles + cost.dma(2 * total * eb) - cost.arch.dramLatencyCycles
+    // 2 transfers per block (the operands), streaming 2 × total × eb bytes in all.
+    let load = cost.dma(2 * total * eb, transfers: blocks.multipliedSaturating(by: 2))
     let store = cost.dma(total * eb, transfers: blocks)
     let estimate = CostEstimate(
       computeCycles: compute, loadCycles: load, storeCycles: store,
@@ -598,13 +604,13 @@ struct Tiler {
         let inBytes = tiles * inRows * inCols * channels * eb
         let outBytes = p.batches * p.outH * p.outW * p.channels * eb
         let compute = cost.vector(p.batches * p.outH * p.outW * p.channels * p.kernelH * p.kernelW)
-        let load = cost.dma(inBytes, transfers: tiles * (channels == p.channels ? 1 : inRows))
-        let store = cost.dma(outBytes, transfers: tiles * (channels == p.channels ? 1 : th))
+        let load = cost.dma(inBytes, transfers: tiles.multipliedSaturating(by: channels == p.channels ? 1 : inRows))
+        let store = cost.dma(outBytes, transfers: tiles.multipliedSaturating(by: channels == p.channels ? 1 : th))
         let estimate = CostEstimate(
           computeCycles: compute, loadCycles: load, storeCycles: store,
           cycles: cost.combine(
             compute: compute, load: load, store: store, firstLoad: load / tiles, lastStore: store / tiles,
-            overlapped: db), dramBytes: inBytes + outBytes, tiles: tiles)
+            overlapped: db), dramBytes: inBytes.addingSaturating(outBytes), tiles: tiles)
         let t = PoolTiling(tileH: th, tileW: tw, channels: channels, doubleBuffered: db, estimate: estimate)
         if let b = best,
           (b.estimate.cycles, b.estimate.dramBytes, b.estimate.tiles) <= (
