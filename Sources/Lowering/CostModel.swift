@@ -62,6 +62,17 @@ struct CostModel {
     transfers.multipliedSaturating(by: arch.dramLatencyCycles).addingSaturating(streamCycles(bytes))
   }
 
+  /// `transfers` activation transfers moving `bytes`: through the arena when the tensor is
+  /// expected on chip (`memory.activations = on-chip` and not a model input or output) —
+  /// `transfers · arena_latency_cycles + ⌈bytes / ub_port_bytes_per_cycle⌉`, the simulator's
+  /// arena rule — else `dma(bytes, transfers:)`. The estimate runs before allocate plans the
+  /// arena, so a tensor that later spills is priced as on chip here (docs/compiler.md §7).
+  func activationDMA(_ bytes: Int, transfers: Int, onChip: Bool) -> Int {
+    guard onChip else { return dma(bytes, transfers: transfers) }
+    return transfers.multipliedSaturating(by: arch.memory.arenaLatencyCycles).addingSaturating(
+      Int(saturatingCeiling: Double(bytes) / Double(max(arch.ub.portBytesPerCycle, 1))))
+  }
+
   /// `⌈bytes / dram_bytes_per_cycle⌉`, saturating.
   func streamCycles(_ bytes: Int) -> Int {
     Int(saturatingCeiling: Double(bytes) / arch.dramBytesPerCycle)

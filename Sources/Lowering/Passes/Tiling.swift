@@ -376,6 +376,15 @@ struct Tiler {
     return best
   }
 
+  /// Whether `tensor` is expected to live in the activation arena: the architecture keeps
+  /// activations on chip and it is neither a model input nor a model output (allocate may still
+  /// spill it, or pin it to DRAM for a host task; the estimate does not know that yet).
+  func expectedOnChip(_ tensor: TensorID) -> Bool {
+    guard arch.memory.activations == .onChip else { return false }
+    let r = state.root(tensor)
+    return !state.graph.inputs.contains { state.root($0) == r } && !state.graph.outputs.contains { state.root($0) == r }
+  }
+
   /// The tiling with its cost-model estimate filled in.
   func withEstimate(_ t: MatrixTiling, _ w: MatrixWork) -> MatrixTiling {
     var t = t
@@ -392,6 +401,9 @@ struct Tiler {
     var firstLoad = 0
     var lastStore = 0
     let weightBytes = weightBlobBytes(w, t)
+    // Activations the arena is expected to hold move at on-chip rates (docs/compiler.md §7).
+    let inOnChip = expectedOnChip(w.input)
+    let outOnChip = expectedOnChip(w.output)
     let streamed: Bool
     if case .activation = w.weights {
       streamed = true
@@ -418,7 +430,7 @@ struct Tiler {
         if w.isDepthwise {
           let chunks = ceilDiv(w.inC, t.chunkChannels)
           let sliceBytes = inRows * inCols * t.chunkChannels * eb
-          oneLoad = cost.dma(sliceBytes, transfers: inRows)
+          oneLoad = cost.activationDMA(sliceBytes, transfers: inRows, onChip: inOnChip)
           tileLoad = tileLoad.addingSaturating(chunks.multipliedSaturating(by: oneLoad))
           tileBytes = tileBytes.addingSaturating(chunks.multipliedSaturating(by: sliceBytes))
           tileCompute = tileCompute.addingSaturating(
@@ -426,7 +438,7 @@ struct Tiler {
               by: cost.matmulsWithWeightLoads(matmul: mm, load: lw, count: t.tapGroups.count)
                 .addingSaturating(cost.activate(pixels: p, columns: t.nTile))))
           tileStore = tileStore.addingSaturating(
-            chunks.multipliedSaturating(by: cost.dma(p * t.nTile * eb, transfers: rc.size)))
+            chunks.multipliedSaturating(by: cost.activationDMA(p * t.nTile * eb, transfers: rc.size, onChip: outOnChip)))
           tileBytes = tileBytes.addingSaturating([p, n, eb].saturatingProduct())
         } else {
           let nTiles = ceilDiv(n, t.nTile)
@@ -435,7 +447,7 @@ struct Tiler {
           let loads = cgCount == 1 ? 1 : nGroups * cgCount
           let sliceBytes = inRows * inCols * t.channelGroup * eb
           let transfers = w.inputTransposed ? t.channelGroup : (t.channelGroup == w.inC ? 1 : inRows)
-          oneLoad = cost.dma(sliceBytes, transfers: transfers)
+          oneLoad = cost.activationDMA(sliceBytes, transfers: transfers, onChip: inOnChip)
           tileLoad = tileLoad.addingSaturating(loads.multipliedSaturating(by: oneLoad))
           tileBytes = tileBytes.addingSaturating(loads.multipliedSaturating(by: sliceBytes))
           let chunks = t.tapGroups.count * ceilDiv(w.inC, t.chunkChannels)
@@ -446,7 +458,7 @@ struct Tiler {
           let groupChannels = min(n, t.nGroupTiles * t.nTile)
           tileStore = tileStore.addingSaturating(
             nGroups.multipliedSaturating(
-              by: cost.dma(p * groupChannels * eb, transfers: groupChannels == n ? 1 : rc.size)))
+              by: cost.activationDMA(p * groupChannels * eb, transfers: groupChannels == n ? 1 : rc.size, onChip: outOnChip)))
           tileBytes = tileBytes.addingSaturating([p, n, eb].saturatingProduct())
         }
         if streamed {
@@ -459,7 +471,7 @@ struct Tiler {
         dram = dram.addingSaturating(count.multipliedSaturating(by: tileBytes))
         tiles = tiles.addingSaturating(count)
         firstLoad = max(firstLoad, oneLoad)
-        lastStore = max(lastStore, cost.dma(p * t.nTile * eb))
+        lastStore = max(lastStore, cost.activationDMA(p * t.nTile * eb, transfers: 1, onChip: outOnChip))
       }
     }
     if !streamed {
