@@ -460,6 +460,12 @@ extension ArchSpec {
       source: .assumed(
         "one SRAM read cycle and one write-register stage; the arena is unified-buffer SRAM, no DRAM request")),
 
+    .flag(
+      "memory.parameters_resident", \.memory.parametersResident, default: false,
+      "Whether parameters cached in the weight buffer stay there across inferences (loaded once per model, not per inference).",
+      source: .cited(
+        "\(Citation.jouppi) §2: TPU v1 reads weights from its DDR3 weight memory every inference (the weight FIFO holds 4 tiles)")),
+
     // Vector unit.
     .count(
       "vector.lanes", \.vector.lanes, default: 256, unit: "lanes",

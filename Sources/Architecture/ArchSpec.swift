@@ -211,11 +211,17 @@ public struct MemoryPolicy: Sendable, Hashable {
   /// Cycles from an arena transfer's start to its first byte (the unified buffer's read and
   /// write pipeline; no DRAM request is made).
   public var arenaLatencyCycles: Int
+  /// Whether parameters cached in the weight buffer stay there across inferences (the Edge
+  /// TPU's parameter caching): their loads happen once, when the model is loaded, and a
+  /// steady-state inference does not pay for them. `false`: every inference reloads them.
+  public var parametersResident: Bool
 
-  /// Creates a policy; the defaults are TPU v1's (activations on chip) and a 2-cycle arena.
-  public init(activations: ActivationMemory = .onChip, arenaLatencyCycles: Int = 2) {
+  /// Creates a policy; the defaults are TPU v1's (activations on chip, weights reloaded from
+  /// the weight memory every inference) and a 2-cycle arena.
+  public init(activations: ActivationMemory = .onChip, arenaLatencyCycles: Int = 2, parametersResident: Bool = false) {
     self.activations = activations
     self.arenaLatencyCycles = arenaLatencyCycles
+    self.parametersResident = parametersResident
   }
 }
 

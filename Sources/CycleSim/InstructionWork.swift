@@ -101,6 +101,12 @@ struct InstructionWork: Sendable, Equatable {
       guard d.rows >= 1, d.rowBytes >= 1 else {
         return .failure(WorkProblem("rows (\(d.rows)) and row_bytes (\(d.rowBytes)) must be ≥ 1"))
       }
+      if d.resident, case .load = instruction.operation {
+        // Parameters resident across inferences were loaded when the model was (docs/isa.md
+        // `resident`): a steady-state inference issues the load and moves nothing, like a nop.
+        w.instructionClass = .nop
+        return .success(w)
+      }
       let bytes = math.mul(Int64(d.rows), Int64(d.rowBytes))
       w.dmaBytes = bytes
       w.dmaMemory = d.memory

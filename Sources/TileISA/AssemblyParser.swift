@@ -283,7 +283,9 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
       sramStrideBytes: try r.int("sram_stride"), dramAddress: DRAMAddress(try r.int(backing.rawValue)),
       dramStrideBytes: try r.int("\(backing.rawValue)_stride"), rows: try r.int("rows"), rowBytes: try r.int("row_bytes"),
       backing: backing)
-    operation = mnemonic == "load" ? .load(d) : .store(d)
+    var transfer = d
+    transfer.resident = try r.flag("resident")
+    operation = mnemonic == "load" ? .load(transfer) : .store(transfer)
   case "load_weights":
     let packing = try r.optionalWord("packing", WeightPacking.self) ?? .int8
     // `levels= group= [phase=]` belong to `packing=ternary-grouped` and only to it (an unused

@@ -40,6 +40,7 @@ extension Instruction {
       opcode = if case .load = operation { .load } else { .store }
       try w.put(caseIndex(d.memory), UInt8.self, at: 4, "mem")
       try w.put(caseIndex(d.backing), UInt8.self, at: 5, "backing")
+      try w.put(d.resident ? 1 : 0, UInt8.self, at: 6, "resident")
       try w.put(d.dramAddress.byteOffset, UInt64.self, at: 8, "dram")
       try w.put(d.dramStrideBytes, UInt32.self, at: 16, "dram_stride")
       try w.put(d.sramAddress.byteOffset, UInt32.self, at: 20, "sram")
@@ -173,7 +174,9 @@ extension Instruction {
         sramStrideBytes: r.get(UInt32.self, at: 24), dramAddress: DRAMAddress(try r.nonNegative64(at: 8, "DRAM address")),
         dramStrideBytes: r.get(UInt32.self, at: 16), rows: r.get(UInt32.self, at: 28), rowBytes: r.get(UInt32.self, at: 32),
         backing: try r.choice(BackingMemory.allCases, at: 5, "backing memory"))
-      operation = opcode == .load ? .load(d) : .store(d)
+      var transfer = d
+      transfer.resident = try r.choice([false, true], at: 6, "resident flag")
+      operation = opcode == .load ? .load(transfer) : .store(transfer)
     case .loadWeights:
       let packing = try r.choice(WeightPacking.allCases, at: 5, "weight packing")
       // A level table only with `ternary-grouped`; other packings leave bytes 20–27 zero.

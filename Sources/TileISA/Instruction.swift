@@ -174,6 +174,12 @@ public struct DMA2D: Hashable, Sendable {
   /// The memory `dramAddress` and `dramStrideBytes` address: DRAM (the default) or the
   /// activation arena.
   public var backing: BackingMemory
+  /// A load of parameters that stay in the weight buffer across inferences (the architecture's
+  /// `memory.parameters_resident`): a runtime with parameter caching performs it once, when the
+  /// model is loaded. It moves the same bytes (functional results do not change); a timing
+  /// simulation of a steady-state inference completes it at once, with no traffic, and counts
+  /// its bytes as resident. Only for DRAM → weight-buffer loads.
+  public var resident: Bool = false
 
   /// Creates a transfer; strides default to `rowBytes` (one contiguous block), the backing
   /// memory to DRAM.

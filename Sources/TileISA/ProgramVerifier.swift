@@ -215,6 +215,9 @@ public enum ProgramVerifier {
   private static func backingProblems(_ d: DMA2D, _ program: TileProgram) -> [String] {
     guard d.rows >= 1, d.rowBytes >= 1, d.dramStrideBytes >= 0, d.dramAddress.byteOffset >= 0 else { return [] }
     var p = ProblemList()
+    if d.resident && (d.memory != .weightBuffer || d.backing != .dram) {
+      p.messages.append("resident is only for DRAM → weight-buffer loads (parameters kept across inferences)")
+    }
     p.inside(
       Checked.span(start: d.dramAddress.byteOffset, count: d.rows, stride: d.dramStrideBytes, length: d.rowBytes),
       d.backing.space, capacity: capacity(of: d.backing.space, program), what: "\(d.backing) range")

@@ -129,17 +129,19 @@ struct Emitter {
   /// constant or model input), whose backing memory the transfer names.
   mutating func load(
     _ memory: OnChipMemory, sram: Int, sramStride: Int? = nil, dram: Int, dramStride: Int? = nil, rows: Int,
-    rowBytes: Int, source: TensorRegion?, target: Range<Int>
+    rowBytes: Int, source: TensorRegion?, target: Range<Int>, resident: Bool = false
   ) {
     let backing = source?.backing ?? .dram
-    let d = DMA2D(
+    var d = DMA2D(
       memory: memory, sramAddress: SRAMAddress(sram), sramStrideBytes: rows == 1 ? rowBytes : sramStride,
       dramAddress: DRAMAddress(dram), dramStrideBytes: rows == 1 ? rowBytes : dramStride, rows: rows, rowBytes: rowBytes,
       backing: backing)
+    d.resident = resident
     var accesses = [BufferAccess.write(memory.space, target)]
     if let source { accesses.append(.read(source.backing.space, source.range)) }
     builder.emit(.load(d), layer: layer, tile: tile, accesses: accesses)
-    if let l = layer {
+    // A resident load moves nothing in a steady-state inference.
+    if let l = layer, !resident {
       if backing == .dram { stats[l].dramRead += rows * rowBytes } else { stats[l].arenaRead += rows * rowBytes }
     }
   }
@@ -286,9 +288,13 @@ struct Emitter {
       }
     }
     if let base = cachedBase, !layout.blob.isEmpty {
+      // A cached blob on an architecture whose parameters stay across inferences is loaded once
+      // per model (`resident`): a steady-state inference does not pay for it.
+      var resident = false
+      if case .cached = residence { resident = state.arch.memory.parametersResident }
       load(
         .weightBuffer, sram: base, dram: blobAddress, rows: 1, rowBytes: layout.blob.count, source: nil,
-        target: base..<base + layout.blob.count)
+        target: base..<base + layout.blob.count, resident: resident)
     }
     let blobRange = (cachedBase ?? 0)..<(cachedBase ?? 0) + layout.blob.count
     var weightToggle = 0
