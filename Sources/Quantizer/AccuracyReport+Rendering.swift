@@ -30,6 +30,59 @@ enum AccuracyKey {
   static let reports = "reports"
   static let failures = "failures"
   static let error = "error"
+  static let inputs = "inputs"
+  static let source = "source"
+  static let detail = "detail"
+  static let count = "count"
+  static let labelled = "labelled"
+  static let labels = "labels"
+  static let classes = "classes"
+  static let floatTop1Accuracy = "float_top1_accuracy"
+  static let top1Accuracy = "top1_accuracy"
+  static let top1DropPoints = "top1_drop_points"
+  static let floatTop5Accuracy = "float_top5_accuracy"
+  static let top5Accuracy = "top5_accuracy"
+  static let top5DropPoints = "top5_drop_points"
+}
+
+extension InputSource {
+  /// `{source, detail, count}`: `source` is `inputs`, `calibration`, `synthetic` or `given`.
+  public func json(count: Int) -> JSONValue {
+    .object([
+      (AccuracyKey.source, .string(kind.rawValue)), (AccuracyKey.detail, .string(detail)),
+      (AccuracyKey.count, .int(count)),
+    ])
+  }
+}
+
+extension LabelledAccuracy {
+  /// Two lines: top-1 (and top-5 with at least 5 classes) of both models and the drop in points.
+  public func renderText(quantizedName: String = "quantized") -> String {
+    var s = "labels '\(labelsSource)' (\(samples) inputs, \(classes) classes):\n"
+    s += "  top-1: float \(Format.percent(floatTop1Accuracy, digits: 2)) (\(floatTop1)/\(samples)), \(quantizedName) \(Format.percent(quantizedTop1Accuracy, digits: 2)) (\(quantizedTop1)/\(samples)), drop \(Format.points(top1DropPoints)) points\n"
+    if hasTop5 {
+      s += "  top-5: float \(Format.percent(floatTop5Accuracy, digits: 2)) (\(floatTop5)/\(samples)), \(quantizedName) \(Format.percent(quantizedTop5Accuracy, digits: 2)) (\(quantizedTop5)/\(samples)), drop \(Format.points(top5DropPoints)) points\n"
+    }
+    return s
+  }
+
+  /// Accuracies as fractions in [0, 1], drops in percentage points (float − quantized);
+  /// the top-5 keys only with at least 5 classes.
+  public var json: JSONValue {
+    var fields: [(key: String, value: JSONValue)] = [
+      (AccuracyKey.labels, .string(labelsSource)), (AccuracyKey.samples, .int(samples)),
+      (AccuracyKey.classes, .int(classes)),
+      (AccuracyKey.floatTop1Accuracy, .double(floatTop1Accuracy)), (AccuracyKey.top1Accuracy, .double(quantizedTop1Accuracy)),
+      (AccuracyKey.top1DropPoints, .double(top1DropPoints)),
+    ]
+    if hasTop5 {
+      fields += [
+        (AccuracyKey.floatTop5Accuracy, .double(floatTop5Accuracy)), (AccuracyKey.top5Accuracy, .double(quantizedTop5Accuracy)),
+        (AccuracyKey.top5DropPoints, .double(top5DropPoints)),
+      ]
+    }
+    return .object(fields)
+  }
 }
 
 /// Number formatting shared by the text and HTML renderings.
@@ -45,7 +98,16 @@ enum Format {
     x.isFinite ? String(format: "%.\(digits)f", x) : (x.isNaN ? "n/a" : (x > 0 ? "inf" : "-inf"))
   }
 
-  static func percent(_ x: Double) -> String { x.isFinite ? String(format: "%.1f %%", 100 * x) : "n/a" }
+  static func percent(_ x: Double, digits: Int = 1) -> String {
+    x.isFinite ? String(format: "%.\(digits)f %%", 100 * x) : "n/a"
+  }
+
+  /// Percentage points with a sign and two decimals: `+0.22`, `-1.10`, `0.00`.
+  static func points(_ x: Double) -> String {
+    guard x.isFinite else { return "n/a" }
+    let r = (x * 100).rounded() / 100
+    return r == 0 ? "0.00" : String(format: "%+.2f", r)
+  }
 
   /// `1.00` when there is nothing to divide by.
   static func ratio(_ a: ByteCount, _ b: ByteCount) -> Double {
@@ -89,13 +151,14 @@ extension AccuracyReport {
   public func renderText() -> String {
     var s = "Accuracy of \(model) quantized with \(scheme)"
     s += simulated ? " (simulated: \(scheme.summary))\n" : " (\(scheme.summary))\n"
-    s += "inputs: \(sampleCount)\n"
+    s += "inputs: \(inputSource.describe(count: sampleCount))\n"
     s +=
       "constants: \(size.totalBytes) (float \(floatSize.totalBytes), \(Format.fixed(Format.ratio(floatSize.totalBytes, size.totalBytes), 2))x smaller); .tflite file \(ByteCount(fileBytes))\n"
     for o in outputs {
       s +=
         "output '\(o.name)': SQNR \(Format.decibels(o.sqnrDB)) dB, max |error| \(Format.fixed(o.maxAbsoluteError, 5)), cosine \(Format.fixed(o.cosineSimilarity, 5)), top-1 agreement \(Format.percent(o.top1Agreement)) (\(o.top1Agreements)/\(o.rows))\n"
     }
+    if let labelled { s += labelled.renderText() }
     s += "\n"
     let rows = layers.map { l in
       ["#\(l.operatorIndex)", "\(l.operatorName) '\(l.tensorName)'", l.precision.rawValue, Format.decibels(l.sqnrDB)]
@@ -111,6 +174,8 @@ extension AccuracyReport {
       (AccuracyKey.scheme, .string(scheme.rawValue)),
       (AccuracyKey.simulated, .bool(simulated)),
       (AccuracyKey.samples, .int(sampleCount)),
+      (AccuracyKey.inputs, inputSource.json(count: sampleCount)),
+      (AccuracyKey.labelled, labelled?.json ?? .null),
       (AccuracyKey.size, size.json),
       (AccuracyKey.floatSize, floatSize.json),
       (AccuracyKey.fileBytes, .int(fileBytes)),

@@ -63,20 +63,32 @@ public struct AccuracyReport: Sendable {
   /// Bytes of the quantized `.tflite` file (int4 weights as TFLite INT4; ternary and
   /// fine-grained ternary weights as INT8, TFLite having no 2-bit type its kernels accept).
   public var fileBytes: Int
+  /// Which inputs every figure of this report was measured on.
+  public var inputSource: InputSource = .given
+  /// Top-1/top-5 of the float and quantized models when labels were given.
+  public var labelled: LabelledAccuracy?
 
   /// The output SQNR in dB: the only output's, or the worst output's when there are several.
   public var outputSQNR: Double { outputs.map(\.sqnrDB).min() ?? .nan }
 
   /// Runs `float` and `quantized` on `inputs` (float tensors, one array per sample in the
-  /// float model's input order) and measures the difference.
-  public static func compare(float: Model, quantized: QuantizedModel, inputs: [[TensorData]])
-    throws(QuantizerError) -> AccuracyReport
-  {
+  /// float model's input order) and measures the difference; with `labels` (one class per
+  /// input), also the top-1/top-5 accuracy of both models on the first output.
+  public static func compare(
+    float: Model, quantized: QuantizedModel, inputs: [[TensorData]], labels: ClassLabels? = nil,
+    source inputSource: InputSource = .given
+  ) throws(QuantizerError) -> AccuracyReport {
     guard !inputs.isEmpty else {
       throw QuantizerError(.calibrationEmpty, model: float.source, "accuracy inputs", "no inputs to compare on")
     }
     for (k, sample) in inputs.enumerated() {
       try CalibrationData.validate(sample, sample: "accuracy input \(k)", model: float)
+    }
+    var labelled: LabelledAccuracy?
+    if let labels {
+      let classification = try ClassificationOutput.of(float)
+      try labels.validate(inputCount: inputs.count, classes: classification.classes, model: float.source)
+      labelled = LabelledAccuracy(labelsSource: labels.source, classes: classification.classes)
     }
     let floatGraph = float.main
     let source = quantized.floatModel.main
@@ -147,6 +159,7 @@ public struct AccuracyReport: Sendable {
         let a = AffineQuantization.dequantize(quantOut[o], params: exeGraph[id].quantization)
         outputSignal[o] += s
         outputApprox[o] += a
+        if o == 0, let labels { labelled?.add(float: s[...], quantized: a[...], label: labels.values[k]) }
         let width = max(floatOut[o].shape.last ?? s.count, 1)
         var start = 0
         while start + width <= s.count {
@@ -174,7 +187,8 @@ public struct AccuracyReport: Sendable {
     let fileBytes = (try? quantized.tfliteBytes().count) ?? 0
     return AccuracyReport(
       model: float.source, scheme: quantized.scheme, simulated: !native, sampleCount: inputs.count, layers: layers,
-      outputs: outputs, size: quantized.size, floatSize: quantized.floatSize, fileBytes: fileBytes)
+      outputs: outputs, size: quantized.size, floatSize: quantized.floatSize, fileBytes: fileBytes,
+      inputSource: inputSource, labelled: labelled)
   }
 
   /// Converts float inputs to the quantized model's input types (TFLite's QUANTIZE rule).
@@ -207,10 +221,11 @@ public struct SchemeComparison: Sendable {
     self.failures = failures
   }
 
-  /// Calibrates `float` once, quantizes it with each of `schemes`, and compares each on `inputs`.
+  /// Calibrates `float` once, quantizes it with each of `schemes`, and compares each on `inputs`
+  /// (with top-1/top-5 accuracy when `labels` are given).
   public static func run(
     float: Model, schemes: [QuantizationScheme], calibration: Calibration, inputs: [[TensorData]],
-    options: QuantizerOptions = QuantizerOptions()
+    options: QuantizerOptions = QuantizerOptions(), labels: ClassLabels? = nil, source: InputSource = .given
   ) throws(QuantizerError) -> SchemeComparison {
     try Quantizer.checkIsFloat(float)
     let samples = try CalibrationData.samples(calibration, for: float)
@@ -220,7 +235,8 @@ public struct SchemeComparison: Sendable {
     for scheme in schemes {
       do {
         let q = try Quantizer.quantize(model: float, scheme: scheme, statistics: statistics, options: options)
-        reports.append(try AccuracyReport.compare(float: float, quantized: q, inputs: inputs))
+        reports.append(
+          try AccuracyReport.compare(float: float, quantized: q, inputs: inputs, labels: labels, source: source))
       } catch {
         guard error.kind == .unsupportedOperator else { throw error }
         failures.append((scheme, error))

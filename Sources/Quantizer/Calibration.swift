@@ -62,7 +62,12 @@ public enum CalibrationData {
   }
 
   /// Reads a calibration folder (see ``Calibration/folder(_:)`` for the file naming).
-  public static func load(folder url: URL, for model: Model) throws(QuantizerError) -> [[TensorData]] {
+  ///
+  /// `role` names the folder in error messages: `calibration` (the default) or `inputs` for the
+  /// evaluation inputs of `quantize --inputs` and `compare --inputs`, which use the same naming.
+  public static func load(folder url: URL, for model: Model, role: String = "calibration")
+    throws(QuantizerError) -> [[TensorData]]
+  {
     let source = model.source
     let inputs = model.main.inputs.map { model.main[$0] }
     let names: [String]
@@ -70,7 +75,7 @@ public enum CalibrationData {
       names = try FileManager.default.contentsOfDirectory(atPath: url.path)
     } catch {
       throw QuantizerError(
-        .calibrationUnreadable, model: source, "calibration folder '\(url.relativePath)'",
+        .calibrationUnreadable, model: source, "\(role) folder '\(url.relativePath)'",
         "cannot list the folder (\(error.localizedDescription))")
     }
     let files = names.filter { $0.hasSuffix(".bin") }.sorted {
@@ -78,7 +83,7 @@ public enum CalibrationData {
     }
     guard !files.isEmpty else {
       throw QuantizerError(
-        .calibrationEmpty, model: source, "calibration folder '\(url.relativePath)'",
+        .calibrationEmpty, model: source, "\(role) folder '\(url.relativePath)'",
         "holds no .bin files; expected one raw input file per sample (e.g. 0000.bin)")
     }
     // Group files into samples.
@@ -93,14 +98,14 @@ public enum CalibrationData {
       } else {
         guard let dot = stem.lastIndex(of: "."), let p = Int(stem[stem.index(after: dot)...]), p >= 0 else {
           throw QuantizerError(
-            .calibrationMismatch, model: source, "calibration file '\(file)'",
+            .calibrationMismatch, model: source, "\(role) file '\(file)'",
             "the model has \(inputs.count) inputs; name files <sample>.<input>.bin (e.g. 0000.0.bin)")
         }
         (sample, position) = (String(stem[..<dot]), p)
       }
       guard position < inputs.count else {
         throw QuantizerError(
-          .calibrationMismatch, model: source, "calibration file '\(file)'",
+          .calibrationMismatch, model: source, "\(role) file '\(file)'",
           "input index \(position) out of range; the model has \(inputs.count) inputs")
       }
       if bySample[sample] == nil { order.append(sample) }
@@ -112,7 +117,7 @@ public enum CalibrationData {
       for (i, t) in inputs.enumerated() {
         guard let file = bySample[sample]?[i] else {
           throw QuantizerError(
-            .calibrationMismatch, model: source, "calibration sample '\(sample)'",
+            .calibrationMismatch, model: source, "\(role) sample '\(sample)'",
             "has no file for input \(i) '\(t.name)'; expected \(sample).\(i).bin")
         }
         let path = url.appendingPathComponent(file)
@@ -121,13 +126,13 @@ public enum CalibrationData {
           bytes = [UInt8](try Data(contentsOf: path))
         } catch {
           throw QuantizerError(
-            .calibrationUnreadable, model: source, "calibration file '\(file)'",
+            .calibrationUnreadable, model: source, "\(role) file '\(file)'",
             "cannot read (\(error.localizedDescription))")
         }
         let needed = t.elementCount * t.elementType.byteWidth
         guard let value = TensorData(littleEndianBytes: bytes, type: t.elementType, shape: t.shape) else {
           throw QuantizerError(
-            .calibrationMismatch, model: source, "calibration file '\(file)'",
+            .calibrationMismatch, model: source, "\(role) file '\(file)'",
             "\(bytes.count) bytes; input \(i) '\(t.name)' needs \(needed) (\(t.shape.map(String.init).joined(separator: "×")) × \(t.elementType))"
           )
         }

@@ -24,9 +24,16 @@ public struct OutputComparison: Sendable {
   public var samples: Int
   public var outputs: [Entry]
   public var layers: [Entry]
+  /// Which inputs the figures were measured on.
+  public var inputSource: InputSource = .given
+  /// Top-1/top-5 of both models on the first output when labels were given.
+  public var labelled: LabelledAccuracy?
 
-  /// Runs both models on `inputs` (float samples in the float model's input order).
-  public static func run(float: Model, quantized: Model, inputs: [[TensorData]]) throws(QuantizerError) -> OutputComparison {
+  /// Runs both models on `inputs` (float samples in the float model's input order); with
+  /// `labels` (one class per input), also the top-1/top-5 accuracy of both on the first output.
+  public static func run(
+    float: Model, quantized: Model, inputs: [[TensorData]], labels: ClassLabels? = nil, source: InputSource = .given
+  ) throws(QuantizerError) -> OutputComparison {
     let fg = float.main
     let qg = quantized.main
     guard fg.outputs.count == qg.outputs.count, fg.inputs.count == qg.inputs.count else {
@@ -52,6 +59,15 @@ public struct OutputComparison: Sendable {
           "sample \(s) input \(i) has \(value.count) elements; '\(shortName(fg[id].name))' needs \(fg[id].elementCount)")
       }
     }
+    var labelled: LabelledAccuracy?
+    if let labels {
+      guard !inputs.isEmpty else {
+        throw QuantizerError(.calibrationEmpty, model: float.source, "accuracy inputs", "no inputs to compare on")
+      }
+      let classification = try ClassificationOutput.of(float)
+      try labels.validate(inputCount: inputs.count, classes: classification.classes, model: float.source)
+      labelled = LabelledAccuracy(labelsSource: labels.source, classes: classification.classes)
+    }
     // Intermediate tensors matched by name and element count (activations only).
     var matches: [(Int, Int)] = []
     var byName: [String: Int] = [:]
@@ -68,7 +84,7 @@ public struct OutputComparison: Sendable {
     var outputs = [ErrorAccumulator](repeating: ErrorAccumulator(), count: fg.outputs.count)
     var agree = [Int](repeating: 0, count: fg.outputs.count)
     var layers = [ErrorAccumulator](repeating: ErrorAccumulator(), count: matches.count)
-    for sample in inputs {
+    for (n, sample) in inputs.enumerated() {
       let f: [TensorData]
       let q: [TensorData]
       do {
@@ -82,6 +98,7 @@ public struct OutputComparison: Sendable {
         let a = AffineQuantization.dequantize(q[k], params: qg[qg.outputs[k]].quantization)
         outputs[k].add(s, a)
         if Metrics.argmax(s[...]) == Metrics.argmax(a[...]) { agree[k] += 1 }
+        if k == 0, let labels { labelled?.add(float: s[...], quantized: a[...], label: labels.values[n]) }
       }
       for (m, (i, j)) in matches.enumerated() {
         guard let fv = fi.intermediates[i], let qv = qi.intermediates[j] else { continue }
@@ -99,13 +116,17 @@ public struct OutputComparison: Sendable {
       outputs: (0..<fg.outputs.count).map {
         entry(fg[fg.outputs[$0]].name, outputs[$0], top1: Double(agree[$0]) / Double(n))
       },
-      layers: matches.enumerated().map { m, pair in entry(fg.tensors[pair.0].name, layers[m], top1: nil) })
+      layers: matches.enumerated().map { m, pair in entry(fg.tensors[pair.0].name, layers[m], top1: nil) },
+      inputSource: source, labelled: labelled)
   }
 
   /// A text table per section.
   public func renderText() -> String {
     func f(_ x: Double, _ digits: Int = 2) -> String { x.isFinite ? String(format: "%.\(digits)f", x) : "inf" }
-    var s = "\(quantizedSource) vs \(floatSource), \(samples) samples\n\noutputs:\n"
+    var s = "\(quantizedSource) vs \(floatSource), \(samples) samples\n"
+    s += "inputs: \(inputSource.describe(count: samples))\n"
+    if let labelled { s += labelled.renderText() }
+    s += "\noutputs:\n"
     for o in outputs {
       s += "  '\(o.name)': SQNR \(f(o.sqnrDB)) dB, max |err| \(f(o.maxAbsError, 5)), cosine \(f(o.cosine, 5))"
       if let t = o.top1Agreement { s += ", top-1 agreement \(f(t * 100, 1)) %" }
@@ -116,7 +137,8 @@ public struct OutputComparison: Sendable {
     return s
   }
 
-  /// JSON with keys `float`, `quantized`, `samples`, `outputs`, `layers`.
+  /// JSON with keys `float`, `quantized`, `samples`, `inputs` (`{source, detail, count}`),
+  /// `labelled` (`null` without labels), `outputs`, `layers`.
   public var json: JSONValue {
     func e(_ x: Entry) -> JSONValue {
       var fields: [(key: String, value: JSONValue)] = [
@@ -128,6 +150,7 @@ public struct OutputComparison: Sendable {
     }
     return .object([
       ("float", .string(floatSource)), ("quantized", .string(quantizedSource)), ("samples", .int(Int64(samples))),
+      ("inputs", inputSource.json(count: samples)), ("labelled", labelled?.json ?? .null),
       ("outputs", .array(outputs.map(e))), ("layers", .array(layers.map(e))),
     ])
   }

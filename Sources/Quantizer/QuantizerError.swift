@@ -32,6 +32,11 @@ public struct QuantizerError: SystoleError, Equatable {
     case invalidModel
     /// The quantized model cannot be written as a `.tflite` file.
     case serialization
+    /// A labels file is malformed (a line that is not a class number), its count differs from
+    /// the number of inputs, or a label is outside the output's classes.
+    case labelsMismatch
+    /// Labels were given but the model's first output is not one row of class scores per input.
+    case notClassifier
   }
 
   /// What kind of problem this is.

@@ -9,13 +9,17 @@ enum QuantizeCommand {
   static let command = Driver.Command(
     name: "quantize",
     abstract: "Quantize a float32 model (int8 and below) and measure the accuracy cost.",
-    usage: "systole quantize <model_float.tflite> -o <out.tflite> [--scheme S] [--calibration DIR | --samples N] [--report FILE.html] [--json]",
+    usage: "systole quantize <model_float.tflite> -o <out.tflite> [--scheme S] [--calibration DIR | --samples N] [--inputs DIR [--labels FILE]] [--report FILE.html] [--json]",
     discussion: """
       Calibrates on a folder of raw inputs (--calibration DIR: one .bin per sample, or
       <sample>.<input>.bin for several inputs; see docs/quantizer.md) or on N seeded synthetic
       inputs (--samples, default 32; --seed), quantizes with the scheme, writes a .tflite file
-      TensorFlow Lite loads, and reports the accuracy on 16 further seeded inputs: per-layer SQNR,
-      output SQNR, max abs error, cosine similarity, top-1 agreement, and sizes.
+      TensorFlow Lite loads, and reports the accuracy: per-layer SQNR, output SQNR, max abs
+      error, cosine similarity, top-1 agreement, and sizes. The accuracy is measured on --inputs
+      DIR (same file naming) when given, else on the calibration folder, and only without either
+      on 16 further seeded synthetic inputs; the report names which. --labels FILE (one class
+      per line, in the inputs' sorted file-name order) adds the top-1 (and top-5) accuracy of
+      the float and the quantized model and the drop in points.
       Schemes: \(QuantizationScheme.allCases.map(\.rawValue).joined(separator: ", ")).
       """,
     options: [
@@ -23,6 +27,8 @@ enum QuantizeCommand {
       OptionSpec(name: "scheme", kind: .value(placeholder: "S", repeats: false), help: "Quantization scheme (default int8-per-channel)."),
       OptionSpec(name: "calibration", kind: .value(placeholder: "DIR", repeats: false), help: "Folder of raw calibration inputs."),
       OptionSpec(name: "samples", kind: .value(placeholder: "N", repeats: false), help: "Synthetic calibration samples when no folder is given (default 32)."),
+      OptionSpec(name: "inputs", kind: .value(placeholder: "DIR", repeats: false), help: "Folder of raw test inputs the accuracy is measured on (default: the calibration folder)."),
+      OptionSpec(name: "labels", kind: .value(placeholder: "FILE", repeats: false), help: "One class per line for the test inputs: adds top-1/top-5 accuracy."),
       OptionSpec(name: "seed", kind: .value(placeholder: "N", repeats: false), help: "Seed for synthetic inputs (default 0)."),
       OptionSpec(name: "estimator", kind: .value(placeholder: "E", repeats: false), help: "minmax (default), moving-average[:M], percentile[:P]."),
       OptionSpec(name: "group", kind: .value(placeholder: "N", repeats: false), help: "Weights per group for ternary-fine-grained (default 4)."),
@@ -63,12 +69,15 @@ enum QuantizeCommand {
       try checkSampleMemory(n, model: model, command: name)
       calibration = .random(count: n, seed: seed, distribution: defaultDistribution(model))
     }
+    try Quantizer.checkIsFloat(model)  // before anything runs the model on synthetic float inputs
+    let evaluation = try evaluationInputs(args, model: model, calibrationFolder: args.value("calibration"), seed: seed &+ 1, command: name)
+    let labels = try loadLabels(args, model: model, inputCount: evaluation.inputs.count, source: evaluation.source, command: name)
     try FileIO.checkOverwrite([output] + (args.value("report").map { [$0] } ?? []), overwrite: args.flag("overwrite"))
     let quantized = try Quantizer.quantize(model: model, scheme: scheme, calibration: calibration, options: options)
     try FileIO.write(try quantized.tfliteBytes(), to: output, overwrite: args.flag("overwrite"))
 
-    let testInputs = try CalibrationData.generate(for: model, count: 16, seed: seed &+ 1, distribution: defaultDistribution(model))
-    let report = try AccuracyReport.compare(float: model, quantized: quantized, inputs: testInputs)
+    let report = try AccuracyReport.compare(
+      float: model, quantized: quantized, inputs: evaluation.inputs, labels: labels, source: evaluation.source)
     console.out(args.flag("json") ? report.json.serialized() + "\n" : report.renderText())
     for limitation in quantized.arrayLimitations { console.err("note: \(limitation)\n") }
     console.err("wrote \(output)\n")
@@ -77,6 +86,41 @@ enum QuantizeCommand {
       try FileIO.write(AccuracyHTMLReport.render([comparison]), to: html, overwrite: args.flag("overwrite"))
       console.err("wrote \(html)\n")
     }
+  }
+
+  /// The inputs accuracy figures are measured on: `--inputs DIR`, else the calibration folder,
+  /// else `syntheticCount` seeded synthetic inputs; with where they came from.
+  static func evaluationInputs(
+    _ args: ParsedArguments, model: Model, calibrationFolder: String?, seed: UInt64, syntheticCount: Int = 16,
+    command: String
+  ) throws -> (inputs: [[TensorData]], source: InputSource) {
+    if let dir = args.value("inputs") {
+      return (try CalibrationData.load(folder: URL(fileURLWithPath: dir), for: model, role: "inputs"), InputSource(.inputs, dir))
+    }
+    if let dir = calibrationFolder {
+      return (try CalibrationData.load(folder: URL(fileURLWithPath: dir), for: model), InputSource(.calibration, dir))
+    }
+    try checkSampleMemory(syntheticCount, model: model, command: command)
+    let distribution = defaultDistribution(model)
+    let inputs = try CalibrationData.generate(for: model, count: syntheticCount, seed: seed, distribution: distribution)
+    let name = distribution == .image ? "image" : "normal"
+    return (inputs, InputSource(.synthetic, "seed \(seed), \(name) distribution"))
+  }
+
+  /// The `--labels FILE` for `inputCount` inputs, checked against the model's classification
+  /// output; `nil` without the option. Synthetic inputs have no labels (a usage error).
+  static func loadLabels(
+    _ args: ParsedArguments, model: Model, inputCount: Int, source: InputSource, command: String
+  ) throws -> ClassLabels? {
+    guard let path = args.value("labels") else { return nil }
+    guard source.kind != .synthetic else {
+      throw UsageError("--labels \(path) needs the labelled inputs: pass --inputs DIR (the files the labels describe)", command: command)
+    }
+    let bytes = try FileIO.read(path)
+    let labels = try ClassLabels.parse(String(decoding: bytes, as: UTF8.self), source: path, model: model.source)
+    let classification = try ClassificationOutput.of(model)
+    try labels.validate(inputCount: inputCount, classes: classification.classes, model: model.source)
+    return labels
   }
 
   /// The most synthetic samples `--samples` accepts (quantize and compare): every sample's
@@ -126,16 +170,19 @@ enum CompareCommand {
   static let command = Driver.Command(
     name: "compare",
     abstract: "Compare a quantized model's outputs with its float32 model's.",
-    usage: "systole compare <model_float.tflite> <model_quant.tflite> [--inputs DIR] [--samples N] [--seed N] [--json]",
+    usage: "systole compare <model_float.tflite> <model_quant.tflite> [--inputs DIR [--labels FILE]] [--samples N] [--seed N] [--json]",
     discussion: """
       Runs both models in the golden model on the same inputs (float inputs from --inputs DIR,
       as for 'quantize --calibration', or N seeded synthetic ones; quantized inputs are derived
       with the quantized model's input quantization) and reports, per output: SQNR in dB,
       max abs error, cosine similarity and top-1 agreement; and per tensor whose name appears in
-      both models, the SQNR of the dequantized activation.
+      both models, the SQNR of the dequantized activation. --labels FILE (one class per line, in
+      the --inputs files' sorted name order) adds the top-1 (and top-5) accuracy of both models
+      and the drop in points. The report names the inputs it ran on.
       """,
     options: [
       OptionSpec(name: "inputs", kind: .value(placeholder: "DIR", repeats: false), help: "Folder of raw float inputs."),
+      OptionSpec(name: "labels", kind: .value(placeholder: "FILE", repeats: false), help: "One class per line for the --inputs files: adds top-1/top-5 accuracy."),
       OptionSpec(name: "samples", kind: .value(placeholder: "N", repeats: false), help: "Synthetic inputs when no folder is given (default 16)."),
       OptionSpec(name: "seed", kind: .value(placeholder: "N", repeats: false), help: "Seed for synthetic inputs (default 1)."),
       OptionSpec(name: "json", kind: .flag, help: "Print JSON instead of text."),
@@ -149,18 +196,22 @@ enum CompareCommand {
     let float = try ModelLoader.load(args.positionals[0], shapes: ShapeOptions.parse(args, command: "compare"))
     let quant = try ModelLoader.load(args.positionals[1], shapes: ShapeOptions.parse(args, command: "compare"))
     let inputs: [[TensorData]]
+    let source: InputSource
     if let dir = args.value("inputs") {
-      inputs = try CalibrationData.load(folder: URL(fileURLWithPath: dir), for: float)
+      inputs = try CalibrationData.load(folder: URL(fileURLWithPath: dir), for: float, role: "inputs")
+      source = InputSource(.inputs, dir)
     } else {
       let n = try args.value("samples").map { v throws(UsageError) in
         try parseInteger(v, option: "samples", command: "compare", in: 1...QuantizeCommand.maximumSamples)
       } ?? 16
       let seed = try args.value("seed").map { v throws(UsageError) in try parseInteger(v, option: "seed", command: "compare") } ?? 1
       try checkSampleMemory(n, model: float, command: "compare")
-      inputs = try CalibrationData.generate(
-        for: float, count: n, seed: UInt64(seed), distribution: QuantizeCommand.defaultDistribution(float))
+      let distribution = QuantizeCommand.defaultDistribution(float)
+      inputs = try CalibrationData.generate(for: float, count: n, seed: UInt64(seed), distribution: distribution)
+      source = InputSource(.synthetic, "seed \(seed), \(distribution == .image ? "image" : "normal") distribution")
     }
-    let result = try OutputComparison.run(float: float, quantized: quant, inputs: inputs)
+    let labels = try QuantizeCommand.loadLabels(args, model: float, inputCount: inputs.count, source: source, command: "compare")
+    let result = try OutputComparison.run(float: float, quantized: quant, inputs: inputs, labels: labels, source: source)
     console.out(args.flag("json") ? result.json.serialized() + "\n" : result.renderText())
   }
 }
