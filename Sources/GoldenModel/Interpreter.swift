@@ -10,6 +10,9 @@ public struct Interpreter {
   public let model: Model
   /// Keep every intermediate tensor of the main graph of the last invocation.
   public var recordsIntermediates: Bool
+  /// Threads the int8 matrix kernels may use (at least 1; default: every active processor).
+  /// Outputs never depend on it.
+  public var workers: Int = Kernels.defaultWorkers
 
   /// Values of the main graph's tensors from the last invocation (when recording), indexed like
   /// `model.main.tensors`.
@@ -77,7 +80,7 @@ public struct Interpreter {
         }
         results = []
       default:
-        results = try Kernels.run(context)
+        results = try Kernels.run(context, workers: workers)
       }
       guard results.count <= op.outputs.count else {
         throw GoldenModelError(.invalidModel, context.location, "kernel produced \(results.count) outputs for \(op.outputs.count) tensors")

@@ -152,6 +152,27 @@ extension Kernels {
       storage = .int32(integer(x, y))
     case (.int64(let x), .int64(let y)):
       storage = .int64(integer(x, y))
+    case (.int8(let x8), .int8(let y8)) where ia == nil && ib == nil && n > 65_536:
+      // Large int8 tensors of one shape: every input pair evaluated once into a table of
+      // outputs, then looked up straight from the int8 storage.
+      let out = try c.outputTensor()
+      guard out.elementType == .int8 else { throw c.unsupported("\(op.rawValue) int8 → \(out.elementType)") }
+      let f = try quantizedBinary(c, op, activation, type: .int8)
+      var table = [Int8](repeating: 0, count: 65_536)
+      for p in -128...127 {
+        for q in -128...127 { table[(p + 128) << 8 | (q + 128)] = Int8(truncatingIfNeeded: f(Int32(p), Int32(q))) }
+      }
+      var values = [Int8](repeating: 0, count: n)
+      table.withUnsafeBufferPointer { t in
+        x8.withUnsafeBufferPointer { x in
+          y8.withUnsafeBufferPointer { y in
+            values.withUnsafeMutableBufferPointer { v in
+              for i in 0..<n { v[i] = t[Int(UInt8(bitPattern: x[i]) ^ 0x80) << 8 | Int(UInt8(bitPattern: y[i]) ^ 0x80)] }
+            }
+          }
+        }
+      }
+      storage = .int8(values)
     case (.int8, .int8), (.uint8, .uint8), (.int16, .int16):
       let out = try c.outputTensor()
       guard out.elementType == a.elementType, let x = ElementwiseSupport.integers(a),

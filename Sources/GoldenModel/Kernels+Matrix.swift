@@ -13,7 +13,7 @@ import Support
 // kernels add the products in TFLite's order, one `Float` at a time.
 
 extension Kernels {
-  static func conv2D(_ c: KernelContext, _ o: Conv2DOptions) throws(GoldenModelError) -> TensorData {
+  static func conv2D(_ c: KernelContext, _ o: Conv2DOptions, workers: Int = 1) throws(GoldenModelError) -> TensorData {
     let x = try MatrixOperands.input(0, c)
     let w = try MatrixOperands.input(1, c)
     var out = try c.outputTensor()
@@ -50,6 +50,14 @@ extension Kernels {
         storage: .float32(convFloat(xv, wv, bias, shape, act)))
     case (.int8, .int8), (.int16, .int8):
       let q = try ConvQuantization(c, input: x, filter: w, output: out, channels: g.outC, activation: o.activation)
+      if let (xv, wv) = try int8Operands(c, x, w, inputOffset: -q.inputZeroPoint) {
+        let epilogue = try convInt8Epilogue(c, q, channelCount: g.outC)
+        return TensorData(
+          shape: out.shape,
+          storage: .int8(
+            convInt8(
+              input: xv, inputZeroPoint: q.inputZeroPoint, filter: wv, shape, epilogue: epilogue, workers: workers)))
+      }
       let xs = try offsetInput(c, x, zeroPoint: q.inputZeroPoint)
       let ws = try filterValues(c, w)
       let acc = convAccumulate(xs, ws, shape)
@@ -59,7 +67,9 @@ extension Kernels {
     }
   }
 
-  static func depthwiseConv2D(_ c: KernelContext, _ o: DepthwiseConv2DOptions) throws(GoldenModelError) -> TensorData {
+  static func depthwiseConv2D(
+    _ c: KernelContext, _ o: DepthwiseConv2DOptions, workers: Int = 1
+  ) throws(GoldenModelError) -> TensorData {
     let x = try MatrixOperands.input(0, c)
     let w = try MatrixOperands.input(1, c)
     var out = try c.outputTensor()
@@ -97,6 +107,15 @@ extension Kernels {
           .invalidModel, c.location, "16×8 DEPTHWISE_CONV_2D needs an int64 bias; got \(b.elementType)")
       }
       let q = try ConvQuantization(c, input: x, filter: w, output: out, channels: g.outC, activation: o.activation)
+      if let (xv, wv) = try int8Operands(c, x, w, inputOffset: -q.inputZeroPoint) {
+        let epilogue = try convInt8Epilogue(c, q, channelCount: g.outC)
+        return TensorData(
+          shape: out.shape,
+          storage: .int8(
+            depthwiseInt8(
+              input: xv, inputZeroPoint: q.inputZeroPoint, filter: wv, g, multiplier: multiplier, epilogue: epilogue,
+              workers: workers)))
+      }
       let xs = try offsetInput(c, x, zeroPoint: q.inputZeroPoint)
       let ws = try filterValues(c, w)
       let acc = depthwiseAccumulate(xs, ws, g, multiplier: multiplier)
@@ -106,7 +125,9 @@ extension Kernels {
     }
   }
 
-  static func fullyConnected(_ c: KernelContext, _ o: FullyConnectedOptions) throws(GoldenModelError) -> TensorData {
+  static func fullyConnected(
+    _ c: KernelContext, _ o: FullyConnectedOptions, workers: Int = 1
+  ) throws(GoldenModelError) -> TensorData {
     let x = try MatrixOperands.input(0, c)
     let w = try MatrixOperands.input(1, c)
     var out = try c.outputTensor()
@@ -143,13 +164,15 @@ extension Kernels {
       let act = try Requantize.floatActivationRange(o.activation, c)
       return TensorData(shape: out.shape, storage: .float32(fullyConnectedFloat(xv, wv, bias, mm, act)))
     case (.int8, .int8), (.int16, .int8):
-      return try fullyConnectedQuantized(c, x: x, w: w, out: out, mm, activation: o.activation)
+      return try fullyConnectedQuantized(c, x: x, w: w, out: out, mm, activation: o.activation, workers: workers)
     default:
       throw c.unsupported("FULLY_CONNECTED with \(x.elementType) input and \(w.elementType) weights")
     }
   }
 
-  static func batchMatMul(_ c: KernelContext, adjointX: Bool, adjointY: Bool) throws(GoldenModelError) -> TensorData {
+  static func batchMatMul(
+    _ c: KernelContext, adjointX: Bool, adjointY: Bool, workers: Int = 1
+  ) throws(GoldenModelError) -> TensorData {
     let x = try MatrixOperands.input(0, c)
     let y = try MatrixOperands.input(1, c)
     var out = try c.outputTensor()
@@ -173,6 +196,21 @@ extension Kernels {
       let qy = try c.quantization(of: y)
       let qo = try c.quantization(of: out)
       let m = Requantize.productMultiplier(qx.scale, qy.scale, outputScale: qo.scale)
+      if x.elementType == .int8, case .int8(let av) = xv.storage, case .int8(let bv) = yv.storage,
+        Int8GEMM.offsetFits(-Int32(clamping: qx.zeroPoint)), Int8GEMM.offsetFits(-Int32(clamping: qy.zeroPoint))
+      {
+        let acc = batchMatMulInt8(
+          av, aOffset: -Int32(clamping: qx.zeroPoint), bv, bOffset: -Int32(clamping: qy.zeroPoint), plan,
+          workers: workers)
+        let outZP = Int32(clamping: qo.zeroPoint)
+        return TensorData(
+          shape: out.shape,
+          storage: .int8(
+            acc.map { v in
+              let r = FixedPoint.multiplyByQuantizedMultiplier(v, m.multiplier, m.shift)
+              return Int8(Requantize.clamp(r &+ outZP, -128...127))
+            }))
+      }
       let a = try widen(xv, offset: -Int32(clamping: qx.zeroPoint), "lhs", c)
       let b = try widen(yv, offset: -Int32(clamping: qy.zeroPoint), "rhs", c)
       let acc = batchMatMulAccumulate(a, b, plan)
@@ -200,6 +238,10 @@ extension Kernels {
           }))
     case (.int8, .int8, .int32):
       // TFLite's int8 × int8 → int32 kernel ignores the zero points: a raw integer product.
+      if case .int8(let av) = xv.storage, case .int8(let bv) = yv.storage {
+        return TensorData(
+          shape: out.shape, storage: .int32(batchMatMulInt8(av, aOffset: 0, bv, bOffset: 0, plan, workers: workers)))
+      }
       let a = try widen(xv, offset: 0, "lhs", c)
       let b = try widen(yv, offset: 0, "rhs", c)
       let acc = batchMatMulAccumulate(a, b, plan)
@@ -437,6 +479,34 @@ extension Kernels {
     try widen(MatrixOperands.value(1, count: w.elementCount, "filter", c), offset: 0, "filter", c)
   }
 
+  /// The int8 input and filter values of an int8 convolution when the fast cores apply to them
+  /// (both stored as int8, `x − x_zp` within `Int16`), else `nil`. Reads them as
+  /// ``offsetInput(_:_:zeroPoint:)`` and ``filterValues(_:_:)`` do.
+  fileprivate static func int8Operands(_ c: KernelContext, _ x: Tensor, _ w: Tensor, inputOffset: Int32)
+    throws(GoldenModelError) -> ([Int8], [Int8])?
+  {
+    guard x.elementType == .int8, Int8GEMM.offsetFits(inputOffset) else { return nil }
+    let xv = try MatrixOperands.value(0, count: x.elementCount, "input", c)
+    guard case .int8(let xa) = xv.storage else { return nil }
+    let wv = try MatrixOperands.value(1, count: w.elementCount, "filter", c)
+    guard case .int8(let wa) = wv.storage else { return nil }
+    return (xa, wa)
+  }
+
+  /// The int8 epilogue of a convolution, with ``requantizeConv(_:_:_:_:channelCount:)``'s checks.
+  fileprivate static func convInt8Epilogue(_ c: KernelContext, _ q: ConvQuantization, channelCount: Int)
+    throws(GoldenModelError) -> ConvInt8Epilogue
+  {
+    let bias = try integerBias(c, channels: channelCount)
+    if let b = bias, b.type != .int32 {
+      throw GoldenModelError(.invalidModel, c.location, "int8 convolution needs an int32 bias; got \(b.type)")
+    }
+    return ConvInt8Epilogue(
+      bias: (bias?.values ?? [Int64](repeating: 0, count: channelCount)).map { Int32(truncatingIfNeeded: $0) },
+      multiplier: q.multipliers.map(\.multiplier), shift: q.multipliers.map(\.shift),
+      outputZeroPoint: q.outputZeroPoint, range: q.range)
+  }
+
   /// Integer values widened to `Int32` with `offset` added.
   fileprivate static func widen(_ v: TensorData, offset: Int32, _ role: String, _ c: KernelContext)
     throws(GoldenModelError) -> [Int32]
@@ -529,7 +599,8 @@ extension Kernels {
   /// FULLY_CONNECTED int8 and 16×8: exact accumulation, then TFLite 2.21's reference
   /// requantization in `double`: `round(Double(acc + bias) × in_scale × w_scale[c] / out_scale)`.
   fileprivate static func fullyConnectedQuantized(
-    _ c: KernelContext, x: Tensor, w: Tensor, out: Tensor, _ mm: MatMulShape, activation: FusedActivation
+    _ c: KernelContext, x: Tensor, w: Tensor, out: Tensor, _ mm: MatMulShape, activation: FusedActivation,
+    workers: Int
   ) throws(GoldenModelError) -> TensorData {
     guard out.elementType == x.elementType else {
       throw c.unsupported("FULLY_CONNECTED \(x.elementType) input with \(out.elementType) output")
@@ -549,10 +620,22 @@ extension Kernels {
     // Per-channel weights are symmetric and TFLite ignores their zero point; per-tensor weights
     // keep theirs (`weights_offset`) for backward compatibility.
     let weightOffset: Int32 = perChannel ? 0 : -Int32(clamping: qw.zeroPoint)
-    let xs = try widen(
-      MatrixOperands.value(0, count: x.elementCount, "input", c), offset: -Int32(clamping: qx.zeroPoint), "input", c)
-    let ws = try widen(MatrixOperands.value(1, count: w.elementCount, "weights", c), offset: weightOffset, "weights", c)
-    let acc = fullyConnectedAccumulate(xs, ws, mm)
+    let inputOffset = -Int32(clamping: qx.zeroPoint)
+    let xv = try MatrixOperands.value(0, count: x.elementCount, "input", c)
+    // Widened first when the fast core does not apply, so errors come in the same order.
+    let fast = x.elementType == .int8 && Int8GEMM.offsetFits(inputOffset) && Int8GEMM.offsetFits(weightOffset)
+    let xs: [Int32]? = if fast, case .int8 = xv.storage { nil } else { try widen(xv, offset: inputOffset, "input", c) }
+    let wv = try MatrixOperands.value(1, count: w.elementCount, "weights", c)
+    let acc: [Int64]
+    if xs == nil, case .int8(let xa) = xv.storage, case .int8(let wa) = wv.storage {
+      // Only the low 32 bits of an int8 accumulator are used below.
+      acc = fullyConnectedInt8(
+        input: xa, inputOffset: inputOffset, weights: wa, weightOffset: weightOffset, mm, workers: workers
+      ).map { Int64($0) }
+    } else {
+      let xs32 = if let xs { xs } else { try widen(xv, offset: inputOffset, "input", c) }
+      acc = fullyConnectedAccumulate(xs32, try widen(wv, offset: weightOffset, "weights", c), mm)
+    }
     let bias = try integerBias(c, channels: mm.cols)
     let scales = (0..<mm.cols).map { u in
       Requantize.fullyConnectedScale(

@@ -1,3 +1,4 @@
+import Foundation
 import GraphIR
 
 /// The golden model's kernels: one function per operator, bit-exact with TFLite's reference
@@ -12,12 +13,16 @@ import GraphIR
 /// STRIDED_SLICE, TRANSPOSE, CONCATENATION, PAD, PADV2).
 public enum Kernels {
   /// Runs the stateless kernel for `context.op`, returning one value per output.
-  public static func run(_ c: KernelContext) throws(GoldenModelError) -> [TensorData] {
+  ///
+  /// The int8 matrix kernels (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, BATCH_MATMUL) split
+  /// their outputs over at most `workers` threads; the results never depend on it.
+  public static func run(_ c: KernelContext, workers: Int = defaultWorkers) throws(GoldenModelError) -> [TensorData] {
+    let workers = max(1, workers)
     switch c.op.kind {
-    case .conv2D(let o): return [try conv2D(c, o)]
-    case .depthwiseConv2D(let o): return [try depthwiseConv2D(c, o)]
-    case .fullyConnected(let o): return [try fullyConnected(c, o)]
-    case .batchMatMul(let adjX, let adjY): return [try batchMatMul(c, adjointX: adjX, adjointY: adjY)]
+    case .conv2D(let o): return [try conv2D(c, o, workers: workers)]
+    case .depthwiseConv2D(let o): return [try depthwiseConv2D(c, o, workers: workers)]
+    case .fullyConnected(let o): return [try fullyConnected(c, o, workers: workers)]
+    case .batchMatMul(let adjX, let adjY): return [try batchMatMul(c, adjointX: adjX, adjointY: adjY, workers: workers)]
     case .averagePool2D(let o): return [try averagePool2D(c, o)]
     case .maxPool2D(let o): return [try maxPool2D(c, o)]
     case .mean(let keepDims): return [try mean(c, keepDims: keepDims)]
@@ -48,4 +53,7 @@ public enum Kernels {
       throw GoldenModelError(.invalidModel, c.location, "resource-variable op reached the stateless kernel table")
     }
   }
+
+  /// The thread count the kernels use unless told otherwise: this machine's active processors.
+  public static var defaultWorkers: Int { ProcessInfo.processInfo.activeProcessorCount }
 }

@@ -139,7 +139,6 @@ extension MachineState {
     let bits = w.packing.bits
     let rowBytes = (columns * bits + 7) / 8
     var rowMajor = [Int16](repeating: 0, count: rows * columns)
-    var columnMajor = [Int16](repeating: 0, count: rows * columns)
     let first = w.wbAddress.byteOffset
     let last = first + (rows - 1) * w.rowStrideBytes
     precondition(
@@ -150,37 +149,32 @@ extension MachineState {
     let sign = 1 << (bits - 1)
     weightBuffer.withUnsafeBufferPointer { wb in
       rowMajor.withUnsafeMutableBufferPointer { byRow in
-        columnMajor.withUnsafeMutableBufferPointer { byColumn in
-          guard let wb = wb.baseAddress, let byRow = byRow.baseAddress, let byColumn = byColumn.baseAddress else { return }
-          for k in 0..<rows {
-            let source = wb + first + k * w.rowStrideBytes
-            for n in 0..<columns {
-              let value: Int16
-              if bits == 8 {
-                value = Int16(Int8(bitPattern: source[n]))
-              } else {
-                let bit = n * bits
-                let field = (Int(source[bit / 8]) >> (bit % 8)) & mask
-                value = Int16(field >= sign ? field - (1 << bits) : field)
-              }
-              byRow[k * columns + n] = value
-              byColumn[n * rows + k] = value
-            }
+        guard let wb = wb.baseAddress, let byRow = byRow.baseAddress else { return }
+        for k in 0..<rows {
+          let source = wb + first + k * w.rowStrideBytes
+          let row = byRow + k * columns
+          if bits == 8 {
+            for n in 0..<columns { row[n] = Int16(Int8(bitPattern: source[n])) }
+            continue
+          }
+          for n in 0..<columns {
+            let bit = n * bits
+            let field = (Int(source[bit / 8]) >> (bit % 8)) & mask
+            row[n] = Int16(field >= sign ? field - (1 << bits) : field)
           }
         }
       }
     }
     if let levels = w.levels {
-      try applyLevels(levels, rows: rows, columns: columns, &rowMajor, &columnMajor, location)
+      try applyLevels(levels, rows: rows, columns: columns, &rowMajor, location)
     }
-    weightSlots[w.slot.rawValue] = WeightTile(rows: rows, columns: columns, rowMajor: rowMajor, columnMajor: columnMajor)
+    weightSlots[w.slot.rawValue] = WeightTile(rows: rows, columns: columns, rowMajor: rowMajor)
   }
 
   /// `ternary-grouped`: each unpacked code (−1, 0, +1; −2 is the reserved 0b10) times its
   /// block's level from the table (0…127).
   func applyLevels(
-    _ levels: GroupLevels, rows: Int, columns: Int, _ rowMajor: inout [Int16], _ columnMajor: inout [Int16],
-    _ location: String
+    _ levels: GroupLevels, rows: Int, columns: Int, _ rowMajor: inout [Int16], _ location: String
   ) throws(ISAError) {
     let base = levels.address.byteOffset
     let bytes = levels.tableBytes(rows: rows, columns: columns) ?? Int.max
@@ -198,7 +192,6 @@ extension MachineState {
           throw ISAError(.execution, location, "weight (\(k), \(n)): level \(level) of block \(block) exceeds 127")
         }
         rowMajor[k * columns + n] = code * level
-        columnMajor[n * rows + k] = code * level
       }
     }
   }
@@ -227,13 +220,14 @@ extension MachineState {
       }
     }
     let table = ActivateKernel.Parameters(bias: bias, multiplier: multiplier, shift: shift, scale: scale)
+    let lanes = a.mode == .fixedPoint ? ActivateKernel.Lanes(table) : nil
     let parallelism = ActivateKernel.destinationsAreDisjoint(a) ? self.parallelism : .serial
     let accumulatorColumns = limits.arrayColumns
     accumulator.withUnsafeBufferPointer { acc in
       unifiedBuffer.withUnsafeMutableBufferPointer { ub in
         guard let acc = acc.baseAddress, let ub = ub.baseAddress else { return }
         let kernel = ActivateKernel(
-          instruction: a, parameters: table, accumulator: acc, accumulatorColumns: accumulatorColumns,
+          instruction: a, parameters: table, lanes: lanes, accumulator: acc, accumulatorColumns: accumulatorColumns,
           unifiedBuffer: ub)
         parallelism.forEachRange(
           items: a.pixels, workPerItem: a.columns * ExecutionParallelism.activateElementWork, kernel: kernel)
@@ -250,6 +244,27 @@ extension MachineState {
       let aZeroPoint = Int32(q.aZeroPoint)
       let bZeroPoint = Int32(q.bZeroPoint)
       let factor = Int32(1) << Int32(q.leftShift)
+      // Four lanes at a time when no product can overflow (|x − zp| ≤ 255) and every shift is
+      // in range; the scalar loop below keeps its traps for the other cases.
+      // The rescaled inputs depend on one byte each: tabulated once per instruction.
+      if Int64(factor.magnitude) * 255 <= Int64(Int32.max),
+        let ra = UniformRescale(multiplier: q.aMultiplier, shift: q.aShift),
+        let rb = UniformRescale(multiplier: q.bMultiplier, shift: q.bShift),
+        let ro = UniformRescale(multiplier: q.outputMultiplier, shift: q.outputShift)
+      {
+        let ta = ra.table(zeroPoint: aZeroPoint, factor: factor)
+        let tb = rb.table(zeroPoint: bZeroPoint, factor: factor)
+        let done = ta.withUnsafeBufferPointer { ta in
+          tb.withUnsafeBufferPointer { tb in
+            elementwiseLanes(o, clamp: q.clamp) { a, b in
+              let sa = SIMD4(ta[Int(a[0]) + 128], ta[Int(a[1]) + 128], ta[Int(a[2]) + 128], ta[Int(a[3]) + 128])
+              let sb = SIMD4(tb[Int(b[0]) + 128], tb[Int(b[1]) + 128], tb[Int(b[2]) + 128], tb[Int(b[3]) + 128])
+              return offsetForClamp(ro(isSub ? sa &- sb : sa &+ sb), q.outputZeroPoint)
+            }
+          }
+        }
+        if done { return }
+      }
       elementwise(o) { a, b in
         let sa = FixedPoint.multiplyByQuantizedMultiplier((Int32(a) - aZeroPoint) * factor, q.aMultiplier, q.aShift)
         let sb = FixedPoint.multiplyByQuantizedMultiplier((Int32(b) - bZeroPoint) * factor, q.bMultiplier, q.bShift)
@@ -260,6 +275,13 @@ extension MachineState {
     case .mul(let o, let q):
       let aZeroPoint = Int32(q.aZeroPoint)
       let bZeroPoint = Int32(q.bZeroPoint)
+      if let r = UniformRescale(multiplier: q.outputMultiplier, shift: q.outputShift),
+        elementwiseLanes(o, clamp: q.clamp, { a, b in
+          offsetForClamp(r((a &- aZeroPoint) &* (b &- bZeroPoint)), q.outputZeroPoint)
+        })
+      {
+        return
+      }
       elementwise(o) { a, b in
         let product = (Int32(a) - aZeroPoint) * (Int32(b) - bZeroPoint)
         let raw = FixedPoint.multiplyByQuantizedMultiplier(product, q.outputMultiplier, q.outputShift)
@@ -267,6 +289,11 @@ extension MachineState {
       }
     case .requantize(let o, let q):
       let inputZeroPoint = Int32(q.inputZeroPoint)
+      if let r = UniformRescale(multiplier: q.multiplier, shift: q.shift),
+        unaryLanes(o, clamp: q.clamp, { s in offsetForClamp(r(s &- inputZeroPoint), q.outputZeroPoint) })
+      {
+        return
+      }
       unary(o) { s in
         let raw = FixedPoint.multiplyByQuantizedMultiplier(Int32(s) - inputZeroPoint, q.multiplier, q.shift)
         return clamp(Int(raw) + Int(q.outputZeroPoint), q.clamp)

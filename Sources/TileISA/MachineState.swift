@@ -100,7 +100,7 @@ public struct MachineState: Sendable {
 /// The contents of one weight slot: a `rows` × `columns` int8 tile, widened to `Int16` for the
 /// multiply loops (an operand `x − zp` lies in −255...255 and a weight in −128...127, so each
 /// product fits 16 bits exactly and vectorizes twice as wide as 32-bit products), packed twice:
-/// row-major for the row-at-a-time loop and column-major for the dot-product loop.
+/// row-major for the grouped loops and column-major in whole 8-lane vectors for the dot products.
 public struct WeightTile: Hashable, Sendable {
   /// K: rows loaded (0 for a slot never loaded).
   public private(set) var rows: Int
@@ -108,36 +108,51 @@ public struct WeightTile: Hashable, Sendable {
   public private(set) var columns: Int
   /// Row-major values: `values[k · columns + n]`.
   public private(set) var values: [Int16]
-  /// The same values column-major: `columnMajorValues[n · rows + k]`.
-  public private(set) var columnMajorValues: [Int16]
+  /// Column-major, each column zero-padded to ``vectorsPerColumn`` vectors of eight rows:
+  /// column `n`, rows `8v..<8v + 8` at `columnVectors[n · vectorsPerColumn + v]`.
+  public private(set) var columnVectors: [SIMD8<Int16>]
+  /// `⌈rows / 8⌉`.
+  public var vectorsPerColumn: Int { (rows + 7) / 8 }
 
   /// An empty slot.
   public init() {
     rows = 0
     columns = 0
     values = []
-    columnMajorValues = []
+    columnVectors = []
   }
 
   /// A tile from row-major int8 values.
   public init(rows: Int, columns: Int, values: [Int8]) {
     precondition(values.count == rows * columns, "weight tile \(rows)×\(columns) given \(values.count) values")
-    var transposed = [Int16](repeating: 0, count: values.count)
-    for k in 0..<rows {
-      for n in 0..<columns { transposed[n * rows + k] = Int16(values[k * columns + n]) }
-    }
-    self.init(rows: rows, columns: columns, rowMajor: values.map(Int16.init), columnMajor: transposed)
+    self.init(rows: rows, columns: columns, rowMajor: values.map(Int16.init))
   }
 
-  /// A tile from its values widened from int8, in both layouts.
-  init(rows: Int, columns: Int, rowMajor: [Int16], columnMajor: [Int16]) {
-    precondition(
-      rowMajor.count == rows * columns && columnMajor.count == rows * columns,
-      "weight tile \(rows)×\(columns) given \(rowMajor.count) and \(columnMajor.count) values")
+  /// A tile from its values widened from int8, row-major; the column-major copy is derived.
+  init(rows: Int, columns: Int, rowMajor: [Int16]) {
+    precondition(rowMajor.count == rows * columns, "weight tile \(rows)×\(columns) given \(rowMajor.count) values")
     self.rows = rows
     self.columns = columns
     self.values = rowMajor
-    self.columnMajorValues = columnMajor
+    let perColumn = (rows + 7) / 8
+    var vectors = [SIMD8<Int16>](repeating: .zero, count: perColumn * columns)
+    // Eight rows at a time: row `8v + l` is read in order and scattered to lane `l` of each
+    // column's vector `v`, so the writes of one pass stay within `columns` cache lines.
+    vectors.withUnsafeMutableBufferPointer { packed in
+      packed.withMemoryRebound(to: Int16.self) { lanes in
+        rowMajor.withUnsafeBufferPointer { source in
+          guard let source = source.baseAddress, let lanes = lanes.baseAddress else { return }
+          for v in 0..<perColumn {
+            for l in 0..<min(8, rows - v * 8) {
+              let row = source + (v * 8 + l) * columns
+              let lane = lanes + v * 8 + l
+              for n in 0..<columns { lane[n * perColumn * 8] = row[n] }
+            }
+          }
+        }
+      }
+    }
+    columnVectors = vectors
   }
 
   /// The weight at row k, column n.

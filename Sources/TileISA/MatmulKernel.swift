@@ -1,35 +1,38 @@
 /// The `matmul` loop nest over a range of output pixels, on the machine's memories as raw
 /// pointers: one value is shared by the workers of one instruction (`ExecutionParallelism`).
 ///
-/// The loop is reorganized for speed with the same result (int32 wrapping sums commute): for
-/// each output pixel the K-vector of `x − zp` (zero for padding) is gathered once into a 16-bit
-/// patch. Operands lie in −255...255 and weights in −128...127, so every product is exact in 16
-/// bits. Dense GEMM tiles then take one of two loops, whichever is faster for the pixel:
-/// - dot products against the column-major tile, four columns at a time (the compiler turns
-///   the 16-bit multiply-adds into `pmaddwd`, eight lanes per SSE2 instruction);
-/// - for long reductions (K ≥ ``rowLoopMinimumK``) with at least a third of the operands zero
-///   (ReLU outputs at the zero point), the row-major tile one row at a time, skipping zero
-///   operands.
+/// The loop is reorganized for speed with the same result (int32 wrapping sums commute): the
+/// K-vector of `x − zp` (zero for padding) of each output pixel is gathered once into a 16-bit
+/// patch, zero-padded to whole vectors of eight. Operands lie in −255...255 and weights in
+/// −128...127, so every product is exact. Dense tiles (one group) then multiply blocks of
+/// patches by the column-major tile in 2-pixel × 4-column register tiles: `SIMD8<Int16>` lanes
+/// widened to `Int32`, multiplied and added in even/odd pairs, which the compiler emits as
+/// `pmaddwd` (eight products per SSE2 instruction); each tile's eight `SIMD4<Int32>` partial sums
+/// are reduced once, at the end of K. Grouped and depthwise tiles take the row-major tile.
 ///
 /// `@unchecked Sendable`: the pointers stay valid while `MachineState.matmul` runs, every
 /// worker only reads `unifiedBuffer` and `weights`, and pixel `p` writes only accumulator row
 /// `accRow + p`, so the ranges of different workers write disjoint rows.
 struct MatmulKernel: RangeKernel, @unchecked Sendable {
+  typealias Lanes = SIMD8<Int16>
+
   let instruction: Matmul
   let unifiedBuffer: UnsafePointer<UInt8>
   /// The weight slot's `slotRows × slotColumns` values, row-major.
   let weights: UnsafePointer<Int16>
-  /// The same values column-major.
-  let columnMajorWeights: UnsafePointer<Int16>
-  let slotRows: Int
+  /// The same values column-major, `vectorsPerColumn` zero-padded vectors per column.
+  let columnVectors: UnsafePointer<Lanes>
+  let vectorsPerColumn: Int
   let slotColumns: Int
   let accumulator: UnsafeMutablePointer<Int32>
   /// Columns of one accumulator row (the array's columns).
   let accumulatorColumns: Int
 
-  /// The least K for which the zero-skipping row loop can beat the dot products (measured on
-  /// SSE2: below it the dot products win even at 50 % zeros).
-  static let rowLoopMinimumK = 128
+  /// Bytes of patches a block of pixels aims at (they stay in the L1/L2 cache while every
+  /// column of the tile passes over them).
+  static let blockBytes = 64 * 1024
+  /// The most pixels in a block.
+  static let maximumBlockPixels = 32
 
   /// Multiply-accumulates per output pixel, for `ExecutionParallelism.parts`.
   var workPerPixel: Int { instruction.reductionSize * instruction.columns / max(instruction.groups, 1) }
@@ -37,27 +40,66 @@ struct MatmulKernel: RangeKernel, @unchecked Sendable {
   /// Computes output pixels `pixels` (indices `oh · outWidth + ow`).
   func run(range pixels: Range<Int>) {
     guard !pixels.isEmpty else { return }
-    withUnsafeTemporaryAllocation(of: Int16.self, capacity: max(instruction.reductionSize, 1)) { patch in
-      guard let x = patch.baseAddress else { return }
-      for p in pixels { pixel(p, patch: x) }
+    let kVectors = (instruction.reductionSize + 7) / 8
+    if instruction.groups != 1 {
+      let channels = instruction.input.channelCount
+      let depthwise = instruction.groups == channels && instruction.groups == instruction.columns
+      let taps = instruction.window.taps
+      // Depthwise: the tile's diagonal entries W[tap · C + c][c], contiguous per tap.
+      withUnsafeTemporaryAllocation(of: Int16.self, capacity: depthwise ? taps * channels : 1) { diagonal in
+        guard let d = diagonal.baseAddress else { return }
+        if depthwise {
+          for tap in 0..<taps {
+            for c in 0..<channels { d[tap * channels + c] = weights[(tap * channels + c) * slotColumns + c] }
+          }
+        }
+        withUnsafeTemporaryAllocation(of: Int16.self, capacity: max(kVectors * 8, 1)) { patch in
+          guard let x = patch.baseAddress else { return }
+          for p in pixels {
+            gather(p, into: x, paddedTo: kVectors * 8)
+            if depthwise {
+              self.depthwise(p, patch: x, diagonal: d)
+            } else {
+              grouped(p, patch: x)
+            }
+          }
+        }
+      }
+      return
+    }
+    let block = max(2, min(Self.maximumBlockPixels, Self.blockBytes / max(kVectors * 16, 1)))
+    let patches = UnsafeMutablePointer<Lanes>.allocate(capacity: max(block * kVectors, 1))
+    defer { patches.deallocate() }
+    patches.withMemoryRebound(to: Int16.self, capacity: max(block * kVectors * 8, 8)) { lanes in
+      var first = pixels.lowerBound
+      while first < pixels.upperBound {
+        let count = min(block, pixels.upperBound - first)
+        for i in 0..<count { gather(first + i, into: lanes + i * kVectors * 8, paddedTo: kVectors * 8) }
+        let out = accumulator + (instruction.accRow.index + first) * accumulatorColumns
+        if instruction.accumulate {
+          multiply(patches, pixels: count, kVectors: kVectors, into: out, accumulate: true)
+        } else {
+          multiply(patches, pixels: count, kVectors: kVectors, into: out, accumulate: false)
+        }
+        first += count
+      }
     }
   }
 
+  /// Gathers the im2col row of pixel `p` (k = (kh · kernelWidth + kw) · C + c) into
+  /// `x[0..<length]`: `x − zp` inside the image, 0 for padding taps and past K.
   @inline(__always)
-  private func pixel(_ p: Int, patch x: UnsafeMutablePointer<Int16>) {
+  private func gather(_ p: Int, into x: UnsafeMutablePointer<Int16>, paddedTo length: Int) {
     let m = instruction
     let f = m.input
     let w = m.window
     let channels = f.channelCount
-    let n = m.columns
     let zeroPoint = Int16(m.inputZeroPoint)
     let base = unifiedBuffer + f.address.byteOffset + f.channelOffset
     let oh = p / w.outWidth
     let ow = p - oh * w.outWidth
     let ihOrigin = oh * w.strideHeight - w.padTop
     let iwOrigin = ow * w.strideWidth - w.padLeft
-
-    // 1. Gather the im2col row: k = (kh · kernelWidth + kw) · C + c.
     var k0 = 0
     for kh in 0..<w.kernelHeight {
       let ih = ihOrigin + kh * w.dilationHeight
@@ -74,43 +116,46 @@ struct MatmulKernel: RangeKernel, @unchecked Sendable {
         k0 += channels
       }
     }
+    if length > k0 { (x + k0).update(repeating: 0, count: length - k0) }
+  }
 
-    // 2. Multiply into the accumulator row.
+  /// Depthwise tiles: channel c meets only column c, on the tile's diagonal (`diagonal[tap · C
+  /// + c]`); products exact in 16 bits.
+  @inline(__always)
+  private func depthwise(_ p: Int, patch x: UnsafeMutablePointer<Int16>, diagonal: UnsafePointer<Int16>) {
+    let m = instruction
+    let channels = m.input.channelCount
+    let out = accumulator + (m.accRow.index + p) * accumulatorColumns
+    if !m.accumulate { out.update(repeating: 0, count: channels) }
+    for tap in 0..<m.window.taps {
+      let xt = x + tap * channels
+      let dt = diagonal + tap * channels
+      for c in 0..<channels { out[c] &+= Int32(truncatingIfNeeded: xt[c] &* dt[c]) }
+    }
+  }
+
+  /// Grouped tiles: pixel `p`'s patch `x` times the row-major tile, in-group products only.
+  @inline(__always)
+  private func grouped(_ p: Int, patch x: UnsafeMutablePointer<Int16>) {
+    let m = instruction
+    let w = m.window
+    let channels = m.input.channelCount
+    let n = m.columns
     let out = accumulator + (m.accRow.index + p) * accumulatorColumns
     if !m.accumulate { out.update(repeating: 0, count: n) }
     let groups = m.groups
-    if groups == 1 {
-      if k0 >= Self.rowLoopMinimumK && zeroCount(x, k0) * 3 >= k0 {
-        for kk in 0..<k0 {
+    let groupChannels = channels / groups
+    let groupColumns = n / groups
+    for g in 0..<groups {
+      let firstColumn = g * groupColumns
+      let o = out + firstColumn
+      for tap in 0..<w.taps {
+        for c in g * groupChannels..<(g + 1) * groupChannels {
+          let kk = tap * channels + c
           let xv = x[kk]
           if xv == 0 { continue }
-          let row = weights + kk * slotColumns
-          for j in 0..<n { out[j] &+= Int32(truncatingIfNeeded: xv &* row[j]) }
-        }
-      } else {
-        dotProducts(x, k: k0, n: n, into: out)
-      }
-    } else if groups == channels && groups == n {
-      // Depthwise: channel c meets only column c, on the tile's diagonal.
-      for tap in 0..<w.taps {
-        let xt = x + tap * channels
-        let wt = weights + tap * channels * slotColumns
-        for c in 0..<channels { out[c] &+= Int32(truncatingIfNeeded: xt[c] &* wt[c * slotColumns + c]) }
-      }
-    } else {
-      let groupChannels = channels / groups
-      let groupColumns = n / groups
-      for g in 0..<groups {
-        let firstColumn = g * groupColumns
-        let o = out + firstColumn
-        for tap in 0..<w.taps {
-          for c in g * groupChannels..<(g + 1) * groupChannels {
-            let kk = tap * channels + c
-            let xv = x[kk]
-            if xv == 0 { continue }
-            let row = weights + kk * slotColumns + firstColumn
-            for j in 0..<groupColumns { o[j] &+= Int32(truncatingIfNeeded: xv &* row[j]) }
-          }
+          let row = weights + kk * slotColumns + firstColumn
+          for j in 0..<groupColumns { o[j] &+= Int32(truncatingIfNeeded: xv &* row[j]) }
         }
       }
     }
@@ -118,45 +163,106 @@ struct MatmulKernel: RangeKernel, @unchecked Sendable {
 }
 
 extension MatmulKernel {
-  /// Zero operands among `x[0..<k]`.
+  /// `pmaddwd`: the eight products `a[l] · b[l]`, adjacent pairs summed into four lanes.
   @inline(__always)
-  func zeroCount(_ x: UnsafePointer<Int16>, _ k: Int) -> Int {
-    var zeros = 0
-    for kk in 0..<k where x[kk] == 0 { zeros += 1 }
-    return zeros
+  static func multiplyAdd(_ a: Lanes, _ b: Lanes) -> SIMD4<Int32> {
+    let p = SIMD8<Int32>(truncatingIfNeeded: a) &* SIMD8<Int32>(truncatingIfNeeded: b)
+    return p.evenHalf &+ p.oddHalf
   }
 
-  /// `out[j] += Σ_k x[k] · W[k][j]` for j < n, four columns per pass over `x`.
   @inline(__always)
-  func dotProducts(_ x: UnsafePointer<Int16>, k: Int, n: Int, into out: UnsafeMutablePointer<Int32>) {
+  static func sum(_ v: SIMD4<Int32>) -> Int32 { (v[0] &+ v[1]) &+ (v[2] &+ v[3]) }
+
+  @inline(__always)
+  static func write(_ value: Int32, to out: UnsafeMutablePointer<Int32>, accumulate: Bool) {
+    out.pointee = accumulate ? out.pointee &+ value : value
+  }
+
+  /// `out[i · accumulatorColumns + j] (+)= Σ_v patches[i][v] · W[j][v]` for `pixels` patches of
+  /// `kVectors` vectors and the instruction's columns: 2 pixels × 4 columns per register tile.
+  @inline(__always)
+  func multiply(
+    _ x: UnsafePointer<Lanes>, pixels m: Int, kVectors kv: Int, into out: UnsafeMutablePointer<Int32>,
+    accumulate: Bool
+  ) {
+    let n = instruction.columns
+    let stride = accumulatorColumns
+    let columnStride = vectorsPerColumn
     var j = 0
     while j + 4 <= n {
-      let c0 = columnMajorWeights + j * slotRows
-      let c1 = c0 + slotRows
-      let c2 = c1 + slotRows
-      let c3 = c2 + slotRows
-      var s0: Int32 = 0
-      var s1: Int32 = 0
-      var s2: Int32 = 0
-      var s3: Int32 = 0
-      for kk in 0..<k {
-        let xv = Int32(x[kk])
-        s0 &+= xv &* Int32(c0[kk])
-        s1 &+= xv &* Int32(c1[kk])
-        s2 &+= xv &* Int32(c2[kk])
-        s3 &+= xv &* Int32(c3[kk])
+      let w0 = columnVectors + j * columnStride
+      let w1 = w0 + columnStride
+      let w2 = w1 + columnStride
+      let w3 = w2 + columnStride
+      var i = 0
+      while i + 2 <= m {
+        let x0 = x + i * kv
+        let x1 = x0 + kv
+        var a00 = SIMD4<Int32>()
+        var a01 = SIMD4<Int32>()
+        var a02 = SIMD4<Int32>()
+        var a03 = SIMD4<Int32>()
+        var a10 = SIMD4<Int32>()
+        var a11 = SIMD4<Int32>()
+        var a12 = SIMD4<Int32>()
+        var a13 = SIMD4<Int32>()
+        for v in 0..<kv {
+          let p = x0[v]
+          let q = x1[v]
+          let u0 = w0[v]
+          a00 &+= Self.multiplyAdd(p, u0)
+          a10 &+= Self.multiplyAdd(q, u0)
+          let u1 = w1[v]
+          a01 &+= Self.multiplyAdd(p, u1)
+          a11 &+= Self.multiplyAdd(q, u1)
+          let u2 = w2[v]
+          a02 &+= Self.multiplyAdd(p, u2)
+          a12 &+= Self.multiplyAdd(q, u2)
+          let u3 = w3[v]
+          a03 &+= Self.multiplyAdd(p, u3)
+          a13 &+= Self.multiplyAdd(q, u3)
+        }
+        let o0 = out + i * stride + j
+        let o1 = o0 + stride
+        Self.write(Self.sum(a00), to: o0, accumulate: accumulate)
+        Self.write(Self.sum(a01), to: o0 + 1, accumulate: accumulate)
+        Self.write(Self.sum(a02), to: o0 + 2, accumulate: accumulate)
+        Self.write(Self.sum(a03), to: o0 + 3, accumulate: accumulate)
+        Self.write(Self.sum(a10), to: o1, accumulate: accumulate)
+        Self.write(Self.sum(a11), to: o1 + 1, accumulate: accumulate)
+        Self.write(Self.sum(a12), to: o1 + 2, accumulate: accumulate)
+        Self.write(Self.sum(a13), to: o1 + 3, accumulate: accumulate)
+        i += 2
       }
-      out[j] &+= s0
-      out[j + 1] &+= s1
-      out[j + 2] &+= s2
-      out[j + 3] &+= s3
+      if i < m {
+        let x0 = x + i * kv
+        var a0 = SIMD4<Int32>()
+        var a1 = SIMD4<Int32>()
+        var a2 = SIMD4<Int32>()
+        var a3 = SIMD4<Int32>()
+        for v in 0..<kv {
+          let p = x0[v]
+          a0 &+= Self.multiplyAdd(p, w0[v])
+          a1 &+= Self.multiplyAdd(p, w1[v])
+          a2 &+= Self.multiplyAdd(p, w2[v])
+          a3 &+= Self.multiplyAdd(p, w3[v])
+        }
+        let o = out + i * stride + j
+        Self.write(Self.sum(a0), to: o, accumulate: accumulate)
+        Self.write(Self.sum(a1), to: o + 1, accumulate: accumulate)
+        Self.write(Self.sum(a2), to: o + 2, accumulate: accumulate)
+        Self.write(Self.sum(a3), to: o + 3, accumulate: accumulate)
+      }
       j += 4
     }
     while j < n {
-      let c = columnMajorWeights + j * slotRows
-      var sum: Int32 = 0
-      for kk in 0..<k { sum &+= Int32(x[kk]) &* Int32(c[kk]) }
-      out[j] &+= sum
+      let w0 = columnVectors + j * columnStride
+      for i in 0..<m {
+        let x0 = x + i * kv
+        var a = SIMD4<Int32>()
+        for v in 0..<kv { a &+= Self.multiplyAdd(x0[v], w0[v]) }
+        Self.write(Self.sum(a), to: out + i * stride + j, accumulate: accumulate)
+      }
       j += 1
     }
   }
@@ -170,14 +276,15 @@ extension MachineState {
     let parallelism = self.parallelism
     unifiedBuffer.withUnsafeBufferPointer { ub in
       slot.values.withUnsafeBufferPointer { weights in
-        slot.columnMajorValues.withUnsafeBufferPointer { columnMajor in
+        slot.columnVectors.withUnsafeBufferPointer { columnVectors in
           accumulator.withUnsafeMutableBufferPointer { acc in
-            guard let ub = ub.baseAddress, let weights = weights.baseAddress, let columnMajor = columnMajor.baseAddress,
-              let acc = acc.baseAddress
+            guard let ub = ub.baseAddress, let weights = weights.baseAddress,
+              let columnVectors = columnVectors.baseAddress, let acc = acc.baseAddress
             else { return }
             let kernel = MatmulKernel(
-              instruction: m, unifiedBuffer: ub, weights: weights, columnMajorWeights: columnMajor, slotRows: slot.rows,
-              slotColumns: slot.columns, accumulator: acc, accumulatorColumns: accumulatorColumns)
+              instruction: m, unifiedBuffer: ub, weights: weights, columnVectors: columnVectors,
+              vectorsPerColumn: slot.vectorsPerColumn, slotColumns: slot.columns, accumulator: acc,
+              accumulatorColumns: accumulatorColumns)
             parallelism.forEachRange(items: m.window.outputPixels, workPerItem: kernel.workPerPixel, kernel: kernel)
           }
         }
