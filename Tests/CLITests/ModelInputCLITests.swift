@@ -136,7 +136,9 @@ extension ModelInputCLITests {
       let sorted = rows.sorted { $0.batch < $1.batch }
       #expect(sorted.map(\.batch) == [1, 2, 8, 32, 200], "\(model)")
       for (a, c) in zip(sorted, sorted.dropFirst()) {
-        #expect(c.latency >= a.latency, "\(model): latency \(a.latency) µs at batch \(a.batch) > \(c.latency) at \(c.batch)")
+        // Tile choices differ between batches, so a larger batch may lose a few percent to a
+        // luckier tiling of a smaller one; more than 5 % would be a bug.
+        #expect(c.latency >= 0.95 * a.latency, "\(model): latency \(a.latency) µs at batch \(a.batch) > \(c.latency) at \(c.batch)")
         if c.util < 0.9 {
           #expect(c.ips >= a.ips, "\(model): \(a.ips)/s at batch \(a.batch) > \(c.ips)/s at \(c.batch)")
         }

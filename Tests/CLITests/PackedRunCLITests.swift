@@ -23,6 +23,9 @@ import Testing
     let r = try runSystole([
       "run", "Programs/models/mlp_float.tflite", "--quantize", scheme, "--arch", arch, "--functional", "--seed", "3",
       "--baseline", "none", "--json", json,
+      // A cold inference: edge-tpu keeps cached parameters resident across inferences, which
+      // would hide the weight traffic this test compares.
+      "--set", "memory.parameters_resident=false",
     ])
     #expect(r.status == 0, "\(scheme) on \(arch): \(r.stderr)")
     #expect(r.stdout.contains("simulator outputs equal the golden model's"), "\(scheme) on \(arch)")

@@ -61,7 +61,7 @@ import TileISA
       let options = LoweringOptions(verifyData: false, writeConstants: false)
       let compiled = try LoweringPipeline(arch: arch, options: options).compile(model)
       let macs = compiled.report.operators.filter { $0.placement == .systolicArray }.map(\.macs).reduce(0, +)
-      #expect(macs > 50_000_000, "\(set.stem) on \(arch.name): \(macs) MACs on the array")
+      #expect(macs > 40_000_000, "\(set.stem) on \(arch.name): \(macs) MACs on the array")
     }
     // Functional runs of 60–400 M MACs take minutes in a debug build: slow tests only (release
     // `systole run --functional` covers them in seconds; docs/performance.md).

@@ -11,8 +11,7 @@ struct ResidentParameterTests {
   static func program(memory: OnChipMemory = .weightBuffer, backing: BackingMemory = .dram) -> TileProgram {
     var p = TileProgram(
       limits: smallLimits, dramSize: 4096, arenaSize: ByteCount(backing == .arena ? 0x400 : 0),
-      inputs: [IOBinding(name: "x", elementType: .int8, shape: [16], address: 0)],
-      outputs: [IOBinding(name: "y", elementType: .int8, shape: [16], address: 0x100)])
+      inputs: [IOBinding(name: "x", elementType: .int8, shape: [16], address: 0)], outputs: [])
     var d = DMA2D(memory: memory, sramAddress: 0x40, dramAddress: backing == .arena ? 0x10 : 0, rows: 1, rowBytes: 16, backing: backing)
     d.resident = true
     p.instructions = [Instruction(.load(d)), Instruction(.finish)]
