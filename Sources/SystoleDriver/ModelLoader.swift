@@ -57,12 +57,13 @@ enum ModelLoader {
       throw DriverError(.cannotRead, "\(argument): is a directory; expected a .tflite file or a topology CSV")
     }
     let bytes = try FileIO.read(argument)
-    switch try kind(of: bytes, path: argument) {
+    let fileKind = try kind(of: bytes, path: argument)
+    switch fileKind {
     case .tflite:
       return try TFLiteImporter.parse(bytes, source: argument)
     case .convolutionTopology, .gemmTopology:
       let text = String(decoding: bytes, as: UTF8.self)
-      let isGEMM = try kind(of: bytes, path: argument) == .gemmTopology
+      let isGEMM = fileKind == .gemmTopology
       let layers = isGEMM
         ? try ScaleSimTopology.parseGEMM(text, file: argument) : try ScaleSimTopology.parseConvolution(text, file: argument)
       // SCALE-Sim splits depthwise rows per channel; Systole keeps one depthwise operator.

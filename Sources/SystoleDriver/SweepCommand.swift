@@ -161,10 +161,11 @@ enum SweepCommand {
     var models: [String: Model] = [:]
     let shapes = try ShapeOptions.parse(args, command: name)
     for m in Set(args.positionals) {
-      // Checked once here (a bad batch or shape is a usage problem, not an invalid row)...
-      _ = try ModelLoader.load(m, shapes: shapes)
-      // ...and kept unresolved so a `batch` axis can re-resolve it per point.
-      models[m] = try ModelLoader.loadUnresolved(m, shapes: shapes, seed: 0)
+      // Kept unresolved so a `batch` axis can re-resolve it per point; resolved once here so a
+      // bad batch or shape stops the sweep instead of becoming an invalid row.
+      let unresolved = try ModelLoader.loadUnresolved(m, shapes: shapes, seed: 0)
+      _ = try ShapeResolver.resolve(unresolved, shapes, maxTensorBytes: ModelLoader.tensorBudget)
+      models[m] = unresolved
     }
     var evaluator = PipelineEvaluator(models: models)
     evaluator.shapes = shapes
