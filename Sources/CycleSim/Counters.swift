@@ -14,7 +14,7 @@ public enum CounterKey: String, CaseIterable, Sendable, Hashable, CustomStringCo
   case macs
   /// Rows streamed through the array: `P` per matmul.
   case streamedRows = "streamed_rows"
-  /// Cycles with a matmul in flight (`CycleClass.arrayActive`).
+  /// Cycles in which a matmul streams rows into the array (`CycleClass.arrayActive`).
   case arrayActiveCycles = "array_active_cycles"
   /// Array idle waiting for a weight tile to shift in.
   case weightShiftCycles = "weight_shift_cycles"
@@ -80,7 +80,7 @@ public enum CounterKey: String, CaseIterable, Sendable, Hashable, CustomStringCo
     case .instructions: "instructions executed"
     case .macs: "useful MACs: P × (K / groups) × N per matmul"
     case .streamedRows: "rows streamed through the array: P per matmul"
-    case .arrayActiveCycles: "cycles with a matmul in flight"
+    case .arrayActiveCycles: "cycles in which a matmul streams rows in"
     case .weightShiftCycles: "array idle: a weight tile is shifting in"
     case .weightStallCycles: "array idle: weights are on their way from DRAM"
     case .inputStallCycles: "array idle: input data is on its way from DRAM"

@@ -359,7 +359,7 @@ struct Engine<Observer: SimulationObserver> {
   private mutating func classify() {
     let c: CycleClass
     var head = computeQueue.head
-    if array.isActive {
+    if array.isStreaming(at: now) {
       c = .arrayActive
     } else if hostUnit.isBusy {
       c = .host
@@ -376,7 +376,9 @@ struct Engine<Observer: SimulationObserver> {
         c = .weightShift
       case .unitBusy(.vector):
         c = .nonMatrix
-      case .hazard(.vector):
+      case .hazard(.vector), .hazard(.array), .unitBusy(.array):
+        // The head waits for results (or a weight slot) of a unit still working on them: a
+        // vector operation, or a matmul that has streamed its rows and is draining.
         c = .dependencyWait
       case .unitBusy, .hazard:
         c = .idle

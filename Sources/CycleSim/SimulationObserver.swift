@@ -26,8 +26,11 @@ public enum SimulationUnit: String, CaseIterable, Sendable, Hashable, CustomStri
 /// (Jouppi et al., ISCA 2017, Table 3), made exact for this machine.
 ///
 /// Every cycle of a run is in exactly one class, so the classes sum to the total. A cycle in
-/// which at least one `matmul` is in flight (issued and not yet complete, fill and drain
-/// included) is `arrayActive`. Otherwise the array is idle and the class says why, from the
+/// which a `matmul` streams rows into the array (from its start to `busyUntil`: the array
+/// issues a full wavefront of MACs) is `arrayActive`. Fill and drain cycles after the last row
+/// are not: TPU v1's counters give array-active cycles (12.7 % of MLP0's) equal to useful plus
+/// unused MACs as a share of peak (12.5 % + 0.3 %), so a cycle counts as active only when MACs
+/// are issued. Otherwise the array is not issuing and the class says why, from the
 /// first compute-queue instruction that has not started (the *head*), checked in this order:
 ///
 /// 1. the host is running a fallback task → `host`;
@@ -39,11 +42,11 @@ public enum SimulationUnit: String, CaseIterable, Sendable, Hashable, CustomStri
 /// 5. the head waits for the weight loader (busy, or loading the slot the head reads) →
 ///    `weightShift`;
 /// 6. the head waits for the vector unit to be free → `nonMatrix`;
-/// 7. the head waits for an instruction on the vector unit that touches what it touches
-///    (read-after-write, write-after-read, write-after-write) → `dependencyWait`;
+/// 7. the head waits for an instruction on the vector unit, or a draining matmul, that touches
+///    what it touches (read-after-write, write-after-read, write-after-write) → `dependencyWait`;
 /// 8. none of these (never expected; tests check it stays 0) → `idle`.
 public enum CycleClass: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
-  /// At least one matmul is in flight.
+  /// A matmul streams rows into the array (MACs are issued).
   case arrayActive = "array_active"
   /// The array waits for a weight tile being shifted in.
   case weightShift = "weight_shift"

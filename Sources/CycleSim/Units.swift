@@ -103,6 +103,11 @@ struct ArrayUnit {
   /// Whether a matmul is in flight (streaming, filling or draining).
   var isActive: Bool { !inFlight.isEmpty }
 
+  /// Whether a matmul is streaming its rows in at `t`: the array issues a full wavefront of
+  /// MACs every such cycle. Fill and drain cycles after the last row are in flight but not
+  /// streaming.
+  func isStreaming(at t: Int64) -> Bool { !inFlight.isEmpty && t < nextIssue }
+
   /// Whether a new matmul may start at `t`.
   func canIssue(at t: Int64) -> Bool { t >= nextIssue }
 

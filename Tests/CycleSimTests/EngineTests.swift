@@ -270,9 +270,14 @@ struct EngineTests {
     for (a, b) in zip(states, states.dropFirst()) {
       #expect(a.end == b.start && a.cycleClass != b.cycleClass)
     }
-    // Input and weight loads, then the weight shift, the stream, the activate, the final store.
+    // Input and weight loads, then the weight shift, the stream, the drain (the activate waits
+    // for the matmul's results), the activate, the final store.
     #expect(
-      states.map(\.cycleClass) == [.weightStall, .weightShift, .arrayActive, .nonMatrix, .outputStall])
+      states.map(\.cycleClass) == [.weightStall, .weightShift, .arrayActive, .dependencyWait, .nonMatrix, .outputStall])
+    let active = states.filter { $0.cycleClass == .arrayActive }.reduce(Int64(0)) { $0 + ($1.end - $1.start).count }
+    let drain = states.filter { $0.cycleClass == .dependencyWait }.reduce(Int64(0)) { $0 + ($1.end - $1.start).count }
+    #expect(active == 4, "the 4 rows stream in 4 cycles")
+    #expect(drain == Int64(toy.array.rows + toy.array.cols - 2), "fill and drain: R + C − 2")
   }
 
   @Test("double buffering overlaps DMA with compute")
