@@ -65,6 +65,10 @@ public struct LoweringOptions: Sendable, Hashable {
   /// (sweeps; tested equal in cycles), its functional execution would read zeros, and the
   /// verifier's data check is skipped.
   public var writeConstants: Bool
+  /// Record each instruction's tile coordinate (`TileProgram.tiles`: traces, assembly and
+  /// reports name tiles by it). Sweeps turn it off: a 16×16 ResNet-50 program has ~10⁵ of them
+  /// and building the table was ~8 % of a sweep point; timing does not read it.
+  public var recordTiles: Bool = true
 
   /// Creates options; every argument has the default described on its property.
   public init(

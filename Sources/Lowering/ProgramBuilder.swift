@@ -57,8 +57,16 @@ struct ProgramBuilder {
   }
 
   private(set) var instructions: [Instruction] = []
+  /// Tile coordinates of the instructions that have one, in emission order (appending to an
+  /// array is cheaper than growing a dictionary one instruction at a time).
+  private var tileList: [(index: Int, tile: TileCoordinate)] = []
+
   /// Tile coordinates of the instructions that have one (`TileProgram.tiles`).
-  private(set) var tiles: [Int: TileCoordinate] = [:]
+  var tiles: [Int: TileCoordinate] {
+    var d = [Int: TileCoordinate](minimumCapacity: tileList.count)
+    for (i, t) in tileList { d[i] = t }
+    return d
+  }
   /// Per instruction: the latest load, compute and store instruction known complete when it
   /// completes (its vector clock).
   private var clocks: [Clock] = []
@@ -125,7 +133,7 @@ struct ProgramBuilder {
       }
     }
     let index = append(operation, queue: q, layer: layer, needs: needs)
-    if let tile { tiles[index] = tile }
+    if let tile { tileList.append((index, tile)) }
     for access in accesses where !access.isWrite {
       if access.space == .dram {
         dramRecords[access.range, default: Record(range: access.range, writer: -1, readers: Clock())].readers[q] = index

@@ -16,7 +16,7 @@ import Support
 /// | `latency_us`, `inferences_per_s`, `utilization` | time per inference, throughput, fraction of peak MACs |
 /// | `dram_bytes`, `sram_bytes` | bytes moved to/from DRAM and in on-chip SRAMs |
 /// | `energy_uj`, `energy_<component>_uj` | energy per inference, total and by component |
-/// | `baseline_latency_us`, `baseline_energy_uj` | the float32 baseline |
+/// | `baseline_latency_us`, `baseline_energy_uj` | the float32 baseline (empty with `--baseline none`) |
 /// | `speedup_vs_fp32`, `energy_saving_vs_fp32` | baseline ÷ this point |
 /// | `edp_uj_us` | energy × latency |
 /// | `pe_count`, `sram_capacity_bytes`, `area_mm2` | area proxies (`AreaModel`) |
@@ -59,9 +59,11 @@ public enum SweepCSV {
           number(m.utilization), String(m.dramBytes.count), String(m.sramBytes.count), number(m.energyMicrojoules),
         ]
         cells += study.energyComponents.map { m.energyByComponent[$0].map(number) ?? "" }
+        // A study run without the float32 baseline (`--baseline none`) leaves its cells empty.
+        func optional(_ x: Double) -> String { x.isNaN ? "" : number(x) }
         cells += [
-          number(m.baselineLatencyMicroseconds), number(m.baselineEnergyMicrojoules),
-          number(m.speedupOverBaseline), number(m.energySavingOverBaseline), number(m.energyDelayProduct),
+          optional(m.baselineLatencyMicroseconds), optional(m.baselineEnergyMicrojoules),
+          optional(m.speedupOverBaseline), optional(m.energySavingOverBaseline), number(m.energyDelayProduct),
         ]
       } else {
         cells += Array(repeating: "", count: metricColumns.count + study.energyComponents.count + 5)
@@ -142,8 +144,8 @@ public enum SweepCSV {
         for name in components {
           if let value = try reader.optionalDouble(energyColumn(name)) { byComponent[name] = value }
         }
-        let baselineLatency = try reader.double("baseline_latency_us")
-        let baselineEnergy = try reader.double("baseline_energy_uj")
+        let baselineLatency = try reader.optionalDouble("baseline_latency_us") ?? .nan
+        let baselineEnergy = try reader.optionalDouble("baseline_energy_uj") ?? .nan
         metrics = PointMetrics(
           cycles: Cycle(cycles), latencyMicroseconds: latency, inferencesPerSecond: ips, utilization: utilization,
           dramBytes: ByteCount(dram), sramBytes: ByteCount(sram), energyMicrojoules: energy,

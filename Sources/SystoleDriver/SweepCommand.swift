@@ -28,6 +28,9 @@ struct PipelineEvaluator: PointEvaluator {
   let models: [String: Model]
   /// `--batch`/`--input-shape` from the command line; a `batch` axis overrides the batch.
   var shapes = ShapeRequest()
+  /// Simulate the float32 baseline at every point (`--baseline fp32`, the default); without
+  /// it the baseline columns are empty (CSV) or null (JSON).
+  var baseline = true
   let programs = ProgramCache<ProgramKey, TileProgram>()
 
   var energyComponents: [String] { EnergyComponent.allCases.map { $0.rawValue.replacingOccurrences(of: "_pj", with: "") } }
@@ -48,6 +51,7 @@ struct PipelineEvaluator: PointEvaluator {
     let batch = model.main.inputs.first.flatMap { model.main[$0].shape.first } ?? 1
     let programModel = request.batch.map { "\(name)#batch=\($0)" } ?? name
     var options = LoweringOptions(verifyData: false, writeConstants: false)
+    options.recordTiles = false
     switch compilerOptions["dataflow-policy"] ?? "arch" {
     case "auto": options.dataflow = .automatic
     case "arch": options.dataflow = .architecture
@@ -65,7 +69,7 @@ struct PipelineEvaluator: PointEvaluator {
       return try simulator.run()
     }
     let sim = try simulate(arch)
-    let base = try simulate(arch.baseline)
+    let base = baseline ? try simulate(arch.baseline) : nil
     let us = Double(sim.cycles.count) / arch.clock.value
     var components: [String: Double] = [:]
     for c in EnergyComponent.allCases { components[c.rawValue.replacingOccurrences(of: "_pj", with: "")] = sim.energy[c].value / 1e6 }
@@ -73,8 +77,8 @@ struct PipelineEvaluator: PointEvaluator {
       cycles: sim.cycles, latencyMicroseconds: us, inferencesPerSecond: us > 0 ? Double(batch) * 1e6 / us : 0,
       utilization: sim.utilization, dramBytes: ByteCount(sim.total.dramBytes), sramBytes: ByteCount(RunReport.sramBytes(sim.total)),
       energyMicrojoules: sim.energy.total.value / 1e6, energyByComponent: components,
-      baselineLatencyMicroseconds: Double(base.cycles.count) / arch.baseline.clock.value,
-      baselineEnergyMicrojoules: base.energy.total.value / 1e6)
+      baselineLatencyMicroseconds: base.map { Double($0.cycles.count) / arch.baseline.clock.value } ?? .nan,
+      baselineEnergyMicrojoules: base.map { $0.energy.total.value / 1e6 } ?? .nan)
   }
 }
 
@@ -83,7 +87,7 @@ enum SweepCommand {
   static let command = Driver.Command(
     name: "sweep",
     abstract: "Sweep architecture parameters over models: CSV/JSON rows, Pareto fronts, plots, shards.",
-    usage: "systole sweep MODEL... --arch BASE --vary KEY=V1,V2 ... -o study.csv [--plot study.html] [--jobs N] [--shard I/N] [--resume] | sweep merge PART... -o study.csv | sweep best study.csv [--objective energy|latency|edp]",
+    usage: "systole sweep MODEL... --arch BASE --vary KEY=V1,V2 ... -o study.csv [--plot study.html] [--jobs N] [--baseline fp32|none] [--shard I/N] [--resume] | sweep merge PART... -o study.csv | sweep best study.csv [--objective energy|latency|edp]",
     discussion: """
       Runs the cartesian product of the --vary axes (any architecture parameter by its dotted key,
       array=32x32,64x64, dataflow=ws,os,is, or compiler options double-buffering=on,off,
@@ -106,6 +110,7 @@ enum SweepCommand {
       OptionSpec(name: "o", kind: .value(placeholder: "FILE.csv", repeats: false), help: "Output CSV (required for runs and merge)."),
       OptionSpec(name: "json", kind: .value(placeholder: "FILE.json", repeats: false), help: "Also write the study as JSON."),
       OptionSpec(name: "plot", kind: .value(placeholder: "FILE.html", repeats: false), help: "Write a self-contained HTML page of charts."),
+      OptionSpec(name: "baseline", kind: .value(placeholder: "fp32|none", repeats: false), help: "Simulate the float32 baseline at every point (default fp32); none halves the work."),
       OptionSpec(name: "objective", kind: .value(placeholder: "energy|latency|edp", repeats: false), help: "'best': what to minimize (default edp)."),
       OptionSpec(name: "overwrite", kind: .flag, help: "Replace existing output files."),
     ] + ShapeOptions.specs,
@@ -169,6 +174,11 @@ enum SweepCommand {
     }
     var evaluator = PipelineEvaluator(models: models)
     evaluator.shapes = shapes
+    switch args.value("baseline") ?? "fp32" {
+    case "fp32", "float32": evaluator.baseline = true
+    case "none": evaluator.baseline = false
+    case let other: throw UsageError("--baseline \(other): expected fp32 or none", command: name)
+    }
     let start = Date()
     let study = try SweepRunner.run(spec: spec, evaluator: evaluator, progress: TerminalProgressBar.standardError())
     let seconds = Date().timeIntervalSince(start)

@@ -33,7 +33,7 @@ struct Emit: LoweringPass {
       datapath: s.datapath, limits: limits, dramSize: ByteCount(plan.dramSize),
       arenaSize: ByteCount(plan.arenaSize), dramImage: plan.dramImage,
       layers: layers, hostTasks: s.hostTasks.map(\.task), inputs: inputs.map(binding), outputs: outputs.map(binding),
-      instructions: builder.instructions, tiles: builder.tiles)
+      instructions: builder.instructions, tiles: s.options.recordTiles ? builder.tiles : [:])
     if s.options.verifyProgram {
       let problems = ProgramVerifier.verify(program, includingData: s.options.verifyData && s.options.writeConstants)
       if let first = problems.first {
