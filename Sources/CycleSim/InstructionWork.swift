@@ -26,6 +26,8 @@ public enum InstructionClass: String, CaseIterable, Sendable, Hashable, CustomSt
   case vectorUnary = "vector_unary"
   /// `vmaxpool`, `vavgpool`.
   case vectorPool = "vector_pool"
+  /// `vsoftmax`.
+  case vectorSoftmax = "vector_softmax"
   /// `host`: a host-fallback task.
   case host
   /// `nop` on any queue.
@@ -219,6 +221,15 @@ struct InstructionWork: Sendable, Equatable {
         w.elements = math.mul(Int64(o.outer), Int64(o.inner))
         w.vectorOps = w.elements
         w.ubRead = math.mul(w.elements, eb)
+        w.ubWrite = math.mul(w.elements, eb)
+      case .softmax(let o, _):
+        // Three passes over each row (max; exp and sum; exp again, normalise and write), the
+        // input re-read from the unified buffer in each: 3E operations, 3E reads, E writes.
+        guard o.outer >= 1, o.inner >= 1 else { return .failure(WorkProblem("outer and inner must be ≥ 1")) }
+        w.instructionClass = .vectorSoftmax
+        w.elements = math.mul(Int64(o.outer), Int64(o.inner))
+        w.vectorOps = math.mul(w.elements, 3)
+        w.ubRead = math.mul(math.mul(w.elements, 3), eb)
         w.ubWrite = math.mul(w.elements, eb)
       case .maxPool(let p), .avgPool(let p):
         let win = p.window

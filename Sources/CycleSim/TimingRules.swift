@@ -230,6 +230,17 @@ public struct TimingRule: Sendable {
       return (cycles, cycles)
     },
     TimingRule(
+      .vectorSoftmax, .vector,
+      busy: "max(⌈3E / vector_ops⌉, ⌈3E·eb / port(ub)⌉), E = rows × depth",
+      done: "= busy",
+      source:
+        "TFLite reference_ops::Softmax as three passes over each row, each re-reading the row from the UB: max; exp (per-op LUT) and sum; exp, × reciprocal, write. Rows pipeline, hiding each row's reciprocal (~10 dependent multiplies) behind the next row's max pass"
+    ) { w, p in
+      let cycles = max(
+        ceilDiv(w.vectorOps, p.vectorOpsPerCycle), ceilDiv(w.ubRead, p.ubPortBytesPerCycle), 1)
+      return (cycles, cycles)
+    },
+    TimingRule(
       .host, .host,
       busy: "host_latency + ⌈(read + written bytes) / link⌉ + ⌈read bytes / host_ops⌉",
       done: "= busy",
@@ -287,9 +298,10 @@ public struct TimingRule: Sendable {
     case .vectorBinary: 9
     case .vectorUnary: 10
     case .vectorPool: 11
-    case .host: 12
-    case .nop: 13
-    case .finish: 14
+    case .vectorSoftmax: 12
+    case .host: 13
+    case .nop: 14
+    case .finish: 15
     }
   }
 }

@@ -339,20 +339,9 @@ extension ElementwiseSupport {
     @inline(__always)
     static func rshift(_ x: Int32, _ e: Int) -> Int32 { FixedPoint.roundingDivideByPOT(x, e) }
 
-    /// `SaturatingRoundingMultiplyByPOT<e>` for e > 0: a left shift saturating at the int32 limits.
+    /// `SaturatingRoundingMultiplyByPOT<e>` for any sign of `e` (``FixedPoint/multiplyByPOT(_:_:)``).
     @inline(__always)
-    static func saturatingLeftShift(_ x: Int32, _ e: Int) -> Int32 {
-      let threshold = Int32((1 << (31 - e)) - 1)
-      if x > threshold { return Int32.max }
-      if x < -threshold { return Int32.min }
-      return x << Int32(e)
-    }
-
-    /// `SaturatingRoundingMultiplyByPOT<e>` for any sign of `e` (the `Rescale` primitive).
-    @inline(__always)
-    static func multiplyByPOT(_ x: Int32, _ e: Int) -> Int32 {
-      e > 0 ? saturatingLeftShift(x, e) : e < 0 ? rshift(x, -e) : x
-    }
+    static func multiplyByPOT(_ x: Int32, _ e: Int) -> Int32 { FixedPoint.multiplyByPOT(x, e) }
 
     /// `SaturatingRoundingDoublingHighMul` (int16): `round(a·b / 2^15)`, saturating −1 × −1.
     @inline(__always)
@@ -376,78 +365,14 @@ extension ElementwiseSupport {
       Int16(truncatingIfNeeded: FixedPoint.roundingDivideByPOT(Int32(x), e))
     }
 
-    /// `RoundingHalfSum` (int32): `(a + b) / 2` rounded half away from zero.
-    @inline(__always)
-    static func roundingHalfSum(_ a: Int32, _ b: Int32) -> Int32 {
-      let sum = Int64(a) + Int64(b)
-      let sign: Int64 = sum >= 0 ? 1 : -1
-      return Int32(truncatingIfNeeded: (sum + sign) / 2)
-    }
-
-    /// `exp(a)` for a in [−1/4, 0), input and result with 0 integer bits (Taylor series at −1/8).
-    static func expOnIntervalBetweenNegativeOneQuarterAnd0Excl(_ a: Int32) -> Int32 {
-      let constantTerm: Int32 = 1_895_147_668  // exp(-1/8)
-      let oneThird: Int32 = 715_827_883
-      let x = a &+ (1 << 28)
-      let x2 = mul(x, x)
-      let x3 = mul(x2, x)
-      let x4 = mul(x2, x2)
-      let x4Over4 = rshift(x4, 2)
-      let poly = rshift(mul(x4Over4 &+ x3, oneThird) &+ x2, 1)
-      return constantTerm &+ mul(constantTerm, x &+ poly)
-    }
-
-    /// gemmlowp `exp_on_negative_values` for an input with `integerBits` integer bits; the result
-    /// has 0 integer bits.
+    /// gemmlowp `exp_on_negative_values` (``FixedPoint/expOnNegativeValues(_:integerBits:)``).
     static func expOnNegativeValues(_ a: Int32, integerBits: Int) -> Int32 {
-      let fractionalBits = 31 - integerBits
-      let oneQuarter = Int32(1) << Int32(fractionalBits - 2)
-      let mask = oneQuarter &- 1
-      let aModQuarterMinusOneQuarter = (a & mask) &- oneQuarter
-      var result = expOnIntervalBetweenNegativeOneQuarterAnd0Excl(
-        multiplyByPOT(aModQuarterMinusOneQuarter, integerBits))
-      let remainder = aModQuarterMinusOneQuarter &- a
-      // (exponent, Q0.31 value of exp(-2^exponent))
-      let barrel: [(Int, Int32)] = [
-        (-2, 1_672_461_947), (-1, 1_302_514_674), (0, 790_015_084), (1, 290_630_308),
-        (2, 39_332_535), (3, 720_401), (4, 242),
-      ]
-      for (exponent, multiplier) in barrel where integerBits > exponent {
-        let shift = fractionalBits + exponent
-        if remainder & (Int32(1) << Int32(shift)) != 0 {
-          result = mul(result, multiplier)
-        }
-      }
-      if integerBits > 5 {
-        let clamp = -(Int32(1) << Int32(36 - integerBits))
-        if a < clamp { result = 0 }
-      }
-      if a == 0 { result = Int32.max }
-      return result
+      FixedPoint.expOnNegativeValues(a, integerBits: integerBits)
     }
 
-    /// gemmlowp `one_over_one_plus_x_for_x_in_0_1`: Newton–Raphson division, 0 integer bits in
-    /// and out.
-    static func oneOverOnePlusXForXIn01(_ a: Int32) -> Int32 {
-      let halfDenominator = roundingHalfSum(a, Int32.max)
-      let c48over17: Int32 = 1_515_870_810  // F2
-      let cNeg32over17: Int32 = -1_010_580_540  // F2
-      var x = c48over17 &+ mul(halfDenominator, cNeg32over17)
-      let oneF2: Int32 = 1 << 29
-      for _ in 0..<3 {
-        let halfDenominatorTimesX = mul(halfDenominator, x)
-        let oneMinus = oneF2 &- halfDenominatorTimesX
-        x = x &+ multiplyByPOT(mul(x, oneMinus), 2)
-      }
-      return multiplyByPOT(x, 1)
-    }
-
-    /// TFLite `GetReciprocal(x, integerDigits)`: 1/x in Q0.31 and how many bits `x` has above 1.
+    /// TFLite `GetReciprocal` (``FixedPoint/reciprocal(_:integerDigits:)``).
     static func reciprocal(_ x: Int32, integerDigits: Int) -> (scale: Int32, bitsOverUnit: Int) {
-      let headroomPlusOne = UInt32(bitPattern: x).leadingZeroBitCount
-      let bitsOverUnit = integerDigits - headroomPlusOne
-      let shifted = (UInt32(bitPattern: x) << UInt32(headroomPlusOne)) &- (UInt32(1) << 31)
-      return (oneOverOnePlusXForXIn01(Int32(bitPattern: shifted)), bitsOverUnit)
+      FixedPoint.reciprocal(x, integerDigits: integerDigits)
     }
 
     /// TFLite `GetInvSqrtQuantizedMultiplierExp(input, reverse_shift)`: 1/√input as a Q0.31
@@ -490,7 +415,7 @@ extension ElementwiseSupport {
     /// TFLite `MultiplyByQuantizedMultiplierGreaterThanOne` (shift ≥ 0).
     @inline(__always)
     static func multiplyGreaterThanOne(_ x: Int32, _ m: Multiplier) -> Int32 {
-      mul(x &* Int32(truncatingIfNeeded: Int64(1) << m.shift), m.multiplier)
+      FixedPoint.multiplyGreaterThanOne(x, m.multiplier, m.shift)
     }
 
     /// TFLite `MultiplyByQuantizedMultiplier(int32)`, double-rounding form.

@@ -33,6 +33,7 @@ struct CostEstimate: Hashable {
 /// matmul is (P, K, N)   = ⌈P / C⌉ · (2R + C + N − 2)       inputs preloaded; N weight columns stream
 /// activate(P, N)        = ⌈P · N / vector_ops_per_cycle⌉
 /// vector(elements)      = ⌈elements / vector_ops_per_cycle⌉
+/// softmax(E)            = max(⌈3E / vector_ops_per_cycle⌉, ⌈3E·eb / ub.port_bytes_per_cycle⌉)   E = rows × depth
 /// host(bytes, ops)      = host_latency_cycles + ⌈bytes / host_link_bytes_per_cycle⌉ + ⌈ops / host_ops_per_cycle⌉
 /// layer, double-buffered = max(compute, load, store) + first load + last store
 /// layer, single-buffered = compute + load + store
@@ -112,6 +113,14 @@ struct CostModel {
   /// `elements` vector-unit operations.
   func vector(_ elements: Int) -> Int {
     ceilDiv(elements, max(arch.vectorOpsPerCycle, 1))
+  }
+
+  /// `vsoftmax` over `elements` = rows × depth: three passes (max; exp and sum; normalise), the
+  /// simulator's `vector_softmax` rule `max(⌈3E / vector_ops⌉, ⌈3E·eb / ub_port⌉)`.
+  func softmax(_ elements: Int) -> Int {
+    let passes = elements.multipliedSaturating(by: 3)
+    let reads = passes.multipliedSaturating(by: arch.datapath.elementBytes)
+    return max(vector(passes), ceilDiv(reads, max(arch.ub.portBytesPerCycle, 1)), 1)
   }
 
   /// A host task moving `bytes` over the link and performing `operations` element operations.

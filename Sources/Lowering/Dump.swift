@@ -78,6 +78,10 @@ extension LoweringState {
     case .unary(let u):
       guard let t = u.tiling else { return nil }
       return "block \(t.innerTile) elements, \(t.doubleBuffered ? "double" : "single")-buffered; " + cost(t.estimate)
+    case .softmax(let u):
+      guard let t = u.tiling else { return nil }
+      return "\(u.rows) rows × \(u.depth), block \(t.outerTile) rows, \(t.doubleBuffered ? "double" : "single")-buffered; "
+        + cost(t.estimate)
     case .copy(let c):
       return "\(c.copies.count) 2-D copies, chunk \(formatBytes(c.chunkBytes))\(c.fill.map { ", fill \($0)" } ?? ""); "
         + (c.estimate.map(cost) ?? "")

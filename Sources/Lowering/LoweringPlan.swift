@@ -100,6 +100,8 @@ struct LayerDecision: Hashable, Sendable {
       tiling = [6]
     case .fused(let into):
       tiling = [7, into]
+    case .softmax(let u):
+      tiling = u.tiling.map { [8, $0.outerTile, $0.innerTile, $0.doubleBuffered ? 1 : 0] } ?? [-1]
     }
   }
 }

@@ -100,6 +100,8 @@ enum Work {
   case pool(PoolWork)
   /// `vrequant` over a flat tensor (RELU family, QUANTIZE int8 → int8).
   case unary(UnaryWork)
+  /// `vsoftmax` over the rows of the last dimension (SOFTMAX int8 → int8).
+  case softmax(SoftmaxWork)
   /// DMA copies through the unified buffer (CONCATENATION, PAD).
   case copy(CopyWork)
   /// A host task.
@@ -444,6 +446,16 @@ struct UnaryWork {
   var input: TensorID, output: TensorID
   var count: Int
   var parameters: RequantizeParameters
+  var tiling: ElementwiseTiling?
+}
+
+/// `vsoftmax` over `rows` rows of `depth` elements (the last dimension); tiles hold whole rows
+/// (`ElementwiseTiling.outerTile` rows, `innerTile` = `depth`), since each output element
+/// depends on its whole row.
+struct SoftmaxWork {
+  var input: TensorID, output: TensorID
+  var rows: Int, depth: Int
+  var parameters: SoftmaxParameters
   var tiling: ElementwiseTiling?
 }
 

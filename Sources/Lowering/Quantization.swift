@@ -8,7 +8,7 @@ import TileISA
 ///
 /// Sources: `kernels/kernel_util.cc` (`PopulateConvolutionQuantizationParams`,
 /// `GetQuantizedConvolutionMultipler`, `CalculateActivationRangeQuantized`), `kernels/add.cc`,
-/// `kernels/sub.cc`, `kernels/mul.cc`, `kernels/activations.cc` (`ReluPrepare`),
+/// `kernels/sub.cc`, `kernels/mul.cc`, `kernels/activations.cc` (`ReluPrepare`, `SoftmaxPrepare`),
 /// `kernels/quantize.cc`, and TF 2.21's `reference/integer_ops/fully_connected.h` (requantization
 /// in double). `docs/compiler.md` §"Epilogues" lists which op uses which.
 enum TFLiteQuantization {
@@ -104,6 +104,21 @@ enum TFLiteQuantization {
     }
     return RequantizeParameters(
       inputZeroPoint: input.zeroPoint, outputZeroPoint: output.zeroPoint, multiplier: m.multiplier, shift: m.shift)
+  }
+
+  /// SOFTMAX int8 (`activations.cc` `SoftmaxPrepare`, kReference): the input multiplier
+  /// `QuantizeMultiplier(min(Double(β) · Double(s_in) · 2^26, 2^31 − 1))` (5 integer bits for the
+  /// scaled difference), whose shift must be 0...31 (TFLite requires a multiplier above one), and
+  /// `diff_min = −⌊31 · 2^26 / 2^shift⌋` (`CalculateInputRadius(5, shift, 31)`, in double).
+  static func softmax(beta: Float, inputScale: Float) -> SoftmaxParameters? {
+    let scaledDiffIntegerBits = 5
+    let real = min(
+      Double(beta) * Double(inputScale) * Double(1 << (31 - scaledDiffIntegerBits)), Double(Int32.max))
+    guard let m = multiplier(real), (0...31).contains(m.shift) else { return nil }
+    let radius =
+      (Double((1 << scaledDiffIntegerBits) - 1) * Double(Int64(1) << (31 - scaledDiffIntegerBits))
+      / Double(Int64(1) << m.shift)).rounded(.down)
+    return SoftmaxParameters(inputMultiplier: m.multiplier, inputShift: m.shift, diffMin: Int32(-radius))
   }
 
   /// The clamp a fused activation implies on an int8 output (`CalculateActivationRangeQuantized`):

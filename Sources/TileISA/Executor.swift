@@ -298,6 +298,8 @@ extension MachineState {
         let raw = FixedPoint.multiplyByQuantizedMultiplier(Int32(s) - inputZeroPoint, q.multiplier, q.shift)
         return clamp(Int(raw) + Int(q.outputZeroPoint), q.clamp)
       }
+    case .softmax(let o, let q):
+      try softmax(o, q, location)
     case .copy(let o):
       unary(o) { UInt8(bitPattern: $0) }
     case .maxPool(let pool):
@@ -320,6 +322,62 @@ extension MachineState {
         return clamp(Int(average), pool.clamp)
       }
       if empty { throw ISAError(.execution, location, "a pooling window has no in-image tap") }
+    }
+  }
+
+  /// `vsoftmax`: the three passes over each row that `VectorOperation.softmax` documents.
+  ///
+  /// An int8 row's differences `x − max` lie in −255...0, so the exponential of each is looked
+  /// up in a 256-entry table built once per instruction (what a hardware unit would hold as a
+  /// per-instruction LUT; the arithmetic of each entry is the documented one). A faulting row
+  /// restores the bytes earlier rows wrote, so the instruction leaves the state unchanged.
+  private mutating func softmax(_ o: UnaryOperands, _ q: SoftmaxParameters, _ location: String) throws(ISAError) {
+    let accumulationIntegerBits = 12
+    let outputBits = 8
+    let offset = Int32(q.outputRange.lowerBound)
+    // exp(−d) in Q0.31 for d = 0...255, or −1 where −d < diffMin (no contribution).
+    var expOfDifference = [Int32](repeating: -1, count: 256)
+    for d in 0...255 where Int32(-d) >= q.diffMin {
+      let rescaled = FixedPoint.multiplyGreaterThanOne(Int32(-d), q.inputMultiplier, q.inputShift)  // Q5.26
+      expOfDifference[d] = FixedPoint.expOnNegativeValues(rescaled, integerBits: 5)
+    }
+    var row = [Int32](repeating: 0, count: o.inner)
+    var overwritten: [(byte: Int, value: UInt8)] = []
+    for i in 0..<o.outer {
+      let sRow = o.source.address.byteOffset + i * o.source.outerStrideBytes
+      let outRow = o.output.address.byteOffset + i * o.output.outerStrideBytes
+      var rowMax = Int32(Int8.min)
+      for j in 0..<o.inner {
+        row[j] = Int32(Int8(bitPattern: unifiedBuffer[sRow + j * o.source.innerStrideBytes]))
+        rowMax = max(rowMax, row[j])
+      }
+      var sum: Int32 = 0  // Q12.19
+      for j in 0..<o.inner {
+        let e = expOfDifference[Int(rowMax - row[j])]
+        if e >= 0 { sum = sum &+ FixedPoint.roundingDivideByPOT(e, accumulationIntegerBits) }
+      }
+      let (scale, bitsOverUnit) = FixedPoint.reciprocal(sum, integerDigits: accumulationIntegerBits)
+      let exponent = bitsOverUnit + 31 - outputBits
+      guard (0...31).contains(exponent) else {
+        for w in overwritten.reversed() { unifiedBuffer[w.byte] = w.value }
+        throw ISAError(
+          .execution, location,
+          "row \(i): the exponentials sum to \(sum) in Q12.19 (2^9 or more, or wrapped); reciprocal exponent \(exponent) out of 0...31 (TFLite's kernel aborts)"
+        )
+      }
+      for j in 0..<o.inner {
+        let e = expOfDifference[Int(rowMax - row[j])]
+        let y: Int32
+        if e < 0 {
+          y = offset
+        } else {
+          let unsaturated = FixedPoint.roundingDivideByPOT(FixedPoint.saturatingRoundingDoublingHighMul(scale, e), exponent)
+          y = unsaturated &+ offset
+        }
+        let byte = outRow + j * o.output.innerStrideBytes
+        overwritten.append((byte, unifiedBuffer[byte]))
+        unifiedBuffer[byte] = clamp(Int(y), q.outputRange)
+      }
     }
   }
 

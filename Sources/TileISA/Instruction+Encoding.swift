@@ -123,6 +123,13 @@ extension Instruction {
         try w.put(Int(q.inputZeroPoint), Int8.self, at: 58, "in_zp")
         try w.put(Int(q.outputZeroPoint), Int8.self, at: 60, "out_zp")
         try encodeClamp(q.clamp, &w)
+      case .softmax(let o, let q):
+        opcode = .vsoftmax
+        try encodeUnary(o, &w)
+        try w.put(Int(q.diffMin), Int32.self, at: 42, "diff_min")
+        try w.put(Int(q.inputMultiplier), Int32.self, at: 50, "mult")
+        try w.put(q.inputShift, UInt8.self, at: 56, "shift")
+        try encodeClamp(q.outputRange, &w)
       case .copy(let o):
         opcode = .vcopy
         try encodeUnary(o, &w)
@@ -235,6 +242,14 @@ extension Instruction {
             multiplier: Int32(r.get(Int32.self, at: 50)), shift: r.get(Int8.self, at: 56), clamp: try r.clamp(at: 61))))
     case .vcopy:
       operation = .vector(.copy(decodeUnary(&r)))
+    case .vsoftmax:
+      let o = decodeUnary(&r)
+      operation = .vector(
+        .softmax(
+          o,
+          SoftmaxParameters(
+            inputMultiplier: Int32(r.get(Int32.self, at: 50)), inputShift: r.get(UInt8.self, at: 56),
+            diffMin: Int32(r.get(Int32.self, at: 42)), outputRange: try r.clamp(at: 61))))
     case .vmaxpool, .vavgpool:
       let clamp = try r.clamp(at: 4)
       let (input, window) = decodeFeatureMap(&r)
@@ -252,10 +267,11 @@ extension Instruction {
 /// The position of `value` in `allCases`: its encoding.
 func caseIndex<T: CaseIterable & Equatable>(_ value: T) -> Int { Array(T.allCases).firstIndex(of: value) ?? 0 }
 
-/// Opcodes (byte 0 of an encoded instruction).
+/// Opcodes (byte 0 of an encoded instruction). New opcodes are appended so that existing
+/// encodings keep their numbers.
 enum Opcode: UInt8, CaseIterable {
   case nop = 0, load, store, loadWeights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vcopy, host,
-    finish
+    finish, vsoftmax
 }
 
 // MARK: Shared field groups

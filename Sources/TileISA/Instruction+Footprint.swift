@@ -119,7 +119,7 @@ extension Instruction {
           MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: viewRanges(o.b, outer: o.outer, inner: o.inner, eb)),
           MemoryAccess(space: .unifiedBuffer, kind: .write, ranges: viewRanges(o.output, outer: o.outer, inner: o.inner, eb)),
         ]
-      case .requantize(let o, _), .copy(let o):
+      case .requantize(let o, _), .softmax(let o, _), .copy(let o):
         return [
           MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: viewRanges(o.source, outer: o.outer, inner: o.inner, eb)),
           MemoryAccess(space: .unifiedBuffer, kind: .write, ranges: viewRanges(o.output, outer: o.outer, inner: o.inner, eb)),
@@ -137,9 +137,13 @@ extension Instruction {
     case .host(let index):
       guard hostTasks.indices.contains(index.value) else { return [] }
       let task = hostTasks[index.value]
+      // A range whose end overflows (the program checks report it) names no byte here.
+      func span(_ r: DRAMRange) -> Range<Int>? {
+        Checked.add(r.start.byteOffset, r.byteCount).flatMap { $0 >= r.start.byteOffset ? r.start.byteOffset..<$0 : nil }
+      }
       return [
-        MemoryAccess(space: .dram, kind: .read, ranges: task.reads.map { $0.start.byteOffset..<$0.end.byteOffset }),
-        MemoryAccess(space: .dram, kind: .write, ranges: task.writes.map { $0.start.byteOffset..<$0.end.byteOffset }),
+        MemoryAccess(space: .dram, kind: .read, ranges: task.reads.compactMap(span)),
+        MemoryAccess(space: .dram, kind: .write, ranges: task.writes.compactMap(span)),
       ]
     case .nop, .finish:
       return []

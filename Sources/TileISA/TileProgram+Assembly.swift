@@ -124,6 +124,11 @@ extension Operation {
           ("in_zp", "\(q.inputZeroPoint)"), ("out_zp", "\(q.outputZeroPoint)"), ("mult", "\(q.multiplier)"),
           ("shift", "\(q.shift)"), ("clamp", clampText(q.clamp)),
         ]
+      case .softmax(let o, let q):
+        return unaryFields(o) + [
+          ("mult", "\(q.inputMultiplier)"), ("shift", "\(q.inputShift)"), ("diff_min", "\(q.diffMin)"),
+          ("clamp", clampText(q.outputRange)),
+        ]
       case .copy(let o):
         return unaryFields(o)
       }

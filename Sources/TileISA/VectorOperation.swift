@@ -170,6 +170,33 @@ public struct RequantizeParameters: Hashable, Sendable {
   }
 }
 
+/// Parameters of `vsoftmax` (TFLite int8 SOFTMAX, `activations.cc` `SoftmaxPrepare` with the
+/// kReference kernel): what the compiler derives from β and the input scale.
+///
+/// `inputMultiplier · 2^inputShift` ≈ `β · s_in · 2^26` (`PreprocessSoftmaxScaling` with 5
+/// integer bits for the scaled difference: `QuantizeMultiplier(min(β·s_in·2^26, 2^31 − 1))`);
+/// `diffMin = −⌊31 · 2^26 / 2^inputShift⌋` (`CalculateInputRadius(5, inputShift, 31)`): input
+/// differences below it contribute nothing and produce the output minimum.
+public struct SoftmaxParameters: Hashable, Sendable {
+  /// Q0.31 multiplier of the input difference.
+  public var inputMultiplier: Int32
+  /// Its left shift, 0...31 (TFLite requires `β · s_in ≥ 2^−26`, a multiplier above one).
+  public var inputShift: Int
+  /// The smallest input difference `x − max` that is exponentiated (≤ 0).
+  public var diffMin: Int32
+  /// The output range; its lower bound is also the offset added to every result (−128 for
+  /// TFLite's int8 softmax output, scale 1/256 and zero point −128).
+  public var outputRange: ClosedRange<Int8>
+
+  /// Creates softmax parameters.
+  public init(inputMultiplier: Int32, inputShift: Int, diffMin: Int32, outputRange: ClosedRange<Int8> = -128...127) {
+    self.inputMultiplier = inputMultiplier
+    self.inputShift = inputShift
+    self.diffMin = diffMin
+    self.outputRange = outputRange
+  }
+}
+
 /// A pooling window over a feature map (`vmaxpool`, `vavgpool`).
 ///
 /// Output pixel `(oh, ow)`, channel c is written at
@@ -198,7 +225,8 @@ public struct Pool: Hashable, Sendable {
 /// Elementwise operations run `for i in 0..<outer { for j in 0..<inner { ... } }`, reading then
 /// writing one element per step in that order (so an output that aliases an input element-for-
 /// element is safe). Each case documents its arithmetic; all of it is TFLite's reference int8
-/// arithmetic (`reference/integer_ops/add.h`, `mul.h`, `pooling.h`, `reference/requantize.h`),
+/// arithmetic (`reference/integer_ops/add.h`, `mul.h`, `pooling.h`, `reference/requantize.h`,
+/// `reference/softmax.h`),
 /// with `MBQM` = `FixedPoint.multiplyByQuantizedMultiplier` (double rounding), which equals
 /// TFLite's `MultiplyByQuantizedMultiplierSmallerThanOneExp` for shifts ≤ 0.
 public enum VectorOperation: Hashable, Sendable {
@@ -249,6 +277,32 @@ public enum VectorOperation: Hashable, Sendable {
   /// OUT[i][j] = clamp(MBQM(Int32(SRC[i][j]) - inputZeroPoint, multiplier, shift) + outputZeroPoint)
   /// ```
   case requantize(UnaryOperands, RequantizeParameters)
+  /// TFLite int8 SOFTMAX (`reference_ops::Softmax`, `reference/softmax.h`) over each of the
+  /// `outer` rows of `inner` elements, with gemmlowp fixed point (`FixedPoint`; `SRDHM` =
+  /// `saturatingRoundingDoublingHighMul`, `RDBPOT` = `roundingDivideByPOT`):
+  ///
+  /// ```swift
+  /// for i in 0..<outer {
+  ///   let rowMax = max(-128, SRC[i][0..<inner])                         // pass 1
+  ///   var sum: Int32 = 0                                                 // Q12.19, wrapping
+  ///   for j in 0..<inner where SRC[i][j] - rowMax >= diffMin {           // pass 2
+  ///     let d = multiplyGreaterThanOne(SRC[i][j] - rowMax, inputMultiplier, inputShift)  // Q5.26
+  ///     sum &+= RDBPOT(expOnNegativeValues(d, integerBits: 5), 12)       // Q0.31 → Q12.19
+  ///   }
+  ///   let (scale, bitsOverUnit) = reciprocal(sum, integerDigits: 12)
+  ///   let exponent = bitsOverUnit + 31 - 8                               // fault unless 0...31
+  ///   for j in 0..<inner {                                               // pass 3
+  ///     let d = SRC[i][j] - rowMax
+  ///     OUT[i][j] = d < diffMin ? outputRange.lowerBound
+  ///       : clamp(RDBPOT(SRDHM(scale, exp(d)), exponent) + outputRange.lowerBound, outputRange)
+  ///   }
+  /// }
+  /// ```
+  ///
+  /// A row whose exponentials sum to 2^9 or more (e.g. ≥ 512 equal maxima) puts `exponent` above
+  /// 31, where TFLite's kernel aborts; the instruction then faults and writes nothing. Each row
+  /// is read whole before any of its outputs is written, so the output may alias the input.
+  case softmax(UnaryOperands, SoftmaxParameters)
   /// `OUT[i][j] = SRC[i][j]` (byte copy: RESHAPE, CONCATENATION of equal scales, PAD fill,
   /// TRANSPOSE and STRIDED_SLICE through strides).
   case copy(UnaryOperands)
@@ -262,6 +316,7 @@ public enum VectorOperation: Hashable, Sendable {
     case .maxPool: "vmaxpool"
     case .avgPool: "vavgpool"
     case .requantize: "vrequant"
+    case .softmax: "vsoftmax"
     case .copy: "vcopy"
     }
   }

@@ -95,7 +95,7 @@ import TileISA
         switch op.opName {
         case "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "BATCH_MATMUL":
           #expect(op.placement == .systolicArray, "\(stem) #\(op.index) \(op.opName): \(op.reason)")
-        case "ADD", "SUB", "MUL", "MAX_POOL_2D", "AVERAGE_POOL_2D", "CONCATENATION", "PAD":
+        case "ADD", "SUB", "MUL", "MAX_POOL_2D", "AVERAGE_POOL_2D", "CONCATENATION", "PAD", "SOFTMAX":
           #expect(op.placement == .vectorUnit, "\(stem) #\(op.index) \(op.opName): \(op.reason)")
         case "RESHAPE":
           #expect(op.placement == .alias)

@@ -70,7 +70,7 @@ struct RandomProgramGenerator {
       outputShift: field(Int8.self), clamp: clamp())
   }
 
-  /// One operation of kind `kind` (0..<15 covers every operation and vector case).
+  /// One operation of kind `kind` (0..<16 covers every operation and vector case).
   mutating func operation(_ kind: Int) -> Operation {
     switch kind {
     case 0, 1:
@@ -130,12 +130,17 @@ struct RandomProgramGenerator {
       return .host(HostTaskIndex(field(UInt32.self)))
     case 13:
       return .nop(pick(Queue.allCases))
+    case 14:
+      let o = UnaryOperands(source: view(), output: view(), outer: field(UInt32.self), inner: field(UInt32.self))
+      return .vector(
+        .softmax(
+          o, SoftmaxParameters(inputMultiplier: int32(), inputShift: field(UInt8.self), diffMin: int32(), outputRange: clamp())))
     default:
       return .finish
     }
   }
 
-  static let operationKinds = 15
+  static let operationKinds = 16
 
   mutating func instruction(_ kind: Int) -> Instruction {
     let op = operation(kind)

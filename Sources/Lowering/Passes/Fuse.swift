@@ -137,6 +137,7 @@ func outputs(of work: Work) -> [TensorID] {
   case .binary(let b): [b.output]
   case .pool(let p): [p.output]
   case .unary(let u): [u.output]
+  case .softmax(let u): [u.output]
   case .copy(let c): [c.output]
   case .host(let h): h.outputs
   case .alias, .fused: []

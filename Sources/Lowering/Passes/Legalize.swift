@@ -11,6 +11,9 @@ import TileISA
 /// - ADD, SUB, MUL (int8, any broadcast), MAX/AVERAGE_POOL_2D, RELU/RELU6/RELU_N1_TO_1,
 ///   QUANTIZE int8 → int8, CONCATENATION of equally quantized inputs and PAD/PADV2 → the vector
 ///   unit (or DMA through the unified buffer).
+/// - SOFTMAX int8 → int8 with TFLite's fixed output quantization (1/256, −128), per-tensor input
+///   quantization and β × input scale ≥ 2^−26, whose rows fit the unified buffer → `vsoftmax` on
+///   the vector unit.
 /// - RESHAPE and SQUEEZE → aliases of their input's DRAM bytes.
 /// - Everything else, and anything with float32, int16 or uint8 tensors, or parameters TFLite
 ///   itself rejects → the host, with a one-line reason.
@@ -100,6 +103,7 @@ private struct OperatorLegalizer {
     case .quantize: return quantize()
     case .concatenation(let axis, let a): return concatenation(axis, a)
     case .pad, .padV2: return pad()
+    case .softmax(let beta): return softmax(beta)
     default:
       return host("no vector-unit implementation")
     }
@@ -447,6 +451,42 @@ private struct OperatorLegalizer {
     }
     let work = UnaryWork(input: xID, output: op.outputs[0], count: x.elementCount, parameters: p, tiling: nil)
     return (.vectorUnit, "\(name): int8 → int8 requantization (vrequant) on the vector unit", .unary(work))
+  }
+
+  func softmax(_ beta: Float) -> Decision {
+    guard let xID = op.input(0), let x = input(0), let out = output, let depth = x.shape.last, depth > 0,
+      x.shape == out.shape
+    else {
+      return host("input and output shapes differ or the last dimension is empty")
+    }
+    let rows = x.elementCount / depth
+    let parameters: SoftmaxParameters
+    if floatDatapath && x.elementType == .float32 {
+      // Timing baseline: a placeholder in range (the float program is never run functionally).
+      parameters = SoftmaxParameters(inputMultiplier: 1 << 30, inputShift: 1, diffMin: -(1 << 30))
+    } else {
+      guard let xq = affine(x), let oq = affine(out) else { return host("missing or per-channel quantization") }
+      guard oq.scale == 1.0 / 256, oq.zeroPoint == -128 else {
+        return host(
+          "output quantization (\(oq.scale), \(oq.zeroPoint)) is not TFLite's int8 softmax output (1/256, −128)")
+      }
+      guard let p = TFLiteQuantization.softmax(beta: beta, inputScale: xq.scale) else {
+        return host("β × input scale = \(Double(beta) * Double(xq.scale)) is below 2^−26 (TFLite rejects it)")
+      }
+      parameters = p
+    }
+    let eb = state.elementBytes
+    let capacity = Int(state.arch.ub.capacity.count)
+    guard 2 * depth * eb <= capacity else {
+      return host(
+        "a row of \(depth) elements needs \(formatBytes(2 * depth * eb)) of unified buffer (input and output); \(state.arch.name) has \(formatBytes(capacity))"
+      )
+    }
+    let work = SoftmaxWork(
+      input: xID, output: op.outputs[0], rows: rows, depth: depth, parameters: parameters, tiling: nil)
+    return (
+      .vectorUnit, "\(name): vsoftmax on the vector unit (\(rows) row\(rows == 1 ? "" : "s") of \(depth))", .softmax(work)
+    )
   }
 
   func concatenation(_ axis: Int, _ activation: FusedActivation) -> Decision {

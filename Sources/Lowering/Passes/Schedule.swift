@@ -39,6 +39,7 @@ struct Schedule: LoweringPass {
       case .binary(let b): e.binary(b)
       case .pool(let p): e.pool(p)
       case .unary(let u): e.unary(u)
+      case .softmax(let u): e.softmax(u)
       case .copy(let c): e.copy(c)
       case .host(let h): e.host(h, layer)
       case .alias, .fused: break
@@ -680,6 +681,37 @@ struct Emitter {
         [.read(.unifiedBuffer, inBuffer..<inBuffer + chunk), .write(.unifiedBuffer, outBuffer..<outBuffer + chunk)])
       store(
         sram: outBuffer, dram: address(u.output) + i0 * eb, rows: 1, rowBytes: n * eb,
+        source: outBuffer..<outBuffer + chunk, target: region(u.output))
+      stats[i].tiles += 1
+    }
+  }
+
+  /// `vsoftmax` over tiles of whole rows: load a block of rows, normalise each, store it.
+  mutating func softmax(_ u: SoftmaxWork) {
+    guard let i = layer, let t = u.tiling else { preconditionFailure("softmax layer without tiling") }
+    let count = t.doubleBuffered ? 2 : 1
+    let rowBytes = u.depth * eb
+    let chunk = t.outerTile * rowBytes
+    var toggle = 0
+    stats[i].largestTile = TileShape(outputHeight: t.outerTile, outputWidth: u.depth, reduction: 1, columns: 1)
+    for r0 in stride(from: 0, to: u.rows, by: t.outerTile) {
+      let n = min(t.outerTile, u.rows - r0)
+      tile = TileCoordinate(m: stats[i].tiles)
+      let inBuffer = 2 * toggle * chunk
+      let outBuffer = inBuffer + chunk
+      toggle = (toggle + 1) % count
+      load(
+        .unifiedBuffer, sram: inBuffer, dram: address(u.input) + r0 * rowBytes, rows: 1, rowBytes: n * rowBytes,
+        source: region(u.input), target: inBuffer..<inBuffer + chunk)
+      let operands = UnaryOperands(
+        source: VectorView(address: SRAMAddress(inBuffer), outerStrideBytes: rowBytes, innerStrideBytes: eb),
+        output: VectorView(address: SRAMAddress(outBuffer), outerStrideBytes: rowBytes, innerStrideBytes: eb), outer: n,
+        inner: u.depth)
+      compute(
+        .vector(.softmax(operands, u.parameters)),
+        [.read(.unifiedBuffer, inBuffer..<inBuffer + chunk), .write(.unifiedBuffer, outBuffer..<outBuffer + chunk)])
+      store(
+        sram: outBuffer, dram: address(u.output) + r0 * rowBytes, rows: 1, rowBytes: n * rowBytes,
         source: outBuffer..<outBuffer + chunk, target: region(u.output))
       stats[i].tiles += 1
     }

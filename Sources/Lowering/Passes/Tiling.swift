@@ -82,6 +82,10 @@ struct ChooseTiles: LoweringPass {
         let work = u
         u.tiling = try fit { t throws(LoweringError) in try t.unary(work, location) }
         s.layers[i].work = .unary(u)
+      case .softmax(var u):
+        let work = u
+        u.tiling = try fit { t throws(LoweringError) in try t.softmax(work, location) }
+        s.layers[i].work = .softmax(u)
       case .copy(var c):
         let work = c
         c = try fit { t throws(LoweringError) in
@@ -598,6 +602,31 @@ struct Tiler {
         compute: compute, load: load, store: store, firstLoad: load / blocks, lastStore: store / blocks,
         overlapped: t.doubleBuffered), dramBytes: 2 * u.count * eb, tiles: blocks)
     return ElementwiseTiling(outerTile: 1, innerTile: t.innerTile, doubleBuffered: t.doubleBuffered, estimate: estimate)
+  }
+
+  /// Blocks of whole rows (a softmax row is normalised by its own sum): the most rows whose
+  /// input and output (twice over when double-buffered) fit.
+  func softmax(_ u: SoftmaxWork, _ location: String) throws(LoweringError) -> ElementwiseTiling {
+    let rowBytes = 2 * u.depth * eb  // input and output
+    guard let db = bufferings.first(where: { (($0 ? 2 : 1) * rowBytes) <= ubCapacity }) else {
+      throw LoweringError(
+        .doesNotFit, location,
+        "a row of \(u.depth) elements needs \(formatBytes(rowBytes)) of unified buffer; \(arch.name) has \(formatBytes(ubCapacity))"
+      )
+    }
+    let t = (outerTile: min(u.rows, ubCapacity / ((db ? 2 : 1) * rowBytes)), doubleBuffered: db)
+    let blocks = ceilDiv(u.rows, t.outerTile)
+    let elements = u.rows * u.depth
+    let compute = cost.softmax(elements)
+    let load = cost.dma(elements * eb, transfers: blocks)
+    let store = cost.dma(elements * eb, transfers: blocks)
+    let estimate = CostEstimate(
+      computeCycles: compute, loadCycles: load, storeCycles: store,
+      cycles: cost.combine(
+        compute: compute, load: load, store: store, firstLoad: load / blocks, lastStore: store / blocks,
+        overlapped: t.doubleBuffered), dramBytes: 2 * elements * eb, tiles: blocks)
+    return ElementwiseTiling(
+      outerTile: t.outerTile, innerTile: u.depth, doubleBuffered: t.doubleBuffered, estimate: estimate)
   }
 
   func pool(_ p: PoolWork, _ location: String) throws(LoweringError) -> PoolTiling {
