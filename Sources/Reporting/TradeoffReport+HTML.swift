@@ -78,7 +78,13 @@ extension TradeoffReport {
       }
       s += "</tr>\n"
     }
-    return s + "</table>\n"
+    s += "</table>\n"
+    for r in tradeoff.rows {
+      if let failure = r.failure { s += "<p>\(HTMLChart.escape(r.scheme.rawValue)): not applicable: \(HTMLChart.escape(failure))</p>\n" }
+      if let failure = r.costFailure { s += "<p>\(HTMLChart.escape(r.scheme.rawValue)): cannot compile: \(HTMLChart.escape(failure))</p>\n" }
+      if r.accuracy != nil, let note = r.note { s += "<p>\(HTMLChart.escape(r.scheme.rawValue)): \(HTMLChart.escape(note)).</p>\n" }
+    }
+    return s
   }
 
   /// One chart point: a scheme (or the float32 baseline) with its accuracy and cost.

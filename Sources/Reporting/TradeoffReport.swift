@@ -76,7 +76,7 @@ public struct TradeoffReport: Sendable {
     ])
     for r in t.rows {
       guard let accuracy = r.accuracy else {
-        rows.append([r.scheme.rawValue, "-", "-", "-", "-", "-", "-", "-", "not applicable: \(r.failure ?? "failed")"])
+        rows.append([r.scheme.rawValue, "-", "-", "-", "-", "-", "-", "-", "not applicable (below)"])
         continue
       }
       let bytes = accuracy.size.totalBytes
@@ -89,7 +89,7 @@ public struct TradeoffReport: Sendable {
         Self.decibels(accuracy.outputSQNR) + (labelled ? "" : mark),
         r.cost.map { Self.fixed($0.latencyMicroseconds, 1) } ?? "n/a",
         r.cost.map { Self.fixed($0.energyMicrojoules, 2) } ?? "n/a",
-        r.cost.map { $0.runsOn + (r.scheme == .weightsOnly ? " (hybrid)" : "") } ?? "cannot compile: \(r.costFailure ?? "")",
+        r.cost.map { $0.runsOn + (r.scheme == .weightsOnly ? " (hybrid)" : "") } ?? "cannot compile (below)",
       ])
     }
     return rows
@@ -118,8 +118,10 @@ public struct TradeoffReport: Sendable {
     if t.rows.contains(where: \.simulated) {
       s += "ˢ accuracy measured by simulation (float execution on the quantized grid): no integer kernels for the scheme.\n"
     }
-    for r in t.rows where r.accuracy != nil {
-      if let note = r.note { s += "\(r.scheme): \(note).\n" }
+    for r in t.rows {
+      if r.accuracy != nil, let note = r.note { s += "\(r.scheme): \(note).\n" }
+      if let failure = r.failure { s += "\(r.scheme): not applicable: \(failure)\n" }
+      if let failure = r.costFailure { s += "\(r.scheme): cannot compile: \(failure)\n" }
     }
     return s
   }
