@@ -80,8 +80,28 @@ import Testing
     for id in ["chart-accuracy-energy", "chart-accuracy-latency", "worst-layers"] {
       #expect(page.contains("id=\"\(id)\""), "\(id)")
     }
-    #expect(page.contains("class=\"front\""))
     #expect(!page.contains("<script"))
+    // The energy chart marks exactly the points no other point beats on both top-1 and energy.
+    var points: [(name: String, top1: Double, energy: Double)] = [
+      ("float32", floatTop1, try #require(Self.number(json["float"]?["energy_uj"])))
+    ]
+    for s in schemes {
+      guard case .string(let name)? = s["scheme"] else { continue }
+      points.append((name, try #require(Self.number(s["top1_accuracy"])), try #require(Self.number(s["energy_uj"]))))
+    }
+    let expected = Set(
+      points.filter { p in
+        !points.contains { q in q.top1 >= p.top1 && q.energy <= p.energy && (q.top1 > p.top1 || q.energy < p.energy) }
+      }.map(\.name))
+    let start = try #require(page.range(of: "id=\"chart-accuracy-energy\""))
+    let end = try #require(page.range(of: "</svg>", range: start.upperBound..<page.endIndex))
+    let chart = page[start.upperBound..<end.lowerBound]
+    var front = Set<String>()
+    for line in chart.split(separator: "\n") where line.hasPrefix("<circle class=\"front\" data-scheme=\"") {
+      front.insert(String(line.dropFirst("<circle class=\"front\" data-scheme=\"".count).prefix { $0 != "\"" }))
+    }
+    #expect(front == expected)
+    #expect(!front.isEmpty)
   }
 
   @Test func schemeAllTextNamesTheHostForTheHybridScheme() throws {
