@@ -68,7 +68,7 @@ public enum LayerPrecision: String, CaseIterable, Sendable, Hashable, Comparable
 ///    layer whose raise gives the lowest drop. If every weight layer is float and the drop still
 ///    exceeds the target, the whole model stays float.
 /// 3. Sensitivity: for every layer still int8, the drop (and output SQNR) with that layer alone
-///    lowered to int4, and alone lowered to ternary, the others int8.
+///    lowered to int4, and alone lowered to ternary, the others as step 2 left them.
 /// 4. Greedy lowering, least sensitive first (lowest solo drop, then highest solo SQNR, then the
 ///    most weight bytes saved): first every layer to int4, then int4 layers to ternary. A step is
 ///    kept when the drop of the whole assignment stays within the target and the simulated energy
@@ -93,7 +93,7 @@ public enum MixedPrecisionSearch {
   public struct Evaluation: Sendable {
     /// Weight-layer operator index → precision.
     public var assignment: [Int: LayerPrecision]
-    /// Whether the whole model is float (the last resort of step 2).
+    /// Whether the whole model is float, inputs and outputs included (the last resort of step 2).
     public var allFloat: Bool
     /// The quantized model.
     public var quantized: QuantizedModel
@@ -246,7 +246,9 @@ public enum MixedPrecisionSearch {
     mutating func evaluate(_ assignment: [Int: LayerPrecision], allFloat: Bool = false) throws -> Evaluation {
       var o = options
       if allFloat {
+        // Every op float and float I/O: the float model itself (no QUANTIZE at the edges).
         o.keepFloat = Set(float.main.operators.indices.map { LayerSelector.index($0) })
+        o.io = .float
       } else {
         for (op, p) in assignment {
           switch p {

@@ -119,6 +119,7 @@ import Testing
     var options = QuantizerOptions()
     if e.allFloat {
       options.keepFloat = Set(s.model.main.operators.indices.map { LayerSelector.index($0) })
+      options.io = .float
     }
     for (op, p) in e.assignment where !e.allFloat {
       if p == .float { options.keepFloat.insert(.index(op)) } else if p != .int8 { options.layerSchemes[.index(op)] = p.scheme }
