@@ -14,7 +14,8 @@
 //   TileISA                      the tile instruction set: semantics, assembly, encoding, verifier
 //   Lowering                     the compiler: graph → tile program (flat pipeline of named passes)
 //   CycleSim                     the simulator: tile program → cycles, counters, energy (never sees the graph)
-//   Pipeline                     compile → simulate → float32 baseline, as one library call
+//   Pipeline                     compile → simulate → float32 baseline, as one library call; the
+//                                quantization trade-off and the accuracy-targeted mixed-precision search
 //   Reporting                    text/JSON/HTML reports, Perfetto trace writer and reader
 //   Sweeps                       architecture what-if studies: cartesian sweeps, shards, Pareto fronts, plots
 //   SystoleDriver                load → check → report; turns errors into text and exit codes
@@ -49,10 +50,11 @@ let package = Package(
     .target(name: "CycleSim", dependencies: ["Support", "Architecture", "TileISA"], swiftSettings: swiftSettings),
     .target(
       name: "Pipeline",
-      dependencies: ["Support", "GraphIR", "GoldenModel", "Architecture", "TileISA", "Lowering", "CycleSim"],
+      dependencies: ["Support", "GraphIR", "GoldenModel", "Quantizer", "Architecture", "TileISA", "Lowering", "CycleSim"],
       swiftSettings: swiftSettings),
     .target(
-      name: "Reporting", dependencies: ["Support", "GraphIR", "Architecture", "TileISA", "Lowering", "CycleSim", "Pipeline"],
+      name: "Reporting",
+      dependencies: ["Support", "GraphIR", "Quantizer", "Architecture", "TileISA", "Lowering", "CycleSim", "Pipeline"],
       swiftSettings: swiftSettings),
     .target(name: "Sweeps", dependencies: ["Support", "Architecture", "Reporting"], swiftSettings: swiftSettings),
     .target(
@@ -83,7 +85,8 @@ let package = Package(
       name: "ReportingTests",
       dependencies: ["Reporting", "TFLiteImport", "Lowering", "Pipeline", "GoldenModel", "SystoleTestSupport"]),
     .testTarget(
-      name: "PipelineTests", dependencies: ["Pipeline", "TFLiteImport", "ModelZoo", "GoldenModel", "SystoleTestSupport"]),
+      name: "PipelineTests",
+      dependencies: ["Pipeline", "Quantizer", "TFLiteImport", "ModelZoo", "GoldenModel", "SystoleTestSupport"]),
     .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "SystoleTestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["SystoleDriver", "SystoleTestSupport"]),
   ]

@@ -25,8 +25,8 @@ both the 1x8x8x1 image of cnn/resnet and the 1x64 vector of mlp):
                              BUILTIN_REF interpreter (int8 inputs quantized with the file's
                              input parameters, rounding half away from zero as TFLite does)
 
-QAT (tensorflow-model-optimization) is not produced: tfmot 0.8 needs tf_keras (Keras 2), and
-this environment pins Keras 3.
+QAT files (<model>_tf_qat_int8.tflite) come from make_qat.py, in its own environment:
+tensorflow-model-optimization 0.8 needs tf_keras (Keras 2), and this environment pins Keras 3.
 
 Run from the repository root with the pinned venv:
   venv/bin/pip install -r Programs/trained/requirements.txt

@@ -111,7 +111,9 @@ public enum AccuracyHTMLReport {
   }
 
   /// Bars of each layer's SQNR; exact layers (∞ dB) are drawn at the top and labelled ∞.
-  static func layerChart(_ r: AccuracyReport) -> String {
+  /// An inline `<svg>` element (other reports embed it: the trade-off page shows the worst
+  /// scheme's).
+  public static func layerChart(_ r: AccuracyReport) -> String {
     var f = Frame()
     f.height = 400
     f.bottom = 150

@@ -150,7 +150,9 @@ struct GraphRewriter {
       if t.elementType != .float32 {
         inputs.append(primary[input.index] ?? copyVerbatim(input.index))
       } else if t.isConstant {
-        inputs.append(addConstant(input.index, role: constantRole(op, position: k, precision: p, inputs: inputs)))
+        inputs.append(
+          addConstant(
+            input.index, role: constantRole(op, position: k, precision: p, scheme: plan.schemes[i], inputs: inputs)))
       } else {
         inputs.append(try version(of: input.index, in: p, forOperator: place))
       }
@@ -371,9 +373,11 @@ struct GraphRewriter {
     return id
   }
 
-  func constantRole(_ op: Operator, position k: Int, precision p: ActivationPrecision, inputs: [TensorID?])
-    -> ConstantRole
-  {
+  /// What operand `k` of `op` becomes; `scheme` is the op's own (the model's or its
+  /// ``QuantizerOptions/layerSchemes`` override).
+  func constantRole(
+    _ op: Operator, position k: Int, precision p: ActivationPrecision, scheme: QuantizationScheme, inputs: [TensorID?]
+  ) -> ConstantRole {
     let axis: Int? =
       switch op.kind {
       case .conv2D, .fullyConnected: 0
@@ -381,7 +385,7 @@ struct GraphRewriter {
       default: nil
       }
     if let axis, k == 1, p.isQuantized || scheme == .weightsOnly {
-      return .weights(axis: axis, format: weightFormat(p))
+      return .weights(axis: axis, format: weightFormat(p, scheme: scheme))
     }
     if axis != nil, k == 2, p.isQuantized, let x = inputs.first ?? nil, let w = inputs.count > 1 ? inputs[1] : nil {
       return .bias(input: x, weights: w, type: p == .int16 ? .int64 : .int32)
@@ -389,7 +393,7 @@ struct GraphRewriter {
     return p.isQuantized ? .activation(p) : .float
   }
 
-  func weightFormat(_ p: ActivationPrecision) -> WeightFormat {
+  func weightFormat(_ p: ActivationPrecision, scheme: QuantizationScheme) -> WeightFormat {
     switch scheme {
     case .uint8Affine: p == .uint8 ? .uint8PerTensor : .int8PerChannel
     case .int8PerTensor: .int8PerTensor

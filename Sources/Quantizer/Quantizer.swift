@@ -105,6 +105,9 @@ struct PrecisionPlan {
   /// Per main-graph operator: its precision, or `nil` for ops without float data (VAR_HANDLE,
   /// CALL_ONCE, int32 shape arithmetic), which are copied unchanged.
   var precision: [ActivationPrecision?]
+  /// Per main-graph operator: the scheme its weights follow (the model's, or a
+  /// ``QuantizerOptions/layerSchemes`` override).
+  var schemes: [QuantizationScheme]
   /// Per resource-variable key (`container/shared_name`): the precision of its values.
   var variablePrecision: [String: ActivationPrecision]
   /// Main-graph resource tensors → variable key.
@@ -124,6 +127,31 @@ struct PrecisionPlan {
         "\(graph.operators[both].location(index: both, in: graph)) is also in keepFloat; choose one precision per layer"
       )
     }
+    var layerScheme: [Int: QuantizationScheme] = [:]
+    for (selector, s) in options.layerSchemes.sorted(by: { $0.key.description < $1.key.description }) {
+      guard s.runsNatively else {
+        throw QuantizerError(
+          .invalidOption, model: source, "option layerSchemes",
+          "\(selector): scheme \(s) is a whole-model choice; a layer can be ternary, ternary-fine-grained, int4, int8-per-channel, int8-per-tensor or int16x8"
+        )
+      }
+      for i in try Self.resolve([selector], "layerSchemes", graph, source) {
+        if keepFloat.contains(i) || int16.contains(i) {
+          throw QuantizerError(
+            .invalidOption, model: source, "option layerSchemes",
+            "\(graph.operators[i].location(index: i, in: graph)) is also in \(keepFloat.contains(i) ? "keepFloat" : "int16"); choose one precision per layer"
+          )
+        }
+        if let other = layerScheme[i], other != s {
+          throw QuantizerError(
+            .invalidOption, model: source, "option layerSchemes",
+            "\(graph.operators[i].location(index: i, in: graph)) is selected twice, as \(other) and \(s); choose one scheme per layer"
+          )
+        }
+        layerScheme[i] = s
+      }
+    }
+    schemes = graph.operators.indices.map { layerScheme[$0] ?? scheme }
     guard options.ternaryGroupSize >= 1 else {
       throw QuantizerError(
         .invalidOption, model: source, "option ternaryGroupSize",
@@ -151,7 +179,7 @@ struct PrecisionPlan {
         continue
       }
       var requested: ActivationPrecision =
-        keepFloat.contains(i) ? .float32 : int16.contains(i) ? .int16 : scheme.activationPrecision
+        keepFloat.contains(i) ? .float32 : int16.contains(i) ? .int16 : schemes[i].activationPrecision
       var key: String?
       switch op.kind {
       case .readVariable, .assignVariable:
@@ -168,7 +196,7 @@ struct PrecisionPlan {
             ? "" : "; keep the op float (keepFloat) or allow fallback"
           throw QuantizerError(
             .unsupportedOperator, model: source, place,
-            "no \(chosen) kernel for \(op.kind.tfliteName) (scheme \(scheme))\(hint)")
+            "no \(chosen) kernel for \(op.kind.tfliteName) (scheme \(schemes[i]))\(hint)")
         }
         chosen = next
       }

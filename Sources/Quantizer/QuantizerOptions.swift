@@ -16,6 +16,14 @@ public struct QuantizerOptions: Sendable, Hashable {
   public var keepFloat: Set<LayerSelector>
   /// Layers run with int16 activations and int8 weights (16×8), whatever the scheme.
   public var int16: Set<LayerSelector>
+  /// Layers quantized with another scheme than the model's: their activation precision and,
+  /// for CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED, their weight format follow it (a
+  /// per-layer mix of ternary, int4, int8 and 16×8, as the `--target-drop` search builds).
+  ///
+  /// Only schemes the accelerator runs natively are accepted (not `uint8-affine` or
+  /// `weights-only`, which are whole-model choices); a layer also in ``keepFloat`` or ``int16``
+  /// is an error. Every layer not listed follows the model's scheme.
+  public var layerSchemes: [LayerSelector: QuantizationScheme]
   /// When an op has no kernel in the requested precision, try int8, then float32, instead of
   /// throwing ``QuantizerError/Kind/unsupportedOperator``.
   public var allowFallback: Bool
@@ -27,13 +35,14 @@ public struct QuantizerOptions: Sendable, Hashable {
   /// Creates options; the defaults are TFLite's post-training full-integer behaviour.
   public init(
     rangeEstimator: RangeEstimator = .minMax, io: IOType = .quantized, keepFloat: Set<LayerSelector> = [],
-    int16: Set<LayerSelector> = [], allowFallback: Bool = false, ternaryGroupSize: Int = 4,
-    ternaryThreshold: Double = 0.7
+    int16: Set<LayerSelector> = [], layerSchemes: [LayerSelector: QuantizationScheme] = [:],
+    allowFallback: Bool = false, ternaryGroupSize: Int = 4, ternaryThreshold: Double = 0.7
   ) {
     self.rangeEstimator = rangeEstimator
     self.io = io
     self.keepFloat = keepFloat
     self.int16 = int16
+    self.layerSchemes = layerSchemes
     self.allowFallback = allowFallback
     self.ternaryGroupSize = ternaryGroupSize
     self.ternaryThreshold = ternaryThreshold

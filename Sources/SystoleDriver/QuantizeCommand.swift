@@ -9,7 +9,7 @@ enum QuantizeCommand {
   static let command = Driver.Command(
     name: "quantize",
     abstract: "Quantize a float32 model (int8 and below) and measure the accuracy cost.",
-    usage: "systole quantize <model_float.tflite> -o <out.tflite> [--scheme S] [--calibration DIR | --samples N] [--inputs DIR [--labels FILE]] [--report FILE.html] [--json]",
+    usage: "systole quantize <model_float.tflite> (-o <out.tflite> [--scheme S] | --scheme all [-o DIR] | --target-drop P --labels FILE -o <out.tflite>) [--arch A] [--calibration DIR | --samples N] [--inputs DIR [--labels FILE]] [--report FILE.html] [--json]",
     discussion: """
       Calibrates on a folder of raw inputs (--calibration DIR: one .bin per sample, or
       <sample>.<input>.bin for several inputs; see docs/quantizer.md) or on N seeded synthetic
@@ -21,10 +21,25 @@ enum QuantizeCommand {
       per line, in the inputs' sorted file-name order) adds the top-1 (and top-5) accuracy of
       the float and the quantized model and the drop in points.
       Schemes: \(QuantizationScheme.allCases.map(\.rawValue).joined(separator: ", ")).
+      --scheme all --arch A: the trade-off table. Every scheme is quantized from one
+      calibration run, measured on the inputs (top-1 with --labels, output SQNR) and compiled
+      and simulated on the architecture (default edge-tpu) as 'systole run' does: one row per
+      scheme with bytes, x smaller, top-1, drop, SQNR, latency, energy and where the cycles go
+      (array, vector, host); a scheme that cannot quantize the model is a row with its reason.
+      -o DIR is optional and names a directory for one <scheme>.tflite per scheme. --report
+      adds accuracy-versus-energy and -latency Pareto charts and the worst scheme's per-layer
+      SQNR; --json prints the table as JSON (keys in docs/cli.md).
+      --target-drop P (needs --labels): a per-layer mix of ternary, int4, int8, 16x8 and float
+      whose labelled top-1 drop is at most P points, found by a greedy search guided by each
+      layer's sensitivity (docs/quantizer.md); writes it to -o and reports the assignment and
+      its cost on --arch beside float32 and all-int8.
       """,
     options: [
-      OptionSpec(name: "o", kind: .value(placeholder: "FILE", repeats: false), help: "Output .tflite file (required)."),
-      OptionSpec(name: "scheme", kind: .value(placeholder: "S", repeats: false), help: "Quantization scheme (default int8-per-channel)."),
+      OptionSpec(name: "o", kind: .value(placeholder: "FILE", repeats: false), help: "Output .tflite file (with --scheme all: an optional directory)."),
+      OptionSpec(name: "scheme", kind: .value(placeholder: "S", repeats: false), help: "Quantization scheme (default int8-per-channel), or all for the trade-off table."),
+      OptionSpec(name: "target-drop", kind: .value(placeholder: "P", repeats: false), help: "Search a per-layer mix whose top-1 drop is at most P points (needs --labels)."),
+      OptionSpec(name: "arch", kind: .value(placeholder: "A", repeats: false), help: "Architecture of --scheme all and --target-drop (default edge-tpu)."),
+      OptionSpec(name: "set", kind: .value(placeholder: "KEY=VALUE", repeats: true), help: "Override an architecture parameter."),
       OptionSpec(name: "calibration", kind: .value(placeholder: "DIR", repeats: false), help: "Folder of raw calibration inputs."),
       OptionSpec(name: "samples", kind: .value(placeholder: "N", repeats: false), help: "Synthetic calibration samples when no folder is given (default 32)."),
       OptionSpec(name: "inputs", kind: .value(placeholder: "DIR", repeats: false), help: "Folder of raw test inputs the accuracy is measured on (default: the calibration folder)."),
@@ -45,30 +60,27 @@ enum QuantizeCommand {
   static func run(_ args: ParsedArguments, console: inout Driver.Console) throws {
     let name = "quantize"
     guard args.positionals.count == 1 else {
+      if args.flag("json"), let extra = args.positionals.dropFirst().first(where: { $0.hasSuffix(".json") }) {
+        throw UsageError(
+          "--json is a flag that prints the JSON on stdout; redirect it instead of naming '\(extra)' (--json > \(extra))",
+          command: name)
+      }
       throw UsageError("expected exactly one float32 model; got \(args.positionals.count) arguments", command: name)
+    }
+    let all = args.value("scheme") == "all"
+    if all || args.value("target-drop") != nil { return try runStudy(args, all: all, console: &console) }
+    for option in ["arch", "set"] where args.value(option) != nil {
+      throw UsageError(
+        "--\(option) sets the architecture of --scheme all and --target-drop; for one scheme's cost use 'systole run --quantize SCHEME'",
+        command: name)
     }
     guard let output = args.value("o") else { throw UsageError("missing -o <out.tflite>", command: name) }
     let model = try ModelLoader.load(args.positionals[0], shapes: ShapeOptions.parse(args, command: "quantize"))
     let scheme = try parseScheme(args.value("scheme") ?? QuantizationScheme.int8PerChannel.rawValue, command: name)
-    var options = QuantizerOptions()
-    options.io = args.flag("float-io") ? .float : .quantized
-    options.allowFallback = args.flag("allow-fallback")
-    if let e = args.value("estimator") { options.rangeEstimator = try parseEstimator(e, command: name) }
-    if let g = args.value("group") { options.ternaryGroupSize = try parseInteger(g, option: "group", command: name, in: 1...65_536) }
+    var options = try parseOptions(args, command: name)
     options.keepFloat = Set(args.all("keep-float").flatMap(layerSelectors))
     options.int16 = Set(args.all("int16").flatMap(layerSelectors))
-    let seed = UInt64(try args.value("seed").map { v throws(UsageError) in try parseInteger(v, option: "seed", command: name) } ?? 0)
-
-    let calibration: Calibration
-    if let dir = args.value("calibration") {
-      calibration = .folder(URL(fileURLWithPath: dir))
-    } else {
-      let n = try args.value("samples").map { v throws(UsageError) in
-        try parseInteger(v, option: "samples", command: name, in: 1...maximumSamples)
-      } ?? 32
-      try checkSampleMemory(n, model: model, command: name)
-      calibration = .random(count: n, seed: seed, distribution: defaultDistribution(model))
-    }
+    let (calibration, seed) = try parseCalibration(args, model: model, command: name)
     try Quantizer.checkIsFloat(model)  // before anything runs the model on synthetic float inputs
     let evaluation = try evaluationInputs(args, model: model, calibrationFolder: args.value("calibration"), seed: seed &+ 1, command: name)
     let labels = try loadLabels(args, model: model, inputCount: evaluation.inputs.count, source: evaluation.source, command: name)
@@ -86,6 +98,27 @@ enum QuantizeCommand {
       try FileIO.write(AccuracyHTMLReport.render([comparison]), to: html, overwrite: args.flag("overwrite"))
       console.err("wrote \(html)\n")
     }
+  }
+
+  /// The options every mode shares: model I/O, fallback, range estimator, fine-grained group.
+  static func parseOptions(_ args: ParsedArguments, command name: String) throws -> QuantizerOptions {
+    var options = QuantizerOptions()
+    options.io = args.flag("float-io") ? .float : .quantized
+    options.allowFallback = args.flag("allow-fallback")
+    if let e = args.value("estimator") { options.rangeEstimator = try parseEstimator(e, command: name) }
+    if let g = args.value("group") { options.ternaryGroupSize = try parseInteger(g, option: "group", command: name, in: 1...65_536) }
+    return options
+  }
+
+  /// `--calibration DIR`, else `--samples N` seeded synthetic inputs (`--seed`); and the seed.
+  static func parseCalibration(_ args: ParsedArguments, model: Model, command name: String) throws -> (Calibration, UInt64) {
+    let seed = UInt64(try args.value("seed").map { v throws(UsageError) in try parseInteger(v, option: "seed", command: name) } ?? 0)
+    if let dir = args.value("calibration") { return (.folder(URL(fileURLWithPath: dir)), seed) }
+    let n = try args.value("samples").map { v throws(UsageError) in
+      try parseInteger(v, option: "samples", command: name, in: 1...maximumSamples)
+    } ?? 32
+    try checkSampleMemory(n, model: model, command: name)
+    return (.random(count: n, seed: seed, distribution: defaultDistribution(model)), seed)
   }
 
   /// The inputs accuracy figures are measured on: `--inputs DIR`, else the calibration folder,

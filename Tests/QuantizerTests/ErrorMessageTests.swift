@@ -105,6 +105,30 @@ import Testing
         }
       ),
       (
+        "tiny_mlp.tflite: option layerSchemes: #0: scheme weights-only is a whole-model choice; a layer can be ternary, ternary-fine-grained, int4, int8-per-channel, int8-per-tensor or int16x8",
+        .invalidOption,
+        {
+          _ = try Quantizer.quantize(
+            model: mlp, calibration: .samples(samples), options: QuantizerOptions(layerSchemes: [0: .weightsOnly]))
+        }
+      ),
+      (
+        "tiny_mlp.tflite: option layerSchemes: op #1 FULLY_CONNECTED 'y' is also in keepFloat; choose one precision per layer",
+        .invalidOption,
+        {
+          _ = try Quantizer.quantize(
+            model: mlp, calibration: .samples(samples), options: QuantizerOptions(keepFloat: [1], layerSchemes: ["y": .int4]))
+        }
+      ),
+      (
+        "tiny_mlp.tflite: option layerSchemes: op #1 FULLY_CONNECTED 'y' is selected twice, as int4 and ternary; choose one scheme per layer",
+        .invalidOption,
+        {
+          _ = try Quantizer.quantize(
+            model: mlp, calibration: .samples(samples), options: QuantizerOptions(layerSchemes: [1: .int4, "y": .ternary]))
+        }
+      ),
+      (
         "tiny_mlp.tflite: option ternaryGroupSize: group size 0 must be at least 1", .invalidOption,
         {
           _ = try Quantizer.quantize(

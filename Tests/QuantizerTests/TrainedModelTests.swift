@@ -52,6 +52,21 @@ import Testing
     #expect(abs(100 * labelled.floatTop1Accuracy - tfFloat.top1_accuracy) <= 100.0 / Double(results.test) + 1e-9)
   }
 
+  /// TensorFlow's QAT files (`make_qat.py`): Systole's golden model scores each one exactly as
+  /// TFLite's reference kernels did (`results.json`, `tf_qat_int8`).
+  @Test(arguments: models)
+  func goldenModelScoresTensorFlowsQATFilesAsTFLiteDoes(_ name: String) throws {
+    let results = try Self.results()
+    let qat = try #require(results.models[name]?["tf_qat_int8"])
+    let float = try loadResolvedModel(Self.directory.appendingPathComponent("\(name)_float.tflite"))
+    let quantized = try loadResolvedModel(Self.directory.appendingPathComponent(qat.file))
+    let inputs = try CalibrationData.load(folder: Self.directory.appendingPathComponent("test"), for: float, role: "inputs")
+    let comparison = try OutputComparison.run(float: float, quantized: quantized, inputs: inputs, labels: try Self.labels())
+    let labelled = try #require(comparison.labelled)
+    let correct = Int((qat.top1_accuracy * Double(results.test) / 100).rounded())
+    #expect(labelled.quantizedTop1 == correct, "\(name): Systole \(labelled.quantizedTop1)/\(results.test), TFLite \(qat.top1_accuracy) %")
+  }
+
   @Test func labelsParseOneClassPerLine() throws {
     let l = try ClassLabels.parse("3\n 7 \r\n0\n\n", source: "l.txt", model: "m")
     #expect(l.values == [3, 7, 0])

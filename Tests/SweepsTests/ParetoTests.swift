@@ -1,4 +1,5 @@
 import Architecture
+import Support
 import Sweeps
 import Testing
 
