@@ -88,7 +88,8 @@ public enum Driver {
       try command.run(parsed, &console)
       return 0
     } catch let e as UsageError {
-      console.err("error: \(e.message)\nusage: \(command.usage)\nsee 'systole \(command.name) --help'\n")
+      // One line, as every other error: the message, then where the usage is.
+      console.err("error: \(e.message); see 'systole \(command.name) --help'\n")
       return 64
     } catch {
       console.err("error: \(error)\n")
