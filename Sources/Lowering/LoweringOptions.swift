@@ -65,12 +65,15 @@ public struct LoweringOptions: Sendable, Hashable {
   /// (sweeps; tested equal in cycles), its functional execution would read zeros, and the
   /// verifier's data check is skipped.
   public var writeConstants: Bool
+  /// The memory the program may take (checked after `tiling`, before anything is allocated in
+  /// proportion to it); nil: no check.
+  public var memoryBudget: MemoryBudget?
 
   /// Creates options; every argument has the default described on its property.
   public init(
     dataflow: DataflowPolicy = .automatic, doubleBuffering: Bool = true, cacheWeights: Bool = true,
     depthwise: DepthwisePolicy = .costModel, dumpAfter: PassName? = nil, verifyProgram: Bool = true,
-    verifyData: Bool = true, writeConstants: Bool = true
+    verifyData: Bool = true, writeConstants: Bool = true, memoryBudget: MemoryBudget? = nil
   ) {
     self.dataflow = dataflow
     self.doubleBuffering = doubleBuffering
@@ -80,5 +83,6 @@ public struct LoweringOptions: Sendable, Hashable {
     self.verifyProgram = verifyProgram
     self.verifyData = verifyData
     self.writeConstants = writeConstants
+    self.memoryBudget = memoryBudget
   }
 }

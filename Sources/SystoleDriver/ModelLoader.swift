@@ -27,6 +27,22 @@ enum ModelLoader {
     return try ShapeResolver.resolve(model, shapes, maxTensorBytes: tensorBudget)
   }
 
+  /// A `.tflite` file with operators Systole does not support, imported without them (for
+  /// `inspect`, which shows the rest), with shapes resolved where resolution succeeds; nil for
+  /// every other argument and for files that import whole (load them with `load`).
+  static func loadPartially(_ argument: String, shapes: ShapeRequest) throws -> PartialImport? {
+    guard !argument.hasPrefix("zoo:"), FileManager.default.fileExists(atPath: argument) else { return nil }
+    let bytes = try FileIO.read(argument)
+    guard try kind(of: bytes, path: argument) == .tflite else { return nil }
+    var partial = try TFLiteImporter.parsePartially(bytes, source: argument)
+    guard !partial.unsupported.isEmpty else { return nil }
+    // Shapes are shown as resolved when the rest of the graph allows it, else as stored.
+    if let resolved = try? ShapeResolver.resolve(partial.model, shapes, maxTensorBytes: tensorBudget) {
+      partial.model = resolved
+    }
+    return partial
+  }
+
   /// The largest single tensor shape resolution accepts: a quarter of physical memory, at most
   /// 4 GiB (a batch whose buffers would not fit is refused before anything is allocated).
   static var tensorBudget: Int {

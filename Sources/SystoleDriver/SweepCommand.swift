@@ -28,6 +28,9 @@ struct PipelineEvaluator: PointEvaluator {
   let models: [String: Model]
   /// `--batch`/`--input-shape` from the command line; a `batch` axis overrides the batch.
   var shapes = ShapeRequest()
+  /// `--max-memory`: each point's program is refused (an invalid row) when its estimate, with
+  /// the simulator's tables, exceeds it.
+  var memoryBudget: MemoryBudget?
   let programs = ProgramCache<ProgramKey, TileProgram>()
 
   var energyComponents: [String] { EnergyComponent.allCases.map { $0.rawValue.replacingOccurrences(of: "_pj", with: "") } }
@@ -48,6 +51,8 @@ struct PipelineEvaluator: PointEvaluator {
     let batch = model.main.inputs.first.flatMap { model.main[$0].shape.first } ?? 1
     let programModel = request.batch.map { "\(name)#batch=\($0)" } ?? name
     var options = LoweringOptions(verifyData: false, writeConstants: false)
+    options.memoryBudget = memoryBudget
+    options.memoryBudget?.consumerBytesPerInstruction = Simulator.bytesPerInstruction
     switch compilerOptions["dataflow-policy"] ?? "arch" {
     case "auto": options.dataflow = .automatic
     case "arch": options.dataflow = .architecture
@@ -83,7 +88,7 @@ enum SweepCommand {
   static let command = Driver.Command(
     name: "sweep",
     abstract: "Sweep architecture parameters over models: CSV/JSON rows, Pareto fronts, plots, shards.",
-    usage: "systole sweep MODEL... --arch BASE --vary KEY=V1,V2 ... -o study.csv [--plot study.html] [--jobs N] [--shard I/N] [--resume] | sweep merge PART... -o study.csv | sweep best study.csv [--objective energy|latency|edp]",
+    usage: "systole sweep MODEL... --arch BASE --vary KEY=V1,V2 ... -o study.csv [--plot study.html] [--jobs N] [--shard I/N] [--resume] [--max-memory SIZE] | sweep merge PART... -o study.csv | sweep best study.csv [--objective energy|latency|edp]",
     discussion: """
       Runs the cartesian product of the --vary axes (any architecture parameter by its dotted key,
       array=32x32,64x64, dataflow=ws,os,is, or compiler options double-buffering=on,off,
@@ -108,6 +113,7 @@ enum SweepCommand {
       OptionSpec(name: "plot", kind: .value(placeholder: "FILE.html", repeats: false), help: "Write a self-contained HTML page of charts."),
       OptionSpec(name: "objective", kind: .value(placeholder: "energy|latency|edp", repeats: false), help: "'best': what to minimize (default edp)."),
       OptionSpec(name: "overwrite", kind: .flag, help: "Replace existing output files."),
+      MemoryLimitOption.spec,
     ] + ShapeOptions.specs,
     run: { args, console in try run(args, console: &console) })
 
@@ -169,6 +175,7 @@ enum SweepCommand {
     }
     var evaluator = PipelineEvaluator(models: models)
     evaluator.shapes = shapes
+    evaluator.memoryBudget = try MemoryLimitOption.budget(args, command: name)
     let start = Date()
     let study = try SweepRunner.run(spec: spec, evaluator: evaluator, progress: TerminalProgressBar.standardError())
     let seconds = Date().timeIntervalSince(start)
