@@ -152,6 +152,7 @@ enum SweepCommand {
     }
     guard !args.positionals.isEmpty else { throw UsageError("expected one or more models", command: name) }
     guard let out = args.value("o") else { throw UsageError("missing -o <study.csv>", command: name) }
+    let memoryBudget = try MemoryLimitOption.budget(args, command: name)
     if FileManager.default.fileExists(atPath: out) && !overwrite && !args.flag("resume") {
       throw DriverError(.cannotWrite, "\(out): already exists; pass --overwrite to replace it or --resume to continue it")
     }
@@ -175,7 +176,7 @@ enum SweepCommand {
     }
     var evaluator = PipelineEvaluator(models: models)
     evaluator.shapes = shapes
-    evaluator.memoryBudget = try MemoryLimitOption.budget(args, command: name)
+    evaluator.memoryBudget = memoryBudget
     let start = Date()
     let study = try SweepRunner.run(spec: spec, evaluator: evaluator, progress: TerminalProgressBar.standardError())
     let seconds = Date().timeIntervalSince(start)
