@@ -110,7 +110,7 @@ extension MemoryEstimate {
     if machineBytes > 0 { text += " with \(ByteCount(machineBytes)) of functional DRAM and buffers" }
     text +=
       "; the limit is \(ByteCount(budget.limitBytes)); use a larger array or unified buffer, a smaller model or batch"
-      + (budget.functional ? ", a timing-only run" : "") + ", or raise \(budget.limitOption)"
+      + (machineBytes > budget.limitBytes / 4 ? ", a timing-only run" : "") + ", or raise \(budget.limitOption)"
     return text
   }
 }

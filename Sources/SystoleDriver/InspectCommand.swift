@@ -24,8 +24,10 @@ enum InspectCommand {
         throw UsageError("expected exactly one model file; got \(args.positionals.count) arguments", command: "inspect")
       }
       let shapes = try ShapeOptions.parse(args, command: "inspect")
-      guard let partial = try ModelLoader.loadPartially(args.positionals[0], shapes: shapes) else {
-        let model = try ModelLoader.load(args.positionals[0], shapes: shapes)
+      // A .tflite file is imported once, as far as it can be; other models load as usual.
+      let imported = try ModelLoader.loadPartially(args.positionals[0], shapes: shapes)
+      guard let partial = imported, !partial.unsupported.isEmpty else {
+        let model = try imported?.model ?? ModelLoader.load(args.positionals[0], shapes: shapes)
         let summary = ModelSummary(model: model)
         console.out(args.flag("json") ? summary.json().serialized() + "\n" : summary.renderText())
         return

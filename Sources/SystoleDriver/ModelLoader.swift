@@ -27,17 +27,22 @@ enum ModelLoader {
     return try ShapeResolver.resolve(model, shapes, maxTensorBytes: tensorBudget)
   }
 
-  /// A `.tflite` file with operators Systole does not support, imported without them (for
-  /// `inspect`, which shows the rest), with shapes resolved where resolution succeeds; nil for
-  /// every other argument and for files that import whole (load them with `load`).
+  /// A `.tflite` file imported as far as it can be (for `inspect`, which shows the rest of a
+  /// model with unsupported operators): a whole model with its shapes resolved as `load`
+  /// resolves them, or one without its unsupported operators, resolved where resolution
+  /// succeeds; nil for every argument that is not a `.tflite` file (load those with `load`).
   static func loadPartially(_ argument: String, shapes: ShapeRequest) throws -> PartialImport? {
-    guard !argument.hasPrefix("zoo:"), FileManager.default.fileExists(atPath: argument) else { return nil }
+    var isDirectory: ObjCBool = false
+    guard !argument.hasPrefix("zoo:"), FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory),
+      !isDirectory.boolValue
+    else { return nil }
     let bytes = try FileIO.read(argument)
     guard try kind(of: bytes, path: argument) == .tflite else { return nil }
     var partial = try TFLiteImporter.parsePartially(bytes, source: argument)
-    guard !partial.unsupported.isEmpty else { return nil }
-    // Shapes are shown as resolved when the rest of the graph allows it, else as stored.
-    if let resolved = try? ShapeResolver.resolve(partial.model, shapes, maxTensorBytes: tensorBudget) {
+    if partial.unsupported.isEmpty {
+      partial.model = try ShapeResolver.resolve(partial.model, shapes, maxTensorBytes: tensorBudget)
+    } else if let resolved = try? ShapeResolver.resolve(partial.model, shapes, maxTensorBytes: tensorBudget) {
+      // Shapes are shown as resolved when the rest of the graph allows it, else as stored.
       partial.model = resolved
     }
     return partial
