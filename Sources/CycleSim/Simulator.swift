@@ -378,3 +378,13 @@ public struct SimulationResult: Sendable {
     ])
   }
 }
+
+extension Simulator {
+  /// Bytes a simulation keeps per instruction of its program, on top of the program itself: the
+  /// instruction's precomputed step, its place in its queue and its stall record, twice over
+  /// (arrays grow by doubling). Callers add it to the compiler's own figure in the memory
+  /// budget (`MemoryBudget.consumerBytesPerInstruction`) so a program too large to simulate is
+  /// refused before it is emitted.
+  public static let bytesPerInstruction =
+    2 * (MemoryLayout<Step>.stride + MemoryLayout<Int>.stride + MemoryLayout<StallReason?>.stride)
+}

@@ -17,6 +17,10 @@ public struct LoweringError: SystoleError, Equatable {
     case doesNotFit
     /// The architecture or options cannot host the model at all (e.g. an array with no rows).
     case unsupported
+    /// The program the plan would emit, with the buffers its caller allocates for it, needs
+    /// more memory than `MemoryBudget.limitBytes` (the message gives the estimate, the limit and
+    /// what to change).
+    case exceedsMemoryLimit
     /// The produced program failed `ProgramVerifier` (a compiler bug; the message lists the
     /// problems).
     case verification

@@ -69,12 +69,15 @@ public struct LoweringOptions: Sendable, Hashable {
   /// reports name tiles by it). Sweeps turn it off: a 16×16 ResNet-50 program has ~10⁵ of them
   /// and building the table was ~8 % of a sweep point; timing does not read it.
   public var recordTiles: Bool = true
+  /// The memory the program may take (checked after `tiling`, before anything is allocated in
+  /// proportion to it); nil: no check.
+  public var memoryBudget: MemoryBudget?
 
   /// Creates options; every argument has the default described on its property.
   public init(
     dataflow: DataflowPolicy = .automatic, doubleBuffering: Bool = true, cacheWeights: Bool = true,
     depthwise: DepthwisePolicy = .costModel, dumpAfter: PassName? = nil, verifyProgram: Bool = true,
-    verifyData: Bool = true, writeConstants: Bool = true
+    verifyData: Bool = true, writeConstants: Bool = true, memoryBudget: MemoryBudget? = nil
   ) {
     self.dataflow = dataflow
     self.doubleBuffering = doubleBuffering
@@ -84,5 +87,6 @@ public struct LoweringOptions: Sendable, Hashable {
     self.verifyProgram = verifyProgram
     self.verifyData = verifyData
     self.writeConstants = writeConstants
+    self.memoryBudget = memoryBudget
   }
 }

@@ -13,6 +13,8 @@ import TileISA
 /// legalize                 where each operator runs (array, vector unit, host, alias) and why
 /// fuse                     bias + requantization + clamp → activate; standalone RELUs folded
 /// tiling                   dataflow and tile sizes per layer from the analytical cost model
+/// MemoryEstimate           the program and its buffers fit the memory budget (an upper bound
+///                          from the tiles, before anything is allocated in proportion to them)
 /// allocate                 weights cached or streamed; unified-buffer tiles; DRAM layout
 /// schedule                 loop nests → instructions; dependency tokens from buffer hazards
 /// emit                     TileProgram, mapping report, host-task table
@@ -41,11 +43,14 @@ public struct LoweringPipeline: Sendable {
   ///
   /// - Throws: `LoweringError` `.invalidModel` when the graph verifier reports problems,
   ///   `.doesNotFit` when a minimal tile exceeds a memory, `.unsupported` for an unusable
-  ///   architecture, `.verification` when the produced program fails `ProgramVerifier`.
+  ///   architecture, `.exceedsMemoryLimit` when the program would exceed
+  ///   `options.memoryBudget`, `.verification` when the produced program fails
+  ///   `ProgramVerifier`.
   public func compile(_ model: Model) throws(LoweringError) -> CompiledModel {
     var state = try start(model)
     var dump: String?
     for pass in Self.passes {
+      if pass.name == .allocate { try Self.checkBudget(state) }
       try pass.run(&state)
       if options.dumpAfter == pass.name { dump = state.dump(after: pass.name) }
     }
@@ -61,6 +66,7 @@ public struct LoweringPipeline: Sendable {
   public func dump(_ model: Model, after pass: PassName) throws(LoweringError) -> String {
     var state = try start(model)
     for p in Self.passes {
+      if p.name == .allocate { try Self.checkBudget(state) }
       try p.run(&state)
       if p.name == pass { return state.dump(after: pass) }
     }

@@ -18,6 +18,12 @@ public struct LoweringPlan {
   /// Everything the second half of the compiler reads; equal identities give equal programs.
   public let identity: ProgramIdentity
 
+  /// The memory the finished program would take under `budget` (an upper bound; see
+  /// `MemoryEstimate`), computed without emitting anything.
+  public func memoryEstimate(_ budget: MemoryBudget = MemoryBudget(limitBytes: .max)) -> MemoryEstimate {
+    MemoryEstimator(state: state).estimate(budget)
+  }
+
   init(state: LoweringState) {
     self.state = state
     self.identity = ProgramIdentity(state)
@@ -33,7 +39,8 @@ public struct LoweringPlan {
 /// The geometry listed here is exactly what the passes after `tiling` read from `ArchSpec`
 /// (checked by reading the passes; `LoweringPlanTests` compiles fresh and compares).
 public struct ProgramIdentity: Hashable, Sendable {
-  /// The compiler options, without `dumpAfter` (a report, not a program input).
+  /// The compiler options, without `dumpAfter` (a report, not a program input) and
+  /// `memoryBudget` (a check, not an input).
   var options: LoweringOptions
   var rows: Int
   var columns: Int
@@ -50,6 +57,7 @@ public struct ProgramIdentity: Hashable, Sendable {
   init(_ s: LoweringState) {
     var options = s.options
     options.dumpAfter = nil
+    options.memoryBudget = nil
     self.options = options
     rows = s.arch.array.rows
     columns = s.arch.array.cols
@@ -115,20 +123,23 @@ extension LoweringPipeline {
   /// Verifies, legalizes, fuses and tiles `model`: the first half of `compile(_:)`.
   ///
   /// - Throws: the same errors as `compile(_:)` for those passes (`.invalidModel`,
-  ///   `.unsupported`, `.doesNotFit`).
+  ///   `.unsupported`, `.doesNotFit`). The memory budget is checked by `compile(_:)`.
   public func plan(_ model: Model) throws(LoweringError) -> LoweringPlan {
     var state = try start(model)
     for pass in Self.planningPasses { try pass.run(&state) }
     return LoweringPlan(state: state)
   }
 
-  /// Finishes a plan made by `plan(_:)` (allocate, schedule, emit and the program verifier).
+  /// Finishes a plan made by `plan(_:)` (allocate, schedule, emit and the program verifier),
+  /// after checking its memory estimate against the plan's `LoweringOptions.memoryBudget`
+  /// (`.exceedsMemoryLimit`).
   ///
   /// The plan's own architecture and options are used; this pipeline's are ignored, so a plan
   /// can be finished by any pipeline value. `compile(plan(m))` equals `compile(m)` except for
   /// `dumpAfter`, which only `compile(_ model:)` honours.
   public func compile(_ plan: LoweringPlan) throws(LoweringError) -> CompiledModel {
     var state = plan.state
+    try Self.checkBudget(state)
     for pass in Self.finishingPasses { try pass.run(&state) }
     guard let result = state.result else { preconditionFailure("the emit pass produced no result") }
     return result

@@ -22,10 +22,22 @@ public enum RunPipeline {
     /// How a functional simulation splits its heaviest instructions across cores (the outputs
     /// never depend on it).
     public var parallelism: ExecutionParallelism = .automatic
+    /// Told what the run starts next (`compiling`, `simulating`, `compiling the float32
+    /// baseline`, …), for a progress display; never affects the result.
+    public var progress: (@Sendable (String) -> Void)?
     public init(lowering: LoweringOptions = LoweringOptions(), functional: Bool = false, baseline: Bool = true) {
       self.lowering = lowering
       self.functional = functional
       self.baseline = baseline
+    }
+
+    /// `lowering` with its memory budget counting the simulator's per-instruction tables and,
+    /// when `functional`, the machine's memories.
+    func loweringForSimulation(functional: Bool) -> LoweringOptions {
+      var l = lowering
+      l.memoryBudget?.consumerBytesPerInstruction = Simulator.bytesPerInstruction
+      l.memoryBudget?.functional = functional
+      return l
     }
   }
 
@@ -67,7 +79,9 @@ public enum RunPipeline {
     model: Model, arch: ArchSpec, options: Options = Options(), inputs: [[TensorData]] = [],
     compiled precompiled: CompiledModel? = nil, observer: inout some SimulationObserver
   ) throws -> Result {
+    if precompiled == nil { options.progress?("compiling") }
     let compiled = try precompiled ?? compile(model: model, arch: arch, options: options)
+    options.progress?(options.functional ? "simulating (functional)" : "simulating")
     var simulation: SimulationResult?
     var outputs: [[TensorData]] = []
     if options.functional {
@@ -94,7 +108,15 @@ public enum RunPipeline {
     var baseline: Baseline?
     if options.baseline {
       let fp32 = arch.baseline
-      let b = try LoweringPipeline(arch: fp32, options: options.lowering).compile(model)
+      // The baseline is compiled while the main program is held: the budget left is what it
+      // does not take.
+      var lowering = options.loweringForSimulation(functional: false)
+      if let limit = lowering.memoryBudget?.limitBytes {
+        lowering.memoryBudget?.limitBytes = max(0, limit.subtractingSaturating(retainedBytes(compiled.program)))
+      }
+      options.progress?("compiling the float32 baseline")
+      let b = try LoweringPipeline(arch: fp32, options: lowering).compile(model)
+      options.progress?("simulating the float32 baseline")
       var simulator = Simulator(arch: fp32, program: b.program, mode: .timing)
       baseline = Baseline(arch: fp32, compiled: b, simulation: try simulator.run())
     }
@@ -103,8 +125,19 @@ public enum RunPipeline {
   }
 
   /// Compiles `model` for `arch` as ``run(model:arch:options:inputs:)`` does.
+  ///
+  /// A memory budget in `options.lowering` also counts what the simulator keeps per instruction
+  /// (`Simulator.bytesPerInstruction`) and, for a functional run, the machine's memories.
   public static func compile(model: Model, arch: ArchSpec, options: Options = Options()) throws -> CompiledModel {
-    try LoweringPipeline(arch: arch, options: options.lowering).compile(model)
+    try LoweringPipeline(arch: arch, options: options.loweringForSimulation(functional: options.functional))
+      .compile(model)
+  }
+
+  /// Bytes a compiled program keeps while later work runs: its instructions and tile entries
+  /// (with array slack) and its DRAM image.
+  static func retainedBytes(_ program: TileProgram) -> Int {
+    program.instructions.count.multipliedSaturating(by: 2 * TileProgram.residentBytesPerInstruction)
+      .addingSaturating(program.dramImage.segments.map(\.bytes.count).saturatingSum())
   }
 
   static func decode(_ bytes: [[UInt8]], compiled: CompiledModel) throws -> [TensorData] {

@@ -26,11 +26,22 @@ extension ModelSummary {
     out += "weight bytes:     \(groupedDigits(weightBytesStored)) as stored, \(groupedDigits(weightBytesFloat32)) as float32"
     out += weightBytesStored > 0 ? String(format: " (%.2fx)\n", ratio) : "\n"
     out += "activation peak:  \(groupedDigits(activationPeakBytes)) bytes\n"
+    if !unsupported.isEmpty {
+      out += "\nnot imported (Systole does not support these operators; the rows and totals above leave them out):\n"
+      for line in unsupported { out += "  unsupported: \(line)\n" }
+    }
     return out
   }
 
   /// The JSON form of `systole inspect --json`; keys are documented in `docs/cli.md`.
   public func json() -> JSONValue {
+    guard case .object(var fields) = baseJSON() else { preconditionFailure("the summary is an object") }
+    // Only a partially shown model has the key (scripts reading whole models see no change).
+    if !unsupported.isEmpty { fields.append(("unsupported", .array(unsupported.map { .string($0) }))) }
+    return .object(fields)
+  }
+
+  func baseJSON() -> JSONValue {
     .object([
       ("source", .string(source)),
       ("subgraphs", .int(subgraphs)),

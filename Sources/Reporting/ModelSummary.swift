@@ -36,6 +36,9 @@ public struct ModelSummary: Sendable {
   public var inputs: [String]
   public var outputs: [String]
   public var subgraphs: Int
+  /// Operators the importer could not read, one line each (`GATHER ×3 (builtin 36): op #3, #5,
+  /// #9`), for a model `inspect` shows partially; empty otherwise.
+  public var unsupported: [String] = []
 
   /// Summarizes `model`.
   public init(model: Model) {

@@ -8,7 +8,7 @@ enum CompileCommand {
   static let command = Driver.Command(
     name: "compile",
     abstract: "Compile a model to a tile program and report where each operator runs.",
-    usage: "systole compile <model.tflite|zoo:NAME> --arch <preset|file.json> [--set K=V]... [-o prog.sasm] [--binary prog.bin] [--dump-after PASS] [--json] [--batch N] [--input-shape INPUT=DIMS]...",
+    usage: "systole compile <model.tflite|zoo:NAME> --arch <preset|file.json> [--set K=V]... [-o prog.sasm] [--binary prog.bin] [--dump-after PASS] [--json] [--max-memory SIZE] [--batch N] [--input-shape INPUT=DIMS]...",
     discussion: """
       Runs the compiler's passes (legalize → fuse → tiling → allocate → schedule → emit; see
       docs/compiler.md) and prints the mapping report: per operator where it runs (systolic array,
@@ -27,6 +27,7 @@ enum CompileCommand {
       OptionSpec(name: "dump-after", kind: .value(placeholder: "PASS", repeats: false), help: "Print the compiler state after PASS."),
       OptionSpec(name: "json", kind: .flag, help: "Print the mapping report as JSON."),
       OptionSpec(name: "overwrite", kind: .flag, help: "Replace existing output files."),
+      MemoryLimitOption.spec,
     ] + ShapeOptions.specs,
     run: { args, console in
       guard args.positionals.count == 1 else {
@@ -35,6 +36,7 @@ enum CompileCommand {
       let arch = try RunCommand.resolveArch(args.value("arch") ?? "edge-tpu", overrides: args.all("set"))
       let model = try ModelLoader.load(args.positionals[0], shapes: ShapeOptions.parse(args, command: "compile"))
       var options = LoweringOptions()
+      options.memoryBudget = try MemoryLimitOption.budget(args, command: "compile")
       options.dataflow = try RunCommand.parseDataflow(args.value("dataflow") ?? "auto")
       let pipeline = LoweringPipeline(arch: arch, options: options)
       if let passName = args.value("dump-after") {
@@ -46,7 +48,9 @@ enum CompileCommand {
         return
       }
       try FileIO.checkOverwrite(["o", "binary"].compactMap { args.value($0) }, overwrite: args.flag("overwrite"))
-      let compiled = try pipeline.compile(model)
+      let compiled = try TerminalActivity.run("\(args.positionals[0]) for \(arch.name)", phase: "compiling") { _ in
+        try pipeline.compile(model)
+      }
       console.out(args.flag("json") ? compiled.report.json.serialized() + "\n" : compiled.report.rendered())
       if let path = args.value("o") {
         try FileIO.write(compiled.program.assembly(), to: path, overwrite: args.flag("overwrite"))

@@ -12,7 +12,7 @@ enum DemoCommand {
   static let command = Driver.Command(
     name: "demo",
     abstract: "Compile and simulate the bundled int8 MobileNet-v2 block net; check it against TFLite.",
-    usage: "systole demo [--arch A] [--model-dir DIR]",
+    usage: "systole demo [--arch A] [--model-dir DIR] [--max-memory SIZE]",
     discussion: """
       Loads Programs/models/mobilenet_v2_int8.tflite, compiles it for the architecture (default
       edge-tpu), simulates it functionally on the committed inputs, prints the run report (per-layer
@@ -24,6 +24,7 @@ enum DemoCommand {
     options: [
       OptionSpec(name: "model-dir", kind: .value(placeholder: "DIR", repeats: false), help: "The Programs/models directory (default: ./Programs/models)."),
       OptionSpec(name: "arch", kind: .value(placeholder: "A", repeats: false), help: "Architecture preset or JSON (default edge-tpu)."),
+      MemoryLimitOption.spec,
     ] + ShapeOptions.specs,
     run: { args, console in try run(args, console: &console) })
 
@@ -67,6 +68,7 @@ enum DemoCommand {
     let arch = try RunCommand.resolveArch(archName, overrides: [])
     let start = Date()
     var options = RunPipeline.Options()
+    options.lowering.memoryBudget = try MemoryLimitOption.budget(args, command: "demo")
     options.functional = true
     let result = try RunPipeline.run(model: model, arch: arch, options: options, inputs: inputs)
     let seconds = Date().timeIntervalSince(start)

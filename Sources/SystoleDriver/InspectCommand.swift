@@ -1,5 +1,6 @@
 import Reporting
 import Support
+import TFLiteImport
 
 /// `systole inspect MODEL [--json]`.
 enum InspectCommand {
@@ -22,8 +23,27 @@ enum InspectCommand {
       guard args.positionals.count == 1 else {
         throw UsageError("expected exactly one model file; got \(args.positionals.count) arguments", command: "inspect")
       }
-      let model = try ModelLoader.load(args.positionals[0], shapes: ShapeOptions.parse(args, command: "inspect"))
-      let summary = ModelSummary(model: model)
+      let shapes = try ShapeOptions.parse(args, command: "inspect")
+      // A .tflite file is imported once, as far as it can be; other models load as usual.
+      let imported = try ModelLoader.loadPartially(args.positionals[0], shapes: shapes)
+      guard let partial = imported, !partial.unsupported.isEmpty else {
+        let model = try imported?.model ?? ModelLoader.load(args.positionals[0], shapes: shapes)
+        let summary = ModelSummary(model: model)
+        console.out(args.flag("json") ? summary.json().serialized() + "\n" : summary.renderText())
+        return
+      }
+      // Operators Systole does not support: show everything else, list them all, then fail with
+      // the one-line error every model-loading command gives.
+      var summary = ModelSummary(model: partial.model)
+      for k in summary.rows.indices where k < partial.mainOperatorIndices.count {
+        summary.rows[k].index = partial.mainOperatorIndices[k]
+      }
+      summary.unsupported = partial.unsupported.map { u in
+        let places = u.operators.map { "\($0.graph == 0 ? "" : "subgraph \($0.graph) ")op #\($0.index)" }
+        let shown = places.count > 12 ? places.prefix(12).joined(separator: ", ") + ", …" : places.joined(separator: ", ")
+        return "\(u): \(shown)"
+      }
       console.out(args.flag("json") ? summary.json().serialized() + "\n" : summary.renderText())
+      throw TFLiteImportError.forUnsupportedOperators(partial.unsupported, source: partial.model.source)
     })
 }

@@ -27,6 +27,27 @@ enum ModelLoader {
     return try ShapeResolver.resolve(model, shapes, maxTensorBytes: tensorBudget)
   }
 
+  /// A `.tflite` file imported as far as it can be (for `inspect`, which shows the rest of a
+  /// model with unsupported operators): a whole model with its shapes resolved as `load`
+  /// resolves them, or one without its unsupported operators, resolved where resolution
+  /// succeeds; nil for every argument that is not a `.tflite` file (load those with `load`).
+  static func loadPartially(_ argument: String, shapes: ShapeRequest) throws -> PartialImport? {
+    var isDirectory: ObjCBool = false
+    guard !argument.hasPrefix("zoo:"), FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory),
+      !isDirectory.boolValue
+    else { return nil }
+    let bytes = try FileIO.read(argument)
+    guard try kind(of: bytes, path: argument) == .tflite else { return nil }
+    var partial = try TFLiteImporter.parsePartially(bytes, source: argument)
+    if partial.unsupported.isEmpty {
+      partial.model = try ShapeResolver.resolve(partial.model, shapes, maxTensorBytes: tensorBudget)
+    } else if let resolved = try? ShapeResolver.resolve(partial.model, shapes, maxTensorBytes: tensorBudget) {
+      // Shapes are shown as resolved when the rest of the graph allows it, else as stored.
+      partial.model = resolved
+    }
+    return partial
+  }
+
   /// The largest single tensor shape resolution accepts: a quarter of physical memory, at most
   /// 4 GiB (a batch whose buffers would not fit is refused before anything is allocated).
   static var tensorBudget: Int {

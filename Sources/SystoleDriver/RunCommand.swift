@@ -14,7 +14,7 @@ enum RunCommand {
   static let command = Driver.Command(
     name: "run",
     abstract: "Compile and simulate a model: cycles, utilization, traffic, energy, float32 baseline.",
-    usage: "systole run <model.tflite|zoo:NAME|topology.csv> --arch <preset|file.json|scale.cfg> [--set K=V]... [--functional] [--input F,...]... [--output-dir D] [--json FILE] [--baseline fp32|none] [--batch N] [--input-shape INPUT=DIMS]...",
+    usage: "systole run <model.tflite|zoo:NAME|topology.csv> --arch <preset|file.json|scale.cfg> [--set K=V]... [--functional] [--input F,...]... [--output-dir D] [--json FILE] [--baseline fp32|none] [--max-memory SIZE] [--batch N] [--input-shape INPUT=DIMS]...",
     discussion: """
       Compiles the model for the architecture (docs/compiler.md), simulates it (docs/cost-model.md)
       and prints a per-layer table (op, where it ran, cycles, MACs, utilization, top stall, DRAM
@@ -54,6 +54,7 @@ enum RunCommand {
       OptionSpec(name: "trace-cycles", kind: .value(placeholder: "START:END", repeats: false), help: "Trace only this cycle window."),
       OptionSpec(name: "trace-layers", kind: .value(placeholder: "A-B", repeats: false), help: "Trace only these layers."),
       OptionSpec(name: "overwrite", kind: .flag, help: "Replace existing output files."),
+      MemoryLimitOption.spec,
     ] + ShapeOptions.specs,
     run: { args, console in try run(args, console: &console) })
 
@@ -77,6 +78,7 @@ enum RunCommand {
       model = q.model
     }
     var options = RunPipeline.Options()
+    options.lowering.memoryBudget = try MemoryLimitOption.budget(args, command: name)
     options.lowering.dataflow = try parseDataflow(args.value("dataflow") ?? "auto")
     switch args.value("baseline") ?? "fp32" {
     case "fp32", "float32": options.baseline = true
@@ -109,7 +111,11 @@ enum RunCommand {
     if let tracePath = args.value("trace") {
       result = try runTraced(model: model, arch: arch, options: options, inputs: inputs, path: tracePath, args: args, console: &console)
     } else {
-      result = try RunPipeline.run(model: model, arch: arch, options: options, inputs: inputs)
+      result = try TerminalActivity.run("\(args.positionals[0]) on \(arch.name)", phase: "compiling") { progress in
+        var options = options
+        options.progress = progress
+        return try RunPipeline.run(model: model, arch: arch, options: options, inputs: inputs)
+      }
     }
     let report = RunReport(result)
     console.out(report.renderText())

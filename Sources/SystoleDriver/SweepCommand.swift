@@ -31,6 +31,9 @@ struct PipelineEvaluator: PointEvaluator {
   /// Simulate the float32 baseline at every point (`--baseline fp32`, the default); without
   /// it the baseline columns are empty (CSV) or null (JSON).
   var baseline = true
+  /// `--max-memory`: each point's program is refused (an invalid row) when its estimate, with
+  /// the simulator's tables, exceeds it.
+  var memoryBudget: MemoryBudget?
   let programs = ProgramCache<ProgramKey, TileProgram>()
 
   var energyComponents: [String] { EnergyComponent.allCases.map { $0.rawValue.replacingOccurrences(of: "_pj", with: "") } }
@@ -52,6 +55,8 @@ struct PipelineEvaluator: PointEvaluator {
     let programModel = request.batch.map { "\(name)#batch=\($0)" } ?? name
     var options = LoweringOptions(verifyData: false, writeConstants: false)
     options.recordTiles = false
+    options.memoryBudget = memoryBudget
+    options.memoryBudget?.consumerBytesPerInstruction = Simulator.bytesPerInstruction
     switch compilerOptions["dataflow-policy"] ?? "arch" {
     case "auto": options.dataflow = .automatic
     case "arch": options.dataflow = .architecture
@@ -87,7 +92,7 @@ enum SweepCommand {
   static let command = Driver.Command(
     name: "sweep",
     abstract: "Sweep architecture parameters over models: CSV/JSON rows, Pareto fronts, plots, shards.",
-    usage: "systole sweep MODEL... --arch BASE --vary KEY=V1,V2 ... -o study.csv [--plot study.html] [--jobs N] [--baseline fp32|none] [--shard I/N] [--resume] | sweep merge PART... -o study.csv | sweep best study.csv [--objective energy|latency|edp]",
+    usage: "systole sweep MODEL... --arch BASE --vary KEY=V1,V2 ... -o study.csv [--plot study.html] [--jobs N] [--baseline fp32|none] [--shard I/N] [--resume] [--max-memory SIZE] | sweep merge PART... -o study.csv | sweep best study.csv [--objective energy|latency|edp]",
     discussion: """
       Runs the cartesian product of the --vary axes (any architecture parameter by its dotted key,
       array=32x32,64x64, dataflow=ws,os,is, or compiler options double-buffering=on,off,
@@ -113,6 +118,7 @@ enum SweepCommand {
       OptionSpec(name: "baseline", kind: .value(placeholder: "fp32|none", repeats: false), help: "Simulate the float32 baseline at every point (default fp32); none halves the work."),
       OptionSpec(name: "objective", kind: .value(placeholder: "energy|latency|edp", repeats: false), help: "'best': what to minimize (default edp)."),
       OptionSpec(name: "overwrite", kind: .flag, help: "Replace existing output files."),
+      MemoryLimitOption.spec,
     ] + ShapeOptions.specs,
     run: { args, console in try run(args, console: &console) })
 
@@ -151,6 +157,7 @@ enum SweepCommand {
     }
     guard !args.positionals.isEmpty else { throw UsageError("expected one or more models", command: name) }
     guard let out = args.value("o") else { throw UsageError("missing -o <study.csv>", command: name) }
+    let memoryBudget = try MemoryLimitOption.budget(args, command: name)
     if FileManager.default.fileExists(atPath: out) && !overwrite && !args.flag("resume") {
       throw DriverError(.cannotWrite, "\(out): already exists; pass --overwrite to replace it or --resume to continue it")
     }
@@ -179,6 +186,7 @@ enum SweepCommand {
     case "none": evaluator.baseline = false
     case let other: throw UsageError("--baseline \(other): expected fp32 or none", command: name)
     }
+    evaluator.memoryBudget = memoryBudget
     let start = Date()
     let study = try SweepRunner.run(spec: spec, evaluator: evaluator, progress: TerminalProgressBar.standardError())
     let seconds = Date().timeIntervalSince(start)

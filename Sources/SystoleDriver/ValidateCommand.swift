@@ -2,6 +2,7 @@ import Architecture
 import CycleSim
 import Foundation
 import GraphIR
+import Lowering
 import ModelZoo
 import Pipeline
 import Reporting
@@ -92,7 +93,7 @@ enum ValidateCommand {
   static let command = Driver.Command(
     name: "validate",
     abstract: "Compare every preset's predictions with published silicon measurements.",
-    usage: "systole validate [--preset NAME] [--json FILE] [--overwrite]",
+    usage: "systole validate [--preset NAME] [--json FILE] [--overwrite] [--max-memory SIZE]",
     discussion: """
       Runs each workload of the built-in table (Coral's Edge TPU benchmarks, the TPU v1 paper's
       MLP0 throughput and cycle breakdown, Gemmini's ResNet-50 utilization, VTA's ResNet-18
@@ -105,6 +106,7 @@ enum ValidateCommand {
       OptionSpec(name: "preset", kind: .value(placeholder: "NAME", repeats: false), help: "Only this preset's rows."),
       OptionSpec(name: "json", kind: .value(placeholder: "FILE", repeats: false), help: "Write the rows as JSON."),
       OptionSpec(name: "overwrite", kind: .flag, help: "Replace an existing JSON file."),
+      MemoryLimitOption.spec,
     ],
     run: { args, console in try run(args, console: &console) })
 
@@ -125,7 +127,7 @@ enum ValidateCommand {
       table = table.filter { $0.preset == p }
     }
     if let path = args.value("json") { try FileIO.checkOverwrite([path], overwrite: args.flag("overwrite")) }
-    let rows = try evaluate(table)
+    let rows = try evaluate(table, budget: MemoryLimitOption.budget(args, command: "validate"))
     console.out(render(rows))
     if let path = args.value("json") {
       try FileIO.write(json(rows).serialized() + "\n", to: path, overwrite: args.flag("overwrite"))
@@ -134,7 +136,7 @@ enum ValidateCommand {
   }
 
   /// Simulates each distinct (workload, preset) once and reads every figure off it.
-  static func evaluate(_ table: [SiliconMeasurement]) throws -> [Row] {
+  static func evaluate(_ table: [SiliconMeasurement], budget: MemoryBudget? = nil) throws -> [Row] {
     var runs: [String: RunPipeline.Result] = [:]
     var rows: [Row] = []
     for m in table {
@@ -144,6 +146,7 @@ enum ValidateCommand {
         let model = try ModelLoader.load(m.workload)
         var options = RunPipeline.Options()
         options.baseline = false
+        options.lowering.memoryBudget = budget
         runs[key] = try RunPipeline.run(model: model, arch: arch, options: options)
       }
       guard let r = runs[key] else { continue }

@@ -9,7 +9,7 @@ import Support
 /// ```
 /// mobilenet.tflite@0x3f20: Tensor.shape vector of 9 × 4 bytes at 0x3f20 ends at 0x3f48, past the end of the file at 0x3f30 (truncated?)
 /// mobilenet.tflite: tensor #5 'conv/weights': buffer 9 has 12 bytes; shape [2, 3] of int8 needs 6
-/// mobilenet.tflite: op #12 uses SPLIT (builtin 49), which Systole does not support
+/// mobilenet.tflite: unsupported: GATHER ×3 (builtin 36), GELU ×12 (builtin 150) (15 operators, the first op #36); docs/tflite-import.md lists the operators Systole supports
 /// ```
 ///
 /// When the graph verifier finds problems, all of them are listed: one problem stays on one
@@ -55,6 +55,9 @@ public struct TFLiteImportError: SystoleError, Equatable {
   public var message: String
   /// For ``Kind/invalidModel`` errors from the verifier: every problem it found.
   public var problems: [GraphProblem]
+  /// For a model with operators Systole does not support: every kind, with counts (the
+  /// message lists them all on one line).
+  public var unsupportedOperators: [UnsupportedOperator] = []
 
   /// Creates an error.
   public init(

@@ -13,8 +13,10 @@ import Support
 /// ⌈n / 2⌉ bytes, two values per byte, the first in the low nibble, each sign-extended). The
 /// `systole_packed_bits` metadata entry (``PackedBitsMetadata``), when present, sets
 /// `packedBits` on the INT8 tensors it lists.
-/// Supported operators: the cases of ``GraphIR/OpKind``. Anything else is an error naming the
-/// operator, e.g. `model.tflite: op #12 uses SPLIT (builtin 49), which Systole does not support`.
+/// Supported operators: the cases of ``GraphIR/OpKind``. A model using others is refused with
+/// one error naming every unsupported kind with its count, e.g. `model.tflite: unsupported:
+/// GATHER ×3 (builtin 36), GELU ×12 (builtin 150) (15 operators, the first op #36); …`, before
+/// anything else is read; `parsePartially` imports the rest for `inspect`.
 public enum TFLiteImporter {
   /// Reads and imports the model stored at `url`.
   ///
@@ -76,6 +78,10 @@ struct ModelReader {
   /// Constant data already decoded, by buffer index and element type: tensors that share a
   /// buffer (converters deduplicate identical constants) share one copy-on-write array.
   var decoded: [BufferKey: TensorData.Storage] = [:]
+
+  /// Leave out operators `supportedBuiltins` lacks instead of refusing the model
+  /// (`TFLiteImporter.parsePartially`).
+  var skipUnsupported = false
 
   /// The first tensor, other than a graph input, whose `shape_signature` has an unknown (−1)
   /// dimension: its stored shape is only a placeholder the TFLite runtime replaces.
@@ -155,6 +161,11 @@ struct ModelReader {
     guard let subgraphs = try r.vector(root, Schema.Model.subgraphs, "subgraphs", elementSize: 4), subgraphs.count > 0
     else {
       throw TFLiteImportError(.invalidModel, source: source, "model has no subgraphs; expected at least one")
+    }
+    if !skipUnsupported {
+      // Every unsupported operator at once, before anything else is read.
+      let unsupported = try unsupportedOperators()
+      if !unsupported.isEmpty { throw .forUnsupportedOperators(unsupported, source: source) }
     }
     var graphs: [Graph] = []
     graphs.reserveCapacity(subgraphs.count)
@@ -284,7 +295,14 @@ struct ModelReader {
     if let v = try r.vector(t, Schema.SubGraph.operators, "operators", elementSize: 4) {
       operators.reserveCapacity(v.count)
       for i in 0..<v.count {
-        operators.append(try readOperator(r.table(in: v, at: i, "Operator"), graph: g, index: i, tensors: tensors))
+        let table = try r.table(in: v, at: i, "Operator")
+        if skipUnsupported {
+          let codeIndex = Int(try r.scalar(table, Schema.Operator.opcodeIndex, "opcode_index", default: UInt32(0)))
+          if codeIndex < operatorCodes.count, !Self.supportedBuiltins.contains(operatorCodes[codeIndex].builtin) {
+            continue
+          }
+        }
+        operators.append(try readOperator(table, graph: g, index: i, tensors: tensors))
       }
     }
     let name = try r.string(t, Schema.SubGraph.name, "name") ?? ""

@@ -97,7 +97,7 @@ import Testing
         try p.set(["operator_codes", 0], field: S.OperatorCode.deprecatedBuiltinCode, to: Int8(49))
       },
       kind: .unsupported,
-      message: "bad.tflite: op #0 uses SPLIT (builtin 49), which Systole does not support"),
+      message: "bad.tflite: unsupported: SPLIT ×1 (builtin 49) (1 operator, the first op #0); docs/tflite-import.md lists the operators Systole supports"),
     Case(
       name: "custom op",
       mutate: patched { p in
@@ -105,7 +105,7 @@ import Testing
         try p.set(["operator_codes", 0], field: S.OperatorCode.deprecatedBuiltinCode, to: Int8(32))
       },
       kind: .unsupported,
-      message: "bad.tflite: op #0 uses a custom op without a name, which Systole does not support"),
+      message: "bad.tflite: unsupported: a custom op without a name ×1 (1 operator, the first op #0); docs/tflite-import.md lists the operators Systole supports"),
     Case(
       name: "builtin code above 126 read from builtin_code",
       mutate: patched { p in
@@ -113,14 +113,14 @@ import Testing
         try p.set(["operator_codes", 0], field: S.OperatorCode.deprecatedBuiltinCode, to: Int8(127))
       },
       kind: .unsupported,
-      message: "bad.tflite: op #0 uses GELU (builtin 150), which Systole does not support"),
+      message: "bad.tflite: unsupported: GELU ×1 (builtin 150) (1 operator, the first op #0); docs/tflite-import.md lists the operators Systole supports"),
     Case(
       name: "unknown builtin code",
       mutate: patched { p in
         try p.set(["operator_codes", 0], field: S.OperatorCode.builtinCode, to: Int32(1000))
       },
       kind: .unsupported,
-      message: "bad.tflite: op #0 uses builtin 1000, which Systole does not support"),
+      message: "bad.tflite: unsupported: builtin 1000 ×1 (1 operator, the first op #0); docs/tflite-import.md lists the operators Systole supports"),
     Case(
       name: "operator code index out of range",
       mutate: patched { p in try p.set(["subgraphs", 0, "operators", 0], field: S.Operator.opcodeIndex, to: UInt32(5)) },
