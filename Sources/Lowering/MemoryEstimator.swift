@@ -92,6 +92,10 @@ struct MemoryEstimator {
     case .unary(let u):
       guard let t = u.tiling, t.innerTile > 0 else { return Count() }
       return Count(dma: 2, compute: 1) * ceilDiv(u.count, t.innerTile)
+    case .softmax(let u):
+      // One load, one `vsoftmax` and one store per tile of whole rows (Schedule.softmax).
+      guard let t = u.tiling, t.outerTile > 0 else { return Count() }
+      return Count(dma: 2, compute: 1) * ceilDiv(u.rows, t.outerTile)
     case .copy(let c):
       var n = Count(dma: 3, compute: 0)  // a fill: one load, at most two stores
       let eb = state.elementBytes
