@@ -17,9 +17,9 @@ N=${SLURM_ARRAY_TASK_COUNT:-16}
 I=${SLURM_ARRAY_TASK_ID:-0}
 mkdir -p parts logs
 
-systole sweep mobilenet-v1 resnet-18 --arch tpu-v1 \
+systole sweep zoo:mobilenet_v1 zoo:resnet18 --arch tpu-v1 \
   --vary array=64x64,128x128,256x256 \
-  --vary ub.kib=4096,8192,24576 \
+  --vary ub.kib=3072,12288,24576 \
   --vary dram.gbps=17,34,68 \
   --vary dataflow=ws,os \
   --jobs "${SLURM_CPUS_PER_TASK:-1}" \

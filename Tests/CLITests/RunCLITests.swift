@@ -136,6 +136,7 @@ import Testing
   func badInput(_ args: [String], _ status: Int32, _ firstLine: String) throws {
     let r = try runSystole(args)
     #expect(r.status == status)
-    #expect(r.stderr.hasPrefix(firstLine), "\(r.stderr)")
+    #expect(r.stderrMessage.hasPrefix(firstLine), "\(r.stderr)")
+    #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
   }
 }

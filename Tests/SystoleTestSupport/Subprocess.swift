@@ -73,3 +73,11 @@ public func thousandsSeparated(_ n: Int) -> String {
   }
   return n < 0 ? "-" + s : s
 }
+
+extension ProcessResult {
+  /// stderr without the `--help` pointer a usage error (exit 64) ends its one line with
+  /// (`error: <what>; see 'systole CMD --help'`), so tests can compare the message itself.
+  public var stderrMessage: String {
+    stderr.replacingOccurrences(of: #"; see 'systole [a-z]+ --help'\n"#, with: "\n", options: .regularExpression)
+  }
+}
