@@ -156,6 +156,8 @@ enum TFLiteSchema {
     static let squaredDifference: Int32 = 99, splitV: Int32 = 102, quantize: Int32 = 114
     static let hardSwish: Int32 = 117, batchMatMul: Int32 = 126, callOnce: Int32 = 129
     static let varHandle: Int32 = 142, readVariable: Int32 = 143, assignVariable: Int32 = 144
+    static let tanh: Int32 = 28, gather: Int32 = 36, less: Int32 = 58, select: Int32 = 64
+    static let selectV2: Int32 = 123, gelu: Int32 = 150
   }
 
   /// `union BuiltinOptions` tags (the `builtin_options_type` values) Systole reads and writes.
@@ -163,6 +165,9 @@ enum TFLiteSchema {
     case conv2D = 1
     case depthwiseConv2D = 2
     case pool2D = 5
+    case gather = 23
+    case less = 41
+    case select = 47
     case fullyConnected = 8
     case softmax = 9
     case concatenation = 10
@@ -184,11 +189,13 @@ enum TFLiteSchema {
     case splitV = 79
     case quantize = 89
     case hardSwish = 91
+    case selectV2 = 98
     case batchMatMul = 101
     case callOnce = 103
     case varHandle = 111
     case readVariable = 112
     case assignVariable = 113
+    case gelu = 116
 
     /// The schema name of the options table.
     var tableName: String {
@@ -196,6 +203,11 @@ enum TFLiteSchema {
       case .conv2D: "Conv2DOptions"
       case .depthwiseConv2D: "DepthwiseConv2DOptions"
       case .pool2D: "Pool2DOptions"
+      case .gather: "GatherOptions"
+      case .less: "LessOptions"
+      case .select: "SelectOptions"
+      case .selectV2: "SelectV2Options"
+      case .gelu: "GeluOptions"
       case .fullyConnected: "FullyConnectedOptions"
       case .softmax: "SoftmaxOptions"
       case .concatenation: "ConcatenationOptions"
