@@ -128,8 +128,9 @@ def select_v1(a, c):
 
 
 # Single-op files for the operators the two blocks need (GELU both ways, TANH, GATHER, LESS,
-# SELECT, SELECT_V2). 4x64 inputs: 768 uniformly drawn int8 values over three invocations reach
-# nearly every entry of a 256-entry table.
+# SELECT, SELECT_V2). The table-driven ops (EXHAUSTIVE) take 4x64 int8 inputs holding every
+# int8 value once, in a seeded order per invocation: each reference invocation checks the whole
+# 256-entry table; the float twins see the same values dequantized.
 OP_SPECS = [
     MM.Spec("gelu_exact", gelu_op(False), op_model=True, data="wide"),
     MM.Spec("gelu_approximate", gelu_op(True), op_model=True, data="wide"),
@@ -142,6 +143,31 @@ OP_SPECS = [
     MM.Spec("less_select_v2", MM.simple(lambda a, c: tf.where(a < c, a, c), [[1, 4, 8], [1, 1, 8]]), op_model=True),
     MM.Spec("less_select", MM.simple(select_v1, [[1, 4, 8], [1, 4, 8]]), op_model=True),
 ]
+
+
+EXHAUSTIVE = {"gelu_exact", "gelu_approximate", "tanh"}
+_make_inputs = MM.make_inputs
+
+
+def make_inputs(spec, in_details, n_inv, shared):
+    """make_models.make_inputs, except every int8 value once per invocation for EXHAUSTIVE ops."""
+    if spec.name not in EXHAUSTIVE or np.dtype(in_details[0]["dtype"]) != np.int8:
+        return _make_inputs(spec, in_details, n_inv, shared)
+    (d,) = in_details
+    q = d["quantization_parameters"]
+    scale, zp = float(q["scales"][0]), int(q["zero_points"][0])
+    shape = [int(x) for x in d["shape"]]
+    assert int(np.prod(shape)) == 256, shape
+    rng = np.random.default_rng(MM.name_seed(spec.name + "/exhaustive"))
+    per_inv = []
+    for inv in range(n_inv):
+        a = rng.permutation(np.arange(-128, 128)).astype(np.int8).reshape(shape)
+        shared[(inv, 0)] = (a.astype(np.float64) - zp) * scale
+        per_inv.append([a])
+    return per_inv
+
+
+MM.make_inputs = make_inputs
 
 
 def write_op_fixtures():

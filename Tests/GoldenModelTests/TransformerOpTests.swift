@@ -40,6 +40,19 @@ import Testing
     }
   }
 
+  /// The table-driven ops are checked exhaustively: each int8 invocation holds all 256 values.
+  @Test(arguments: ["gelu_exact_int8", "gelu_approximate_int8", "tanh_int8"])
+  func tableOpsSeeEveryInt8Value(_ stem: String) throws {
+    let set = try ReferenceSet(stem: stem)
+    for n in 0..<set.invocations {
+      guard case .int8(let values) = try set.inputs(invocation: n)[0].storage else {
+        Issue.record("\(stem): input is not int8")
+        return
+      }
+      #expect(Set(values).count == 256, "\(stem) invocation \(n)")
+    }
+  }
+
   /// The files carry the options the importer reads: GELU's `approximate`, GATHER's axis and
   /// batch dimensions.
   @Test func importerReadsOptions() throws {

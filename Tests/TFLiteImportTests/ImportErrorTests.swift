@@ -109,11 +109,11 @@ import Testing
     Case(
       name: "builtin code above 126 read from builtin_code",
       mutate: patched { p in
-        try p.set(["operator_codes", 0], field: S.OperatorCode.builtinCode, to: Int32(150))
+        try p.set(["operator_codes", 0], field: S.OperatorCode.builtinCode, to: Int32(130))
         try p.set(["operator_codes", 0], field: S.OperatorCode.deprecatedBuiltinCode, to: Int8(127))
       },
       kind: .unsupported,
-      message: "bad.tflite: unsupported: GELU ×1 (builtin 150) (1 operator, the first op #0); docs/tflite-import.md lists the operators Systole supports"),
+      message: "bad.tflite: unsupported: BROADCAST_TO ×1 (builtin 130) (1 operator, the first op #0); docs/tflite-import.md lists the operators Systole supports"),
     Case(
       name: "unknown builtin code",
       mutate: patched { p in
