@@ -142,10 +142,20 @@ OP_SPECS = [
                                            [[2, 3, 4]]), op_model=True),
     MM.Spec("less_select_v2", MM.simple(lambda a, c: tf.where(a < c, a, c), [[1, 4, 8], [1, 1, 8]]), op_model=True),
     MM.Spec("less_select", MM.simple(select_v1, [[1, 4, 8], [1, 4, 8]]), op_model=True),
+    # Further ops issue 14 lists for transformers (the two blocks above do not emit them).
+    MM.Spec("exp", MM.simple(tf.exp, [[4, 64]]), op_model=True),
+    MM.Spec("reduce_max_keepdims", MM.simple(lambda x: tf.reduce_max(x, [1], keepdims=True), [[1, 4, 6]]),
+            op_model=True),
+    MM.Spec("reduce_max_hw", MM.simple(lambda x: tf.reduce_max(x, [1, -2]), [[1, 3, 4, 5]]), op_model=True),
+    # A static EXPAND_DIMS becomes RESHAPE; a dynamic batch keeps the op.
+    MM.Spec("expand_dims_dynamic", MM.simple(lambda x: tf.expand_dims(x, -2), [[None, 4, 6]]), op_model=True),
+    MM.Spec("slice", MM.simple(lambda x: tf.slice(x, [0, 1, 2], [1, 2, -1]), [[1, 4, 6]]), op_model=True),
+    MM.Spec("split", MM.simple(lambda x: tuple(tf.split(x, 3, axis=-1)), [[1, 4, 6]]), op_model=True),
+    MM.Spec("broadcast_to", MM.simple(lambda x: tf.broadcast_to(x, [2, 4, 6]), [[1, 1, 6]]), op_model=True),
 ]
 
 
-EXHAUSTIVE = {"gelu_exact", "gelu_approximate", "tanh"}
+EXHAUSTIVE = {"gelu_exact", "gelu_approximate", "tanh", "exp"}
 _make_inputs = MM.make_inputs
 
 

@@ -420,6 +420,12 @@ extension Kernels {
     try lookupActivation(c, "TANH") { Foundation.tanh($0) }
   }
 
+  /// EXP. Float: `expf` per element (`reference_ops::Exp`). int8: the 256-entry table exp.cc's
+  /// Prepare builds (`LUTPopulate` of `expf`).
+  static func exp(_ c: KernelContext) throws(GoldenModelError) -> TensorData {
+    try lookupActivation(c, "EXP") { Foundation.exp($0) }
+  }
+
   /// TFLite `reference_ops::GeluTransform`: `0.5 · x · erfc(−x/√2)` in float (the erfc form
   /// avoids cancellation for large negative x).
   static func geluExact(_ x: Float) -> Float {

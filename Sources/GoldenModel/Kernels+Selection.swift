@@ -155,3 +155,147 @@ extension Kernels {
     return out
   }
 }
+
+/// REDUCE_MAX and the shape ops the transformer conversions can emit (EXPAND_DIMS, SLICE, SPLIT,
+/// BROADCAST_TO): values copied, never rescaled.
+extension Kernels {
+  /// The axes operand (input `position`) as a set of non-negative axes of a rank-`rank` tensor.
+  static func axes(_ c: KernelContext, _ position: Int, rank: Int) throws(GoldenModelError) -> Set<Int> {
+    var out = Set<Int>()
+    for a in try c.value(position).integerValues {
+      let v = a < 0 ? Int(a) + rank : Int(a)
+      guard v >= 0, v < rank else {
+        throw GoldenModelError(.invalidModel, c.location, "axis \(a) out of range for rank \(rank)")
+      }
+      out.insert(v)
+    }
+    return out
+  }
+
+  /// REDUCE_MAX (reduce.cc `EvalType` → `reference_ops::ReduceGeneric` with `max`): the largest
+  /// stored value over the axes of input 1 (negative `+ rank`, repeats ignored). For int8/int16
+  /// TFLite requires the output's scale and zero point to equal the input's and compares the
+  /// stored integers; an empty reduction gives the type's lowest value.
+  static func reduceMax(_ c: KernelContext, keepDims: Bool) throws(GoldenModelError) -> TensorData {
+    let x = try c.value(0)
+    let rank = x.shape.count
+    let reduced = try axes(c, 1, rank: rank)
+    let keptShape = x.shape.enumerated().map { reduced.contains($0.offset) ? 1 : $0.element }
+    let outShape = keepDims ? keptShape : x.shape.enumerated().filter { !reduced.contains($0.offset) }.map(\.element)
+    let outStrides = ElementwiseSupport.rowMajorStrides(keptShape)
+    let inStrides = ElementwiseSupport.rowMajorStrides(x.shape)
+    // Output index of every input element.
+    let target: [Int] = (0..<x.count).map { flat in
+      var o = 0
+      for d in 0..<rank where !reduced.contains(d) { o += (flat / inStrides[d]) % x.shape[d] * outStrides[d] }
+      return o
+    }
+    let n = TensorData.elementCount(of: keptShape)
+    func fold<T: Comparable>(_ v: [T], _ lowest: T) -> [T] {
+      var out = [T](repeating: lowest, count: n)
+      for (k, t) in target.enumerated() where v[k] > out[t] { out[t] = v[k] }
+      return out
+    }
+    let storage: TensorData.Storage
+    switch x.storage {
+    case .float32(let v): storage = .float32(fold(v, -Float.greatestFiniteMagnitude))
+    case .int8(let v): storage = .int8(fold(v, .min))
+    case .uint8(let v): storage = .uint8(fold(v, .min))
+    case .int16(let v): storage = .int16(fold(v, .min))
+    case .int32(let v): storage = .int32(fold(v, .min))
+    case .int64(let v): storage = .int64(fold(v, .min))
+    default: throw c.unsupported("REDUCE_MAX on \(x.elementType)")
+    }
+    if x.elementType.isQuantizedInteger {
+      let inQ = try c.quantization(of: try c.inputTensor(0))
+      let outQ = try c.quantization(of: try c.outputTensor())
+      guard inQ.scale == outQ.scale, inQ.zeroPoint == outQ.zeroPoint else {
+        throw c.unsupported("REDUCE_MAX with different input and output quantization (TFLite requires them equal)")
+      }
+    }
+    return TensorData(shape: outShape, storage: storage)
+  }
+
+  /// EXPAND_DIMS (`expand_dims.cc`): a size-1 dimension at the axis of input 1 (a single
+  /// integer; negative `+ rank + 1`). The values are unchanged.
+  static func expandDims(_ c: KernelContext) throws(GoldenModelError) -> TensorData {
+    let x = try c.value(0)
+    let values = try c.value(1).integerValues
+    guard values.count == 1, let a = values.first else {
+      throw GoldenModelError(.invalidModel, c.location, "EXPAND_DIMS axis must hold one value; it holds \(values.count)")
+    }
+    let rank = x.shape.count
+    let axis = a < 0 ? Int(a) + rank + 1 : Int(a)
+    guard axis >= 0, axis <= rank else {
+      throw GoldenModelError(.invalidModel, c.location, "EXPAND_DIMS axis \(a) out of range for rank \(rank)")
+    }
+    var shape = x.shape
+    shape.insert(1, at: axis)
+    return TensorData(shape: shape, storage: x.storage)
+  }
+
+  /// SLICE (`slice.cc`, `reference/slice.h`): the block starting at `begin` (input 1) with
+  /// `size` (input 2) per dimension, `−1` meaning to the end; begin and size must stay inside.
+  static func slice(_ c: KernelContext) throws(GoldenModelError) -> TensorData {
+    let x = try c.value(0)
+    let begin = try c.value(1).integerValues.map { Int($0) }
+    let size = try c.value(2).integerValues.map { Int($0) }
+    let rank = x.shape.count
+    guard begin.count == rank, size.count == rank else {
+      throw GoldenModelError(
+        .invalidModel, c.location, "SLICE begin \(begin) and size \(size) need \(rank) entries for input \(x.shape)")
+    }
+    var shape: [Int] = []
+    for d in 0..<rank {
+      let s = size[d] == -1 ? x.shape[d] - begin[d] : size[d]
+      guard begin[d] >= 0, s >= 0, begin[d] + s <= x.shape[d] else {
+        throw GoldenModelError(
+          .invalidModel, c.location, "SLICE begin \(begin) size \(size) does not fit input \(x.shape)")
+      }
+      shape.append(s)
+    }
+    let strides = ElementwiseSupport.rowMajorStrides(x.shape)
+    let base = zip(begin, strides).reduce(0) { $0 + $1.0 * $1.1 }
+    let indices = ElementwiseSupport.stridedIndices(shape: shape, strides: strides, base: base)
+    return TensorData(shape: shape, storage: ElementwiseSupport.gather(x.storage, indices))
+  }
+
+  /// SPLIT (`split.cc`): input 1 cut into `count` equal parts along the axis of input 0
+  /// (negative `+ rank`); the dimension must divide evenly.
+  static func split(_ c: KernelContext, count: Int) throws(GoldenModelError) -> [TensorData] {
+    let x = try c.value(1)
+    guard let a = try c.value(0).integerValues.first else {
+      throw GoldenModelError(.invalidModel, c.location, "SPLIT axis tensor is empty")
+    }
+    let rank = x.shape.count
+    let axis = a < 0 ? Int(a) + rank : Int(a)
+    guard axis >= 0, axis < rank else {
+      throw GoldenModelError(.invalidModel, c.location, "SPLIT axis \(a) out of range for rank \(rank)")
+    }
+    guard count > 0, x.shape[axis] % count == 0, c.op.outputs.count == count else {
+      throw GoldenModelError(
+        .invalidModel, c.location,
+        "SPLIT of dimension \(x.shape[axis]) into \(count) parts (\(c.op.outputs.count) outputs) is not even")
+    }
+    let part = x.shape[axis] / count
+    let strides = ElementwiseSupport.rowMajorStrides(x.shape)
+    var shape = x.shape
+    shape[axis] = part
+    return (0..<count).map { k in
+      let indices = ElementwiseSupport.stridedIndices(shape: shape, strides: strides, base: k * part * strides[axis])
+      return TensorData(shape: shape, storage: ElementwiseSupport.gather(x.storage, indices))
+    }
+  }
+
+  /// BROADCAST_TO (`broadcast_to.cc`, `reference/broadcast_to.h`): input 0 repeated to the shape
+  /// in input 1 by numpy broadcasting (the target's rank may be larger).
+  static func broadcastTo(_ c: KernelContext) throws(GoldenModelError) -> TensorData {
+    let x = try c.value(0)
+    let shape = try c.value(1).integerValues.map { Int($0) }
+    guard shape.count >= x.shape.count, try broadcastShape([x.shape, shape], c) == shape else {
+      throw GoldenModelError(.invalidModel, c.location, "input \(x.shape) does not broadcast to \(shape)")
+    }
+    let indices = ElementwiseSupport.broadcastIndices(input: x.shape, output: shape) ?? Array(0..<x.count)
+    return TensorData(shape: shape, storage: ElementwiseSupport.gather(x.storage, indices))
+  }
+}

@@ -150,6 +150,17 @@ public enum OpKind: Sendable, Hashable {
   case select
   /// SELECT_V2: SELECT with numpy broadcasting of all three operands.
   case selectV2
+  case exp
+  /// REDUCE_MAX over the axes of input 1.
+  case reduceMax(keepDims: Bool)
+  /// EXPAND_DIMS: a size-1 dimension inserted at the axis of input 1.
+  case expandDims
+  /// SLICE: the block at `begin` (input 1) of `size` (input 2; −1 = to the end).
+  case slice
+  /// SPLIT: input 1 cut into `count` equal parts along the axis of input 0.
+  case split(count: Int)
+  /// BROADCAST_TO: input 0 broadcast to the shape of input 1.
+  case broadcastTo
   case relu
   case relu6
   case reluN1To1
@@ -195,6 +206,12 @@ public enum OpKind: Sendable, Hashable {
     case .less: "LESS"
     case .select: "SELECT"
     case .selectV2: "SELECT_V2"
+    case .exp: "EXP"
+    case .reduceMax: "REDUCE_MAX"
+    case .expandDims: "EXPAND_DIMS"
+    case .slice: "SLICE"
+    case .split: "SPLIT"
+    case .broadcastTo: "BROADCAST_TO"
     case .relu: "RELU"
     case .relu6: "RELU6"
     case .reluN1To1: "RELU_N1_TO_1"

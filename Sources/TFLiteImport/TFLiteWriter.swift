@@ -346,6 +346,13 @@ struct ModelWriter {
     case .less: return (B.less, empty(.less))
     case .select: return (B.select, empty(.select))
     case .selectV2: return (B.selectV2, empty(.selectV2))
+    case .exp: return (B.exp, empty(.exp))
+    case .reduceMax(let keepDims): return (B.reduceMax, (.reducer, FlatBufferTableValue([(0, .bool(keepDims))])))
+    case .expandDims: return (B.expandDims, empty(.expandDims))
+    case .slice: return (B.slice, empty(.slice))
+    case .split(let count):
+      return (B.split, (.split, FlatBufferTableValue([(0, .int32(try int32("num_splits", count)))])))
+    case .broadcastTo: return (B.broadcastTo, empty(.broadcastTo))
     case .relu: return (B.relu, nil)
     case .relu6: return (B.relu6, nil)
     case .reluN1To1: return (B.reluN1To1, nil)

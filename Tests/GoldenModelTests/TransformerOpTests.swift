@@ -6,7 +6,8 @@ import TFLiteImport
 import Testing
 
 /// The operators the converter emits for a tiny ViT block and a tiny BERT-style encoder block
-/// (GELU both ways, TANH, GATHER, LESS, SELECT, SELECT_V2), one op per file, and the two blocks
+/// (GELU both ways, TANH, GATHER, LESS, SELECT, SELECT_V2) and further ones issue 14 lists (EXP,
+/// REDUCE_MAX, EXPAND_DIMS, SLICE, SPLIT, BROADCAST_TO), one op per file, and the two blocks
 /// themselves, against TFLite's reference-kernel outputs (`make_transformer_models.py`): integer
 /// outputs byte for byte, float32 within 1e-5 relative.
 @Suite struct TransformerOpTests {
@@ -16,7 +17,8 @@ import Testing
   @Test func fixturesArePresent() throws {
     let ops = Set(try Fixtures.referenceSets(key: "transformer_ops").map(\.stem))
     for op in ["gelu_exact", "gelu_approximate", "tanh", "gather_axis1", "gather_axis2_2d", "gather_batch_dims",
-      "less_select_v2", "less_select"]
+      "less_select_v2", "less_select", "exp", "reduce_max_keepdims", "reduce_max_hw", "expand_dims_dynamic", "slice",
+      "split", "broadcast_to"]
     {
       #expect(ops.contains(op + "_int8"), "missing reference set \(op)_int8")
       #expect(ops.contains(op + "_float"), "missing reference set \(op)_float")
@@ -41,7 +43,7 @@ import Testing
   }
 
   /// The table-driven ops are checked exhaustively: each int8 invocation holds all 256 values.
-  @Test(arguments: ["gelu_exact_int8", "gelu_approximate_int8", "tanh_int8"])
+  @Test(arguments: ["gelu_exact_int8", "gelu_approximate_int8", "tanh_int8", "exp_int8"])
   func tableOpsSeeEveryInt8Value(_ stem: String) throws {
     let set = try ReferenceSet(stem: stem)
     for n in 0..<set.invocations {
@@ -65,6 +67,9 @@ import Testing
     #expect(try kinds("gather_batch_dims_int8").contains(.gather(axis: 1, batchDims: 1)))
     #expect(try kinds("less_select_int8").contains(.select))
     #expect(try kinds("less_select_v2_int8").contains(.selectV2))
+    #expect(try kinds("reduce_max_keepdims_int8").contains(.reduceMax(keepDims: true)))
+    #expect(try kinds("reduce_max_hw_int8").contains(.reduceMax(keepDims: false)))
+    #expect(try kinds("split_int8").contains(.split(count: 3)))
   }
 
   /// The writer round-trips every new op with its options.
