@@ -6,7 +6,7 @@ model-loading command names them all in one line (exit 65).
 Run from anywhere:
     venv/bin/python Programs/models/make_unsupported_models.py
 
-Writes Programs/models/unsupported/gap_int8.tflite: a Keras model with tf.reduce_max (REDUCE_MAX
+Writes Programs/models/unsupported/gap_int8.tflite: a Keras model with tf.reduce_min (REDUCE_MIN
 ×3), tf.nn.leaky_relu (LEAKY_RELU ×2), tf.image.resize (RESIZE_BILINEAR ×1) and supported layers
 (FULLY_CONNECTED, ADD, RESHAPE) between them, converted to int8 with the converter's defaults
 (Optimize.DEFAULT and a seeded representative dataset; float input and output). A custom
@@ -52,11 +52,11 @@ def build():
     x = L.Reshape((16, 2))(image)
     x = L.Dense(8)(x)
     x = L.Lambda(lambda t: tf.nn.leaky_relu(t, alpha=0.2))(x)
-    x = L.Lambda(lambda t: tf.reduce_max(tf.reshape(t, (1, 16, 4, 2)), axis=3))(x)
-    y = L.Lambda(lambda t: tf.reduce_max(tf.reshape(t, (1, 16, 4, 2)), axis=3))(L.Dense(8)(x))
+    x = L.Lambda(lambda t: tf.reduce_min(tf.reshape(t, (1, 16, 4, 2)), axis=3))(x)
+    y = L.Lambda(lambda t: tf.reduce_min(tf.reshape(t, (1, 16, 4, 2)), axis=3))(L.Dense(8)(x))
     x = L.Add()([x, y])
     x = L.Lambda(lambda t: tf.nn.leaky_relu(t, alpha=0.1))(x)
-    x = L.Lambda(lambda t: tf.reduce_max(tf.reshape(t, (1, 4, 4, 4)), axis=2))(x)
+    x = L.Lambda(lambda t: tf.reduce_min(tf.reshape(t, (1, 4, 4, 4)), axis=2))(x)
     x = L.Reshape((2, 2, 4))(x)
     x = L.Lambda(lambda t: tf.image.resize(t, (8, 8), method="bilinear"))(x)
     x = L.Dense(4)(L.Reshape((256,))(x))
