@@ -6,8 +6,8 @@ model-loading command names them all in one line (exit 65).
 Run from anywhere:
     venv/bin/python Programs/models/make_unsupported_models.py
 
-Writes Programs/models/unsupported/gap_int8.tflite: a Keras model with tf.gather (GATHER ×3),
-keras.activations.gelu (GELU ×2), tf.image.resize (RESIZE_BILINEAR ×1) and supported layers
+Writes Programs/models/unsupported/gap_int8.tflite: a Keras model with tf.reduce_min (REDUCE_MIN
+×3), tf.nn.leaky_relu (LEAKY_RELU ×2), tf.image.resize (RESIZE_BILINEAR ×1) and supported layers
 (FULLY_CONNECTED, ADD, RESHAPE) between them, converted to int8 with the converter's defaults
 (Optimize.DEFAULT and a seeded representative dataset; float input and output). A custom
 operator `TFLite_Detection_PostProcess` (an SSD detector's post-processing, which the converter
@@ -51,12 +51,12 @@ def build():
     image = keras.Input(shape=(4, 4, 2), batch_size=1, name="image")
     x = L.Reshape((16, 2))(image)
     x = L.Dense(8)(x)
-    x = L.Lambda(lambda t: keras.activations.gelu(t, approximate=False))(x)
-    x = L.Lambda(lambda t: tf.gather(t, [0, 2, 4, 6], axis=2))(x)
-    y = L.Lambda(lambda t: tf.gather(t, [1, 3, 5, 7], axis=2))(L.Dense(8)(x))
+    x = L.Lambda(lambda t: tf.nn.leaky_relu(t, alpha=0.2))(x)
+    x = L.Lambda(lambda t: tf.reduce_min(tf.reshape(t, (1, 16, 4, 2)), axis=3))(x)
+    y = L.Lambda(lambda t: tf.reduce_min(tf.reshape(t, (1, 16, 4, 2)), axis=3))(L.Dense(8)(x))
     x = L.Add()([x, y])
-    x = L.Lambda(lambda t: keras.activations.gelu(t, approximate=True))(x)
-    x = L.Lambda(lambda t: tf.gather(t, [3, 2, 1, 0], axis=1))(x)
+    x = L.Lambda(lambda t: tf.nn.leaky_relu(t, alpha=0.1))(x)
+    x = L.Lambda(lambda t: tf.reduce_min(tf.reshape(t, (1, 4, 4, 4)), axis=2))(x)
     x = L.Reshape((2, 2, 4))(x)
     x = L.Lambda(lambda t: tf.image.resize(t, (8, 8), method="bilinear"))(x)
     x = L.Dense(4)(L.Reshape((256,))(x))

@@ -404,3 +404,62 @@ extension Kernels {
     return out
   }
 }
+
+extension Kernels {
+  /// GELU. Float: TFLite's reference formulas (`GeluTransform`, `GeluTransformApproximate` in
+  /// reference/gelu.h) per element. int8/uint8: the 256-entry table GeluPrepare builds with
+  /// `LUTPopulate` from the same float functions.
+  static func gelu(_ c: KernelContext, approximate: Bool) throws(GoldenModelError) -> TensorData {
+    if approximate { return try lookupActivation(c, "GELU") { Kernels.geluApproximate($0) } }
+    return try lookupActivation(c, "GELU") { Kernels.geluExact($0) }
+  }
+
+  /// TANH. Float: `tanhf` per element. int8/uint8: the 256-entry table TanhPrepare builds for the
+  /// reference kernel (`LUTPopulate` of `tanhf`).
+  static func tanh(_ c: KernelContext) throws(GoldenModelError) -> TensorData {
+    try lookupActivation(c, "TANH") { Foundation.tanh($0) }
+  }
+
+  /// EXP. Float: `expf` per element (`reference_ops::Exp`). int8: the 256-entry table exp.cc's
+  /// Prepare builds (`LUTPopulate` of `expf`).
+  static func exp(_ c: KernelContext) throws(GoldenModelError) -> TensorData {
+    try lookupActivation(c, "EXP") { Foundation.exp($0) }
+  }
+
+  /// TFLite `reference_ops::GeluTransform`: `0.5 · x · erfc(−x/√2)` in float (the erfc form
+  /// avoids cancellation for large negative x).
+  static func geluExact(_ x: Float) -> Float {
+    0.5 * x * Foundation.erfc(x * -Float(0.70710678118654752440))
+  }
+
+  /// TFLite `reference_ops::GeluTransformApproximate`:
+  /// `0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))` in float, `√(2/π)` rounded once to float.
+  static func geluApproximate(_ x: Float) -> Float {
+    let sqrt2OverPi = Float(1.12837916709551257390 * 0.70710678118654752440)
+    return 0.5 * x * (1 + Foundation.tanh(sqrt2OverPi * (x + 0.044715 * x * x * x)))
+  }
+
+  /// A unary activation that TFLite's reference kernels compute in float for float tensors and
+  /// through a `LUTPopulate` table for int8/uint8 tensors (same type in and out).
+  static func lookupActivation(_ c: KernelContext, _ name: String, _ f: (Float) -> Float) throws(GoldenModelError)
+    -> TensorData
+  {
+    let x = try c.value(0)
+    switch x.storage {
+    case .float32(let v):
+      return TensorData(shape: x.shape, storage: .float32(v.map(f)))
+    case .int8, .uint8:
+      let outTensor = try c.outputTensor()
+      guard outTensor.elementType == x.elementType else {
+        throw c.unsupported("\(name) \(x.elementType) → \(outTensor.elementType)")
+      }
+      let table = ElementwiseSupport.populateLUT8(
+        type: x.elementType, input: try ElementwiseSupport.affine(c, try c.inputTensor(0)),
+        output: try ElementwiseSupport.affine(c, outTensor), f)
+      guard let storage = ElementwiseSupport.applyLUT8(table, x) else { throw c.unsupported("\(name) on \(x.elementType)") }
+      return TensorData(shape: x.shape, storage: storage)
+    default:
+      throw c.unsupported("\(name) on \(x.elementType)")
+    }
+  }
+}

@@ -9,7 +9,8 @@ import GraphIR
 /// `Kernels+Pooling.swift` (AVERAGE_POOL_2D, MAX_POOL_2D, MEAN),
 /// `Kernels+Elementwise.swift` (ADD, SUB, MUL, NEG, SQUARED_DIFFERENCE, RSQRT),
 /// `Kernels+Activation.swift` (SOFTMAX, LOGISTIC, HARD_SWISH, RELU, RELU6, RELU_N1_TO_1,
-/// QUANTIZE, DEQUANTIZE), `Kernels+Shape.swift` (RESHAPE, SQUEEZE, SHAPE, PACK, SPLIT_V,
+/// QUANTIZE, DEQUANTIZE, GELU, TANH, EXP), `Kernels+Selection.swift` (GATHER, LESS, SELECT,
+/// SELECT_V2, REDUCE_MAX, EXPAND_DIMS, SLICE, SPLIT, BROADCAST_TO), `Kernels+Shape.swift` (RESHAPE, SQUEEZE, SHAPE, PACK, SPLIT_V,
 /// STRIDED_SLICE, TRANSPOSE, CONCATENATION, PAD, PADV2).
 public enum Kernels {
   /// Runs the stateless kernel for `context.op`, returning one value per output.
@@ -35,6 +36,18 @@ public enum Kernels {
     case .softmax(let beta): return [try softmax(c, beta: beta)]
     case .logistic: return [try logistic(c)]
     case .hardSwish: return [try hardSwish(c)]
+    case .gelu(let approximate): return [try gelu(c, approximate: approximate)]
+    case .tanh: return [try tanh(c)]
+    case .gather(let axis, let batchDims): return [try gather(c, axis: axis, batchDims: batchDims)]
+    case .less: return [try less(c)]
+    case .select: return [try select(c, broadcasting: false)]
+    case .selectV2: return [try select(c, broadcasting: true)]
+    case .exp: return [try exp(c)]
+    case .reduceMax(let keepDims): return [try reduceMax(c, keepDims: keepDims)]
+    case .expandDims: return [try expandDims(c)]
+    case .slice: return [try slice(c)]
+    case .split(let count): return try split(c, count: count)
+    case .broadcastTo: return [try broadcastTo(c)]
     case .relu: return [try relu(c, lower: 0, upper: nil)]
     case .relu6: return [try relu(c, lower: 0, upper: 6)]
     case .reluN1To1: return [try relu(c, lower: -1, upper: 1)]

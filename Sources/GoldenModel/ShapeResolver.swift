@@ -365,7 +365,7 @@ private struct Resolution {
       let a = try input(op, 0, place)
       let b = try input(op, 1, place)
       return [(try broadcast(a.shape, b.shape, place), nil)]
-    case .neg, .rsqrt, .softmax, .logistic, .hardSwish, .relu, .relu6, .reluN1To1, .quantize, .dequantize:
+    case .neg, .rsqrt, .softmax, .logistic, .hardSwish, .gelu, .tanh, .exp, .relu, .relu6, .reluN1To1, .quantize, .dequantize:
       return [(try input(op, 0, place).shape, nil)]
     case .mean(let keepDims):
       let x = try input(op, 0, place)

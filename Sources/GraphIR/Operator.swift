@@ -136,6 +136,31 @@ public enum OpKind: Sendable, Hashable {
   case softmax(beta: Float)
   case logistic
   case hardSwish
+  /// GELU; `approximate` selects the tanh form `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`
+  /// instead of `0.5·x·(1 + erf(x/√2))`.
+  case gelu(approximate: Bool)
+  case tanh
+  /// GATHER: slices of input 0 along `axis` picked by the integer indices of input 1; the first
+  /// `batchDims` dimensions of both are batch dimensions.
+  case gather(axis: Int, batchDims: Int)
+  /// LESS: elementwise `x < y` with broadcasting, a bool tensor.
+  case less
+  /// SELECT: `condition ? x : y` elementwise (same shapes, or a rank-1 condition picking
+  /// leading-dimension slices).
+  case select
+  /// SELECT_V2: SELECT with numpy broadcasting of all three operands.
+  case selectV2
+  case exp
+  /// REDUCE_MAX over the axes of input 1.
+  case reduceMax(keepDims: Bool)
+  /// EXPAND_DIMS: a size-1 dimension inserted at the axis of input 1.
+  case expandDims
+  /// SLICE: the block at `begin` (input 1) of `size` (input 2; −1 = to the end).
+  case slice
+  /// SPLIT: input 1 cut into `count` equal parts along the axis of input 0.
+  case split(count: Int)
+  /// BROADCAST_TO: input 0 broadcast to the shape of input 1.
+  case broadcastTo
   case relu
   case relu6
   case reluN1To1
@@ -175,6 +200,18 @@ public enum OpKind: Sendable, Hashable {
     case .softmax: "SOFTMAX"
     case .logistic: "LOGISTIC"
     case .hardSwish: "HARD_SWISH"
+    case .gelu: "GELU"
+    case .tanh: "TANH"
+    case .gather: "GATHER"
+    case .less: "LESS"
+    case .select: "SELECT"
+    case .selectV2: "SELECT_V2"
+    case .exp: "EXP"
+    case .reduceMax: "REDUCE_MAX"
+    case .expandDims: "EXPAND_DIMS"
+    case .slice: "SLICE"
+    case .split: "SPLIT"
+    case .broadcastTo: "BROADCAST_TO"
     case .relu: "RELU"
     case .relu6: "RELU6"
     case .reluN1To1: "RELU_N1_TO_1"

@@ -97,7 +97,8 @@ extension ModelReader {
       B.squaredDifference, B.rsqrt, B.averagePool2D, B.maxPool2D, B.mean, B.reshape, B.squeeze, B.shape,
       B.pack, B.splitV, B.stridedSlice, B.transpose, B.concatenation, B.pad, B.padV2, B.softmax,
       B.logistic, B.hardSwish, B.relu, B.relu6, B.reluN1To1, B.quantize, B.dequantize, B.varHandle,
-      B.readVariable, B.assignVariable, B.callOnce,
+      B.readVariable, B.assignVariable, B.callOnce, B.gelu, B.tanh, B.gather, B.less, B.select, B.selectV2,
+      B.exp, B.reduceMax, B.expandDims, B.slice, B.split, B.broadcastTo,
     ]
   }()
 }
@@ -233,6 +234,20 @@ struct OptionsReader {
       return .softmax(beta: try t.map { (t) throws(TFLiteImportError) in try r.float32(t, 0, "beta", default: 0) } ?? 0)
     case B.logistic: return .logistic
     case B.hardSwish: return .hardSwish
+    case B.gelu: return .gelu(approximate: try bool(options(.gelu), 0, "approximate"))
+    case B.tanh: return .tanh
+    case B.gather:
+      let t = try options(.gather)
+      return .gather(axis: try int(t, 0, "axis"), batchDims: try int(t, 1, "batch_dims"))
+    case B.less: return .less
+    case B.select: return .select
+    case B.selectV2: return .selectV2
+    case B.exp: return .exp
+    case B.reduceMax: return .reduceMax(keepDims: try bool(options(.reducer), 0, "keep_dims"))
+    case B.expandDims: return .expandDims
+    case B.slice: return .slice
+    case B.split: return .split(count: try int(options(.split), 0, "num_splits"))
+    case B.broadcastTo: return .broadcastTo
     case B.relu: return .relu
     case B.relu6: return .relu6
     case B.reluN1To1: return .reluN1To1

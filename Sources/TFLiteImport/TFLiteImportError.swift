@@ -9,7 +9,7 @@ import Support
 /// ```
 /// mobilenet.tflite@0x3f20: Tensor.shape vector of 9 × 4 bytes at 0x3f20 ends at 0x3f48, past the end of the file at 0x3f30 (truncated?)
 /// mobilenet.tflite: tensor #5 'conv/weights': buffer 9 has 12 bytes; shape [2, 3] of int8 needs 6
-/// mobilenet.tflite: unsupported: GATHER ×3 (builtin 36), GELU ×12 (builtin 150) (15 operators, the first op #36); docs/tflite-import.md lists the operators Systole supports
+/// mobilenet.tflite: unsupported: RESIZE_BILINEAR ×3 (builtin 23), LEAKY_RELU ×12 (builtin 98) (15 operators, the first op #36); docs/tflite-import.md lists the operators Systole supports
 /// ```
 ///
 /// When the graph verifier finds problems, all of them are listed: one problem stays on one

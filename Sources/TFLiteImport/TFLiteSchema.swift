@@ -156,6 +156,9 @@ enum TFLiteSchema {
     static let squaredDifference: Int32 = 99, splitV: Int32 = 102, quantize: Int32 = 114
     static let hardSwish: Int32 = 117, batchMatMul: Int32 = 126, callOnce: Int32 = 129
     static let varHandle: Int32 = 142, readVariable: Int32 = 143, assignVariable: Int32 = 144
+    static let tanh: Int32 = 28, gather: Int32 = 36, less: Int32 = 58, select: Int32 = 64
+    static let selectV2: Int32 = 123, gelu: Int32 = 150, exp: Int32 = 47, split: Int32 = 49
+    static let slice: Int32 = 65, expandDims: Int32 = 70, reduceMax: Int32 = 82, broadcastTo: Int32 = 130
   }
 
   /// `union BuiltinOptions` tags (the `builtin_options_type` values) Systole reads and writes.
@@ -163,6 +166,14 @@ enum TFLiteSchema {
     case conv2D = 1
     case depthwiseConv2D = 2
     case pool2D = 5
+    case gather = 23
+    case exp = 33
+    case split = 35
+    case less = 41
+    case select = 47
+    case slice = 48
+    case expandDims = 52
+    case broadcastTo = 104
     case fullyConnected = 8
     case softmax = 9
     case concatenation = 10
@@ -184,11 +195,13 @@ enum TFLiteSchema {
     case splitV = 79
     case quantize = 89
     case hardSwish = 91
+    case selectV2 = 98
     case batchMatMul = 101
     case callOnce = 103
     case varHandle = 111
     case readVariable = 112
     case assignVariable = 113
+    case gelu = 116
 
     /// The schema name of the options table.
     var tableName: String {
@@ -196,6 +209,16 @@ enum TFLiteSchema {
       case .conv2D: "Conv2DOptions"
       case .depthwiseConv2D: "DepthwiseConv2DOptions"
       case .pool2D: "Pool2DOptions"
+      case .gather: "GatherOptions"
+      case .less: "LessOptions"
+      case .select: "SelectOptions"
+      case .selectV2: "SelectV2Options"
+      case .gelu: "GeluOptions"
+      case .exp: "ExpOptions"
+      case .split: "SplitOptions"
+      case .slice: "SliceOptions"
+      case .expandDims: "ExpandDimsOptions"
+      case .broadcastTo: "BroadcastToOptions"
       case .fullyConnected: "FullyConnectedOptions"
       case .softmax: "SoftmaxOptions"
       case .concatenation: "ConcatenationOptions"

@@ -333,6 +333,26 @@ struct ModelWriter {
     case .softmax(let beta): return (B.softmax, (.softmax, FlatBufferTableValue([(0, .float32(beta))])))
     case .logistic: return (B.logistic, nil)
     case .hardSwish: return (B.hardSwish, empty(.hardSwish))
+    case .gelu(let approximate): return (B.gelu, (.gelu, FlatBufferTableValue([(0, .bool(approximate))])))
+    case .tanh: return (B.tanh, nil)
+    case .gather(let axis, let batchDims):
+      return (
+        B.gather,
+        (
+          .gather,
+          FlatBufferTableValue([(0, .int32(try int32("axis", axis))), (1, .int32(try int32("batch_dims", batchDims)))])
+        )
+      )
+    case .less: return (B.less, empty(.less))
+    case .select: return (B.select, empty(.select))
+    case .selectV2: return (B.selectV2, empty(.selectV2))
+    case .exp: return (B.exp, empty(.exp))
+    case .reduceMax(let keepDims): return (B.reduceMax, (.reducer, FlatBufferTableValue([(0, .bool(keepDims))])))
+    case .expandDims: return (B.expandDims, empty(.expandDims))
+    case .slice: return (B.slice, empty(.slice))
+    case .split(let count):
+      return (B.split, (.split, FlatBufferTableValue([(0, .int32(try int32("num_splits", count)))])))
+    case .broadcastTo: return (B.broadcastTo, empty(.broadcastTo))
     case .relu: return (B.relu, nil)
     case .relu6: return (B.relu6, nil)
     case .reluN1To1: return (B.reluN1To1, nil)

@@ -48,6 +48,21 @@ public enum Fixtures {
   }
 }
 
+extension Fixtures {
+  /// The reference sets listed under `key` in `Programs/models/reference/index.json` (keys other
+  /// than `models`, written by generators other than `make_models.py`: `transformers`,
+  /// `transformer_ops`, …), in file order; empty when the key is absent.
+  public static func referenceSets(key: String) throws -> [ReferenceSet] {
+    let indexURL = models.appendingPathComponent("reference/index.json")
+    let index = try JSONValue.parse(String(decoding: try Data(contentsOf: indexURL), as: UTF8.self))
+    guard case .array(let items)? = index[key] else { return [] }
+    return try items.compactMap { item in
+      guard case .string(let stem)? = item["stem"] else { return nil }
+      return try ReferenceSet(stem: stem)
+    }
+  }
+}
+
 /// Inputs and TFLite reference-kernel outputs for one committed model.
 public struct ReferenceSet: Sendable, CustomStringConvertible {
   /// One tensor's description from the manifest.

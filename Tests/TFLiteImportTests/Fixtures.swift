@@ -77,7 +77,9 @@ enum Fixtures {
       .stridedSlice(
         StridedSliceOptions(beginMask: 1, endMask: 2, ellipsisMask: 4, newAxisMask: 8, shrinkAxisMask: 16, offset: true)),
       .transpose, .concatenation(axis: -2, activation: .relu), .pad, .padV2, .softmax(beta: 0.75), .logistic,
-      .hardSwish, .relu, .relu6, .reluN1To1, .quantize, .dequantize,
+      .hardSwish, .relu, .relu6, .reluN1To1, .quantize, .dequantize, .gelu(approximate: false), .gelu(approximate: true),
+      .tanh, .gather(axis: -1, batchDims: 1), .less, .select, .selectV2, .exp, .reduceMax(keepDims: true),
+      .reduceMax(keepDims: false), .expandDims, .slice, .split(count: 3), .broadcastTo,
       .varHandle(container: "c", sharedName: "state/ü"), .varHandle(container: "", sharedName: ""), .readVariable,
       .assignVariable, .callOnce(initSubgraph: 1),
     ]

@@ -93,11 +93,11 @@ import Testing
     Case(
       name: "unsupported builtin op",
       mutate: patched { p in
-        try p.set(["operator_codes", 0], field: S.OperatorCode.builtinCode, to: Int32(49))
-        try p.set(["operator_codes", 0], field: S.OperatorCode.deprecatedBuiltinCode, to: Int8(49))
+        try p.set(["operator_codes", 0], field: S.OperatorCode.builtinCode, to: Int32(81))
+        try p.set(["operator_codes", 0], field: S.OperatorCode.deprecatedBuiltinCode, to: Int8(81))
       },
       kind: .unsupported,
-      message: "bad.tflite: unsupported: SPLIT ×1 (builtin 49) (1 operator, the first op #0); docs/tflite-import.md lists the operators Systole supports"),
+      message: "bad.tflite: unsupported: REDUCE_PROD ×1 (builtin 81) (1 operator, the first op #0); docs/tflite-import.md lists the operators Systole supports"),
     Case(
       name: "custom op",
       mutate: patched { p in
@@ -109,11 +109,11 @@ import Testing
     Case(
       name: "builtin code above 126 read from builtin_code",
       mutate: patched { p in
-        try p.set(["operator_codes", 0], field: S.OperatorCode.builtinCode, to: Int32(150))
+        try p.set(["operator_codes", 0], field: S.OperatorCode.builtinCode, to: Int32(128))
         try p.set(["operator_codes", 0], field: S.OperatorCode.deprecatedBuiltinCode, to: Int8(127))
       },
       kind: .unsupported,
-      message: "bad.tflite: unsupported: GELU ×1 (builtin 150) (1 operator, the first op #0); docs/tflite-import.md lists the operators Systole supports"),
+      message: "bad.tflite: unsupported: CUMSUM ×1 (builtin 128) (1 operator, the first op #0); docs/tflite-import.md lists the operators Systole supports"),
     Case(
       name: "unknown builtin code",
       mutate: patched { p in
