@@ -46,7 +46,8 @@ import Testing
   func usageErrors(_ args: [String], _ status: Int32, _ firstLine: String) throws {
     let r = try runSystole(args)
     #expect(r.status == status)
-    #expect(r.stderr.hasPrefix(firstLine))
+    #expect(r.stderrMessage.hasPrefix(firstLine), "\(r.stderr)")
+    #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
   }
 
   @Test func alreadyQuantizedModelIsRefusedInOneLine() throws {
