@@ -127,6 +127,9 @@ struct Footprint: Equatable, Sendable {
       case .requantize(let o, _), .softmax(let o, _), .copy(let o):
         ubRead1 = view(o.source, outer: o.outer, inner: o.inner)
         ubWrite = view(o.output, outer: o.outer, inner: o.inner)
+      case .mean(let o, _):
+        ubRead1 = view(o.source, outer: o.outer, inner: o.inner)
+        ubWrite = view(o.output, outer: 1, inner: o.inner)
       case .maxPool(let p), .avgPool(let p):
         ubRead1 = featureMap(p.input)
         ubWrite = destination(

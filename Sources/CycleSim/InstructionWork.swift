@@ -28,6 +28,8 @@ public enum InstructionClass: String, CaseIterable, Sendable, Hashable, CustomSt
   case vectorPool = "vector_pool"
   /// `vsoftmax`.
   case vectorSoftmax = "vector_softmax"
+  /// `vmean`.
+  case vectorMean = "vector_mean"
   /// `host`: a host-fallback task.
   case host
   /// `nop` on any queue.
@@ -231,6 +233,15 @@ struct InstructionWork: Sendable, Equatable {
         w.vectorOps = math.mul(w.elements, 3)
         w.ubRead = math.mul(math.mul(w.elements, 3), eb)
         w.ubWrite = math.mul(w.elements, eb)
+      case .mean(let o, _):
+        // One pass: an add per input element into its channel's sum, then one requantization
+        // per channel; each input element read once, one output row written.
+        guard o.outer >= 1, o.inner >= 1 else { return .failure(WorkProblem("outer and inner must be ≥ 1")) }
+        w.instructionClass = .vectorMean
+        w.elements = math.mul(Int64(o.outer), Int64(o.inner))
+        w.vectorOps = math.add(w.elements, Int64(o.inner))
+        w.ubRead = math.mul(w.elements, eb)
+        w.ubWrite = math.mul(Int64(o.inner), eb)
       case .maxPool(let p), .avgPool(let p):
         let win = p.window
         guard win.outHeight >= 1, win.outWidth >= 1, win.kernelHeight >= 1, win.kernelWidth >= 1,

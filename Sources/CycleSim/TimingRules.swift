@@ -241,6 +241,17 @@ public struct TimingRule: Sendable {
       return (cycles, cycles)
     },
     TimingRule(
+      .vectorMean, .vector,
+      busy: "max(⌈(E + C) / vector_ops⌉, ⌈E·eb / port(ub)⌉), E = pixels × C",
+      done: "= busy",
+      source:
+        "TFLite reference_ops::QuantizedMeanOrSum as one pass: each lane keeps a channel's int32 sum, one add per input element read once from the UB, then one requantization (MultiplyByQuantizedMultiplier) per channel; the C-element output row fits the UB write port alongside"
+    ) { w, p in
+      let cycles = max(
+        ceilDiv(w.vectorOps, p.vectorOpsPerCycle), ceilDiv(w.ubRead, p.ubPortBytesPerCycle), 1)
+      return (cycles, cycles)
+    },
+    TimingRule(
       .host, .host,
       busy: "host_latency + ⌈(read + written bytes) / link⌉ + ⌈read bytes / host_ops⌉",
       done: "= busy",
@@ -299,9 +310,10 @@ public struct TimingRule: Sendable {
     case .vectorUnary: 10
     case .vectorPool: 11
     case .vectorSoftmax: 12
-    case .host: 13
-    case .nop: 14
-    case .finish: 15
+    case .vectorMean: 13
+    case .host: 14
+    case .nop: 15
+    case .finish: 16
     }
   }
 }

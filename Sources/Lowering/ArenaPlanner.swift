@@ -173,6 +173,7 @@ struct ActivationLiveness {
     case .pool(let p): return ([p.input], [p.output])
     case .unary(let u): return ([u.input], [u.output])
     case .softmax(let u): return ([u.input], [u.output])
+    case .mean(let u): return ([u.input], [u.output])
     case .copy(let c): return (c.copies.map(\.source), [c.output])
     case .host(let h): return (h.inputs.compactMap { $0 }, h.outputs)
     case .alias, .fused: return ([], [])

@@ -34,6 +34,7 @@ struct CostEstimate: Hashable {
 /// activate(P, N)        = ⌈P · N / vector_ops_per_cycle⌉
 /// vector(elements)      = ⌈elements / vector_ops_per_cycle⌉
 /// softmax(E)            = max(⌈3E / vector_ops_per_cycle⌉, ⌈3E·eb / ub.port_bytes_per_cycle⌉)   E = rows × depth
+/// mean(P, C)            = max(⌈(P·C + C) / vector_ops_per_cycle⌉, ⌈P·C·eb / ub.port_bytes_per_cycle⌉)   per vmean
 /// host(bytes, ops)      = host_latency_cycles + ⌈bytes / host_link_bytes_per_cycle⌉ + ⌈ops / host_ops_per_cycle⌉
 /// layer, double-buffered = max(compute, load, store) + first load + last store
 /// layer, single-buffered = compute + load + store
@@ -121,6 +122,15 @@ struct CostModel {
     let passes = elements.multipliedSaturating(by: 3)
     let reads = passes.multipliedSaturating(by: arch.datapath.elementBytes)
     return max(vector(passes), ceilDiv(reads, max(arch.ub.portBytesPerCycle, 1)), 1)
+  }
+
+  /// One `vmean` over `pixels` rows of `channels`: an add per input element and a requantization
+  /// per channel, each element read once; the simulator's `vector_mean` rule
+  /// `max(⌈(E + C) / vector_ops⌉, ⌈E·eb / ub_port⌉)` with E = pixels × channels.
+  func mean(pixels: Int, channels: Int) -> Int {
+    let elements = pixels.multipliedSaturating(by: channels)
+    let reads = elements.multipliedSaturating(by: arch.datapath.elementBytes)
+    return max(vector(elements.addingSaturating(channels)), ceilDiv(reads, max(arch.ub.portBytesPerCycle, 1)), 1)
   }
 
   /// A host task moving `bytes` over the link and performing `operations` element operations.

@@ -82,6 +82,10 @@ extension LoweringState {
       guard let t = u.tiling else { return nil }
       return "\(u.rows) rows × \(u.depth), block \(t.outerTile) rows, \(t.doubleBuffered ? "double" : "single")-buffered; "
         + cost(t.estimate)
+    case .mean(let u):
+      guard let t = u.tiling else { return nil }
+      return "\(u.batches) × \(u.pixels) pixels × \(u.channels) channels, block \(t.innerTile) channels, \(t.doubleBuffered ? "double" : "single")-buffered; "
+        + cost(t.estimate)
     case .copy(let c):
       return "\(c.copies.count) 2-D copies, chunk \(formatBytes(c.chunkBytes))\(c.fill.map { ", fill \($0)" } ?? ""); "
         + (c.estimate.map(cost) ?? "")

@@ -110,6 +110,8 @@ struct LayerDecision: Hashable, Sendable {
       tiling = [7, into]
     case .softmax(let u):
       tiling = u.tiling.map { [8, $0.outerTile, $0.innerTile, $0.doubleBuffered ? 1 : 0] } ?? [-1]
+    case .mean(let u):
+      tiling = u.tiling.map { [9, $0.outerTile, $0.innerTile, $0.doubleBuffered ? 1 : 0] } ?? [-1]
     }
   }
 }

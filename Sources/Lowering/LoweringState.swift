@@ -102,6 +102,8 @@ enum Work {
   case unary(UnaryWork)
   /// `vsoftmax` over the rows of the last dimension (SOFTMAX int8 → int8).
   case softmax(SoftmaxWork)
+  /// `vmean` over the pixels of each image (MEAN over axes [1, 2], int8 → int8).
+  case mean(MeanWork)
   /// DMA copies through the unified buffer (CONCATENATION, PAD).
   case copy(CopyWork)
   /// A host task.
@@ -456,6 +458,16 @@ struct SoftmaxWork {
   var input: TensorID, output: TensorID
   var rows: Int, depth: Int
   var parameters: SoftmaxParameters
+  var tiling: ElementwiseTiling?
+}
+
+/// `vmean` over each of `batches` images of `pixels` × `channels` (MEAN over H and W); tiles
+/// hold every pixel of `ElementwiseTiling.innerTile` channels (`outerTile` = `pixels`), since
+/// each output is the mean of its channel over the whole image.
+struct MeanWork {
+  var input: TensorID, output: TensorID
+  var batches: Int, pixels: Int, channels: Int
+  var parameters: RequantizeParameters
   var tiling: ElementwiseTiling?
 }
 

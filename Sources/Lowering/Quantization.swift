@@ -106,6 +106,26 @@ enum TFLiteQuantization {
       inputZeroPoint: input.zeroPoint, outputZeroPoint: output.zeroPoint, multiplier: m.multiplier, shift: m.shift)
   }
 
+  /// MEAN int8 (`reduce.cc`, `reference_ops::QuantizedMeanOrSum`): `QuantizeMultiplier(Double(s_in)
+  /// / Double(s_out))` with 1/`count` folded in as the golden model's `meanMultiplier` does —
+  /// `k = min(⌊log2 count⌋, 32, 31 + s)`, `M' = Int32((Int64(M) << k) / count)`, `s' = s − k`;
+  /// nil when `s'` is outside `vmean`'s −31...30.
+  static func mean(
+    input: (scale: Float, zeroPoint: Int8), output: (scale: Float, zeroPoint: Int8), count: Int
+  ) -> RequantizeParameters? {
+    guard count > 0, let m = multiplier(Double(input.scale) / Double(output.scale)) else { return nil }
+    let n = Int64(count)
+    let k = min(63 - n.leadingZeroBitCount, 32, 31 + m.shift)
+    var folded = (multiplier: m.multiplier, shift: m.shift)
+    if k >= 0 {
+      folded = (Int32(truncatingIfNeeded: (Int64(m.multiplier) << Int64(k)) / n), m.shift - k)
+    }
+    guard (-31...30).contains(folded.shift) else { return nil }
+    return RequantizeParameters(
+      inputZeroPoint: input.zeroPoint, outputZeroPoint: output.zeroPoint, multiplier: folded.multiplier,
+      shift: folded.shift)
+  }
+
   /// SOFTMAX int8 (`activations.cc` `SoftmaxPrepare`, kReference): the input multiplier
   /// `QuantizeMultiplier(min(Double(β) · Double(s_in) · 2^26, 2^31 − 1))` (5 integer bits for the
   /// scaled difference), whose shift must be 0...31 (TFLite requires a multiplier above one), and

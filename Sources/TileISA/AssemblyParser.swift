@@ -354,6 +354,14 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
         SoftmaxParameters(
           inputMultiplier: try r.int32("mult"), inputShift: try r.int("shift"), diffMin: try r.int32("diff_min"),
           outputRange: try r.clamp("clamp"))))
+  case "vmean":
+    let o = try unaryOperands(&r)
+    operation = .vector(
+      .mean(
+        o,
+        RequantizeParameters(
+          inputZeroPoint: try r.int8("in_zp"), outputZeroPoint: try r.int8("out_zp"), multiplier: try r.int32("mult"),
+          shift: try r.int("shift"), clamp: try r.clamp("clamp"))))
   case "vcopy":
     operation = .vector(.copy(try unaryOperands(&r)))
   case "host":
@@ -365,7 +373,7 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
   default:
     throw ISAError(
       .parse, "line \(line), column \(head.column)",
-      "unknown instruction '\(mnemonic)' (expected load, store, load_weights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vsoftmax, vcopy, host, nop or finish)"
+      "unknown instruction '\(mnemonic)' (expected load, store, load_weights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vsoftmax, vmean, vcopy, host, nop or finish)"
     )
   }
   var layer: LayerIndex? = nil

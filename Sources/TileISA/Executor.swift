@@ -300,6 +300,8 @@ extension MachineState {
       }
     case .softmax(let o, let q):
       try softmax(o, q, location)
+    case .mean(let o, let q):
+      mean(o, q)
     case .copy(let o):
       unary(o) { UInt8(bitPattern: $0) }
     case .maxPool(let pool):
@@ -378,6 +380,26 @@ extension MachineState {
         overwritten.append((byte, unifiedBuffer[byte]))
         unifiedBuffer[byte] = clamp(Int(y), q.outputRange)
       }
+    }
+  }
+
+  /// `vmean`: per channel `j`, the wrapping `Int32` sum over the `outer` rows, centred by
+  /// `inputZeroPoint · outer` in `Int64` and requantized, as `VectorOperation.mean` documents.
+  /// All sums are taken before the first output is written.
+  private mutating func mean(_ o: UnaryOperands, _ q: RequantizeParameters) {
+    var sums = [Int32](repeating: 0, count: o.inner)
+    for i in 0..<o.outer {
+      let sRow = o.source.address.byteOffset + i * o.source.outerStrideBytes
+      for j in 0..<o.inner {
+        sums[j] &+= Int32(Int8(bitPattern: unifiedBuffer[sRow + j * o.source.innerStrideBytes]))
+      }
+    }
+    let offset = Int64(q.inputZeroPoint) &* Int64(o.outer)
+    let outputZeroPoint = Int32(q.outputZeroPoint)
+    for j in 0..<o.inner {
+      let centred = Int32(truncatingIfNeeded: Int64(sums[j]) &- offset)
+      let raw = FixedPoint.multiplyByQuantizedMultiplier(centred, q.multiplier, q.shift) &+ outputZeroPoint
+      unifiedBuffer[o.output.address.byteOffset + j * o.output.innerStrideBytes] = clamp(Int(raw), q.clamp)
     }
   }
 

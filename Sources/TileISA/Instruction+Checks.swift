@@ -334,6 +334,12 @@ private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: I
     }
     if !(0...31).contains(q.inputShift) { p.add("input shift = \(q.inputShift) out of 0...31") }
     if q.diffMin > 0 { p.add("diff_min = \(q.diffMin) is positive") }
+  case .mean(let o, let q):
+    if checkExtent(o.outer, o.inner, into: &p) {
+      checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)
+      checkView(o.output, outer: 1, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
+    }
+    p.shift(q.shift, "shift")
   case .copy(let o):
     if checkExtent(o.outer, o.inner, into: &p) {
       checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)

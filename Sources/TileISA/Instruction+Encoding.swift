@@ -130,6 +130,14 @@ extension Instruction {
         try w.put(Int(q.inputMultiplier), Int32.self, at: 50, "mult")
         try w.put(q.inputShift, UInt8.self, at: 56, "shift")
         try encodeClamp(q.outputRange, &w)
+      case .mean(let o, let q):
+        opcode = .vmean
+        try encodeUnary(o, &w)
+        try w.put(Int(q.multiplier), Int32.self, at: 50, "mult")
+        try w.put(q.shift, Int8.self, at: 56, "shift")
+        try w.put(Int(q.inputZeroPoint), Int8.self, at: 58, "in_zp")
+        try w.put(Int(q.outputZeroPoint), Int8.self, at: 60, "out_zp")
+        try encodeClamp(q.clamp, &w)
       case .copy(let o):
         opcode = .vcopy
         try encodeUnary(o, &w)
@@ -242,6 +250,14 @@ extension Instruction {
             multiplier: Int32(r.get(Int32.self, at: 50)), shift: r.get(Int8.self, at: 56), clamp: try r.clamp(at: 61))))
     case .vcopy:
       operation = .vector(.copy(decodeUnary(&r)))
+    case .vmean:
+      let o = decodeUnary(&r)
+      operation = .vector(
+        .mean(
+          o,
+          RequantizeParameters(
+            inputZeroPoint: Int8(r.get(Int8.self, at: 58)), outputZeroPoint: Int8(r.get(Int8.self, at: 60)),
+            multiplier: Int32(r.get(Int32.self, at: 50)), shift: r.get(Int8.self, at: 56), clamp: try r.clamp(at: 61))))
     case .vsoftmax:
       let o = decodeUnary(&r)
       operation = .vector(
@@ -271,7 +287,7 @@ func caseIndex<T: CaseIterable & Equatable>(_ value: T) -> Int { Array(T.allCase
 /// encodings keep their numbers.
 enum Opcode: UInt8, CaseIterable {
   case nop = 0, load, store, loadWeights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vcopy, host,
-    finish, vsoftmax
+    finish, vsoftmax, vmean
 }
 
 // MARK: Shared field groups

@@ -124,6 +124,11 @@ extension Instruction {
           MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: viewRanges(o.source, outer: o.outer, inner: o.inner, eb)),
           MemoryAccess(space: .unifiedBuffer, kind: .write, ranges: viewRanges(o.output, outer: o.outer, inner: o.inner, eb)),
         ]
+      case .mean(let o, _):
+        return [
+          MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: viewRanges(o.source, outer: o.outer, inner: o.inner, eb)),
+          MemoryAccess(space: .unifiedBuffer, kind: .write, ranges: viewRanges(o.output, outer: 1, inner: o.inner, eb)),
+        ]
       case .maxPool(let pool), .avgPool(let pool):
         return [
           MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: featureMapReads(pool.input, pool.window, eb)),

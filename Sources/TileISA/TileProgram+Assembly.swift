@@ -119,7 +119,7 @@ extension Operation {
         ]
       case .maxPool(let p), .avgPool(let p):
         return featureMapFields(p.input, p.window) + destinationFields(p.destination) + [("clamp", clampText(p.clamp))]
-      case .requantize(let o, let q):
+      case .requantize(let o, let q), .mean(let o, let q):
         return unaryFields(o) + [
           ("in_zp", "\(q.inputZeroPoint)"), ("out_zp", "\(q.outputZeroPoint)"), ("mult", "\(q.multiplier)"),
           ("shift", "\(q.shift)"), ("clamp", clampText(q.clamp)),

@@ -226,7 +226,7 @@ public struct Pool: Hashable, Sendable {
 /// writing one element per step in that order (so an output that aliases an input element-for-
 /// element is safe). Each case documents its arithmetic; all of it is TFLite's reference int8
 /// arithmetic (`reference/integer_ops/add.h`, `mul.h`, `pooling.h`, `reference/requantize.h`,
-/// `reference/softmax.h`),
+/// `reference/softmax.h`, `reference/reduce.h`),
 /// with `MBQM` = `FixedPoint.multiplyByQuantizedMultiplier` (double rounding), which equals
 /// TFLite's `MultiplyByQuantizedMultiplierSmallerThanOneExp` for shifts ≤ 0.
 public enum VectorOperation: Hashable, Sendable {
@@ -303,6 +303,23 @@ public enum VectorOperation: Hashable, Sendable {
   /// 31, where TFLite's kernel aborts; the instruction then faults and writes nothing. Each row
   /// is read whole before any of its outputs is written, so the output may alias the input.
   case softmax(UnaryOperands, SoftmaxParameters)
+  /// TFLite int8 MEAN over the `outer` rows (`reference_ops::QuantizedMeanOrSum` with
+  /// `compute_sum = false`; GlobalAveragePooling2D is MEAN over axes [1, 2], `outer` = H·W
+  /// pixels of `inner` channels). The output is one row; `output.outerStrideBytes` is unused.
+  /// `multiplier` and `shift` already fold in 1/`outer` (the compiler's `M'`, `s'`):
+  ///
+  /// ```swift
+  /// for j in 0..<inner {
+  ///   var sum: Int32 = 0                                                  // wrapping
+  ///   for i in 0..<outer { sum &+= Int32(SRC[i][j]) }
+  ///   let centred = Int32(truncatingIfNeeded: Int64(sum) - Int64(inputZeroPoint) * Int64(outer))
+  ///   OUT[0][j] = clamp(MBQM(centred, multiplier, shift) &+ outputZeroPoint)
+  /// }
+  /// ```
+  ///
+  /// Every source element is read before any output is written, so the output may alias the
+  /// source.
+  case mean(UnaryOperands, RequantizeParameters)
   /// `OUT[i][j] = SRC[i][j]` (byte copy: RESHAPE, CONCATENATION of equal scales, PAD fill,
   /// TRANSPOSE and STRIDED_SLICE through strides).
   case copy(UnaryOperands)
@@ -317,6 +334,7 @@ public enum VectorOperation: Hashable, Sendable {
     case .avgPool: "vavgpool"
     case .requantize: "vrequant"
     case .softmax: "vsoftmax"
+    case .mean: "vmean"
     case .copy: "vcopy"
     }
   }

@@ -11,7 +11,8 @@ import TileISA
 /// The mapping report, the host-task table, the dumps, weight residence, double buffering and
 /// the float32 baseline.
 @Suite struct ReportTests {
-  /// conv → reshape → fully connected → softmax (vector unit), plus a MEAN off the conv (host).
+  /// conv → reshape → fully connected → softmax (vector unit), plus a MEAN off the conv (vector
+  /// unit) and a LOGISTIC of the mean (host).
   static func mixedModel() -> Model {
     var g = GraphBuilder(seed: 21)
     let x = g.activation("x", [1, 6, 6, 3], scale: 0.04, zeroPoint: 1)
@@ -30,7 +31,9 @@ import TileISA
     let axes = g.int32("axes", [2], [1, 2])
     let m = g.activation("mean", [1, 8], scale: 0.02, zeroPoint: -5)
     g.op(.mean(keepDims: false), [y, axes], [m])
-    return g.model("mixed", inputs: [x], outputs: [s, m])
+    let l = g.activation("gate", [1, 8], scale: 1.0 / 256, zeroPoint: -128)
+    g.op(.logistic, [m], [l])
+    return g.model("mixed", inputs: [x], outputs: [s, m, l])
   }
 
   @Test func placementsAndReasons() throws {
@@ -38,18 +41,19 @@ import TileISA
     let (problems, compiled) = try compileAndCompare(model, on: .gemmini, inputs: randomInputs(model, seed: 4))
     #expect(problems.isEmpty, "\(problems)")
     let ops = compiled.report.operators
-    #expect(ops.map(\.placement) == [.systolicArray, .alias, .systolicArray, .vectorUnit, .host])
+    #expect(ops.map(\.placement) == [.systolicArray, .alias, .systolicArray, .vectorUnit, .vectorUnit, .host])
     #expect(ops[0].reason == "CONV_2D: 3×3 kernel, 3 → 8 channels through the im2col address generator")
     #expect(ops[1].reason == "RESHAPE: same bytes, new shape; no work")
     #expect(ops[2].reason == "FULLY_CONNECTED: 1 × 72 by 72 × 10 GEMM (1 × 1 image, 1 × 1 kernel)")
     #expect(ops[3].reason == "SOFTMAX: vsoftmax on the vector unit (1 row of 10)")
-    #expect(ops[4].reason == "MEAN: no vector-unit implementation; runs on the host")
+    #expect(ops[4].reason == "MEAN: vmean on the vector unit (3×3 pixels × 8 channels)")
+    #expect(ops[5].reason == "LOGISTIC: no vector-unit implementation; runs on the host")
     #expect(ops[1].instructionCount == 0)
-    #expect(ops[0].dataflow != nil && ops[3].dataflow == nil && ops[4].dataflow == nil)
+    #expect(ops[0].dataflow != nil && ops[3].dataflow == nil && ops[4].dataflow == nil && ops[5].dataflow == nil)
     #expect(ops[0].macs == model.main.macs(ofOperator: 0))
     // Totals add up.
     let t = compiled.report.totals
-    #expect(t.operatorsOnArray == 2 && t.operatorsOnHost == 1 && t.aliases == 1 && t.operatorsOnVectorUnit == 1)
+    #expect(t.operatorsOnArray == 2 && t.operatorsOnHost == 1 && t.aliases == 1 && t.operatorsOnVectorUnit == 2)
     #expect(t.instructions == compiled.program.instructions.count)
     #expect(ops.reduce(0) { $0 + $1.instructionCount } == t.instructions - 1)  // + finish
     #expect(t.arrayMACs == ops[0].macs + ops[2].macs)
@@ -57,8 +61,8 @@ import TileISA
     // The text and JSON renderings carry the same facts.
     let text = compiled.report.rendered()
     #expect(
-      text.contains("mapping on gemmini (int8): 2 ops on the array, 1 on the vector unit, 1 on the host, 1 alias"))
-    #expect(text.contains("host: #4 MEAN: no vector-unit implementation; runs on the host"))
+      text.contains("mapping on gemmini (int8): 2 ops on the array, 2 on the vector unit, 1 on the host, 1 alias"))
+    #expect(text.contains("host: #5 LOGISTIC: no vector-unit implementation; runs on the host"))
     #expect(compiled.report.json["totals"]?["instructions"] == .int(t.instructions))
   }
 
@@ -66,17 +70,17 @@ import TileISA
     let model = Self.mixedModel()
     let compiled = try LoweringPipeline(arch: .tpuV1).compile(model)
     #expect(compiled.hostTasks.count == compiled.program.hostTasks.count)
-    // SOFTMAX runs on the vector unit; MEAN is the host task.
-    #expect(!compiled.hostTasks.contains { $0.opName == "SOFTMAX" })
-    let mean = try #require(compiled.hostTasks.first { $0.opName == "MEAN" })
-    #expect(mean.operatorIndex == 4)
-    #expect(mean.inputs.count == 2 && mean.outputs.count == 1)
-    #expect(mean.inputs[0]?.name == "conv" && mean.outputs[0].name == "mean")
-    #expect(mean.outputs[0].shape == [1, 8] && mean.outputs[0].elementType == .int8)
-    let task = compiled.program.hostTasks[mean.task.value]
-    #expect(task.name == "op #4 MEAN 'mean'")
-    #expect(task.reads == mean.inputs.compactMap { $0?.range })
-    #expect(task.writes == mean.outputs.map(\.range))
+    // SOFTMAX and MEAN run on the vector unit; LOGISTIC is the host task.
+    #expect(!compiled.hostTasks.contains { $0.opName == "SOFTMAX" || $0.opName == "MEAN" })
+    let logistic = try #require(compiled.hostTasks.first { $0.opName == "LOGISTIC" })
+    #expect(logistic.operatorIndex == 5)
+    #expect(logistic.inputs.count == 1 && logistic.outputs.count == 1)
+    #expect(logistic.inputs[0]?.name == "mean" && logistic.outputs[0].name == "gate")
+    #expect(logistic.outputs[0].shape == [1, 8] && logistic.outputs[0].elementType == .int8)
+    let task = compiled.program.hostTasks[logistic.task.value]
+    #expect(task.name == "op #5 LOGISTIC 'gate'")
+    #expect(task.reads == logistic.inputs.compactMap { $0?.range })
+    #expect(task.writes == logistic.outputs.map(\.range))
     // The model's outputs are bound where the report says.
     #expect(compiled.program.outputs.map(\.address) == compiled.outputs.map(\.address))
     #expect(compiled.program.inputs.map(\.name) == ["x"])

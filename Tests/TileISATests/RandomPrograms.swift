@@ -70,7 +70,7 @@ struct RandomProgramGenerator {
       outputShift: field(Int8.self), clamp: clamp())
   }
 
-  /// One operation of kind `kind` (0..<16 covers every operation and vector case).
+  /// One operation of kind `kind` (0..<17 covers every operation and vector case).
   mutating func operation(_ kind: Int) -> Operation {
     switch kind {
     case 0, 1:
@@ -135,12 +135,19 @@ struct RandomProgramGenerator {
       return .vector(
         .softmax(
           o, SoftmaxParameters(inputMultiplier: int32(), inputShift: field(UInt8.self), diffMin: int32(), outputRange: clamp())))
+    case 15:
+      let o = UnaryOperands(source: view(), output: view(), outer: field(UInt32.self), inner: field(UInt32.self))
+      return .vector(
+        .mean(
+          o,
+          RequantizeParameters(
+            inputZeroPoint: int8(), outputZeroPoint: int8(), multiplier: int32(), shift: field(Int8.self), clamp: clamp())))
     default:
       return .finish
     }
   }
 
-  static let operationKinds = 16
+  static let operationKinds = 17
 
   mutating func instruction(_ kind: Int) -> Instruction {
     let op = operation(kind)

@@ -335,6 +335,9 @@ struct AllocateMemory: LoweringPass {
     case .softmax(let u):
       guard let t = u.tiling else { return SRAMUsage() }
       return SRAMUsage(unifiedBufferBytes: (t.doubleBuffered ? 4 : 2) * t.outerTile * t.innerTile * eb)
+    case .mean(let u):
+      guard let t = u.tiling else { return SRAMUsage() }
+      return SRAMUsage(unifiedBufferBytes: (t.doubleBuffered ? 2 : 1) * (t.outerTile + 1) * t.innerTile * eb)
     case .copy(let c):
       return SRAMUsage(unifiedBufferBytes: (c.doubleBuffered ? 2 : 1) * c.chunkBytes)
     case .host, .alias, .fused:
@@ -407,6 +410,7 @@ struct AllocateMemory: LoweringPass {
       case .pool(let p): referenced += [p.input, p.output]
       case .unary(let u): referenced += [u.input, u.output]
       case .softmax(let u): referenced += [u.input, u.output]
+      case .mean(let u): referenced += [u.input, u.output]
       case .copy(let c):
         referenced += c.copies.map(\.source) + [c.output]
         if let fill = c.fill {

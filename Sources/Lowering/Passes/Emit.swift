@@ -90,6 +90,7 @@ struct Emit: LoweringPass {
       case .pool(let p): m.estimatedCycles = p.tiling?.estimate.cycles ?? 0
       case .unary(let u): m.estimatedCycles = u.tiling?.estimate.cycles ?? 0
       case .softmax(let u): m.estimatedCycles = u.tiling?.estimate.cycles ?? 0
+      case .mean(let u): m.estimatedCycles = u.tiling?.estimate.cycles ?? 0
       case .copy(let c): m.estimatedCycles = c.estimate?.cycles ?? 0
       case .host(let h): m.estimatedCycles = h.estimate?.cycles ?? 0
       case .fused(let into): m.fusedInto = into

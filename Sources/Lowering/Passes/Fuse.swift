@@ -138,6 +138,7 @@ func outputs(of work: Work) -> [TensorID] {
   case .pool(let p): [p.output]
   case .unary(let u): [u.output]
   case .softmax(let u): [u.output]
+  case .mean(let u): [u.output]
   case .copy(let c): [c.output]
   case .host(let h): h.outputs
   case .alias, .fused: []

@@ -14,6 +14,9 @@ import TileISA
 /// - SOFTMAX int8 → int8 with TFLite's fixed output quantization (1/256, −128), per-tensor input
 ///   quantization and β × input scale ≥ 2^−26, whose rows fit the unified buffer → `vsoftmax` on
 ///   the vector unit.
+/// - MEAN int8 → int8 over axes [1, 2] of a rank-4 tensor (GlobalAveragePooling2D), per-tensor
+///   quantization, whose folded multiplier's shift is in −31...30 and one channel of whose pixels
+///   fits the unified buffer → `vmean` on the vector unit.
 /// - RESHAPE and SQUEEZE → aliases of their input's DRAM bytes.
 /// - Everything else, and anything with float32, int16 or uint8 tensors, or parameters TFLite
 ///   itself rejects → the host, with a one-line reason.
@@ -104,6 +107,7 @@ private struct OperatorLegalizer {
     case .concatenation(let axis, let a): return concatenation(axis, a)
     case .pad, .padV2: return pad()
     case .softmax(let beta): return softmax(beta)
+    case .mean: return mean()
     default:
       return host("no vector-unit implementation")
     }
@@ -486,6 +490,51 @@ private struct OperatorLegalizer {
       input: xID, output: op.outputs[0], rows: rows, depth: depth, parameters: parameters, tiling: nil)
     return (
       .vectorUnit, "\(name): vsoftmax on the vector unit (\(rows) row\(rows == 1 ? "" : "s") of \(depth))", .softmax(work)
+    )
+  }
+
+  func mean() -> Decision {
+    guard let xID = op.input(0), let x = input(0), let out = output, let axesData = input(1)?.data else {
+      return host("the axes are not constant")
+    }
+    let rank = x.shape.count
+    guard rank == 4 else { return host("rank-\(rank) input; vmean reduces the H and W of an N×H×W×C tensor") }
+    var axes: Set<Int> = []
+    for a in axesData.integerValues {
+      let r = a < 0 ? Int(a) + rank : Int(a)
+      guard (0..<rank).contains(r) else { return host("axis \(a) out of range for rank \(rank)") }
+      axes.insert(r)
+    }
+    guard axes == [1, 2] else {
+      return host("axes \(axes.sorted()); vmean reduces axes [1, 2] (height and width) only")
+    }
+    let (batches, pixels, channels) = (x.shape[0], x.shape[1] * x.shape[2], x.shape[3])
+    guard out.elementCount == batches * channels else { return host("output shape \(out.shape) does not match") }
+    let parameters: RequantizeParameters
+    if floatDatapath && x.elementType == .float32 {
+      // Timing baseline: a placeholder in range (the float program is never run functionally).
+      parameters = RequantizeParameters(inputZeroPoint: 0, outputZeroPoint: 0, multiplier: 1 << 30, shift: 0)
+    } else {
+      guard let xq = affine(x), let oq = affine(out) else { return host("missing or per-channel quantization") }
+      guard let p = TFLiteQuantization.mean(input: xq, output: oq, count: pixels) else {
+        return host("rescaling out of range (input scale \(xq.scale), output scale \(oq.scale), \(pixels) pixels)")
+      }
+      parameters = p
+    }
+    let eb = state.elementBytes
+    let capacity = Int(state.arch.ub.capacity.count)
+    guard (pixels + 1) * eb <= capacity else {
+      return host(
+        "one channel of \(pixels) pixels needs \(formatBytes((pixels + 1) * eb)) of unified buffer; \(state.arch.name) has \(formatBytes(capacity))"
+      )
+    }
+    let work = MeanWork(
+      input: xID, output: op.outputs[0], batches: batches, pixels: pixels, channels: channels, parameters: parameters,
+      tiling: nil)
+    return (
+      .vectorUnit,
+      "\(name): vmean on the vector unit (\(x.shape[1])×\(x.shape[2]) pixels × \(channels) channels\(batches == 1 ? "" : ", \(batches) images"))",
+      .mean(work)
     )
   }
 

@@ -40,6 +40,7 @@ struct Schedule: LoweringPass {
       case .pool(let p): e.pool(p)
       case .unary(let u): e.unary(u)
       case .softmax(let u): e.softmax(u)
+      case .mean(let u): e.mean(u)
       case .copy(let c): e.copy(c)
       case .host(let h): e.host(h, layer)
       case .alias, .fused: break
@@ -714,6 +715,47 @@ struct Emitter {
         sram: outBuffer, dram: address(u.output) + r0 * rowBytes, rows: 1, rowBytes: n * rowBytes,
         source: outBuffer..<outBuffer + chunk, target: region(u.output))
       stats[i].tiles += 1
+    }
+  }
+
+  /// `vmean` per image and block of channels: load every pixel of the block (a strided 2-D
+  /// load unless the block is all channels), reduce it to one row, store the row.
+  mutating func mean(_ u: MeanWork) {
+    guard let i = layer, let t = u.tiling else { preconditionFailure("mean layer without tiling") }
+    let count = t.doubleBuffered ? 2 : 1
+    let inChunk = u.pixels * t.innerTile * eb
+    let outChunk = t.innerTile * eb
+    var toggle = 0
+    stats[i].largestTile = TileShape(outputHeight: 1, outputWidth: 1, reduction: u.pixels, columns: t.innerTile)
+    for b in 0..<u.batches {
+      for c0 in stride(from: 0, to: u.channels, by: t.innerTile) {
+        let n = min(t.innerTile, u.channels - c0)
+        tile = TileCoordinate(m: stats[i].tiles)
+        let inBuffer = toggle * (inChunk + outChunk)
+        let outBuffer = inBuffer + inChunk
+        toggle = (toggle + 1) % count
+        let image = address(u.input) + b * u.pixels * u.channels * eb
+        if n == u.channels {
+          load(
+            .unifiedBuffer, sram: inBuffer, dram: image, rows: 1, rowBytes: u.pixels * n * eb, source: region(u.input),
+            target: inBuffer..<inBuffer + inChunk)
+        } else {
+          load(
+            .unifiedBuffer, sram: inBuffer, sramStride: n * eb, dram: image + c0 * eb, dramStride: u.channels * eb,
+            rows: u.pixels, rowBytes: n * eb, source: region(u.input), target: inBuffer..<inBuffer + inChunk)
+        }
+        let operands = UnaryOperands(
+          source: VectorView(address: SRAMAddress(inBuffer), outerStrideBytes: n * eb, innerStrideBytes: eb),
+          output: VectorView(address: SRAMAddress(outBuffer), outerStrideBytes: n * eb, innerStrideBytes: eb),
+          outer: u.pixels, inner: n)
+        compute(
+          .vector(.mean(operands, u.parameters)),
+          [.read(.unifiedBuffer, inBuffer..<inBuffer + inChunk), .write(.unifiedBuffer, outBuffer..<outBuffer + outChunk)])
+        store(
+          sram: outBuffer, dram: address(u.output) + (b * u.channels + c0) * eb, rows: 1, rowBytes: n * eb,
+          source: outBuffer..<outBuffer + outChunk, target: region(u.output))
+        stats[i].tiles += 1
+      }
     }
   }
 

@@ -86,6 +86,10 @@ struct ChooseTiles: LoweringPass {
         let work = u
         u.tiling = try fit { t throws(LoweringError) in try t.softmax(work, location) }
         s.layers[i].work = .softmax(u)
+      case .mean(var u):
+        let work = u
+        u.tiling = try fit { t throws(LoweringError) in try t.mean(work, location) }
+        s.layers[i].work = .mean(u)
       case .copy(var c):
         let work = c
         c = try fit { t throws(LoweringError) in
@@ -627,6 +631,36 @@ struct Tiler {
         overlapped: t.doubleBuffered), dramBytes: 2 * elements * eb, tiles: blocks)
     return ElementwiseTiling(
       outerTile: t.outerTile, innerTile: u.depth, doubleBuffered: t.doubleBuffered, estimate: estimate)
+  }
+
+  /// Blocks of channels with every pixel (a channel's mean needs all of its pixels): the most
+  /// channels whose input block and output row (twice over when double-buffered) fit.
+  func mean(_ u: MeanWork, _ location: String) throws(LoweringError) -> ElementwiseTiling {
+    let channelBytes = (u.pixels + 1) * eb  // a channel's pixels and its output
+    guard let db = bufferings.first(where: { (($0 ? 2 : 1) * channelBytes) <= ubCapacity }) else {
+      throw LoweringError(
+        .doesNotFit, location,
+        "one channel of \(u.pixels) pixels needs \(formatBytes(channelBytes)) of unified buffer; \(arch.name) has \(formatBytes(ubCapacity))"
+      )
+    }
+    let channelTile = min(u.channels, ubCapacity / ((db ? 2 : 1) * channelBytes))
+    let blocksPerImage = ceilDiv(u.channels, channelTile)
+    let blocks = u.batches * blocksPerImage
+    let elements = u.batches * u.pixels * u.channels
+    let outputs = u.batches * u.channels
+    let compute = u.batches.multipliedSaturating(
+      by: (u.channels / channelTile) * cost.mean(pixels: u.pixels, channels: channelTile)
+        + (u.channels % channelTile == 0 ? 0 : cost.mean(pixels: u.pixels, channels: u.channels % channelTile)))
+    // A block of all channels is one contiguous transfer; a partial block is one row per pixel.
+    let loadTransfers = channelTile == u.channels ? blocks : blocks * u.pixels
+    let load = cost.activationDMA(elements * eb, transfers: loadTransfers, onChip: expectedOnChip(u.input))
+    let store = cost.activationDMA(outputs * eb, transfers: blocks, onChip: expectedOnChip(u.output))
+    let estimate = CostEstimate(
+      computeCycles: compute, loadCycles: load, storeCycles: store,
+      cycles: cost.combine(
+        compute: compute, load: load, store: store, firstLoad: load / blocks, lastStore: store / blocks,
+        overlapped: db), dramBytes: (elements + outputs) * eb, tiles: blocks)
+    return ElementwiseTiling(outerTile: u.pixels, innerTile: channelTile, doubleBuffered: db, estimate: estimate)
   }
 
   func pool(_ p: PoolWork, _ location: String) throws(LoweringError) -> PoolTiling {
