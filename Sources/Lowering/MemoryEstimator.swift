@@ -92,6 +92,10 @@ struct MemoryEstimator {
     case .unary(let u):
       guard let t = u.tiling, t.innerTile > 0 else { return Count() }
       return Count(dma: 2, compute: 1) * ceilDiv(u.count, t.innerTile)
+    case .mean(let u):
+      // Per image and channel block: one load, one `vmean` and one store (Schedule.mean).
+      guard let t = u.tiling, t.innerTile > 0 else { return Count() }
+      return Count(dma: 2, compute: 1) * [u.batches, ceilDiv(u.channels, t.innerTile)].saturatingProduct()
     case .softmax(let u):
       // One load, one `vsoftmax` and one store per tile of whole rows (Schedule.softmax).
       guard let t = u.tiling, t.outerTile > 0 else { return Count() }
