@@ -235,22 +235,14 @@ public struct TimingRule: Sendable {
       done: "= busy",
       source:
         "TFLite reference_ops::Softmax as three passes over each row, each re-reading the row from the UB: max; exp (per-op LUT) and sum; exp, × reciprocal, write. Rows pipeline, hiding each row's reciprocal (~10 dependent multiplies) behind the next row's max pass"
-    ) { w, p in
-      let cycles = max(
-        ceilDiv(w.vectorOps, p.vectorOpsPerCycle), ceilDiv(w.ubRead, p.ubPortBytesPerCycle), 1)
-      return (cycles, cycles)
-    },
+    ) { w, p in readPassCycles(w, p) },
     TimingRule(
       .vectorMean, .vector,
       busy: "max(⌈(E + C) / vector_ops⌉, ⌈E·eb / port(ub)⌉), E = pixels × C",
       done: "= busy",
       source:
         "TFLite reference_ops::QuantizedMeanOrSum as one pass: each lane keeps a channel's int32 sum, one add per input element read once from the UB, then one requantization (MultiplyByQuantizedMultiplier) per channel; the C-element output row fits the UB write port alongside"
-    ) { w, p in
-      let cycles = max(
-        ceilDiv(w.vectorOps, p.vectorOpsPerCycle), ceilDiv(w.ubRead, p.ubPortBytesPerCycle), 1)
-      return (cycles, cycles)
-    },
+    ) { w, p in readPassCycles(w, p) },
     TimingRule(
       .host, .host,
       busy: "host_latency + ⌈(read + written bytes) / link⌉ + ⌈read bytes / host_ops⌉",
@@ -337,4 +329,11 @@ func arenaStreamCycles(bytes: Int64, memory: OnChipMemory, _ p: TimingParameters
 /// deliver K operands or the accumulator cannot absorb N partial sums per cycle.
 func streamRowCycles(_ w: InstructionWork, _ p: TimingParameters) -> Int64 {
   max(1, ceilDiv(w.reduction * p.elementBytes, p.ubPortBytesPerCycle), ceilDiv(w.columns * 4, p.accPortBytesPerCycle))
+}
+
+/// `vsoftmax` and `vmean`: bound by the vector lanes or by reading the operands from the UB
+/// (`InstructionWork.vectorOps` counts each rule's passes; `ubRead` every byte they read).
+private func readPassCycles(_ w: InstructionWork, _ p: TimingParameters) -> (busy: Int64, done: Int64) {
+  let cycles = max(ceilDiv(w.vectorOps, p.vectorOpsPerCycle), ceilDiv(w.ubRead, p.ubPortBytesPerCycle), 1)
+  return (cycles, cycles)
 }

@@ -118,11 +118,7 @@ extension Instruction {
       case .requantize(let o, let q):
         opcode = .vrequant
         try encodeUnary(o, &w)
-        try w.put(Int(q.multiplier), Int32.self, at: 50, "mult")
-        try w.put(q.shift, Int8.self, at: 56, "shift")
-        try w.put(Int(q.inputZeroPoint), Int8.self, at: 58, "in_zp")
-        try w.put(Int(q.outputZeroPoint), Int8.self, at: 60, "out_zp")
-        try encodeClamp(q.clamp, &w)
+        try encodeRequantize(q, &w)
       case .softmax(let o, let q):
         opcode = .vsoftmax
         try encodeUnary(o, &w)
@@ -133,11 +129,7 @@ extension Instruction {
       case .mean(let o, let q):
         opcode = .vmean
         try encodeUnary(o, &w)
-        try w.put(Int(q.multiplier), Int32.self, at: 50, "mult")
-        try w.put(q.shift, Int8.self, at: 56, "shift")
-        try w.put(Int(q.inputZeroPoint), Int8.self, at: 58, "in_zp")
-        try w.put(Int(q.outputZeroPoint), Int8.self, at: 60, "out_zp")
-        try encodeClamp(q.clamp, &w)
+        try encodeRequantize(q, &w)
       case .copy(let o):
         opcode = .vcopy
         try encodeUnary(o, &w)
@@ -241,23 +233,11 @@ extension Instruction {
             outputZeroPoint: Int8(r.get(Int8.self, at: 60)), outputMultiplier: Int32(r.get(Int32.self, at: 50)),
             outputShift: r.get(Int8.self, at: 56), clamp: try r.clamp(at: 61))))
     case .vrequant:
-      let o = decodeUnary(&r)
-      operation = .vector(
-        .requantize(
-          o,
-          RequantizeParameters(
-            inputZeroPoint: Int8(r.get(Int8.self, at: 58)), outputZeroPoint: Int8(r.get(Int8.self, at: 60)),
-            multiplier: Int32(r.get(Int32.self, at: 50)), shift: r.get(Int8.self, at: 56), clamp: try r.clamp(at: 61))))
+      operation = .vector(.requantize(decodeUnary(&r), try decodeRequantize(&r)))
     case .vcopy:
       operation = .vector(.copy(decodeUnary(&r)))
     case .vmean:
-      let o = decodeUnary(&r)
-      operation = .vector(
-        .mean(
-          o,
-          RequantizeParameters(
-            inputZeroPoint: Int8(r.get(Int8.self, at: 58)), outputZeroPoint: Int8(r.get(Int8.self, at: 60)),
-            multiplier: Int32(r.get(Int32.self, at: 50)), shift: r.get(Int8.self, at: 56), clamp: try r.clamp(at: 61))))
+      operation = .vector(.mean(decodeUnary(&r), try decodeRequantize(&r)))
     case .vsoftmax:
       let o = decodeUnary(&r)
       operation = .vector(
@@ -374,6 +354,21 @@ private func decodeUnary(_ r: inout FieldReader64) -> UnaryOperands {
   UnaryOperands(
     source: decodeView(at: 12, &r), output: decodeView(at: 32, &r), outer: r.get(UInt32.self, at: 4),
     inner: r.get(UInt32.self, at: 8))
+}
+
+/// `vrequant` and `vmean` parameters: one layout for both.
+private func encodeRequantize(_ q: RequantizeParameters, _ w: inout FieldWriter) throws(ISAError) {
+  try w.put(Int(q.multiplier), Int32.self, at: 50, "mult")
+  try w.put(q.shift, Int8.self, at: 56, "shift")
+  try w.put(Int(q.inputZeroPoint), Int8.self, at: 58, "in_zp")
+  try w.put(Int(q.outputZeroPoint), Int8.self, at: 60, "out_zp")
+  try encodeClamp(q.clamp, &w)
+}
+
+private func decodeRequantize(_ r: inout FieldReader64) throws(ISAError) -> RequantizeParameters {
+  RequantizeParameters(
+    inputZeroPoint: Int8(r.get(Int8.self, at: 58)), outputZeroPoint: Int8(r.get(Int8.self, at: 60)),
+    multiplier: Int32(r.get(Int32.self, at: 50)), shift: r.get(Int8.self, at: 56), clamp: try r.clamp(at: 61))
 }
 
 private func encodeClamp(_ c: ClosedRange<Int8>, _ w: inout FieldWriter) throws(ISAError) {
