@@ -95,3 +95,12 @@ func parseInteger(_ text: String, option: String, command: String) throws(UsageE
   }
   return v
 }
+
+/// `--baseline fp32|none` (`run`, `sweep`): whether to simulate the float32 baseline; default fp32.
+func parseBaseline(_ args: ParsedArguments, command: String) throws(UsageError) -> Bool {
+  switch args.value("baseline") ?? "fp32" {
+  case "fp32", "float32": return true
+  case "none": return false
+  case let other: throw UsageError("unknown --baseline '\(other)'; expected fp32 or none", command: command)
+  }
+}

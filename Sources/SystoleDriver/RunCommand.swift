@@ -80,11 +80,7 @@ enum RunCommand {
     var options = RunPipeline.Options()
     options.lowering.memoryBudget = try MemoryLimitOption.budget(args, command: name)
     options.lowering.dataflow = try parseDataflow(args.value("dataflow") ?? "auto")
-    switch args.value("baseline") ?? "fp32" {
-    case "fp32", "float32": options.baseline = true
-    case "none": options.baseline = false
-    case let other: throw UsageError("unknown --baseline '\(other)'; expected fp32 or none", command: name)
-    }
+    options.baseline = try parseBaseline(args, command: name)
     options.functional = args.flag("functional") || !args.all("input").isEmpty || args.value("output-dir") != nil
     if let parallelism = try ThreadsOption.parse(args, command: name) { options.parallelism = parallelism }
     var inputs: [[TensorData]] = []

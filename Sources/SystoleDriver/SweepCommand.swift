@@ -181,11 +181,7 @@ enum SweepCommand {
     }
     var evaluator = PipelineEvaluator(models: models)
     evaluator.shapes = shapes
-    switch args.value("baseline") ?? "fp32" {
-    case "fp32", "float32": evaluator.baseline = true
-    case "none": evaluator.baseline = false
-    case let other: throw UsageError("--baseline \(other): expected fp32 or none", command: name)
-    }
+    evaluator.baseline = try parseBaseline(args, command: name)
     evaluator.memoryBudget = memoryBudget
     let start = Date()
     let study = try SweepRunner.run(spec: spec, evaluator: evaluator, progress: TerminalProgressBar.standardError())

@@ -76,6 +76,6 @@ import Testing
     #expect(try read(merged) == read(lean))
     let bad = try runSystole(["sweep", model] + axes + ["--baseline", "fp16", "-o", dir.appendingPathComponent("x.csv").path])
     #expect(bad.status == 64)
-    #expect(bad.stderr.hasPrefix("error: --baseline fp16: expected fp32 or none"))
+    #expect(bad.stderr.hasPrefix("error: unknown --baseline 'fp16'; expected fp32 or none"))
   }
 }
