@@ -56,10 +56,17 @@ import TileISA
   @Test(arguments: fullSize)
   func fullSizeModelsCompileEverywhereAndRunBitExact(_ set: ReferenceSet) throws {
     let model = try set.loadResolved()
+    // Timing-only programs (no constant bytes); the pipeline still verifies tokens and bounds.
+    let options = LoweringOptions(verifyData: false, writeConstants: false)
+    // On toy-4x4 a full-size network is 3–15 M instructions, minutes to emit in a debug build:
+    // the default suite plans it (legalize, fuse, tile, memory estimate); slow tests emit it.
+    let emitted = slowTests ? Self.presets : Self.presets.filter { $0.name != ArchSpec.toy4x4.name }
     for arch in Self.presets {
-      // Timing-only programs (no constant bytes); the pipeline still verifies tokens and bounds.
-      let options = LoweringOptions(verifyData: false, writeConstants: false)
-      let compiled = try LoweringPipeline(arch: arch, options: options).compile(model)
+      let pipeline = LoweringPipeline(arch: arch, options: options)
+      let plan = try pipeline.plan(model)
+      #expect(plan.memoryEstimate().instructions > 0, "\(set.stem) on \(arch.name)")
+      guard emitted.contains(where: { $0.name == arch.name }) else { continue }
+      let compiled = try pipeline.compile(plan)
       let macs = compiled.report.operators.filter { $0.placement == .systolicArray }.map(\.macs).reduce(0, +)
       #expect(macs > 40_000_000, "\(set.stem) on \(arch.name): \(macs) MACs on the array")
     }
