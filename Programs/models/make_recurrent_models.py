@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""Recurrent keyword spotters (issue 14): what TFLite's converter writes for Keras LSTM and GRU
+layers, and reference outputs for the UNIDIRECTIONAL_SEQUENCE_LSTM files Systole runs.
+
+Run from anywhere:
+    venv/bin/python Programs/models/make_recurrent_models.py
+
+What the converter does with keras 3.15 / TF 2.21 (printed again on every run, see
+docs/tflite-import.md):
+- keras.layers.LSTM / GRU with the converter's defaults and a dynamic batch: conversion fails
+  ("'tf.TensorListReserve' op requires element_shape to be static").
+- The same layers with batch_size=1: float32 converts to a WHILE loop (cond and body subgraphs of
+  FULLY_CONNECTED, SPLIT, LOGISTIC, TANH, MUL, ADD, GATHER, ...); int8 with TFLITE_BUILTINS_INT8
+  crashes the converter (segmentation fault, so the script probes it in a child process).
+- Keras 3 no longer tags its LSTM with the `api_implements="lstm_..."` function attribute that
+  Keras 2 used, which is what makes the converter fuse it into UNIDIRECTIONAL_SEQUENCE_LSTM. The
+  KWS networks below therefore take the Keras LSTM layer's own trained-shape weights (kernel,
+  recurrent kernel, bias; gate order i, f, c, o) and run them through a tf.function carrying
+  that attribute (`lstm_tagged`), the Keras 2 interface. With a static batch of 1 the converter
+  fuses it: float32 and full int8 (int8 activations, int16 cell state, 5 intermediates) both
+  convert. (With a dynamic batch it does not fuse and unrolls the 49 steps into plain ops.)
+
+Files: recurrent/kws_lstm_{int8,float}.tflite (49x10 MFCC-like frames -> LSTM(32) -> Dense(4)
+softmax) and recurrent/ops/lstm_<name>_{int8,float}.tflite (the fused op alone, returning the
+whole sequence). Reference sets (reference/<stem>/) under index.json keys "recurrent" and
+"recurrent_ops": 3 invocations on ONE interpreter, because TFLite keeps the LSTM's output and
+cell state in variable tensors across invocations (it resets them only on allocate_tensors or
+reset_all_variables); the manifests say "stateful": true.
+
+Everything is seeded; running the script twice yields byte-identical files.
+"""
+import collections
+import contextlib
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+os.environ["TF_DETERMINISTIC_OPS"] = "1"
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+warnings.filterwarnings("ignore")
+logging.getLogger("absl").setLevel(logging.ERROR)
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+tf.get_logger().setLevel(logging.ERROR)
+from tensorflow.lite.python import schema_py_generated as S  # noqa: E402
+from tensorflow.lite.tools import flatbuffer_utils  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_models as MM  # noqa: E402
+
+keras = tf.keras
+L = keras.layers
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT_DIR = os.path.join(HERE, "recurrent")
+SEED = 20261206
+N_REP = 32
+N_INV = 3
+OP_NAMES = {v: k for k, v in S.BuiltinOperator.__dict__.items() if not k.startswith("_")}
+
+
+def lstm_tagged(units):
+    """The Keras 2 fused-LSTM interface: a tf.function tagged api_implements="lstm_...".
+
+    Arguments (inputs [batch, time, features], init_h, init_c, kernel [features, 4u],
+    recurrent_kernel [u, 4u], bias [4u]); results (last output, whole sequence, h, c, runtime).
+    The converter replaces the body with UNIDIRECTIONAL_SEQUENCE_LSTM; the body is the same
+    arithmetic as keras.layers.LSTM (sigmoid gates, tanh cell), so the float model matches it."""
+    attrs = {"api_implements": "lstm_systole_%d" % units, "time_major": False, "go_backwards": False}
+
+    @tf.function(experimental_attributes=attrs)
+    def standard_lstm(inputs, init_h, init_c, kernel, recurrent_kernel, bias):
+        h, c = init_h, init_c
+        outs = []
+        for x in tf.unstack(inputs, axis=1):
+            z = tf.matmul(x, kernel) + tf.matmul(h, recurrent_kernel) + bias
+            i, f, g, o = tf.split(z, 4, axis=1)
+            c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+            h = tf.sigmoid(o) * tf.tanh(c)
+            outs.append(h)
+        return h, tf.stack(outs, axis=1), h, c, tf.constant(0.0)
+
+    return standard_lstm
+
+
+class LSTMModule(tf.Module):
+    """A Keras LSTM layer's weights through the tagged function; optional Dense softmax head."""
+
+    def __init__(self, time, features, units, layer, head=None):
+        super().__init__()
+        kernel, recurrent, bias = [w.numpy() for w in layer.weights]
+        self.k, self.r, self.b = tf.constant(kernel), tf.constant(recurrent), tf.constant(bias)
+        self.units = units
+        self.fn = lstm_tagged(units)
+        self.head = None if head is None else (tf.constant(head.kernel.numpy()), tf.constant(head.bias.numpy()))
+        self.__call__ = tf.function(self._call, input_signature=[tf.TensorSpec([1, time, features], tf.float32)])
+
+    def _call(self, x):
+        z = tf.zeros([1, self.units])
+        last, seq, _, _, _ = self.fn(x, z, z, self.k, self.r, self.b)
+        if self.head is None:
+            return seq
+        return tf.nn.softmax(tf.matmul(last, self.head[0]) + self.head[1])
+
+
+def build_lstm(time, features, units, head_classes, seed):
+    """A Keras LSTM layer (and Dense head) with seeded, slightly widened weights."""
+    keras.utils.set_random_seed(seed)
+    layer = L.LSTM(units)
+    head = L.Dense(head_classes, activation="softmax") if head_classes else None
+    layers = [keras.Input((time, features)), layer] + ([head] if head else [])
+    model = keras.Sequential(layers)
+    rng = np.random.default_rng(seed)
+    # Non-zero biases (Keras starts them at 0 and the forget bias at 1) so every gate's bias path
+    # is exercised.
+    k, r, b = layer.get_weights()
+    layer.set_weights([k * 1.5, r * 1.5, b + rng.normal(0, 0.3, b.shape).astype(np.float32)])
+    return model, LSTMModule(time, features, units, layer, head)
+
+
+def convert(module, time, features, int8, seed):
+    fn = module.__call__.get_concrete_function()
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([fn], module)
+    if int8:
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        rng = np.random.default_rng(seed)
+        samples = [[rng.standard_normal((1, time, features)).astype(np.float32)] for _ in range(N_REP)]
+        conv.representative_dataset = lambda: iter(samples)
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
+    with contextlib.redirect_stdout(io.StringIO()):
+        return conv.convert()
+
+
+def op_lists(data):
+    m = flatbuffer_utils.convert_bytearray_to_object(bytearray(data))
+    lists = []
+    for sg in m.subgraphs:
+        names = []
+        for o in sg.operators:
+            oc = m.operatorCodes[o.opcodeIndex]
+            names.append(OP_NAMES.get(max(oc.builtinCode, oc.deprecatedBuiltinCode), "?"))
+        lists.append(names)
+    return lists
+
+
+def describe(label, data):
+    for g, names in enumerate(op_lists(data)):
+        counts = collections.Counter(names)
+        print("  %s subgraph %d: %s" % (label, g, ", ".join("%s x%d" % kv for kv in sorted(counts.items()))))
+
+
+PROBE = r"""
+import os, sys, contextlib, io
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import numpy as np, tensorflow as tf
+keras = tf.keras
+kind, batch, int8 = sys.argv[1], sys.argv[2] == "1", sys.argv[3] == "1"
+keras.utils.set_random_seed(1)
+x = keras.Input((49, 10), batch_size=1 if batch else None)
+h = (keras.layers.LSTM(32) if kind == "lstm" else keras.layers.GRU(32))(x)
+m = keras.Model(x, keras.layers.Dense(4, activation="softmax")(h))
+c = tf.lite.TFLiteConverter.from_keras_model(m)
+if int8:
+    c.optimizations = [tf.lite.Optimize.DEFAULT]
+    rng = np.random.default_rng(0)
+    s = [[rng.standard_normal((1, 49, 10)).astype(np.float32)] for _ in range(8)]
+    c.representative_dataset = lambda: iter(s)
+    c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+try:
+    with contextlib.redirect_stdout(io.StringIO()):
+        d = c.convert()
+except Exception as e:
+    msg = [l for l in str(e).splitlines() if "error:" in l]
+    print("FAILED: " + (msg[0].split("error:")[-1].strip() if msg else type(e).__name__)[:160])
+    sys.exit(0)
+from tensorflow.lite.python import schema_py_generated as S
+from tensorflow.lite.tools import flatbuffer_utils
+names = {v: k for k, v in S.BuiltinOperator.__dict__.items() if not k.startswith("_")}
+m = flatbuffer_utils.convert_bytearray_to_object(bytearray(d))
+for g, sg in enumerate(m.subgraphs):
+    ops = [names[max(m.operatorCodes[o.opcodeIndex].builtinCode, m.operatorCodes[o.opcodeIndex].deprecatedBuiltinCode)] for o in sg.operators]
+    print("subgraph %d: %s" % (g, " ".join(ops)))
+"""
+
+
+def probe_keras_layers():
+    """Converts plain keras.layers.LSTM/GRU KWS models in child processes (the int8 conversion
+    of the WHILE form crashes the converter) and prints what happens."""
+    for kind in ("lstm", "gru"):
+        for batch in (False, True):
+            for int8 in (False, True):
+                r = subprocess.run([sys.executable, "-c", PROBE, kind, "1" if batch else "0", "1" if int8 else "0"],
+                                   capture_output=True, text=True)
+                what = r.stdout.strip() or ("converter crashed (exit %d)" % r.returncode)
+                if r.returncode < 0:
+                    what = "converter crashed (signal %d)" % -r.returncode
+                print("keras.layers.%s, %s batch, %s:" % (kind.upper(), "static" if batch else "dynamic",
+                                                          "int8" if int8 else "float32"))
+                for line in what.splitlines():
+                    print("    " + line)
+
+
+# (name, time steps, features, units, head classes or 0); the single-op files return the sequence.
+NETWORKS = [("kws_lstm", 49, 10, 32, 4)]
+OPS = [("lstm_t5_i3_u4", 5, 3, 4, 0), ("lstm_t8_i10_u16", 8, 10, 16, 0), ("lstm_t3_i24_u40", 3, 24, 40, 0)]
+
+
+def write_reference(stem, rel, path, data, seed):
+    """reference/<stem>/: N_INV seeded invocations on one interpreter (state carries over)."""
+    probe = tf.lite.Interpreter(model_path=path, experimental_op_resolver_type=MM.REF)
+    probe.allocate_tensors()
+    rng = np.random.default_rng(seed)
+    inputs = []
+    for _ in range(N_INV):
+        arrs = []
+        for d in probe.get_input_details():
+            shape = [int(x) for x in d["shape"]]
+            if d["dtype"] == np.int8:
+                arrs.append(rng.integers(-128, 128, shape).astype(np.int8))
+            else:
+                arrs.append(rng.standard_normal(shape).astype(np.float32))
+        inputs.append(arrs)
+    del probe
+    _, ind, outd, outs = MM.run_interp(path, inputs, MM.REF)
+    assert any(not np.array_equal(outs[0][0], o[0]) for o in outs[1:]), "%s: constant output" % stem
+    MM.save_reference(stem, rel, True, inputs, outs, ind, outd, MM.inspect_model(data))
+    return {"stem": stem, "model": rel, "manifest": "reference/%s/manifest.json" % stem}
+
+
+def write_models(specs, subdir):
+    entries = []
+    for k, (name, time, features, units, classes) in enumerate(specs):
+        seed = MM.name_seed(name)
+        keras_model, module = build_lstm(time, features, units, classes, seed % (2 ** 31))
+        x = np.random.default_rng(seed).standard_normal((1, time, features)).astype(np.float32)
+        want = keras_model(x).numpy()
+        got = module.__call__(tf.constant(x)).numpy()
+        if classes == 0:
+            got = got[:, -1, :]
+        assert np.allclose(want, got, atol=1e-5), "%s: tagged function differs from keras.layers.LSTM" % name
+        for int8 in (True, False):
+            data = convert(module, time, features, int8, seed)
+            stem = "%s_%s" % (name, "int8" if int8 else "float")
+            rel = os.path.join("recurrent", subdir, stem + ".tflite") if subdir else os.path.join("recurrent", stem + ".tflite")
+            path = os.path.join(HERE, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(data)
+            print("%-44s %7d B" % (rel, len(data)))
+            describe(stem, data)
+            entries.append(write_reference(stem, rel, path, data, seed + 1))
+    return entries
+
+
+def write_index(networks, ops):
+    path = os.path.join(MM.REF_DIR, "index.json")
+    with open(path) as f:
+        index = json.load(f)
+    index["recurrent"] = networks
+    index["recurrent_ops"] = ops
+    with open(path, "w") as f:
+        json.dump(index, f, indent=1)
+        f.write("\n")
+
+
+def main():
+    if "--skip-probe" not in sys.argv:
+        probe_keras_layers()
+    networks = write_models(NETWORKS, "")
+    ops = write_models(OPS, "ops")
+    write_index(networks, ops)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
