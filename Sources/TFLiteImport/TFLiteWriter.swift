@@ -222,6 +222,10 @@ struct ModelWriter {
       t.set(Schema.Operator.builtinOptionsType, .uint8(tag.rawValue))
       t.set(Schema.Operator.builtinOptions, .table(table))
     }
+    // issue 14: recurrent
+    if case .unidirectionalSequenceLSTM(let o) = op.kind, !o.intermediates.isEmpty {
+      t.set(Schema.Operator.intermediates, .int32s(try int32s(o.intermediates.map(\.index), location, "intermediate tensor")))
+    }
     return t
   }
 
@@ -364,6 +368,18 @@ struct ModelWriter {
     case .assignVariable: return (B.assignVariable, empty(.assignVariable))
     case .callOnce(let sub):
       return (B.callOnce, (.callOnce, FlatBufferTableValue([(0, .int32(try int32("init_subgraph_index", sub)))])))
+    // issue 14: recurrent
+    case .unidirectionalSequenceLSTM(let o):
+      return (
+        B.unidirectionalSequenceLSTM,
+        (
+          .unidirectionalSequenceLSTM,
+          FlatBufferTableValue([
+            (0, act(o.activation)), (1, .float32(o.cellClip)), (2, .float32(o.projectionClip)),
+            (3, .bool(o.timeMajor)), (4, .bool(o.asymmetricQuantizeInputs)), (5, .bool(o.diagonalRecurrentTensors)),
+          ])
+        )
+      )
     }
   }
 }
