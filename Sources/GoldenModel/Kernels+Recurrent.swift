@@ -45,7 +45,7 @@ extension Kernels {
 
   /// The state UNIDIRECTIONAL_SEQUENCE_LSTM starts from when nothing ran before: the values of
   /// its state inputs if the context has them, else TFLite's reset values.
-  static func initialRecurrentState(_ c: KernelContext) throws(GoldenModelError) -> RecurrentState {
+  public static func initialRecurrentState(_ c: KernelContext) throws(GoldenModelError) -> RecurrentState {
     let outputTensor = try c.inputTensor(LSTMInput.outputState)
     let cellTensor = try c.inputTensor(LSTMInput.cellState)
     return RecurrentState(
