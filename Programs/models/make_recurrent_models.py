@@ -21,11 +21,15 @@ docs/tflite-import.md):
   convert. (With a dynamic batch it does not fuse and unrolls the 49 steps into plain ops.)
 
 Files: recurrent/kws_lstm_{int8,float}.tflite (49x10 MFCC-like frames -> LSTM(32) -> Dense(4)
-softmax) and recurrent/ops/lstm_<name>_{int8,float}.tflite (the fused op alone, returning the
-whole sequence). Reference sets (reference/<stem>/) under index.json keys "recurrent" and
+softmax), recurrent/ops/lstm_<name>_{int8,float}.tflite (the fused op alone, returning the
+whole sequence), and two GRU spotters from keras.layers.GRU(32) as the converter writes them:
+recurrent/kws_gru_float.tflite (49x10, the default WHILE loop with cond and body subgraphs) and
+recurrent/kws_gru_unrolled_int8.tflite (GRU(unroll=True), full int8 plain ops; 10x10 frames
+because the unrolled file repeats the weights per step). Reference sets (reference/<stem>/) under index.json keys "recurrent" and
 "recurrent_ops": 3 invocations on ONE interpreter, because TFLite keeps the LSTM's output and
 cell state in variable tensors across invocations (it resets them only on allocate_tensors or
-reset_all_variables); the manifests say "stateful": true.
+reset_all_variables); the manifests say "stateful": true
+(the GRU files have no state tensors; they are marked stateful too, which changes nothing).
 
 Everything is seeded; running the script twice yields byte-identical files.
 """
@@ -201,6 +205,8 @@ def probe_keras_layers():
                 r = subprocess.run([sys.executable, "-c", PROBE, kind, "1" if batch else "0", "1" if int8 else "0"],
                                    capture_output=True, text=True)
                 what = r.stdout.strip() or ("converter crashed (exit %d)" % r.returncode)
+                if "TensorListReserve" in what and "element_shape" in r.stdout + r.stderr:
+                    what = "FAILED: 'tf.TensorListReserve' op requires element_shape to be static"
                 if r.returncode < 0:
                     what = "converter crashed (signal %d)" % -r.returncode
                 print("keras.layers.%s, %s batch, %s:" % (kind.upper(), "static" if batch else "dynamic",
@@ -261,6 +267,56 @@ def write_models(specs, subdir):
     return entries
 
 
+def build_gru(time, features, units, classes, seed, unroll):
+    """keras.layers.GRU (reset_after, Keras 3's default) + Dense softmax head, batch 1, seeded
+    weights with non-zero biases."""
+    keras.utils.set_random_seed(seed)
+    x = keras.Input((time, features), batch_size=1)
+    layer = L.GRU(units, unroll=unroll)
+    model = keras.Model(x, L.Dense(classes, activation="softmax")(layer(x)))
+    rng = np.random.default_rng(seed)
+    k, r, b = layer.get_weights()
+    layer.set_weights([k * 1.5, r * 1.5, b + rng.normal(0, 0.3, b.shape).astype(np.float32)])
+    return model
+
+
+def convert_keras(model, time, features, int8, seed):
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    if int8:
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        rng = np.random.default_rng(seed)
+        samples = [[rng.standard_normal((1, time, features)).astype(np.float32)] for _ in range(N_REP)]
+        conv.representative_dataset = lambda: iter(samples)
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
+    with contextlib.redirect_stdout(io.StringIO()):
+        return conv.convert()
+
+
+# GRU keyword spotters: (stem, time steps, features, units, classes, unroll, int8). The converter's
+# default form of keras.layers.GRU is a WHILE loop (float32 only: its int8 conversion crashes);
+# unroll=True gives plain ops and converts to full int8. The unrolled file repeats the gate
+# weights once per step, so it uses 10 frames to stay small.
+GRUS = [("kws_gru_float", 49, 10, 32, 4, False, False), ("kws_gru_unrolled_int8", 10, 10, 32, 4, True, True)]
+
+
+def write_grus():
+    entries = []
+    for stem, time, features, units, classes, unroll, int8 in GRUS:
+        seed = MM.name_seed(stem)
+        model = build_gru(time, features, units, classes, seed % (2 ** 31), unroll)
+        data = convert_keras(model, time, features, int8, seed)
+        rel = os.path.join("recurrent", stem + ".tflite")
+        path = os.path.join(HERE, rel)
+        with open(path, "wb") as f:
+            f.write(data)
+        print("%-44s %7d B" % (rel, len(data)))
+        describe(stem, data)
+        entries.append(write_reference(stem, rel, path, data, seed + 1))
+    return entries
+
+
 def write_index(networks, ops):
     path = os.path.join(MM.REF_DIR, "index.json")
     with open(path) as f:
@@ -275,7 +331,7 @@ def write_index(networks, ops):
 def main():
     if "--skip-probe" not in sys.argv:
         probe_keras_layers()
-    networks = write_models(NETWORKS, "")
+    networks = write_models(NETWORKS, "") + write_grus()
     ops = write_models(OPS, "ops")
     write_index(networks, ops)
     sys.stdout.flush()
