@@ -48,7 +48,7 @@ public struct Interpreter {
     return try run(graph: 0, inputs: inputs)
   }
 
-  private mutating func run(graph g: Int, inputs: [TensorData]) throws(GoldenModelError) -> [TensorData] {
+  mutating func run(graph g: Int, inputs: [TensorData]) throws(GoldenModelError) -> [TensorData] {
     let graph = model.graphs[g]
     var values = [TensorData?](repeating: nil, count: graph.tensors.count)
     for (t, tensor) in graph.tensors.enumerated() { values[t] = tensor.data }
@@ -94,6 +94,8 @@ public struct Interpreter {
         let (output, next) = try Kernels.unidirectionalSequenceLSTM(context, o, state: state)
         recurrentStates[key] = next
         results = [output]
+      case .while(let cond, let body):
+        results = try runWhile(context, cond: cond, body: body)
       default:
         results = try Kernels.run(context, workers: workers)
       }

@@ -485,3 +485,44 @@ enum GemmlowpQ16 {
     return a < 0 ? neg(t) : t
   }
 }
+
+// MARK: Ops the converted GRU networks add
+
+extension Kernels {
+  /// LOGICAL_AND (`logical.cc`): element-wise `a && b` on bool tensors with numpy broadcasting.
+  static func logicalAnd(_ c: KernelContext) throws(GoldenModelError) -> TensorData {
+    let x = try c.value(0), y = try c.value(1)
+    guard case .bool(let a) = x.storage, case .bool(let b) = y.storage else {
+      throw c.unsupported("LOGICAL_AND on \(x.elementType) and \(y.elementType)")
+    }
+    let shape = try broadcastShape([x.shape, y.shape], c)
+    let xi = ElementwiseSupport.broadcastIndices(input: x.shape, output: shape) ?? Array(0..<x.count)
+    let yi = ElementwiseSupport.broadcastIndices(input: y.shape, output: shape) ?? Array(0..<y.count)
+    return TensorData(shape: shape, storage: .bool(zip(xi, yi).map { a[$0] && b[$1] }))
+  }
+
+  /// UNPACK (`unpack.cc`): `count` slices of the input along `axis`, each without that axis.
+  /// Values are copied, so quantized outputs keep the input's parameters (TFLite requires it).
+  static func unpack(_ c: KernelContext, count: Int, axis a: Int) throws(GoldenModelError) -> [TensorData] {
+    let x = try c.value(0)
+    let rank = x.shape.count
+    let axis = a < 0 ? a + rank : a
+    guard axis >= 0, axis < rank else {
+      throw GoldenModelError(.invalidModel, c.location, "UNPACK axis \(a) out of range for rank \(rank)")
+    }
+    guard x.shape[axis] == count, c.op.outputs.count == count else {
+      throw GoldenModelError(
+        .invalidModel, c.location,
+        "UNPACK of dimension \(x.shape[axis]) into num \(count) (\(c.op.outputs.count) outputs); they must agree")
+    }
+    let strides = ElementwiseSupport.rowMajorStrides(x.shape)
+    var slice = x.shape
+    slice[axis] = 1
+    var shape = x.shape
+    shape.remove(at: axis)
+    return (0..<count).map { k in
+      let indices = ElementwiseSupport.stridedIndices(shape: slice, strides: strides, base: k * strides[axis])
+      return TensorData(shape: shape, storage: ElementwiseSupport.gather(x.storage, indices))
+    }
+  }
+}

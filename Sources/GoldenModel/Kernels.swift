@@ -12,7 +12,7 @@ import GraphIR
 /// QUANTIZE, DEQUANTIZE, GELU, TANH, EXP), `Kernels+Selection.swift` (GATHER, LESS, SELECT,
 /// SELECT_V2, REDUCE_MAX, EXPAND_DIMS, SLICE, SPLIT, BROADCAST_TO), `Kernels+Shape.swift` (RESHAPE, SQUEEZE, SHAPE, PACK, SPLIT_V,
 /// STRIDED_SLICE, TRANSPOSE, CONCATENATION, PAD, PADV2), `Kernels+Recurrent.swift`
-/// (UNIDIRECTIONAL_SEQUENCE_LSTM).
+/// (UNIDIRECTIONAL_SEQUENCE_LSTM, LOGICAL_AND, UNPACK); WHILE runs in `Interpreter+ControlFlow.swift`.
 public enum Kernels {
   /// Runs the stateless kernel for `context.op`, returning one value per output.
   ///
@@ -70,6 +70,10 @@ public enum Kernels {
       // Stateless use (shape resolution, calibration): the state inputs' values, else TFLite's
       // reset state. The interpreters keep the state across invocations themselves.
       return [try unidirectionalSequenceLSTM(c, o, state: try initialRecurrentState(c)).output]
+    case .logicalAnd: return [try logicalAnd(c)]
+    case .unpack(let count, let axis): return try unpack(c, count: count, axis: axis)
+    case .while:
+      throw GoldenModelError(.invalidModel, c.location, "control-flow op reached the stateless kernel table")
     }
   }
 

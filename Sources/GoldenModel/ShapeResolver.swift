@@ -396,6 +396,11 @@ private struct Resolution {
       let r = try input(op, Kernels.LSTMInput.recurrentToOutput, place)
       try rank(r, 2, "recurrent-to-output weights", place)
       return [(Array(x.shape.dropLast()) + [r.shape[1]], nil)]
+    case .while:
+      // Loop values keep their shapes (Systole runs WHILE loops with static shapes only).
+      var shapes: [Result] = []
+      for p in op.inputs.indices { shapes.append((try input(op, p, place).shape, nil)) }
+      return shapes
     default:
       return try runKernel(index, op, place)
     }

@@ -209,6 +209,10 @@ public enum OpKind: Sendable, Hashable {
   case callOnce(initSubgraph: Int)
   // issue 14: recurrent
   case unidirectionalSequenceLSTM(UnidirectionalSequenceLSTMOptions)
+  /// Runs subgraph `bodySubgraph` on the loop values while subgraph `condSubgraph` returns true.
+  case `while`(condSubgraph: Int, bodySubgraph: Int)
+  case logicalAnd
+  case unpack(count: Int, axis: Int)
 
   /// The TFLite builtin operator name, e.g. `"CONV_2D"`.
   public var tfliteName: String {
@@ -262,6 +266,9 @@ public enum OpKind: Sendable, Hashable {
     case .callOnce: "CALL_ONCE"
     // issue 14: recurrent
     case .unidirectionalSequenceLSTM: "UNIDIRECTIONAL_SEQUENCE_LSTM"
+    case .while: "WHILE"
+    case .logicalAnd: "LOGICAL_AND"
+    case .unpack: "UNPACK"
     }
   }
 

@@ -18,6 +18,8 @@ public final class GoldenHostExecutor: HostExecutor {
   private var initialized: Set<Int> = []
   // issue 14: recurrent
   private var recurrentStates: [RecurrentStateKey: RecurrentState] = [:]
+  /// Runs WHILE's condition and body subgraphs (and keeps the state of ops inside them).
+  private var controlFlow: Interpreter
   /// Tasks run so far (all invocations).
   public private(set) var tasksRun = 0
 
@@ -25,6 +27,7 @@ public final class GoldenHostExecutor: HostExecutor {
   public init(model: Model, compiled: CompiledModel) {
     self.model = model
     self.descriptors = compiled.hostTasks
+    self.controlFlow = Interpreter(model: model)
   }
 
   /// A host task that could not run (a compiler/executor disagreement).
@@ -75,6 +78,8 @@ public final class GoldenHostExecutor: HostExecutor {
       let (output, next) = try Kernels.unidirectionalSequenceLSTM(context, o, state: state)
       recurrentStates[key] = next
       return [output]
+    case .while:
+      return try controlFlow.evaluateWhile(graph: graphIndex, operatorIndex: index, values: values)
     case .varHandle(let container, let sharedName):
       let key = container + "/" + sharedName
       if !handleKeys.contains(key) { handleKeys.append(key) }

@@ -121,7 +121,7 @@ extension ModelReader {
       B.readVariable, B.assignVariable, B.callOnce, B.gelu, B.tanh, B.gather, B.less, B.select, B.selectV2,
       B.exp, B.reduceMax, B.expandDims, B.slice, B.split, B.broadcastTo,
       // issue 14: recurrent
-      B.unidirectionalSequenceLSTM,
+      B.unidirectionalSequenceLSTM, B.whileLoop, B.logicalAnd, B.unpack,
     ]
   }()
 }
@@ -302,6 +302,13 @@ struct OptionsReader {
           activation: try activation(t, 0), cellClip: cellClip, projectionClip: projectionClip,
           timeMajor: try bool(t, 3, "time_major"), asymmetricQuantizeInputs: try bool(t, 4, "asymmetric_quantize_inputs"),
           diagonalRecurrentTensors: try bool(t, 5, "diagonal_recurrent_tensors")))
+    case B.whileLoop:
+      let t = try options(.while)
+      return .while(condSubgraph: try int(t, 0, "cond_subgraph_index"), bodySubgraph: try int(t, 1, "body_subgraph_index"))
+    case B.logicalAnd: return .logicalAnd
+    case B.unpack:
+      let t = try options(.unpack)
+      return .unpack(count: try int(t, 0, "num"), axis: try int(t, 1, "axis"))
     default:
       preconditionFailure("builtin \(builtin) is in supportedBuiltins but not mapped")
     }

@@ -162,7 +162,7 @@ enum TFLiteSchema {
     static let selectV2: Int32 = 123, gelu: Int32 = 150, exp: Int32 = 47, split: Int32 = 49
     static let slice: Int32 = 65, expandDims: Int32 = 70, reduceMax: Int32 = 82, broadcastTo: Int32 = 130
     // issue 14: recurrent
-    static let unidirectionalSequenceLSTM: Int32 = 44
+    static let unidirectionalSequenceLSTM: Int32 = 44, whileLoop: Int32 = 119, logicalAnd: Int32 = 86, unpack: Int32 = 88
   }
 
   /// `union BuiltinOptions` tags (the `builtin_options_type` values) Systole reads and writes.
@@ -208,6 +208,9 @@ enum TFLiteSchema {
     case gelu = 116
     // issue 14: recurrent
     case unidirectionalSequenceLSTM = 71
+    case `while` = 93
+    case logicalAnd = 62
+    case unpack = 64
 
     /// The schema name of the options table.
     var tableName: String {
@@ -253,6 +256,9 @@ enum TFLiteSchema {
       case .assignVariable: "AssignVariableOptions"
       // issue 14: recurrent
       case .unidirectionalSequenceLSTM: "UnidirectionalSequenceLSTMOptions"
+      case .while: "WhileOptions"
+      case .logicalAnd: "LogicalAndOptions"
+      case .unpack: "UnpackOptions"
       }
     }
   }

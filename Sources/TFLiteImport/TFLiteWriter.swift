@@ -380,6 +380,22 @@ struct ModelWriter {
           ])
         )
       )
+    case .while(let cond, let body):
+      return (
+        B.whileLoop,
+        (
+          .while,
+          FlatBufferTableValue([
+            (0, .int32(try int32("cond_subgraph_index", cond))), (1, .int32(try int32("body_subgraph_index", body))),
+          ])
+        )
+      )
+    case .logicalAnd: return (B.logicalAnd, empty(.logicalAnd))
+    case .unpack(let count, let axis):
+      return (
+        B.unpack,
+        (.unpack, FlatBufferTableValue([(0, .int32(try int32("num", count))), (1, .int32(try int32("axis", axis)))]))
+      )
     }
   }
 }

@@ -88,6 +88,8 @@ private struct OperatorLegalizer {
     // issue 14: recurrent
     case .unidirectionalSequenceLSTM:
       return recurrentHost()
+    case .while:
+      return host("control flow: runs its condition and body subgraphs on the host until the condition is false")
     default:
       break
     }
