@@ -97,25 +97,26 @@ def lstm_tagged(units):
 class LSTMModule(tf.Module):
     """A Keras LSTM layer's weights through the tagged function; optional Dense softmax head."""
 
-    def __init__(self, time, features, units, layer, head=None):
+    def __init__(self, time, features, units, layer, head=None, batch=1):
         super().__init__()
         kernel, recurrent, bias = [w.numpy() for w in layer.weights]
         self.k, self.r, self.b = tf.constant(kernel), tf.constant(recurrent), tf.constant(bias)
         self.units = units
         self.fn = lstm_tagged(units)
         self.head = None if head is None else (tf.constant(head.kernel.numpy()), tf.constant(head.bias.numpy()))
-        self.__call__ = tf.function(self._call, input_signature=[tf.TensorSpec([1, time, features], tf.float32)])
+        self.batch = batch
+        self.__call__ = tf.function(self._call, input_signature=[tf.TensorSpec([batch, time, features], tf.float32)])
 
     def _call(self, x):
-        z = tf.zeros([1, self.units])
+        z = tf.zeros([self.batch, self.units])
         last, seq, _, _, _ = self.fn(x, z, z, self.k, self.r, self.b)
         if self.head is None:
             return seq
         return tf.nn.softmax(tf.matmul(last, self.head[0]) + self.head[1])
 
 
-def build_lstm(time, features, units, head_classes, seed):
-    """A Keras LSTM layer (and Dense head) with seeded, slightly widened weights."""
+def build_lstm(time, features, units, head_classes, seed, batch=1, gain=1.5):
+    """A Keras LSTM layer (and Dense head) with seeded weights scaled by `gain`."""
     keras.utils.set_random_seed(seed)
     layer = L.LSTM(units)
     head = L.Dense(head_classes, activation="softmax") if head_classes else None
@@ -125,17 +126,17 @@ def build_lstm(time, features, units, head_classes, seed):
     # Non-zero biases (Keras starts them at 0 and the forget bias at 1) so every gate's bias path
     # is exercised.
     k, r, b = layer.get_weights()
-    layer.set_weights([k * 1.5, r * 1.5, b + rng.normal(0, 0.3, b.shape).astype(np.float32)])
-    return model, LSTMModule(time, features, units, layer, head)
+    layer.set_weights([k * gain, r * gain, b + rng.normal(0, 0.3, b.shape).astype(np.float32)])
+    return model, LSTMModule(time, features, units, layer, head, batch)
 
 
-def convert(module, time, features, int8, seed):
+def convert(module, time, features, int8, seed, batch=1):
     fn = module.__call__.get_concrete_function()
     conv = tf.lite.TFLiteConverter.from_concrete_functions([fn], module)
     if int8:
         conv.optimizations = [tf.lite.Optimize.DEFAULT]
         rng = np.random.default_rng(seed)
-        samples = [[rng.standard_normal((1, time, features)).astype(np.float32)] for _ in range(N_REP)]
+        samples = [[rng.standard_normal((batch, time, features)).astype(np.float32)] for _ in range(N_REP)]
         conv.representative_dataset = lambda: iter(samples)
         conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         conv.inference_input_type = tf.int8
@@ -215,9 +216,13 @@ def probe_keras_layers():
                     print("    " + line)
 
 
-# (name, time steps, features, units, head classes or 0); the single-op files return the sequence.
-NETWORKS = [("kws_lstm", 49, 10, 32, 4)]
-OPS = [("lstm_t5_i3_u4", 5, 3, 4, 0), ("lstm_t8_i10_u16", 8, 10, 16, 0), ("lstm_t3_i24_u40", 3, 24, 40, 0)]
+# (name, time steps, features, units, head classes or 0, batch, weight gain); the single-op files
+# return the whole sequence. The gain-4 file drives gates into saturation and the cell state to a
+# larger calibrated scale (a different tanh format); the batch-2 file checks per-sequence state.
+NETWORKS = [("kws_lstm", 49, 10, 32, 4, 1, 1.5)]
+OPS = [("lstm_t5_i3_u4", 5, 3, 4, 0, 1, 1.5), ("lstm_t8_i10_u16", 8, 10, 16, 0, 1, 1.5),
+       ("lstm_t3_i24_u40", 3, 24, 40, 0, 1, 1.5), ("lstm_t12_i6_u8_gain4", 12, 6, 8, 0, 1, 4.0),
+       ("lstm_t6_i5_u6_batch2", 6, 5, 6, 0, 2, 1.5)]
 
 
 def write_reference(stem, rel, path, data, seed):
@@ -244,17 +249,17 @@ def write_reference(stem, rel, path, data, seed):
 
 def write_models(specs, subdir):
     entries = []
-    for k, (name, time, features, units, classes) in enumerate(specs):
+    for k, (name, time, features, units, classes, batch, gain) in enumerate(specs):
         seed = MM.name_seed(name)
-        keras_model, module = build_lstm(time, features, units, classes, seed % (2 ** 31))
-        x = np.random.default_rng(seed).standard_normal((1, time, features)).astype(np.float32)
+        keras_model, module = build_lstm(time, features, units, classes, seed % (2 ** 31), batch, gain)
+        x = np.random.default_rng(seed).standard_normal((batch, time, features)).astype(np.float32)
         want = keras_model(x).numpy()
         got = module.__call__(tf.constant(x)).numpy()
         if classes == 0:
             got = got[:, -1, :]
         assert np.allclose(want, got, atol=1e-5), "%s: tagged function differs from keras.layers.LSTM" % name
         for int8 in (True, False):
-            data = convert(module, time, features, int8, seed)
+            data = convert(module, time, features, int8, seed, batch)
             stem = "%s_%s" % (name, "int8" if int8 else "float")
             rel = os.path.join("recurrent", subdir, stem + ".tflite") if subdir else os.path.join("recurrent", stem + ".tflite")
             path = os.path.join(HERE, rel)

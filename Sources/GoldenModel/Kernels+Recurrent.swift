@@ -433,9 +433,9 @@ enum GemmlowpQ16 {
     return saturatingAdd(constantTerm, mul(constantTerm, add(x, poly)))
   }
 
-  /// `exp_on_negative_values` of a value with `m` integer bits (m ≤ 5), Q0.15 result.
+  /// `exp_on_negative_values` of a value with `m` integer bits (0 ≤ m ≤ 13), Q0.15 result.
   static func expOnNegativeValues(_ a: Int16, integerBits m: Int) -> Int16 {
-    precondition(m >= 0 && m <= 5, "exp_on_negative_values with \(m) integer bits")
+    precondition(m >= 0 && m <= 13, "exp_on_negative_values with \(m) integer bits")
     let fractional = 15 - m
     let quarter = Int16(1) << Int16(fractional - 2)
     let mask = sub(quarter, 1)
@@ -449,6 +449,11 @@ enum GemmlowpQ16 {
     for (exponent, multiplier) in barrel where m > exponent {
       let bit = Int16(truncatingIfNeeded: Int32(1) << (fractional + exponent))
       if remainder & bit != 0 { result = mul(result, constant(multiplier)) }
+    }
+    if m > 5 {
+      // Inputs below −32 give 0.
+      let clamp = constant(-(Int32(1) << (36 - m)))
+      if a < clamp { result = 0 }
     }
     return a == 0 ? one(integerBits: 0) : result
   }

@@ -6,8 +6,9 @@ import TFLiteImport
 import Testing
 
 /// UNIDIRECTIONAL_SEQUENCE_LSTM (issue 14, recurrent family) against TFLite's BUILTIN_REF
-/// outputs (`make_recurrent_models.py`): three single-op files of different sizes and cell-state
-/// scales and the LSTM keyword spotter, int8 (8×8→16 integer path) byte for byte and float32
+/// outputs (`make_recurrent_models.py`): five single-op files (sizes, cell-state scales 2^−13 to
+/// 2^−15, saturating gates, batch 2), the LSTM keyword spotter and the two GRU spotters (WHILE;
+/// unrolled int8), int8 (8×8→16 integer path) byte for byte and float32
 /// within 1e-5 relative. Every reference set runs three invocations on one interpreter, so the
 /// state TFLite carries between invocations is checked too.
 @Suite struct RecurrentOpTests {
@@ -16,7 +17,9 @@ import Testing
 
   @Test func fixturesArePresent() throws {
     let ops = Set(try Fixtures.referenceSets(key: "recurrent_ops").map(\.stem))
-    for op in ["lstm_t5_i3_u4", "lstm_t8_i10_u16", "lstm_t3_i24_u40"] {
+    for op in [
+      "lstm_t5_i3_u4", "lstm_t8_i10_u16", "lstm_t3_i24_u40", "lstm_t12_i6_u8_gain4", "lstm_t6_i5_u6_batch2",
+    ] {
       #expect(ops.contains(op + "_int8"), "missing reference set \(op)_int8")
       #expect(ops.contains(op + "_float"), "missing reference set \(op)_float")
     }
@@ -66,17 +69,53 @@ import Testing
     #expect(float.intermediates.isEmpty)
   }
 
-  /// The writer round-trips the op with its options and intermediates, and the written file
-  /// still evaluates bit-exactly.
-  @Test(arguments: ["lstm_t5_i3_u4_int8", "lstm_t5_i3_u4_float"])
+  /// The writer round-trips the LSTM with its options and intermediates, WHILE with its
+  /// subgraphs and UNPACK, and the written file still evaluates bit-exactly.
+  @Test(arguments: ["lstm_t5_i3_u4_int8", "lstm_t5_i3_u4_float", "kws_gru_float", "kws_gru_unrolled_int8"])
   func writerRoundTrips(_ stem: String) throws {
     let set = try ReferenceSet(stem: stem)
     let model = try TFLiteImporter.load(contentsOf: set.model)
     let again = try TFLiteImporter.parse(try TFLiteWriter.serialize(model), source: stem)
-    #expect(again.main.operators.map(\.kind) == model.main.operators.map(\.kind))
+    #expect(again.graphs.count == model.graphs.count)
+    for (g, graph) in model.graphs.enumerated() where g < again.graphs.count {
+      #expect(again.graphs[g].operators.map(\.kind) == graph.operators.map(\.kind), "\(stem) subgraph \(g)")
+    }
     var interpreter = Interpreter(model: again)
     let outputs = try interpreter.invoke(try set.inputs(invocation: 0))
     #expect(mismatchCount(outputs[0], try set.outputs(invocation: 0)[0]) == 0)
+  }
+
+  /// Bad files give the golden model's error naming the operator, never a trap.
+  @Test func badRecurrentFilesThrow() throws {
+    let gru = try TFLiteImporter.load(contentsOf: try ReferenceSet(stem: "kws_gru_float").model)
+    let whileIndex = try #require(gru.main.operators.firstIndex { if case .while = $0.kind { true } else { false } })
+    let inputs = try ReferenceSet(stem: "kws_gru_float").inputs(invocation: 0)
+    for (cond, body) in [(1, 9), (0, 2), (2, 2)] {
+      var broken = gru
+      broken.graphs[0].operators[whileIndex].kind = .while(condSubgraph: cond, bodySubgraph: body)
+      var interpreter = Interpreter(model: broken)
+      #expect(throws: GoldenModelError.self, "cond \(cond), body \(body)") { try interpreter.invoke(inputs) }
+    }
+
+    let set = try ReferenceSet(stem: "lstm_t5_i3_u4_int8")
+    let lstm = try TFLiteImporter.load(contentsOf: set.model)
+    let op = lstm.main.operators[0]
+    // A cell state whose scale is not a power of two: TFLite's Prepare rejects it too.
+    var badScale = lstm
+    let cellID = try #require(op.input(19))
+    badScale.graphs[0].tensors[cellID.index].quantization = QuantizationParameters(scale: 0.001, zeroPoint: 0)
+    // No output-state operand.
+    var noState = lstm
+    noState.graphs[0].operators[0].inputs[18] = nil
+    // Recurrent weights of the wrong shape.
+    var badShape = lstm
+    let recurrentID = try #require(op.input(6))
+    badShape.graphs[0].tensors[recurrentID.index].shape = [2, 8]
+    for (what, model) in [("cell scale", badScale), ("state", noState), ("shape", badShape)] {
+      var interpreter = Interpreter(model: model)
+      let error = #expect(throws: GoldenModelError.self, "\(what)") { try interpreter.invoke(try set.inputs(invocation: 0)) }
+      #expect(error?.location.contains("UNIDIRECTIONAL_SEQUENCE_LSTM") == true, "\(what): \(String(describing: error))")
+    }
   }
 
   /// gemmlowp's int16 logistic and tanh stay within their float counterparts' rounding over
