@@ -70,26 +70,28 @@ N_INV = 3
 OP_NAMES = {v: k for k, v in S.BuiltinOperator.__dict__.items() if not k.startswith("_")}
 
 
-def lstm_tagged(units):
+def lstm_tagged(units, time_major=False):
     """The Keras 2 fused-LSTM interface: a tf.function tagged api_implements="lstm_...".
 
     Arguments (inputs [batch, time, features], init_h, init_c, kernel [features, 4u],
     recurrent_kernel [u, 4u], bias [4u]); results (last output, whole sequence, h, c, runtime).
     The converter replaces the body with UNIDIRECTIONAL_SEQUENCE_LSTM; the body is the same
     arithmetic as keras.layers.LSTM (sigmoid gates, tanh cell), so the float model matches it."""
-    attrs = {"api_implements": "lstm_systole_%d" % units, "time_major": False, "go_backwards": False}
+    attrs = {"api_implements": "lstm_systole_%d%s" % (units, "_tm" if time_major else ""), "time_major": time_major,
+             "go_backwards": False}
+    axis = 0 if time_major else 1
 
     @tf.function(experimental_attributes=attrs)
     def standard_lstm(inputs, init_h, init_c, kernel, recurrent_kernel, bias):
         h, c = init_h, init_c
         outs = []
-        for x in tf.unstack(inputs, axis=1):
+        for x in tf.unstack(inputs, axis=axis):
             z = tf.matmul(x, kernel) + tf.matmul(h, recurrent_kernel) + bias
             i, f, g, o = tf.split(z, 4, axis=1)
             c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
             h = tf.sigmoid(o) * tf.tanh(c)
             outs.append(h)
-        return h, tf.stack(outs, axis=1), h, c, tf.constant(0.0)
+        return h, tf.stack(outs, axis=axis), h, c, tf.constant(0.0)
 
     return standard_lstm
 
@@ -97,15 +99,16 @@ def lstm_tagged(units):
 class LSTMModule(tf.Module):
     """A Keras LSTM layer's weights through the tagged function; optional Dense softmax head."""
 
-    def __init__(self, time, features, units, layer, head=None, batch=1):
+    def __init__(self, time, features, units, layer, head=None, batch=1, time_major=False):
         super().__init__()
         kernel, recurrent, bias = [w.numpy() for w in layer.weights]
         self.k, self.r, self.b = tf.constant(kernel), tf.constant(recurrent), tf.constant(bias)
         self.units = units
-        self.fn = lstm_tagged(units)
+        self.fn = lstm_tagged(units, time_major)
         self.head = None if head is None else (tf.constant(head.kernel.numpy()), tf.constant(head.bias.numpy()))
         self.batch = batch
-        self.__call__ = tf.function(self._call, input_signature=[tf.TensorSpec([batch, time, features], tf.float32)])
+        self.input_shape = [time, batch, features] if time_major else [batch, time, features]
+        self.__call__ = tf.function(self._call, input_signature=[tf.TensorSpec(self.input_shape, tf.float32)])
 
     def _call(self, x):
         z = tf.zeros([self.batch, self.units])
@@ -115,7 +118,7 @@ class LSTMModule(tf.Module):
         return tf.nn.softmax(tf.matmul(last, self.head[0]) + self.head[1])
 
 
-def build_lstm(time, features, units, head_classes, seed, batch=1, gain=1.5):
+def build_lstm(time, features, units, head_classes, seed, batch=1, gain=1.5, time_major=False):
     """A Keras LSTM layer (and Dense head) with seeded weights scaled by `gain`."""
     keras.utils.set_random_seed(seed)
     layer = L.LSTM(units)
@@ -127,16 +130,16 @@ def build_lstm(time, features, units, head_classes, seed, batch=1, gain=1.5):
     # is exercised.
     k, r, b = layer.get_weights()
     layer.set_weights([k * gain, r * gain, b + rng.normal(0, 0.3, b.shape).astype(np.float32)])
-    return model, LSTMModule(time, features, units, layer, head, batch)
+    return model, LSTMModule(time, features, units, layer, head, batch, time_major)
 
 
-def convert(module, time, features, int8, seed, batch=1):
+def convert(module, int8, seed):
     fn = module.__call__.get_concrete_function()
     conv = tf.lite.TFLiteConverter.from_concrete_functions([fn], module)
     if int8:
         conv.optimizations = [tf.lite.Optimize.DEFAULT]
         rng = np.random.default_rng(seed)
-        samples = [[rng.standard_normal((batch, time, features)).astype(np.float32)] for _ in range(N_REP)]
+        samples = [[rng.standard_normal(module.input_shape).astype(np.float32)] for _ in range(N_REP)]
         conv.representative_dataset = lambda: iter(samples)
         conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         conv.inference_input_type = tf.int8
@@ -216,13 +219,14 @@ def probe_keras_layers():
                     print("    " + line)
 
 
-# (name, time steps, features, units, head classes or 0, batch, weight gain); the single-op files
-# return the whole sequence. The gain-4 file drives gates into saturation and the cell state to a
-# larger calibrated scale (a different tanh format); the batch-2 file checks per-sequence state.
+# (name, time steps, features, units, head classes or 0, batch, weight gain, time major); the
+# single-op files return the whole sequence. The gain-4 file drives gates into saturation and the
+# cell state to a larger calibrated scale (a different tanh format); the batch-2 file checks
+# per-sequence state; the time-major file has [time, batch, features] input (time_major = true).
 NETWORKS = [("kws_lstm", 49, 10, 32, 4, 1, 1.5)]
 OPS = [("lstm_t5_i3_u4", 5, 3, 4, 0, 1, 1.5), ("lstm_t8_i10_u16", 8, 10, 16, 0, 1, 1.5),
        ("lstm_t3_i24_u40", 3, 24, 40, 0, 1, 1.5), ("lstm_t12_i6_u8_gain4", 12, 6, 8, 0, 1, 4.0),
-       ("lstm_t6_i5_u6_batch2", 6, 5, 6, 0, 2, 1.5)]
+       ("lstm_t6_i5_u6_batch2", 6, 5, 6, 0, 2, 1.5), ("lstm_t7_i4_u5_timemajor", 7, 4, 5, 0, 2, 1.5, True)]
 
 
 def write_reference(stem, rel, path, data, seed):
@@ -249,17 +253,18 @@ def write_reference(stem, rel, path, data, seed):
 
 def write_models(specs, subdir):
     entries = []
-    for k, (name, time, features, units, classes, batch, gain) in enumerate(specs):
+    for k, (name, time, features, units, classes, batch, gain, *rest) in enumerate(specs):
+        time_major = bool(rest and rest[0])
         seed = MM.name_seed(name)
-        keras_model, module = build_lstm(time, features, units, classes, seed % (2 ** 31), batch, gain)
+        keras_model, module = build_lstm(time, features, units, classes, seed % (2 ** 31), batch, gain, time_major)
         x = np.random.default_rng(seed).standard_normal((batch, time, features)).astype(np.float32)
         want = keras_model(x).numpy()
-        got = module.__call__(tf.constant(x)).numpy()
+        got = module.__call__(tf.constant(x.transpose(1, 0, 2) if time_major else x)).numpy()
         if classes == 0:
-            got = got[:, -1, :]
+            got = got[-1] if time_major else got[:, -1, :]
         assert np.allclose(want, got, atol=1e-5), "%s: tagged function differs from keras.layers.LSTM" % name
         for int8 in (True, False):
-            data = convert(module, time, features, int8, seed, batch)
+            data = convert(module, int8, seed)
             stem = "%s_%s" % (name, "int8" if int8 else "float")
             rel = os.path.join("recurrent", subdir, stem + ".tflite") if subdir else os.path.join("recurrent", stem + ".tflite")
             path = os.path.join(HERE, rel)

@@ -6,8 +6,8 @@ import TFLiteImport
 import Testing
 
 /// UNIDIRECTIONAL_SEQUENCE_LSTM (issue 14, recurrent family) against TFLite's BUILTIN_REF
-/// outputs (`make_recurrent_models.py`): five single-op files (sizes, cell-state scales 2^−13 to
-/// 2^−15, saturating gates, batch 2), the LSTM keyword spotter and the two GRU spotters (WHILE;
+/// outputs (`make_recurrent_models.py`): six single-op files (sizes, cell-state scales 2^−13 to
+/// 2^−15, saturating gates, batch 2, time-major input), the LSTM keyword spotter and the two GRU spotters (WHILE;
 /// unrolled int8), int8 (8×8→16 integer path) byte for byte and float32
 /// within 1e-5 relative. Every reference set runs three invocations on one interpreter, so the
 /// state TFLite carries between invocations is checked too.
@@ -19,6 +19,7 @@ import Testing
     let ops = Set(try Fixtures.referenceSets(key: "recurrent_ops").map(\.stem))
     for op in [
       "lstm_t5_i3_u4", "lstm_t8_i10_u16", "lstm_t3_i24_u40", "lstm_t12_i6_u8_gain4", "lstm_t6_i5_u6_batch2",
+      "lstm_t7_i4_u5_timemajor",
     ] {
       #expect(ops.contains(op + "_int8"), "missing reference set \(op)_int8")
       #expect(ops.contains(op + "_float"), "missing reference set \(op)_float")
