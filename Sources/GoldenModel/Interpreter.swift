@@ -21,6 +21,9 @@ public struct Interpreter {
   private var resourceKeys: [String] = []
   private var variables: [Int: TensorData] = [:]
   private var initializedSubgraphs: Set<Int> = []
+  // issue 14: recurrent
+  /// Recurrent operators' state, keyed by their output-state variable tensor (graph, index).
+  private var recurrentStates: [RecurrentStateKey: RecurrentState] = [:]
 
   /// Creates an interpreter with fresh state.
   public init(model: Model, recordsIntermediates: Bool = false) {
@@ -45,7 +48,7 @@ public struct Interpreter {
     return try run(graph: 0, inputs: inputs)
   }
 
-  private mutating func run(graph g: Int, inputs: [TensorData]) throws(GoldenModelError) -> [TensorData] {
+  mutating func run(graph g: Int, inputs: [TensorData]) throws(GoldenModelError) -> [TensorData] {
     let graph = model.graphs[g]
     var values = [TensorData?](repeating: nil, count: graph.tensors.count)
     for (t, tensor) in graph.tensors.enumerated() { values[t] = tensor.data }
@@ -79,6 +82,20 @@ public struct Interpreter {
           _ = try run(graph: sub, inputs: [])
         }
         results = []
+      // issue 14: recurrent
+      case .unidirectionalSequenceLSTM(let o):
+        let key = try RecurrentStateKey(graph: g, context)
+        let state: RecurrentState
+        if let known = recurrentStates[key] {
+          state = known
+        } else {
+          state = try Kernels.initialRecurrentState(context)
+        }
+        let (output, next) = try Kernels.unidirectionalSequenceLSTM(context, o, state: state)
+        recurrentStates[key] = next
+        results = [output]
+      case .while(let cond, let body):
+        results = try runWhile(context, cond: cond, body: body)
       default:
         results = try Kernels.run(context, workers: workers)
       }
@@ -137,5 +154,22 @@ public struct Interpreter {
       throw GoldenModelError(.invalidModel, c.location, "input 0 is not a resource handle")
     }
     return Int(first)
+  }
+}
+
+// issue 14: recurrent
+/// Identifies a recurrent operator's state by its output-state variable tensor, as TFLite keeps
+/// the state in that tensor.
+public struct RecurrentStateKey: Hashable, Sendable {
+  public var graph: Int
+  public var tensor: Int
+
+  /// The key of the operator in `context` (its input 18, the output state).
+  public init(graph: Int, _ context: KernelContext) throws(GoldenModelError) {
+    guard let id = context.op.input(Kernels.LSTMInput.outputState), context.graph[id].isVariable else {
+      throw GoldenModelError(.invalidModel, context.location, "output state (input 18) is not a variable tensor")
+    }
+    self.graph = graph
+    self.tensor = id.index
   }
 }

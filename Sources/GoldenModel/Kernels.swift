@@ -11,7 +11,8 @@ import GraphIR
 /// `Kernels+Activation.swift` (SOFTMAX, LOGISTIC, HARD_SWISH, RELU, RELU6, RELU_N1_TO_1,
 /// QUANTIZE, DEQUANTIZE, GELU, TANH, EXP), `Kernels+Selection.swift` (GATHER, LESS, SELECT,
 /// SELECT_V2, REDUCE_MAX, EXPAND_DIMS, SLICE, SPLIT, BROADCAST_TO), `Kernels+Shape.swift` (RESHAPE, SQUEEZE, SHAPE, PACK, SPLIT_V,
-/// STRIDED_SLICE, TRANSPOSE, CONCATENATION, PAD, PADV2).
+/// STRIDED_SLICE, TRANSPOSE, CONCATENATION, PAD, PADV2), `Kernels+Recurrent.swift`
+/// (UNIDIRECTIONAL_SEQUENCE_LSTM, LOGICAL_AND, UNPACK); WHILE runs in `Interpreter+ControlFlow.swift`.
 public enum Kernels {
   /// Runs the stateless kernel for `context.op`, returning one value per output.
   ///
@@ -64,6 +65,15 @@ public enum Kernels {
     case .pad, .padV2: return [try pad(c)]
     case .varHandle, .readVariable, .assignVariable, .callOnce:
       throw GoldenModelError(.invalidModel, c.location, "resource-variable op reached the stateless kernel table")
+    // issue 14: recurrent
+    case .unidirectionalSequenceLSTM(let o):
+      // Stateless use (shape resolution, calibration): the state inputs' values, else TFLite's
+      // reset state. The interpreters keep the state across invocations themselves.
+      return [try unidirectionalSequenceLSTM(c, o, state: try initialRecurrentState(c)).output]
+    case .logicalAnd: return [try logicalAnd(c)]
+    case .unpack(let count, let axis): return try unpack(c, count: count, axis: axis)
+    case .while:
+      throw GoldenModelError(.invalidModel, c.location, "control-flow op reached the stateless kernel table")
     }
   }
 

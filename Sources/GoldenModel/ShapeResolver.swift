@@ -389,6 +389,18 @@ private struct Resolution {
       return [(x.shape.enumerated().filter { i, d in !(d == 1 && (drop.isEmpty || drop.contains(i))) }.map(\.element), nil)]
     case .reshape(let newShape):
       return [try reshape(op, newShape, place)]
+    // issue 14: recurrent
+    case .unidirectionalSequenceLSTM:
+      let x = try input(op, 0, place)
+      try rank(x, 3, "input", place)
+      let r = try input(op, Kernels.LSTMInput.recurrentToOutput, place)
+      try rank(r, 2, "recurrent-to-output weights", place)
+      return [(Array(x.shape.dropLast()) + [r.shape[1]], nil)]
+    case .while:
+      // Loop values keep their shapes (Systole runs WHILE loops with static shapes only).
+      var shapes: [Result] = []
+      for p in op.inputs.indices { shapes.append((try input(op, p, place).shape, nil)) }
+      return shapes
     default:
       return try runKernel(index, op, place)
     }

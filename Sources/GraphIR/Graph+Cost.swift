@@ -5,6 +5,7 @@ extension Graph {
   /// - DEPTHWISE_CONV_2D: `N · Ho · Wo · Co · Kh · Kw` (one input channel per output channel)
   /// - FULLY_CONNECTED: `rows · units · depth` where rows = input elements / depth
   /// - BATCH_MATMUL: `batch · M · N · K`
+  /// - UNIDIRECTIONAL_SEQUENCE_LSTM: `batch · steps · gates · cells · (inputs + outputs)`
   public func macs(ofOperator index: Int) -> Int {
     let op = operators[index]
     func shape(_ position: Int) -> [Int]? { op.input(position).map { self[$0].shape } }
@@ -26,6 +27,12 @@ extension Graph {
       guard let x = shape(0), x.count >= 2 else { return 0 }
       let k = adjX ? x[x.count - 2] : x[x.count - 1]
       return TensorData.elementCount(of: out) * k
+    // issue 14: recurrent
+    case .unidirectionalSequenceLSTM:
+      // Every step: one gate row per cell, each a dot product over inputs and outputs.
+      guard let w = shape(4), w.count == 2, let r = shape(8), r.count == 2, out.count == 3 else { return 0 }
+      let gates = op.input(1) == nil ? 3 : 4
+      return out[0] * out[1] * gates * w[0] * (w[1] + r[1])
     default:
       return 0
     }
@@ -46,6 +53,9 @@ extension Graph {
     switch operators[index].kind {
     case .conv2D, .depthwiseConv2D, .fullyConnected, .batchMatMul, .add, .sub, .mul,
       .squaredDifference, .concatenation, .padV2:
+      return true
+    // issue 14: recurrent
+    case .unidirectionalSequenceLSTM:
       return true
     default:
       return false

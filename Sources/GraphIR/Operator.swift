@@ -105,6 +105,43 @@ public struct StridedSliceOptions: Sendable, Hashable {
   }
 }
 
+// issue 14: recurrent
+/// Options of UNIDIRECTIONAL_SEQUENCE_LSTM (`UnidirectionalSequenceLSTMOptions` in TFLite's
+/// schema) plus the operator's intermediate tensors.
+///
+/// The integer (8×8→16) kernel reads the quantization of its fifth intermediate (the hidden
+/// state's scale and zero point); the first four carry layer-norm scales in layer-norm LSTMs
+/// and are placeholders otherwise. Float32 files have none.
+public struct UnidirectionalSequenceLSTMOptions: Sendable, Hashable {
+  /// Activation of the cell gate and of the cell state before the output gate (TANH in every
+  /// converted file).
+  public var activation: FusedActivation
+  /// Clip of the cell state, 0 for none.
+  public var cellClip: Float
+  /// Clip of the projection output, 0 for none.
+  public var projectionClip: Float
+  /// Inputs are [time, batch, features] instead of [batch, time, features].
+  public var timeMajor: Bool
+  /// Hybrid kernels quantize inputs asymmetrically (not used by Systole's kernels).
+  public var asymmetricQuantizeInputs: Bool
+  /// Recurrent weights are diagonal (not supported by Systole's kernels).
+  public var diagonalRecurrentTensors: Bool
+  /// The operator's `intermediates` tensors, in file order.
+  public var intermediates: [TensorID]
+  public init(
+    activation: FusedActivation = .tanh, cellClip: Float = 0, projectionClip: Float = 0, timeMajor: Bool = false,
+    asymmetricQuantizeInputs: Bool = false, diagonalRecurrentTensors: Bool = false, intermediates: [TensorID] = []
+  ) {
+    self.activation = activation
+    self.cellClip = cellClip
+    self.projectionClip = projectionClip
+    self.timeMajor = timeMajor
+    self.asymmetricQuantizeInputs = asymmetricQuantizeInputs
+    self.diagonalRecurrentTensors = diagonalRecurrentTensors
+    self.intermediates = intermediates
+  }
+}
+
 /// What an operator computes, with its typed options.
 ///
 /// Case names are Swift names; ``tfliteName`` gives the TFLite builtin name for messages.
@@ -170,6 +207,12 @@ public enum OpKind: Sendable, Hashable {
   case readVariable
   case assignVariable
   case callOnce(initSubgraph: Int)
+  // issue 14: recurrent
+  case unidirectionalSequenceLSTM(UnidirectionalSequenceLSTMOptions)
+  /// Runs subgraph `bodySubgraph` on the loop values while subgraph `condSubgraph` returns true.
+  case `while`(condSubgraph: Int, bodySubgraph: Int)
+  case logicalAnd
+  case unpack(count: Int, axis: Int)
 
   /// The TFLite builtin operator name, e.g. `"CONV_2D"`.
   public var tfliteName: String {
@@ -221,6 +264,11 @@ public enum OpKind: Sendable, Hashable {
     case .readVariable: "READ_VARIABLE"
     case .assignVariable: "ASSIGN_VARIABLE"
     case .callOnce: "CALL_ONCE"
+    // issue 14: recurrent
+    case .unidirectionalSequenceLSTM: "UNIDIRECTIONAL_SEQUENCE_LSTM"
+    case .while: "WHILE"
+    case .logicalAnd: "LOGICAL_AND"
+    case .unpack: "UNPACK"
     }
   }
 

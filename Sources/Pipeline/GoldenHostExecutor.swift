@@ -16,6 +16,10 @@ public final class GoldenHostExecutor: HostExecutor {
   private var handleKeys: [String] = []
   private var variables: [Int: TensorData] = [:]
   private var initialized: Set<Int> = []
+  // issue 14: recurrent
+  private var recurrentStates: [RecurrentStateKey: RecurrentState] = [:]
+  /// Runs WHILE's condition and body subgraphs (and keeps the state of ops inside them).
+  private var controlFlow: Interpreter
   /// Tasks run so far (all invocations).
   public private(set) var tasksRun = 0
 
@@ -23,6 +27,7 @@ public final class GoldenHostExecutor: HostExecutor {
   public init(model: Model, compiled: CompiledModel) {
     self.model = model
     self.descriptors = compiled.hostTasks
+    self.controlFlow = Interpreter(model: model)
   }
 
   /// A host task that could not run (a compiler/executor disagreement).
@@ -49,7 +54,7 @@ public final class GoldenHostExecutor: HostExecutor {
       }
       values.append(value)
     }
-    let results = try evaluate(graph: graph, op: op, index: d.operatorIndex, values: values)
+    let results = try evaluate(graph: graph, op: op, index: d.operatorIndex, values: values, graphIndex: d.graph)
     for (value, p) in zip(results, d.outputs) {
       let bytes = value.littleEndianBytes()
       guard bytes.count == p.byteCount else {
@@ -60,8 +65,21 @@ public final class GoldenHostExecutor: HostExecutor {
   }
 
   /// One operator, with TFLite's resource-variable semantics for the stateful ones.
-  private func evaluate(graph: Graph, op: Operator, index: Int, values: [TensorData?]) throws -> [TensorData] {
+  private func evaluate(graph: Graph, op: Operator, index: Int, values: [TensorData?], graphIndex: Int = 0) throws
+    -> [TensorData]
+  {
     switch op.kind {
+    // issue 14: recurrent
+    case .unidirectionalSequenceLSTM(let o):
+      // The compiler passes no state operands (inputs 18, 19); the state lives here.
+      let context = KernelContext(graph: graph, op: op, index: index, values: values)
+      let key = try RecurrentStateKey(graph: graphIndex, context)
+      let state = try recurrentStates[key] ?? Kernels.initialRecurrentState(context)
+      let (output, next) = try Kernels.unidirectionalSequenceLSTM(context, o, state: state)
+      recurrentStates[key] = next
+      return [output]
+    case .while:
+      return try controlFlow.evaluateWhile(graph: graphIndex, operatorIndex: index, values: values)
     case .varHandle(let container, let sharedName):
       let key = container + "/" + sharedName
       if !handleKeys.contains(key) { handleKeys.append(key) }
@@ -95,7 +113,7 @@ public final class GoldenHostExecutor: HostExecutor {
     var values = graph.tensors.map(\.data)
     for (i, op) in graph.operators.enumerated() {
       let operands = op.inputs.map { id in id.flatMap { values[$0.index] } }
-      let results = try evaluate(graph: graph, op: op, index: i, values: operands)
+      let results = try evaluate(graph: graph, op: op, index: i, values: operands, graphIndex: g)
       for (value, id) in zip(results, op.outputs) { values[id.index] = value }
     }
   }

@@ -149,6 +149,9 @@ struct GraphRewriter {
       let t = graph[input]
       if t.elementType != .float32 {
         inputs.append(primary[input.index] ?? copyVerbatim(input.index))
+      } else if t.isVariable && !p.isQuantized {
+        // issue 14: recurrent. A float op's state tensor (LSTM inputs 18, 19) is copied as is.
+        inputs.append(copyVerbatim(input.index))
       } else if t.isConstant {
         inputs.append(
           addConstant(
@@ -176,7 +179,13 @@ struct GraphRewriter {
     if p.isQuantized {
       try constrain(op, precision: p, inputs: &inputs, outputs: outputs)
     }
-    ops.append(Operator(kind: op.kind, inputs: inputs, outputs: outputs))
+    var kind = op.kind
+    // issue 14: recurrent. The LSTM's intermediates are tensors of this graph: copy them too.
+    if case .unidirectionalSequenceLSTM(var o) = kind {
+      o.intermediates = o.intermediates.map { copyVerbatim($0.index) }
+      kind = .unidirectionalSequenceLSTM(o)
+    }
+    ops.append(Operator(kind: kind, inputs: inputs, outputs: outputs))
     operatorMap[i] = ops.count - 1
   }
 

@@ -257,6 +257,10 @@ struct PrecisionPlan {
       case .gelu, .tanh, .gather, .less, .select, .selectV2, .exp, .reduceMax, .expandDims, .slice, .split,
         .broadcastTo:
         return false
+      // issue 14: recurrent. An int8 LSTM needs the converter's 8×8→16 layout (int16 cell state,
+      // intermediates) and WHILE's subgraphs are not rewritten: they stay float32.
+      case .unidirectionalSequenceLSTM, .while, .logicalAnd, .unpack:
+        return false
       default: return true
       }
     case .int16:

@@ -53,7 +53,12 @@ extension ModelReader {
     }
 
     let reader = OptionsReader(r: r, op: t, fail: fail)
-    let kind = try reader.kind(builtin: code.builtin)
+    var kind = try reader.kind(builtin: code.builtin)
+    // issue 14: recurrent
+    if case .unidirectionalSequenceLSTM(var o) = kind {
+      o.intermediates = try readIntermediates(t, tensors: tensors, fail: fail)
+      kind = .unidirectionalSequenceLSTM(o)
+    }
     if code.builtin == Schema.Builtin.add || code.builtin == Schema.Builtin.sub {
       let options: Schema.Options = code.builtin == Schema.Builtin.add ? .add : .sub
       try checkPowerOfTwoScaleInt16(
@@ -89,6 +94,22 @@ extension ModelReader {
     }
   }
 
+  // issue 14: recurrent
+  /// The operator's `intermediates` (tensor indices), validated.
+  func readIntermediates(
+    _ t: FlatBufferTable, tensors: [Tensor], fail: (TFLiteImportError.Kind, String) -> TFLiteImportError
+  ) throws(TFLiteImportError) -> [TensorID] {
+    let raw = try r.int32s(t, Schema.Operator.intermediates, "intermediates") ?? []
+    var ids: [TensorID] = []
+    for (k, value) in raw.enumerated() {
+      guard value >= 0 && Int(value) < tensors.count else {
+        throw fail(.indexOutOfRange, "intermediate \(k) is tensor #\(value); the subgraph has \(tensors.count) tensors")
+      }
+      ids.append(TensorID(Int(value)))
+    }
+    return ids
+  }
+
   /// The builtin codes ``OptionsReader/kind(builtin:)`` maps.
   static let supportedBuiltins: Set<Int32> = {
     typealias B = TFLiteSchema.Builtin
@@ -99,6 +120,8 @@ extension ModelReader {
       B.logistic, B.hardSwish, B.relu, B.relu6, B.reluN1To1, B.quantize, B.dequantize, B.varHandle,
       B.readVariable, B.assignVariable, B.callOnce, B.gelu, B.tanh, B.gather, B.less, B.select, B.selectV2,
       B.exp, B.reduceMax, B.expandDims, B.slice, B.split, B.broadcastTo,
+      // issue 14: recurrent
+      B.unidirectionalSequenceLSTM, B.whileLoop, B.logicalAnd, B.unpack,
     ]
   }()
 }
@@ -263,6 +286,29 @@ struct OptionsReader {
     case B.readVariable: return .readVariable
     case B.assignVariable: return .assignVariable
     case B.callOnce: return .callOnce(initSubgraph: try int(options(.callOnce), 0, "init_subgraph_index"))
+    // issue 14: recurrent
+    case B.unidirectionalSequenceLSTM:
+      let t = try options(.unidirectionalSequenceLSTM)
+      func float(_ id: Int, _ name: StaticString) throws(TFLiteImportError) -> Float {
+        guard let t else { return 0 }
+        return try r.float32(t, id, name, default: 0)
+      }
+      let cellClip = try float(1, "cell_clip"), projectionClip = try float(2, "proj_clip")
+      guard cellClip >= 0, projectionClip >= 0, cellClip.isFinite, projectionClip.isFinite else {
+        throw fail(.malformed, "cell_clip \(cellClip) and proj_clip \(projectionClip) must be finite and at least 0")
+      }
+      return .unidirectionalSequenceLSTM(
+        UnidirectionalSequenceLSTMOptions(
+          activation: try activation(t, 0), cellClip: cellClip, projectionClip: projectionClip,
+          timeMajor: try bool(t, 3, "time_major"), asymmetricQuantizeInputs: try bool(t, 4, "asymmetric_quantize_inputs"),
+          diagonalRecurrentTensors: try bool(t, 5, "diagonal_recurrent_tensors")))
+    case B.whileLoop:
+      let t = try options(.while)
+      return .while(condSubgraph: try int(t, 0, "cond_subgraph_index"), bodySubgraph: try int(t, 1, "body_subgraph_index"))
+    case B.logicalAnd: return .logicalAnd
+    case B.unpack:
+      let t = try options(.unpack)
+      return .unpack(count: try int(t, 0, "num"), axis: try int(t, 1, "axis"))
     default:
       preconditionFailure("builtin \(builtin) is in supportedBuiltins but not mapped")
     }

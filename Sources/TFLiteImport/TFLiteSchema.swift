@@ -46,6 +46,8 @@ enum TFLiteSchema {
   enum Operator {
     static let opcodeIndex = 0, inputs = 1, outputs = 2, builtinOptionsType = 3, builtinOptions = 4
     static let customOptions = 5
+    // issue 14: recurrent
+    static let intermediates = 8
   }
 
   /// `deprecated_builtin_code` holds this for every builtin code above 126.
@@ -159,6 +161,8 @@ enum TFLiteSchema {
     static let tanh: Int32 = 28, gather: Int32 = 36, less: Int32 = 58, select: Int32 = 64
     static let selectV2: Int32 = 123, gelu: Int32 = 150, exp: Int32 = 47, split: Int32 = 49
     static let slice: Int32 = 65, expandDims: Int32 = 70, reduceMax: Int32 = 82, broadcastTo: Int32 = 130
+    // issue 14: recurrent
+    static let unidirectionalSequenceLSTM: Int32 = 44, whileLoop: Int32 = 119, logicalAnd: Int32 = 86, unpack: Int32 = 88
   }
 
   /// `union BuiltinOptions` tags (the `builtin_options_type` values) Systole reads and writes.
@@ -202,6 +206,11 @@ enum TFLiteSchema {
     case readVariable = 112
     case assignVariable = 113
     case gelu = 116
+    // issue 14: recurrent
+    case unidirectionalSequenceLSTM = 71
+    case `while` = 93
+    case logicalAnd = 62
+    case unpack = 64
 
     /// The schema name of the options table.
     var tableName: String {
@@ -245,6 +254,11 @@ enum TFLiteSchema {
       case .varHandle: "VarHandleOptions"
       case .readVariable: "ReadVariableOptions"
       case .assignVariable: "AssignVariableOptions"
+      // issue 14: recurrent
+      case .unidirectionalSequenceLSTM: "UnidirectionalSequenceLSTMOptions"
+      case .while: "WhileOptions"
+      case .logicalAnd: "LogicalAndOptions"
+      case .unpack: "UnpackOptions"
       }
     }
   }

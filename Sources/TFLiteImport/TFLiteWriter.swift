@@ -222,6 +222,10 @@ struct ModelWriter {
       t.set(Schema.Operator.builtinOptionsType, .uint8(tag.rawValue))
       t.set(Schema.Operator.builtinOptions, .table(table))
     }
+    // issue 14: recurrent
+    if case .unidirectionalSequenceLSTM(let o) = op.kind, !o.intermediates.isEmpty {
+      t.set(Schema.Operator.intermediates, .int32s(try int32s(o.intermediates.map(\.index), location, "intermediate tensor")))
+    }
     return t
   }
 
@@ -364,6 +368,34 @@ struct ModelWriter {
     case .assignVariable: return (B.assignVariable, empty(.assignVariable))
     case .callOnce(let sub):
       return (B.callOnce, (.callOnce, FlatBufferTableValue([(0, .int32(try int32("init_subgraph_index", sub)))])))
+    // issue 14: recurrent
+    case .unidirectionalSequenceLSTM(let o):
+      return (
+        B.unidirectionalSequenceLSTM,
+        (
+          .unidirectionalSequenceLSTM,
+          FlatBufferTableValue([
+            (0, act(o.activation)), (1, .float32(o.cellClip)), (2, .float32(o.projectionClip)),
+            (3, .bool(o.timeMajor)), (4, .bool(o.asymmetricQuantizeInputs)), (5, .bool(o.diagonalRecurrentTensors)),
+          ])
+        )
+      )
+    case .while(let cond, let body):
+      return (
+        B.whileLoop,
+        (
+          .while,
+          FlatBufferTableValue([
+            (0, .int32(try int32("cond_subgraph_index", cond))), (1, .int32(try int32("body_subgraph_index", body))),
+          ])
+        )
+      )
+    case .logicalAnd: return (B.logicalAnd, empty(.logicalAnd))
+    case .unpack(let count, let axis):
+      return (
+        B.unpack,
+        (.unpack, FlatBufferTableValue([(0, .int32(try int32("num", count))), (1, .int32(try int32("axis", axis)))]))
+      )
     }
   }
 }

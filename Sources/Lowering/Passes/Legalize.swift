@@ -85,6 +85,11 @@ private struct OperatorLegalizer {
       return host("resource variables keep their state on the host")
     case .callOnce:
       return host("runs its initializer subgraph once, on the host")
+    // issue 14: recurrent
+    case .unidirectionalSequenceLSTM:
+      return recurrentHost()
+    case .while:
+      return host("control flow: runs its condition and body subgraphs on the host until the condition is false")
     default:
       break
     }
@@ -111,6 +116,19 @@ private struct OperatorLegalizer {
     default:
       return host("no vector-unit implementation")
     }
+  }
+
+  // issue 14: recurrent
+  /// UNIDIRECTIONAL_SEQUENCE_LSTM on the host. Its state inputs (the output and cell state
+  /// variable tensors, inputs 18 and 19) are not DRAM operands: the host executor keeps the
+  /// state between invocations, as TFLite keeps it in those tensors.
+  func recurrentHost() -> Decision {
+    var inputs = op.inputs
+    for p in [18, 19] where p < inputs.count { inputs[p] = nil }
+    let reason =
+      "\(name): recurrent (a sequential loop over time steps with its state kept between invocations; "
+      + "the gate matmuls could run on the array, the int16 gate arithmetic has no vector-unit lowering yet); runs on the host"
+    return (.host, reason, .host(HostWork(inputs: inputs, outputs: op.outputs)))
   }
 
   /// Why these tensors cannot be on the accelerator's datapath, or nil.
