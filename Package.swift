@@ -46,7 +46,8 @@ let package = Package(
     .target(name: "Architecture", dependencies: ["Support"], swiftSettings: swiftSettings),
     .target(name: "TileISA", dependencies: ["Support"], swiftSettings: swiftSettings),
     .target(
-      name: "Lowering", dependencies: ["Support", "GraphIR", "Architecture", "TileISA"], swiftSettings: swiftSettings),
+      name: "Lowering", dependencies: ["Support", "GraphIR", "GoldenModel", "Architecture", "TileISA"],
+      swiftSettings: swiftSettings),
     .target(name: "CycleSim", dependencies: ["Support", "Architecture", "TileISA"], swiftSettings: swiftSettings),
     .target(
       name: "Pipeline",

@@ -443,11 +443,16 @@ struct PoolTiling {
   var estimate: CostEstimate
 }
 
-/// `vrequant` over a flat tensor.
+/// `vrequant` over a flat tensor, or `vlut` when `table` is set.
 struct UnaryWork {
   var input: TensorID, output: TensorID
   var count: Int
+  /// `vrequant`'s parameters (unused by `vlut`).
   var parameters: RequantizeParameters
+  /// The `vlut` table (entry k for input k − 128, from `LookupTable`), loaded from the DRAM
+  /// image into the first `VectorOperation.lookupTableBytes` of the working region once per
+  /// layer; nil for `vrequant`.
+  var table: [Int8]? = nil
   var tiling: ElementwiseTiling?
 }
 

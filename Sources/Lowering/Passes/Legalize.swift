@@ -17,6 +17,9 @@ import TileISA
 /// - MEAN int8 → int8 over axes [1, 2] of a rank-4 tensor (GlobalAveragePooling2D), per-tensor
 ///   quantization, whose folded multiplier's shift is in −31...30 and one channel of whose pixels
 ///   fits the unified buffer → `vmean` on the vector unit.
+/// - int8 → int8 per-tensor unary ops listed in `isLookupOperator` (LOGISTIC, TANH, HARD_SWISH,
+///   GELU, EXP, NEG, RSQRT) → `vlut` on the vector unit, through a 256-entry table the golden
+///   model's kernel fills (`LookupTable`).
 /// - RESHAPE and SQUEEZE → aliases of their input's DRAM bytes.
 /// - Everything else, and anything with float32, int16 or uint8 tensors, or parameters TFLite
 ///   itself rejects → the host, with a one-line reason.
@@ -108,8 +111,67 @@ private struct OperatorLegalizer {
     case .pad, .padV2: return pad()
     case .softmax(let beta): return softmax(beta)
     case .mean: return mean()
+    case let kind where Self.isLookupOperator(kind): return lookup()
     default:
       return host("no vector-unit implementation")
+    }
+  }
+
+  /// The int8 unary operators `vlut` runs, one per line: each must be elementwise with an output
+  /// that depends only on its element (and constant options), so its golden-model kernel
+  /// tabulates it on the 256 int8 inputs (`LookupTable`).
+  static func isLookupOperator(_ kind: OpKind) -> Bool {
+    switch kind {
+    case .logistic: true
+    case .tanh: true
+    case .hardSwish: true
+    case .gelu: true
+    case .exp: true
+    case .neg: true
+    case .rsqrt: true
+    // issue 14: vision ops (LEAKY_RELU, ELU, ...) are appended here, one line each.
+    default: false
+    }
+  }
+
+  /// An int8 → int8 unary op through a 256-entry table on the vector unit (`vlut`).
+  func lookup() -> Decision {
+    guard let xID = op.input(0), let x = input(0), let out = output, op.outputs.count == 1 else {
+      return host("missing operands")
+    }
+    if floatDatapath {
+      return host("float32 datapath: a 256-entry table covers int8 inputs only")
+    }
+    guard x.elementType == .int8, out.elementType == .int8 else {
+      return host("\(x.elementType) → \(out.elementType); vlut maps int8 → int8")
+    }
+    guard let xq = x.quantization, xq.scales.count == 1, let oq = out.quantization, oq.scales.count == 1,
+      x.int8Affine != nil, out.int8Affine != nil
+    else {
+      return host("per-channel or missing quantization; vlut needs one scale and zero point per tensor")
+    }
+    guard x.elementCount == out.elementCount else {
+      return host("output shape \(out.shape) differs from input shape \(x.shape); vlut is elementwise")
+    }
+    let wbCapacity = Int(state.arch.weights.capacity.count)
+    guard wbCapacity >= VectorOperation.lookupTableBytes else {
+      return host("the 256-byte vlut table does not fit \(state.arch.name)'s \(formatBytes(wbCapacity)) weight buffer")
+    }
+    for (position, id) in op.inputs.enumerated().dropFirst() {
+      if let id, !graph[id].isConstant { return host("input \(position) is not constant") }
+    }
+    switch LookupTable.build(graph, operator: index) {
+    case .failure(let problem):
+      return host("its kernel cannot be tabulated (\(problem.message))")
+    case .success(let table):
+      let identity = RequantizeParameters(inputZeroPoint: 0, outputZeroPoint: 0, multiplier: 1 << 30, shift: 1)
+      let work = UnaryWork(
+        input: xID, output: op.outputs[0], count: x.elementCount, parameters: identity, table: table, tiling: nil)
+      return (
+        .vectorUnit,
+        "\(name): vlut on the vector unit (256-entry table from the golden model's int8 kernel, scales \(xq.scales[0]) → \(oq.scales[0]))",
+        .unary(work)
+      )
     }
   }
 
