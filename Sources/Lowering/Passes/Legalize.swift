@@ -79,7 +79,7 @@ private struct OperatorLegalizer {
       return (.folded, "\(name): shape arithmetic folded at compile time; no work", .alias)
     }
     switch op.kind {
-    case .reshape, .squeeze:
+    case .reshape, .squeeze, .expandDims:
       if let x = input(0), let out = output, x.elementType == out.elementType, x.elementCount == out.elementCount {
         return (.alias, "\(name): same bytes, new shape; no work", .alias)
       }
@@ -112,6 +112,7 @@ private struct OperatorLegalizer {
     case .softmax(let beta): return softmax(beta)
     case .mean: return mean()
     case let kind where Self.isLookupOperator(kind): return lookup()
+    case let kind where Self.dataInputs(kind) != nil: return dataMovement(Self.dataInputs(kind) ?? [])
     default:
       return host("no vector-unit implementation")
     }
@@ -131,6 +132,52 @@ private struct OperatorLegalizer {
     case .rsqrt: true
     // issue 14: vision ops (LEAKY_RELU, ELU, ...) are appended here, one line each.
     default: false
+    }
+  }
+
+  /// The data-movement operators strided DMA copies run, one per line, with the input positions
+  /// whose elements they move (the others are constant indices, permutations, shapes).
+  static func dataInputs(_ kind: OpKind) -> [Int]? {
+    switch kind {
+    case .transpose: [0]
+    case .slice: [0]
+    case .stridedSlice: [0]
+    case .gather: [0]
+    case .broadcastTo: [0]
+    case .pack(let count, _): Array(0..<count)
+    default: nil
+    }
+  }
+
+  /// A data-movement op as strided 2-D DMA copies through the unified buffer (`DataMovement`):
+  /// every moved input quantized exactly like the output, every other input constant.
+  func dataMovement(_ positions: [Int]) -> Decision {
+    guard let out = output, op.outputs.count == 1 else { return host("several outputs") }
+    guard let oq = affine(out) else { return host("missing quantization") }
+    for (position, id) in op.inputs.enumerated() {
+      guard let id else { continue }
+      let t = graph[id]
+      if positions.contains(position) {
+        guard let q = affine(t), q.scale == oq.scale, q.zeroPoint == oq.zeroPoint,
+          (t.quantization?.scales.count ?? 1) <= 1
+        else {
+          return host("input \(position) is quantized differently from the output (a copy cannot rescale)")
+        }
+      } else if !t.isConstant {
+        return host("input \(position) is not constant")
+      }
+    }
+    switch DataMovement.copies(graph, operator: index, dataInputs: positions) {
+    case .failure(let problem):
+      return host("its element map cannot be derived (\(problem.message))")
+    case .success(let copies):
+      let work = CopyWork(output: op.outputs[0], fill: nil, copies: copies)
+      let rows = copies.reduce(0) { $0 + $1.rows }
+      return (
+        .vectorUnit,
+        "\(name): \(copies.count) strided DMA cop\(copies.count == 1 ? "y" : "ies") (\(rows) row\(rows == 1 ? "" : "s")) through the unified buffer",
+        .copy(work)
+      )
     }
   }
 
