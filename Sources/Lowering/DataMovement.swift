@@ -2,7 +2,7 @@ import GoldenModel
 import GraphIR
 
 /// Where each output element of a data-movement operator (TRANSPOSE, SLICE, STRIDED_SLICE,
-/// GATHER with constant indices, BROADCAST_TO, PACK) comes from, found by running the golden
+/// GATHER with constant indices, BROADCAST_TO, PACK, SPLIT, SPLIT_V) comes from, found by running the golden
 /// model's kernel on element numbers, and that map compressed into strided 2-D DMA copies.
 ///
 /// Each data input is replaced by an int32 tensor of the same shape holding consecutive element
@@ -17,13 +17,12 @@ enum DataMovement {
   /// 2-D copies above which the operator stays on the host.
   static let maxCopies = 1 << 14
 
-  /// The 2-D copies that build the operator's single output from its `dataInputs` (input
-  /// positions), or the reason they cannot be derived.
+  /// The 2-D copies that build the operator's outputs from its `dataInputs` (input positions),
+  /// each naming the output it writes, or the reason they cannot be derived.
   static func copies(_ graph: Graph, operator index: Int, dataInputs: [Int]) -> Result<
     [CopyWork.Copy2D], LookupTableProblem
   > {
     let op = graph.operators[index]
-    guard op.outputs.count == 1 else { return .failure(LookupTableProblem(message: "several outputs")) }
     var g = graph
     var values: [TensorData?] = op.inputs.map { $0.flatMap { graph[$0].data } }
     var bases: [(position: Int, id: TensorID, base: Int)] = []
@@ -39,24 +38,40 @@ enum DataMovement {
       bases.append((p, id, next))
       next += count
     }
-    let outID = op.outputs[0]
-    guard graph[outID].elementCount <= maxElements else {
+    guard op.outputs.reduce(0, { $0 + graph[$1].elementCount }) <= maxElements else {
       return .failure(LookupTableProblem(message: "more than \(maxElements) output elements"))
     }
-    g[outID].elementType = .int32
-    g[outID].quantization = nil
-    let output: TensorData
+    for outID in op.outputs {
+      g[outID].elementType = .int32
+      g[outID].quantization = nil
+    }
+    let outputs: [TensorData]
     do {
-      let outputs = try Kernels.run(KernelContext(graph: g, op: op, index: index, values: values), workers: 1)
-      guard outputs.count == 1 else { return .failure(LookupTableProblem(message: "several outputs")) }
-      output = outputs[0]
+      outputs = try Kernels.run(KernelContext(graph: g, op: op, index: index, values: values), workers: 1)
     } catch {
       return .failure(LookupTableProblem(message: error.message))
     }
-    guard case .int32(let numbers) = output.storage, numbers.count == graph[outID].elementCount else {
-      return .failure(LookupTableProblem(message: "the kernel's output does not match the output tensor"))
+    guard outputs.count == op.outputs.count else {
+      return .failure(LookupTableProblem(message: "the kernel's outputs do not match the operator's"))
     }
-    // Element numbers → (source tensor, element), grouped into runs, rows of runs, copies.
+    var copies: [CopyWork.Copy2D] = []
+    for (outID, output) in zip(op.outputs, outputs) {
+      guard case .int32(let numbers) = output.storage, numbers.count == graph[outID].elementCount else {
+        return .failure(LookupTableProblem(message: "the kernel's output does not match the output tensor"))
+      }
+      copies += compress(numbers, bases: bases.map { ($0.id, $0.base) }, destination: outID)
+      guard copies.count <= maxCopies else {
+        return .failure(LookupTableProblem(message: "more than \(maxCopies) strided copies"))
+      }
+    }
+    return .success(copies)
+  }
+
+  /// Element numbers of one output → (source tensor, element), grouped into runs, rows of
+  /// equally strided runs, and 2-D copies into `destination`.
+  static func compress(_ numbers: [Int32], bases: [(id: TensorID, base: Int)], destination: TensorID)
+    -> [CopyWork.Copy2D]
+  {
     func source(_ n: Int) -> (id: TensorID, element: Int) {
       var k = bases.count - 1
       while k > 0 && bases[k].base > n { k -= 1 }
@@ -99,12 +114,10 @@ enum DataMovement {
       copies.append(
         CopyWork.Copy2D(
           source: first.id, sourceOffset: first.source, sourceStride: sourceStride,
-          destinationOffset: first.destination, destinationStride: destinationStride, rows: rows, run: first.length))
-      guard copies.count <= maxCopies else {
-        return .failure(LookupTableProblem(message: "more than \(maxCopies) strided copies"))
-      }
+          destinationOffset: first.destination, destinationStride: destinationStride, rows: rows, run: first.length,
+          destination: destination))
       i += rows
     }
-    return .success(copies)
+    return copies
   }
 }

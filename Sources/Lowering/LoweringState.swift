@@ -486,8 +486,14 @@ struct CopyWork {
     var rows: Int
     /// Elements per row (contiguous on both sides).
     var run: Int
+    /// The tensor written, when not the work's `output` (SPLIT's other outputs).
+    var destination: TensorID? = nil
   }
   var output: TensorID
+  /// Further outputs some copies write (SPLIT, SPLIT_V); `output` is the first.
+  var extraOutputs: [TensorID] = []
+  /// `output` and `extraOutputs`.
+  var allOutputs: [TensorID] { [output] + extraOutputs }
   /// PAD's fill value (one element), written over the whole output first.
   var fill: Int8?
   var copies: [Copy2D]

@@ -10,7 +10,7 @@ import Testing
 import TileISA
 
 /// Data-movement operators on chip: TRANSPOSE, SLICE, STRIDED_SLICE, GATHER with constant
-/// indices, BROADCAST_TO and PACK as strided DMA copies (`DataMovement`), EXPAND_DIMS as an
+/// indices, BROADCAST_TO, PACK, SPLIT and SPLIT_V as strided DMA copies (`DataMovement`), EXPAND_DIMS as an
 /// alias. Seeded shapes and every permutation compared with the golden model on every preset and
 /// odd arch; the committed transformer-op fixtures compared with TFLite; host fallbacks.
 @Suite struct ShapeOpTests {
@@ -90,11 +90,30 @@ import TileISA
     try check(g.model("pack", inputs: inputs, outputs: [y]), "PACK")
   }
 
+  @Test("SPLIT and SPLIT_V write every output by strided copies, bit-exact on every preset and odd arch")
+  func splits() throws {
+    // SPLIT 3 ways along axis 1 of 2×6×4 (axis first, then the data).
+    var g = GraphBuilder(seed: 11)
+    let axis = g.int32("axis", [], [1])
+    let x = g.activation("x", [2, 6, 4], scale: 0.05, zeroPoint: 3)
+    let parts = (0..<3).map { g.activation("y\($0)", [2, 2, 4], scale: 0.05, zeroPoint: 3) }
+    g.op(.split(count: 3), [axis, x], parts)
+    try check(g.model("split", inputs: [x], outputs: parts), "SPLIT")
+    // SPLIT_V sizes [1, -1, 2] along the last axis of 3×7 (data, sizes, axis).
+    var h = GraphBuilder(seed: 12)
+    let v = h.activation("x", [3, 7], scale: 0.05, zeroPoint: 3)
+    let sizes = h.int32("sizes", [3], [1, -1, 2])
+    let last = h.int32("axis", [], [-1])
+    let pieces = [1, 4, 2].enumerated().map { h.activation("y\($0.offset)", [3, $0.element], scale: 0.05, zeroPoint: 3) }
+    h.op(.splitV(count: 3), [v, sizes, last], pieces)
+    try check(h.model("split_v", inputs: [v], outputs: pieces), "SPLIT_V")
+  }
+
   @Test("the committed transformer-op fixtures run on chip bit-exact with TFLite on every preset")
   func committedFixtures() throws {
     let onChip = [
       "slice_int8", "broadcast_to_int8", "gather_axis1_int8", "gather_axis2_2d_int8", "gather_batch_dims_int8",
-      "expand_dims_dynamic_int8",
+      "expand_dims_dynamic_int8", "split_int8",
     ]
     let sets = try Fixtures.referenceSets(key: "transformer_ops").filter { onChip.contains($0.stem) }
     #expect(sets.count == onChip.count, "\(sets.map(\.stem))")
@@ -103,7 +122,7 @@ import TileISA
       for arch in allPresets {
         let compiled = try LoweringPipeline(arch: arch).compile(model)
         let moved = compiled.report.operators.filter {
-          ["SLICE", "BROADCAST_TO", "GATHER", "EXPAND_DIMS"].contains($0.opName)
+          ["SLICE", "BROADCAST_TO", "GATHER", "EXPAND_DIMS", "SPLIT"].contains($0.opName)
         }
         #expect(!moved.isEmpty && moved.allSatisfy { $0.placement == .vectorUnit || $0.placement == .alias },
           "\(set.stem) on \(arch.name): \(moved.map(\.reason))")

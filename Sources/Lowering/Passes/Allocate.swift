@@ -427,7 +427,7 @@ struct AllocateMemory: LoweringPass {
       case .softmax(let u): referenced += [u.input, u.output]
       case .mean(let u): referenced += [u.input, u.output]
       case .copy(let c):
-        referenced += c.copies.map(\.source) + [c.output]
+        referenced += c.copies.map(\.source) + c.allOutputs
         if let fill = c.fill {
           let bytes = min(c.chunkBytes, s.storageBytes(s.graph[c.output]))
           let element: [UInt8] = s.elementBytes == 1 ? [UInt8(bitPattern: fill)] : floatElement(Float(fill))

@@ -145,6 +145,8 @@ private struct OperatorLegalizer {
     case .gather: [0]
     case .broadcastTo: [0]
     case .pack(let count, _): Array(0..<count)
+    case .split: [1]
+    case .splitV: [0]
     default: nil
     }
   }
@@ -152,8 +154,13 @@ private struct OperatorLegalizer {
   /// A data-movement op as strided 2-D DMA copies through the unified buffer (`DataMovement`):
   /// every moved input quantized exactly like the output, every other input constant.
   func dataMovement(_ positions: [Int]) -> Decision {
-    guard let out = output, op.outputs.count == 1 else { return host("several outputs") }
+    guard let out = output else { return host("no output") }
     guard let oq = affine(out) else { return host("missing quantization") }
+    for id in op.outputs.dropFirst() {
+      guard let q = affine(graph[id]), q.scale == oq.scale, q.zeroPoint == oq.zeroPoint else {
+        return host("outputs quantized differently (a copy cannot rescale)")
+      }
+    }
     for (position, id) in op.inputs.enumerated() {
       guard let id else { continue }
       let t = graph[id]
@@ -171,7 +178,8 @@ private struct OperatorLegalizer {
     case .failure(let problem):
       return host("its element map cannot be derived (\(problem.message))")
     case .success(let copies):
-      let work = CopyWork(output: op.outputs[0], fill: nil, copies: copies)
+      var work = CopyWork(output: op.outputs[0], fill: nil, copies: copies)
+      work.extraOutputs = Array(op.outputs.dropFirst())
       let rows = copies.reduce(0) { $0 + $1.rows }
       return (
         .vectorUnit,

@@ -804,6 +804,8 @@ struct Emitter {
     }
     for copy in c.copies {
       let source = address(copy.source)
+      let destination = copy.destination ?? c.output
+      let output = address(destination)
       let runBytes = copy.run * eb
       if runBytes <= chunk {
         let rowsPerChunk = chunk / runBytes
@@ -821,7 +823,7 @@ struct Emitter {
             sram: buffer, sramStride: runBytes,
             dram: output + (copy.destinationOffset + r0 * copy.destinationStride) * eb,
             dramStride: copy.destinationStride * eb, rows: n, rowBytes: runBytes, source: range,
-            target: region(c.output))
+            target: region(destination))
           stats[i].tiles += 1
         }
       } else {
@@ -839,7 +841,7 @@ struct Emitter {
               rowBytes: n * eb, source: region(copy.source), target: range)
             store(
               sram: buffer, dram: output + (copy.destinationOffset + r * copy.destinationStride + e0) * eb, rows: 1,
-              rowBytes: n * eb, source: range, target: region(c.output))
+              rowBytes: n * eb, source: range, target: region(destination))
             stats[i].tiles += 1
           }
         }
