@@ -12,7 +12,8 @@
 //   ModelZoo                     published network shapes (ResNet-50, MobileNets, BERT layer, MLP0)
 //   Architecture                 ArchSpec: array, memories, DRAM, energy table; presets; JSON
 //   TileISA                      the tile instruction set: semantics, assembly, encoding, verifier
-//   Lowering                     the compiler: graph → tile program (flat pipeline of named passes)
+//   Lowering                     the compiler: graph → tile program (flat pipeline of named passes);
+//                                uses the golden model's kernels to fill `vlut` tables
 //   CycleSim                     the simulator: tile program → cycles, counters, energy (never sees the graph)
 //   Pipeline                     compile → simulate → float32 baseline, as one library call; the
 //                                quantization trade-off and the accuracy-targeted mixed-precision search
@@ -46,7 +47,8 @@ let package = Package(
     .target(name: "Architecture", dependencies: ["Support"], swiftSettings: swiftSettings),
     .target(name: "TileISA", dependencies: ["Support"], swiftSettings: swiftSettings),
     .target(
-      name: "Lowering", dependencies: ["Support", "GraphIR", "Architecture", "TileISA"], swiftSettings: swiftSettings),
+      name: "Lowering", dependencies: ["Support", "GraphIR", "GoldenModel", "Architecture", "TileISA"],
+      swiftSettings: swiftSettings),
     .target(name: "CycleSim", dependencies: ["Support", "Architecture", "TileISA"], swiftSettings: swiftSettings),
     .target(
       name: "Pipeline",

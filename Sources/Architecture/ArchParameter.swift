@@ -469,8 +469,9 @@ extension ArchSpec {
     // Vector unit.
     .count(
       "vector.lanes", \.vector.lanes, default: 256, unit: "lanes",
-      "Vector/activation unit lanes.",
-      source: .assumed("Activation unit width unpublished; one lane per accumulator column")),
+      "Vector/activation unit lanes; each holds a private copy of the layer's 256-entry vlut table (docs/cost-model.md).",
+      source: .assumed(
+        "Activation unit width unpublished; one lane per accumulator column. Per-lane int8 lookup tables, as NPUs commonly implement nonlinearities, so every lane looks up one element per cycle without bank conflicts")),
     .count(
       "vector.ops_per_cycle_per_lane", \.vector.opsPerCyclePerLane, default: 1, unit: "ops/cycle",
       "Element operations per lane per cycle.",

@@ -130,6 +130,11 @@ struct Footprint: Equatable, Sendable {
       case .mean(let o, _):
         ubRead1 = view(o.source, outer: o.outer, inner: o.inner)
         ubWrite = view(o.output, outer: 1, inner: o.inner)
+      case .lookup(let o, _):
+        // The table is in the weight buffer, which only the load queue writes (tokens order it,
+        // as for activate's parameters).
+        ubRead1 = view(o.source, outer: o.outer, inner: o.inner)
+        ubWrite = view(o.output, outer: o.outer, inner: o.inner)
       case .maxPool(let p), .avgPool(let p):
         ubRead1 = featureMap(p.input)
         ubWrite = destination(

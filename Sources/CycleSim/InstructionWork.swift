@@ -30,6 +30,8 @@ public enum InstructionClass: String, CaseIterable, Sendable, Hashable, CustomSt
   case vectorSoftmax = "vector_softmax"
   /// `vmean`.
   case vectorMean = "vector_mean"
+  /// `vlut`.
+  case vectorLookup = "vector_lookup"
   /// `host`: a host-fallback task.
   case host
   /// `nop` on any queue.
@@ -242,6 +244,16 @@ struct InstructionWork: Sendable, Equatable {
         w.vectorOps = math.add(w.elements, Int64(o.inner))
         w.ubRead = math.mul(w.elements, eb)
         w.ubWrite = math.mul(Int64(o.inner), eb)
+      case .lookup(let o, _):
+        // The 256-byte table is read once from the weight buffer into the lanes' copies, then
+        // one lookup per element, each element read and written once.
+        guard o.outer >= 1, o.inner >= 1 else { return .failure(WorkProblem("outer and inner must be ≥ 1")) }
+        w.instructionClass = .vectorLookup
+        w.elements = math.mul(Int64(o.outer), Int64(o.inner))
+        w.vectorOps = w.elements
+        w.wbRead = Int64(VectorOperation.lookupTableBytes)
+        w.ubRead = math.mul(w.elements, eb)
+        w.ubWrite = math.mul(w.elements, eb)
       case .maxPool(let p), .avgPool(let p):
         let win = p.window
         guard win.outHeight >= 1, win.outWidth >= 1, win.kernelHeight >= 1, win.kernelWidth >= 1,

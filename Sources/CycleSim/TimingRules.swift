@@ -244,6 +244,18 @@ public struct TimingRule: Sendable {
         "TFLite reference_ops::QuantizedMeanOrSum as one pass: each lane keeps a channel's int32 sum, one add per input element read once from the UB, then one requantization (MultiplyByQuantizedMultiplier) per channel; the C-element output row fits the UB write port alongside"
     ) { w, p in readPassCycles(w, p) },
     TimingRule(
+      .vectorLookup, .vector,
+      busy: "⌈256 / port(wb)⌉ + max(⌈E / vector_ops⌉, ⌈E·eb / port(ub)⌉)",
+      done: "= busy",
+      source:
+        "per-layer 256-entry int8 LUT, as NPUs implement nonlinearities: the table (in the weight buffer, like activate's parameters) is copied once into every lane's private table (Systole assumption, docs/cost-model.md), then one lookup per element per lane per cycle with no bank conflicts; each element read and written once"
+    ) { w, p in
+      let table = ceilDiv(Int64(VectorOperation.lookupTableBytes), p.weightsPortBytesPerCycle)
+      let stream = max(
+        ceilDiv(w.elements, p.vectorOpsPerCycle), ceilDiv(w.elements * p.elementBytes, p.ubPortBytesPerCycle), 1)
+      return (table + stream, table + stream)
+    },
+    TimingRule(
       .host, .host,
       busy: "host_latency + ⌈(read + written bytes) / link⌉ + ⌈read bytes / host_ops⌉",
       done: "= busy",
@@ -303,9 +315,10 @@ public struct TimingRule: Sendable {
     case .vectorPool: 11
     case .vectorSoftmax: 12
     case .vectorMean: 13
-    case .host: 14
-    case .nop: 15
-    case .finish: 16
+    case .vectorLookup: 14
+    case .host: 15
+    case .nop: 16
+    case .finish: 17
     }
   }
 }

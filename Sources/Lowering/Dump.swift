@@ -77,7 +77,8 @@ extension LoweringState {
         + cost(t.estimate)
     case .unary(let u):
       guard let t = u.tiling else { return nil }
-      return "block \(t.innerTile) elements, \(t.doubleBuffered ? "double" : "single")-buffered; " + cost(t.estimate)
+      return "\(u.table == nil ? "" : "vlut table 256 B, ")block \(t.innerTile) elements, \(t.doubleBuffered ? "double" : "single")-buffered; "
+        + cost(t.estimate)
     case .softmax(let u):
       guard let t = u.tiling else { return nil }
       return "\(u.rows) rows × \(u.depth), block \(t.outerTile) rows, \(t.doubleBuffered ? "double" : "single")-buffered; "

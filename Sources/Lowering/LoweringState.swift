@@ -443,11 +443,16 @@ struct PoolTiling {
   var estimate: CostEstimate
 }
 
-/// `vrequant` over a flat tensor.
+/// `vrequant` over a flat tensor, or `vlut` when `table` is set.
 struct UnaryWork {
   var input: TensorID, output: TensorID
   var count: Int
+  /// `vrequant`'s parameters (unused by `vlut`).
   var parameters: RequantizeParameters
+  /// The `vlut` table (entry k for input k − 128, from `LookupTable`), loaded from the DRAM
+  /// image into the first `VectorOperation.lookupTableBytes` of the working region once per
+  /// layer; nil for `vrequant`.
+  var table: [Int8]? = nil
   var tiling: ElementwiseTiling?
 }
 
@@ -481,8 +486,14 @@ struct CopyWork {
     var rows: Int
     /// Elements per row (contiguous on both sides).
     var run: Int
+    /// The tensor written, when not the work's `output` (SPLIT's other outputs).
+    var destination: TensorID? = nil
   }
   var output: TensorID
+  /// Further outputs some copies write (SPLIT, SPLIT_V); `output` is the first.
+  var extraOutputs: [TensorID] = []
+  /// `output` and `extraOutputs`.
+  var allOutputs: [TensorID] { [output] + extraOutputs }
   /// PAD's fill value (one element), written over the whole output first.
   var fill: Int8?
   var copies: [Copy2D]

@@ -90,8 +90,9 @@ struct MemoryEstimator {
         .saturatingProduct()
       return Count(dma: loads.addingSaturating(stores), compute: 1) * tiles
     case .unary(let u):
+      // Per block one load, one `vrequant`/`vlut` and one store; a `vlut` layer's table load.
       guard let t = u.tiling, t.innerTile > 0 else { return Count() }
-      return Count(dma: 2, compute: 1) * ceilDiv(u.count, t.innerTile)
+      return Count(dma: 2, compute: 1) * ceilDiv(u.count, t.innerTile) + Count(dma: u.table == nil ? 0 : 1, compute: 0)
     case .mean(let u):
       // Per image and channel block: one load, one `vmean` and one store (Schedule.mean).
       guard let t = u.tiling, t.innerTile > 0 else { return Count() }
@@ -202,11 +203,13 @@ struct MemoryEstimator {
   // MARK: Parameter bytes
 
   /// An upper bound on a matrix layer's parameter blob (tables, weight tiles with their level
-  /// tables, BATCH_MATMUL's correction tile); 0 for other layers, 64 for a copy's fill.
+  /// tables, BATCH_MATMUL's correction tile); 0 for other layers, 64 for a copy's fill, 256 for
+  /// a `vlut` table.
   func parameterBytes(_ work: Work) -> Int {
     let eb = state.elementBytes
     switch work {
     case .copy(let c): return c.fill == nil ? 0 : roundUp64(c.chunkBytes)
+    case .unary(let u): return u.table == nil ? 0 : roundUp64(VectorOperation.lookupTableBytes)
     case .matrix(let w):
       guard let t = w.tiling, t.nTile > 0, t.chunkChannels > 0 else { return 0 }
       var bytes = w.outC.multipliedSaturating(by: ActivationParameters.entryBytes)

@@ -364,6 +364,9 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
           shift: try r.int("shift"), clamp: try r.clamp("clamp"))))
   case "vcopy":
     operation = .vector(.copy(try unaryOperands(&r)))
+  case "vlut":
+    let o = try unaryOperands(&r)
+    operation = .vector(.lookup(o, table: SRAMAddress(try r.int("table"))))
   case "host":
     operation = .host(HostTaskIndex(try r.int("task")))
   case "nop":
@@ -373,7 +376,7 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
   default:
     throw ISAError(
       .parse, "line \(line), column \(head.column)",
-      "unknown instruction '\(mnemonic)' (expected load, store, load_weights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vsoftmax, vmean, vcopy, host, nop or finish)"
+      "unknown instruction '\(mnemonic)' (expected load, store, load_weights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vsoftmax, vmean, vlut, vcopy, host, nop or finish)"
     )
   }
   var layer: LayerIndex? = nil

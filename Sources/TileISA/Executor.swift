@@ -302,6 +302,10 @@ extension MachineState {
       try softmax(o, q, location)
     case .mean(let o, let q):
       mean(o, q)
+    case .lookup(let o, let table):
+      let start = table.byteOffset
+      let entries = Array(weightBuffer[start..<start + VectorOperation.lookupTableBytes])
+      unary(o) { s in entries[Int(s) + 128] }
     case .copy(let o):
       unary(o) { UInt8(bitPattern: $0) }
     case .maxPool(let pool):

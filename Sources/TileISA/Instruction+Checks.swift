@@ -180,6 +180,11 @@ extension Operation {
       }
     case .vector(let v):
       checkVector(v, elementBytes: eb, capacity: limits.capacityBytes(of: .unifiedBuffer), into: &p)
+      if case .lookup(_, let table) = v {
+        p.inside(
+          Checked.span(start: table.byteOffset, count: 1, stride: 0, length: VectorOperation.lookupTableBytes),
+          .weightBuffer, capacity: limits.capacityBytes(of: .weightBuffer), what: "vlut table")
+      }
     case .host(let index):
       if index.value < 0 || index.value >= context.hostTaskCount {
         p.add("host task \(index.value) out of range (the program has \(context.hostTaskCount))")
@@ -340,6 +345,12 @@ private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: I
       checkView(o.output, outer: 1, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
     }
     p.shift(q.shift, "shift")
+  case .lookup(let o, _):
+    if checkExtent(o.outer, o.inner, into: &p) {
+      checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)
+      checkView(o.output, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
+    }
+    // The table's weight-buffer range is checked by the caller, which knows that capacity.
   case .copy(let o):
     if checkExtent(o.outer, o.inner, into: &p) {
       checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)

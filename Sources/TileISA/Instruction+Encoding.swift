@@ -126,6 +126,10 @@ extension Instruction {
         try w.put(Int(q.inputMultiplier), Int32.self, at: 50, "mult")
         try w.put(q.inputShift, UInt8.self, at: 56, "shift")
         try encodeClamp(q.outputRange, &w)
+      case .lookup(let o, let table):
+        opcode = .vlut
+        try encodeUnary(o, &w)
+        try w.put(table.byteOffset, UInt32.self, at: 50, "table")
       case .mean(let o, let q):
         opcode = .vmean
         try encodeUnary(o, &w)
@@ -236,6 +240,9 @@ extension Instruction {
       operation = .vector(.requantize(decodeUnary(&r), try decodeRequantize(&r)))
     case .vcopy:
       operation = .vector(.copy(decodeUnary(&r)))
+    case .vlut:
+      let o = decodeUnary(&r)
+      operation = .vector(.lookup(o, table: SRAMAddress(r.get(UInt32.self, at: 50))))
     case .vmean:
       operation = .vector(.mean(decodeUnary(&r), try decodeRequantize(&r)))
     case .vsoftmax:
@@ -267,7 +274,7 @@ func caseIndex<T: CaseIterable & Equatable>(_ value: T) -> Int { Array(T.allCase
 /// encodings keep their numbers.
 enum Opcode: UInt8, CaseIterable {
   case nop = 0, load, store, loadWeights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vcopy, host,
-    finish, vsoftmax, vmean
+    finish, vsoftmax, vmean, vlut
 }
 
 // MARK: Shared field groups

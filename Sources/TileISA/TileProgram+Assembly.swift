@@ -131,6 +131,8 @@ extension Operation {
         ]
       case .copy(let o):
         return unaryFields(o)
+      case .lookup(let o, let table):
+        return unaryFields(o) + [("table", hex(table.byteOffset))]
       }
     case .host(let index):
       return [("task", "\(index.value)")]

@@ -226,10 +226,13 @@ public struct Pool: Hashable, Sendable {
 /// writing one element per step in that order (so an output that aliases an input element-for-
 /// element is safe). Each case documents its arithmetic; all of it is TFLite's reference int8
 /// arithmetic (`reference/integer_ops/add.h`, `mul.h`, `pooling.h`, `reference/requantize.h`,
-/// `reference/softmax.h`, `reference/reduce.h`),
+/// `reference/softmax.h`, `reference/reduce.h`; `vlut` tabulates any of TFLite's int8 unary kernels),
 /// with `MBQM` = `FixedPoint.multiplyByQuantizedMultiplier` (double rounding), which equals
 /// TFLite's `MultiplyByQuantizedMultiplierSmallerThanOneExp` for shifts ≤ 0.
 public enum VectorOperation: Hashable, Sendable {
+  /// Entries of a `vlut` table: one byte per int8 input value.
+  public static let lookupTableBytes = 256
+
   /// TFLite int8 ADD:
   ///
   /// ```swift
@@ -320,6 +323,20 @@ public enum VectorOperation: Hashable, Sendable {
   /// Every source element is read before any output is written, so the output may alias the
   /// source.
   case mean(UnaryOperands, RequantizeParameters)
+  /// int8 → int8 through a 256-byte table in the weight buffer (any per-tensor-quantized int8
+  /// unary op whose output depends only on its element: LOGISTIC, TANH, GELU, HARD_SWISH, EXP,
+  /// NEG, RSQRT, ...; the compiler fills the table by running the op's golden-model kernel on
+  /// all 256 inputs, so the result is the kernel's by construction):
+  ///
+  /// ```swift
+  /// OUT[i][j] = WB[table + Int(SRC[i][j]) + 128]
+  /// ```
+  ///
+  /// `table` is the weight-buffer address of the entry for input −128 (the compiler loads the
+  /// layer's table there from the DRAM image, as it loads `activate`'s parameters); the 256
+  /// entries are bytes whatever the datapath. Each lane holds its own copy of the table, filled
+  /// at the start of the instruction (`docs/cost-model.md`, `vector_lookup`).
+  case lookup(UnaryOperands, table: SRAMAddress)
   /// `OUT[i][j] = SRC[i][j]` (byte copy: RESHAPE, CONCATENATION of equal scales, PAD fill,
   /// TRANSPOSE and STRIDED_SLICE through strides).
   case copy(UnaryOperands)
@@ -335,6 +352,7 @@ public enum VectorOperation: Hashable, Sendable {
     case .requantize: "vrequant"
     case .softmax: "vsoftmax"
     case .mean: "vmean"
+    case .lookup: "vlut"
     case .copy: "vcopy"
     }
   }

@@ -12,7 +12,8 @@ import TileISA
 /// the float32 baseline.
 @Suite struct ReportTests {
   /// conv → reshape → fully connected → softmax (vector unit), plus a MEAN off the conv (vector
-  /// unit) and a LOGISTIC of the mean (host).
+  /// unit), a LOGISTIC of the mean (vector unit, `vlut`) and a DEQUANTIZE of that to float32
+  /// (host).
   static func mixedModel() -> Model {
     var g = GraphBuilder(seed: 21)
     let x = g.activation("x", [1, 6, 6, 3], scale: 0.04, zeroPoint: 1)
@@ -33,7 +34,10 @@ import TileISA
     g.op(.mean(keepDims: false), [y, axes], [m])
     let l = g.activation("gate", [1, 8], scale: 1.0 / 256, zeroPoint: -128)
     g.op(.logistic, [m], [l])
-    return g.model("mixed", inputs: [x], outputs: [s, m, l])
+    g.tensors.append(Tensor(name: "gate_f", shape: [1, 8], elementType: .float32))
+    let lf = TensorID(g.tensors.count - 1)
+    g.op(.dequantize, [l], [lf])
+    return g.model("mixed", inputs: [x], outputs: [s, m, l, lf])
   }
 
   @Test func placementsAndReasons() throws {
@@ -41,19 +45,24 @@ import TileISA
     let (problems, compiled) = try compileAndCompare(model, on: .gemmini, inputs: randomInputs(model, seed: 4))
     #expect(problems.isEmpty, "\(problems)")
     let ops = compiled.report.operators
-    #expect(ops.map(\.placement) == [.systolicArray, .alias, .systolicArray, .vectorUnit, .vectorUnit, .host])
+    #expect(
+      ops.map(\.placement) == [.systolicArray, .alias, .systolicArray, .vectorUnit, .vectorUnit, .vectorUnit, .host])
     #expect(ops[0].reason == "CONV_2D: 3×3 kernel, 3 → 8 channels through the im2col address generator")
     #expect(ops[1].reason == "RESHAPE: same bytes, new shape; no work")
     #expect(ops[2].reason == "FULLY_CONNECTED: 1 × 72 by 72 × 10 GEMM (1 × 1 image, 1 × 1 kernel)")
     #expect(ops[3].reason == "SOFTMAX: vsoftmax on the vector unit (1 row of 10)")
     #expect(ops[4].reason == "MEAN: vmean on the vector unit (3×3 pixels × 8 channels)")
-    #expect(ops[5].reason == "LOGISTIC: no vector-unit implementation; runs on the host")
+    #expect(
+      ops[5].reason
+        == "LOGISTIC: vlut on the vector unit (256-entry table from the golden model's int8 kernel, scales 0.02 → 0.00390625)")
+    #expect(ops[6].reason == "DEQUANTIZE: float32 tensors; the int8 datapath has no float arithmetic; runs on the host")
+    #expect(ops[5].weightBytes == 256)
     #expect(ops[1].instructionCount == 0)
     #expect(ops[0].dataflow != nil && ops[3].dataflow == nil && ops[4].dataflow == nil && ops[5].dataflow == nil)
     #expect(ops[0].macs == model.main.macs(ofOperator: 0))
     // Totals add up.
     let t = compiled.report.totals
-    #expect(t.operatorsOnArray == 2 && t.operatorsOnHost == 1 && t.aliases == 1 && t.operatorsOnVectorUnit == 2)
+    #expect(t.operatorsOnArray == 2 && t.operatorsOnHost == 1 && t.aliases == 1 && t.operatorsOnVectorUnit == 3)
     #expect(t.instructions == compiled.program.instructions.count)
     #expect(ops.reduce(0) { $0 + $1.instructionCount } == t.instructions - 1)  // + finish
     #expect(t.arrayMACs == ops[0].macs + ops[2].macs)
@@ -61,8 +70,8 @@ import TileISA
     // The text and JSON renderings carry the same facts.
     let text = compiled.report.rendered()
     #expect(
-      text.contains("mapping on gemmini (int8): 2 ops on the array, 2 on the vector unit, 1 on the host, 1 alias"))
-    #expect(text.contains("host: #5 LOGISTIC: no vector-unit implementation; runs on the host"))
+      text.contains("mapping on gemmini (int8): 2 ops on the array, 3 on the vector unit, 1 on the host, 1 alias"))
+    #expect(text.contains("host: #6 DEQUANTIZE: float32 tensors; the int8 datapath has no float arithmetic; runs on the host"))
     #expect(compiled.report.json["totals"]?["instructions"] == .int(t.instructions))
   }
 
@@ -70,17 +79,17 @@ import TileISA
     let model = Self.mixedModel()
     let compiled = try LoweringPipeline(arch: .tpuV1).compile(model)
     #expect(compiled.hostTasks.count == compiled.program.hostTasks.count)
-    // SOFTMAX and MEAN run on the vector unit; LOGISTIC is the host task.
-    #expect(!compiled.hostTasks.contains { $0.opName == "SOFTMAX" || $0.opName == "MEAN" })
-    let logistic = try #require(compiled.hostTasks.first { $0.opName == "LOGISTIC" })
-    #expect(logistic.operatorIndex == 5)
-    #expect(logistic.inputs.count == 1 && logistic.outputs.count == 1)
-    #expect(logistic.inputs[0]?.name == "mean" && logistic.outputs[0].name == "gate")
-    #expect(logistic.outputs[0].shape == [1, 8] && logistic.outputs[0].elementType == .int8)
-    let task = compiled.program.hostTasks[logistic.task.value]
-    #expect(task.name == "op #5 LOGISTIC 'gate'")
-    #expect(task.reads == logistic.inputs.compactMap { $0?.range })
-    #expect(task.writes == logistic.outputs.map(\.range))
+    // SOFTMAX, MEAN and LOGISTIC run on the vector unit; DEQUANTIZE is the host task.
+    #expect(!compiled.hostTasks.contains { ["SOFTMAX", "MEAN", "LOGISTIC"].contains($0.opName) })
+    let dequantize = try #require(compiled.hostTasks.first { $0.opName == "DEQUANTIZE" })
+    #expect(dequantize.operatorIndex == 6)
+    #expect(dequantize.inputs.count == 1 && dequantize.outputs.count == 1)
+    #expect(dequantize.inputs[0]?.name == "gate" && dequantize.outputs[0].name == "gate_f")
+    #expect(dequantize.outputs[0].shape == [1, 8] && dequantize.outputs[0].elementType == .float32)
+    let task = compiled.program.hostTasks[dequantize.task.value]
+    #expect(task.name == "op #6 DEQUANTIZE 'gate_f'")
+    #expect(task.reads == dequantize.inputs.compactMap { $0?.range })
+    #expect(task.writes == dequantize.outputs.map(\.range))
     // The model's outputs are bound where the report says.
     #expect(compiled.program.outputs.map(\.address) == compiled.outputs.map(\.address))
     #expect(compiled.program.inputs.map(\.name) == ["x"])

@@ -142,12 +142,15 @@ struct RandomProgramGenerator {
           o,
           RequantizeParameters(
             inputZeroPoint: int8(), outputZeroPoint: int8(), multiplier: int32(), shift: field(Int8.self), clamp: clamp())))
+    case 16:
+      let o = UnaryOperands(source: view(), output: view(), outer: field(UInt32.self), inner: field(UInt32.self))
+      return .vector(.lookup(o, table: SRAMAddress(field(UInt32.self))))
     default:
       return .finish
     }
   }
 
-  static let operationKinds = 17
+  static let operationKinds = 18
 
   mutating func instruction(_ kind: Int) -> Instruction {
     let op = operation(kind)

@@ -70,6 +70,8 @@ struct MemoryPlan {
   var weightDoubleBuffered: [Int: Bool] = [:]
   /// Per copy layer with a fill: the DRAM address and length of its fill bytes.
   var fill: [Int: (address: Int, bytes: Int)] = [:]
+  /// Per `vlut` layer: the DRAM address of its 256-byte table.
+  var lookupTable: [Int: Int] = [:]
   /// Per layer: unified-buffer bytes and accumulator rows its tiles use.
   var usage: [Int: SRAMUsage] = [:]
   /// Bytes at the start of the weight buffer reserved for streaming buffers.
@@ -268,17 +270,23 @@ struct AllocateMemory: LoweringPass {
         "smallest weight tile needs \(formatBytes(minimalNeed(i))) of weight buffer; \(s.arch.name) has \(formatBytes(capacity))"
       )
     }
+    // `vlut` layers load their 256-byte table at the start of the streaming region.
+    let lookupReserve =
+      s.layers.contains {
+        if case .unary(let u) = $0.work { return u.table != nil }
+        return false
+      } ? VectorOperation.lookupTableBytes : 0
     // 1. Cache whole layers, in graph order, while every other layer can still stream beside them.
     let constants = layers.filter { !isActivation($0) }
     var cached: [Int] = []
     var cachedBytes = 0
     if s.options.cacheWeights {
-      let activationReserve = layers.filter(isActivation).map(minimalNeed).max() ?? 0
+      let activationReserve = max(layers.filter(isActivation).map(minimalNeed).max() ?? 0, lookupReserve)
       if constants.reduce(0, { $0 + blob($1) }) + activationReserve <= capacity {
         cached = constants
         cachedBytes = constants.reduce(0) { $0 + blob($1) }
       } else {
-        let reserve = layers.map(minimalNeed).max() ?? 0
+        let reserve = max(layers.map(minimalNeed).max() ?? 0, lookupReserve)
         for i in constants where cachedBytes + blob(i) + reserve <= capacity {
           cached.append(i)
           cachedBytes += blob(i)
@@ -287,7 +295,7 @@ struct AllocateMemory: LoweringPass {
     }
     // 2. The rest stream: a whole layer at once when it fits, else tile by tile.
     let available = capacity - cachedBytes
-    var streamRegion = 0
+    var streamRegion = lookupReserve
     for i in layers where !cached.contains(i) {
       if isActivation(i) {
         let db = s.options.doubleBuffering && tileNeed(i, true) <= available
@@ -331,7 +339,8 @@ struct AllocateMemory: LoweringPass {
       return SRAMUsage(unifiedBufferBytes: PoolBuffers(p, t, eb).total)
     case .unary(let u):
       guard let t = u.tiling else { return SRAMUsage() }
-      return SRAMUsage(unifiedBufferBytes: (t.doubleBuffered ? 4 : 2) * t.innerTile * eb)
+      let table = u.table == nil ? 0 : VectorOperation.lookupTableBytes
+      return SRAMUsage(unifiedBufferBytes: (t.doubleBuffered ? 4 : 2) * t.innerTile * eb, weightBufferBytes: table)
     case .softmax(let u):
       guard let t = u.tiling else { return SRAMUsage() }
       return SRAMUsage(unifiedBufferBytes: (t.doubleBuffered ? 4 : 2) * t.outerTile * t.innerTile * eb)
@@ -408,11 +417,17 @@ struct AllocateMemory: LoweringPass {
         }
       case .binary(let b): referenced += [b.a, b.b, b.output]
       case .pool(let p): referenced += [p.input, p.output]
-      case .unary(let u): referenced += [u.input, u.output]
+      case .unary(let u):
+        referenced += [u.input, u.output]
+        if let table = u.table {
+          let address = place(table.count)
+          plan.lookupTable[i] = address
+          if write { image.append((address, table.map { UInt8(bitPattern: $0) })) }
+        }
       case .softmax(let u): referenced += [u.input, u.output]
       case .mean(let u): referenced += [u.input, u.output]
       case .copy(let c):
-        referenced += c.copies.map(\.source) + [c.output]
+        referenced += c.copies.map(\.source) + c.allOutputs
         if let fill = c.fill {
           let bytes = min(c.chunkBytes, s.storageBytes(s.graph[c.output]))
           let element: [UInt8] = s.elementBytes == 1 ? [UInt8(bitPattern: fill)] : floatElement(Float(fill))

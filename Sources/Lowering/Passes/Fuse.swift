@@ -139,7 +139,7 @@ func outputs(of work: Work) -> [TensorID] {
   case .unary(let u): [u.output]
   case .softmax(let u): [u.output]
   case .mean(let u): [u.output]
-  case .copy(let c): [c.output]
+  case .copy(let c): c.allOutputs
   case .host(let h): h.outputs
   case .alias, .fused: []
   }

@@ -17,6 +17,9 @@ import TileISA
 /// - MEAN int8 → int8 over axes [1, 2] of a rank-4 tensor (GlobalAveragePooling2D), per-tensor
 ///   quantization, whose folded multiplier's shift is in −31...30 and one channel of whose pixels
 ///   fits the unified buffer → `vmean` on the vector unit.
+/// - int8 → int8 per-tensor unary ops listed in `isLookupOperator` (LOGISTIC, TANH, HARD_SWISH,
+///   GELU, EXP, NEG, RSQRT) → `vlut` on the vector unit, through a 256-entry table the golden
+///   model's kernel fills (`LookupTable`).
 /// - RESHAPE and SQUEEZE → aliases of their input's DRAM bytes.
 /// - Everything else, and anything with float32, int16 or uint8 tensors, or parameters TFLite
 ///   itself rejects → the host, with a one-line reason.
@@ -51,8 +54,9 @@ struct Legalize: LoweringPass {
   }
 }
 
-/// The legality rules for one operator.
-private struct OperatorLegalizer {
+/// The legality rules for one operator (the `vlut` and DMA-copy rules are in
+/// `Legalize+Movement.swift`).
+struct OperatorLegalizer {
   let state: LoweringState
   let index: Int
   let op: Operator
@@ -76,7 +80,7 @@ private struct OperatorLegalizer {
       return (.folded, "\(name): shape arithmetic folded at compile time; no work", .alias)
     }
     switch op.kind {
-    case .reshape, .squeeze:
+    case .reshape, .squeeze, .expandDims:
       if let x = input(0), let out = output, x.elementType == out.elementType, x.elementCount == out.elementCount {
         return (.alias, "\(name): same bytes, new shape; no work", .alias)
       }
@@ -113,6 +117,8 @@ private struct OperatorLegalizer {
     case .pad, .padV2: return pad()
     case .softmax(let beta): return softmax(beta)
     case .mean: return mean()
+    case let kind where Self.isLookupOperator(kind): return lookup()
+    case let kind where Self.dataInputs(kind) != nil: return dataMovement(Self.dataInputs(kind) ?? [])
     default:
       return host("no vector-unit implementation")
     }

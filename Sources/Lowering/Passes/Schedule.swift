@@ -658,12 +658,22 @@ struct Emitter {
     }
   }
 
+  /// `vrequant` (or `vlut`) per block: load, compute, store. A `vlut` layer first loads its
+  /// 256-byte table from the DRAM image into the start of the weight buffer's streaming region
+  /// (a weight load: streamed parameter bytes).
   mutating func unary(_ u: UnaryWork) {
     guard let i = layer, let t = u.tiling else { preconditionFailure("unary layer without tiling") }
     let count = t.doubleBuffered ? 2 : 1
     let chunk = t.innerTile * eb
     var toggle = 0
     stats[i].largestTile = TileShape(outputHeight: 1, outputWidth: t.innerTile, reduction: 1, columns: 1)
+    if let table = u.table {
+      guard let tableAddress = plan.lookupTable[i] else { preconditionFailure("vlut layer without a table in DRAM") }
+      load(
+        .weightBuffer, sram: 0, dram: tableAddress, rows: 1, rowBytes: table.count, source: nil, target: 0..<table.count)
+      stats[i].weightBytes = table.count
+      stats[i].weightsStreamed += table.count
+    }
     for i0 in stride(from: 0, to: u.count, by: t.innerTile) {
       let n = min(t.innerTile, u.count - i0)
       tile = TileCoordinate(m: stats[i].tiles)
@@ -677,9 +687,15 @@ struct Emitter {
         source: VectorView(address: SRAMAddress(inBuffer), outerStrideBytes: n * eb, innerStrideBytes: eb),
         output: VectorView(address: SRAMAddress(outBuffer), outerStrideBytes: n * eb, innerStrideBytes: eb), outer: 1,
         inner: n)
-      compute(
-        .vector(.requantize(operands, u.parameters)),
-        [.read(.unifiedBuffer, inBuffer..<inBuffer + chunk), .write(.unifiedBuffer, outBuffer..<outBuffer + chunk)])
+      var reads: [BufferAccess] = [.read(.unifiedBuffer, inBuffer..<inBuffer + chunk)]
+      let operation: VectorOperation
+      if let table = u.table {
+        operation = .lookup(operands, table: SRAMAddress(0))
+        reads.append(.read(.weightBuffer, 0..<table.count))
+      } else {
+        operation = .requantize(operands, u.parameters)
+      }
+      compute(.vector(operation), reads + [.write(.unifiedBuffer, outBuffer..<outBuffer + chunk)])
       store(
         sram: outBuffer, dram: address(u.output) + i0 * eb, rows: 1, rowBytes: n * eb,
         source: outBuffer..<outBuffer + chunk, target: region(u.output))
@@ -788,6 +804,8 @@ struct Emitter {
     }
     for copy in c.copies {
       let source = address(copy.source)
+      let destination = copy.destination ?? c.output
+      let output = address(destination)
       let runBytes = copy.run * eb
       if runBytes <= chunk {
         let rowsPerChunk = chunk / runBytes
@@ -805,7 +823,7 @@ struct Emitter {
             sram: buffer, sramStride: runBytes,
             dram: output + (copy.destinationOffset + r0 * copy.destinationStride) * eb,
             dramStride: copy.destinationStride * eb, rows: n, rowBytes: runBytes, source: range,
-            target: region(c.output))
+            target: region(destination))
           stats[i].tiles += 1
         }
       } else {
@@ -823,7 +841,7 @@ struct Emitter {
               rowBytes: n * eb, source: region(copy.source), target: range)
             store(
               sram: buffer, dram: output + (copy.destinationOffset + r * copy.destinationStride + e0) * eb, rows: 1,
-              rowBytes: n * eb, source: range, target: region(c.output))
+              rowBytes: n * eb, source: range, target: region(destination))
             stats[i].tiles += 1
           }
         }

@@ -595,6 +595,7 @@ struct Tiler {
   }
 
   func unary(_ u: UnaryWork, _ location: String) throws(LoweringError) -> ElementwiseTiling {
+    if u.table != nil { return try lookup(u, location) }
     let t = try elementwise(outer: 1, inner: u.count, operandBroadcast: [(false, false)], location: location)
     let blocks = ceilDiv(u.count, t.innerTile)
     let compute = cost.vector(u.count)
@@ -605,6 +606,25 @@ struct Tiler {
       cycles: cost.combine(
         compute: compute, load: load, store: store, firstLoad: load / blocks, lastStore: store / blocks,
         overlapped: t.doubleBuffered), dramBytes: 2 * u.count * eb, tiles: blocks)
+    return ElementwiseTiling(outerTile: 1, innerTile: t.innerTile, doubleBuffered: t.doubleBuffered, estimate: estimate)
+  }
+
+  /// `vlut` blocks as `vrequant`'s; the 256-byte table is loaded into the weight buffer once
+  /// per layer (a weight load before the first block).
+  func lookup(_ u: UnaryWork, _ location: String) throws(LoweringError) -> ElementwiseTiling {
+    let tableBytes = VectorOperation.lookupTableBytes
+    let t = try elementwise(outer: 1, inner: u.count, operandBroadcast: [(false, false)], location: location)
+    let blocks = ceilDiv(u.count, t.innerTile)
+    let last = u.count - (blocks - 1) * t.innerTile
+    let compute = (blocks - 1).multipliedSaturating(by: cost.lookup(t.innerTile)).addingSaturating(cost.lookup(last))
+    let tableLoad = cost.dma(tableBytes, transfers: 1)
+    let load = cost.dma(u.count * eb, transfers: blocks).addingSaturating(tableLoad)
+    let store = cost.dma(u.count * eb, transfers: blocks)
+    let estimate = CostEstimate(
+      computeCycles: compute, loadCycles: load, storeCycles: store,
+      cycles: cost.combine(
+        compute: compute, load: load, store: store, firstLoad: tableLoad + (load - tableLoad) / blocks,
+        lastStore: store / blocks, overlapped: t.doubleBuffered), dramBytes: 2 * u.count * eb + tableBytes, tiles: blocks)
     return ElementwiseTiling(outerTile: 1, innerTile: t.innerTile, doubleBuffered: t.doubleBuffered, estimate: estimate)
   }
 
