@@ -35,7 +35,7 @@ struct CostEstimate: Hashable {
 /// vector(elements)      = ⌈elements / vector_ops_per_cycle⌉
 /// softmax(E)            = max(⌈3E / vector_ops_per_cycle⌉, ⌈3E·eb / ub.port_bytes_per_cycle⌉)   E = rows × depth
 /// mean(P, C)            = max(⌈(P·C + C) / vector_ops_per_cycle⌉, ⌈P·C·eb / ub.port_bytes_per_cycle⌉)   per vmean
-/// lookup(E)             = ⌈256 / ub.port_bytes_per_cycle⌉ + max(⌈E / vector_ops_per_cycle⌉, ⌈E·eb / ub.port_bytes_per_cycle⌉)   per vlut
+/// lookup(E)             = ⌈256 / weights.port_bytes_per_cycle⌉ + max(⌈E / vector_ops_per_cycle⌉, ⌈E·eb / ub.port_bytes_per_cycle⌉)   per vlut
 /// host(bytes, ops)      = host_latency_cycles + ⌈bytes / host_link_bytes_per_cycle⌉ + ⌈ops / host_ops_per_cycle⌉
 /// layer, double-buffered = max(compute, load, store) + first load + last store
 /// layer, single-buffered = compute + load + store
@@ -134,13 +134,14 @@ struct CostModel {
     return max(vector(elements.addingSaturating(channels)), ceilDiv(reads, max(arch.ub.portBytesPerCycle, 1)), 1)
   }
 
-  /// One `vlut` over `elements`: the 256-byte table copied from the UB into the lanes, then one
-  /// lookup per element, each element read and written once; the simulator's `vector_lookup`
-  /// rule `⌈256 / ub_port⌉ + max(⌈E / vector_ops⌉, ⌈E·eb / ub_port⌉)`.
+  /// One `vlut` over `elements`: the 256-byte table copied from the weight buffer into the
+  /// lanes, then one lookup per element, each element read and written once; the simulator's
+  /// `vector_lookup` rule `⌈256 / wb_port⌉ + max(⌈E / vector_ops⌉, ⌈E·eb / ub_port⌉)`.
   func lookup(_ elements: Int) -> Int {
     let port = max(arch.ub.portBytesPerCycle, 1)
+    let fill = ceilDiv(VectorOperation.lookupTableBytes, max(arch.weights.portBytesPerCycle, 1))
     let reads = elements.multipliedSaturating(by: arch.datapath.elementBytes)
-    return ceilDiv(VectorOperation.lookupTableBytes, port).addingSaturating(max(vector(elements), ceilDiv(reads, port), 1))
+    return fill.addingSaturating(max(vector(elements), ceilDiv(reads, port), 1))
   }
 
   /// A host task moving `bytes` over the link and performing `operations` element operations.

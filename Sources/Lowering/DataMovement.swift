@@ -20,7 +20,7 @@ enum DataMovement {
   /// The 2-D copies that build the operator's outputs from its `dataInputs` (input positions),
   /// each naming the output it writes, or the reason they cannot be derived.
   static func copies(_ graph: Graph, operator index: Int, dataInputs: [Int]) -> Result<
-    [CopyWork.Copy2D], LookupTableProblem
+    [CopyWork.Copy2D], KernelEvaluationProblem
   > {
     let op = graph.operators[index]
     var g = graph
@@ -28,10 +28,10 @@ enum DataMovement {
     var bases: [(position: Int, id: TensorID, base: Int)] = []
     var next = 0
     for p in dataInputs {
-      guard let id = op.input(p) else { return .failure(LookupTableProblem(message: "input \(p) is missing")) }
+      guard let id = op.input(p) else { return .failure(KernelEvaluationProblem(message: "input \(p) is missing")) }
       let t = graph[id]
       let count = t.elementCount
-      guard next + count < Int(Int32.max) else { return .failure(LookupTableProblem(message: "too many elements")) }
+      guard next + count < Int(Int32.max) else { return .failure(KernelEvaluationProblem(message: "too many elements")) }
       values[p] = TensorData(shape: t.shape, storage: .int32((next..<next + count).map { Int32($0) }))
       g[id].elementType = .int32
       g[id].quantization = nil
@@ -39,7 +39,7 @@ enum DataMovement {
       next += count
     }
     guard op.outputs.reduce(0, { $0 + graph[$1].elementCount }) <= maxElements else {
-      return .failure(LookupTableProblem(message: "more than \(maxElements) output elements"))
+      return .failure(KernelEvaluationProblem(message: "more than \(maxElements) output elements"))
     }
     for outID in op.outputs {
       g[outID].elementType = .int32
@@ -49,19 +49,19 @@ enum DataMovement {
     do {
       outputs = try Kernels.run(KernelContext(graph: g, op: op, index: index, values: values), workers: 1)
     } catch {
-      return .failure(LookupTableProblem(message: error.message))
+      return .failure(KernelEvaluationProblem(message: error.message))
     }
     guard outputs.count == op.outputs.count else {
-      return .failure(LookupTableProblem(message: "the kernel's outputs do not match the operator's"))
+      return .failure(KernelEvaluationProblem(message: "the kernel's outputs do not match the operator's"))
     }
     var copies: [CopyWork.Copy2D] = []
     for (outID, output) in zip(op.outputs, outputs) {
       guard case .int32(let numbers) = output.storage, numbers.count == graph[outID].elementCount else {
-        return .failure(LookupTableProblem(message: "the kernel's output does not match the output tensor"))
+        return .failure(KernelEvaluationProblem(message: "the kernel's output does not match the output tensor"))
       }
       copies += compress(numbers, bases: bases.map { ($0.id, $0.base) }, destination: outID)
       guard copies.count <= maxCopies else {
-        return .failure(LookupTableProblem(message: "more than \(maxCopies) strided copies"))
+        return .failure(KernelEvaluationProblem(message: "more than \(maxCopies) strided copies"))
       }
     }
     return .success(copies)

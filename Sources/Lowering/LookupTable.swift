@@ -15,10 +15,10 @@ enum LookupTable {
   static let entries = VectorOperation.lookupTableBytes
 
   /// The table, or the reason it cannot be built (the kernel's own message).
-  static func build(_ graph: Graph, operator index: Int) -> Result<[Int8], LookupTableProblem> {
+  static func build(_ graph: Graph, operator index: Int) -> Result<[Int8], KernelEvaluationProblem> {
     let op = graph.operators[index]
     guard let inputID = op.input(0), op.outputs.count == 1 else {
-      return .failure(LookupTableProblem(message: "not one input and one output"))
+      return .failure(KernelEvaluationProblem(message: "not one input and one output"))
     }
     var g = graph
     g[inputID].shape = [entries]
@@ -29,16 +29,17 @@ enum LookupTable {
     do {
       let outputs = try Kernels.run(KernelContext(graph: g, op: op, index: index, values: inputs), workers: 1)
       guard outputs.count == 1, case .int8(let table) = outputs[0].storage, table.count == entries else {
-        return .failure(LookupTableProblem(message: "the kernel did not produce 256 int8 values"))
+        return .failure(KernelEvaluationProblem(message: "the kernel did not produce 256 int8 values"))
       }
       return .success(table)
     } catch {
-      return .failure(LookupTableProblem(message: error.message))
+      return .failure(KernelEvaluationProblem(message: error.message))
     }
   }
 }
 
-/// Why a `vlut` table could not be built.
-struct LookupTableProblem: Error {
+/// Why a golden-model kernel could not be evaluated at compile time (a `vlut` table, a
+/// `DataMovement` element map): the kernel's own message, or the limit exceeded.
+struct KernelEvaluationProblem: Error {
   var message: String
 }

@@ -149,7 +149,8 @@ public enum Placement: String, Sendable, Hashable, CaseIterable, CustomStringCon
   /// its epilogue on the activation unit.
   case systolicArray = "array"
   /// On the vector unit, or by DMA through the unified buffer (elementwise ops, pooling,
-  /// requantization, concatenation, padding).
+  /// requantization, `vlut` table lookups, concatenation, padding and the other data-movement
+  /// operators).
   case vectorUnit = "vector"
   /// On the host, against DRAM (`host` instructions).
   case host

@@ -107,6 +107,9 @@ import TileISA
         case "LOGISTIC", "HARD_SWISH", "TANH", "GELU", "EXP", "NEG", "RSQRT":
           // int8 in these networks (attention's layer-norm RSQRT, convpool's gates).
           #expect(op.placement == .vectorUnit, "\(stem) #\(op.index) \(op.opName): \(op.reason)")
+        case "TRANSPOSE":
+          // Attention's head transposes: strided DMA copies.
+          #expect(op.placement == .vectorUnit, "\(stem) #\(op.index) \(op.opName): \(op.reason)")
         case "RESHAPE":
           #expect(op.placement == .alias)
         case "SHAPE", "STRIDED_SLICE", "PACK":

@@ -2,12 +2,13 @@ import Architecture
 import Foundation
 import GoldenModel
 import GraphIR
-import Lowering
 import Pipeline
 import Support
 import SystoleTestSupport
 import Testing
 import TileISA
+
+@testable import Lowering
 
 /// int8 unary operators on the vector unit through `vlut`: every int8 input value of every
 /// tabulated operator, compiled and executed, equals the golden model (which is bit-exact with
@@ -163,6 +164,19 @@ import TileISA
             #expect(mismatchCount(got, want) == 0, "\(set.stem) on \(arch.name) #\(n).\(o) vs TFLite")
           }
         }
+      }
+    }
+  }
+
+  @Test("CostModel.lookup is the simulator's vector_lookup rule: ⌈256 / port(wb)⌉ + max(⌈E / ops⌉, ⌈E·eb / port(ub)⌉)")
+  func costModelMatchesTheTimingRule() {
+    for arch in allPresets {
+      let ops = arch.vectorOpsPerCycle
+      let ub = arch.ub.portBytesPerCycle
+      let fill = (256 + arch.weights.portBytesPerCycle - 1) / arch.weights.portBytesPerCycle
+      for e in [1, 256, 4 * 48, 3000, 94_080] {
+        let want = fill + max((e + ops - 1) / ops, (e + ub - 1) / ub, 1)
+        #expect(CostModel(arch: arch).lookup(e) == want, "\(arch.name) E = \(e)")
       }
     }
   }
