@@ -9,9 +9,9 @@ import TFLiteImport
 import Testing
 import TileISA
 
-/// The tiny ViT and BERT-style blocks (`make_transformer_models.py`) compile for the Edge TPU
-/// preset and run functionally bit-exact with TFLite's reference kernels. Their int8 GELU and
-/// TANH run on the vector unit through `vlut`; GATHER, LESS and SELECT have no array or
+/// The tiny ViT and BERT-style blocks (`make_transformer_models.py`) compile for every preset
+/// and run functionally bit-exact with TFLite's reference kernels. Their int8 GELU and TANH run
+/// on the vector unit through `vlut` and their attention TRANSPOSEs as DMA copies; GATHER, LESS and SELECT have no array or
 /// vector-unit lowering yet: each becomes a host task that the golden model executes.
 @Suite struct TransformerBlockTests {
   static let sets: [ReferenceSet] = (try? Fixtures.referenceSets(key: "transformers")) ?? []
@@ -19,29 +19,31 @@ import TileISA
   static let lookupOps: Set<String> = ["GELU", "TANH"]
 
   @Test(arguments: sets)
-  func runsBitExactOnEdgeTPU(_ set: ReferenceSet) throws {
+  func runsBitExactOnEveryPreset(_ set: ReferenceSet) throws {
     let model = try set.loadResolved()
-    let compiled = try LoweringPipeline(arch: .edgeTPU).compile(model)
-    let hostOps = Set(compiled.hostTasks.map(\.opName))
-    let used = Set(model.main.operators.map(\.kind.tfliteName)).intersection(Self.newOps)
-    #expect(!used.isEmpty, "\(set.stem) uses none of \(Self.newOps.sorted())")
-    #expect(
-      used.subtracting(Self.lookupOps).isSubset(of: hostOps),
-      "\(set.stem): \(used.subtracting(Self.lookupOps).subtracting(hostOps).sorted()) not on the host")
-    for op in compiled.report.operators where Self.lookupOps.contains(op.opName) {
-      #expect(op.placement == .vectorUnit, "\(set.stem) #\(op.index) \(op.opName): \(op.reason)")
-    }
-    #expect(compiled.report.operators.contains { $0.opName == "GELU" && $0.placement == .vectorUnit })
-    let host = GoldenHostExecutor(model: model, compiled: compiled)
-    for n in 0..<set.invocations {
-      let inputs = try set.inputs(invocation: n)
-      let reference = try set.outputs(invocation: n)
-      let raw = try compiled.program.run(inputs: inputs.map { $0.littleEndianBytes() }, host: host)
-      #expect(raw.count == reference.count)
-      for (o, bytes) in raw.enumerated() {
-        let want = reference[o]
-        let got = try #require(TensorData(littleEndianBytes: bytes, type: want.elementType, shape: want.shape))
-        #expect(mismatchCount(got, want) == 0, "\(set.stem) #\(n).\(o) vs TFLite")
+    for arch in allPresets {
+      let compiled = try LoweringPipeline(arch: arch).compile(model)
+      let hostOps = Set(compiled.hostTasks.map(\.opName))
+      let used = Set(model.main.operators.map(\.kind.tfliteName)).intersection(Self.newOps)
+      #expect(!used.isEmpty, "\(set.stem) uses none of \(Self.newOps.sorted())")
+      #expect(
+        used.subtracting(Self.lookupOps).isSubset(of: hostOps),
+        "\(set.stem): \(used.subtracting(Self.lookupOps).subtracting(hostOps).sorted()) not on the host")
+      for op in compiled.report.operators where Self.lookupOps.contains(op.opName) || op.opName == "TRANSPOSE" {
+        #expect(op.placement == .vectorUnit, "\(set.stem) on \(arch.name) #\(op.index) \(op.opName): \(op.reason)")
+      }
+      #expect(compiled.report.operators.contains { $0.opName == "GELU" && $0.placement == .vectorUnit })
+      let host = GoldenHostExecutor(model: model, compiled: compiled)
+      for n in 0..<set.invocations {
+        let inputs = try set.inputs(invocation: n)
+        let reference = try set.outputs(invocation: n)
+        let raw = try compiled.program.run(inputs: inputs.map { $0.littleEndianBytes() }, host: host)
+        #expect(raw.count == reference.count)
+        for (o, bytes) in raw.enumerated() {
+          let want = reference[o]
+          let got = try #require(TensorData(littleEndianBytes: bytes, type: want.elementType, shape: want.shape))
+          #expect(mismatchCount(got, want) == 0, "\(set.stem) on \(arch.name) #\(n).\(o) vs TFLite")
+        }
       }
     }
   }
