@@ -383,6 +383,10 @@ extension ArchSpec {
       "Extra cycles a packed (int4/int2) weight tile's load takes: the unpacker's pipeline stage.",
       source: .assumed(
         "one register stage of field selects and sign extensions between the weight buffer and the array; the unpacker is as wide as the int8 path it feeds, so it adds latency, not throughput")),
+    .count(
+      "array.row_interval_cycles", \.array.rowIntervalCycles, max: 1024, default: 1, unit: "cycles",
+      "Cycles between consecutive operand rows (micro-ops) entering the array; the streaming term of every dataflow's matmul is multiplied by it.",
+      source: .cited("\(Citation.jouppi) §2: the matrix unit takes one 256-byte input row per clock")),
     .choice(
       "dataflow", \.dataflow, default: Dataflow.weightStationary,
       "Default dataflow: ws (weight), os (output) or is (input) stationary.",
@@ -465,6 +469,11 @@ extension ArchSpec {
       "Whether parameters cached in the weight buffer stay there across inferences (loaded once per model, not per inference).",
       source: .cited(
         "\(Citation.jouppi) §2: TPU v1 reads weights from its DDR3 weight memory every inference (the weight FIFO holds 4 tiles)")),
+    .flag(
+      "memory.arena_in_place", \.memory.arenaInPlace, default: true,
+      "Whether the array reads a layer's input in the activation arena, where the previous layer left it, instead of a copy in the working region (when the tile spans whole image rows).",
+      source: .cited(
+        "\(Citation.jouppi) §2: the matrix unit reads its inputs from the Unified Buffer that holds the activations; no copy between layers")),
 
     // Vector unit.
     .count(

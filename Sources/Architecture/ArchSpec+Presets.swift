@@ -96,16 +96,19 @@ struct PresetRow: Sendable {
   let notes: [String: ParameterOrigin]?
   /// `memory.parameters_resident`.
   let parametersResident: Bool
+  /// `array.row_interval_cycles` (1 unless the preset's notes cite another value).
+  let rowIntervalCycles: Int
 
   init(
     _ name: String, _ rows: Int, _ cols: Int, _ dataflow: Dataflow, _ megahertz: Double,
     _ ub: Memory, _ weights: Memory, _ acc: Memory, _ loadRowsPerCycle: Int, _ doubleBuffered: Bool,
     _ dram: (Double, Double, DRAMTechnology), _ vector: (Int, Int), _ host: (Double, Double, Double),
-    _ leakageMilliwatts: Double, _ activations: ActivationMemory, parametersResident: Bool = false, title: String,
-    citation: String, notes: [String: ParameterOrigin]?
+    _ leakageMilliwatts: Double, _ activations: ActivationMemory, parametersResident: Bool = false,
+    rowIntervalCycles: Int = 1, title: String, citation: String, notes: [String: ParameterOrigin]?
   ) {
     self.activations = activations
     self.parametersResident = parametersResident
+    self.rowIntervalCycles = rowIntervalCycles
     self.name = name
     self.rows = rows
     self.cols = cols
@@ -135,7 +138,7 @@ struct PresetRow: Sendable {
     "dram.gbps", "dram.latency_ns", "dram.pj_per_bit",
     "vector.lanes", "vector.ops_per_cycle_per_lane",
     "host.link_gbps", "host.latency_us", "host.gops", "energy.leakage_mw", "memory.activations",
-    "memory.parameters_resident",
+    "memory.parameters_resident", "array.row_interval_cycles",
   ]
 
   func preset() -> ArchPreset {
@@ -162,6 +165,7 @@ struct PresetRow: Sendable {
     spec.energy.leakageMilliwatts = leakageMilliwatts
     spec.memory.activations = activations
     spec.memory.parametersResident = parametersResident
+    spec.array.rowIntervalCycles = rowIntervalCycles
     if let notes {
       for key in PresetRow.keys { spec.origins[key] = notes[key] ?? .cited(citation) }
     }
@@ -200,6 +204,7 @@ extension ArchSpec {
       title: "UC Berkeley Gemmini default: 16×16 int8, 128 KiB scratchpad, 128 KiB accumulator",
       citation: "ucb-bar/gemmini Configs.scala defaultConfig", notes: gemminiNotes),
     PresetRow("vta",      16,  16,  .outputStationary, 100,  (32, 1, 16),        (256, 2, 256),    (128, 1, 64),      16, false, (0.8, 200, .ddr3),     (16, 1),  (0.8, 10, 0.65),     100,  .dram,
+      rowIntervalCycles: 4,
       title: "Apache TVM-VTA default (Pynq): 16×16 GEMM core, 32/256/128 KiB buffers, 100 MHz",
       citation: "apache/tvm-vta config/vta_config.json, pkg_config.py", notes: vtaNotes),
     PresetRow("toy-4x4",  4,   4,   .weightStationary, 100,  (1, 1, 4),          (0.25, 1, 4),     (0.25, 1, 16),     1,  true,  (0.4, 100, .lpddr4),   (4, 1),   (0.4, 1, 0.1),       0,    .onChip,
@@ -211,6 +216,7 @@ extension ArchSpec {
   ]
 
   private static let edgeTPUNotes: [String: ParameterOrigin] = [
+    "array.row_interval_cycles": .assumed("a pipelined array takes one input row per cycle, like TPU v1's"),
     "memory.parameters_resident": .cited(
       "Coral Edge TPU compiler docs (\"parameter data caching\"): parameters that fit the ~8 MB SRAM are cached on chip and stay across inferences; Coral's benchmarks time steady-state inferences"),
     "array.rows": .assumed("shape unpublished; 2 ops × 64 × 64 × 480 MHz = 3.93 TOPS ≈ the published 4 TOPS"),
@@ -245,6 +251,7 @@ extension ArchSpec {
   ]
 
   private static let gemminiNotes: [String: ParameterOrigin] = [
+    "array.row_interval_cycles": .assumed("the systolic mesh is pipelined: one input row per cycle"),
     "memory.parameters_resident": .cited("gemmini-rocc-tests: every layer call (tiled_conv_auto, tiled_matmul_auto) moves its weights from DRAM into the scratchpad"),
     "array.rows": .cited("Configs.scala: meshRows = 16, tileRows = 1"),
     "array.cols": .cited("Configs.scala: meshColumns = 16, tileColumns = 1"),
@@ -277,6 +284,8 @@ extension ArchSpec {
   private static let vtaNotes: [String: ParameterOrigin] = [
     "memory.parameters_resident": .cited("the TVM-VTA runtime loads each layer's weights from DRAM into the weight buffer with LOAD instructions every inference"),
     "array.rows": .cited("vta_config.json: LOG_BLOCK = 4 (16×16 GEMM), LOG_BATCH = 0"),
+    "array.row_interval_cycles": .cited(
+      "hardware/chisel TensorGemm.scala, the core apache/tvm PR #4694 measured: its state machine visits sReadUop, sComputeIdx, sReadTensor and sExe for every micro-op (one 1×16 input vector times a 16×16 weight block), 4 cycles each; apache/tvm-vta PR #30 later pipelined it (resnet18_v1 in tsim 27,679,515 → 7,729,601 cycles, 3.58×)"),
     "array.cols": .cited("vta_config.json: LOG_BLOCK = 4 (16×16 GEMM)"),
     "dataflow": .assumed("the GEMM core reads weights and inputs from SRAM every cycle and accumulates in its register file; output stationary is the closest"),
     "clock.mhz": .cited("pkg_config.py: fpga_freq = 100 (pynq)"),

@@ -134,16 +134,21 @@ public struct ArrayGeometry: Sendable, Hashable {
   /// Cycles a packed (4- or 2-bit) weight tile's load takes beyond an int8 tile's: the
   /// unpacker's pipeline stage between the weight buffer and the array.
   public var weightUnpackLatencyCycles: Int
+  /// Cycles between consecutive operand rows (micro-ops) the array accepts: 1 for a pipelined
+  /// array; more for a core that sequences each micro-op through several states.
+  public var rowIntervalCycles: Int
 
   /// Creates an array description.
   public init(
-    rows: Int, cols: Int, weightLoadRowsPerCycle: Int, weightDoubleBuffered: Bool, weightUnpackLatencyCycles: Int = 1
+    rows: Int, cols: Int, weightLoadRowsPerCycle: Int, weightDoubleBuffered: Bool, weightUnpackLatencyCycles: Int = 1,
+    rowIntervalCycles: Int = 1
   ) {
     self.rows = rows
     self.cols = cols
     self.weightLoadRowsPerCycle = weightLoadRowsPerCycle
     self.weightDoubleBuffered = weightDoubleBuffered
     self.weightUnpackLatencyCycles = weightUnpackLatencyCycles
+    self.rowIntervalCycles = rowIntervalCycles
   }
 }
 
@@ -215,13 +220,20 @@ public struct MemoryPolicy: Sendable, Hashable {
   /// TPU's parameter caching): their loads happen once, when the model is loaded, and a
   /// steady-state inference does not pay for them. `false`: every inference reloads them.
   public var parametersResident: Bool
+  /// Whether the array reads a layer's input where the arena holds it (no copy into the
+  /// working region) when the tile layout allows; `false` copies every on-chip input first.
+  public var arenaInPlace: Bool
 
-  /// Creates a policy; the defaults are TPU v1's (activations on chip, weights reloaded from
-  /// the weight memory every inference) and a 2-cycle arena.
-  public init(activations: ActivationMemory = .onChip, arenaLatencyCycles: Int = 2, parametersResident: Bool = false) {
+  /// Creates a policy; the defaults are TPU v1's (activations on chip and read in place,
+  /// weights reloaded from the weight memory every inference) and a 2-cycle arena.
+  public init(
+    activations: ActivationMemory = .onChip, arenaLatencyCycles: Int = 2, parametersResident: Bool = false,
+    arenaInPlace: Bool = true
+  ) {
     self.activations = activations
     self.arenaLatencyCycles = arenaLatencyCycles
     self.parametersResident = parametersResident
+    self.arenaInPlace = arenaInPlace
   }
 }
 

@@ -17,6 +17,8 @@ public struct TimingParameters: Sendable, Hashable {
   public var weightDoubleBuffered: Bool
   /// Extra cycles of a packed weight tile's load (`array.weight_unpack_latency_cycles`).
   public var weightUnpackLatencyCycles: Int64
+  /// Cycles between consecutive operand rows entering the array (`array.row_interval_cycles`).
+  public var rowIntervalCycles: Int64
   /// Unified buffer bytes per cycle per direction (`ub.port_bytes_per_cycle`).
   public var ubPortBytesPerCycle: Int64
   /// Weight buffer bytes per cycle per direction (`weights.port_bytes_per_cycle`).
@@ -50,6 +52,7 @@ public struct TimingParameters: Sendable, Hashable {
     weightLoadRowsPerCycle = Int64(max(1, arch.array.weightLoadRowsPerCycle))
     weightDoubleBuffered = arch.array.weightDoubleBuffered
     weightUnpackLatencyCycles = Int64(max(0, arch.array.weightUnpackLatencyCycles))
+    rowIntervalCycles = Int64(max(1, arch.array.rowIntervalCycles))
     ubPortBytesPerCycle = Int64(max(1, arch.ub.portBytesPerCycle))
     weightsPortBytesPerCycle = Int64(max(1, arch.weights.portBytesPerCycle))
     accPortBytesPerCycle = Int64(max(1, arch.acc.portBytesPerCycle))
@@ -161,7 +164,7 @@ public struct TimingRule: Sendable {
     },
     TimingRule(
       .matmulWS, .array,
-      busy: "P·r, r = max(1, ⌈K·eb / port(ub)⌉, ⌈N·4 / port(acc)⌉)",
+      busy: "P·r, r = max(i, ⌈K·eb / port(ub)⌉, ⌈N·4 / port(acc)⌉), i = array.row_interval_cycles",
       done: "P·r + R + C − 2",
       source:
         "skewed systolic stream: first input to last output P + R + C − 2 (SCALE-Sim WS fold 2R + C + T − 2 less the R-cycle weight fill)"
@@ -171,20 +174,22 @@ public struct TimingRule: Sendable {
     },
     TimingRule(
       .matmulOS, .array,
-      busy: "⌈P / R⌉ · (K + R + C − 2)",
+      busy: "⌈P / R⌉ · (K·i + R + C − 2)",
       done: "= busy",
-      source: "SCALE-Sim systolic_compute_os.py: per fold T + R + C − 2 with T = K, folds ⌈P/R⌉·⌈N/C⌉ (N ≤ C)"
+      source: "SCALE-Sim systolic_compute_os.py: per fold T + R + C − 2 with T = K, folds ⌈P/R⌉·⌈N/C⌉ (N ≤ C); T rows enter i cycles apart"
     ) { w, p in
-      let cycles = ceilDiv(w.pixels, p.arrayRows) * (w.reduction + p.arrayRows + p.arrayColumns - 2)
+      let cycles =
+        ceilDiv(w.pixels, p.arrayRows) * (w.reduction * p.rowIntervalCycles + p.arrayRows + p.arrayColumns - 2)
       return (max(cycles, 1), max(cycles, 1))
     },
     TimingRule(
       .matmulIS, .array,
-      busy: "⌈P / C⌉ · (2R + C + N − 2)",
+      busy: "⌈P / C⌉ · (2R + C + N·i − 2)",
       done: "= busy",
-      source: "SCALE-Sim systolic_compute_is.py: per fold 2R + C + T − 2 with T = N, folds ⌈K/R⌉·⌈P/C⌉ (K ≤ R)"
+      source: "SCALE-Sim systolic_compute_is.py: per fold 2R + C + T − 2 with T = N, folds ⌈K/R⌉·⌈P/C⌉ (K ≤ R); T rows enter i cycles apart"
     ) { w, p in
-      let cycles = ceilDiv(w.pixels, p.arrayColumns) * (2 * p.arrayRows + p.arrayColumns + w.columns - 2)
+      let cycles =
+        ceilDiv(w.pixels, p.arrayColumns) * (2 * p.arrayRows + p.arrayColumns + w.columns * p.rowIntervalCycles - 2)
       return (max(cycles, 1), max(cycles, 1))
     },
     TimingRule(
@@ -338,10 +343,11 @@ func arenaStreamCycles(bytes: Int64, memory: OnChipMemory, _ p: TimingParameters
   ceilDiv(bytes, min(p.ubPortBytesPerCycle, p.portBytesPerCycle(of: memory)))
 }
 
-/// Cycles per streamed row of a weight-stationary matmul: one, unless the unified buffer cannot
-/// deliver K operands or the accumulator cannot absorb N partial sums per cycle.
+/// Cycles per streamed row of a weight-stationary matmul: `array.row_interval_cycles` (1 for a
+/// pipelined array), unless the unified buffer cannot deliver K operands or the accumulator cannot
+/// absorb N partial sums per cycle.
 func streamRowCycles(_ w: InstructionWork, _ p: TimingParameters) -> Int64 {
-  max(1, ceilDiv(w.reduction * p.elementBytes, p.ubPortBytesPerCycle), ceilDiv(w.columns * 4, p.accPortBytesPerCycle))
+  max(p.rowIntervalCycles, ceilDiv(w.reduction * p.elementBytes, p.ubPortBytesPerCycle), ceilDiv(w.columns * 4, p.accPortBytesPerCycle))
 }
 
 /// `vsoftmax` and `vmean`: bound by the vector lanes or by reading the operands from the UB

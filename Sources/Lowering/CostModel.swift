@@ -92,10 +92,14 @@ struct CostModel {
   func matmul(pixels p: Int, reduction k: Int, columns n: Int, _ dataflow: Matmul.Dataflow) -> Int {
     let r = rows
     let c = columns
+    // Operand rows enter `array.row_interval_cycles` apart (the simulator's rules).
+    let i = max(arch.array.rowIntervalCycles, 1)
     switch dataflow {
-    case .weightStationary: return p.addingSaturating(r + c - 2)
-    case .outputStationary: return ceilDiv(p, r).multipliedSaturating(by: k.addingSaturating(r + c - 2))
-    case .inputStationary: return ceilDiv(p, c).multipliedSaturating(by: n.addingSaturating(2 * r + c - 2))
+    case .weightStationary: return p.multipliedSaturating(by: i).addingSaturating(r + c - 2)
+    case .outputStationary:
+      return ceilDiv(p, r).multipliedSaturating(by: k.multipliedSaturating(by: i).addingSaturating(r + c - 2))
+    case .inputStationary:
+      return ceilDiv(p, c).multipliedSaturating(by: n.multipliedSaturating(by: i).addingSaturating(2 * r + c - 2))
     }
   }
 

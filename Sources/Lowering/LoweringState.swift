@@ -521,6 +521,10 @@ struct LayerStats {
   /// Activation-arena bytes loaded and stored.
   var arenaRead = 0
   var arenaWritten = 0
+  /// Arena bytes matmuls read in place (the copies they replace would have moved them).
+  var arenaReadInPlace = 0
+  /// Why an on-chip input was copied into the working region instead (first cause).
+  var arenaCopyReason: String?
   var weightsStreamed = 0
   var weightsCached = 0
   var weightBytes = 0

@@ -252,6 +252,11 @@ public struct OperatorMapping: Sendable, Hashable {
   public var arenaBytesRead: Int
   /// Activation-arena bytes stored (its output kept on chip).
   public var arenaBytesWritten: Int
+  /// Arena bytes its matmuls read in place (the input copies this avoided would have moved them).
+  public var arenaBytesReadInPlace: Int
+  /// Why an on-chip input was copied into the working region instead of read in place (nil
+  /// when every on-chip input was read in place or none is on chip).
+  public var arenaCopyReason: String?
   /// Where its activation inputs (constants excluded) and outputs live.
   public var inputs: [TensorLocation]
   public var outputs: [TensorLocation]
@@ -282,6 +287,8 @@ public struct OperatorMapping: Sendable, Hashable {
     self.dramBytesWritten = 0
     self.arenaBytesRead = 0
     self.arenaBytesWritten = 0
+    self.arenaBytesReadInPlace = 0
+    self.arenaCopyReason = nil
     self.inputs = []
     self.outputs = []
     self.estimatedCycles = 0
@@ -372,6 +379,20 @@ extension MappingReport {
       "SRAM high-water: unified buffer \(formatBytes(s.unifiedBufferBytes)), weight buffer \(formatBytes(s.weightBufferBytes)), accumulator \(formatCount(s.accumulatorRows)) rows"
     )
     lines += activations.renderedLines()
+    if activations.policy == .onChip {
+      // Matrix inputs read where the arena holds them, and the copies left with their cause.
+      let inPlace = operators.filter { $0.arenaBytesReadInPlace > 0 }
+      let copied = operators.filter { $0.arenaCopyReason != nil }
+      var line =
+        "arena inputs read in place: \(inPlace.count) operator\(inPlace.count == 1 ? "" : "s"), \(formatBytes(inPlace.reduce(0) { $0 + $1.arenaBytesReadInPlace })) not copied"
+      if !copied.isEmpty {
+        var reasons: [String: Int] = [:]
+        for o in copied { reasons[o.arenaCopyReason ?? "", default: 0] += 1 }
+        let why = reasons.sorted { $0.key < $1.key }.map { "\($0.value) × \($0.key)" }.joined(separator: "; ")
+        line += "; copied for \(copied.count) operator\(copied.count == 1 ? "" : "s"): \(why)"
+      }
+      lines.append(line)
+    }
     let header = [
       "#", "op", "name", "where", "df", "tile", "tiles", "instrs", "util", "cached", "streamed", "in", "out",
       "est. cycles",
@@ -447,7 +468,9 @@ extension MappingReport {
         ("weight_bytes", .int(o.weightBytes)), ("weight_bytes_cached", .int(o.weightBytesCached)),
         ("weight_bytes_streamed", .int(o.weightBytesStreamed)), ("dram_bytes_read", .int(o.dramBytesRead)),
         ("dram_bytes_written", .int(o.dramBytesWritten)), ("arena_bytes_read", .int(o.arenaBytesRead)),
-        ("arena_bytes_written", .int(o.arenaBytesWritten)), ("inputs", locations(o.inputs)),
+        ("arena_bytes_written", .int(o.arenaBytesWritten)),
+        ("arena_bytes_read_in_place", .int(o.arenaBytesReadInPlace)),
+        ("arena_copy_reason", o.arenaCopyReason.map { .string($0) } ?? .null), ("inputs", locations(o.inputs)),
         ("outputs", locations(o.outputs)), ("estimated_cycles", .int(o.estimatedCycles)),
         ("sram", usage(o.sram)), ("fused_into", o.fusedInto.map { .int($0) } ?? .null),
       ]

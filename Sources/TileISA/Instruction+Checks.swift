@@ -140,7 +140,12 @@ extension Operation {
       case (false, nil): break
       }
     case .matmul(let m):
-      let inputOK = checkFeatureMap(m.input, elementBytes: eb, capacity: limits.capacityBytes(of: .unifiedBuffer), into: &p)
+      // The input may lie in the working region or wholly in the activation arena above it
+      // (a layer reading its input where the previous layer left it, docs/isa.md §1).
+      let working = limits.capacityBytes(of: .unifiedBuffer)
+      let inArena = context.arenaBytes > 0 && m.input.address.byteOffset >= working
+      let capacity = inArena ? context.limits.capacityBytes(of: .unifiedBuffer) : working
+      let inputOK = checkFeatureMap(m.input, elementBytes: eb, capacity: capacity, into: &p)
       let windowOK = checkWindow(m.window, into: &p)
       let nOK = p.positive(m.columns, "N") && p.positive(m.groups, "groups")
       p.nonNegative(m.accRow.index, "accumulator row")

@@ -66,11 +66,17 @@ extension Instruction {
     default:
       break
     }
-    return uncheckedMemoryAccesses(limits: program.limits, datapath: program.datapath, hostTasks: program.hostTasks)
+    return uncheckedMemoryAccesses(
+      limits: program.limits, datapath: program.datapath, hostTasks: program.hostTasks,
+      arenaBytes: Int(clamping: max(0, program.arenaSize.count)))
   }
 
-  /// `memoryAccesses(in:)` without the validity checks: the caller has made them.
-  func uncheckedMemoryAccesses(limits: MemoryLimits, datapath: TileProgram.Datapath, hostTasks: [HostTask]) -> [MemoryAccess] {
+  /// `memoryAccesses(in:)` without the validity checks: the caller has made them. A `matmul`
+  /// whose input lies in the top `arenaBytes` of the unified buffer reads the arena (`.arena`,
+  /// arena addresses from 0).
+  func uncheckedMemoryAccesses(
+    limits: MemoryLimits, datapath: TileProgram.Datapath, hostTasks: [HostTask], arenaBytes: Int = 0
+  ) -> [MemoryAccess] {
     let eb = datapath.elementBytes
     switch operation {
     case .load(let d):
@@ -98,7 +104,15 @@ extension Instruction {
       return [MemoryAccess(space: .weightBuffer, kind: .read, ranges: list.ranges)]
     case .matmul(let m):
       let rows = accumulatorRanges(m.accRow, count: m.window.outputPixels, columns: m.columns, limits: limits)
-      var accesses = [MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: featureMapReads(m.input, m.window, eb))]
+      let arenaBase = limits.capacityBytes(of: .unifiedBuffer) - arenaBytes
+      var accesses: [MemoryAccess]
+      if arenaBytes > 0 && m.input.address.byteOffset >= arenaBase {
+        var f = m.input
+        f.address = SRAMAddress(f.address.byteOffset - arenaBase)
+        accesses = [MemoryAccess(space: .arena, kind: .read, ranges: featureMapReads(f, m.window, eb))]
+      } else {
+        accesses = [MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: featureMapReads(m.input, m.window, eb))]
+      }
       if m.accumulate { accesses.append(MemoryAccess(space: .accumulator, kind: .read, ranges: rows)) }
       accesses.append(MemoryAccess(space: .accumulator, kind: .write, ranges: rows))
       return accesses

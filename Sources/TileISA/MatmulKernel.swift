@@ -269,12 +269,25 @@ extension MatmulKernel {
 }
 
 extension MachineState {
-  /// `matmul`, split over output pixels as `parallelism` allows (the fields are verified).
+  /// `matmul`, split over output pixels as `parallelism` allows (the fields are verified). An
+  /// input at or above `unified buffer − arena` reads the activation arena in place.
   mutating func matmul(_ m: Matmul) {
+    let arenaBase = unifiedBuffer.count - arena.count
+    if !arena.isEmpty && m.input.address.byteOffset >= arenaBase {
+      var local = m
+      local.input.address = SRAMAddress(m.input.address.byteOffset - arenaBase)
+      matmul(local, reading: arena)
+    } else {
+      matmul(m, reading: unifiedBuffer)
+    }
+  }
+
+  /// `matmul` with its input addressed in `source` (the working region or the arena).
+  private mutating func matmul(_ m: Matmul, reading source: [UInt8]) {
     let slot = weightSlots[m.weightSlot.rawValue]
     let accumulatorColumns = limits.arrayColumns
     let parallelism = self.parallelism
-    unifiedBuffer.withUnsafeBufferPointer { ub in
+    source.withUnsafeBufferPointer { ub in
       slot.values.withUnsafeBufferPointer { weights in
         slot.columnVectors.withUnsafeBufferPointer { columnVectors in
           accumulator.withUnsafeMutableBufferPointer { acc in

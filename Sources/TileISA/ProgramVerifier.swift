@@ -333,7 +333,9 @@ public enum ProgramVerifier {
         }
       }
       if case .loadWeights(let w) = instruction.operation { slots[w.slot] = (w.rows, w.columns) }
-      let accesses = instruction.uncheckedMemoryAccesses(limits: program.limits, datapath: program.datapath, hostTasks: program.hostTasks)
+      let accesses = instruction.uncheckedMemoryAccesses(
+        limits: program.limits, datapath: program.datapath, hostTasks: program.hostTasks,
+        arenaBytes: Int(clamping: max(0, program.arenaSize.count)))
       for access in accesses where access.kind == .read {
         let coverage = written[access.space] ?? ByteCoverage()
         let capacity = capacity(of: access.space, program)

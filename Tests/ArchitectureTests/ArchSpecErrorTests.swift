@@ -59,7 +59,7 @@ import Testing
       message: #"my-arch.json: name: expected a non-empty string, got """#),
     FileCase(
       json: #"{"array": "32x32"}"#, kind: .badValue,
-      message: #"my-arch.json: array: expected an object with keys rows, cols, weight_load_rows_per_cycle, weight_double_buffered, weight_unpack_latency_cycles, got "32x32""#
+      message: #"my-arch.json: array: expected an object with keys rows, cols, weight_load_rows_per_cycle, weight_double_buffered, weight_unpack_latency_cycles, row_interval_cycles, got "32x32""#
     ),
     FileCase(
       json: #"{"array": {"rowz": 32}}"#, kind: .unknownKey,
@@ -67,7 +67,7 @@ import Testing
     FileCase(
       json: #"{"array": {"height": 32}}"#, kind: .unknownKey,
       message:
-        "my-arch.json: array.height: unknown key; known keys here: array.rows, array.cols, array.weight_load_rows_per_cycle, array.weight_double_buffered, array.weight_unpack_latency_cycles"
+        "my-arch.json: array.height: unknown key; known keys here: array.rows, array.cols, array.weight_load_rows_per_cycle, array.weight_double_buffered, array.weight_unpack_latency_cycles, array.row_interval_cycles"
     ),
     FileCase(
       json: #"{"frequency": 700}"#, kind: .unknownKey,

@@ -60,6 +60,8 @@ struct Emit: LoweringPass {
       m.dramBytesWritten = st.dramWritten
       m.arenaBytesRead = st.arenaRead
       m.arenaBytesWritten = st.arenaWritten
+      m.arenaBytesReadInPlace = st.arenaReadInPlace
+      m.arenaCopyReason = st.arenaCopyReason
       let (reads, writes) = ActivationLiveness.accesses(layer.work)
       func location(_ id: TensorID) -> TensorLocation? {
         let r = s.root(id).index

@@ -86,6 +86,8 @@ struct Emitter {
   let eb: Int
   let rows: Int
   let columns: Int
+  /// The unified-buffer address of arena byte 0 (the arena is the buffer's top `arenaSize` bytes).
+  let arenaBase: Int
 
   init(state: LoweringState, plan: MemoryPlan) {
     self.state = state
@@ -111,6 +113,7 @@ struct Emitter {
     self.homes = homes
     self.tracked = tracked
     self.eb = state.elementBytes
+    self.arenaBase = Int(clamping: state.arch.ub.capacity.count) - plan.arenaSize
     self.rows = state.arch.array.rows
     self.columns = state.arch.array.cols
   }
@@ -192,6 +195,40 @@ struct Emitter {
     let (r0, rows, pt) = axis(oh0, th, strideH, kernelH, dilationH, padTop, inH)
     let (c0, cols, pl) = axis(ow0, tw, strideW, kernelW, dilationW, padLeft, inW)
     return TileGeometry(inputRow: r0, inputCol: c0, rows: rows, cols: cols, padTop: pt, padLeft: pl)
+  }
+
+  /// Where a `matmul` can read input pixels `g` of `tensor` (a `channels`-channel NHWC image of
+  /// `width` columns at element offset `base`) in place: the unified-buffer address of its first
+  /// row in the activation arena and the arena bytes read, or nil when the slice must be copied.
+  /// In place needs the tensor in the arena and a tile of whole output rows (`wholeRows`: its
+  /// input rows are whole image rows from column 0, so the address generator, which steps
+  /// `width · pixel stride` bytes per input row, finds them where they are; a narrower tile's
+  /// rows are not); a transposed (BATCH_MATMUL adj_x) input is always copied.
+  func arenaInput(
+    tensor: TensorID, base: Int, width: Int, channels: Int, g: TileGeometry, wholeRows: Bool, transposed: Bool
+  ) -> (address: Int, access: BufferAccess)? {
+    guard state.arch.memory.arenaInPlace, !transposed, wholeRows, g.inputCol == 0, let home = homes[tensor.index],
+      home.backing == .arena
+    else { return nil }
+    let first = home.address + (base + g.inputRow * width * channels) * eb
+    let bytes = g.rows * width * channels * eb
+    return (arenaBase + first, .read(.arena, first..<first + bytes))
+  }
+
+  /// Counts a matmul input read in place (`bytes` of the arena the copy would have moved) or,
+  /// for the mapping report, why it was copied.
+  mutating func noteInput(inPlace: Bool, bytes: Int, tensor: TensorID, transposed: Bool, fullWidth: Bool) {
+    guard let l = layer, homes[tensor.index]?.backing == .arena else { return }
+    if inPlace {
+      stats[l].arenaReadInPlace += bytes
+    } else if stats[l].arenaCopyReason == nil {
+      stats[l].arenaCopyReason =
+        !state.arch.memory.arenaInPlace
+        ? "memory.arena_in_place = false"
+        : transposed
+          ? "transposed input (adj_x): the address generator reads pixels, not columns"
+          : fullWidth ? "input copied" : "tile narrower than the output: its input rows are not whole arena rows"
+    }
   }
 
   /// Loads input pixels `g` (channels `c0 ..< c0 + count` of a `channels`-channel NHWC image at
@@ -363,7 +400,7 @@ struct Emitter {
     }
 
     func multiply(
-      input: FeatureMap, inputRange: Range<Int>, window: Window, weight: (address: Int, stride: Int, range: Range<Int>),
+      input: FeatureMap, inputAccess: BufferAccess, window: Window, weight: (address: Int, stride: Int, range: Range<Int>),
       k: Int, n: Int, groups: Int, accRow: Int, accumulate: Bool, packing: WeightPacking, chunk: KChunk? = nil
     ) {
       let s = slot
@@ -382,7 +419,7 @@ struct Emitter {
           Matmul(
             input: input, window: window, inputZeroPoint: w.inputZeroPoint, weightSlot: s, columns: n, groups: groups,
             accRow: AccumulatorRow(accRow), accumulate: accumulate, dataflow: t.dataflow)),
-        [.read(.unifiedBuffer, inputRange)])
+        [inputAccess])
       stats[i].tiles += 1
       stats[i].peSlots += window.outputPixels * rows * columns
     }
@@ -410,21 +447,36 @@ struct Emitter {
             for j in layout.nTiles.indices {
               let c0 = layout.nTiles[j].first / w.depthMultiplier
               let cc = layout.nTiles[j].width / w.depthMultiplier
-              let inBuffer = buffers.input(inToggle)
-              let inRange = inBuffer..<inBuffer + buffers.inputBytes
-              inToggle = (inToggle + 1) % db
               tile = TileCoordinate(m: m, n: j)
-              loadSlice(
-                tensor: w.input, base: w.inputOffsets[b], width: w.inW, channels: w.inC, g: g, c0: c0, count: cc,
-                buffer: inBuffer, bufferBytes: buffers.inputBytes)
-              let input = FeatureMap(
-                address: SRAMAddress(inBuffer), height: g.rows, width: g.cols, pixelStrideBytes: cc * eb,
-                channelCount: cc)
+              let input: FeatureMap
+              let inAccess: BufferAccess
+              let direct = arenaInput(
+                tensor: w.input, base: w.inputOffsets[b], width: w.inW, channels: w.inC, g: g, wholeRows: tw == w.outW,
+                transposed: false)
+              noteInput(
+                inPlace: direct != nil, bytes: g.rows * g.cols * cc * eb, tensor: w.input, transposed: false,
+                fullWidth: tw == w.outW)
+              if let direct {
+                input = FeatureMap(
+                  address: SRAMAddress(direct.address), height: g.rows, width: w.inW, pixelStrideBytes: w.inC * eb,
+                  channelOffset: c0, channelCount: cc)
+                inAccess = direct.access
+              } else {
+                let inBuffer = buffers.input(inToggle)
+                inToggle = (inToggle + 1) % db
+                loadSlice(
+                  tensor: w.input, base: w.inputOffsets[b], width: w.inW, channels: w.inC, g: g, c0: c0, count: cc,
+                  buffer: inBuffer, bufferBytes: buffers.inputBytes)
+                input = FeatureMap(
+                  address: SRAMAddress(inBuffer), height: g.rows, width: g.cols, pixelStrideBytes: cc * eb,
+                  channelCount: cc)
+                inAccess = .read(.unifiedBuffer, inBuffer..<inBuffer + buffers.inputBytes)
+              }
               for (c, chunk) in layout.chunks[j].enumerated() {
                 tile = TileCoordinate(m: m, n: j, k: c)
                 let weight = weights(j, c, chunk, batch: b)
                 multiply(
-                  input: input, inputRange: inRange, window: window(chunk.taps), weight: weight, k: chunk.rows,
+                  input: input, inputAccess: inAccess, window: window(chunk.taps), weight: weight, k: chunk.rows,
                   n: layout.nTiles[j].width, groups: cc, accRow: 0, accumulate: c > 0, packing: w.weightPacking,
                   chunk: chunk)
               }
@@ -452,6 +504,13 @@ struct Emitter {
           }
           let channelGroups = ceilDiv(w.inC, t.channelGroup)
           var loaded: (address: Int, range: Range<Int>)?
+          // The whole slice read where the arena holds it (every channel group shares it).
+          let direct = arenaInput(
+            tensor: w.input, base: w.inputOffsets[b], width: w.inW, channels: w.inC, g: g, wholeRows: tw == w.outW,
+            transposed: w.inputTransposed)
+          noteInput(
+            inPlace: direct != nil, bytes: g.rows * g.cols * w.inC * eb, tensor: w.input,
+            transposed: w.inputTransposed, fullWidth: tw == w.outW)
           for g0 in stride(from: 0, to: layout.nTiles.count, by: t.nGroupTiles) {
             let group = g0..<min(g0 + t.nGroupTiles, layout.nTiles.count)
             var started = Set<Int>()
@@ -459,7 +518,7 @@ struct Emitter {
               let first = cg * t.channelGroup
               let count = min(t.channelGroup, w.inC - first)
               tile = TileCoordinate(m: m)
-              if channelGroups > 1 || loaded == nil {
+              if direct == nil && (channelGroups > 1 || loaded == nil) {
                 let inBuffer = buffers.input(inToggle)
                 inToggle = (inToggle + 1) % db
                 loadSlice(
@@ -467,24 +526,32 @@ struct Emitter {
                   count: count, buffer: inBuffer, bufferBytes: buffers.inputBytes, transposed: w.inputTransposed)
                 loaded = (inBuffer, inBuffer..<inBuffer + buffers.inputBytes)
               }
-              guard let slice = loaded else { continue }
+              let slice: (address: Int, access: BufferAccess, width: Int, pixelStride: Int, channel0: Int)
+              if let direct {
+                slice = (direct.address, direct.access, w.inW, w.inC * eb, 0)
+              } else if let l = loaded {
+                slice = (l.address, .read(.unifiedBuffer, l.range), g.cols, count * eb, first)
+              } else {
+                continue
+              }
               for j in group {
                 for (c, chunk) in layout.chunks[j].enumerated() where chunk.group == cg {
                   tile = TileCoordinate(m: m, n: j, k: c)
                   let input = FeatureMap(
-                    address: SRAMAddress(slice.address), height: g.rows, width: g.cols, pixelStrideBytes: count * eb,
-                    channelOffset: chunk.channel0 - first, channelCount: chunk.channels)
+                    address: SRAMAddress(slice.address), height: g.rows, width: slice.width,
+                    pixelStrideBytes: slice.pixelStride, channelOffset: chunk.channel0 - slice.channel0,
+                    channelCount: chunk.channels)
                   let weight = weights(j, c, chunk, batch: b)
                   let n = layout.nTiles[j].width
                   let accRow = (j - g0) * p
                   multiply(
-                    input: input, inputRange: slice.range, window: window(chunk.taps), weight: weight, k: chunk.rows,
+                    input: input, inputAccess: slice.access, window: window(chunk.taps), weight: weight, k: chunk.rows,
                     n: n, groups: 1, accRow: accRow, accumulate: started.contains(j), packing: w.weightPacking,
                     chunk: chunk)
                   started.insert(j)
                   if let correction = layout.correction, let base = cachedBase {
                     multiply(
-                      input: input, inputRange: slice.range, window: window(chunk.taps),
+                      input: input, inputAccess: slice.access, window: window(chunk.taps),
                       weight: (base + correction.offset, correction.rowStride, blobRange), k: chunk.rows, n: n,
                       groups: 1, accRow: accRow, accumulate: true, packing: .int8)
                   }

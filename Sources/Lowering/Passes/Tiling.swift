@@ -435,12 +435,17 @@ struct Tiler {
         var tileStore = 0
         var tileBytes = 0
         var oneLoad = 0
+        // A slice of whole image rows of an on-chip input is read where the arena holds it:
+        // no copy to price (the emitter's `arenaInput` rule).
+        let inPlace = inOnChip && arch.memory.arenaInPlace && !w.inputTransposed && cc.size == w.outW
         if w.isDepthwise {
           let chunks = ceilDiv(w.inC, t.chunkChannels)
           let sliceBytes = inRows * inCols * t.chunkChannels * eb
-          oneLoad = cost.activationDMA(sliceBytes, transfers: inRows, onChip: inOnChip)
-          tileLoad = tileLoad.addingSaturating(chunks.multipliedSaturating(by: oneLoad))
-          tileBytes = tileBytes.addingSaturating(chunks.multipliedSaturating(by: sliceBytes))
+          if !inPlace {
+            oneLoad = cost.activationDMA(sliceBytes, transfers: inRows, onChip: inOnChip)
+            tileLoad = tileLoad.addingSaturating(chunks.multipliedSaturating(by: oneLoad))
+            tileBytes = tileBytes.addingSaturating(chunks.multipliedSaturating(by: sliceBytes))
+          }
           tileCompute = tileCompute.addingSaturating(
             chunks.multipliedSaturating(
               by: cost.matmulsWithWeightLoads(matmul: mm, load: lw, count: t.tapGroups.count)
@@ -455,9 +460,11 @@ struct Tiler {
           let loads = cgCount == 1 ? 1 : nGroups * cgCount
           let sliceBytes = inRows * inCols * t.channelGroup * eb
           let transfers = w.inputTransposed ? t.channelGroup : (t.channelGroup == w.inC ? 1 : inRows)
-          oneLoad = cost.activationDMA(sliceBytes, transfers: transfers, onChip: inOnChip)
-          tileLoad = tileLoad.addingSaturating(loads.multipliedSaturating(by: oneLoad))
-          tileBytes = tileBytes.addingSaturating(loads.multipliedSaturating(by: sliceBytes))
+          if !inPlace {
+            oneLoad = cost.activationDMA(sliceBytes, transfers: transfers, onChip: inOnChip)
+            tileLoad = tileLoad.addingSaturating(loads.multipliedSaturating(by: oneLoad))
+            tileBytes = tileBytes.addingSaturating(loads.multipliedSaturating(by: sliceBytes))
+          }
           let chunks = t.tapGroups.count * ceilDiv(w.inC, t.chunkChannels)
           tileCompute = tileCompute.addingSaturating(
             cost.matmulsWithWeightLoads(matmul: mm, load: lw, count: [nTiles, chunks, correction].saturatingProduct()))
