@@ -253,6 +253,9 @@ def main():
         assert all(int(a[3][0]) == int(b[3][0]) for a, b in zip(outs, opt))
         stem = os.path.splitext(os.path.basename(rel))[0]
         opinfo = MM.inspect_model(data)
+        for d in opinfo:  # the manifest names the custom op by its code, as Systole does
+            if d["op"] == "CUSTOM":
+                d["op"] = "TFLite_Detection_PostProcess"
         MM.save_reference(stem, rel, False, inputs, outs, ind, outd, opinfo)
         entries.append({"stem": stem, "model": rel, "manifest": "reference/%s/manifest.json" % stem})
         print("%s: %d bytes, options %s" % (rel, len(data), json.dumps(options, sort_keys=True)))

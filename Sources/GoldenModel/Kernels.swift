@@ -11,7 +11,8 @@ import GraphIR
 /// `Kernels+Activation.swift` (SOFTMAX, LOGISTIC, HARD_SWISH, RELU, RELU6, RELU_N1_TO_1,
 /// QUANTIZE, DEQUANTIZE, GELU, TANH, EXP), `Kernels+Selection.swift` (GATHER, LESS, SELECT,
 /// SELECT_V2, REDUCE_MAX, EXPAND_DIMS, SLICE, SPLIT, BROADCAST_TO), `Kernels+Shape.swift` (RESHAPE, SQUEEZE, SHAPE, PACK, SPLIT_V,
-/// STRIDED_SLICE, TRANSPOSE, CONCATENATION, PAD, PADV2).
+/// STRIDED_SLICE, TRANSPOSE, CONCATENATION, PAD, PADV2), `Kernels+Detection.swift`
+/// (TFLite_Detection_PostProcess).
 public enum Kernels {
   /// Runs the stateless kernel for `context.op`, returning one value per output.
   ///
@@ -64,6 +65,8 @@ public enum Kernels {
     case .pad, .padV2: return [try pad(c)]
     case .varHandle, .readVariable, .assignVariable, .callOnce:
       throw GoldenModelError(.invalidModel, c.location, "resource-variable op reached the stateless kernel table")
+    // issue 14: detection
+    case .detectionPostProcess(let o): return try detectionPostProcess(c, o)
     }
   }
 

@@ -170,6 +170,11 @@ public enum OpKind: Sendable, Hashable {
   case readVariable
   case assignVariable
   case callOnce(initSubgraph: Int)
+  // issue 14: detection
+  /// The `TFLite_Detection_PostProcess` custom operator: SSD box decoding against constant
+  /// anchors and non-maximum suppression, in float32 (TFLite runs it on the CPU). Inputs: box
+  /// encodings, class scores, anchors; outputs: boxes, classes, scores, detection count.
+  case detectionPostProcess(DetectionPostProcessOptions)
 
   /// The TFLite builtin operator name, e.g. `"CONV_2D"`.
   public var tfliteName: String {
@@ -221,6 +226,8 @@ public enum OpKind: Sendable, Hashable {
     case .readVariable: "READ_VARIABLE"
     case .assignVariable: "ASSIGN_VARIABLE"
     case .callOnce: "CALL_ONCE"
+    // issue 14: detection
+    case .detectionPostProcess: "TFLite_Detection_PostProcess"
     }
   }
 

@@ -257,6 +257,8 @@ struct PrecisionPlan {
       case .gelu, .tanh, .gather, .less, .select, .selectV2, .exp, .reduceMax, .expandDims, .slice, .split,
         .broadcastTo:
         return false
+      // issue 14: detection — float32 only, as TFLite runs it (its uint8 inputs are not int8).
+      case .detectionPostProcess: return false
       default: return true
       }
     case .int16:

@@ -13,7 +13,7 @@ extension ModelReader {
         "uses operator code \(codeIndex), but the model has \(operatorCodes.count) operator codes")
     }
     let code = operatorCodes[codeIndex]
-    guard Self.supportedBuiltins.contains(code.builtin) else {
+    guard Self.isSupported(code) else {
       let what =
         code.builtin == Schema.Builtin.custom
         ? code.customName.map { "custom op '\($0)'" } ?? "a custom op without a name" : Schema.builtinDescription(code.builtin)
@@ -21,7 +21,8 @@ extension ModelReader {
         .unsupported, source: source, at: .operator(graph: g, index: i, name: nil, output: nil),
         "uses \(what), which Systole does not support")
     }
-    let opName = Schema.builtinNames[Int(code.builtin)]
+    // issue 14: detection (a supported custom op is named by its custom code)
+    let opName = code.builtin == Schema.Builtin.custom ? code.customName ?? "CUSTOM" : Schema.builtinNames[Int(code.builtin)]
 
     let rawOutputs = try r.int32s(t, Schema.Operator.outputs, "outputs") ?? []
     let firstOutput = rawOutputs.first.flatMap { $0 >= 0 && Int($0) < tensors.count ? tensors[Int($0)].name : nil }
@@ -53,7 +54,13 @@ extension ModelReader {
     }
 
     let reader = OptionsReader(r: r, op: t, fail: fail)
-    let kind = try reader.kind(builtin: code.builtin)
+    // issue 14: detection
+    let kind: OpKind
+    if code.builtin == Schema.Builtin.custom {
+      kind = try reader.customKind(opName)
+    } else {
+      kind = try reader.kind(builtin: code.builtin)
+    }
     if code.builtin == Schema.Builtin.add || code.builtin == Schema.Builtin.sub {
       let options: Schema.Options = code.builtin == Schema.Builtin.add ? .add : .sub
       try checkPowerOfTwoScaleInt16(

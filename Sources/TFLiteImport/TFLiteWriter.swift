@@ -89,11 +89,14 @@ struct ModelWriter {
       }
     }
     let codes = operatorCodes.map { code in
-      FlatBufferTableValue([
+      var table = FlatBufferTableValue([
         (Schema.OperatorCode.deprecatedBuiltinCode, .int8(Int8(min(code, Schema.placeholderForGreaterOpCodes)))),
         (Schema.OperatorCode.version, .int32(1)),
         (Schema.OperatorCode.builtinCode, .int32(code)),
       ])
+      // issue 14: detection (the one custom operator Systole writes)
+      if code == Schema.Builtin.custom { table.set(Schema.OperatorCode.customCode, .string(Schema.Custom.detectionPostProcess)) }
+      return table
     }
     var root = FlatBufferTableValue([
       (Schema.Model.version, .uint32(Schema.version)),
@@ -221,6 +224,10 @@ struct ModelWriter {
       }
       t.set(Schema.Operator.builtinOptionsType, .uint8(tag.rawValue))
       t.set(Schema.Operator.builtinOptions, .table(table))
+    }
+    // issue 14: detection
+    if case .detectionPostProcess(let o) = op.kind {
+      t.set(Schema.Operator.customOptions, .bytes(FlexBufferBuilder.detectionOptions(o), alignment: 1))
     }
     return t
   }
@@ -364,6 +371,8 @@ struct ModelWriter {
     case .assignVariable: return (B.assignVariable, empty(.assignVariable))
     case .callOnce(let sub):
       return (B.callOnce, (.callOnce, FlatBufferTableValue([(0, .int32(try int32("init_subgraph_index", sub)))])))
+    // issue 14: detection (custom code and FlexBuffer options: `operatorTable`, `write`)
+    case .detectionPostProcess: return (B.custom, nil)
     }
   }
 }

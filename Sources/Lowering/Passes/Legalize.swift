@@ -85,6 +85,9 @@ private struct OperatorLegalizer {
       return host("resource variables keep their state on the host")
     case .callOnce:
       return host("runs its initializer subgraph once, on the host")
+    // issue 14: detection
+    case .detectionPostProcess:
+      return host("post-processing (box decoding, non-maximum suppression) in float32, as TFLite runs it on the CPU")
     default:
       break
     }
