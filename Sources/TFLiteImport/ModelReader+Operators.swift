@@ -106,6 +106,8 @@ extension ModelReader {
       B.logistic, B.hardSwish, B.relu, B.relu6, B.reluN1To1, B.quantize, B.dequantize, B.varHandle,
       B.readVariable, B.assignVariable, B.callOnce, B.gelu, B.tanh, B.gather, B.less, B.select, B.selectV2,
       B.exp, B.reduceMax, B.expandDims, B.slice, B.split, B.broadcastTo,
+      // issue 14: transformer ops
+      B.sum, B.reduceProd, B.div, B.sqrt, B.cast, B.pow,
     ]
   }()
 }
@@ -270,6 +272,17 @@ struct OptionsReader {
     case B.readVariable: return .readVariable
     case B.assignVariable: return .assignVariable
     case B.callOnce: return .callOnce(initSubgraph: try int(options(.callOnce), 0, "init_subgraph_index"))
+    // issue 14: transformer ops
+    case B.sum: return .sum(keepDims: try bool(options(.reducer), 0, "keep_dims"))
+    case B.reduceProd: return .reduceProd(keepDims: try bool(options(.reducer), 0, "keep_dims"))
+    case B.div: return .div(activation: try activation(options(.div), 0))
+    case B.sqrt: return .sqrt
+    case B.cast:
+      _ = try options(.cast)
+      return .cast
+    case B.pow:
+      _ = try options(.pow)
+      return .pow
     default:
       preconditionFailure("builtin \(builtin) is in supportedBuiltins but not mapped")
     }

@@ -159,6 +159,9 @@ enum TFLiteSchema {
     static let tanh: Int32 = 28, gather: Int32 = 36, less: Int32 = 58, select: Int32 = 64
     static let selectV2: Int32 = 123, gelu: Int32 = 150, exp: Int32 = 47, split: Int32 = 49
     static let slice: Int32 = 65, expandDims: Int32 = 70, reduceMax: Int32 = 82, broadcastTo: Int32 = 130
+    // issue 14: transformer ops
+    static let sum: Int32 = 74, reduceProd: Int32 = 81, div: Int32 = 42, sqrt: Int32 = 75, cast: Int32 = 53
+    static let pow: Int32 = 78
   }
 
   /// `union BuiltinOptions` tags (the `builtin_options_type` values) Systole reads and writes.
@@ -202,6 +205,10 @@ enum TFLiteSchema {
     case readVariable = 112
     case assignVariable = 113
     case gelu = 116
+    // issue 14: transformer ops
+    case div = 29
+    case cast = 37
+    case pow = 56
 
     /// The schema name of the options table.
     var tableName: String {
@@ -214,6 +221,9 @@ enum TFLiteSchema {
       case .select: "SelectOptions"
       case .selectV2: "SelectV2Options"
       case .gelu: "GeluOptions"
+      case .div: "DivOptions"
+      case .cast: "CastOptions"
+      case .pow: "PowOptions"
       case .exp: "ExpOptions"
       case .split: "SplitOptions"
       case .slice: "SliceOptions"

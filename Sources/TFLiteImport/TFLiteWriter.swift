@@ -373,6 +373,13 @@ struct ModelWriter {
       return (B.callOnce, (.callOnce, FlatBufferTableValue([(0, .int32(try int32("init_subgraph_index", sub)))])))
     // issue 14: detection (custom code and FlexBuffer options: `operatorTable`, `write`)
     case .detectionPostProcess: return (B.custom, nil)
+    // issue 14: transformer ops
+    case .sum(let keepDims): return (B.sum, (.reducer, FlatBufferTableValue([(0, .bool(keepDims))])))
+    case .reduceProd(let keepDims): return (B.reduceProd, (.reducer, FlatBufferTableValue([(0, .bool(keepDims))])))
+    case .div(let a): return (B.div, (.div, FlatBufferTableValue([(0, act(a))])))
+    case .sqrt: return (B.sqrt, nil)
+    case .cast: return (B.cast, empty(.cast))
+    case .pow: return (B.pow, empty(.pow))
     }
   }
 }
