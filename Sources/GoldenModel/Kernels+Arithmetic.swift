@@ -1,5 +1,6 @@
 import Foundation
 import GraphIR
+import Support
 
 // issue 14: transformer ops — DIV, SQRT, POW, CAST.
 
@@ -30,9 +31,71 @@ extension Kernels {
       let (lo, hi) = ElementwiseSupport.integerRange(activation, Int32.self)
       return TensorData(
         shape: shape, storage: .int32(zip(x, y).map { Swift.min(Swift.max($0.dividedReportingOverflow(by: $1).partialValue, lo), hi) }))
+    case (.int8(let x), .int8(let y)):
+      return TensorData(shape: shape, storage: .int8(try quantizedDiv(c, x, y, activation: activation).map { Int8($0) }))
     default:
-      throw c.unsupported("DIV on \(a.elementType) (quantized DIV is not implemented)")
+      throw c.unsupported("DIV on \(a.elementType) (float32, int32 and int8 only)")
     }
+  }
+
+  /// int8 DIV (`reference_ops::DivElementwise`): `M, e = QuantizeMultiplier(Double(s_1 / (s_2 ·
+  /// s_y)))` (the ratio in float); per element `a = q_1 − z_1`, `b = q_2 − z_2` (both negated
+  /// when `b < 0`; `b = 0` is an error), `r, e_r = GetReciprocal(b, 31)`, `h =
+  /// CountLeadingSignBits(a)`, `u = SRDHM(a · 2^h, r)`, then
+  /// `clamp(z_y + RoundingDivideByPOT(SRDHM(u, M), −(e − e_r − h)))` to the activation range.
+  static func quantizedDiv(_ c: KernelContext, _ x: [Int8], _ y: [Int8], activation: FusedActivation)
+    throws(GoldenModelError) -> [Int32]
+  {
+    let q1 = try c.quantization(of: try c.inputTensor(0))
+    let q2 = try c.quantization(of: try c.inputTensor(1))
+    let out = try c.outputTensor()
+    let qo = try c.quantization(of: out)
+    let ratio = q1.scale / (q2.scale * qo.scale)
+    let m = Requantize.Multiplier(real: Double(ratio))
+    let z1 = Int32(q1.zeroPoint)
+    let z2 = Int32(q2.zeroPoint)
+    let zy = Int32(clamping: qo.zeroPoint)
+    let range = try Requantize.activationRange(activation, output: out, c)
+    var result: [Int32] = []
+    result.reserveCapacity(x.count)
+    for (p, q) in zip(x, y) {
+      var a = Int32(p) - z1
+      var b = Int32(q) - z2
+      guard b != 0 else { throw GoldenModelError(.invalidModel, c.location, "int8 division by a zero divisor (q = zero point)") }
+      if b < 0 {
+        a = -a
+        b = -b
+      }
+      let (reciprocal, reciprocalShift) = FixedPoint.reciprocal(b, integerDigits: 31)
+      let headroom = countLeadingSignBits(a)
+      let unscaled = FixedPoint.multiplyGreaterThanOne(a, reciprocal, headroom)
+      let exponent = -(m.shift - reciprocalShift - headroom)
+      guard exponent >= 0 && exponent <= 63 else {
+        throw c.unsupported("int8 DIV with a rescaling shift of \(exponent) (outside 0...63)")
+      }
+      let v = zy &+ roundingDivideByPOTWide(FixedPoint.saturatingRoundingDoublingHighMul(unscaled, m.multiplier), exponent)
+      result.append(Swift.min(Swift.max(v, range.lowerBound), range.upperBound))
+    }
+    return result
+  }
+
+  /// gemmlowp's `RoundingDivideByPOT` also for exponents 32…63, which DIV reaches when the
+  /// dividend is 0 (headroom 31): the mask `(1 << e) − 1` is computed in 64 bits and truncated
+  /// to int32, and the shift count is taken mod 32 as x86-64's `sar` does.
+  static func roundingDivideByPOTWide(_ x: Int32, _ exponent: Int) -> Int32 {
+    if exponent <= 31 { return FixedPoint.roundingDivideByPOT(x, exponent) }
+    let mask = Int32(truncatingIfNeeded: (Int64(1) << Int64(exponent)) &- 1)
+    let remainder = x & mask
+    let threshold = (mask >> 1) + (x < 0 ? 1 : 0)
+    return (x >> Int32(exponent & 31)) + (remainder > threshold ? 1 : 0)
+  }
+
+  /// TFLite `CountLeadingSignBits` as clang builds it: `clz(x) − 1` for x ≥ 0 (31 for 0),
+  /// `clz(2·|x| − 1)` for negative x, 0 for `Int32.min`.
+  static func countLeadingSignBits(_ x: Int32) -> Int {
+    if x >= 0 { return UInt32(x).leadingZeroBitCount - 1 }
+    if x == Int32.min { return 0 }
+    return (2 &* UInt32(-x) &- 1).leadingZeroBitCount
   }
 
   /// SQRT (`elementwise.cc`): float32 `sqrtf`. int8: `sqrtf((q − z_x) · s_x) / s_y` in float,
