@@ -97,6 +97,33 @@ def build_bert():
     return keras.Model(tokens, x, name="bert_tiny"), lambda rng: [rng.integers(0, 32, (1, 8)).astype(np.int32)]
 
 
+class NoNorm(L.Layer):
+    """MobileBERT's NoNorm: an elementwise affine map in place of LayerNormalization."""
+
+    def build(self, shape):
+        self.gamma = self.add_weight(shape=(shape[-1],), initializer="ones")
+        self.beta = self.add_weight(shape=(shape[-1],), initializer="zeros")
+
+    def call(self, x):
+        return x * self.gamma + self.beta
+
+
+def build_mobilebert():
+    """MobileBERT-style (op list only, no file): embedding → Dense 32, a 16-wide bottleneck with
+    MultiHeadAttention, NoNorm and two stacked ReLU feed-forward layers, bottleneck out, tanh pooler."""
+    keras.utils.set_random_seed(SEED)
+    tokens = keras.Input(shape=(8,), batch_size=1, dtype="int32", name="tokens")
+    x = L.Dense(32)(L.Embedding(32, 16)(tokens))
+    h = L.Dense(16)(x)
+    a = NoNorm()(L.Add()([L.MultiHeadAttention(num_heads=2, key_dim=8)(h, h), h]))
+    for _ in range(2):
+        a = NoNorm()(L.Add()([a, L.Dense(16)(L.Dense(32, activation="relu")(a))]))
+    x = NoNorm()(L.Add()([x, L.Dense(32)(a)]))
+    cls = L.Lambda(lambda t: t[:, 0, :])(x)
+    x = L.Dense(2)(L.Dense(32, activation="tanh")(cls))
+    return keras.Model(tokens, x, name="mobilebert_tiny"), lambda rng: [rng.integers(0, 32, (1, 8)).astype(np.int32)]
+
+
 def convert(model, sample, full_int8):
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -280,6 +307,13 @@ def main():
         for name, n in sorted(op_counts(data).items()):
             print("  %-28s x%d" % (name, n))
         networks.append(write_network_reference(model.name, os.path.relpath(path, HERE), data, network_inputs))
+    # MobileBERT-style: the op list only (issue 14 asks which ops such encoders need).
+    model, sample = build_mobilebert()
+    with contextlib.redirect_stdout(io.StringIO()):
+        data = convert(model, sample, True)
+    print("%s: TFLITE_BUILTINS_INT8, %d bytes (not written)" % (model.name, len(data)))
+    for name, n in sorted(op_counts(data).items()):
+        print("  %-28s x%d" % (name, n))
     write_index(networks, write_op_fixtures())
     sys.stdout.flush()
 
