@@ -97,6 +97,33 @@ def build_bert():
     return keras.Model(tokens, x, name="bert_tiny"), lambda rng: [rng.integers(0, 32, (1, 8)).astype(np.int32)]
 
 
+class NoNorm(L.Layer):
+    """MobileBERT's NoNorm: an elementwise affine map in place of LayerNormalization."""
+
+    def build(self, shape):
+        self.gamma = self.add_weight(shape=(shape[-1],), initializer="ones")
+        self.beta = self.add_weight(shape=(shape[-1],), initializer="zeros")
+
+    def call(self, x):
+        return x * self.gamma + self.beta
+
+
+def build_mobilebert():
+    """MobileBERT-style (op list only, no file): embedding → Dense 32, a 16-wide bottleneck with
+    MultiHeadAttention, NoNorm and two stacked ReLU feed-forward layers, bottleneck out, tanh pooler."""
+    keras.utils.set_random_seed(SEED)
+    tokens = keras.Input(shape=(8,), batch_size=1, dtype="int32", name="tokens")
+    x = L.Dense(32)(L.Embedding(32, 16)(tokens))
+    h = L.Dense(16)(x)
+    a = NoNorm()(L.Add()([L.MultiHeadAttention(num_heads=2, key_dim=8)(h, h), h]))
+    for _ in range(2):
+        a = NoNorm()(L.Add()([a, L.Dense(16)(L.Dense(32, activation="relu")(a))]))
+    x = NoNorm()(L.Add()([x, L.Dense(32)(a)]))
+    cls = L.Lambda(lambda t: t[:, 0, :])(x)
+    x = L.Dense(2)(L.Dense(32, activation="tanh")(cls))
+    return keras.Model(tokens, x, name="mobilebert_tiny"), lambda rng: [rng.integers(0, 32, (1, 8)).astype(np.int32)]
+
+
 def convert(model, sample, full_int8):
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -152,6 +179,25 @@ OP_SPECS = [
     MM.Spec("slice", MM.simple(lambda x: tf.slice(x, [0, 1, 2], [1, 2, -1]), [[1, 4, 6]]), op_model=True),
     MM.Spec("split", MM.simple(lambda x: tuple(tf.split(x, 3, axis=-1)), [[1, 4, 6]]), op_model=True),
     MM.Spec("broadcast_to", MM.simple(lambda x: tf.broadcast_to(x, [2, 4, 6]), [[1, 1, 6]]), op_model=True),
+    # issue 14 part 2 (SUM, REDUCE_PROD, DIV, SQRT, POW, CAST). The converter emits int8 SUM,
+    # REDUCE_PROD, DIV and SQRT and keeps POW and CAST in float. Systole's golden model has the
+    # int8 SQRT and DIV kernels; int8 REDUCE_PROD is a float-only fixture until it has one. int8
+    # SUM is float-only too: TF 2.21's BUILTIN_REF int8 SUM gives outputs that differ from its
+    # optimized kernel in every element and from the real sum by ~124 steps or arbitrarily
+    # (docs/quantization.md), so there is no reference to be bit-exact with.
+    MM.Spec("sum_keepdims", MM.simple(lambda x: tf.reduce_sum(x, [2], keepdims=True), [[1, 4, 6]]), op_model=True,
+            modes=("float",)),
+    MM.Spec("sum_two_axes", MM.simple(lambda x: tf.reduce_sum(x, [0, -1]), [[2, 3, 5]]), op_model=True,
+            modes=("float",)),
+    MM.Spec("sqrt", MM.simple(tf.sqrt, [[4, 64]]), op_model=True, data="positive"),
+    MM.Spec("reduce_prod", MM.simple(lambda x: tf.reduce_prod(x, [1]), [[1, 3, 5]]), op_model=True,
+            modes=("float",)),
+    MM.Spec("div_broadcast", MM.simple(lambda a, c: a / c, [[1, 4, 6], [1, 1, 6]]), op_model=True,
+            data="positive"),
+    MM.Spec("pow", MM.simple(lambda a, c: tf.pow(a, c), [[1, 4, 6], [1, 4, 6]]), op_model=True,
+            data="positive", modes=("float",)),
+    MM.Spec("cast_roundtrip", MM.simple(lambda x: tf.cast(tf.cast(x * 4, tf.int32), tf.float32) + x, [[1, 4, 6]]),
+            op_model=True, modes=("float",)),
 ]
 
 
@@ -261,6 +307,13 @@ def main():
         for name, n in sorted(op_counts(data).items()):
             print("  %-28s x%d" % (name, n))
         networks.append(write_network_reference(model.name, os.path.relpath(path, HERE), data, network_inputs))
+    # MobileBERT-style: the op list only (issue 14 asks which ops such encoders need).
+    model, sample = build_mobilebert()
+    with contextlib.redirect_stdout(io.StringIO()):
+        data = convert(model, sample, True)
+    print("%s: TFLITE_BUILTINS_INT8, %d bytes (not written)" % (model.name, len(data)))
+    for name, n in sorted(op_counts(data).items()):
+        print("  %-28s x%d" % (name, n))
     write_index(networks, write_op_fixtures())
     sys.stdout.flush()
 

@@ -7,13 +7,18 @@ Run from anywhere:
     venv/bin/python Programs/models/make_unsupported_models.py
 
 Writes Programs/models/unsupported/gap_int8.tflite: a Keras model with tf.reduce_min (REDUCE_MIN
-×3), tf.nn.leaky_relu (LEAKY_RELU ×2), tf.image.resize (RESIZE_BILINEAR ×1) and supported layers
-(FULLY_CONNECTED, ADD, RESHAPE) between them, converted to int8 with the converter's defaults
-(Optimize.DEFAULT and a seeded representative dataset; float input and output). A custom
-operator `TFLite_Detection_PostProcess` (an SSD detector's post-processing, which the converter
-emits as a custom op) is then appended to the graph with TFLite's flatbuffer utilities: it
-consumes the last output and produces a new one, as the detector's op does. The script prints
-the operator counts it wrote; the Swift tests compute theirs from the file.
+×3), tf.reverse (REVERSE_V2 ×2), tf.pad(mode="REFLECT") (MIRROR_PAD ×1) and tf.math.cumsum
+(CUMSUM ×1, which TFLite has only for int32/int64/float32, so the converter leaves it in a float
+island between DEQUANTIZE and QUANTIZE) and supported layers (FULLY_CONNECTED, ADD, RESHAPE)
+between them, converted to int8 with the converter's defaults (Optimize.DEFAULT and a seeded
+representative dataset; float input and output). A custom operator `FlexRoll` (the kind of
+custom op the converter emits for a TensorFlow op under SELECT_TF_OPS) is then appended to the
+graph with TFLite's flatbuffer utilities: it consumes the last output and produces a new one.
+The script prints the operator counts it wrote; the Swift tests compute theirs from the file.
+
+The operators are ones no part of issue 14 implements yet; until session 2026-12-06 the model
+used LEAKY_RELU, RESIZE_BILINEAR and a TFLite_Detection_PostProcess custom op, which became
+supported.
 
 Everything is seeded; running the script twice yields byte-identical files.
 """
@@ -51,15 +56,16 @@ def build():
     image = keras.Input(shape=(4, 4, 2), batch_size=1, name="image")
     x = L.Reshape((16, 2))(image)
     x = L.Dense(8)(x)
-    x = L.Lambda(lambda t: tf.nn.leaky_relu(t, alpha=0.2))(x)
+    x = L.Lambda(lambda t: tf.math.cumsum(t, axis=1))(x)
     x = L.Lambda(lambda t: tf.reduce_min(tf.reshape(t, (1, 16, 4, 2)), axis=3))(x)
     y = L.Lambda(lambda t: tf.reduce_min(tf.reshape(t, (1, 16, 4, 2)), axis=3))(L.Dense(8)(x))
     x = L.Add()([x, y])
-    x = L.Lambda(lambda t: tf.nn.leaky_relu(t, alpha=0.1))(x)
+    x = L.Lambda(lambda t: tf.reverse(t, axis=[1]))(x)
     x = L.Lambda(lambda t: tf.reduce_min(tf.reshape(t, (1, 4, 4, 4)), axis=2))(x)
     x = L.Reshape((2, 2, 4))(x)
-    x = L.Lambda(lambda t: tf.image.resize(t, (8, 8), method="bilinear"))(x)
-    x = L.Dense(4)(L.Reshape((256,))(x))
+    x = L.Lambda(lambda t: tf.pad(t, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="REFLECT"))(x)
+    x = L.Lambda(lambda t: tf.reverse(t, axis=[2]))(x)
+    x = L.Dense(4)(L.Reshape((64,))(x))
     return keras.Model(image, x)
 
 
@@ -72,7 +78,7 @@ def convert(model):
     return conv.convert()
 
 
-def append_custom_op(data, code="TFLite_Detection_PostProcess"):
+def append_custom_op(data, code="FlexRoll"):
     m = flatbuffer_utils.convert_bytearray_to_object(bytearray(data))
     oc = S.OperatorCodeT()
     oc.builtinCode = S.BuiltinOperator.CUSTOM
@@ -83,7 +89,7 @@ def append_custom_op(data, code="TFLite_Detection_PostProcess"):
     sg = m.subgraphs[0]
     last = sg.outputs[0]
     out = S.TensorT()
-    out.name = b"detections"
+    out.name = b"rolled"
     out.shape = np.array(sg.tensors[last].shape, dtype=np.int32)
     out.type = S.TensorType.FLOAT32
     empty = S.BufferT()

@@ -12,7 +12,9 @@ import GraphIR
 /// QUANTIZE, DEQUANTIZE, GELU, TANH, EXP), `Kernels+Selection.swift` (GATHER, LESS, SELECT,
 /// SELECT_V2, REDUCE_MAX, EXPAND_DIMS, SLICE, SPLIT, BROADCAST_TO), `Kernels+Shape.swift` (RESHAPE, SQUEEZE, SHAPE, PACK, SPLIT_V,
 /// STRIDED_SLICE, TRANSPOSE, CONCATENATION, PAD, PADV2), `Kernels+Recurrent.swift`
-/// (UNIDIRECTIONAL_SEQUENCE_LSTM, LOGICAL_AND, UNPACK); WHILE runs in `Interpreter+ControlFlow.swift`.
+/// (UNIDIRECTIONAL_SEQUENCE_LSTM, LOGICAL_AND, UNPACK), `Kernels+Detection.swift`
+/// (TFLite_Detection_PostProcess), `Kernels+Reduction.swift` (SUM, REDUCE_PROD),
+/// `Kernels+Arithmetic.swift` (DIV, SQRT, POW, CAST); WHILE runs in `Interpreter+ControlFlow.swift`.
 public enum Kernels {
   /// Runs the stateless kernel for `context.op`, returning one value per output.
   ///
@@ -74,6 +76,15 @@ public enum Kernels {
     case .unpack(let count, let axis): return try unpack(c, count: count, axis: axis)
     case .while:
       throw GoldenModelError(.invalidModel, c.location, "control-flow op reached the stateless kernel table")
+    // issue 14: detection
+    case .detectionPostProcess(let o): return try detectionPostProcess(c, o)
+    // issue 14: transformer ops
+    case .sum(let keepDims): return [try sum(c, keepDims: keepDims)]
+    case .reduceProd(let keepDims): return [try reduceProd(c, keepDims: keepDims)]
+    case .div(let a): return [try div(c, activation: a)]
+    case .sqrt: return [try sqrt(c)]
+    case .pow: return [try pow(c)]
+    case .cast: return [try cast(c)]
     }
   }
 

@@ -213,6 +213,23 @@ public enum OpKind: Sendable, Hashable {
   case `while`(condSubgraph: Int, bodySubgraph: Int)
   case logicalAnd
   case unpack(count: Int, axis: Int)
+  // issue 14: detection
+  /// The `TFLite_Detection_PostProcess` custom operator: SSD box decoding against constant
+  /// anchors and non-maximum suppression, in float32 (TFLite runs it on the CPU). Inputs: box
+  /// encodings, class scores, anchors; outputs: boxes, classes, scores, detection count.
+  case detectionPostProcess(DetectionPostProcessOptions)
+  // issue 14: transformer ops
+  /// SUM over the axes of input 1.
+  case sum(keepDims: Bool)
+  /// REDUCE_PROD over the axes of input 1.
+  case reduceProd(keepDims: Bool)
+  /// DIV: `x / y` with broadcasting and a fused activation.
+  case div(activation: FusedActivation)
+  case sqrt
+  /// POW: `x ** y` with broadcasting.
+  case pow
+  /// CAST: every element converted to the output tensor's type.
+  case cast
 
   /// The TFLite builtin operator name, e.g. `"CONV_2D"`.
   public var tfliteName: String {
@@ -269,6 +286,15 @@ public enum OpKind: Sendable, Hashable {
     case .while: "WHILE"
     case .logicalAnd: "LOGICAL_AND"
     case .unpack: "UNPACK"
+    // issue 14: detection
+    case .detectionPostProcess: "TFLite_Detection_PostProcess"
+    // issue 14: transformer ops
+    case .sum: "SUM"
+    case .reduceProd: "REDUCE_PROD"
+    case .div: "DIV"
+    case .sqrt: "SQRT"
+    case .pow: "POW"
+    case .cast: "CAST"
     }
   }
 
@@ -281,6 +307,7 @@ public enum OpKind: Sendable, Hashable {
     case .add(let a), .sub(let a), .mul(let a): a
     case .averagePool2D(let o), .maxPool2D(let o): o.activation
     case .concatenation(_, let a): a
+    case .div(let a): a  // issue 14: transformer ops
     default: nil
     }
   }

@@ -261,6 +261,11 @@ struct PrecisionPlan {
       // intermediates) and WHILE's subgraphs are not rewritten: they stay float32.
       case .unidirectionalSequenceLSTM, .while, .logicalAnd, .unpack:
         return false
+      // issue 14: detection — float32 only, as TFLite runs it (its uint8 inputs are not int8).
+      case .detectionPostProcess: return false
+      // issue 14: transformer ops — kernels exist for some int8 forms, but the quantizer has no
+      // output constraints for them yet.
+      case .sum, .reduceProd, .div, .sqrt, .pow, .cast: return false
       default: return true
       }
     case .int16:

@@ -13,7 +13,7 @@ extension ModelReader {
         "uses operator code \(codeIndex), but the model has \(operatorCodes.count) operator codes")
     }
     let code = operatorCodes[codeIndex]
-    guard Self.supportedBuiltins.contains(code.builtin) else {
+    guard Self.isSupported(code) else {
       let what =
         code.builtin == Schema.Builtin.custom
         ? code.customName.map { "custom op '\($0)'" } ?? "a custom op without a name" : Schema.builtinDescription(code.builtin)
@@ -21,7 +21,8 @@ extension ModelReader {
         .unsupported, source: source, at: .operator(graph: g, index: i, name: nil, output: nil),
         "uses \(what), which Systole does not support")
     }
-    let opName = Schema.builtinNames[Int(code.builtin)]
+    // issue 14: detection (a supported custom op is named by its custom code)
+    let opName = code.builtin == Schema.Builtin.custom ? code.customName ?? "CUSTOM" : Schema.builtinNames[Int(code.builtin)]
 
     let rawOutputs = try r.int32s(t, Schema.Operator.outputs, "outputs") ?? []
     let firstOutput = rawOutputs.first.flatMap { $0 >= 0 && Int($0) < tensors.count ? tensors[Int($0)].name : nil }
@@ -53,7 +54,13 @@ extension ModelReader {
     }
 
     let reader = OptionsReader(r: r, op: t, fail: fail)
-    var kind = try reader.kind(builtin: code.builtin)
+    // issue 14: detection
+    var kind: OpKind
+    if code.builtin == Schema.Builtin.custom {
+      kind = try reader.customKind(opName)
+    } else {
+      kind = try reader.kind(builtin: code.builtin)
+    }
     // issue 14: recurrent
     if case .unidirectionalSequenceLSTM(var o) = kind {
       o.intermediates = try readIntermediates(t, tensors: tensors, fail: fail)
@@ -122,6 +129,8 @@ extension ModelReader {
       B.exp, B.reduceMax, B.expandDims, B.slice, B.split, B.broadcastTo,
       // issue 14: recurrent
       B.unidirectionalSequenceLSTM, B.whileLoop, B.logicalAnd, B.unpack,
+      // issue 14: transformer ops
+      B.sum, B.reduceProd, B.div, B.sqrt, B.cast, B.pow,
     ]
   }()
 }
@@ -309,6 +318,17 @@ struct OptionsReader {
     case B.unpack:
       let t = try options(.unpack)
       return .unpack(count: try int(t, 0, "num"), axis: try int(t, 1, "axis"))
+    // issue 14: transformer ops
+    case B.sum: return .sum(keepDims: try bool(options(.reducer), 0, "keep_dims"))
+    case B.reduceProd: return .reduceProd(keepDims: try bool(options(.reducer), 0, "keep_dims"))
+    case B.div: return .div(activation: try activation(options(.div), 0))
+    case B.sqrt: return .sqrt
+    case B.cast:
+      _ = try options(.cast)
+      return .cast
+    case B.pow:
+      _ = try options(.pow)
+      return .pow
     default:
       preconditionFailure("builtin \(builtin) is in supportedBuiltins but not mapped")
     }

@@ -298,7 +298,7 @@ struct ModelReader {
         let table = try r.table(in: v, at: i, "Operator")
         if skipUnsupported {
           let codeIndex = Int(try r.scalar(table, Schema.Operator.opcodeIndex, "opcode_index", default: UInt32(0)))
-          if codeIndex < operatorCodes.count, !Self.supportedBuiltins.contains(operatorCodes[codeIndex].builtin) {
+          if codeIndex < operatorCodes.count, !Self.isSupported(operatorCodes[codeIndex]) {
             continue
           }
         }

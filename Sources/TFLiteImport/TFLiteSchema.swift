@@ -163,6 +163,9 @@ enum TFLiteSchema {
     static let slice: Int32 = 65, expandDims: Int32 = 70, reduceMax: Int32 = 82, broadcastTo: Int32 = 130
     // issue 14: recurrent
     static let unidirectionalSequenceLSTM: Int32 = 44, whileLoop: Int32 = 119, logicalAnd: Int32 = 86, unpack: Int32 = 88
+    // issue 14: transformer ops
+    static let sum: Int32 = 74, reduceProd: Int32 = 81, div: Int32 = 42, sqrt: Int32 = 75, cast: Int32 = 53
+    static let pow: Int32 = 78
   }
 
   /// `union BuiltinOptions` tags (the `builtin_options_type` values) Systole reads and writes.
@@ -211,6 +214,10 @@ enum TFLiteSchema {
     case `while` = 93
     case logicalAnd = 62
     case unpack = 64
+    // issue 14: transformer ops
+    case div = 29
+    case cast = 37
+    case pow = 56
 
     /// The schema name of the options table.
     var tableName: String {
@@ -223,6 +230,9 @@ enum TFLiteSchema {
       case .select: "SelectOptions"
       case .selectV2: "SelectV2Options"
       case .gelu: "GeluOptions"
+      case .div: "DivOptions"
+      case .cast: "CastOptions"
+      case .pow: "PowOptions"
       case .exp: "ExpOptions"
       case .split: "SplitOptions"
       case .slice: "SliceOptions"

@@ -89,11 +89,14 @@ struct ModelWriter {
       }
     }
     let codes = operatorCodes.map { code in
-      FlatBufferTableValue([
+      var table = FlatBufferTableValue([
         (Schema.OperatorCode.deprecatedBuiltinCode, .int8(Int8(min(code, Schema.placeholderForGreaterOpCodes)))),
         (Schema.OperatorCode.version, .int32(1)),
         (Schema.OperatorCode.builtinCode, .int32(code)),
       ])
+      // issue 14: detection (the one custom operator Systole writes)
+      if code == Schema.Builtin.custom { table.set(Schema.OperatorCode.customCode, .string(Schema.Custom.detectionPostProcess)) }
+      return table
     }
     var root = FlatBufferTableValue([
       (Schema.Model.version, .uint32(Schema.version)),
@@ -225,6 +228,10 @@ struct ModelWriter {
     // issue 14: recurrent
     if case .unidirectionalSequenceLSTM(let o) = op.kind, !o.intermediates.isEmpty {
       t.set(Schema.Operator.intermediates, .int32s(try int32s(o.intermediates.map(\.index), location, "intermediate tensor")))
+    }
+    // issue 14: detection
+    if case .detectionPostProcess(let o) = op.kind {
+      t.set(Schema.Operator.customOptions, .bytes(FlexBufferBuilder.detectionOptions(o), alignment: 1))
     }
     return t
   }
@@ -396,6 +403,15 @@ struct ModelWriter {
         B.unpack,
         (.unpack, FlatBufferTableValue([(0, .int32(try int32("num", count))), (1, .int32(try int32("axis", axis)))]))
       )
+    // issue 14: detection (custom code and FlexBuffer options: `operatorTable`, `write`)
+    case .detectionPostProcess: return (B.custom, nil)
+    // issue 14: transformer ops
+    case .sum(let keepDims): return (B.sum, (.reducer, FlatBufferTableValue([(0, .bool(keepDims))])))
+    case .reduceProd(let keepDims): return (B.reduceProd, (.reducer, FlatBufferTableValue([(0, .bool(keepDims))])))
+    case .div(let a): return (B.div, (.div, FlatBufferTableValue([(0, act(a))])))
+    case .sqrt: return (B.sqrt, nil)
+    case .cast: return (B.cast, empty(.cast))
+    case .pow: return (B.pow, empty(.pow))
     }
   }
 }

@@ -70,7 +70,7 @@ extension ModelReader {
         let codeIndex = Int(try r.scalar(op, Schema.Operator.opcodeIndex, "opcode_index", default: UInt32(0)))
         guard codeIndex < operatorCodes.count else { continue }
         let code = operatorCodes[codeIndex]
-        guard !Self.supportedBuiltins.contains(code.builtin) else { continue }
+        guard !Self.isSupported(code) else { continue }  // issue 14: detection (custom codes)
         let position = UnsupportedOperator.OperatorPosition(graph: g, index: i)
         if let k = slot[codeIndex] {
           found[k].count += 1

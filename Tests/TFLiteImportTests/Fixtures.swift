@@ -82,6 +82,12 @@ enum Fixtures {
       .reduceMax(keepDims: false), .expandDims, .slice, .split(count: 3), .broadcastTo,
       .varHandle(container: "c", sharedName: "state/ü"), .varHandle(container: "", sharedName: ""), .readVariable,
       .assignVariable, .callOnce(initSubgraph: 1),
+      // issue 14: detection, transformer ops
+      .detectionPostProcess(
+        DetectionPostProcessOptions(
+          maxDetections: 7, maxClassesPerDetection: 2, detectionsPerClass: 5, useRegularNMS: true, scoreThreshold: 0.25,
+          iouThreshold: 0.5, numClasses: 3, yScale: 10, xScale: 10, hScale: 5, wScale: 5)),
+      .sum(keepDims: true), .reduceProd(keepDims: false), .div(activation: .relu), .sqrt, .pow, .cast,
     ]
     let types = ElementType.allCases
     var tensors: [Tensor] = []

@@ -93,11 +93,11 @@ import Testing
     Case(
       name: "unsupported builtin op",
       mutate: patched { p in
-        try p.set(["operator_codes", 0], field: S.OperatorCode.builtinCode, to: Int32(81))
-        try p.set(["operator_codes", 0], field: S.OperatorCode.deprecatedBuiltinCode, to: Int8(81))
+        try p.set(["operator_codes", 0], field: S.OperatorCode.builtinCode, to: Int32(89))
+        try p.set(["operator_codes", 0], field: S.OperatorCode.deprecatedBuiltinCode, to: Int8(89))
       },
       kind: .unsupported,
-      message: "bad.tflite: unsupported: REDUCE_PROD ×1 (builtin 81) (1 operator, the first op #0); docs/tflite-import.md lists the operators Systole supports"),
+      message: "bad.tflite: unsupported: REDUCE_MIN ×1 (builtin 89) (1 operator, the first op #0); docs/tflite-import.md lists the operators Systole supports"),
     Case(
       name: "custom op",
       mutate: patched { p in

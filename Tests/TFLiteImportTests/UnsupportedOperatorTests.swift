@@ -24,13 +24,13 @@ import Testing
   }
 
   /// RELU, RELU6 and LOGISTIC ops (operator codes 0, 1, 2 in first-use order) whose codes are
-  /// then patched to REDUCE_PROD, a nameless custom op and CUMSUM (a code above 127): the expected counts are those of
+  /// then patched to REDUCE_MIN, a nameless custom op and CUMSUM (a code above 127): the expected counts are those of
   /// the kinds built, computed here, and the first unsupported op is the first op.
   @Test func everyUnsupportedKindIsCountedInOneLine() throws {
     let kinds: [OpKind] = [.relu, .relu6, .relu, .logistic, .relu6, .relu, .logistic, .relu]
     let model = Self.chain(kinds)
     var patcher = FieldPatcher(bytes: try TFLiteWriter.serialize(model))
-    let replacements: [(OpKind, Int32)] = [(.relu, 81), (.relu6, S.Builtin.custom), (.logistic, 128)]
+    let replacements: [(OpKind, Int32)] = [(.relu, 89), (.relu6, S.Builtin.custom), (.logistic, 128)]
     for (code, (_, builtin)) in replacements.enumerated() {
       try patcher.set(["operator_codes", .element(code)], field: S.OperatorCode.builtinCode, to: builtin)
       try patcher.set(["operator_codes", .element(code)], field: S.OperatorCode.deprecatedBuiltinCode, to: Int8(min(builtin, 127)))
@@ -65,12 +65,12 @@ import Testing
   @Test func partialImportKeepsTheRest() throws {
     let kinds: [OpKind] = [.relu, .relu6, .logistic, .relu6, .relu]
     var patcher = FieldPatcher(bytes: try TFLiteWriter.serialize(Self.chain(kinds)))
-    // Operator code 1 is RELU6 (first used by op #1): make it REDUCE_PROD.
-    try patcher.set(["operator_codes", .element(1)], field: S.OperatorCode.builtinCode, to: Int32(81))
-    try patcher.set(["operator_codes", .element(1)], field: S.OperatorCode.deprecatedBuiltinCode, to: Int8(81))
+    // Operator code 1 is RELU6 (first used by op #1): make it REDUCE_MIN.
+    try patcher.set(["operator_codes", .element(1)], field: S.OperatorCode.builtinCode, to: Int32(89))
+    try patcher.set(["operator_codes", .element(1)], field: S.OperatorCode.deprecatedBuiltinCode, to: Int8(89))
     let partial = try TFLiteImporter.parsePartially(patcher.bytes, source: "gap.tflite")
     let gathers = kinds.indices.filter { kinds[$0].tfliteName == "RELU6" }
-    #expect(partial.unsupported.map(\.name) == ["REDUCE_PROD"])
+    #expect(partial.unsupported.map(\.name) == ["REDUCE_MIN"])
     #expect(partial.unsupported.first?.operators.map(\.index) == gathers)
     #expect(partial.mainOperatorIndices == kinds.indices.filter { !gathers.contains($0) })
     #expect(partial.model.main.operators.map(\.kind.tfliteName) == kinds.map(\.tfliteName).filter { $0 != "RELU6" })

@@ -94,6 +94,9 @@ struct OperatorLegalizer {
       return recurrentHost()
     case .while:
       return host("control flow: runs its condition and body subgraphs on the host until the condition is false")
+    // issue 14: detection
+    case .detectionPostProcess:
+      return host("post-processing (box decoding, non-maximum suppression) in float32, as TFLite runs it on the CPU")
     default:
       break
     }

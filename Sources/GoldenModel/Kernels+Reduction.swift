@@ -1,0 +1,79 @@
+import Foundation
+import GraphIR
+
+// issue 14: transformer ops — SUM and REDUCE_PROD.
+
+extension Kernels {
+  /// The reduced axes of input 0 by the axis tensor (input 1), TFLite's `ResolveAxis` (negative
+  /// axes from the end, duplicates ignored), and the output shape they give.
+  static func reduction(_ c: KernelContext, keepDims: Bool) throws(GoldenModelError) -> (ReductionPlan, [Int]) {
+    let x = try c.value(0)
+    let rank = x.shape.count
+    var axes: [Int] = []
+    for a in try c.value(1).integerValues {
+      let r = a < 0 ? Int(a) + rank : Int(a)
+      guard r >= 0 && r < rank else {
+        throw GoldenModelError(.invalidModel, c.location, "axis \(a) out of range for rank \(rank)")
+      }
+      if !axes.contains(r) { axes.append(r) }
+    }
+    let reduced = (0..<rank).map { axes.contains($0) }
+    var shape: [Int] = []
+    for (d, size) in x.shape.enumerated() {
+      if reduced[d] {
+        if keepDims { shape.append(1) }
+      } else {
+        shape.append(size)
+      }
+    }
+    return (ReductionPlan(shape: x.shape, reduced: reduced), shape)
+  }
+
+  /// SUM (`reduce.cc` `EvalSum`). float32: `Float` sums in input (row-major) order
+  /// (`ReduceGeneric`); int32/int64: wrapping sums. Quantized SUM is refused (see below).
+  static func sum(_ c: KernelContext, keepDims: Bool) throws(GoldenModelError) -> TensorData {
+    let (plan, shape) = try reduction(c, keepDims: keepDims)
+    let v = try c.value(0)
+    switch v.storage {
+    case .float32(let xs):
+      var sums = [Float](repeating: 0, count: plan.outputCount)
+      for (i, x) in xs.enumerated() { sums[plan.slots[i]] += x }
+      return TensorData(shape: shape, storage: .float32(sums))
+    case .int32(let xs):
+      return TensorData(shape: shape, storage: .int32(plan.sums(xs)))
+    case .int64(let xs):
+      return TensorData(shape: shape, storage: .int64(plan.sums(xs)))
+    case .int8, .uint8, .int16:
+      // TF 2.21's BUILTIN_REF int8 SUM (`QuantizedMeanOrSum`, `compute_sum`) gives outputs that
+      // match neither its optimized kernel nor the sum (docs/quantization.md): no reference to be
+      // bit-exact with, so the golden model refuses rather than guess.
+      throw c.unsupported("quantized SUM on \(v.elementType) (TFLite 2.21's reference kernel gives no reproducible output)")
+    default:
+      throw c.unsupported("SUM on \(v.elementType)")
+    }
+  }
+
+  /// REDUCE_PROD (`reduce.cc` `EvalProd` → `ReduceGeneric` with `*`, from 1): float32 products
+  /// in input order; int32/int64 wrapping. Quantized int8/int16 (`QuantizedReduceProd`) is not
+  /// implemented yet.
+  static func reduceProd(_ c: KernelContext, keepDims: Bool) throws(GoldenModelError) -> TensorData {
+    let (plan, shape) = try reduction(c, keepDims: keepDims)
+    let v = try c.value(0)
+    switch v.storage {
+    case .float32(let xs):
+      var products = [Float](repeating: 1, count: plan.outputCount)
+      for (i, x) in xs.enumerated() { products[plan.slots[i]] *= x }
+      return TensorData(shape: shape, storage: .float32(products))
+    case .int32(let xs):
+      var products = [Int32](repeating: 1, count: plan.outputCount)
+      for (i, x) in xs.enumerated() { products[plan.slots[i]] &*= x }
+      return TensorData(shape: shape, storage: .int32(products))
+    case .int64(let xs):
+      var products = [Int64](repeating: 1, count: plan.outputCount)
+      for (i, x) in xs.enumerated() { products[plan.slots[i]] &*= x }
+      return TensorData(shape: shape, storage: .int64(products))
+    default:
+      throw c.unsupported("REDUCE_PROD on \(v.elementType) (the quantized QuantizedReduceProd is not implemented)")
+    }
+  }
+}
