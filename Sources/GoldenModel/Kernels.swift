@@ -11,7 +11,10 @@ import GraphIR
 /// `Kernels+Activation.swift` (SOFTMAX, LOGISTIC, HARD_SWISH, RELU, RELU6, RELU_N1_TO_1,
 /// QUANTIZE, DEQUANTIZE, GELU, TANH, EXP), `Kernels+Selection.swift` (GATHER, LESS, SELECT,
 /// SELECT_V2, REDUCE_MAX, EXPAND_DIMS, SLICE, SPLIT, BROADCAST_TO), `Kernels+Shape.swift` (RESHAPE, SQUEEZE, SHAPE, PACK, SPLIT_V,
-/// STRIDED_SLICE, TRANSPOSE, CONCATENATION, PAD, PADV2).
+/// STRIDED_SLICE, TRANSPOSE, CONCATENATION, PAD, PADV2), `Kernels+Resize.swift` (RESIZE_BILINEAR,
+/// RESIZE_NEAREST_NEIGHBOR), `Kernels+TransposeConv.swift` (TRANSPOSE_CONV), `Kernels+Vision.swift`
+/// (SPACE_TO_DEPTH, DEPTH_TO_SPACE, TILE, UNPACK, MAXIMUM, MINIMUM, LEAKY_RELU, PRELU, ARG_MAX,
+/// L2_NORMALIZATION).
 public enum Kernels {
   /// Runs the stateless kernel for `context.op`, returning one value per output.
   ///
@@ -48,6 +51,19 @@ public enum Kernels {
     case .slice: return [try slice(c)]
     case .split(let count): return try split(c, count: count)
     case .broadcastTo: return [try broadcastTo(c)]
+    case .resizeBilinear(let a, let h): return [try resizeBilinear(c, alignCorners: a, halfPixelCenters: h)]
+    case .resizeNearestNeighbor(let a, let h): return [try resizeNearestNeighbor(c, alignCorners: a, halfPixelCenters: h)]
+    case .transposeConv(let o): return [try transposeConv(c, o)]
+    case .spaceToDepth(let b): return [try spaceToDepth(c, blockSize: b)]
+    case .depthToSpace(let b): return [try depthToSpace(c, blockSize: b)]
+    case .maximum: return [try maximumMinimum(c, isMaximum: true)]
+    case .minimum: return [try maximumMinimum(c, isMaximum: false)]
+    case .leakyRelu(let alpha): return [try leakyRelu(c, alpha: alpha)]
+    case .prelu: return [try prelu(c)]
+    case .argMax(let type): return [try argMax(c, outputType: type)]
+    case .l2Normalization(let a): return [try l2Normalization(c, activation: a)]
+    case .unpack(let count, let axis): return try unpack(c, count: count, axis: axis)
+    case .tile: return [try tile(c)]
     case .relu: return [try relu(c, lower: 0, upper: nil)]
     case .relu6: return [try relu(c, lower: 0, upper: 6)]
     case .reluN1To1: return [try relu(c, lower: -1, upper: 1)]

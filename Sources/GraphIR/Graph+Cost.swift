@@ -5,6 +5,8 @@ extension Graph {
   /// - DEPTHWISE_CONV_2D: `N · Ho · Wo · Co · Kh · Kw` (one input channel per output channel)
   /// - FULLY_CONNECTED: `rows · units · depth` where rows = input elements / depth
   /// - BATCH_MATMUL: `batch · M · N · K`
+  /// - TRANSPOSE_CONV: `N · Hi · Wi · Ci · Kh · Kw · Co` (every input pixel times the whole
+  ///   filter; taps that fall outside the output are counted too)
   public func macs(ofOperator index: Int) -> Int {
     let op = operators[index]
     func shape(_ position: Int) -> [Int]? { op.input(position).map { self[$0].shape } }
@@ -26,6 +28,9 @@ extension Graph {
       guard let x = shape(0), x.count >= 2 else { return 0 }
       let k = adjX ? x[x.count - 2] : x[x.count - 1]
       return TensorData.elementCount(of: out) * k
+    case .transposeConv:
+      guard let w = shape(1), w.count == 4, let x = shape(2), x.count == 4 else { return 0 }
+      return x[0] * x[1] * x[2] * w[3] * w[1] * w[2] * w[0]
     default:
       return 0
     }
@@ -41,12 +46,16 @@ extension Graph {
   }
 
   /// Parameters (weights and biases) are the constant operands of the matrix and elementwise
-  /// ops; shape operands of RESHAPE, PAD paddings, slice indices and the like are not.
+  /// ops (PRELU's alpha among them); shape operands of RESHAPE, PAD paddings, slice indices,
+  /// TRANSPOSE_CONV's output shape and the like are not.
   private func operatorUsesAsParameter(_ index: Int, _ id: TensorID) -> Bool {
-    switch operators[index].kind {
+    let op = operators[index]
+    switch op.kind {
     case .conv2D, .depthwiseConv2D, .fullyConnected, .batchMatMul, .add, .sub, .mul,
-      .squaredDifference, .concatenation, .padV2:
+      .squaredDifference, .concatenation, .padV2, .maximum, .minimum, .prelu:
       return true
+    case .transposeConv:
+      return op.input(1) == id || op.input(3) == id
     default:
       return false
     }

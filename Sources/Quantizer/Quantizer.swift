@@ -257,6 +257,12 @@ struct PrecisionPlan {
       case .gelu, .tanh, .gather, .less, .select, .selectV2, .exp, .reduceMax, .expandDims, .slice, .split,
         .broadcastTo:
         return false
+      // The vision ops with arithmetic of their own (weights and bias to quantize, a fixed
+      // output scale, an int32 output, alpha multipliers) stay float32 too. The ones whose int8
+      // kernels move or compare stored values — correct when every operand shares the input's
+      // parameters, which GraphRewriter imposes — are quantized.
+      case .transposeConv, .leakyRelu, .prelu, .argMax, .l2Normalization:
+        return false
       default: return true
       }
     case .int16:

@@ -159,6 +159,10 @@ enum TFLiteSchema {
     static let tanh: Int32 = 28, gather: Int32 = 36, less: Int32 = 58, select: Int32 = 64
     static let selectV2: Int32 = 123, gelu: Int32 = 150, exp: Int32 = 47, split: Int32 = 49
     static let slice: Int32 = 65, expandDims: Int32 = 70, reduceMax: Int32 = 82, broadcastTo: Int32 = 130
+    static let depthToSpace: Int32 = 5, l2Normalization: Int32 = 11, resizeBilinear: Int32 = 23
+    static let spaceToDepth: Int32 = 26, prelu: Int32 = 54, maximum: Int32 = 55, argMax: Int32 = 56
+    static let minimum: Int32 = 57, transposeConv: Int32 = 67, tile: Int32 = 69, unpack: Int32 = 88
+    static let resizeNearestNeighbor: Int32 = 97, leakyRelu: Int32 = 98
   }
 
   /// `union BuiltinOptions` tags (the `builtin_options_type` values) Systole reads and writes.
@@ -174,6 +178,17 @@ enum TFLiteSchema {
     case slice = 48
     case expandDims = 52
     case broadcastTo = 104
+    case l2Norm = 12
+    case resizeBilinear = 15
+    case spaceToDepth = 19
+    case maximumMinimum = 39
+    case argMax = 40
+    case transposeConv = 49
+    case tile = 51
+    case unpack = 64
+    case resizeNearestNeighbor = 74
+    case leakyRelu = 75
+    case depthToSpace = 94
     case fullyConnected = 8
     case softmax = 9
     case concatenation = 10
@@ -219,6 +234,17 @@ enum TFLiteSchema {
       case .slice: "SliceOptions"
       case .expandDims: "ExpandDimsOptions"
       case .broadcastTo: "BroadcastToOptions"
+      case .l2Norm: "L2NormOptions"
+      case .resizeBilinear: "ResizeBilinearOptions"
+      case .spaceToDepth: "SpaceToDepthOptions"
+      case .maximumMinimum: "MaximumMinimumOptions"
+      case .argMax: "ArgMaxOptions"
+      case .transposeConv: "TransposeConvOptions"
+      case .tile: "TileOptions"
+      case .unpack: "UnpackOptions"
+      case .resizeNearestNeighbor: "ResizeNearestNeighborOptions"
+      case .leakyRelu: "LeakyReluOptions"
+      case .depthToSpace: "DepthToSpaceOptions"
       case .fullyConnected: "FullyConnectedOptions"
       case .softmax: "SoftmaxOptions"
       case .concatenation: "ConcatenationOptions"

@@ -19,7 +19,8 @@ import TileISA
 ///   fits the unified buffer → `vmean` on the vector unit.
 /// - RESHAPE and SQUEEZE → aliases of their input's DRAM bytes.
 /// - Everything else, and anything with float32, int16 or uint8 tensors, or parameters TFLite
-///   itself rejects → the host, with a one-line reason.
+///   itself rejects → the host, with a one-line reason (TRANSPOSE_CONV and the resize and
+///   data-movement ops of issue 14 say which accelerator lowering they are waiting for).
 ///
 /// On a float32 datapath (the timing baseline) float32 and int8 tensors both count as 4-byte
 /// elements and map the same way.
@@ -108,6 +109,10 @@ private struct OperatorLegalizer {
     case .pad, .padV2: return pad()
     case .softmax(let beta): return softmax(beta)
     case .mean: return mean()
+    case .transposeConv:
+      return host("no array lowering yet (it maps to the array as stride-phase convolutions; issue 14 part 2)")
+    case .resizeBilinear, .resizeNearestNeighbor, .spaceToDepth, .depthToSpace, .tile, .unpack:
+      return host("no DMA address pattern or vector-unit implementation yet (issue 14 part 2)")
     default:
       return host("no vector-unit implementation")
     }
