@@ -14,7 +14,10 @@ import GraphIR
 /// STRIDED_SLICE, TRANSPOSE, CONCATENATION, PAD, PADV2), `Kernels+Recurrent.swift`
 /// (UNIDIRECTIONAL_SEQUENCE_LSTM, LOGICAL_AND, UNPACK), `Kernels+Detection.swift`
 /// (TFLite_Detection_PostProcess), `Kernels+Reduction.swift` (SUM, REDUCE_PROD),
-/// `Kernels+Arithmetic.swift` (DIV, SQRT, POW, CAST); WHILE runs in `Interpreter+ControlFlow.swift`.
+/// `Kernels+Arithmetic.swift` (DIV, SQRT, POW, CAST), `Kernels+Resize.swift` (RESIZE_BILINEAR,
+/// RESIZE_NEAREST_NEIGHBOR), `Kernels+TransposeConv.swift` (TRANSPOSE_CONV), `Kernels+Vision.swift`
+/// (SPACE_TO_DEPTH, DEPTH_TO_SPACE, TILE, MAXIMUM, MINIMUM, LEAKY_RELU, PRELU, ARG_MAX,
+/// L2_NORMALIZATION); WHILE runs in `Interpreter+ControlFlow.swift`.
 public enum Kernels {
   /// Runs the stateless kernel for `context.op`, returning one value per output.
   ///
@@ -51,6 +54,19 @@ public enum Kernels {
     case .slice: return [try slice(c)]
     case .split(let count): return try split(c, count: count)
     case .broadcastTo: return [try broadcastTo(c)]
+    case .resizeBilinear(let a, let h): return [try resizeBilinear(c, alignCorners: a, halfPixelCenters: h)]
+    case .resizeNearestNeighbor(let a, let h): return [try resizeNearestNeighbor(c, alignCorners: a, halfPixelCenters: h)]
+    case .transposeConv(let o): return [try transposeConv(c, o)]
+    case .spaceToDepth(let b): return [try spaceToDepth(c, blockSize: b)]
+    case .depthToSpace(let b): return [try depthToSpace(c, blockSize: b)]
+    case .maximum: return [try maximumMinimum(c, isMaximum: true)]
+    case .minimum: return [try maximumMinimum(c, isMaximum: false)]
+    case .leakyRelu(let alpha): return [try leakyRelu(c, alpha: alpha)]
+    case .prelu: return [try prelu(c)]
+    case .argMax(let type): return [try argMax(c, outputType: type)]
+    case .l2Normalization(let a): return [try l2Normalization(c, activation: a)]
+    case .unpack(let count, let axis): return try unpack(c, count: count, axis: axis)
+    case .tile: return [try tile(c)]
     case .relu: return [try relu(c, lower: 0, upper: nil)]
     case .relu6: return [try relu(c, lower: 0, upper: 6)]
     case .reluN1To1: return [try relu(c, lower: -1, upper: 1)]
@@ -73,7 +89,6 @@ public enum Kernels {
       // reset state. The interpreters keep the state across invocations themselves.
       return [try unidirectionalSequenceLSTM(c, o, state: try initialRecurrentState(c)).output]
     case .logicalAnd: return [try logicalAnd(c)]
-    case .unpack(let count, let axis): return try unpack(c, count: count, axis: axis)
     case .while:
       throw GoldenModelError(.invalidModel, c.location, "control-flow op reached the stateless kernel table")
     // issue 14: detection

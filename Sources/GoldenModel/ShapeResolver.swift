@@ -42,9 +42,11 @@ public struct ShapeRequest: Sendable, Equatable {
 ///    geometry (``Padding/geometry(input:filter:stride:dilation:)``), elementwise ops by
 ///    broadcasting, RESHAPE by its target (from the folded shape operand or `new_shape`, one −1
 ///    inferred; when re-batching, a target whose leading dimension is the stored batch takes the
-///    new one), and the shape-moving ops (SHAPE, PACK, SPLIT_V, STRIDED_SLICE, TRANSPOSE,
-///    CONCATENATION, PAD, PADV2) by running their golden kernels, on the real values where those
-///    are constant and on zeros otherwise. Operators whose inputs are all constant integers
+///    new one), and every other op (the shape-moving ones: SHAPE, PACK, SPLIT_V, STRIDED_SLICE,
+///    TRANSPOSE, CONCATENATION, PAD, PADV2, TILE, UNPACK, SPACE_TO_DEPTH, DEPTH_TO_SPACE; those
+///    whose output size is an operand: RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR, TRANSPOSE_CONV;
+///    ARG_MAX) by running their golden kernels, on the real values where those are constant and
+///    on zeros otherwise. Operators whose inputs are all constant integers
 ///    (SHAPE → STRIDED_SLICE → PACK → RESHAPE arithmetic) are evaluated here to resolve what
 ///    follows; the graph keeps them as operators (the compiler folds them into constants, no
 ///    work, and the golden model recomputes them).
@@ -361,11 +363,12 @@ private struct Resolution {
       }
       let batchDims = try broadcast(Array(x.shape.dropLast(2)), Array(y.shape.dropLast(2)), place)
       return [(batchDims + [m, n], nil)]
-    case .add, .sub, .mul, .squaredDifference:
+    case .add, .sub, .mul, .squaredDifference, .maximum, .minimum, .prelu:
       let a = try input(op, 0, place)
       let b = try input(op, 1, place)
       return [(try broadcast(a.shape, b.shape, place), nil)]
-    case .neg, .rsqrt, .softmax, .logistic, .hardSwish, .gelu, .tanh, .exp, .relu, .relu6, .reluN1To1, .quantize, .dequantize:
+    case .neg, .rsqrt, .softmax, .logistic, .hardSwish, .gelu, .tanh, .exp, .relu, .relu6, .reluN1To1, .quantize, .dequantize,
+      .leakyRelu, .l2Normalization:
       return [(try input(op, 0, place).shape, nil)]
     case .mean(let keepDims):
       let x = try input(op, 0, place)

@@ -6,6 +6,8 @@ extension Graph {
   /// - FULLY_CONNECTED: `rows · units · depth` where rows = input elements / depth
   /// - BATCH_MATMUL: `batch · M · N · K`
   /// - UNIDIRECTIONAL_SEQUENCE_LSTM: `batch · steps · gates · cells · (inputs + outputs)`
+  /// - TRANSPOSE_CONV: `N · Hi · Wi · Ci · Kh · Kw · Co` (every input pixel times the whole
+  ///   filter; taps that fall outside the output are counted too)
   public func macs(ofOperator index: Int) -> Int {
     let op = operators[index]
     func shape(_ position: Int) -> [Int]? { op.input(position).map { self[$0].shape } }
@@ -33,6 +35,9 @@ extension Graph {
       guard let w = shape(4), w.count == 2, let r = shape(8), r.count == 2, out.count == 3 else { return 0 }
       let gates = op.input(1) == nil ? 3 : 4
       return out[0] * out[1] * gates * w[0] * (w[1] + r[1])
+    case .transposeConv:
+      guard let w = shape(1), w.count == 4, let x = shape(2), x.count == 4 else { return 0 }
+      return x[0] * x[1] * x[2] * w[3] * w[1] * w[2] * w[0]
     default:
       return 0
     }
@@ -48,15 +53,19 @@ extension Graph {
   }
 
   /// Parameters (weights and biases) are the constant operands of the matrix and elementwise
-  /// ops; shape operands of RESHAPE, PAD paddings, slice indices and the like are not.
+  /// ops (PRELU's alpha among them); shape operands of RESHAPE, PAD paddings, slice indices,
+  /// TRANSPOSE_CONV's output shape and the like are not.
   private func operatorUsesAsParameter(_ index: Int, _ id: TensorID) -> Bool {
-    switch operators[index].kind {
+    let op = operators[index]
+    switch op.kind {
     case .conv2D, .depthwiseConv2D, .fullyConnected, .batchMatMul, .add, .sub, .mul,
-      .squaredDifference, .concatenation, .padV2:
+      .squaredDifference, .concatenation, .padV2, .maximum, .minimum, .prelu:
       return true
     // issue 14: recurrent
     case .unidirectionalSequenceLSTM:
       return true
+    case .transposeConv:
+      return op.input(1) == id || op.input(3) == id
     default:
       return false
     }

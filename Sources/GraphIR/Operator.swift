@@ -139,6 +139,18 @@ public struct UnidirectionalSequenceLSTMOptions: Sendable, Hashable {
     self.asymmetricQuantizeInputs = asymmetricQuantizeInputs
     self.diagonalRecurrentTensors = diagonalRecurrentTensors
     self.intermediates = intermediates
+/// Options of TRANSPOSE_CONV (`TransposeConvOptions`).
+public struct TransposeConvOptions: Sendable, Hashable {
+  /// Padding of the convolution this op is the transpose of: its output size is the
+  /// transposed convolution's input size.
+  public var padding: Padding
+  public var strideH: Int, strideW: Int
+  public var activation: FusedActivation
+  public init(padding: Padding, strideH: Int, strideW: Int, activation: FusedActivation = .none) {
+    self.padding = padding
+    self.strideH = strideH
+    self.strideW = strideW
+    self.activation = activation
   }
 }
 
@@ -198,6 +210,33 @@ public enum OpKind: Sendable, Hashable {
   case split(count: Int)
   /// BROADCAST_TO: input 0 broadcast to the shape of input 1.
   case broadcastTo
+  /// RESIZE_BILINEAR to the size (height, width) in input 1.
+  case resizeBilinear(alignCorners: Bool, halfPixelCenters: Bool)
+  /// RESIZE_NEAREST_NEIGHBOR to the size (height, width) in input 1.
+  case resizeNearestNeighbor(alignCorners: Bool, halfPixelCenters: Bool)
+  /// TRANSPOSE_CONV: inputs are the output shape, the filter (OHWI), the input, and an optional
+  /// bias.
+  case transposeConv(TransposeConvOptions)
+  /// SPACE_TO_DEPTH: `blockSize`×`blockSize` spatial blocks moved into channels.
+  case spaceToDepth(blockSize: Int)
+  /// DEPTH_TO_SPACE: channels moved into `blockSize`×`blockSize` spatial blocks.
+  case depthToSpace(blockSize: Int)
+  /// MAXIMUM: elementwise maximum with broadcasting.
+  case maximum
+  /// MINIMUM: elementwise minimum with broadcasting.
+  case minimum
+  /// LEAKY_RELU: `x > 0 ? x : alpha · x`.
+  case leakyRelu(alpha: Float)
+  /// PRELU: `x ≥ 0 ? x : alpha · x` with the alpha tensor of input 1 (broadcast).
+  case prelu
+  /// ARG_MAX along the axis of input 1; the index tensor has `outputType` (int32 or int64).
+  case argMax(outputType: ElementType)
+  /// L2_NORMALIZATION over the last dimension (TFLite accepts no fused activation but NONE).
+  case l2Normalization(activation: FusedActivation)
+  /// UNPACK: `count` outputs, the slices of input 0 along `axis`.
+  case unpack(count: Int, axis: Int)
+  /// TILE: input 0 repeated along each dimension by the multiples of input 1.
+  case tile
   case relu
   case relu6
   case reluN1To1
@@ -212,7 +251,6 @@ public enum OpKind: Sendable, Hashable {
   /// Runs subgraph `bodySubgraph` on the loop values while subgraph `condSubgraph` returns true.
   case `while`(condSubgraph: Int, bodySubgraph: Int)
   case logicalAnd
-  case unpack(count: Int, axis: Int)
   // issue 14: detection
   /// The `TFLite_Detection_PostProcess` custom operator: SSD box decoding against constant
   /// anchors and non-maximum suppression, in float32 (TFLite runs it on the CPU). Inputs: box
@@ -272,6 +310,19 @@ public enum OpKind: Sendable, Hashable {
     case .slice: "SLICE"
     case .split: "SPLIT"
     case .broadcastTo: "BROADCAST_TO"
+    case .resizeBilinear: "RESIZE_BILINEAR"
+    case .resizeNearestNeighbor: "RESIZE_NEAREST_NEIGHBOR"
+    case .transposeConv: "TRANSPOSE_CONV"
+    case .spaceToDepth: "SPACE_TO_DEPTH"
+    case .depthToSpace: "DEPTH_TO_SPACE"
+    case .maximum: "MAXIMUM"
+    case .minimum: "MINIMUM"
+    case .leakyRelu: "LEAKY_RELU"
+    case .prelu: "PRELU"
+    case .argMax: "ARG_MAX"
+    case .l2Normalization: "L2_NORMALIZATION"
+    case .unpack: "UNPACK"
+    case .tile: "TILE"
     case .relu: "RELU"
     case .relu6: "RELU6"
     case .reluN1To1: "RELU_N1_TO_1"
@@ -285,7 +336,6 @@ public enum OpKind: Sendable, Hashable {
     case .unidirectionalSequenceLSTM: "UNIDIRECTIONAL_SEQUENCE_LSTM"
     case .while: "WHILE"
     case .logicalAnd: "LOGICAL_AND"
-    case .unpack: "UNPACK"
     // issue 14: detection
     case .detectionPostProcess: "TFLite_Detection_PostProcess"
     // issue 14: transformer ops
@@ -308,6 +358,8 @@ public enum OpKind: Sendable, Hashable {
     case .averagePool2D(let o), .maxPool2D(let o): o.activation
     case .concatenation(_, let a): a
     case .div(let a): a  // issue 14: transformer ops
+    case .transposeConv(let o): o.activation
+    case .l2Normalization(let a): a
     default: nil
     }
   }

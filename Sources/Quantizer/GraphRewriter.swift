@@ -202,7 +202,8 @@ struct GraphRewriter {
     switch op.kind {
     case .softmax, .logistic:
       if let out = outputs.first { pinned[find(out.index)] = Self.fixedOutput(p) }
-    case .maxPool2D, .averagePool2D, .reshape, .squeeze, .transpose, .stridedSlice, .pad:
+    case .maxPool2D, .averagePool2D, .reshape, .squeeze, .transpose, .stridedSlice, .pad, .spaceToDepth,
+      .depthToSpace, .tile, .resizeNearestNeighbor, .resizeBilinear:
       if let x = quantizedTensor(inputs.first ?? nil), let out = quantizedTensor(outputs.first) {
         join(x, out, requantizingInput: 0, inputs: &inputs)
       }
@@ -211,11 +212,11 @@ struct GraphRewriter {
         join(x, out, requantizingInput: 0, inputs: &inputs)
         if inputs.count > 2, let c = quantizedTensor(inputs[2]) { join(c, out, requantizingInput: 2, inputs: &inputs) }
       }
-    case .splitV:
+    case .splitV, .unpack:
       if let x = quantizedTensor(inputs.first ?? nil) {
         for o in outputs { if let o = quantizedTensor(o) { join(x, o, requantizingInput: 0, inputs: &inputs) } }
       }
-    case .concatenation, .pack:
+    case .concatenation, .pack, .maximum, .minimum:
       if let out = quantizedTensor(outputs.first) {
         for k in inputs.indices {
           if let x = quantizedTensor(inputs[k]) { join(x, out, requantizingInput: k, inputs: &inputs) }

@@ -266,6 +266,12 @@ struct PrecisionPlan {
       // issue 14: transformer ops — kernels exist for some int8 forms, but the quantizer has no
       // output constraints for them yet.
       case .sum, .reduceProd, .div, .sqrt, .pow, .cast: return false
+      // The vision ops with arithmetic of their own (weights and bias to quantize, a fixed
+      // output scale, an int32 output, alpha multipliers) stay float32 too. The ones whose int8
+      // kernels move or compare stored values — correct when every operand shares the input's
+      // parameters, which GraphRewriter imposes — are quantized.
+      case .transposeConv, .leakyRelu, .prelu, .argMax, .l2Normalization:
+        return false
       default: return true
       }
     case .int16:

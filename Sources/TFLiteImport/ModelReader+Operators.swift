@@ -131,6 +131,10 @@ extension ModelReader {
       B.unidirectionalSequenceLSTM, B.whileLoop, B.logicalAnd, B.unpack,
       // issue 14: transformer ops
       B.sum, B.reduceProd, B.div, B.sqrt, B.cast, B.pow,
+      // issue 14: vision
+      B.resizeBilinear, B.resizeNearestNeighbor,
+      B.transposeConv, B.spaceToDepth, B.depthToSpace, B.maximum, B.minimum, B.leakyRelu, B.prelu, B.argMax,
+      B.l2Normalization, B.tile,
     ]
   }()
 }
@@ -280,6 +284,53 @@ struct OptionsReader {
     case B.slice: return .slice
     case B.split: return .split(count: try int(options(.split), 0, "num_splits"))
     case B.broadcastTo: return .broadcastTo
+    case B.resizeBilinear:
+      // Fields 0 and 1 (new_height, new_width) are deprecated: the size is input 1.
+      let t = try options(.resizeBilinear)
+      return .resizeBilinear(alignCorners: try bool(t, 2, "align_corners"), halfPixelCenters: try bool(t, 3, "half_pixel_centers"))
+    case B.resizeNearestNeighbor:
+      let t = try options(.resizeNearestNeighbor)
+      return .resizeNearestNeighbor(
+        alignCorners: try bool(t, 0, "align_corners"), halfPixelCenters: try bool(t, 1, "half_pixel_centers"))
+    case B.transposeConv:
+      let t = try options(.transposeConv)
+      let biasType = try byte(t, 4, "quantized_bias_type")
+      guard biasType == 0 || biasType == 2 else {
+        throw fail(
+          .unsupported,
+          "quantized_bias_type \(Schema.tensorTypeDescription(biasType)) is not supported; expected FLOAT32 (0, the default) or INT32 (2)")
+      }
+      return .transposeConv(
+        TransposeConvOptions(
+          padding: try padding(t, 0), strideH: try int(t, 2, "stride_h"), strideW: try int(t, 1, "stride_w"),
+          activation: try activation(t, 3)))
+    case B.spaceToDepth: return .spaceToDepth(blockSize: try int(options(.spaceToDepth), 0, "block_size"))
+    case B.depthToSpace: return .depthToSpace(blockSize: try int(options(.depthToSpace), 0, "block_size"))
+    case B.maximum:
+      _ = try options(.maximumMinimum)
+      return .maximum
+    case B.minimum:
+      _ = try options(.maximumMinimum)
+      return .minimum
+    case B.leakyRelu:
+      let t = try options(.leakyRelu)
+      return .leakyRelu(alpha: try t.map { (t) throws(TFLiteImportError) in try r.float32(t, 0, "alpha", default: 0) } ?? 0)
+    case B.prelu: return .prelu
+    case B.argMax:
+      // output_type defaults to FLOAT32 (0) in the schema, and an absent table leaves it unset:
+      // TFLite's Prepare accepts only INT32 and INT64, which the converter always writes.
+      let code = try byte(options(.argMax), 0, "output_type")
+      guard code == 2 || code == 4, let type = Schema.elementType(forTensorType: code) else {
+        throw fail(.unsupported, "output type \(Schema.tensorTypeDescription(code)) is not supported; expected INT32 (2) or INT64 (4)")
+      }
+      return .argMax(outputType: type)
+    case B.l2Normalization: return .l2Normalization(activation: try activation(options(.l2Norm), 0))
+    case B.unpack:
+      let t = try options(.unpack)
+      return .unpack(count: try int(t, 0, "num"), axis: try int(t, 1, "axis"))
+    case B.tile:
+      _ = try options(.tile)
+      return .tile
     case B.relu: return .relu
     case B.relu6: return .relu6
     case B.reluN1To1: return .reluN1To1
@@ -315,9 +366,6 @@ struct OptionsReader {
       let t = try options(.while)
       return .while(condSubgraph: try int(t, 0, "cond_subgraph_index"), bodySubgraph: try int(t, 1, "body_subgraph_index"))
     case B.logicalAnd: return .logicalAnd
-    case B.unpack:
-      let t = try options(.unpack)
-      return .unpack(count: try int(t, 0, "num"), axis: try int(t, 1, "axis"))
     // issue 14: transformer ops
     case B.sum: return .sum(keepDims: try bool(options(.reducer), 0, "keep_dims"))
     case B.reduceProd: return .reduceProd(keepDims: try bool(options(.reducer), 0, "keep_dims"))

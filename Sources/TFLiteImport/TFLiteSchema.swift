@@ -166,6 +166,11 @@ enum TFLiteSchema {
     // issue 14: transformer ops
     static let sum: Int32 = 74, reduceProd: Int32 = 81, div: Int32 = 42, sqrt: Int32 = 75, cast: Int32 = 53
     static let pow: Int32 = 78
+    // issue 14: vision
+    static let depthToSpace: Int32 = 5, l2Normalization: Int32 = 11, resizeBilinear: Int32 = 23
+    static let spaceToDepth: Int32 = 26, prelu: Int32 = 54, maximum: Int32 = 55, argMax: Int32 = 56
+    static let minimum: Int32 = 57, transposeConv: Int32 = 67, tile: Int32 = 69
+    static let resizeNearestNeighbor: Int32 = 97, leakyRelu: Int32 = 98
   }
 
   /// `union BuiltinOptions` tags (the `builtin_options_type` values) Systole reads and writes.
@@ -181,6 +186,17 @@ enum TFLiteSchema {
     case slice = 48
     case expandDims = 52
     case broadcastTo = 104
+    case l2Norm = 12
+    case resizeBilinear = 15
+    case spaceToDepth = 19
+    case maximumMinimum = 39
+    case argMax = 40
+    case transposeConv = 49
+    case tile = 51
+    case unpack = 64
+    case resizeNearestNeighbor = 74
+    case leakyRelu = 75
+    case depthToSpace = 94
     case fullyConnected = 8
     case softmax = 9
     case concatenation = 10
@@ -213,7 +229,6 @@ enum TFLiteSchema {
     case unidirectionalSequenceLSTM = 71
     case `while` = 93
     case logicalAnd = 62
-    case unpack = 64
     // issue 14: transformer ops
     case div = 29
     case cast = 37
@@ -238,6 +253,17 @@ enum TFLiteSchema {
       case .slice: "SliceOptions"
       case .expandDims: "ExpandDimsOptions"
       case .broadcastTo: "BroadcastToOptions"
+      case .l2Norm: "L2NormOptions"
+      case .resizeBilinear: "ResizeBilinearOptions"
+      case .spaceToDepth: "SpaceToDepthOptions"
+      case .maximumMinimum: "MaximumMinimumOptions"
+      case .argMax: "ArgMaxOptions"
+      case .transposeConv: "TransposeConvOptions"
+      case .tile: "TileOptions"
+      case .unpack: "UnpackOptions"
+      case .resizeNearestNeighbor: "ResizeNearestNeighborOptions"
+      case .leakyRelu: "LeakyReluOptions"
+      case .depthToSpace: "DepthToSpaceOptions"
       case .fullyConnected: "FullyConnectedOptions"
       case .softmax: "SoftmaxOptions"
       case .concatenation: "ConcatenationOptions"
@@ -268,7 +294,6 @@ enum TFLiteSchema {
       case .unidirectionalSequenceLSTM: "UnidirectionalSequenceLSTMOptions"
       case .while: "WhileOptions"
       case .logicalAnd: "LogicalAndOptions"
-      case .unpack: "UnpackOptions"
       }
     }
   }

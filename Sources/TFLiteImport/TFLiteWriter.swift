@@ -364,6 +364,44 @@ struct ModelWriter {
     case .split(let count):
       return (B.split, (.split, FlatBufferTableValue([(0, .int32(try int32("num_splits", count)))])))
     case .broadcastTo: return (B.broadcastTo, empty(.broadcastTo))
+    case .resizeBilinear(let alignCorners, let halfPixelCenters):
+      return (
+        B.resizeBilinear,
+        (.resizeBilinear, FlatBufferTableValue([(2, .bool(alignCorners)), (3, .bool(halfPixelCenters))]))
+      )
+    case .resizeNearestNeighbor(let alignCorners, let halfPixelCenters):
+      return (
+        B.resizeNearestNeighbor,
+        (.resizeNearestNeighbor, FlatBufferTableValue([(0, .bool(alignCorners)), (1, .bool(halfPixelCenters))]))
+      )
+    case .transposeConv(let o):
+      return (
+        B.transposeConv,
+        (
+          .transposeConv,
+          FlatBufferTableValue([
+            (0, pad(o.padding)), (1, .int32(try int32("stride_w", o.strideW))),
+            (2, .int32(try int32("stride_h", o.strideH))), (3, act(o.activation)),
+          ])
+        )
+      )
+    case .spaceToDepth(let blockSize):
+      return (B.spaceToDepth, (.spaceToDepth, FlatBufferTableValue([(0, .int32(try int32("block_size", blockSize)))])))
+    case .depthToSpace(let blockSize):
+      return (B.depthToSpace, (.depthToSpace, FlatBufferTableValue([(0, .int32(try int32("block_size", blockSize)))])))
+    case .maximum: return (B.maximum, empty(.maximumMinimum))
+    case .minimum: return (B.minimum, empty(.maximumMinimum))
+    case .leakyRelu(let alpha): return (B.leakyRelu, (.leakyRelu, FlatBufferTableValue([(0, .float32(alpha))])))
+    case .prelu: return (B.prelu, nil)
+    case .argMax(let type):
+      return (B.argMax, (.argMax, FlatBufferTableValue([(0, .int8(Schema.tensorTypeCode(type)))])))
+    case .l2Normalization(let a): return (B.l2Normalization, (.l2Norm, FlatBufferTableValue([(0, act(a))])))
+    case .unpack(let count, let axis):
+      return (
+        B.unpack,
+        (.unpack, FlatBufferTableValue([(0, .int32(try int32("num", count))), (1, .int32(try int32("axis", axis)))]))
+      )
+    case .tile: return (B.tile, empty(.tile))
     case .relu: return (B.relu, nil)
     case .relu6: return (B.relu6, nil)
     case .reluN1To1: return (B.reluN1To1, nil)
@@ -398,11 +436,6 @@ struct ModelWriter {
         )
       )
     case .logicalAnd: return (B.logicalAnd, empty(.logicalAnd))
-    case .unpack(let count, let axis):
-      return (
-        B.unpack,
-        (.unpack, FlatBufferTableValue([(0, .int32(try int32("num", count))), (1, .int32(try int32("axis", axis)))]))
-      )
     // issue 14: detection (custom code and FlexBuffer options: `operatorTable`, `write`)
     case .detectionPostProcess: return (B.custom, nil)
     // issue 14: transformer ops

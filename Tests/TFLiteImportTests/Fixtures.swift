@@ -80,6 +80,13 @@ enum Fixtures {
       .hardSwish, .relu, .relu6, .reluN1To1, .quantize, .dequantize, .gelu(approximate: false), .gelu(approximate: true),
       .tanh, .gather(axis: -1, batchDims: 1), .less, .select, .selectV2, .exp, .reduceMax(keepDims: true),
       .reduceMax(keepDims: false), .expandDims, .slice, .split(count: 3), .broadcastTo,
+      .resizeBilinear(alignCorners: true, halfPixelCenters: false), .resizeBilinear(alignCorners: false, halfPixelCenters: true),
+      .resizeNearestNeighbor(alignCorners: false, halfPixelCenters: true),
+      .resizeNearestNeighbor(alignCorners: true, halfPixelCenters: false),
+      .transposeConv(TransposeConvOptions(padding: .valid, strideH: 3, strideW: 2, activation: .relu6)),
+      .spaceToDepth(blockSize: 3), .depthToSpace(blockSize: 4), .maximum, .minimum, .leakyRelu(alpha: -0.375), .prelu,
+      .argMax(outputType: .int32), .argMax(outputType: .int64), .l2Normalization(activation: .relu), .unpack(count: 5, axis: -2),
+      .tile,
       .varHandle(container: "c", sharedName: "state/ü"), .varHandle(container: "", sharedName: ""), .readVariable,
       .assignVariable, .callOnce(initSubgraph: 1),
       // issue 14: detection, transformer ops

@@ -22,7 +22,8 @@ import TileISA
 ///   model's kernel fills (`LookupTable`).
 /// - RESHAPE and SQUEEZE → aliases of their input's DRAM bytes.
 /// - Everything else, and anything with float32, int16 or uint8 tensors, or parameters TFLite
-///   itself rejects → the host, with a one-line reason.
+///   itself rejects → the host, with a one-line reason (TRANSPOSE_CONV and the resize and
+///   data-movement ops of issue 14 say which accelerator lowering they are waiting for).
 ///
 /// On a float32 datapath (the timing baseline) float32 and int8 tensors both count as 4-byte
 /// elements and map the same way.
@@ -122,6 +123,10 @@ struct OperatorLegalizer {
     case .mean: return mean()
     case let kind where Self.isLookupOperator(kind): return lookup()
     case let kind where Self.dataInputs(kind) != nil: return dataMovement(Self.dataInputs(kind) ?? [])
+    case .transposeConv:
+      return host("no array lowering yet (it maps to the array as stride-phase convolutions; issue 14 part 2)")
+    case .resizeBilinear, .resizeNearestNeighbor, .spaceToDepth, .depthToSpace, .tile, .unpack:
+      return host("no DMA address pattern or vector-unit implementation yet (issue 14 part 2)")
     default:
       return host("no vector-unit implementation")
     }
