@@ -139,6 +139,9 @@ public struct UnidirectionalSequenceLSTMOptions: Sendable, Hashable {
     self.asymmetricQuantizeInputs = asymmetricQuantizeInputs
     self.diagonalRecurrentTensors = diagonalRecurrentTensors
     self.intermediates = intermediates
+  }
+}
+
 /// Options of TRANSPOSE_CONV (`TransposeConvOptions`).
 public struct TransposeConvOptions: Sendable, Hashable {
   /// Padding of the convolution this op is the transpose of: its output size is the

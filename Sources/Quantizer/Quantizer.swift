@@ -259,7 +259,7 @@ struct PrecisionPlan {
         return false
       // issue 14: recurrent. An int8 LSTM needs the converter's 8×8→16 layout (int16 cell state,
       // intermediates) and WHILE's subgraphs are not rewritten: they stay float32.
-      case .unidirectionalSequenceLSTM, .while, .logicalAnd, .unpack:
+      case .unidirectionalSequenceLSTM, .while, .logicalAnd:
         return false
       // issue 14: detection — float32 only, as TFLite runs it (its uint8 inputs are not int8).
       case .detectionPostProcess: return false

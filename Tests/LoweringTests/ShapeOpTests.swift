@@ -141,6 +141,42 @@ import TileISA
     }
   }
 
+  /// The vision ops that only move stored values (UNPACK, TILE, SPACE_TO_DEPTH, DEPTH_TO_SPACE,
+  /// RESIZE_NEAREST_NEIGHBOR in every coordinate mode) run as strided DMA copies, and LEAKY_RELU
+  /// through `vlut`, bit-exact with TFLite's reference kernels on every preset.
+  @Test("the committed vision-op fixtures that move or tabulate values run on chip bit-exact with TFLite")
+  func committedVisionFixtures() throws {
+    let onChip: [String: String] = [
+      "unpack_axis1_int8": "UNPACK", "tile_int8": "TILE", "space_to_depth_int8": "SPACE_TO_DEPTH",
+      "depth_to_space_int8": "DEPTH_TO_SPACE", "resize_nearest_align_corners_int8": "RESIZE_NEAREST_NEIGHBOR",
+      "resize_nearest_half_pixel_int8": "RESIZE_NEAREST_NEIGHBOR", "resize_nearest_legacy_int8": "RESIZE_NEAREST_NEIGHBOR",
+      "resize_nearest_down_int8": "RESIZE_NEAREST_NEIGHBOR", "leaky_relu_int8": "LEAKY_RELU",
+    ]
+    let sets = try Fixtures.referenceSets(key: "vision_ops").filter { onChip[$0.stem] != nil }
+    #expect(sets.count == onChip.count, "\(sets.map(\.stem))")
+    for set in sets {
+      let model = try set.loadResolved()
+      let opName = onChip[set.stem] ?? ""
+      for arch in allPresets {
+        let compiled = try LoweringPipeline(arch: arch).compile(model)
+        let ops = compiled.report.operators.filter { $0.opName == opName }
+        #expect(!ops.isEmpty && ops.allSatisfy { $0.placement == .vectorUnit },
+          "\(set.stem) on \(arch.name): \(ops.map(\.reason))")
+        let host = GoldenHostExecutor(model: model, compiled: compiled)
+        for n in 0..<set.invocations {
+          let inputs = try set.inputs(invocation: n)
+          let reference = try set.outputs(invocation: n)
+          let raw = try compiled.program.run(inputs: inputs.map { $0.littleEndianBytes() }, host: host)
+          for (o, bytes) in raw.enumerated() {
+            let want = reference[o]
+            let got = try #require(TensorData(littleEndianBytes: bytes, type: want.elementType, shape: want.shape))
+            #expect(mismatchCount(got, want) == 0, "\(set.stem) on \(arch.name) #\(n).\(o) vs TFLite")
+          }
+        }
+      }
+    }
+  }
+
   @Test("data movement stays on the host when it would rescale or its operands are not constant")
   func hostFallbacks() throws {
     let rescaled = Self.model(

@@ -18,7 +18,7 @@ extension OperatorLegalizer {
     case .exp: true
     case .neg: true
     case .rsqrt: true
-    // issue 14: vision ops (LEAKY_RELU, ELU, ...) are appended here, one line each.
+    case .leakyRelu: true
     default: false
     }
   }
@@ -35,6 +35,11 @@ extension OperatorLegalizer {
     case .pack(let count, _): Array(0..<count)
     case .split: [1]
     case .splitV: [0]
+    case .unpack: [0]
+    case .tile: [0]
+    case .spaceToDepth: [0]
+    case .depthToSpace: [0]
+    case .resizeNearestNeighbor: [0]
     default: nil
     }
   }
