@@ -78,18 +78,8 @@ import TileISA
       let post = compiled.hostTasks.filter { $0.opName == "TFLite_Detection_PostProcess" }
       #expect(post.count == 1, "\(set.stem) on \(preset): \(compiled.hostTasks.map(\.opName))")
       #expect(post.first?.reason.contains("as TFLite runs it on the CPU") == true, "\(post.first?.reason ?? "")")
-      let host = GoldenHostExecutor(model: model, compiled: compiled)
-      for n in 0..<set.invocations {
-        let inputs = try set.inputs(invocation: n)
-        let reference = try set.outputs(invocation: n)
-        let raw = try compiled.program.run(inputs: inputs.map { $0.littleEndianBytes() }, host: host)
-        #expect(raw.count == reference.count)
-        for (o, bytes) in raw.enumerated() {
-          let want = reference[o]
-          let got = try #require(TensorData(littleEndianBytes: bytes, type: want.elementType, shape: want.shape))
-          #expect(mismatchCount(got, want) == 0, "\(set.stem) on \(preset) #\(n).\(o) vs TFLite")
-        }
-      }
+      let mismatches = try mismatchesWithTFLite(set, model, compiled, label: "\(set.stem) on \(preset)")
+      #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
     }
   }
 }

@@ -45,6 +45,37 @@ func compileAndCompare(
   return (problems, compiled)
 }
 
+/// Runs `compiled` functionally on every invocation of `set` with one golden-model host
+/// executor (so stateful models carry their state across invocations, as TFLite does) and
+/// compares every output with the outputs TFLite's reference kernels recorded: integers byte for
+/// byte, float32 within `relativeTolerance` (`mismatchCount`).
+///
+/// Returns one message per output count that differs, output that cannot be decoded, or output
+/// with mismatching elements, each starting with `label`; empty when everything matches.
+func mismatchesWithTFLite(
+  _ set: ReferenceSet, _ model: Model, _ compiled: CompiledModel, label: String, relativeTolerance: Float = 1e-5
+) throws -> [String] {
+  var problems: [String] = []
+  let host = GoldenHostExecutor(model: model, compiled: compiled)
+  for n in 0..<set.invocations {
+    let inputs = try set.inputs(invocation: n)
+    let reference = try set.outputs(invocation: n)
+    let raw = try compiled.program.run(inputs: inputs.map { $0.littleEndianBytes() }, host: host)
+    if raw.count != reference.count {
+      problems.append("\(label) #\(n): \(raw.count) outputs, TFLite has \(reference.count)")
+    }
+    for (o, (bytes, want)) in zip(raw, reference).enumerated() {
+      guard let got = TensorData(littleEndianBytes: bytes, type: want.elementType, shape: want.shape) else {
+        problems.append("\(label) #\(n).\(o): \(bytes.count) bytes do not make a \(want.shape) tensor")
+        continue
+      }
+      let bad = mismatchCount(got, want, relativeTolerance: relativeTolerance)
+      if bad > 0 { problems.append("\(label) #\(n).\(o) vs TFLite: \(bad) of \(want.count) elements differ") }
+    }
+  }
+  return problems
+}
+
 /// The presets every functional test runs on.
 let allPresets: [ArchSpec] = [.tpuV1, .edgeTPU, .gemmini, .vta, .toy4x4]
 

@@ -153,17 +153,8 @@ import TileISA
         let compiled = try LoweringPipeline(arch: arch).compile(model)
         let lookups = compiled.report.operators.filter { $0.reason.contains("vlut") }
         #expect(lookups.count == 1, "\(set.stem) on \(arch.name): \(compiled.report.operators.map(\.reason))")
-        let host = GoldenHostExecutor(model: model, compiled: compiled)
-        for n in 0..<set.invocations {
-          let inputs = try set.inputs(invocation: n)
-          let reference = try set.outputs(invocation: n)
-          let raw = try compiled.program.run(inputs: inputs.map { $0.littleEndianBytes() }, host: host)
-          for (o, bytes) in raw.enumerated() {
-            let want = reference[o]
-            let got = try #require(TensorData(littleEndianBytes: bytes, type: want.elementType, shape: want.shape))
-            #expect(mismatchCount(got, want) == 0, "\(set.stem) on \(arch.name) #\(n).\(o) vs TFLite")
-          }
-        }
+        let mismatches = try mismatchesWithTFLite(set, model, compiled, label: "\(set.stem) on \(arch.name)")
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
       }
     }
   }

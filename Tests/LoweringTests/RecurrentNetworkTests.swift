@@ -35,18 +35,8 @@ import TileISA
       let hostOps = Set(compiled.hostTasks.map(\.opName))
       let recurrent = Set(model.main.operators.map(\.kind.tfliteName)).intersection(Self.hostOnly)
       #expect(recurrent.isSubset(of: hostOps), "\(set.stem) on \(name): \(recurrent.subtracting(hostOps).sorted()) not on the host")
-      let host = GoldenHostExecutor(model: model, compiled: compiled)
-      for n in 0..<set.invocations {
-        let inputs = try set.inputs(invocation: n)
-        let reference = try set.outputs(invocation: n)
-        let raw = try compiled.program.run(inputs: inputs.map { $0.littleEndianBytes() }, host: host)
-        #expect(raw.count == reference.count)
-        for (o, bytes) in raw.enumerated() {
-          let want = reference[o]
-          let got = try #require(TensorData(littleEndianBytes: bytes, type: want.elementType, shape: want.shape))
-          #expect(mismatchCount(got, want) == 0, "\(set.stem) on \(name) #\(n).\(o) vs TFLite")
-        }
-      }
+      let mismatches = try mismatchesWithTFLite(set, model, compiled, label: "\(set.stem) on \(name)")
+      #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
     }
   }
 

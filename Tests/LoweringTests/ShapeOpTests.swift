@@ -126,17 +126,8 @@ import TileISA
         }
         #expect(!moved.isEmpty && moved.allSatisfy { $0.placement == .vectorUnit || $0.placement == .alias },
           "\(set.stem) on \(arch.name): \(moved.map(\.reason))")
-        let host = GoldenHostExecutor(model: model, compiled: compiled)
-        for n in 0..<set.invocations {
-          let inputs = try set.inputs(invocation: n)
-          let reference = try set.outputs(invocation: n)
-          let raw = try compiled.program.run(inputs: inputs.map { $0.littleEndianBytes() }, host: host)
-          for (o, bytes) in raw.enumerated() {
-            let want = reference[o]
-            let got = try #require(TensorData(littleEndianBytes: bytes, type: want.elementType, shape: want.shape))
-            #expect(mismatchCount(got, want) == 0, "\(set.stem) on \(arch.name) #\(n).\(o) vs TFLite")
-          }
-        }
+        let mismatches = try mismatchesWithTFLite(set, model, compiled, label: "\(set.stem) on \(arch.name)")
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
       }
     }
   }
@@ -162,17 +153,8 @@ import TileISA
         let ops = compiled.report.operators.filter { $0.opName == opName }
         #expect(!ops.isEmpty && ops.allSatisfy { $0.placement == .vectorUnit },
           "\(set.stem) on \(arch.name): \(ops.map(\.reason))")
-        let host = GoldenHostExecutor(model: model, compiled: compiled)
-        for n in 0..<set.invocations {
-          let inputs = try set.inputs(invocation: n)
-          let reference = try set.outputs(invocation: n)
-          let raw = try compiled.program.run(inputs: inputs.map { $0.littleEndianBytes() }, host: host)
-          for (o, bytes) in raw.enumerated() {
-            let want = reference[o]
-            let got = try #require(TensorData(littleEndianBytes: bytes, type: want.elementType, shape: want.shape))
-            #expect(mismatchCount(got, want) == 0, "\(set.stem) on \(arch.name) #\(n).\(o) vs TFLite")
-          }
-        }
+        let mismatches = try mismatchesWithTFLite(set, model, compiled, label: "\(set.stem) on \(arch.name)")
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
       }
     }
   }

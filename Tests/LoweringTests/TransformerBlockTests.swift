@@ -33,18 +33,8 @@ import TileISA
         #expect(op.placement == .vectorUnit, "\(set.stem) on \(arch.name) #\(op.index) \(op.opName): \(op.reason)")
       }
       #expect(compiled.report.operators.contains { $0.opName == "GELU" && $0.placement == .vectorUnit })
-      let host = GoldenHostExecutor(model: model, compiled: compiled)
-      for n in 0..<set.invocations {
-        let inputs = try set.inputs(invocation: n)
-        let reference = try set.outputs(invocation: n)
-        let raw = try compiled.program.run(inputs: inputs.map { $0.littleEndianBytes() }, host: host)
-        #expect(raw.count == reference.count)
-        for (o, bytes) in raw.enumerated() {
-          let want = reference[o]
-          let got = try #require(TensorData(littleEndianBytes: bytes, type: want.elementType, shape: want.shape))
-          #expect(mismatchCount(got, want) == 0, "\(set.stem) on \(arch.name) #\(n).\(o) vs TFLite")
-        }
-      }
+      let mismatches = try mismatchesWithTFLite(set, model, compiled, label: "\(set.stem) on \(arch.name)")
+      #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
     }
   }
 }

@@ -36,18 +36,8 @@ import TileISA
     for op in compiled.report.operators where op.opName == "CONV_2D" {
       #expect(op.placement == .systolicArray, "\(set.stem) on \(arch.name) #\(op.index) \(op.opName): \(op.reason)")
     }
-    let host = GoldenHostExecutor(model: model, compiled: compiled)
-    for n in 0..<set.invocations {
-      let inputs = try set.inputs(invocation: n)
-      let reference = try set.outputs(invocation: n)
-      let raw = try compiled.program.run(inputs: inputs.map { $0.littleEndianBytes() }, host: host)
-      #expect(raw.count == reference.count)
-      for (o, bytes) in raw.enumerated() {
-        let want = reference[o]
-        let got = try #require(TensorData(littleEndianBytes: bytes, type: want.elementType, shape: want.shape))
-        #expect(mismatchCount(got, want, relativeTolerance: 0) == 0, "\(set.stem) on \(arch.name) #\(n).\(o) vs TFLite")
-      }
-    }
+    let mismatches = try mismatchesWithTFLite(set, model, compiled, label: "\(set.stem) on \(arch.name)", relativeTolerance: 0)
+    #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
   }
 
   /// The mapping report says why the new ops run on the host.
