@@ -474,6 +474,11 @@ extension ArchSpec {
       "Whether the array reads a layer's input in the activation arena, where the previous layer left it, instead of a copy in the working region (when the tile spans whole image rows).",
       source: .cited(
         "\(Citation.jouppi) §2: the matrix unit reads its inputs from the Unified Buffer that holds the activations; no copy between layers")),
+    .flag(
+      "memory.io_over_host_link", \.memory.ioOverHostLink, default: true,
+      "Whether the network's inputs and outputs cross the host link (host.link_gbps, host.dma_latency_ns) into and out of the unified buffer instead of coming from DRAM.",
+      source: .cited(
+        "\(Citation.jouppi) §2: Read_Host_Memory reads data from the CPU host memory into the Unified Buffer and Write_Host_Memory writes it back, over PCIe; the DDR3 holds weights only")),
 
     // Vector unit.
     .count(
@@ -495,6 +500,12 @@ extension ArchSpec {
       "host.latency_us", \.host.latencyMicroseconds, range: ArchRange.hostLatencyMicroseconds, default: 10, unit: "µs",
       "Fixed cost of one round trip to the host for a fallback op.",
       source: .assumed("one PCIe round trip plus driver overhead")),
+    .number(
+      "host.dma_latency_ns", \.host.dmaLatencyNanoseconds, range: ArchRange.dramLatencyNanoseconds, default: 1000,
+      unit: "ns",
+      "Request to first byte of a DMA transfer the accelerator itself makes across the host link (network inputs and outputs when memory.io_over_host_link); no driver involved.",
+      source: .assumed(
+        "one PCIe Gen3 read round trip to host memory: Neugebauer et al., SIGCOMM 2018 (\"Understanding PCIe performance for end host networking\") measure DMA read latencies of several hundred ns to about 1 µs on Gen3 ×8")),
     .number(
       "host.gops", \.host.gigaOpsPerSecond, range: ArchRange.hostGigaOps, default: 10, unit: "Gop/s",
       "Host throughput on fallback ops (10⁹ element ops/s).",

@@ -76,6 +76,8 @@ extension ArchSpec {
 
   /// Host round-trip latency in accelerator cycles: `⌈host.latency_us × clock.mhz⌉`.
   public var hostLatencyCycles: Int { ceilToInt(host.latencyMicroseconds * clock.value) }
+  /// Host-link DMA latency in accelerator cycles: `⌈host.dma_latency_ns × clock.mhz / 1000⌉`.
+  public var hostDMALatencyCycles: Int { ceilToInt(host.dmaLatencyNanoseconds * clock.value / 1000) }
 
   /// Host fallback ops per accelerator cycle: `host.gops × 10⁹ / (clock.mhz × 10⁶)`.
   public var hostOpsPerCycle: Double { host.gigaOpsPerSecond * 1e9 / clock.hertz }
@@ -180,6 +182,8 @@ extension ArchSpec {
       DerivedFigure("vector_ops_per_cycle", Double(vectorOpsPerCycle), "ops/cycle", "vector.lanes × vector.ops_per_cycle_per_lane"),
       DerivedFigure("host_link_bytes_per_cycle", hostLinkBytesPerCycle, "B/cycle", "host.link_gbps × 1000 / clock.mhz"),
       DerivedFigure("host_latency_cycles", Double(hostLatencyCycles), "cycles", "⌈host.latency_us × clock.mhz⌉"),
+      DerivedFigure(
+        "host_dma_latency_cycles", Double(hostDMALatencyCycles), "cycles", "⌈host.dma_latency_ns × clock.mhz / 1000⌉"),
       DerivedFigure("host_ops_per_cycle", hostOpsPerCycle, "ops/cycle", "host.gops × 1000 / clock.mhz"),
       DerivedFigure("mac_energy_pj", macEnergy.value, "pJ", "energy.int8_mac_pj (int8) or energy.fp32_mac_pj (float32)"),
       DerivedFigure("accumulate_energy_pj", accumulateEnergy.value, "pJ", "energy.int32_add_pj (int8) or energy.fp32_add_pj (float32)"),

@@ -98,14 +98,19 @@ struct PresetRow: Sendable {
   let parametersResident: Bool
   /// `array.row_interval_cycles` (1 unless the preset's notes cite another value).
   let rowIntervalCycles: Int
+  /// `memory.io_over_host_link` (only TPU v1's inputs and outputs cross a host link apart from
+  /// its DRAM).
+  let ioOverHostLink: Bool
 
   init(
     _ name: String, _ rows: Int, _ cols: Int, _ dataflow: Dataflow, _ megahertz: Double,
     _ ub: Memory, _ weights: Memory, _ acc: Memory, _ loadRowsPerCycle: Int, _ doubleBuffered: Bool,
     _ dram: (Double, Double, DRAMTechnology), _ vector: (Int, Int), _ host: (Double, Double, Double),
     _ leakageMilliwatts: Double, _ activations: ActivationMemory, parametersResident: Bool = false,
-    rowIntervalCycles: Int = 1, title: String, citation: String, notes: [String: ParameterOrigin]?
+    rowIntervalCycles: Int = 1, ioOverHostLink: Bool = false, title: String, citation: String,
+    notes: [String: ParameterOrigin]?
   ) {
+    self.ioOverHostLink = ioOverHostLink
     self.activations = activations
     self.parametersResident = parametersResident
     self.rowIntervalCycles = rowIntervalCycles
@@ -138,7 +143,7 @@ struct PresetRow: Sendable {
     "dram.gbps", "dram.latency_ns", "dram.pj_per_bit",
     "vector.lanes", "vector.ops_per_cycle_per_lane",
     "host.link_gbps", "host.latency_us", "host.gops", "energy.leakage_mw", "memory.activations",
-    "memory.parameters_resident", "array.row_interval_cycles",
+    "memory.parameters_resident", "array.row_interval_cycles", "memory.io_over_host_link",
   ]
 
   func preset() -> ArchPreset {
@@ -166,6 +171,7 @@ struct PresetRow: Sendable {
     spec.memory.activations = activations
     spec.memory.parametersResident = parametersResident
     spec.array.rowIntervalCycles = rowIntervalCycles
+    spec.memory.ioOverHostLink = ioOverHostLink
     if let notes {
       for key in PresetRow.keys { spec.origins[key] = notes[key] ?? .cited(citation) }
     }
@@ -194,7 +200,7 @@ extension ArchSpec {
   // default for every preset; only DRAM energy (by technology) and leakage differ.
   static let presetTable: [PresetRow] = [
     //       name         R    C    df                 MHz   ub                  weights           acc                ld  dbl    dram                   vec       host                 leak  act
-    PresetRow("tpu-v1",   256, 256, .weightStationary, 700,  (24_576, 24, 256),  (256, 4, 256),    (4096, 2, 1024),   1,  true,  (34, 100, .ddr3),      (256, 1), (15.75, 10, 10),     4000, .onChip,
+    PresetRow("tpu-v1",   256, 256, .weightStationary, 700,  (24_576, 24, 256),  (256, 4, 256),    (4096, 2, 1024),   1,  true,  (34, 100, .ddr3),      (256, 1), (15.75, 10, 10),     4000, .onChip, ioOverHostLink: true,
       title: "Google TPU v1: 256×256 int8, 700 MHz, 24 MiB UB, 34 GB/s DDR3",
       citation: Citation.jouppi, notes: nil),
     PresetRow("edge-tpu", 64,  64,  .weightStationary, 480,  (3072, 16, 64),     (7680, 8, 64),    (256, 2, 256),     1,  true,  (0.33, 2000, .lpddr4), (64, 1),  (0.33, 50, 2),       200,  .onChip, parametersResident: true,
@@ -211,7 +217,8 @@ extension ArchSpec {
       title: "Test fixture: 4×4 array, 1 KiB UB, 256 B weights, 16-entry accumulator",
       citation: "test fixture (no hardware)", notes: [
         "memory.activations": .assumed(
-          "on-chip so that the tests exercise the arena planner and its spills (the 1 KiB UB holds few activations)")
+          "on-chip so that the tests exercise the arena planner and its spills (the 1 KiB UB holds few activations)"),
+        "memory.io_over_host_link": .assumed("inputs and outputs in DRAM, like the small-SoC presets"),
       ]),
   ]
 
@@ -248,6 +255,8 @@ extension ArchSpec {
     "energy.leakage_mw": .assumed("10 % of 2 W (4 TOPS at the published 2 TOPS/W)"),
     "memory.activations": .cited(
       "Coral: the Edge TPU has no local DRAM; only inputs, outputs and uncached parameters cross the host link (coral.ai compiler docs)"),
+    "memory.io_over_host_link": .cited(
+      "the preset's DRAM is the USB host link itself (dram.gbps = host.link_gbps): inputs and outputs already cross it as DRAM transfers"),
   ]
 
   private static let gemminiNotes: [String: ParameterOrigin] = [
@@ -279,6 +288,8 @@ extension ArchSpec {
     "energy.leakage_mw": .assumed("unpublished; order of magnitude for a 16×16 array with 256 KiB SRAM"),
     "memory.activations": .cited(
       "ucb-bar/gemmini-rocc-tests imagenet/resnet50.c: each layer is a tiled_conv/tiled_matmul_nn_auto call on main-memory arrays (conv_N_out), residual adds via tiled_resadd_auto; gemmini.h takes DRAM pointers per call"),
+    "memory.io_over_host_link": .cited(
+      "Gemmini is a RoCC accelerator sharing the Rocket/BOOM SoC's memory: the network's input and output are main-memory arrays like every layer's"),
   ]
 
   private static let vtaNotes: [String: ParameterOrigin] = [
@@ -311,5 +322,7 @@ extension ArchSpec {
     "energy.leakage_mw": .assumed("FPGA static power, order of magnitude"),
     "memory.activations": .cited(
       "apache/tvm-vta runtime: VTALoadBuffer2D/VTAStoreBuffer2D move data only between DRAM and the on-chip buffers, and each TVM operator reads and writes DRAM tensors"),
+    "memory.io_over_host_link": .cited(
+      "VTA on the PYNQ/Ultra-96 SoC shares the ARM core's DRAM: inputs and outputs are DRAM buffers the runtime allocates"),
   ]
 }

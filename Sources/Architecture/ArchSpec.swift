@@ -223,17 +223,23 @@ public struct MemoryPolicy: Sendable, Hashable {
   /// Whether the array reads a layer's input where the arena holds it (no copy into the
   /// working region) when the tile layout allows; `false` copies every on-chip input first.
   public var arenaInPlace: Bool
+  /// Whether the network's inputs and outputs cross the host link (`host.link_gbps`,
+  /// `host.latency_us`) between the host's memory and the unified buffer, as TPU v1's
+  /// `Read_Host_Memory`/`Write_Host_Memory` move them over PCIe; `false`: they are in the
+  /// accelerator's DRAM (an SoC's shared memory, or a link the preset models as its DRAM).
+  public var ioOverHostLink: Bool
 
   /// Creates a policy; the defaults are TPU v1's (activations on chip and read in place,
   /// weights reloaded from the weight memory every inference) and a 2-cycle arena.
   public init(
     activations: ActivationMemory = .onChip, arenaLatencyCycles: Int = 2, parametersResident: Bool = false,
-    arenaInPlace: Bool = true
+    arenaInPlace: Bool = true, ioOverHostLink: Bool = true
   ) {
     self.activations = activations
     self.arenaLatencyCycles = arenaLatencyCycles
     self.parametersResident = parametersResident
     self.arenaInPlace = arenaInPlace
+    self.ioOverHostLink = ioOverHostLink
   }
 }
 
@@ -260,12 +266,19 @@ public struct HostSpec: Sendable, Hashable {
   public var latencyMicroseconds: Double
   /// Host throughput on fallback ops, in 10⁹ element operations per second.
   public var gigaOpsPerSecond: Double
+  /// Request to first byte of a DMA transfer the accelerator makes across the link itself
+  /// (`load`/`store … host_link`), in nanoseconds: a link round trip, no driver.
+  public var dmaLatencyNanoseconds: Double
 
   /// Creates a host description.
-  public init(linkBandwidth: GigabytesPerSecond, latencyMicroseconds: Double, gigaOpsPerSecond: Double) {
+  public init(
+    linkBandwidth: GigabytesPerSecond, latencyMicroseconds: Double, gigaOpsPerSecond: Double,
+    dmaLatencyNanoseconds: Double = 1000
+  ) {
     self.linkBandwidth = linkBandwidth
     self.latencyMicroseconds = latencyMicroseconds
     self.gigaOpsPerSecond = gigaOpsPerSecond
+    self.dmaLatencyNanoseconds = dmaLatencyNanoseconds
   }
 }
 

@@ -52,6 +52,7 @@ struct CounterCollector: SimulationObserver {
       c[.streamedRows] += w.pixels
     }
     if w.instructionClass == .load || w.instructionClass == .store {
+      // (`load_host`/`store_host` cross the host link, not DRAM: counted in host_link_bytes.)
       switch w.dramClass {
       case .weights: c[.dramWeightBytes] += w.dmaBytes
       case .inputActivations: c[.dramInputActivationBytes] += w.dmaBytes
@@ -60,6 +61,7 @@ struct CounterCollector: SimulationObserver {
       case .hostRead, .hostWrite: break
       }
     }
+    if w.instructionClass == .loadHost || w.instructionClass == .storeHost { c[.hostLinkBytes] += w.dmaBytes }
     c[.dramHostReadBytes] += w.hostReadBytes
     c[.dramHostWriteBytes] += w.hostWriteBytes
     c[.ubReadBytes] += w.ubRead

@@ -69,6 +69,9 @@ public enum CounterKey: String, CaseIterable, Sendable, Hashable, CustomStringCo
   /// Weights `load_weights` expanded from packed int4/int2/ternary-grouped storage to int8 (K × N per packed
   /// tile).
   case unpackedWeights = "unpacked_weights"
+  /// Bytes `load … host_link` and `store … host_link` move across the host link (network
+  /// inputs and outputs on chips whose DRAM holds weights only); not DRAM traffic.
+  case hostLinkBytes = "host_link_bytes"
 
   /// The report key.
   public var description: String { rawValue }
@@ -107,6 +110,7 @@ public enum CounterKey: String, CaseIterable, Sendable, Hashable, CustomStringCo
     case .vectorOps: "activation/vector unit element operations"
     case .hostOps: "host element operations (one per byte a host task reads)"
     case .unpackedWeights: "weights expanded from packed int4/int2/ternary-grouped storage to int8 by load_weights: K × N per packed tile"
+    case .hostLinkBytes: "network input and output bytes DMA moves across the host link (load/store … host_link), not through DRAM"
     }
   }
 
@@ -166,6 +170,7 @@ public enum CounterKey: String, CaseIterable, Sendable, Hashable, CustomStringCo
     case .vectorOps: 28
     case .hostOps: 29
     case .unpackedWeights: 30
+    case .hostLinkBytes: 31
     }
   }
 }
@@ -268,7 +273,9 @@ public struct EnergyBreakdown: Hashable, Sendable {
       e(c[.ubReadBytes] + c[.ubWriteBytes] + c[.arenaReadBytes] + c[.arenaWriteBytes], arch.ubEnergyPerByte),
       e(c[.weightsReadBytes] + c[.weightsWriteBytes], arch.weightsEnergyPerByte),
       e(c[.accReadBytes] + c[.accWriteBytes], arch.accEnergyPerByte),
-      e(c.dramBytes, arch.dramEnergyPerByte),
+      // Host-link bytes are read from or written to the host's DRAM: priced as DRAM bytes (the
+      // link's own PHY energy is left out, docs/cost-model.md).
+      e(c.dramBytes + c[.hostLinkBytes], arch.dramEnergyPerByte),
       e(c[.vectorOps], arch.energy.vectorOp),
       e(c[.unpackedWeights], arch.energy.unpack),
       e(c.cycles, arch.leakageEnergyPerCycle),

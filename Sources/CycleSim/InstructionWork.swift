@@ -38,6 +38,10 @@ public enum InstructionClass: String, CaseIterable, Sendable, Hashable, CustomSt
   case nop
   /// `finish`.
   case finish
+  /// `load … host_link`: the host's memory → unified buffer across the host link.
+  case loadHost = "load_host"
+  /// `store … host_link`: unified buffer → the host's memory across the host link.
+  case storeHost = "store_host"
 
   /// The snake_case name used in tables and reports.
   public var description: String { rawValue }
@@ -118,7 +122,7 @@ struct InstructionWork: Sendable, Equatable {
       w.dmaMemory = d.memory
       let arena = d.backing == .arena
       if case .load = instruction.operation {
-        w.instructionClass = arena ? .loadArena : .load
+        w.instructionClass = arena ? .loadArena : d.hostLink ? .loadHost : .load
         if arena { w.arenaRead = bytes }
         w.dramClass =
           switch d.memory {
@@ -132,7 +136,7 @@ struct InstructionWork: Sendable, Equatable {
         case .accumulator: w.accWrite = bytes
         }
       } else {
-        w.instructionClass = arena ? .storeArena : .store
+        w.instructionClass = arena ? .storeArena : d.hostLink ? .storeHost : .store
         if arena { w.arenaWrite = bytes }
         w.dramClass =
           switch d.memory {

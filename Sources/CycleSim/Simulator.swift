@@ -228,7 +228,7 @@ public struct Simulator {
       case .load, .store:
         step.dmaBytes = work.dmaBytes
         step.portBytesPerCycle = parameters.portBytesPerCycle(of: work.dmaMemory)
-      case .loadArena, .storeArena:
+      case .loadArena, .storeArena, .loadHost, .storeHost:
         step.dmaBytes = work.dmaBytes
         step.throughDRAM = false
       default:

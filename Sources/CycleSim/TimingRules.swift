@@ -37,6 +37,8 @@ public struct TimingParameters: Sendable, Hashable {
   public var hostLatencyCycles: Int64
   /// Host link bytes per cycle (`ArchSpec.hostLinkBytesPerCycle`).
   public var hostLinkBytesPerCycle: Double
+  /// Latency of a DMA transfer across the host link (`ArchSpec.hostDMALatencyCycles`).
+  public var hostDMALatencyCycles: Int64
   /// Host element operations per cycle (`ArchSpec.hostOpsPerCycle`).
   public var hostOpsPerCycle: Double
 
@@ -67,6 +69,7 @@ public struct TimingParameters: Sendable, Hashable {
     dramBytesPerCycle = bandwidth
     hostLatencyCycles = min(Int64(arch.hostLatencyCycles), 1 << 50)
     hostLinkBytesPerCycle = arch.hostLinkBytesPerCycle
+    hostDMALatencyCycles = min(Int64(arch.hostDMALatencyCycles), 1 << 50)
     hostOpsPerCycle = arch.hostOpsPerCycle
   }
 
@@ -275,6 +278,25 @@ public struct TimingRule: Sendable {
     TimingRule(.finish, .control, busy: "0", done: "0", source: "the run ends when every queue has drained") { _, _ in
       (0, 0)
     },
+    TimingRule(
+      .loadHost, .loadDMA,
+      busy: "H + ⌈B / min(link, port(m))⌉, H = host_dma_latency_cycles",
+      done: "= busy",
+      source:
+        "TPU v1's Read_Host_Memory: the host link (PCIe) has its own bandwidth and round trip; no DRAM channel (Jouppi et al., ISCA 2017 §2; §4)"
+    ) { w, p in
+      let cycles = hostLinkTransferCycles(bytes: w.dmaBytes, memory: w.dmaMemory, p)
+      return (cycles, cycles)
+    },
+    TimingRule(
+      .storeHost, .storeDMA,
+      busy: "H + ⌈B / min(link, port(m))⌉, H = host_dma_latency_cycles",
+      done: "= busy",
+      source: "as load_host (Write_Host_Memory)"
+    ) { w, p in
+      let cycles = hostLinkTransferCycles(bytes: w.dmaBytes, memory: w.dmaMemory, p)
+      return (cycles, cycles)
+    },
   ]
 
   init(
@@ -324,8 +346,19 @@ public struct TimingRule: Sendable {
     case .host: 15
     case .nop: 16
     case .finish: 17
+    case .loadHost: 18
+    case .storeHost: 19
     }
   }
+}
+
+/// `H + ⌈B / min(link, port(m))⌉` (H = `host_dma_latency_cycles`): a DMA transfer across the host link, which the
+/// two DMA queues do not share with DRAM (host tasks' own transfers are not counted against it).
+func hostLinkTransferCycles(bytes: Int64, memory: OnChipMemory, _ p: TimingParameters) -> Int64 {
+  let rate = min(p.hostLinkBytesPerCycle, Double(p.portBytesPerCycle(of: memory)))
+  guard rate > 0 else { return 1 << 60 }
+  let stream = min(ceilToInt64(Double(bytes) / rate), 1 << 60)
+  return max(p.hostDMALatencyCycles + stream, 1)
 }
 
 /// `⌈B / min(bw, port)⌉`: the streaming cycles of a DMA transfer with the channel to itself.

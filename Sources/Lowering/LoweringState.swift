@@ -518,6 +518,9 @@ struct LayerStats {
   var tiles = 0
   var dramRead = 0
   var dramWritten = 0
+  /// Network input and output bytes moved across the host link (`memory.io_over_host_link`).
+  var hostLinkRead = 0
+  var hostLinkWritten = 0
   /// Activation-arena bytes loaded and stored.
   var arenaRead = 0
   var arenaWritten = 0

@@ -248,6 +248,10 @@ public struct OperatorMapping: Sendable, Hashable {
   public var dramBytesRead: Int
   /// DRAM bytes written.
   public var dramBytesWritten: Int
+  /// Network input bytes it loads and output bytes it stores across the host link
+  /// (`memory.io_over_host_link`); not DRAM traffic.
+  public var hostLinkBytesRead = 0
+  public var hostLinkBytesWritten = 0
   /// Activation-arena bytes loaded (its inputs kept on chip).
   public var arenaBytesRead: Int
   /// Activation-arena bytes stored (its output kept on chip).
@@ -323,6 +327,9 @@ public struct MappingTotals: Sendable, Hashable {
   public var dramBytesRead: Int
   /// DRAM bytes written per inference.
   public var dramBytesWritten: Int
+  /// Network input and output bytes across the host link per inference.
+  public var hostLinkBytesRead: Int
+  public var hostLinkBytesWritten: Int
   /// Activation-arena bytes loaded and stored per inference.
   public var arenaBytesRead: Int
   public var arenaBytesWritten: Int
@@ -344,6 +351,8 @@ public struct MappingTotals: Sendable, Hashable {
     parameterBytesStreamed = operators.reduce(0) { $0 + $1.weightBytesStreamed }
     dramBytesRead = operators.reduce(0) { $0 + $1.dramBytesRead }
     dramBytesWritten = operators.reduce(0) { $0 + $1.dramBytesWritten }
+    hostLinkBytesRead = operators.reduce(0) { $0 + $1.hostLinkBytesRead }
+    hostLinkBytesWritten = operators.reduce(0) { $0 + $1.hostLinkBytesWritten }
     arenaBytesRead = operators.reduce(0) { $0 + $1.arenaBytesRead }
     arenaBytesWritten = operators.reduce(0) { $0 + $1.arenaBytesWritten }
     estimatedCycles = operators.map(\.estimatedCycles).saturatingSum()
@@ -360,6 +369,14 @@ extension MappingReport {
   /// ...
   /// host: #20 SOFTMAX: no vector-unit implementation; runs on the host
   /// ```
+  /// "; host link: inputs 409,600 B, outputs 409,600 B" when inputs and outputs cross the host
+  /// link, else empty.
+  var hostLinkSummary: String {
+    let t = totals
+    guard t.hostLinkBytesRead + t.hostLinkBytesWritten > 0 else { return "" }
+    return "; host link: inputs \(formatBytes(t.hostLinkBytesRead)), outputs \(formatBytes(t.hostLinkBytesWritten))"
+  }
+
   public func rendered() -> String {
     var lines: [String] = []
     let t = totals
@@ -372,7 +389,7 @@ extension MappingReport {
     if t.folded > 0 { parts.append("\(t.folded) folded") }
     lines.append("mapping on \(architecture) (\(datapath.rawValue)): " + parts.joined(separator: ", "))
     lines.append(
-      "instructions \(formatCount(t.instructions)); parameters cached \(formatBytes(t.parameterBytesCached)), streamed \(formatBytes(t.parameterBytesStreamed)); DRAM read \(formatBytes(t.dramBytesRead)), written \(formatBytes(t.dramBytesWritten)); estimated \(formatCount(t.estimatedCycles)) cycles"
+      "instructions \(formatCount(t.instructions)); parameters cached \(formatBytes(t.parameterBytesCached)), streamed \(formatBytes(t.parameterBytesStreamed)); DRAM read \(formatBytes(t.dramBytesRead)), written \(formatBytes(t.dramBytesWritten))\(hostLinkSummary); estimated \(formatCount(t.estimatedCycles)) cycles"
     )
     let s = sramHighWater
     lines.append(
@@ -488,7 +505,8 @@ extension MappingReport {
           ("instructions", .int(t.instructions)), ("array_macs", .int(t.arrayMACs)),
           ("parameter_bytes_cached", .int(t.parameterBytesCached)),
           ("parameter_bytes_streamed", .int(t.parameterBytesStreamed)), ("dram_bytes_read", .int(t.dramBytesRead)),
-          ("dram_bytes_written", .int(t.dramBytesWritten)), ("arena_bytes_read", .int(t.arenaBytesRead)),
+          ("dram_bytes_written", .int(t.dramBytesWritten)), ("host_link_bytes_read", .int(t.hostLinkBytesRead)),
+          ("host_link_bytes_written", .int(t.hostLinkBytesWritten)), ("arena_bytes_read", .int(t.arenaBytesRead)),
           ("arena_bytes_written", .int(t.arenaBytesWritten)), ("estimated_cycles", .int(t.estimatedCycles)),
         ])
       ),

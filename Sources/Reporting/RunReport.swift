@@ -106,6 +106,9 @@ public struct RunReport: Sendable {
     s += String(format: "  throughput   %.3f TOPS achieved of %.2f peak; MAC utilization %.1f%%\n", achievedTOPS, arch.peakTOPS, sim.utilization * 100)
     s += "  MACs         \(groupedDigits(Int(c.macs)))\n"
     s += "  DRAM         \(groupedDigits(Int(c.dramBytes))) B: weights \(groupedDigits(Int(c[.dramWeightBytes]))), inputs \(groupedDigits(Int(c[.dramInputActivationBytes]))), outputs \(groupedDigits(Int(c[.dramOutputActivationBytes]))), partial sums \(groupedDigits(Int(c[.dramPartialSumBytes]))), host \(groupedDigits(Int(c[.dramHostReadBytes] + c[.dramHostWriteBytes])))\n"
+    if c[.hostLinkBytes] > 0 {
+      s += "  host link    \(groupedDigits(Int(c[.hostLinkBytes]))) B: network inputs and outputs (memory.io_over_host_link)\n"
+    }
     s += "  SRAM         \(groupedDigits(Int(Self.sramBytes(c)))) B: UB \(groupedDigits(Int(c[.ubReadBytes] + c[.ubWriteBytes]))), arena \(groupedDigits(Int(c[.arenaReadBytes] + c[.arenaWriteBytes]))), weights \(groupedDigits(Int(c[.weightsReadBytes] + c[.weightsWriteBytes]))), acc \(groupedDigits(Int(c[.accReadBytes] + c[.accWriteBytes])))\n"
     s += String(format: "  energy       %.2f µJ:", sim.energy.total.value / 1e6)
     for comp in EnergyComponent.allCases where sim.energy[comp].value > 0 {

@@ -285,6 +285,7 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
       backing: backing)
     var transfer = d
     transfer.resident = try r.flag("resident")
+    transfer.hostLink = try r.flag("host_link")
     operation = mnemonic == "load" ? .load(transfer) : .store(transfer)
   case "load_weights":
     let packing = try r.optionalWord("packing", WeightPacking.self) ?? .int8

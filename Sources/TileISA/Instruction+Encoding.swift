@@ -41,6 +41,7 @@ extension Instruction {
       try w.put(caseIndex(d.memory), UInt8.self, at: 4, "mem")
       try w.put(caseIndex(d.backing), UInt8.self, at: 5, "backing")
       try w.put(d.resident ? 1 : 0, UInt8.self, at: 6, "resident")
+      try w.put(d.hostLink ? 1 : 0, UInt8.self, at: 7, "host_link")
       try w.put(d.dramAddress.byteOffset, UInt64.self, at: 8, "dram")
       try w.put(d.dramStrideBytes, UInt32.self, at: 16, "dram_stride")
       try w.put(d.sramAddress.byteOffset, UInt32.self, at: 20, "sram")
@@ -187,6 +188,7 @@ extension Instruction {
         backing: try r.choice(BackingMemory.allCases, at: 5, "backing memory"))
       var transfer = d
       transfer.resident = try r.choice([false, true], at: 6, "resident flag")
+      transfer.hostLink = try r.choice([false, true], at: 7, "host_link flag")
       operation = opcode == .load ? .load(transfer) : .store(transfer)
     case .loadWeights:
       let packing = try r.choice(WeightPacking.allCases, at: 5, "weight packing")

@@ -180,6 +180,14 @@ public struct DMA2D: Hashable, Sendable {
   /// simulation of a steady-state inference completes it at once, with no traffic, and counts
   /// its bytes as resident. Only for DRAM → weight-buffer loads.
   public var resident: Bool = false
+  /// A transfer whose far side is the host's memory across the host link (`host.link_gbps`,
+  /// `host.latency_us`) instead of the accelerator's DRAM: TPU v1's `Read_Host_Memory` and
+  /// `Write_Host_Memory`, which move a batch's inputs into the Unified Buffer and its outputs
+  /// back over PCIe (Jouppi et al., ISCA 2017 §2) on chips whose DRAM holds weights only
+  /// (`memory.io_over_host_link`). Functionally the bytes are the same bytes at the same address
+  /// of the program's DRAM image, which stands for the host's copy of the network's inputs and
+  /// outputs; only the timing differs. Only for DRAM ↔ unified-buffer transfers.
+  public var hostLink: Bool = false
 
   /// Creates a transfer; strides default to `rowBytes` (one contiguous block), the backing
   /// memory to DRAM.

@@ -218,6 +218,9 @@ public enum ProgramVerifier {
     if d.resident && (d.memory != .weightBuffer || d.backing != .dram) {
       p.messages.append("resident is only for DRAM → weight-buffer loads (parameters kept across inferences)")
     }
+    if d.hostLink && (d.memory != .unifiedBuffer || d.backing != .dram || d.resident) {
+      p.messages.append("host_link is only for transfers between DRAM and the unified buffer (network inputs and outputs)")
+    }
     p.inside(
       Checked.span(start: d.dramAddress.byteOffset, count: d.rows, stride: d.dramStrideBytes, length: d.rowBytes),
       d.backing.space, capacity: capacity(of: d.backing.space, program), what: "\(d.backing) range")

@@ -79,7 +79,7 @@ extension Operation {
         (d.backing.rawValue, hex(d.dramAddress.byteOffset)), ("\(d.backing.rawValue)_stride", "\(d.dramStrideBytes)"),
         ("rows", "\(d.rows)"),
         ("row_bytes", "\(d.rowBytes)"),
-      ] + (d.resident ? [("resident", "")] : [])
+      ] + (d.resident ? [("resident", "")] : []) + (d.hostLink ? [("host_link", "")] : [])
     case .loadWeights(let w):
       var fields = [
         ("slot", "\(w.slot)"), ("wb", hex(w.wbAddress.byteOffset)), ("rows", "\(w.rows)"), ("cols", "\(w.columns)"),

@@ -57,6 +57,8 @@ struct Emit: LoweringPass {
       m.tileCount = st.tiles
       m.tile = st.largestTile
       m.dramBytesRead = st.dramRead
+      m.hostLinkBytesRead = st.hostLinkRead
+      m.hostLinkBytesWritten = st.hostLinkWritten
       m.dramBytesWritten = st.dramWritten
       m.arenaBytesRead = st.arenaRead
       m.arenaBytesWritten = st.arenaWritten

@@ -88,6 +88,10 @@ struct Emitter {
   let columns: Int
   /// The unified-buffer address of arena byte 0 (the arena is the buffer's top `arenaSize` bytes).
   let arenaBase: Int
+  /// The DRAM ranges of the network's inputs and outputs when they cross the host link
+  /// (`memory.io_over_host_link`); empty otherwise. A unified-buffer transfer that starts in
+  /// one is emitted with `host_link`.
+  let hostLinkRanges: [Range<Int>]
 
   init(state: LoweringState, plan: MemoryPlan) {
     self.state = state
@@ -110,6 +114,15 @@ struct Emitter {
         tracked[t] = TensorRegion(backing: .dram, range: a..<a + bytes)
       }
     }
+    var hostLinkRanges: [Range<Int>] = []
+    if state.arch.memory.ioOverHostLink {
+      for id in state.graph.inputs + state.graph.outputs {
+        let r = state.root(id).index
+        guard plan.arenaOffset[r] == nil, let a = plan.tensorAddress[r] else { continue }
+        hostLinkRanges.append(a..<a + max(1, state.storageBytes(state.graph.tensors[r])))
+      }
+    }
+    self.hostLinkRanges = hostLinkRanges
     self.homes = homes
     self.tracked = tracked
     self.eb = state.elementBytes
@@ -142,12 +155,19 @@ struct Emitter {
       dramAddress: DRAMAddress(dram), dramStrideBytes: rows == 1 ? rowBytes : dramStride, rows: rows, rowBytes: rowBytes,
       backing: backing)
     d.resident = resident
+    d.hostLink = !resident && memory == .unifiedBuffer && crossesHostLink(backing, dram)
     var accesses = [BufferAccess.write(memory.space, target)]
     if let source { accesses.append(.read(source.backing.space, source.range)) }
     builder.emit(.load(d), layer: layer, tile: tile, accesses: accesses)
     // A resident load moves nothing in a steady-state inference.
     if let l = layer, !resident {
-      if backing == .dram { stats[l].dramRead += rows * rowBytes } else { stats[l].arenaRead += rows * rowBytes }
+      if d.hostLink {
+        stats[l].hostLinkRead += rows * rowBytes
+      } else if backing == .dram {
+        stats[l].dramRead += rows * rowBytes
+      } else {
+        stats[l].arenaRead += rows * rowBytes
+      }
     }
   }
 
@@ -157,16 +177,29 @@ struct Emitter {
     source: Range<Int>, target: TensorRegion?
   ) {
     let backing = target?.backing ?? .dram
-    let d = DMA2D(
+    var d = DMA2D(
       memory: .unifiedBuffer, sramAddress: SRAMAddress(sram), sramStrideBytes: rows == 1 ? rowBytes : sramStride,
       dramAddress: DRAMAddress(dram), dramStrideBytes: rows == 1 ? rowBytes : dramStride, rows: rows, rowBytes: rowBytes,
       backing: backing)
+    d.hostLink = crossesHostLink(backing, dram)
     var accesses = [BufferAccess.read(.unifiedBuffer, source)]
     if let target { accesses.append(.write(target.backing.space, target.range)) }
     builder.emit(.store(d), layer: layer, tile: tile, accesses: accesses)
     if let l = layer {
-      if backing == .dram { stats[l].dramWritten += rows * rowBytes } else { stats[l].arenaWritten += rows * rowBytes }
+      if d.hostLink {
+        stats[l].hostLinkWritten += rows * rowBytes
+      } else if backing == .dram {
+        stats[l].dramWritten += rows * rowBytes
+      } else {
+        stats[l].arenaWritten += rows * rowBytes
+      }
     }
+  }
+
+  /// Whether a DRAM transfer starting at `dram` reaches a network input or output that crosses
+  /// the host link (`hostLinkRanges`).
+  func crossesHostLink(_ backing: BackingMemory, _ dram: Int) -> Bool {
+    backing == .dram && hostLinkRanges.contains { $0.contains(dram) }
   }
 
   mutating func compute(_ operation: Operation, _ accesses: [BufferAccess]) {

@@ -1,0 +1,47 @@
+import Architecture
+import Support
+import Testing
+import TileISA
+
+@testable import CycleSim
+
+/// `load`/`store … host_link` (network inputs and outputs across the host link,
+/// `memory.io_over_host_link`): `H + ⌈B / min(link, port(ub))⌉` cycles, H =
+/// `host_dma_latency_cycles`, no DRAM channel and no DRAM bytes; the bytes count as
+/// `host_link_bytes`. docs/cost-model.md §4.
+@Suite("host-link transfer timing")
+struct HostLinkTimingTests {
+  func transfer(bytes: Int, hostLink: Bool) -> DMA2D {
+    var d = DMA2D(memory: .unifiedBuffer, sramAddress: 0, dramAddress: 0, rows: 1, rowBytes: bytes)
+    d.hostLink = hostLink
+    return d
+  }
+
+  @Test("a lone host-link load or store takes H + ⌈B / min(link, port(ub))⌉ cycles and moves no DRAM bytes")
+  func exactCycles() throws {
+    for arch in [ArchSpec.tpuV1, .toy4x4] {
+      let params = try TimingParameters(arch: arch, elementBytes: 1)
+      for bytes in [1, 16, 250, 1000] {
+        for store in [false, true] {
+          var b = ProgramBuilder(arch: arch, dramSize: 0x1000)
+          let d = transfer(bytes: bytes, hostLink: true)
+          b.add(store ? .store(d) : .load(d))
+          b.add(.finish)
+          let (r, _) = try simulate(b.program, arch: arch)
+          let rate = min(arch.hostLinkBytesPerCycle, Double(params.portBytesPerCycle(of: .unifiedBuffer)))
+          let expected = Int64(arch.hostDMALatencyCycles) + Int64((Double(bytes) / rate).rounded(.up))
+          #expect(r.cycles.count == expected, "\(arch.name) \(bytes) B store \(store)")
+          #expect(r.total.dramBytes == 0)
+          #expect(r.total[.hostLinkBytes] == Int64(bytes))
+        }
+      }
+    }
+  }
+
+  @Test("tpu-v1's host-link DMA latency is 1 µs at 700 MHz: 700 cycles")
+  func tpuV1Latency() {
+    #expect(ArchSpec.tpuV1.hostDMALatencyCycles == 700)
+    #expect(ArchSpec.tpuV1.memory.ioOverHostLink)
+    for arch in [ArchSpec.edgeTPU, .gemmini, .vta, .toy4x4] { #expect(!arch.memory.ioOverHostLink, "\(arch.name)") }
+  }
+}
