@@ -1,0 +1,110 @@
+import Foundation
+import GraphIR
+import Support
+import SystoleTestSupport
+import TFLiteImport
+import Testing
+
+@testable import GoldenModel
+
+/// Issue 14's operators in 16×8 (int16 activations, int8 weights) as TFLite 2.21's converter
+/// writes them with `EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8`, one op per file
+/// (`make_int16_models.py`, index key `int16_ops`), against TFLite's BUILTIN_REF outputs byte for
+/// byte; plus the uint8-I/O MLP (uint8 only at the edges, as the TF2 converter writes it).
+/// Inputs are seeded uniform int16 values over the whole range with −32768, −32767, −1, 0, 1 and
+/// 32767 in the first invocation.
+@Suite struct Int16OpTests {
+  static let opSets: [ReferenceSet] = (try? Fixtures.referenceSets(key: "int16_ops")) ?? []
+
+  /// The ops whose 16×8 files convert and run on BUILTIN_REF (make_int16_models.py's summary);
+  /// the others have no 16×8 kernel or quantization (docs/quantization.md).
+  static let expectedOps = [
+    "resize_bilinear_half_pixel", "resize_bilinear_align_corners", "resize_bilinear_legacy", "resize_bilinear_down",
+    "resize_bilinear_down_align_corners", "resize_nearest_half_pixel", "resize_nearest_align_corners",
+    "resize_nearest_legacy", "resize_nearest_down", "transpose_conv_same_bias", "transpose_conv_same_nobias",
+    "transpose_conv_valid_bias", "transpose_conv_valid_nobias", "transpose_conv_same_relu", "transpose_conv_k4_same",
+    "transpose_conv_output_padding", "transpose_conv_odd_same", "unpack_axis1", "maximum_broadcast",
+    "minimum_broadcast", "maximum_const", "minimum_const", "leaky_relu", "gelu_exact", "gelu_approximate", "tanh",
+    "gather_axis1", "gather_axis2_2d", "gather_batch_dims", "exp", "reduce_max_keepdims", "reduce_max_hw",
+    "expand_dims_dynamic", "slice", "split", "broadcast_to", "reduce_prod",
+  ]
+
+  @Test func fixturesArePresent() throws {
+    let stems = Set(try Fixtures.referenceSets(key: "int16_ops").map(\.stem))
+    for op in Self.expectedOps {
+      #expect(stems.contains(op + "_int16x8"), "missing reference set \(op)_int16x8")
+    }
+    #expect(stems.contains("mlp_uint8io"))
+  }
+
+  @Test(arguments: opSets)
+  func matchesTFLiteReference(_ set: ReferenceSet) throws {
+    let model = try set.loadResolved()
+    var interpreter = Interpreter(model: model)
+    for n in 0..<set.invocations {
+      let outputs = try interpreter.invoke(try set.inputs(invocation: n))
+      let expected = try set.outputs(invocation: n)
+      #expect(outputs.count == expected.count)
+      for (o, (got, want)) in zip(outputs, expected).enumerated() {
+        #expect(got.elementType == want.elementType, "\(set.stem) output \(o): \(got.elementType) vs \(want.elementType)")
+        #expect(got.shape == want.shape, "\(set.stem) invocation \(n) output \(o): shape \(got.shape) vs \(want.shape)")
+        let bad = mismatchCount(got, want, relativeTolerance: 0)
+        #expect(bad == 0, "\(set.stem) invocation \(n) output \(o): \(bad) of \(want.count) elements differ")
+      }
+    }
+  }
+
+  /// The single-op files really are 16×8: every operator of issue 14 reads and writes int16
+  /// (TRANSPOSE_CONV: int8 filter, int64 bias), and the first invocation holds the edge values.
+  @Test func filesAreSixteenByEight() throws {
+    for set in Self.opSets where set.stem.hasSuffix("_int16x8") {
+      let graph = try TFLiteImporter.load(contentsOf: set.model).main
+      let op = try #require(graph.operators.last(where: { $0.kind.tfliteName != "QUANTIZE" }), "\(set.stem)")
+      let position = ["TRANSPOSE_CONV": 2, "SPLIT": 1][op.kind.tfliteName] ?? 0
+      let input = try #require(op.input(position))
+      #expect(graph[input].elementType == .int16, "\(set.stem): \(op.kind.tfliteName) input")
+      #expect(graph[op.outputs[0]].elementType == .int16, "\(set.stem): \(op.kind.tfliteName) output")
+      if op.kind.tfliteName == "TRANSPOSE_CONV" {
+        #expect(graph[try #require(op.input(1))].elementType == .int8, "\(set.stem): filter")
+        if let bias = op.input(3) { #expect(graph[bias].elementType == .int64, "\(set.stem): bias") }
+      }
+      let first = try set.inputs(invocation: 0)[0]
+      if case .int16(let v) = first.storage, v.count >= 6, set.stem != "exp_int16x8" {
+        #expect(Array(v.prefix(2)) == [-32768, -32767], "\(set.stem): edge values")
+      }
+    }
+  }
+
+  /// TANH int16 with seeded scales on both of TanhPrepare's paths (a power-of-two scale with
+  /// shift 0 or 1, and a general scale) stays within one step of `tanh` in double; the exact
+  /// arithmetic is pinned by the reference file above. Every int16 value is evaluated.
+  @Test(arguments: [Float(1.0 / 4096), Float(1.0 / 8192), Float(3.1e-4), Float(1.7e-3)])
+  func tanhInt16IsCloseToTanh(_ scale: Float) throws {
+    let values = (Int32(Int16.min)...Int32(Int16.max)).map { Int16($0) }
+    let out = try Self.runUnary(.tanh, values, inScale: scale, outScale: 1.0 / 32768)
+    var worst = 0.0
+    for (q, r) in zip(values, out) {
+      let want = Foundation.tanh(Double(q) * Double(scale)) * 32768
+      worst = max(worst, abs(Double(r) - min(want, 32767)))
+    }
+    #expect(worst <= 3, "scale \(scale): worst error \(worst) steps")
+  }
+
+  /// The TFLite sigmoid table is monotone, starts at 0.5 and ends at 1 in 0.16 fixed point.
+  @Test func sigmoidTableShape() {
+    let t = Kernels.sigmoidTable16
+    #expect(t.count == 256)
+    #expect(t.first == 32768 && t.last == 65535)
+    #expect(zip(t, t.dropFirst()).allSatisfy { $0 <= $1 })
+  }
+
+  /// A one-op graph `kind` on an int16 tensor with the given scales (zero points 0).
+  static func runUnary(_ kind: OpKind, _ values: [Int16], inScale: Float, outScale: Float) throws -> [Int16] {
+    var g = ElementwiseOpGraph()
+    let x = g.tensor("x", [values.count], .int16, scale: inScale)
+    let y = g.tensor("y", [values.count], .int16, scale: outScale)
+    let out = try g.run1(kind, [x], y, feeds: [.int16(values)])
+    guard case .int16(let r) = out.storage else { throw GoldenModelError(.invalidModel, "test", "not int16") }
+    return r
+  }
+}
