@@ -108,3 +108,34 @@ import Testing
     return r
   }
 }
+
+/// The U-Net and DeepLab head of make_vision_models.py converted in 16×8 (float32 I/O, int16
+/// activations inside; index key `int16`) against TFLite's BUILTIN_REF outputs (float32 within
+/// 1e-5 relative: the outputs are DEQUANTIZEd int16 values, so equal in practice). The ViT and
+/// BERT blocks do not convert in 16×8 (NEG, int32 token input), see docs/quantization.md.
+@Suite struct Int16NetworkTests {
+  static let networkSets: [ReferenceSet] = (try? Fixtures.referenceSets(key: "int16")) ?? []
+
+  @Test func fixturesArePresent() throws {
+    let stems = Set(try Fixtures.referenceSets(key: "int16").map(\.stem))
+    #expect(stems == ["unet_mobilenet_v2_int16x8", "deeplab_head_int16x8"])
+  }
+
+  @Test(arguments: networkSets)
+  func matchesTFLiteReference(_ set: ReferenceSet) throws {
+    let model = try set.loadResolved()
+    let activations = model.main.tensors.filter { $0.data == nil && $0.elementType == .int16 }
+    #expect(activations.count > 10, "\(set.stem): int16 activations inside")
+    var interpreter = Interpreter(model: model)
+    for n in 0..<set.invocations {
+      let outputs = try interpreter.invoke(try set.inputs(invocation: n))
+      let expected = try set.outputs(invocation: n)
+      #expect(outputs.count == expected.count)
+      for (o, (got, want)) in zip(outputs, expected).enumerated() {
+        #expect(got.shape == want.shape, "\(set.stem) invocation \(n) output \(o): shape \(got.shape) vs \(want.shape)")
+        let bad = mismatchCount(got, want, relativeTolerance: 0)
+        #expect(bad == 0, "\(set.stem) invocation \(n) output \(o): \(bad) of \(want.count) elements differ")
+      }
+    }
+  }
+}
