@@ -16,7 +16,8 @@ runs it (a "no 16x8 kernel" line when it does not). Files that run are written t
 int16/ops/<name>_int16x8.tflite with reference sets (reference/<stem>/, 3 invocations);
 int16 inputs are seeded uniform over the whole int16 range, with the edge values -32768, -32767,
 -1, 0, 1, 32767 at the start of the first invocation (ops whose spec asks for positive data
-(SQRT, DIV) draw from [1, 32767]).
+(SQRT, DIV) draw from [1, 32767]). TANH, EXP and exact GELU also get a file each whose single
+invocation holds all 65,536 int16 values (<name>_all_int16x8).
 
 Networks: the tiny ViT and BERT blocks of make_transformer_models.py and the U-Net and DeepLab
 head of make_vision_models.py converted the same way (float32 input and output, the converter's
@@ -157,7 +158,44 @@ def write_op_fixtures():
     return entries, table
 
 
-def convert_network(model, samples, io_type=None):
+# Every int16 value once: the table-driven activations (TANH's interpolated sigmoid table, the
+# 513-entry LUTs of EXP and GELU) over the whole input space, one invocation each.
+EXHAUSTIVE_SPECS = [
+    MM.Spec("tanh_all", MM.simple(tf.tanh, [[256, 256]]), op_model=True, data="wide"),
+    MM.Spec("exp_all", MM.simple(tf.exp, [[256, 256]]), op_model=True, data="wide"),
+    MM.Spec("gelu_exact_all", MM.simple(lambda x: tf.nn.gelu(x, approximate=False), [[256, 256]]), op_model=True,
+            data="wide"),
+]
+
+
+def write_exhaustive_fixtures():
+    """int16/ops/<name>_int16x8.tflite with one invocation holding all 65,536 int16 values in a
+    seeded order; returns index entries."""
+    entries = []
+    for spec in EXHAUSTIVE_SPECS:
+        MM.seed_all(MM.name_seed(spec.name))
+        mod, shapes = spec.build(np.random.default_rng(MM.name_seed(spec.name)))
+        with contextlib.redirect_stdout(io.StringIO()):
+            data = MM.convert(spec, mod, shapes, MODE)
+        stem = "%s_%s" % (spec.name, MODE)
+        rel = "int16/ops/%s.tflite" % stem
+        path = os.path.join(HERE, rel)
+        with open(path, "wb") as f:
+            f.write(data)
+        values = np.random.default_rng(MM.name_seed(spec.name + "/all")).permutation(np.arange(-32768, 32768))
+        inputs = [[values.astype(np.int16).reshape(256, 256)]]
+        _, ind, outd, outs = MM.run_interp(path, inputs, MM.REF)
+        _, _, _, opt = MM.run_interp(path, inputs, MM.OPT)
+        ndiff = int(np.count_nonzero(outs[0][0] != opt[0][0]))
+        assert len(np.unique(outs[0][0])) > 256, "%s: nearly constant output" % stem
+        MM.save_reference(stem, rel, False, inputs, outs, ind, outd, MM.inspect_model(data))
+        entries.append({"stem": stem, "model": rel, "manifest": "reference/%s/manifest.json" % stem})
+        print("%-36s %6d B every int16 value, ref-vs-opt diff=%d  %s" % (
+            spec.name, len(data), ndiff, "; ".join(operand_lines(data))))
+    return entries
+
+
+def convert_network(model, samples):
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     conv.representative_dataset = lambda: iter(samples)
@@ -272,6 +310,7 @@ def main():
     for name, status, detail in table:
         if status != "runs":
             print("  %-36s %s: %s" % (name, status, detail))
+    ops += write_exhaustive_fixtures()
     ops.append(write_uint8_fixture())
     networks = [] if "--ops-only" in sys.argv[1:] else write_networks()
     write_index(networks, ops)

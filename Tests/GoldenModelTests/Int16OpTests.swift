@@ -12,7 +12,7 @@ import Testing
 /// (`make_int16_models.py`, index key `int16_ops`), against TFLite's BUILTIN_REF outputs byte for
 /// byte; plus the uint8-I/O MLP (uint8 only at the edges, as the TF2 converter writes it).
 /// Inputs are seeded uniform int16 values over the whole range with −32768, −32767, −1, 0, 1 and
-/// 32767 in the first invocation.
+/// 32767 in the first invocation; TANH, EXP and exact GELU also see every int16 value.
 @Suite struct Int16OpTests {
   static let opSets: [ReferenceSet] = (try? Fixtures.referenceSets(key: "int16_ops")) ?? []
 
@@ -26,7 +26,7 @@ import Testing
     "transpose_conv_output_padding", "transpose_conv_odd_same", "unpack_axis1", "maximum_broadcast",
     "minimum_broadcast", "maximum_const", "minimum_const", "leaky_relu", "gelu_exact", "gelu_approximate", "tanh",
     "gather_axis1", "gather_axis2_2d", "gather_batch_dims", "exp", "reduce_max_keepdims", "reduce_max_hw",
-    "expand_dims_dynamic", "slice", "split", "broadcast_to", "reduce_prod",
+    "expand_dims_dynamic", "slice", "split", "broadcast_to", "reduce_prod", "tanh_all", "exp_all", "gelu_exact_all",
   ]
 
   @Test func fixturesArePresent() throws {
@@ -69,10 +69,23 @@ import Testing
         if let bias = op.input(3) { #expect(graph[bias].elementType == .int64, "\(set.stem): bias") }
       }
       let first = try set.inputs(invocation: 0)[0]
-      if case .int16(let v) = first.storage, v.count >= 6, set.stem != "exp_int16x8" {
+      if case .int16(let v) = first.storage, v.count >= 6, !set.stem.contains("_all_") {
         #expect(Array(v.prefix(2)) == [-32768, -32767], "\(set.stem): edge values")
       }
     }
+  }
+
+  /// The `_all` files' single invocation holds every int16 value once: TANH, EXP and GELU are
+  /// checked over the whole input space by `matchesTFLiteReference`.
+  @Test(arguments: ["tanh_all_int16x8", "exp_all_int16x8", "gelu_exact_all_int16x8"])
+  func exhaustiveFilesHoldEveryInt16Value(_ stem: String) throws {
+    let set = try ReferenceSet(stem: stem)
+    #expect(set.invocations == 1)
+    guard case .int16(let v) = try set.inputs(invocation: 0)[0].storage else {
+      Issue.record("\(stem): input is not int16")
+      return
+    }
+    #expect(v.count == 65_536 && Set(v).count == 65_536, "\(stem)")
   }
 
   /// TANH int16 with seeded scales on both of TanhPrepare's paths (a power-of-two scale with
