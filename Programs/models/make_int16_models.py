@@ -4,7 +4,8 @@ TFLite 2.21's converter writes in int16, which of those BUILTIN_REF runs, and re
 for the ones it runs; plus one uint8-I/O fixture.
 
 Run from anywhere:
-    venv/bin/python Programs/models/make_int16_models.py
+    venv/bin/python Programs/models/make_int16_models.py             # everything
+    venv/bin/python Programs/models/make_int16_models.py --ops-only  # not the networks
 
 Single-op models: every op spec of make_vision_models.py and make_transformer_models.py (their
 builders, imported), converted by make_models.py's op machinery in its "int16x8" mode:
@@ -18,6 +19,9 @@ int16 inputs are seeded uniform over the whole int16 range, with the edge values
 -1, 0, 1, 32767 at the start of the first invocation (ops whose spec asks for positive data
 (SQRT, DIV) draw from [1, 32767]). TANH, EXP and exact GELU also get a file each whose single
 invocation holds all 65,536 int16 values (<name>_all_int16x8).
+
+UNIDIRECTIONAL_SEQUENCE_LSTM: make_recurrent_models.py's first fused-LSTM spec is converted the
+same way and the outcome printed (TF 2.21: no 16x8 quantization for it; nothing is written).
 
 Networks: the tiny ViT and BERT blocks of make_transformer_models.py and the U-Net and DeepLab
 head of make_vision_models.py converted the same way (float32 input and output, the converter's
@@ -41,6 +45,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_models as MM  # noqa: E402
+import make_recurrent_models as MR  # noqa: E402
 import make_transformer_models as MT  # noqa: E402
 import make_vision_models as MV  # noqa: E402
 import numpy as np  # noqa: E402
@@ -292,6 +297,31 @@ def write_uint8_fixture():
     return {"stem": stem, "model": rel, "manifest": "reference/%s/manifest.json" % stem}
 
 
+def probe_lstm():
+    """make_recurrent_models.py's first fused-LSTM op spec converted in 16x8: printed, not written
+    (TF 2.21's converter has no 16x8 quantization for UNIDIRECTIONAL_SEQUENCE_LSTM)."""
+    name, time, features, units, classes, batch, gain = MR.OPS[0][:7]
+    seed = MM.name_seed(name)
+    _, module = MR.build_lstm(time, features, units, classes, seed % (2 ** 31), batch, gain)
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([module.__call__.get_concrete_function()], module)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    rng = np.random.default_rng(seed)
+    samples = [[rng.standard_normal(module.input_shape).astype(np.float32)] for _ in range(MR.N_REP)]
+    conv.representative_dataset = lambda: iter(samples)
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+    conv.inference_input_type = tf.int16
+    conv.inference_output_type = tf.int16
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            data = conv.convert()
+    except Exception as e:
+        first = str(e).strip().splitlines()
+        print("%s (UNIDIRECTIONAL_SEQUENCE_LSTM): 16x8 conversion fails: %s" % (
+            name, first[0][:200] if first else type(e).__name__))
+        return
+    print("%s (UNIDIRECTIONAL_SEQUENCE_LSTM) converts in 16x8 (not written): %s" % (name, "; ".join(operand_lines(data))))
+
+
 def write_index(networks, ops):
     path = os.path.join(MM.REF_DIR, "index.json")
     with open(path) as f:
@@ -312,7 +342,13 @@ def main():
             print("  %-36s %s: %s" % (name, status, detail))
     ops += write_exhaustive_fixtures()
     ops.append(write_uint8_fixture())
-    networks = [] if "--ops-only" in sys.argv[1:] else write_networks()
+    probe_lstm()
+    if "--ops-only" in sys.argv[1:]:
+        # the single-op files only; the networks' entries stay as they are
+        with open(os.path.join(MM.REF_DIR, "index.json")) as f:
+            networks = json.load(f).get("int16", [])
+    else:
+        networks = write_networks()
     write_index(networks, ops)
     sys.stdout.flush()
 

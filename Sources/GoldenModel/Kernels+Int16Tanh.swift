@@ -26,7 +26,8 @@ extension Kernels {
     let inQ = try ElementwiseSupport.affine(c, inTensor)
     let outQ = try ElementwiseSupport.affine(c, outTensor)
     guard inQ.zeroPoint == 0, outQ.zeroPoint == 0 else {
-      throw GoldenModelError(.invalidModel, c.location, "int16 TANH needs zero points 0; got \(inQ.zeroPoint) and \(outQ.zeroPoint)")
+      throw GoldenModelError(
+        .invalidModel, c.location, "int16 TANH needs zero points 0; got \(inQ.zeroPoint) and \(outQ.zeroPoint)")
     }
     guard let outLog2 = checkedLog2(outQ.scale), outLog2 == -15 else {
       throw GoldenModelError(.invalidModel, c.location, "int16 TANH needs the output scale 2^-15; got \(outQ.scale)")
@@ -107,6 +108,6 @@ extension Kernels {
     65529, 65529, 65530, 65530, 65530, 65530, 65531, 65531, 65531, 65531, 65531,
     65532, 65532, 65532, 65532, 65532, 65532, 65533, 65533, 65533, 65533, 65533,
     65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534,
-    65534, 65534, 65535
+    65534, 65534, 65535,
   ]
 }

@@ -104,7 +104,8 @@ extension Kernels {
       let slot = plan.slots[i]
       let v = Int32(q) - inQ.zeroPoint
       if started[slot] {
-        products[slot] = Requantize.multiplyByQuantizedMultiplier(Int64(products[slot]) * Int64(v), m.multiplier, m.shift)
+        let product = Int64(products[slot]) * Int64(v)
+        products[slot] = Requantize.multiplyByQuantizedMultiplier(product, m.multiplier, m.shift)
       } else {
         products[slot] = v
         started[slot] = true

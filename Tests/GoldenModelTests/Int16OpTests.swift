@@ -46,7 +46,8 @@ import Testing
       let expected = try set.outputs(invocation: n)
       #expect(outputs.count == expected.count)
       for (o, (got, want)) in zip(outputs, expected).enumerated() {
-        #expect(got.elementType == want.elementType, "\(set.stem) output \(o): \(got.elementType) vs \(want.elementType)")
+        #expect(
+          got.elementType == want.elementType, "\(set.stem) output \(o): \(got.elementType) vs \(want.elementType)")
         #expect(got.shape == want.shape, "\(set.stem) invocation \(n) output \(o): shape \(got.shape) vs \(want.shape)")
         let bad = mismatchCount(got, want, relativeTolerance: 0)
         #expect(bad == 0, "\(set.stem) invocation \(n) output \(o): \(bad) of \(want.count) elements differ")

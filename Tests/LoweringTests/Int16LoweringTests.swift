@@ -34,13 +34,15 @@ import TileISA
       guard touchesInt16, op.placement != .folded, op.placement != .alias else { continue }
       #expect(op.placement == .host, "\(set.stem) #\(op.index) \(op.opName): \(op.placement)")
       #expect(
-        op.reason.contains("int16") || op.reason.contains("float32"), "\(set.stem) #\(op.index) \(op.opName): \(op.reason)")
+        op.reason.contains("int16") || op.reason.contains("float32"),
+        "\(set.stem) #\(op.index) \(op.opName): \(op.reason)")
     }
     if set.stem == "mlp_uint8io" {
       let onArray = compiled.report.operators.filter { $0.placement == .systolicArray }.map(\.opName)
       #expect(onArray == ["FULLY_CONNECTED", "FULLY_CONNECTED", "FULLY_CONNECTED"], "\(onArray)")
     }
-    let mismatches = try mismatchesWithTFLite(set, model, compiled, label: "\(set.stem) on edge-tpu", relativeTolerance: 0)
+    let mismatches = try mismatchesWithTFLite(
+      set, model, compiled, label: "\(set.stem) on edge-tpu", relativeTolerance: 0)
     #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
   }
 }
