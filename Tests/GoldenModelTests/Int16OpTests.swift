@@ -104,6 +104,29 @@ import Testing
     #expect(worst <= 3, "scale \(scale): worst error \(worst) steps")
   }
 
+  /// Files TFLite's Prepare would refuse are refused with an error naming the operator, not a
+  /// trap: int16 TANH needs zero points 0 and the output scale 2⁻¹⁵, int16 EXP zero points 0.
+  @Test func int16PreconditionsAreErrors() throws {
+    func run(_ kind: OpKind, inZeroPoint: Int64, outScale: Float) -> String? {
+      var g = ElementwiseOpGraph()
+      let x = g.tensor("x", [4], .int16, scale: 1.0 / 4096, zeroPoint: inZeroPoint)
+      let y = g.tensor("y", [4], .int16, scale: outScale)
+      do {
+        _ = try g.run1(kind, [x], y, feeds: [.int16([-32768, -1, 0, 32767])])
+        return nil
+      } catch {
+        return error.description
+      }
+    }
+    let badScale = run(.tanh, inZeroPoint: 0, outScale: 1.0 / 256)
+    #expect(badScale?.contains("TANH") == true && badScale?.contains("2^-15") == true, "\(badScale ?? "no error")")
+    let badZeroPoint = run(.tanh, inZeroPoint: 3, outScale: 1.0 / 32768)
+    #expect(badZeroPoint?.contains("zero points 0") == true, "\(badZeroPoint ?? "no error")")
+    let exp = run(.exp, inZeroPoint: 5, outScale: 1.0 / 1024)
+    #expect(exp?.contains("EXP") == true, "\(exp ?? "no error")")
+    #expect(run(.tanh, inZeroPoint: 0, outScale: 1.0 / 32768) == nil)
+  }
+
   /// The TFLite sigmoid table is monotone, starts at 0.5 and ends at 1 in 0.16 fixed point.
   @Test func sigmoidTableShape() {
     let t = Kernels.sigmoidTable16
