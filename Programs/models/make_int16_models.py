@@ -14,7 +14,7 @@ target_spec.supported_ops=[EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHT
 input and output. For each spec the script prints whether the conversion succeeded, the operand
 types of every operator the file holds, and whether TFLite's BUILTIN_REF resolver prepares and
 runs it (a "no 16x8 kernel" line when it does not). Files that run are written to
-int16/ops/<name>_int16x8.tflite with reference sets (reference/<stem>/, 3 invocations);
+int16/ops/<name>_int16x8.tflite with reference sets (reference/<stem>/, 8 invocations);
 int16 inputs are seeded uniform over the whole int16 range, with the edge values -32768, -32767,
 -1, 0, 1, 32767 at the start of the first invocation (ops whose spec asks for positive data
 (SQRT, DIV) draw from [1, 32767]). TANH, EXP and exact GELU also get a file each whose single
@@ -114,9 +114,20 @@ def runs_on_ref(path):
         return text[0][:200] if text else type(e).__name__
 
 
+N_INV_OPS = 8       # invocations of each single-op 16x8 file (seeds: make_inputs above)
+
+
 def write_op_fixtures():
     """int16/ops/: every vision and transformer op spec in 16x8; returns (entries, table)."""
     os.makedirs(os.path.join(OUT_DIR, "ops"), exist_ok=True)
+    saved, MM.N_INV = MM.N_INV, N_INV_OPS
+    try:
+        return write_op_fixtures_inner()
+    finally:
+        MM.N_INV = saved
+
+
+def write_op_fixtures_inner():
     entries, table = [], []
     for family, spec in [("vision", s) for s in MV.OP_SPECS] + [("transformer", s) for s in MT.OP_SPECS]:
         MM.seed_all(MM.name_seed(spec.name))

@@ -12,7 +12,7 @@ import Testing
 /// (`make_int16_models.py`, index key `int16_ops`), against TFLite's BUILTIN_REF outputs byte for
 /// byte; plus the uint8-I/O MLP (uint8 only at the edges, as the TF2 converter writes it).
 /// Inputs are seeded uniform int16 values over the whole range with −32768, −32767, −1, 0, 1 and
-/// 32767 in the first invocation; TANH, EXP and exact GELU also see every int16 value.
+/// 32767 in the first of 8 invocations; TANH, EXP and exact GELU also see every int16 value.
 @Suite struct Int16OpTests {
   static let opSets: [ReferenceSet] = (try? Fixtures.referenceSets(key: "int16_ops")) ?? []
 
