@@ -333,6 +333,113 @@ def probe_lstm():
     print("%s (UNIDIRECTIONAL_SEQUENCE_LSTM) converts in 16x8 (not written): %s" % (name, "; ".join(operand_lines(data))))
 
 
+# uint8 inside a model: TF2's converter writes uint8 only at the edges, but the TF1-compatible
+# converter (tf.compat.v1.lite.TFLiteConverter.from_session with inference_type=tf.uint8, the
+# legacy quantized-training path) writes uint8 kernels throughout. Without fake-quant nodes it
+# takes every activation's range from default_ranges_stats; inputs are (q - 128) / 32.
+UINT8_RANGE = (-4.0, 4.0)
+UINT8_SPECS = [
+    ("resize_bilinear_half_pixel", [[1, 4, 5, 3]],
+     lambda x: tf.compat.v1.image.resize_bilinear(x, (7, 10), half_pixel_centers=True)),
+    ("resize_bilinear_align_corners", [[1, 4, 5, 3]],
+     lambda x: tf.compat.v1.image.resize_bilinear(x, (7, 9), align_corners=True)),
+    ("resize_bilinear_legacy", [[1, 4, 5, 3]], lambda x: tf.compat.v1.image.resize_bilinear(x, (9, 7))),
+    ("resize_nearest_half_pixel", [[1, 4, 5, 3]],
+     lambda x: tf.compat.v1.image.resize_nearest_neighbor(x, (7, 10), half_pixel_centers=True)),
+    ("resize_nearest_align_corners", [[1, 4, 5, 3]],
+     lambda x: tf.compat.v1.image.resize_nearest_neighbor(x, (9, 7), align_corners=True)),
+    ("space_to_depth", [[1, 4, 6, 3]], lambda x: tf.nn.space_to_depth(x, 2)),
+    ("depth_to_space", [[1, 2, 3, 12]], lambda x: tf.nn.depth_to_space(x, 2)),
+    ("tile", [[1, 2, 3, 4]], lambda x: tf.tile(x, [1, 2, 3, 1])),
+    ("unpack_axis1", [[1, 3, 4, 5]], lambda x: tuple(tf.unstack(x, axis=1))),
+    ("maximum_broadcast", [[1, 4, 4, 5], [1, 1, 4, 1]], tf.maximum),
+    ("minimum_broadcast", [[1, 4, 4, 5], [1, 4, 1, 5]], tf.minimum),
+    ("leaky_relu", [[4, 64]], lambda x: tf.nn.leaky_relu(x, alpha=0.2)),
+    ("arg_max", [[1, 4, 5, 6]], lambda x: tf.argmax(x, -1, output_type=tf.int32)),
+    ("l2_normalization", [[1, 4, 8]], lambda x: tf.math.l2_normalize(x, axis=-1)),
+    ("tanh", [[4, 64]], tf.tanh),
+    ("exp", [[4, 64]], tf.exp),
+    ("gelu", [[4, 64]], lambda x: tf.nn.gelu(x, approximate=True)),
+    ("gather_axis1", [[1, 4, 6]], lambda x: tf.gather(x, [2, 0, 3, 3, 1], axis=1)),
+    ("reduce_max", [[1, 4, 6]], lambda x: tf.reduce_max(x, [1], keepdims=True)),
+    ("slice", [[1, 4, 6]], lambda x: tf.slice(x, [0, 1, 2], [1, 2, -1])),
+    ("split", [[1, 4, 6]], lambda x: tuple(tf.split(x, 3, axis=-1))),
+    ("transpose_conv", [[1, 4, 4, 3]], None),
+]
+
+
+def uint8_transpose_conv(x):
+    rng = np.random.default_rng(MM.name_seed("transpose_conv_uint8/weights"))
+    w = tf.constant((rng.standard_normal((3, 3, 5, 3)) * 0.3).astype(np.float32))
+    b = tf.constant(rng.normal(0, 0.2, 5).astype(np.float32))
+    return tf.nn.conv2d_transpose(x, w, [1, 8, 8, 5], 2, "SAME") + b
+
+
+def write_uint8_ops():
+    """int16/uint8/<name>_uint8.tflite through the TF1-compatible converter, for the ops
+    BUILTIN_REF runs in uint8; returns (entries, table)."""
+    os.makedirs(os.path.join(OUT_DIR, "uint8"), exist_ok=True)
+    entries, table = [], []
+    for name, shapes, fn in UINT8_SPECS:
+        fn = fn or uint8_transpose_conv
+        graph = tf.Graph()
+        with graph.as_default():
+            xs = [tf.compat.v1.placeholder(tf.float32, s, name="in%d" % i) for i, s in enumerate(shapes)]
+            ys = fn(*xs)
+            ys = list(ys) if isinstance(ys, tuple) else [ys]
+            with tf.compat.v1.Session(graph=graph) as sess:
+                conv = tf.compat.v1.lite.TFLiteConverter.from_session(sess, xs, ys)
+                conv.inference_type = tf.uint8
+                conv.quantized_input_stats = {"in%d" % i: (128.0, 32.0) for i in range(len(xs))}
+                conv.default_ranges_stats = UINT8_RANGE
+                try:
+                    with contextlib.redirect_stdout(io.StringIO()):
+                        data = conv.convert()
+                except Exception as e:
+                    first = str(e).strip().splitlines()
+                    msg = first[0][:160] if first else type(e).__name__
+                    print("%-36s uint8 conversion fails: %s" % (name, msg))
+                    table.append((name, "conversion fails", msg))
+                    continue
+        stem = "%s_uint8" % name
+        rel = "int16/uint8/%s.tflite" % stem
+        path = os.path.join(HERE, rel)
+        with open(path, "wb") as f:
+            f.write(data)
+        ops = operand_lines(data)
+        run_path = MV.reference_copy(data, path)
+        error = runs_on_ref(run_path)
+        if error is not None:
+            print("%-36s uint8 converts (%s) but BUILTIN_REF fails: %s" % (name, "; ".join(ops), error))
+            table.append((name, "no uint8 kernel", "; ".join(ops) + " | " + error))
+            for leftover in {path, run_path}:
+                os.remove(leftover)
+            continue
+        probe = tf.lite.Interpreter(model_path=run_path, experimental_op_resolver_type=MM.REF)
+        probe.allocate_tensors()
+        details = probe.get_input_details()
+        del probe
+        rng = np.random.default_rng(MM.name_seed(stem + "/inputs"))
+        inputs = []
+        for _ in range(MM.N_INV):
+            arrs = []
+            for d in details:
+                shape = [int(x) for x in d["shape"]]
+                if int(np.prod(shape)) == 256:    # unary 4x64: every uint8 value once
+                    arrs.append(rng.permutation(np.arange(256)).astype(np.uint8).reshape(shape))
+                else:
+                    arrs.append(rng.integers(0, 256, shape).astype(np.uint8))
+            inputs.append(arrs)
+        _, ind, outd, outs = MM.run_interp(run_path, inputs, MM.REF)
+        if run_path != path:
+            os.remove(run_path)
+        MM.save_reference(stem, rel, False, inputs, outs, ind, outd, MM.inspect_model(data))
+        entries.append({"stem": stem, "model": rel, "manifest": "reference/%s/manifest.json" % stem})
+        print("%-36s %6d B uint8  %s" % (name, len(data), "; ".join(ops)))
+        table.append((name, "runs", "; ".join(ops)))
+    return entries, table
+
+
 def write_index(networks, ops):
     path = os.path.join(MM.REF_DIR, "index.json")
     with open(path) as f:
@@ -353,6 +460,12 @@ def main():
             print("  %-36s %s: %s" % (name, status, detail))
     ops += write_exhaustive_fixtures()
     ops.append(write_uint8_fixture())
+    uint8_ops, uint8_table = write_uint8_ops()
+    ops += uint8_ops
+    print("uint8 (TF1-compatible converter): %d of %d specs run on BUILTIN_REF" % (len(uint8_ops), len(uint8_table)))
+    for name, status, detail in uint8_table:
+        if status != "runs":
+            print("  %-36s %s: %s" % (name, status, detail))
     probe_lstm()
     if "--ops-only" in sys.argv[1:]:
         # the single-op files only; the networks' entries stay as they are

@@ -63,6 +63,8 @@ extension Kernels {
       return TensorData(shape: g.outputShape, storage: .int8(result))
     case (.int16(let xv), .int8(let wv)):
       return try transposeConv16x8(c, o, g, xv, wv)
+    case (.uint8(let xv), .uint8(let wv)):
+      return try transposeConvUInt8(c, o, g, xv, wv)
     default:
       throw c.unsupported("TRANSPOSE_CONV with \(x.elementType) input and \(w.elementType) filter")
     }
@@ -111,6 +113,44 @@ extension Kernels {
       }
     }
     return TensorData(shape: g.outputShape, storage: .int16(result))
+  }
+
+  /// TRANSPOSE_CONV uint8 (`reference_ops::TransposeConv` for uint8, what the TF1-compatible
+  /// converter writes): per-tensor quantization with zero points on input and filter; the scatter
+  /// of `(x − zp_x)·(w − zp_w)` into int32 accumulators (wrapping), `+ bias` (int32), then
+  /// `MultiplyByQuantizedMultiplier(acc, m, e) + zp_out` clamped to the activation's range, with
+  /// `m, e = QuantizeMultiplier(Double(Float(s_x · s_w)) / Double(s_out))` (the legacy
+  /// `GetQuantizedConvolutionMultipler` that transpose_conv.cc uses for uint8).
+  fileprivate static func transposeConvUInt8(
+    _ c: KernelContext, _ o: TransposeConvOptions, _ g: TransposeConvGeometry, _ xv: [UInt8], _ wv: [UInt8]
+  ) throws(GoldenModelError) -> TensorData {
+    let out = try c.outputTensor()
+    guard out.elementType == .uint8 else {
+      throw GoldenModelError(.invalidModel, c.location, "output is \(out.elementType); expected uint8 like the input")
+    }
+    let qx = try ElementwiseSupport.affine(c, try c.inputTensor(2))
+    let qw = try ElementwiseSupport.affine(c, try c.inputTensor(1))
+    let qo = try ElementwiseSupport.affine(c, out)
+    let m = Requantize.productMultiplier(qx.scale, qw.scale, outputScale: qo.scale)
+    let range = try Requantize.activationRange(o.activation, output: out, c)
+    var bias: [Int32]?
+    if let b = c.optionalValue(3) {
+      guard case .int32(let values) = b.storage, values.count == g.outC else {
+        throw GoldenModelError(
+          .invalidModel, c.location, "bias is \(b.elementType) with \(b.count) values; expected \(g.outC) int32 values")
+      }
+      bias = values
+    }
+    var acc = [Int32](repeating: 0, count: g.outputCount)
+    g.scatter(xv.map { Int32($0) &- qx.zeroPoint }, wv.map { Int32($0) &- qw.zeroPoint }) { acc[$0] &+= $1 &* $2 }
+    var result = [UInt8](repeating: 0, count: acc.count)
+    for i in acc.indices {
+      var a = acc[i]
+      if let bias { a &+= bias[i % g.outC] }
+      let r = FixedPoint.multiplyByQuantizedMultiplier(a, m.multiplier, m.shift) &+ qo.zeroPoint
+      result[i] = UInt8(Requantize.clamp(r, range))
+    }
+    return TensorData(shape: g.outputShape, storage: .uint8(result))
   }
 
   /// The float bias (input 3), or `nil` when absent.
