@@ -32,8 +32,14 @@ uint8: TF2's converter writes uint8 only at the model's edges (inference_input_t
 and inference_output_type=tf.uint8 give QUANTIZE uint8->int8 in front and int8->uint8 behind
 an int8 body). int16/mlp_uint8io.tflite is make_models.py's MLP converted that way.
 
+uint8 kernels inside a model come only from the TF1-compatible converter
+(tf.compat.v1.lite.TFLiteConverter.from_session, inference_type=tf.uint8, default_ranges_stats
+(-4, 4), inputs (q - 128) / 32): the issue-14 ops of UINT8_SPECS are converted that way to
+int16/uint8/<name>_uint8.tflite, kept when BUILTIN_REF runs them (3 invocations; unary 4x64 inputs
+hold every uint8 value in each invocation).
+
 Reference sets are listed in reference/index.json under "int16_ops" (single-op files and the
-uint8 fixture) and "int16" (networks). make_models.py keeps index keys it does not own.
+uint8 fixtures) and "int16" (networks). make_models.py keeps index keys it does not own.
 
 Everything is seeded; running the script twice yields byte-identical files.
 """
