@@ -408,22 +408,32 @@ extension Kernels {
 extension Kernels {
   /// GELU. Float: TFLite's reference formulas (`GeluTransform`, `GeluTransformApproximate` in
   /// reference/gelu.h) per element. int8/uint8: the 256-entry table GeluPrepare builds with
-  /// `LUTPopulate` from the same float functions.
+  /// `LUTPopulate` from the same float functions; int16: its 513-entry interpolated table.
   static func gelu(_ c: KernelContext, approximate: Bool) throws(GoldenModelError) -> TensorData {
     if approximate { return try lookupActivation(c, "GELU") { Kernels.geluApproximate($0) } }
     return try lookupActivation(c, "GELU") { Kernels.geluExact($0) }
   }
 
   /// TANH. Float: `tanhf` per element. int8/uint8: the 256-entry table TanhPrepare builds for the
-  /// reference kernel (`LUTPopulate` of `tanhf`).
+  /// reference kernel (`LUTPopulate` of `tanhf`). int16: `reference_integer_ops::Tanh`, the
+  /// interpolated sigmoid table (`tanhInt16`, Kernels+Int16Tanh.swift).
   static func tanh(_ c: KernelContext) throws(GoldenModelError) -> TensorData {
-    try lookupActivation(c, "TANH") { Foundation.tanh($0) }
+    if case .int16(let v) = try c.value(0).storage { return try tanhInt16(c, v) }
+    return try lookupActivation(c, "TANH") { Foundation.tanh($0) }
   }
 
   /// EXP. Float: `expf` per element (`reference_ops::Exp`). int8: the 256-entry table exp.cc's
-  /// Prepare builds (`LUTPopulate` of `expf`).
+  /// Prepare builds (`LUTPopulate` of `expf`); int16 (zero points 0): its 513-entry
+  /// interpolated table.
   static func exp(_ c: KernelContext) throws(GoldenModelError) -> TensorData {
-    try lookupActivation(c, "EXP") { Foundation.exp($0) }
+    if try c.value(0).elementType == .int16 {
+      let inQ = try ElementwiseSupport.affine(c, try c.inputTensor(0))
+      let outQ = try ElementwiseSupport.affine(c, try c.outputTensor())
+      guard inQ.zeroPoint == 0, outQ.zeroPoint == 0 else {
+        throw GoldenModelError(.invalidModel, c.location, "int16 EXP needs zero points 0 (exp.cc)")
+      }
+    }
+    return try lookupActivation(c, "EXP") { Foundation.exp($0) }
   }
 
   /// TFLite `reference_ops::GeluTransform`: `0.5 · x · erfc(−x/√2)` in float (the erfc form
@@ -458,6 +468,17 @@ extension Kernels {
         output: try ElementwiseSupport.affine(c, outTensor), f)
       guard let storage = ElementwiseSupport.applyLUT8(table, x) else { throw c.unsupported("\(name) on \(x.elementType)") }
       return TensorData(shape: x.shape, storage: storage)
+    case .int16(let v):
+      // int16 (GELU, EXP): `LUTPopulate<int16_t>` — the 513-entry table of `f` in float over
+      // the input range, looked up with linear interpolation (`LUTLookup`).
+      let outTensor = try c.outputTensor()
+      guard outTensor.elementType == .int16 else { throw c.unsupported("\(name) int16 → \(outTensor.elementType)") }
+      let inQ = try ElementwiseSupport.affine(c, try c.inputTensor(0))
+      let outQ = try ElementwiseSupport.affine(c, outTensor)
+      let table = ElementwiseSupport.populateLUT16(
+        inputScale: inQ.scale, inputZeroPoint: inQ.zeroPoint, outputScale: outQ.scale,
+        outputZeroPoint: outQ.zeroPoint, f)
+      return TensorData(shape: x.shape, storage: .int16(v.map { ElementwiseSupport.lookup16($0, table) }))
     default:
       throw c.unsupported("\(name) on \(x.elementType)")
     }

@@ -54,8 +54,8 @@ extension Kernels {
   }
 
   /// REDUCE_PROD (`reduce.cc` `EvalProd` → `ReduceGeneric` with `*`, from 1): float32 products
-  /// in input order; int32/int64 wrapping. Quantized int8/int16 (`QuantizedReduceProd`) is not
-  /// implemented yet.
+  /// in input order; int32/int64 wrapping; int16 `QuantizedReduceProd` (below). Quantized int8
+  /// is not implemented yet.
   static func reduceProd(_ c: KernelContext, keepDims: Bool) throws(GoldenModelError) -> TensorData {
     let (plan, shape) = try reduction(c, keepDims: keepDims)
     let v = try c.value(0)
@@ -72,8 +72,48 @@ extension Kernels {
       var products = [Int64](repeating: 1, count: plan.outputCount)
       for (i, x) in xs.enumerated() { products[plan.slots[i]] &*= x }
       return TensorData(shape: shape, storage: .int64(products))
+    case .int16(let xs):
+      // issue 14: int16 — reduce.cc PrepareProd / `QuantizedReduceProd<int16_t>`.
+      return TensorData(shape: shape, storage: .int16(try quantizedProductInt16(c, xs, plan)))
     default:
       throw c.unsupported("REDUCE_PROD on \(v.elementType) (the quantized QuantizedReduceProd is not implemented)")
+    }
+  }
+
+  /// REDUCE_PROD int16 (`QuantizedReduceProd`): with `n` = input size / output size and
+  /// `m, e = QuantizeMultiplier(s_in / s_out^(1/n))` (double, `GetQuantProdScaling`), each output
+  /// starts from its first input in row-major order, `p = q − zp_in`, and every further input
+  /// gives `p = MultiplyByQuantizedMultiplier(Int64(p) · (q − zp_in), m, e)` (the 64-bit form
+  /// with the multiplier rounded to 16 bits); finally
+  /// `clamp(MultiplyByQuantizedMultiplier(Int64(p), m, e) + zp_out, −32768, 32767)`.
+  fileprivate static func quantizedProductInt16(_ c: KernelContext, _ xs: [Int16], _ plan: ReductionPlan)
+    throws(GoldenModelError) -> [Int16]
+  {
+    let inQ = try ElementwiseSupport.affine(c, try c.inputTensor(0))
+    let outQ = try ElementwiseSupport.affine(c, try c.outputTensor())
+    guard !xs.isEmpty, plan.outputCount > 0 else {
+      throw GoldenModelError(.invalidModel, c.location, "REDUCE_PROD of an empty tensor")
+    }
+    let n = xs.count / plan.outputCount
+    let scaling = Double(inQ.scale) / Foundation.pow(Double(outQ.scale), 1.0 / Double(n))
+    let m = try ElementwiseSupport.multiplier(c, scaling)
+    try Requantize.checkWideShift([m], c)
+    var products = [Int32](repeating: 0, count: plan.outputCount)
+    var started = [Bool](repeating: false, count: plan.outputCount)
+    for (i, q) in xs.enumerated() {
+      let slot = plan.slots[i]
+      let v = Int32(q) - inQ.zeroPoint
+      if started[slot] {
+        let product = Int64(products[slot]) * Int64(v)
+        products[slot] = Requantize.multiplyByQuantizedMultiplier(product, m.multiplier, m.shift)
+      } else {
+        products[slot] = v
+        started[slot] = true
+      }
+    }
+    return products.map { p in
+      let r = Requantize.multiplyByQuantizedMultiplier(Int64(p), m.multiplier, m.shift) &+ outQ.zeroPoint
+      return Int16(min(max(r, Int32(Int16.min)), Int32(Int16.max)))
     }
   }
 }

@@ -3,7 +3,7 @@ import Support
 
 // TRANSPOSE_CONV, bit-exact with TFLite's reference kernels (`kernels/transpose_conv.cc`,
 // `kernels/internal/reference/transpose_conv.h` for float32,
-// `reference/integer_ops/transpose_conv.h` for int8 with per-channel filters).
+// `reference/integer_ops/transpose_conv.h` for int8 with per-channel filters and 16×8).
 // `docs/quantization.md` states the arithmetic.
 
 extension Kernels {
@@ -61,9 +61,96 @@ extension Kernels {
         result[i] = Int8(Requantize.clamp(r, q.range))
       }
       return TensorData(shape: g.outputShape, storage: .int8(result))
+    case (.int16(let xv), .int8(let wv)):
+      return try transposeConv16x8(c, o, g, xv, wv)
+    case (.uint8(let xv), .uint8(let wv)):
+      return try transposeConvUInt8(c, o, g, xv, wv)
     default:
       throw c.unsupported("TRANSPOSE_CONV with \(x.elementType) input and \(w.elementType) filter")
     }
+  }
+
+  /// TRANSPOSE_CONV 16×8 (`reference_integer_ops::TransposeConv` for int16 input, int8
+  /// filter): zero points 0, the same scatter into wide accumulators, then `+ bias` and the
+  /// per-channel requantization clamped to the fused activation's range (no output offset).
+  /// With an int64 bias or none (what the converter writes) the accumulators are `Int64` and
+  /// the requantization is the 64-bit `MultiplyByQuantizedMultiplier` (multiplier rounded to
+  /// 16 bits); with an int32 bias both are 32-bit, as transpose_conv.cc picks the template.
+  fileprivate static func transposeConv16x8(
+    _ c: KernelContext, _ o: TransposeConvOptions, _ g: TransposeConvGeometry, _ xv: [Int16], _ wv: [Int8]
+  ) throws(GoldenModelError) -> TensorData {
+    let q = try ConvQuantization(
+      c, input: try c.inputTensor(2), filter: try c.inputTensor(1), output: try c.outputTensor(), channels: g.outC,
+      activation: o.activation)
+    var bias: (values: [Int64], narrow: Bool)?
+    if let b = c.optionalValue(3) {
+      let values = try MatrixOperands.wideBias(b, c)
+      guard values.count == g.outC else {
+        throw GoldenModelError(
+          .invalidModel, c.location, "bias has \(values.count) values; expected \(g.outC)")
+      }
+      bias = (values, b.elementType == .int32)
+    }
+    var result = [Int16](repeating: 0, count: g.outputCount)
+    if let bias, bias.narrow {
+      var acc = [Int32](repeating: 0, count: g.outputCount)
+      g.scatter(xv.map(Int32.init), wv.map(Int32.init)) { acc[$0] &+= $1 &* $2 }
+      for i in acc.indices {
+        let ch = i % g.outC
+        let a = acc[i] &+ Int32(truncatingIfNeeded: bias.values[ch])
+        let m = q.multipliers[ch]
+        result[i] = Int16(Requantize.clamp(FixedPoint.multiplyByQuantizedMultiplier(a, m.multiplier, m.shift), q.range))
+      }
+    } else {
+      try Requantize.checkWideShift(q.multipliers, c)
+      var acc = [Int64](repeating: 0, count: g.outputCount)
+      g.scatter(xv.map(Int64.init), wv.map(Int64.init)) { acc[$0] &+= $1 &* $2 }
+      for i in acc.indices {
+        let ch = i % g.outC
+        let a = acc[i] &+ (bias?.values[ch] ?? 0)
+        let m = q.multipliers[ch]
+        result[i] = Int16(Requantize.clamp(Requantize.multiplyByQuantizedMultiplier(a, m.multiplier, m.shift), q.range))
+      }
+    }
+    return TensorData(shape: g.outputShape, storage: .int16(result))
+  }
+
+  /// TRANSPOSE_CONV uint8 (`reference_ops::TransposeConv` for uint8, what the TF1-compatible
+  /// converter writes): per-tensor quantization with zero points on input and filter; the scatter
+  /// of `(x − zp_x)·(w − zp_w)` into int32 accumulators (wrapping), `+ bias` (int32), then
+  /// `MultiplyByQuantizedMultiplier(acc, m, e) + zp_out` clamped to the activation's range, with
+  /// `m, e = QuantizeMultiplier(Double(Float(s_x · s_w)) / Double(s_out))` (the legacy
+  /// `GetQuantizedConvolutionMultipler` that transpose_conv.cc uses for uint8).
+  fileprivate static func transposeConvUInt8(
+    _ c: KernelContext, _ o: TransposeConvOptions, _ g: TransposeConvGeometry, _ xv: [UInt8], _ wv: [UInt8]
+  ) throws(GoldenModelError) -> TensorData {
+    let out = try c.outputTensor()
+    guard out.elementType == .uint8 else {
+      throw GoldenModelError(.invalidModel, c.location, "output is \(out.elementType); expected uint8 like the input")
+    }
+    let qx = try ElementwiseSupport.affine(c, try c.inputTensor(2))
+    let qw = try ElementwiseSupport.affine(c, try c.inputTensor(1))
+    let qo = try ElementwiseSupport.affine(c, out)
+    let m = Requantize.productMultiplier(qx.scale, qw.scale, outputScale: qo.scale)
+    let range = try Requantize.activationRange(o.activation, output: out, c)
+    var bias: [Int32]?
+    if let b = c.optionalValue(3) {
+      guard case .int32(let values) = b.storage, values.count == g.outC else {
+        throw GoldenModelError(
+          .invalidModel, c.location, "bias is \(b.elementType) with \(b.count) values; expected \(g.outC) int32 values")
+      }
+      bias = values
+    }
+    var acc = [Int32](repeating: 0, count: g.outputCount)
+    g.scatter(xv.map { Int32($0) &- qx.zeroPoint }, wv.map { Int32($0) &- qw.zeroPoint }) { acc[$0] &+= $1 &* $2 }
+    var result = [UInt8](repeating: 0, count: acc.count)
+    for i in acc.indices {
+      var a = acc[i]
+      if let bias { a &+= bias[i % g.outC] }
+      let r = FixedPoint.multiplyByQuantizedMultiplier(a, m.multiplier, m.shift) &+ qo.zeroPoint
+      result[i] = UInt8(Requantize.clamp(r, range))
+    }
+    return TensorData(shape: g.outputShape, storage: .uint8(result))
   }
 
   /// The float bias (input 3), or `nil` when absent.

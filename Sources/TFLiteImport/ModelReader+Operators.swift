@@ -295,10 +295,11 @@ struct OptionsReader {
     case B.transposeConv:
       let t = try options(.transposeConv)
       let biasType = try byte(t, 4, "quantized_bias_type")
-      guard biasType == 0 || biasType == 2 else {
+      // INT64 (4): what the converter writes for 16×8 files (issue 14: int16).
+      guard biasType == 0 || biasType == 2 || biasType == 4 else {
         throw fail(
           .unsupported,
-          "quantized_bias_type \(Schema.tensorTypeDescription(biasType)) is not supported; expected FLOAT32 (0, the default) or INT32 (2)")
+          "quantized_bias_type \(Schema.tensorTypeDescription(biasType)) is not supported; expected FLOAT32 (0, the default), INT32 (2) or INT64 (4)")
       }
       return .transposeConv(
         TransposeConvOptions(
