@@ -21,6 +21,9 @@ import TileISA
 ///   GELU, EXP, NEG, RSQRT) → `vlut` on the vector unit, through a 256-entry table the golden
 ///   model's kernel fills (`LookupTable`).
 /// - RESHAPE and SQUEEZE → aliases of their input's DRAM bytes.
+/// - int8 → DEQUANTIZE → float elementwise unary ops → QUANTIZE → int8 chains (the converter's
+///   float islands) → one `vlut` whose table runs the whole chain (`FloatIslands`, the step after
+///   the per-operator rules).
 /// - Everything else, and anything with float32, int16 or uint8 tensors, or parameters TFLite
 ///   itself rejects → the host, with a one-line reason (TRANSPOSE_CONV and the resize and
 ///   data-movement ops of issue 14 say which accelerator lowering they are waiting for).
@@ -34,6 +37,8 @@ struct Legalize: LoweringPass {
     let state = s
     s.foldedOperators = try StaticShapes.resolve(&s.graph) { state.location($0) }
     s.layers = s.graph.operators.indices.map { legalize($0, s) }
+    // issue 14: resize
+    FloatIslands.fold(&s)
     for layer in s.layers where layer.placement == .alias {
       if case .alias = layer.work {
         let op = s.graph.operators[layer.index]
