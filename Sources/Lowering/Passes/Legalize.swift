@@ -130,8 +130,9 @@ struct OperatorLegalizer {
     case let kind where Self.dataInputs(kind) != nil: return dataMovement(Self.dataInputs(kind) ?? [])
     case .transposeConv:
       return host("no array lowering yet (it maps to the array as stride-phase convolutions; issue 14 part 2)")
-    case .resizeBilinear:
-      return host("no DMA address pattern or vector-unit implementation yet (issue 14 part 2)")
+    // issue 14: resize
+    case .resizeBilinear(let alignCorners, let halfPixelCenters):
+      return resizeBilinear(alignCorners: alignCorners, halfPixelCenters: halfPixelCenters)
     default:
       return host("no vector-unit implementation")
     }
