@@ -110,7 +110,7 @@ struct FormatErrorTests {
        "line 2, column 10: expected one of 'ub', 'wb', 'acc' for 'mem', found 'xx'"),
       ("load mem=ub sram=0 sram_stride=0 dram=0 dram_stride=0 rows=x8 row_bytes=1",
        "line 2, column 60: expected an integer for 'rows', found 'x8'"),
-      ("matmull acc=0", "line 2, column 1: unknown instruction 'matmull' (expected load, store, load_weights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vsoftmax, vmean, vlut, vcopy, host, nop or finish)"),
+      ("matmull acc=0", "line 2, column 1: unknown instruction 'matmull' (expected load, store, load_weights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vsoftmax, vmean, vlut, vresize, vcopy, host, nop or finish)"),
       ("host task=1 colour=red", "line 2, column 13: unknown field 'colour' for host"),
       ("host task=1 task=2", "line 2, column 13: field 'task' given twice"),
       ("host task=1 fast", "line 2, column 13: unknown flag 'fast' for host"),
