@@ -74,7 +74,7 @@ enum FloatIslands {
   static func island(from start: Int, _ graph: Graph, _ consumers: [[Int]], _ graphOutputs: Set<Int>) -> [Int]? {
     let op = graph.operators[start]
     guard case .dequantize = op.kind, op.inputs.count == 1, let x = op.input(0), op.outputs.count == 1,
-      isInt8PerTensor(graph[x]), graph[op.outputs[0]].elementType == .float32
+      isInt8PerTensor(graph[x]), !graph[x].isConstant, graph[op.outputs[0]].elementType == .float32
     else { return nil }
     let count = graph[x].elementCount
     var chain = [start]

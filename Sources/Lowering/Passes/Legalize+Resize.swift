@@ -64,6 +64,9 @@ extension OperatorLegalizer {
     let (batches, inH, inW, channels) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let (outH, outW) = (out.shape[1], out.shape[2])
     guard out.shape[0] == batches, out.shape[3] == channels else { return host("output shape \(out.shape) does not match") }
+    if let size = input(1)?.data?.integerValues, size != [Int64(outH), Int64(outW)] {
+      return host("size \(size) does not match the output shape \(out.shape)")
+    }
     let limit = Int(UInt16.max)
     guard [inH, inW, channels, outH, outW].allSatisfy({ $0 >= 1 && $0 <= limit }) else {
       return host("a size of \(x.shape) → \(out.shape) exceeds vresize's 16-bit fields")
