@@ -89,7 +89,9 @@ public struct Resize: Hashable, Sendable {
 /// units of 2⁻¹⁰ and the lower and upper input indices.
 public enum ResizeTaps {
   /// The tap of output index `o`.
-  public static func tap(_ o: Int, output: Int, input: Int, _ mode: ResizeMode) -> (weight: Int64, lower: Int, upper: Int) {
+  public static func tap(_ o: Int, output: Int, input: Int, _ mode: ResizeMode) -> (
+    weight: Int64, lower: Int, upper: Int
+  ) {
     let one: Int64 = 1 << 10
     let inSize = Int64(input)
     let outSize = Int64(max(output, 1))
@@ -131,7 +133,8 @@ extension MachineState {
         let wx0 = one - wx1
         let a = tx.lower * input.pixelStrideBytes
         let b = tx.upper * input.pixelStrideBytes
-        let out = z.destination.address.byteOffset + r * z.destination.rowStrideBytes + ox * z.destination.pixelStrideBytes
+        let out =
+          z.destination.address.byteOffset + r * z.destination.rowStrideBytes + ox * z.destination.pixelStrideBytes
         for c in 0..<channels {
           let v00 = Int64(Int8(bitPattern: unifiedBuffer[row0 + a + c]))
           let v10 = Int64(Int8(bitPattern: unifiedBuffer[row1 + a + c]))
@@ -173,7 +176,8 @@ func decodeResize(_ r: inout FieldReader64) throws(ISAError) -> Resize {
   let mode = try r.choice(ResizeMode.allCases, at: 4, "resize mode")
   return Resize(
     input: FeatureMap(
-      address: SRAMAddress(r.get(UInt32.self, at: 8)), height: r.get(UInt16.self, at: 12), width: r.get(UInt16.self, at: 14),
+      address: SRAMAddress(r.get(UInt32.self, at: 8)), height: r.get(UInt16.self, at: 12),
+      width: r.get(UInt16.self, at: 14),
       pixelStrideBytes: r.get(UInt32.self, at: 16), channelOffset: r.get(UInt16.self, at: 20),
       channelCount: r.get(UInt16.self, at: 22)),
     firstInputRow: r.get(UInt16.self, at: 24), inputHeight: r.get(UInt16.self, at: 26),
@@ -226,14 +230,21 @@ func parseResize(_ r: inout FieldReader) throws(ISAError) -> Resize {
 
 extension Resize {
   /// Problems with the geometry (extents, the taps' rows inside the tile); byte ranges are
-  /// checked by the caller through `inputBytes` and `outputBytes`.
+  /// checked by `checkVector` (the tile as a feature map, the output as a pixel destination).
   func geometryProblems() -> [String] {
     var p: [String] = []
     let f = input
     if f.height < 1 || f.width < 1 || f.channelCount < 1 || inputHeight < 1 || outputHeight < 1 || outputWidth < 1
       || outputRows < 1
     {
-      p.append("vresize extents must be ≥ 1 (tile \(f.height)×\(f.width)×\(f.channelCount), image \(inputHeight) rows, output \(outputHeight)×\(outputWidth), \(outputRows) rows)")
+      p.append(
+        "vresize extents must be ≥ 1 (tile \(f.height)×\(f.width)×\(f.channelCount), image \(inputHeight) rows, output \(outputHeight)×\(outputWidth), \(outputRows) rows)"
+      )
+      return p
+    }
+    let sizes = [f.height, f.width, f.channelCount, firstInputRow, inputHeight, outputHeight, outputWidth, firstOutputRow, outputRows]
+    if sizes.contains(where: { $0 > Int(UInt16.max) }) {
+      p.append("vresize sizes and rows must be ≤ 65535 (its 16-bit fields)")
       return p
     }
     if f.channelOffset < 0 || f.pixelStrideBytes < f.channelOffset + f.channelCount {
@@ -249,24 +260,13 @@ extension Resize {
       firstOutputRow..<(firstOutputRow + outputRows), inputHeight: inputHeight, outputHeight: outputHeight, mode: mode),
       needed.lowerBound < firstInputRow || needed.upperBound >= firstInputRow + f.height
     {
-      p.append("the taps read image rows \(needed.lowerBound)...\(needed.upperBound); the tile holds \(firstInputRow)..<\(firstInputRow + f.height)")
+      p.append(
+        "the taps read image rows \(needed.lowerBound)...\(needed.upperBound); the tile holds \(firstInputRow)..<\(firstInputRow + f.height)"
+      )
     }
     if destination.pixelStrideBytes < f.channelCount {
       p.append("destination pixel stride \(destination.pixelStrideBytes) is below the \(f.channelCount) channels")
     }
     return p
-  }
-
-  /// The unified-buffer bytes the input tile spans (first, count).
-  var inputSpan: (start: Int, count: Int) {
-    (input.address.byteOffset, (input.height * input.width - 1) * input.pixelStrideBytes + input.channelOffset + input.channelCount)
-  }
-
-  /// The unified-buffer bytes the output spans (first, count).
-  var outputSpan: (start: Int, count: Int) {
-    (
-      destination.address.byteOffset,
-      (outputRows - 1) * destination.rowStrideBytes + (outputWidth - 1) * destination.pixelStrideBytes + input.channelCount
-    )
   }
 }

@@ -81,6 +81,8 @@ import TileISA
     g.op(.dequantize, [x], [out])
     let lone = try LoweringPipeline(arch: .edgeTPU).compile(g.model("lone", inputs: [x], outputs: [out])).report
     #expect(lone.operators[0].placement == .host)
-    #expect(lone.operators[0].reason == "DEQUANTIZE: float32 tensors; the int8 datapath has no float arithmetic; runs on the host")
+    #expect(
+      lone.operators[0].reason
+        == "DEQUANTIZE: float32 tensors; the int8 datapath has no float arithmetic; runs on the host")
   }
 }

@@ -17,7 +17,9 @@ import TileISA
 /// TFLite's recorded outputs on every preset; host fallbacks name their reason.
 @Suite struct ResizeTests {
   /// RESIZE_BILINEAR of an `input` NHWC tensor to `size`.
-  static func model(_ input: [Int], _ size: (Int, Int), alignCorners: Bool, halfPixelCenters: Bool, outputZeroPoint: Int64 = 3)
+  static func model(
+    _ input: [Int], _ size: (Int, Int), alignCorners: Bool, halfPixelCenters: Bool, outputZeroPoint: Int64 = 3
+  )
     -> Model
   {
     var g = GraphBuilder(seed: 14)
@@ -88,12 +90,15 @@ import TileISA
     let r = try LoweringPipeline(arch: .edgeTPU).compile(rescaled).report.operators[0]
     #expect(r.placement == .host)
     #expect(
-      r.reason == "RESIZE_BILINEAR: input and output are quantized differently (TFLite resizes stored values); runs on the host")
+      r.reason
+        == "RESIZE_BILINEAR: input and output are quantized differently (TFLite resizes stored values); runs on the host"
+    )
     let wide = Self.model([1, 4, 40, 4], (8, 80), alignCorners: false, halfPixelCenters: false)
     let w = try LoweringPipeline(arch: Self.tight).compile(wide).report.operators[0]
     #expect(w.placement == .host)
     #expect(
       w.reason
-        == "RESIZE_BILINEAR: one output row and its input rows need 640 B of unified buffer; tight-resize has 160 B; runs on the host")
+        == "RESIZE_BILINEAR: one output row and its input rows need 640 B of unified buffer; tight-resize has 160 B; runs on the host"
+    )
   }
 }

@@ -30,11 +30,13 @@ struct ResizeInstructionTests {
     // Scale (1024·1 + 1) / 2 = 512: output 1 reads inputs 0 and 1 at weight 512 each.
     // 101·512·1024 = 101·2¹⁹ → (101·2¹⁹ + 2¹⁹) / 2²⁰ = 51; −101 → −51 (the nudge follows the sign).
     m.putUB([-101, 101, 0, 0], at: 0)  // 1×2 pixels × 2 channels
-    try run(.vector(.resize(resize(height: 1, width: 2, channels: 2, out: (1, 3), mode: .alignCorners, output: 64))), on: &m)
+    try run(
+      .vector(.resize(resize(height: 1, width: 2, channels: 2, out: (1, 3), mode: .alignCorners, output: 64))), on: &m)
     #expect(m.ub(64, 6) == [-101, 101, -51, 51, 0, 0])
     // Asymmetric 1×2 → 1×4: scale 512, positions 0, ½, 1, 3/2 (the last clamps its upper tap to 1).
     m.putUB([0, 100], at: 0)
-    try run(.vector(.resize(resize(height: 1, width: 2, channels: 1, out: (1, 4), mode: .asymmetric, output: 64))), on: &m)
+    try run(
+      .vector(.resize(resize(height: 1, width: 2, channels: 1, out: (1, 4), mode: .asymmetric, output: 64))), on: &m)
     #expect(m.ub(64, 4) == [0, 50, 100, 100])
   }
 
@@ -48,7 +50,8 @@ struct ResizeInstructionTests {
         var whole = try makeMachine()
         whole.putUB(image, at: 0)
         try run(
-          .vector(.resize(resize(height: inH, width: inW, channels: channels, out: (outH, outW), mode: mode, output: 512))),
+          .vector(
+            .resize(resize(height: inH, width: inW, channels: channels, out: (outH, outW), mode: mode, output: 512))),
           on: &whole)
         let want = whole.ub(512, outH * outW * channels)
         var got: [Int8] = []
@@ -94,6 +97,9 @@ struct ResizeInstructionTests {
     let problems = Instruction(.vector(.resize(early))).operation.staticProblems(
       CheckContext(limits: smallLimits, datapath: .int8, hostTaskCount: 0, arenaBytes: 0))
     #expect(problems == ["the taps read image rows 0...1; the tile holds 2..<5"])
+    var huge = z
+    huge.inputHeight = Int.max
+    #expect(huge.geometryProblems() == ["vresize sizes and rows must be ≤ 65535 (its 16-bit fields)"])
     let accesses = i.uncheckedMemoryAccesses(limits: smallLimits, datapath: .int8, hostTasks: [])
     #expect(accesses.map(\.space) == [.unifiedBuffer, .unifiedBuffer])
     #expect(accesses.map(\.kind) == [.read, .write])

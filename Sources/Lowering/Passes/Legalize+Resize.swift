@@ -63,7 +63,9 @@ extension OperatorLegalizer {
     }
     let (batches, inH, inW, channels) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let (outH, outW) = (out.shape[1], out.shape[2])
-    guard out.shape[0] == batches, out.shape[3] == channels else { return host("output shape \(out.shape) does not match") }
+    guard out.shape[0] == batches, out.shape[3] == channels else {
+      return host("output shape \(out.shape) does not match")
+    }
     if let size = input(1)?.data?.integerValues, size != [Int64(outH), Int64(outW)] {
       return host("size \(size) does not match the output shape \(out.shape)")
     }
@@ -99,7 +101,8 @@ extension CostModel {
     let port = max(arch.ub.portBytesPerCycle, 1)
     let eb = arch.datapath.elementBytes
     return max(
-      vector(taps), ceilDiv(taps.multipliedSaturating(by: eb), port), ceilDiv(elements.multipliedSaturating(by: eb), port),
+      vector(taps), ceilDiv(taps.multipliedSaturating(by: eb), port),
+      ceilDiv(elements.multipliedSaturating(by: eb), port),
       1)
   }
 }
@@ -164,7 +167,8 @@ extension Emitter {
     let inRow = w.inW * w.channels * eb
     let outRow = w.outW * w.channels * eb
     var toggle = 0
-    stats[i].largestTile = TileShape(outputHeight: t.rowTile, outputWidth: w.outW, reduction: w.channels, columns: w.channels)
+    stats[i].largestTile = TileShape(
+      outputHeight: t.rowTile, outputWidth: w.outW, reduction: w.channels, columns: w.channels)
     for b in 0..<w.batches {
       let inBase = address(w.input) + b * w.inH * inRow
       let outBase = address(w.output) + b * w.outH * outRow
@@ -188,7 +192,10 @@ extension Emitter {
             address: SRAMAddress(outBuffer), pixelStrideBytes: w.channels * eb, rowStrideBytes: outRow))
         compute(
           .vector(.resize(z)),
-          [.read(.unifiedBuffer, inBuffer..<inBuffer + inBytes), .write(.unifiedBuffer, outBuffer..<outBuffer + outBytes)])
+          [
+            .read(.unifiedBuffer, inBuffer..<inBuffer + inBytes),
+            .write(.unifiedBuffer, outBuffer..<outBuffer + outBytes),
+          ])
         store(
           sram: outBuffer, dram: outBase + r0 * outRow, rows: 1, rowBytes: n * outRow,
           source: outBuffer..<outBuffer + outBytes, target: region(w.output))
