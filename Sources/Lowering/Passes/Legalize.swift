@@ -20,13 +20,15 @@ import TileISA
 /// - int8 → int8 per-tensor unary ops listed in `isLookupOperator` (LOGISTIC, TANH, HARD_SWISH,
 ///   GELU, EXP, NEG, RSQRT) → `vlut` on the vector unit, through a 256-entry table the golden
 ///   model's kernel fills (`LookupTable`).
+/// - RESIZE_BILINEAR int8 with input and output quantized alike → `vresize` on the vector unit
+///   over blocks of output rows (`Legalize+Resize.swift`).
 /// - RESHAPE and SQUEEZE → aliases of their input's DRAM bytes.
 /// - int8 → DEQUANTIZE → float elementwise unary ops → QUANTIZE → int8 chains (the converter's
 ///   float islands) → one `vlut` whose table runs the whole chain (`FloatIslands`, the step after
 ///   the per-operator rules).
 /// - Everything else, and anything with float32, int16 or uint8 tensors, or parameters TFLite
-///   itself rejects → the host, with a one-line reason (TRANSPOSE_CONV and the resize and
-///   data-movement ops of issue 14 say which accelerator lowering they are waiting for).
+///   itself rejects → the host, with a one-line reason (TRANSPOSE_CONV says which accelerator
+///   lowering it is waiting for).
 ///
 /// On a float32 datapath (the timing baseline) float32 and int8 tensors both count as 4-byte
 /// elements and map the same way.
