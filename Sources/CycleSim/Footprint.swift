@@ -139,6 +139,10 @@ struct Footprint: Equatable, Sendable {
         ubRead1 = featureMap(p.input)
         ubWrite = destination(
           p.destination, height: p.window.outHeight, width: p.window.outWidth, channels: p.input.channelCount)
+      // issue 14: resize
+      case .resize(let z):
+        ubRead1 = featureMap(z.input)
+        ubWrite = destination(z.destination, height: z.outputRows, width: z.outputWidth, channels: z.input.channelCount)
       }
     case .load, .store, .host, .nop, .finish:
       break

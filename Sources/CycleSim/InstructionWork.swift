@@ -42,6 +42,9 @@ public enum InstructionClass: String, CaseIterable, Sendable, Hashable, CustomSt
   case loadHost = "load_host"
   /// `store … host_link`: unified buffer → the host's memory across the host link.
   case storeHost = "store_host"
+  // issue 14: resize
+  /// `vresize`.
+  case vectorResize = "vector_resize"
 
   /// The snake_case name used in tables and reports.
   public var description: String { rawValue }
@@ -273,6 +276,18 @@ struct InstructionWork: Sendable, Equatable {
         let taps = math.mul(inImageTaps(win, height: p.input.height, width: p.input.width, math: &math), channels)
         w.vectorOps = taps
         w.ubRead = math.mul(taps, eb)
+        w.ubWrite = math.mul(w.elements, eb)
+      // issue 14: resize
+      case .resize(let z):
+        // Four taps per output element, each read from the UB and multiplied in, one write.
+        guard z.outputRows >= 1, z.outputWidth >= 1, z.input.channelCount >= 1 else {
+          return .failure(WorkProblem("output rows, width and channels must be ≥ 1"))
+        }
+        w.instructionClass = .vectorResize
+        w.pixels = math.mul(Int64(z.outputRows), Int64(z.outputWidth))
+        w.elements = math.mul(w.pixels, Int64(z.input.channelCount))
+        w.vectorOps = math.mul(w.elements, 4)
+        w.ubRead = math.mul(w.vectorOps, eb)
         w.ubWrite = math.mul(w.elements, eb)
       }
     case .host(let index):

@@ -297,6 +297,19 @@ public struct TimingRule: Sendable {
       let cycles = hostLinkTransferCycles(bytes: w.dmaBytes, memory: w.dmaMemory, p)
       return (cycles, cycles)
     },
+    // issue 14: resize
+    TimingRule(
+      .vectorResize, .vector,
+      busy: "max(⌈4E / vector_ops⌉, ⌈4E·eb / port(ub)⌉, ⌈E·eb / port(ub)⌉), E = output rows × width × C",
+      done: "= busy",
+      source:
+        "TFLite reference_ops::ResizeBilinearInteger: four taps per output element, each read from the UB and multiplied by its 10-bit weight product into an int64 sum (one op per tap, as vectorPool counts taps), one rounding shift folded into the last; each output written once"
+    ) { w, p in
+      let cycles = max(
+        ceilDiv(w.vectorOps, p.vectorOpsPerCycle), ceilDiv(w.ubRead, p.ubPortBytesPerCycle),
+        ceilDiv(w.ubWrite, p.ubPortBytesPerCycle), 1)
+      return (cycles, cycles)
+    },
   ]
 
   init(
@@ -348,6 +361,8 @@ public struct TimingRule: Sendable {
     case .finish: 17
     case .loadHost: 18
     case .storeHost: 19
+    // issue 14: resize
+    case .vectorResize: 20
     }
   }
 }

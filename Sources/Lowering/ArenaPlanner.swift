@@ -174,6 +174,8 @@ struct ActivationLiveness {
     case .unary(let u): return ([u.input], [u.output])
     case .softmax(let u): return ([u.input], [u.output])
     case .mean(let u): return ([u.input], [u.output])
+    // issue 14: resize
+    case .resize(let w): return ([w.input], [w.output])
     case .copy(let c): return (c.copies.map(\.source), c.allOutputs)
     case .host(let h): return (h.inputs.compactMap { $0 }, h.outputs)
     case .alias, .fused: return ([], [])

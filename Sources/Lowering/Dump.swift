@@ -87,6 +87,11 @@ extension LoweringState {
       guard let t = u.tiling else { return nil }
       return "\(u.batches) × \(u.pixels) pixels × \(u.channels) channels, block \(t.innerTile) channels, \(t.doubleBuffered ? "double" : "single")-buffered; "
         + cost(t.estimate)
+    // issue 14: resize
+    case .resize(let w):
+      guard let t = w.tiling else { return nil }
+      return "\(w.batches) × \(w.inH)×\(w.inW) → \(w.outH)×\(w.outW) × \(w.channels) ch (\(w.mode.rawValue)), block \(t.rowTile) output rows from ≤ \(t.inputRows) input rows, \(t.doubleBuffered ? "double" : "single")-buffered; "
+        + cost(t.estimate)
     case .copy(let c):
       return "\(c.copies.count) 2-D copies, chunk \(formatBytes(c.chunkBytes))\(c.fill.map { ", fill \($0)" } ?? ""); "
         + (c.estimate.map(cost) ?? "")

@@ -112,6 +112,9 @@ struct LayerDecision: Hashable, Sendable {
       tiling = u.tiling.map { [8, $0.outerTile, $0.innerTile, $0.doubleBuffered ? 1 : 0] } ?? [-1]
     case .mean(let u):
       tiling = u.tiling.map { [9, $0.outerTile, $0.innerTile, $0.doubleBuffered ? 1 : 0] } ?? [-1]
+    // issue 14: resize
+    case .resize(let w):
+      tiling = w.tiling.map { [10, $0.rowTile, $0.inputRows, $0.doubleBuffered ? 1 : 0] } ?? [-1]
     }
   }
 }

@@ -106,6 +106,9 @@ enum Work {
   case mean(MeanWork)
   /// DMA copies through the unified buffer (CONCATENATION, PAD).
   case copy(CopyWork)
+  // issue 14: resize
+  /// `vresize` over blocks of output rows (RESIZE_BILINEAR int8).
+  case resize(ResizeWork)
   /// A host task.
   case host(HostWork)
   /// No work: the output shares the input's storage.

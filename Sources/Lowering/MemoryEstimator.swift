@@ -97,6 +97,11 @@ struct MemoryEstimator {
       // Per image and channel block: one load, one `vmean` and one store (Schedule.mean).
       guard let t = u.tiling, t.innerTile > 0 else { return Count() }
       return Count(dma: 2, compute: 1) * [u.batches, ceilDiv(u.channels, t.innerTile)].saturatingProduct()
+    // issue 14: resize
+    case .resize(let w):
+      // Per image and block of output rows: one load, one `vresize` and one store.
+      guard let t = w.tiling, t.rowTile > 0 else { return Count() }
+      return Count(dma: 2, compute: 1) * [w.batches, ceilDiv(w.outH, t.rowTile)].saturatingProduct()
     case .softmax(let u):
       // One load, one `vsoftmax` and one store per tile of whole rows (Schedule.softmax).
       guard let t = u.tiling, t.outerTile > 0 else { return Count() }

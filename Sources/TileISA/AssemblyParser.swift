@@ -368,6 +368,9 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
   case "vlut":
     let o = try unaryOperands(&r)
     operation = .vector(.lookup(o, table: SRAMAddress(try r.int("table"))))
+  // issue 14: resize
+  case "vresize":
+    operation = .vector(.resize(try parseResize(&r)))
   case "host":
     operation = .host(HostTaskIndex(try r.int("task")))
   case "nop":
@@ -377,7 +380,7 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
   default:
     throw ISAError(
       .parse, "line \(line), column \(head.column)",
-      "unknown instruction '\(mnemonic)' (expected load, store, load_weights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vsoftmax, vmean, vlut, vcopy, host, nop or finish)"
+      "unknown instruction '\(mnemonic)' (expected load, store, load_weights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vsoftmax, vmean, vlut, vresize, vcopy, host, nop or finish)"
     )
   }
   var layer: LayerIndex? = nil

@@ -308,6 +308,9 @@ extension MachineState {
       unary(o) { s in entries[Int(s) + 128] }
     case .copy(let o):
       unary(o) { UInt8(bitPattern: $0) }
+    // issue 14: resize
+    case .resize(let z):
+      resize(z)
     case .maxPool(let pool):
       pooling(pool) { taps in
         var m: Int8 = .min

@@ -370,6 +370,17 @@ private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: I
         channels: pool.input.channelCount, elementBytes: eb, capacity: capacity, into: &p)
       if case .avgPool = v, let message = emptyWindowProblem(pool) { p.add(message) }
     }
+  // issue 14: resize
+  case .resize(let z):
+    if eb != 1 { p.add("vresize interpolates int8 elements; the datapath has \(eb)-byte elements") }
+    let inputOK = checkFeatureMap(z.input, elementBytes: eb, capacity: capacity, into: &p)
+    let problems = z.geometryProblems()
+    for message in problems { p.add(message) }
+    if inputOK && problems.isEmpty {
+      checkDestination(
+        z.destination, height: z.outputRows, width: z.outputWidth, channels: z.input.channelCount, elementBytes: eb,
+        capacity: capacity, into: &p)
+    }
   }
 }
 

@@ -144,6 +144,10 @@ extension Instruction {
         try w.put(Int(p.clamp.upperBound), Int8.self, at: 5, "clamp")
         try encodeFeatureMap(p.input, p.window, &w)
         try encodeDestination(p.destination, at: 44, &w)
+      // issue 14: resize
+      case .resize(let z):
+        opcode = .vresize
+        try encodeResize(z, &w)
       }
     case .host(let index):
       opcode = .host
@@ -163,7 +167,7 @@ extension Instruction {
   private static func decode(_ r: inout FieldReader64) throws(ISAError) -> Instruction {
     let code = r.get(UInt8.self, at: 0)
     guard let opcode = Opcode(rawValue: UInt8(code)) else {
-      throw r.error(at: 0, "unknown opcode \(code) (expected 0...\(Opcode.allCases.count - 1))")
+      throw r.error(at: 0, "unknown opcode \(code) (expected \(Opcode.validText))")
     }
     let flags = r.get(UInt8.self, at: 1)
     guard flags & 0xE0 == 0 else { throw r.error(at: 1, "reserved flag bits set in \(hex(flags))") }
@@ -260,6 +264,9 @@ extension Instruction {
       let (input, window) = decodeFeatureMap(&r)
       let pool = Pool(input: input, window: window, destination: decodeDestination(at: 44, &r), clamp: clamp)
       operation = .vector(opcode == .vmaxpool ? .maxPool(pool) : .avgPool(pool))
+    // issue 14: resize
+    case .vresize:
+      operation = .vector(.resize(try decodeResize(&r)))
     case .host:
       operation = .host(HostTaskIndex(r.get(UInt32.self, at: 4)))
     case .finish:
@@ -277,6 +284,24 @@ func caseIndex<T: CaseIterable & Equatable>(_ value: T) -> Int { Array(T.allCase
 enum Opcode: UInt8, CaseIterable {
   case nop = 0, load, store, loadWeights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vcopy, host,
     finish, vsoftmax, vmean, vlut
+  // issue 14: resize (explicit raw values 20–23; 18–19 and 24… belong to other families)
+  case vresize = 20
+
+  /// The valid opcodes as ranges: `0...17, 20`.
+  static var validText: String {
+    var parts: [String] = []
+    var values = allCases.map { Int($0.rawValue) }.sorted()[...]
+    while let first = values.first {
+      var last = first
+      values = values.dropFirst()
+      while values.first == last + 1 {
+        last += 1
+        values = values.dropFirst()
+      }
+      parts.append(first == last ? "\(first)" : "\(first)...\(last)")
+    }
+    return parts.joined(separator: ", ")
+  }
 }
 
 // MARK: Shared field groups

@@ -150,6 +150,16 @@ extension Instruction {
           MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: viewRanges(o.source, outer: o.outer, inner: o.inner, eb)),
           MemoryAccess(space: .unifiedBuffer, kind: .write, ranges: viewRanges(o.output, outer: 1, inner: o.inner, eb)),
         ]
+      // issue 14: resize
+      case .resize(let z):
+        return [
+          MemoryAccess(
+            space: .unifiedBuffer, kind: .read,
+            ranges: featureMapReads(z.input, Window(outHeight: z.input.height, outWidth: z.input.width), eb)),
+          MemoryAccess(
+            space: .unifiedBuffer, kind: .write,
+            ranges: pixelRanges(z.destination, height: z.outputRows, width: z.outputWidth, channels: z.input.channelCount, eb)),
+        ]
       case .maxPool(let pool), .avgPool(let pool):
         return [
           MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: featureMapReads(pool.input, pool.window, eb)),

@@ -423,6 +423,9 @@ public enum ProgramVerifier {
       case .mean(let o, _): out.append((.unifiedBuffer, view(o.output, 1, o.inner)))
       case .maxPool(let p), .avgPool(let p):
         out.append((.unifiedBuffer, grid(p.destination, p.window.outHeight, p.window.outWidth, p.input.channelCount)))
+      // issue 14: resize
+      case .resize(let z):
+        out.append((.unifiedBuffer, grid(z.destination, z.outputRows, z.outputWidth, z.input.channelCount)))
       }
     case .host(let index):
       if program.hostTasks.indices.contains(index.value) {

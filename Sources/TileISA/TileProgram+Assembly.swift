@@ -133,6 +133,9 @@ extension Operation {
         return unaryFields(o)
       case .lookup(let o, let table):
         return unaryFields(o) + [("table", hex(table.byteOffset))]
+      // issue 14: resize
+      case .resize(let z):
+        return resizeFields(z)
       }
     case .host(let index):
       return [("task", "\(index.value)")]

@@ -340,6 +340,10 @@ public enum VectorOperation: Hashable, Sendable {
   /// `OUT[i][j] = SRC[i][j]` (byte copy: RESHAPE, CONCATENATION of equal scales, PAD fill,
   /// TRANSPOSE and STRIDED_SLICE through strides).
   case copy(UnaryOperands)
+  // issue 14: resize
+  /// int8 bilinear resize of a block of output rows (`Resize` documents the loop nest; TFLite's
+  /// `reference_ops::ResizeBilinearInteger`).
+  case resize(Resize)
 
   /// The assembly mnemonic.
   public var mnemonic: String {
@@ -354,6 +358,8 @@ public enum VectorOperation: Hashable, Sendable {
     case .mean: "vmean"
     case .lookup: "vlut"
     case .copy: "vcopy"
+    // issue 14: resize
+    case .resize: "vresize"
     }
   }
 }

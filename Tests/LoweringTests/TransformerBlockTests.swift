@@ -11,7 +11,8 @@ import TileISA
 
 /// The tiny ViT and BERT-style blocks (`make_transformer_models.py`) compile for every preset
 /// and run functionally bit-exact with TFLite's reference kernels. Their int8 GELU and TANH run
-/// on the vector unit through `vlut` and their attention TRANSPOSEs as DMA copies; GATHER, LESS and SELECT have no array or
+/// on the vector unit through `vlut`, their LayerNorm float islands (DEQUANTIZE → NEG → QUANTIZE) as
+/// one `vlut` each, and their attention TRANSPOSEs as DMA copies; GATHER, LESS and SELECT have no array or
 /// vector-unit lowering yet: each becomes a host task that the golden model executes.
 @Suite struct TransformerBlockTests {
   static let sets: [ReferenceSet] = (try? Fixtures.referenceSets(key: "transformers")) ?? []
@@ -33,6 +34,12 @@ import TileISA
         #expect(op.placement == .vectorUnit, "\(set.stem) on \(arch.name) #\(op.index) \(op.opName): \(op.reason)")
       }
       #expect(compiled.report.operators.contains { $0.opName == "GELU" && $0.placement == .vectorUnit })
+      // issue 14: resize — LayerNorm's float islands (DEQUANTIZE → NEG → QUANTIZE) are one vlut each.
+      let islands = compiled.report.operators.filter { $0.reason.hasPrefix("DEQUANTIZE → NEG → QUANTIZE folded into one vlut") }
+      #expect(islands.count == 3 && islands.allSatisfy { $0.placement == .vectorUnit }, "\(set.stem) on \(arch.name)")
+      for op in compiled.report.operators where op.opName == "NEG" {
+        #expect(op.placement == .fused, "\(set.stem) on \(arch.name) #\(op.index): \(op.reason)")
+      }
       let mismatches = try mismatchesWithTFLite(set, model, compiled, label: "\(set.stem) on \(arch.name)")
       #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
     }

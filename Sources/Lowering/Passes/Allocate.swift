@@ -349,6 +349,10 @@ struct AllocateMemory: LoweringPass {
       return SRAMUsage(unifiedBufferBytes: (t.doubleBuffered ? 2 : 1) * (t.outerTile + 1) * t.innerTile * eb)
     case .copy(let c):
       return SRAMUsage(unifiedBufferBytes: (c.doubleBuffered ? 2 : 1) * c.chunkBytes)
+    // issue 14: resize
+    case .resize(let w):
+      guard let t = w.tiling else { return SRAMUsage() }
+      return SRAMUsage(unifiedBufferBytes: t.totalBytes(w, eb))
     case .host, .alias, .fused:
       return SRAMUsage()
     }
@@ -426,6 +430,8 @@ struct AllocateMemory: LoweringPass {
         }
       case .softmax(let u): referenced += [u.input, u.output]
       case .mean(let u): referenced += [u.input, u.output]
+      // issue 14: resize
+      case .resize(let w): referenced += [w.input, w.output]
       case .copy(let c):
         referenced += c.copies.map(\.source) + c.allOutputs
         if let fill = c.fill {

@@ -95,6 +95,8 @@ struct Emit: LoweringPass {
       case .unary(let u): m.estimatedCycles = u.tiling?.estimate.cycles ?? 0
       case .softmax(let u): m.estimatedCycles = u.tiling?.estimate.cycles ?? 0
       case .mean(let u): m.estimatedCycles = u.tiling?.estimate.cycles ?? 0
+      // issue 14: resize
+      case .resize(let w): m.estimatedCycles = w.tiling?.estimate.cycles ?? 0
       case .copy(let c): m.estimatedCycles = c.estimate?.cycles ?? 0
       case .host(let h): m.estimatedCycles = h.estimate?.cycles ?? 0
       case .fused(let into): m.fusedInto = into

@@ -139,6 +139,8 @@ func outputs(of work: Work) -> [TensorID] {
   case .unary(let u): [u.output]
   case .softmax(let u): [u.output]
   case .mean(let u): [u.output]
+  // issue 14: resize
+  case .resize(let w): [w.output]
   case .copy(let c): c.allOutputs
   case .host(let h): h.outputs
   case .alias, .fused: []

@@ -20,10 +20,15 @@ import TileISA
 /// - int8 → int8 per-tensor unary ops listed in `isLookupOperator` (LOGISTIC, TANH, HARD_SWISH,
 ///   GELU, EXP, NEG, RSQRT) → `vlut` on the vector unit, through a 256-entry table the golden
 ///   model's kernel fills (`LookupTable`).
+/// - RESIZE_BILINEAR int8 with input and output quantized alike → `vresize` on the vector unit
+///   over blocks of output rows (`Legalize+Resize.swift`).
 /// - RESHAPE and SQUEEZE → aliases of their input's DRAM bytes.
+/// - int8 → DEQUANTIZE → float elementwise unary ops → QUANTIZE → int8 chains (the converter's
+///   float islands) → one `vlut` whose table runs the whole chain (`FloatIslands`, the step after
+///   the per-operator rules).
 /// - Everything else, and anything with float32, int16 or uint8 tensors, or parameters TFLite
-///   itself rejects → the host, with a one-line reason (TRANSPOSE_CONV and the resize and
-///   data-movement ops of issue 14 say which accelerator lowering they are waiting for).
+///   itself rejects → the host, with a one-line reason (TRANSPOSE_CONV says which accelerator
+///   lowering it is waiting for).
 ///
 /// On a float32 datapath (the timing baseline) float32 and int8 tensors both count as 4-byte
 /// elements and map the same way.
@@ -34,6 +39,8 @@ struct Legalize: LoweringPass {
     let state = s
     s.foldedOperators = try StaticShapes.resolve(&s.graph) { state.location($0) }
     s.layers = s.graph.operators.indices.map { legalize($0, s) }
+    // issue 14: resize
+    FloatIslands.fold(&s)
     for layer in s.layers where layer.placement == .alias {
       if case .alias = layer.work {
         let op = s.graph.operators[layer.index]
@@ -125,8 +132,9 @@ struct OperatorLegalizer {
     case let kind where Self.dataInputs(kind) != nil: return dataMovement(Self.dataInputs(kind) ?? [])
     case .transposeConv:
       return host("no array lowering yet (it maps to the array as stride-phase convolutions; issue 14 part 2)")
-    case .resizeBilinear:
-      return host("no DMA address pattern or vector-unit implementation yet (issue 14 part 2)")
+    // issue 14: resize
+    case .resizeBilinear(let alignCorners, let halfPixelCenters):
+      return resizeBilinear(alignCorners: alignCorners, halfPixelCenters: halfPixelCenters)
     default:
       return host("no vector-unit implementation")
     }

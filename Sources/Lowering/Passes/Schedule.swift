@@ -41,6 +41,8 @@ struct Schedule: LoweringPass {
       case .unary(let u): e.unary(u)
       case .softmax(let u): e.softmax(u)
       case .mean(let u): e.mean(u)
+      // issue 14: resize
+      case .resize(let w): e.resize(w)
       case .copy(let c): e.copy(c)
       case .host(let h): e.host(h, layer)
       case .alias, .fused: break

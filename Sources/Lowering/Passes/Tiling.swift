@@ -98,6 +98,11 @@ struct ChooseTiles: LoweringPass {
           return copy
         }
         s.layers[i].work = .copy(c)
+      // issue 14: resize
+      case .resize(var r):
+        let work = r
+        r.tiling = try fit { t throws(LoweringError) in try t.resize(work, location) }
+        s.layers[i].work = .resize(r)
       case .host(var h):
         h.estimate = tiler.hostEstimate(i)
         s.layers[i].work = .host(h)
