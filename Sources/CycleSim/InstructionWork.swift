@@ -212,6 +212,16 @@ struct InstructionWork: Sendable, Equatable {
       w.ubWrite = math.mul(w.elements, eb)
     case .vector(let v):
       switch v {
+      // issue 14: vector binary/reduce
+      case .binary(let o, _):
+        // `vbinary` is timed as `vadd`: one lane operation per output element (the squared
+        // difference's three rescales are as many as ADD's), two operand reads, one write.
+        guard o.outer >= 1, o.inner >= 1 else { return .failure(WorkProblem("outer and inner must be ≥ 1")) }
+        w.instructionClass = .vectorBinary
+        w.elements = math.mul(Int64(o.outer), Int64(o.inner))
+        w.vectorOps = w.elements
+        w.ubRead = math.mul(math.mul(w.elements, 2), eb)
+        w.ubWrite = math.mul(w.elements, eb)
       case .add(let o, _), .sub(let o, _), .mul(let o, _):
         guard o.outer >= 1, o.inner >= 1 else { return .failure(WorkProblem("outer and inner must be ≥ 1")) }
         w.instructionClass = .vectorBinary

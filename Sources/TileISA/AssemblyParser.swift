@@ -367,6 +367,24 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
   case "vlut":
     let o = try unaryOperands(&r)
     operation = .vector(.lookup(o, table: SRAMAddress(try r.int("table"))))
+  // issue 14: vector binary/reduce
+  case "vbinary":
+    let name = try r.word("fn", BinaryFunction.Name.self)
+    let o = try binaryOperands(&r)
+    switch name {
+    case .squaredDifference:
+      operation = .vector(
+        .binary(
+          o,
+          .squaredDifference(
+            AddParameters(
+              aZeroPoint: try r.int8("a_zp"), bZeroPoint: try r.int8("b_zp"), outputZeroPoint: try r.int8("out_zp"),
+              leftShift: try r.int("lshift"), aMultiplier: try r.int32("a_mult"), aShift: try r.int("a_shift"),
+              bMultiplier: try r.int32("b_mult"), bShift: try r.int("b_shift"), outputMultiplier: try r.int32("out_mult"),
+              outputShift: try r.int("out_shift"), clamp: try r.clamp("clamp")))))
+    case .maximum: operation = .vector(.binary(o, .maximum(clamp: try r.clamp("clamp"))))
+    case .minimum: operation = .vector(.binary(o, .minimum(clamp: try r.clamp("clamp"))))
+    }
   case "host":
     operation = .host(HostTaskIndex(try r.int("task")))
   case "nop":
@@ -376,7 +394,7 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
   default:
     throw ISAError(
       .parse, "line \(line), column \(head.column)",
-      "unknown instruction '\(mnemonic)' (expected load, store, load_weights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vsoftmax, vmean, vlut, vcopy, host, nop or finish)"
+      "unknown instruction '\(mnemonic)' (expected load, store, load_weights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vsoftmax, vmean, vlut, vcopy, vbinary, host, nop or finish)"
     )
   }
   var layer: LayerIndex? = nil

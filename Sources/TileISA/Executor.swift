@@ -308,6 +308,14 @@ extension MachineState {
       unary(o) { s in entries[Int(s) + 128] }
     case .copy(let o):
       unary(o) { UInt8(bitPattern: $0) }
+    // issue 14: vector binary/reduce
+    case .binary(let o, let f):
+      if o.outer * o.inner > 16_384 {
+        let table = f.table()
+        elementwise(o) { a, b in table[Int(UInt8(bitPattern: a) ^ 0x80) << 8 | Int(UInt8(bitPattern: b) ^ 0x80)] }
+      } else {
+        elementwise(o) { a, b in UInt8(bitPattern: f.apply(a, b)) }
+      }
     case .maxPool(let pool):
       pooling(pool) { taps in
         var m: Int8 = .min

@@ -137,6 +137,13 @@ extension Instruction {
       case .copy(let o):
         opcode = .vcopy
         try encodeUnary(o, &w)
+      // issue 14: vector binary/reduce
+      case .binary(let o, let f):
+        opcode = .vbinary
+        try encodeBinary(o, &w)
+        try w.put(caseIndex(f.name), UInt8.self, at: 63, "fn")
+        if case .squaredDifference(let q) = f { try encodeAddParameters(q, &w) }
+        try encodeClamp(f.clamp, &w)
       case .maxPool(let p), .avgPool(let p):
         opcode = if case .maxPool = v { .vmaxpool } else { .vavgpool }
         try w.put(Int(p.clamp.lowerBound), Int8.self, at: 4, "clamp")
@@ -258,6 +265,16 @@ extension Instruction {
       let (input, window) = decodeFeatureMap(&r)
       let pool = Pool(input: input, window: window, destination: decodeDestination(at: 44, &r), clamp: clamp)
       operation = .vector(opcode == .vmaxpool ? .maxPool(pool) : .avgPool(pool))
+    // issue 14: vector binary/reduce
+    case .vbinary:
+      let o = decodeBinary(&r)
+      let name = try r.choice(BinaryFunction.Name.allCases, at: 63, "binary function")
+      let clamp = try r.clamp(at: 61)
+      switch name {
+      case .squaredDifference: operation = .vector(.binary(o, .squaredDifference(decodeAddParameters(&r, clamp: clamp))))
+      case .maximum: operation = .vector(.binary(o, .maximum(clamp: clamp)))
+      case .minimum: operation = .vector(.binary(o, .minimum(clamp: clamp)))
+      }
     case .host:
       operation = .host(HostTaskIndex(r.get(UInt32.self, at: 4)))
     case .finish:
@@ -275,6 +292,8 @@ func caseIndex<T: CaseIterable & Equatable>(_ value: T) -> Int { Array(T.allCase
 enum Opcode: UInt8, CaseIterable {
   case nop = 0, load, store, loadWeights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vcopy, host,
     finish, vsoftmax, vmean, vlut
+  // issue 14: vector binary/reduce
+  case vbinary = 24
 }
 
 // MARK: Shared field groups
@@ -376,6 +395,30 @@ private func decodeRequantize(_ r: inout FieldReader64) throws(ISAError) -> Requ
   RequantizeParameters(
     inputZeroPoint: Int8(r.get(Int8.self, at: 58)), outputZeroPoint: Int8(r.get(Int8.self, at: 60)),
     multiplier: Int32(r.get(Int32.self, at: 50)), shift: r.get(Int8.self, at: 56), clamp: try r.clamp(at: 61))
+}
+
+// issue 14: vector binary/reduce
+/// The rescaling fields of `vadd`/`vsub`, shared by `vbinary fn=sqdiff` (bytes 42–60).
+private func encodeAddParameters(_ q: AddParameters, _ w: inout FieldWriter) throws(ISAError) {
+  try w.put(Int(q.aMultiplier), Int32.self, at: 42, "a_mult")
+  try w.put(Int(q.bMultiplier), Int32.self, at: 46, "b_mult")
+  try w.put(Int(q.outputMultiplier), Int32.self, at: 50, "out_mult")
+  try w.put(q.aShift, Int8.self, at: 54, "a_shift")
+  try w.put(q.bShift, Int8.self, at: 55, "b_shift")
+  try w.put(q.outputShift, Int8.self, at: 56, "out_shift")
+  try w.put(q.leftShift, UInt8.self, at: 57, "lshift")
+  try w.put(Int(q.aZeroPoint), Int8.self, at: 58, "a_zp")
+  try w.put(Int(q.bZeroPoint), Int8.self, at: 59, "b_zp")
+  try w.put(Int(q.outputZeroPoint), Int8.self, at: 60, "out_zp")
+}
+
+private func decodeAddParameters(_ r: inout FieldReader64, clamp: ClosedRange<Int8>) -> AddParameters {
+  AddParameters(
+    aZeroPoint: Int8(r.get(Int8.self, at: 58)), bZeroPoint: Int8(r.get(Int8.self, at: 59)),
+    outputZeroPoint: Int8(r.get(Int8.self, at: 60)), leftShift: r.get(UInt8.self, at: 57),
+    aMultiplier: Int32(r.get(Int32.self, at: 42)), aShift: r.get(Int8.self, at: 54),
+    bMultiplier: Int32(r.get(Int32.self, at: 46)), bShift: r.get(Int8.self, at: 55),
+    outputMultiplier: Int32(r.get(Int32.self, at: 50)), outputShift: r.get(Int8.self, at: 56), clamp: clamp)
 }
 
 private func encodeClamp(_ c: ClosedRange<Int8>, _ w: inout FieldWriter) throws(ISAError) {

@@ -133,6 +133,18 @@ extension Operation {
         return unaryFields(o)
       case .lookup(let o, let table):
         return unaryFields(o) + [("table", hex(table.byteOffset))]
+      // issue 14: vector binary/reduce
+      case .binary(let o, let f):
+        var fields = [("fn", f.name.rawValue)] + binaryFields(o)
+        if case .squaredDifference(let q) = f {
+          fields += [
+            ("a_zp", "\(q.aZeroPoint)"), ("b_zp", "\(q.bZeroPoint)"), ("out_zp", "\(q.outputZeroPoint)"),
+            ("lshift", "\(q.leftShift)"), ("a_mult", "\(q.aMultiplier)"), ("a_shift", "\(q.aShift)"),
+            ("b_mult", "\(q.bMultiplier)"), ("b_shift", "\(q.bShift)"), ("out_mult", "\(q.outputMultiplier)"),
+            ("out_shift", "\(q.outputShift)"),
+          ]
+        }
+        return fields + [("clamp", clampText(f.clamp))]
       }
     case .host(let index):
       return [("task", "\(index.value)")]

@@ -340,6 +340,14 @@ public enum VectorOperation: Hashable, Sendable {
   /// `OUT[i][j] = SRC[i][j]` (byte copy: RESHAPE, CONCATENATION of equal scales, PAD fill,
   /// TRANSPOSE and STRIDED_SLICE through strides).
   case copy(UnaryOperands)
+  // issue 14: vector binary/reduce
+  /// An int8 elementwise binary function without a TFLite-style ADD rescale (SQUARED_DIFFERENCE,
+  /// MAXIMUM, MINIMUM; `VectorOperation+Binary.swift` gives each function's arithmetic):
+  ///
+  /// ```swift
+  /// OUT[i][j] = function(A[i][j], B[i][j])   // clamped to the function's range
+  /// ```
+  case binary(BinaryOperands, BinaryFunction)
 
   /// The assembly mnemonic.
   public var mnemonic: String {
@@ -354,6 +362,8 @@ public enum VectorOperation: Hashable, Sendable {
     case .mean: "vmean"
     case .lookup: "vlut"
     case .copy: "vcopy"
+    // issue 14: vector binary/reduce
+    case .binary: "vbinary"
     }
   }
 }

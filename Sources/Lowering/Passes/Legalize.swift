@@ -121,6 +121,10 @@ struct OperatorLegalizer {
     case .pad, .padV2: return pad()
     case .softmax(let beta): return softmax(beta)
     case .mean: return mean()
+    // issue 14: vector binary/reduce
+    case .squaredDifference: return binary(.squaredDifference, .none)
+    case .maximum: return binary(.maximum, .none)
+    case .minimum: return binary(.minimum, .none)
     case let kind where Self.isLookupOperator(kind): return lookup()
     case let kind where Self.dataInputs(kind) != nil: return dataMovement(Self.dataInputs(kind) ?? [])
     case .transposeConv:
@@ -425,12 +429,29 @@ struct OperatorLegalizer {
         return host("rescaling shift out of range")
       }
       parameters = .mul(p)
+    // issue 14: vector binary/reduce
+    case .squaredDifference:
+      guard let p = TFLiteQuantization.squaredDifference(a: aq, b: bq, output: oq, clamp: clamp) else {
+        return host("rescaling multiplier ≥ 1 (TFLite rejects these scales)")
+      }
+      parameters = .function(.squaredDifference(p))
+    case .maximum:
+      parameters = .function(.maximum(clamp: clamp))
+    case .minimum:
+      parameters = .function(.minimum(clamp: clamp))
     }
     let (dims, strides) = coalesce(output: shape, operands: [a.shape, b.shape])
     let work = BinaryWork(
       op: kind, a: aID, b: bID, output: op.outputs[0], dims: dims, aStrides: strides[0],
       bStrides: strides[1], parameters: parameters, tiling: nil)
     let broadcast = a.shape != b.shape ? " with a zero-stride (broadcast) operand" : ""
+    if case .function(let f) = parameters {
+      // issue 14: vector binary/reduce
+      let note = kind == .squaredDifference ? "" : " on the stored int8 values (TFLite ignores the quantization)"
+      return (
+        .vectorUnit, "\(name): vbinary fn=\(f.name.rawValue) on the vector unit\(broadcast)\(note)", .binary(work)
+      )
+    }
     return (.vectorUnit, "\(name): v\(kind.rawValue.lowercased()) on the vector unit\(broadcast)", .binary(work))
   }
 
@@ -530,17 +551,19 @@ struct OperatorLegalizer {
       return host("the axes are not constant")
     }
     let rank = x.shape.count
-    guard rank == 4 else { return host("rank-\(rank) input; vmean reduces the H and W of an N×H×W×C tensor") }
     var axes: Set<Int> = []
     for a in axesData.integerValues {
       let r = a < 0 ? Int(a) + rank : Int(a)
       guard (0..<rank).contains(r) else { return host("axis \(a) out of range for rank \(rank)") }
       axes.insert(r)
     }
-    guard axes == [1, 2] else {
-      return host("axes \(axes.sorted()); vmean reduces axes [1, 2] (height and width) only")
+    // issue 14: vector binary/reduce — any reduced axes that are contiguous once the size-1
+    // dimensions are dropped: outer × reduced × inner (`MeanWork`).
+    guard let (batches, pixels, channels) = Self.reductionLayout(x.shape, axes: axes) else {
+      return host(
+        "axes \(axes.sorted()) of \(x.shape) are not contiguous; vmean reduces one run of adjacent axes (outer × reduced × inner)"
+      )
     }
-    let (batches, pixels, channels) = (x.shape[0], x.shape[1] * x.shape[2], x.shape[3])
     guard out.elementCount == batches * channels else { return host("output shape \(out.shape) does not match") }
     let parameters: RequantizeParameters
     if floatDatapath && x.elementType == .float32 {
@@ -560,14 +583,37 @@ struct OperatorLegalizer {
         "one channel of \(pixels) pixels needs \(formatBytes((pixels + 1) * eb)) of unified buffer; \(state.arch.name) has \(formatBytes(capacity))"
       )
     }
-    let work = MeanWork(
+    var work = MeanWork(
       input: xID, output: op.outputs[0], batches: batches, pixels: pixels, channels: channels, parameters: parameters,
       tiling: nil)
-    return (
-      .vectorUnit,
-      "\(name): vmean on the vector unit (\(x.shape[1])×\(x.shape[2]) pixels × \(channels) channels\(batches == 1 ? "" : ", \(batches) images"))",
-      .mean(work)
-    )
+    if rank == 4 && axes == [1, 2] {
+      return (
+        .vectorUnit,
+        "\(name): vmean on the vector unit (\(x.shape[1])×\(x.shape[2]) pixels × \(channels) channels\(batches == 1 ? "" : ", \(batches) images"))",
+        .mean(work)
+      )
+    }
+    // issue 14: vector binary/reduce
+    work.rowLanes = channels == 1 && batches > 1 && pixels * eb <= Int(UInt16.max)
+    let layout =
+      work.rowLanes
+      ? "\(batches) rows of \(pixels), one row per lane" : "\(batches) × \(pixels) reduced × \(channels) inner"
+    return (.vectorUnit, "\(name): vmean on the vector unit over axes \(axes.sorted()) (\(layout))", .mean(work))
+  }
+
+  // issue 14: vector binary/reduce
+  /// MEAN's `outer × reduced × inner` for `axes` of `shape`, or nil when the reduced axes of size
+  /// above one are not adjacent (with only size-1 axes between them).
+  static func reductionLayout(_ shape: [Int], axes: Set<Int>) -> (outer: Int, reduced: Int, inner: Int)? {
+    let wide = axes.filter { shape[$0] > 1 }.sorted()
+    if let first = wide.first, let last = wide.last {
+      for d in first...last where shape[d] > 1 && !axes.contains(d) { return nil }
+      let outer = shape[..<first].reduce(1, *)
+      let reduced = shape[first...last].reduce(1, *)
+      return (outer, reduced, shape[(last + 1)...].reduce(1, *))
+    }
+    // Only size-1 axes reduced: a copy through vmean with N = 1.
+    return (shape.reduce(1, *), 1, 1)
   }
 
   func concatenation(_ axis: Int, _ activation: FusedActivation) -> Decision {
