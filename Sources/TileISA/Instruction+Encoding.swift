@@ -169,7 +169,7 @@ extension Instruction {
   private static func decode(_ r: inout FieldReader64) throws(ISAError) -> Instruction {
     let code = r.get(UInt8.self, at: 0)
     guard let opcode = Opcode(rawValue: UInt8(code)) else {
-      throw r.error(at: 0, "unknown opcode \(code) (expected 0...\(Opcode.allCases.count - 1))")
+      throw r.error(at: 0, "unknown opcode \(code) (expected \(Opcode.validRanges))")
     }
     let flags = r.get(UInt8.self, at: 1)
     guard flags & 0xE0 == 0 else { throw r.error(at: 1, "reserved flag bits set in \(hex(flags))") }
@@ -294,6 +294,19 @@ enum Opcode: UInt8, CaseIterable {
     finish, vsoftmax, vmean, vlut
   // issue 14: vector binary/reduce
   case vbinary = 24
+
+  /// The assigned opcodes as ranges, e.g. `0...17, 24` (numbers may be reserved in between).
+  static var validRanges: String {
+    var runs: [ClosedRange<UInt8>] = []
+    for code in allCases.map(\.rawValue).sorted() {
+      if let last = runs.last, last.upperBound + 1 == code {
+        runs[runs.count - 1] = last.lowerBound...code
+      } else {
+        runs.append(code...code)
+      }
+    }
+    return runs.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)...\($0.upperBound)" }.joined(separator: ", ")
+  }
 }
 
 // MARK: Shared field groups

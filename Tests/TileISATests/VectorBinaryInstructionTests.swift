@@ -1,0 +1,94 @@
+import Support
+import Testing
+
+@testable import TileISA
+
+// issue 14: vector binary/reduce
+
+/// `vbinary` (SQUARED_DIFFERENCE, MAXIMUM, MINIMUM) on hand-checked values, broadcast views,
+/// its assembly text, encoding and static checks. (Every int8 pair against the golden model's
+/// kernels, with the compiler's parameters, is in `LoweringTests/VectorBinaryTests.swift`.)
+@Suite("vbinary")
+struct VectorBinaryInstructionTests {
+  /// `squared_difference.cc`'s parameters for input scales 1 and output scale 4 (exact powers of
+  /// two): input multipliers 1/2 = (2^30, 0) after a left shift of 7, output
+  /// (2·1)² / (2^14 · 4) = 2^-14 = (2^30, −13); so OUT = (a − b)² / 4.
+  let unit = AddParameters(
+    aZeroPoint: 0, bZeroPoint: 0, outputZeroPoint: 0, leftShift: 7, aMultiplier: 1 << 30, aShift: 0,
+    bMultiplier: 1 << 30, bShift: 0, outputMultiplier: 1 << 30, outputShift: -13)
+
+  func operands(_ outer: Int, _ inner: Int, b: VectorView? = nil, output: Int) -> BinaryOperands {
+    BinaryOperands(
+      a: VectorView(address: SRAMAddress(0), outerStrideBytes: inner),
+      b: b ?? VectorView(address: SRAMAddress(32), outerStrideBytes: inner),
+      output: VectorView(address: SRAMAddress(output), outerStrideBytes: inner), outer: outer, inner: inner)
+  }
+
+  @Test("squared difference, maximum and minimum of hand-checked pairs, offset and clamped")
+  func handChecked() throws {
+    var m = try makeMachine()
+    m.putUB([3, -5, 127, -128], at: 0)
+    m.putUB([1, 5, -128, 127], at: 32)
+    // (a − b)² with scale 1 in and 4 out: (a·64 − b·64)² / 2^14 = (a − b)²/4 → 4/4 = 1,
+    // 100/4 = 25, 255²/4 saturates.
+    try run(.vector(.binary(operands(2, 2, output: 64), .squaredDifference(unit))), on: &m)
+    #expect(m.ub(64, 4) == [1, 25, 127, 127])
+    var offset = unit
+    offset.aZeroPoint = 3
+    offset.outputZeroPoint = -100
+    offset.clamp = -128...0
+    // a − 3: 0, −8, 124, −131 against b: 1, 5, −128, 127 → 1/4 → 0, 169/4 = 42.25 → 42, …
+    try run(.vector(.binary(operands(2, 2, output: 64), .squaredDifference(offset))), on: &m)
+    #expect(m.ub(64, 4) == [-100, -58, 0, 0])
+    try run(.vector(.binary(operands(2, 2, output: 64), .maximum(clamp: -128...100))), on: &m)
+    #expect(m.ub(64, 4) == [3, 5, 100, 100])
+    try run(.vector(.binary(operands(2, 2, output: 64), .minimum(clamp: -128...127))), on: &m)
+    #expect(m.ub(64, 4) == [1, -5, -128, -128])
+  }
+
+  @Test("a zero-stride operand broadcasts; the output may overwrite an input in place")
+  func broadcastInPlace() throws {
+    var m = try makeMachine()
+    m.putUB([1, 9, -4, 6], at: 0)
+    m.putUB([5], at: 32)
+    let scalar = VectorView(address: SRAMAddress(32), outerStrideBytes: 0, innerStrideBytes: 0)
+    try run(.vector(.binary(operands(2, 2, b: scalar, output: 0), .maximum(clamp: -128...127))), on: &m)
+    #expect(m.ub(0, 4) == [5, 9, 5, 6])
+  }
+
+  @Test("assembly text, encoding (opcode 24, function in byte 63) and static checks")
+  func textAndChecks() throws {
+    let sq = Instruction(.vector(.binary(operands(2, 3, output: 64), .squaredDifference(unit))))
+    let text =
+      "vbinary fn=sqdiff size=2x3 a=0x0/3/1 b=0x20/3/1 out=0x40/3/1 a_zp=0 b_zp=0 out_zp=0 lshift=7 a_mult=1073741824 a_shift=0 b_mult=1073741824 b_shift=0 out_mult=1073741824 out_shift=-13 clamp=-128,127"
+    #expect(sq.assembly() == text)
+    #expect(try Instruction(parsingAssembly: text) == sq)
+    let mx = Instruction(.vector(.binary(operands(2, 3, output: 64), .minimum(clamp: 0...127))))
+    #expect(mx.assembly() == "vbinary fn=min size=2x3 a=0x0/3/1 b=0x20/3/1 out=0x40/3/1 clamp=0,127")
+    for i in [sq, mx, Instruction(.vector(.binary(operands(1, 1, output: 8), .maximum(clamp: -1...1))))] {
+      let bytes = try i.encoded()
+      #expect(bytes[0] == 24)
+      #expect(try Instruction(decoding: bytes, at: 0) == i)
+    }
+    #expect(try mx.encoded()[63] == 2)  // sqdiff, max, min
+    // Parameters belong to sqdiff only: a max with a multiplier field set does not decode.
+    var stray = try mx.encoded()
+    stray[50] = 1
+    #expect(throws: ISAError.self) { try Instruction(decoding: stray, at: 0) }
+    var unknown = try mx.encoded()
+    unknown[63] = 3
+    #expect(throws: ISAError.self) { try Instruction(decoding: unknown, at: 0) }
+    var bad = unit
+    bad.outputShift = 2
+    bad.leftShift = 16
+    let problems = Instruction(.vector(.binary(operands(0, 3, output: 4094), .squaredDifference(bad)))).operation
+      .staticProblems(CheckContext(limits: smallLimits, datapath: .int8, hostTaskCount: 0, arenaBytes: 0))
+    #expect(
+      problems == [
+        "outer must be ≥ 1, got 0", "left shift = 16 out of 0...15",
+        "output shift = 2 is positive (squared difference rescales by multipliers below one)",
+      ])
+    let accesses = sq.uncheckedMemoryAccesses(limits: smallLimits, datapath: .int8, hostTasks: [])
+    #expect(accesses.map(\.ranges) == [[0..<6], [32..<38], [64..<70]])
+  }
+}
