@@ -559,7 +559,11 @@ struct OperatorLegalizer {
     }
     // issue 14: vector binary/reduce — any reduced axes that are contiguous once the size-1
     // dimensions are dropped: outer × reduced × inner (`MeanWork`).
-    guard let (batches, pixels, channels) = Self.reductionLayout(x.shape, axes: axes) else {
+    let global = rank == 4 && axes == [1, 2]  // GlobalAveragePooling2D keeps its N × H·W × C layout
+    guard
+      let (batches, pixels, channels) = global
+        ? (x.shape[0], x.shape[1] * x.shape[2], x.shape[3]) : Self.reductionLayout(x.shape, axes: axes)
+    else {
       return host(
         "axes \(axes.sorted()) of \(x.shape) are not contiguous; vmean reduces one run of adjacent axes (outer × reduced × inner)"
       )
@@ -586,7 +590,7 @@ struct OperatorLegalizer {
     var work = MeanWork(
       input: xID, output: op.outputs[0], batches: batches, pixels: pixels, channels: channels, parameters: parameters,
       tiling: nil)
-    if rank == 4 && axes == [1, 2] {
+    if global {
       return (
         .vectorUnit,
         "\(name): vmean on the vector unit (\(x.shape[1])×\(x.shape[2]) pixels × \(channels) channels\(batches == 1 ? "" : ", \(batches) images"))",
