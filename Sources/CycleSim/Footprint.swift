@@ -125,6 +125,9 @@ struct Footprint: Equatable, Sendable {
         ubRead1 = view(o.a, outer: o.outer, inner: o.inner)
         ubRead2 = view(o.b, outer: o.outer, inner: o.inner)
         ubWrite = view(o.output, outer: o.outer, inner: o.inner)
+      case .reduce(let o, _):
+        ubRead1 = view(o.source, outer: o.outer, inner: o.inner)
+        ubWrite = view(o.output, outer: 1, inner: o.inner)
       case .add(let o, _), .sub(let o, _), .mul(let o, _):
         ubRead1 = view(o.a, outer: o.outer, inner: o.inner)
         ubRead2 = view(o.b, outer: o.outer, inner: o.inner)

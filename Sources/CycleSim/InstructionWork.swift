@@ -222,6 +222,15 @@ struct InstructionWork: Sendable, Equatable {
         w.vectorOps = w.elements
         w.ubRead = math.mul(math.mul(w.elements, 2), eb)
         w.ubWrite = math.mul(w.elements, eb)
+      case .reduce(let o, _):
+        // Timed as `vmean` (`vector_mean`): one compare per input element into its column's
+        // running maximum, one result move per column; each element read once, one row written.
+        guard o.outer >= 1, o.inner >= 1 else { return .failure(WorkProblem("outer and inner must be ≥ 1")) }
+        w.instructionClass = .vectorMean
+        w.elements = math.mul(Int64(o.outer), Int64(o.inner))
+        w.vectorOps = math.add(w.elements, Int64(o.inner))
+        w.ubRead = math.mul(w.elements, eb)
+        w.ubWrite = math.mul(Int64(o.inner), eb)
       case .add(let o, _), .sub(let o, _), .mul(let o, _):
         guard o.outer >= 1, o.inner >= 1 else { return .failure(WorkProblem("outer and inner must be ≥ 1")) }
         w.instructionClass = .vectorBinary

@@ -490,6 +490,13 @@ struct MeanWork {
   /// `pixels` are loaded in contiguous blocks of `ElementwiseTiling.innerTile` rows and one
   /// `vmean` reads a block with a row stride of `pixels` elements.
   var rowLanes = false
+  /// REDUCE_MAX: `vreduce fn=max` instead of `vmean` (`parameters` unused).
+  var maximum = false
+
+  /// The instruction that reduces `operands`.
+  func operation(_ operands: UnaryOperands) -> VectorOperation {
+    maximum ? .reduce(operands, .maximum) : .mean(operands, parameters)
+  }
 }
 
 /// Byte copies through the unified buffer: an optional fill of the whole output, then 2-D

@@ -385,6 +385,9 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
     case .maximum: operation = .vector(.binary(o, .maximum(clamp: try r.clamp("clamp"))))
     case .minimum: operation = .vector(.binary(o, .minimum(clamp: try r.clamp("clamp"))))
     }
+  case "vreduce":
+    let function = try r.word("fn", ReduceFunction.self)
+    operation = .vector(.reduce(try unaryOperands(&r), function))
   case "host":
     operation = .host(HostTaskIndex(try r.int("task")))
   case "nop":
@@ -394,7 +397,7 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
   default:
     throw ISAError(
       .parse, "line \(line), column \(head.column)",
-      "unknown instruction '\(mnemonic)' (expected load, store, load_weights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vsoftmax, vmean, vlut, vcopy, vbinary, host, nop or finish)"
+      "unknown instruction '\(mnemonic)' (expected load, store, load_weights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vsoftmax, vmean, vlut, vcopy, vbinary, vreduce, host, nop or finish)"
     )
   }
   var layer: LayerIndex? = nil

@@ -316,6 +316,15 @@ extension MachineState {
       } else {
         elementwise(o) { a, b in UInt8(bitPattern: f.apply(a, b)) }
       }
+    case .reduce(let o, .maximum):
+      var best = [Int8](repeating: .min, count: o.inner)
+      for i in 0..<o.outer {
+        let row = o.source.address.byteOffset + i * o.source.outerStrideBytes
+        for j in 0..<o.inner { best[j] = max(best[j], Int8(bitPattern: unifiedBuffer[row + j * o.source.innerStrideBytes])) }
+      }
+      for j in 0..<o.inner {
+        unifiedBuffer[o.output.address.byteOffset + j * o.output.innerStrideBytes] = UInt8(bitPattern: best[j])
+      }
     case .maxPool(let pool):
       pooling(pool) { taps in
         var m: Int8 = .min

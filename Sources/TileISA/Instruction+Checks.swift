@@ -340,6 +340,11 @@ private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: I
       p.shift(q.bShift, "b shift")
       p.shift(q.outputShift, "output shift")
     }
+  case .reduce(let o, _):
+    if checkExtent(o.outer, o.inner, into: &p) {
+      checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)
+      checkView(o.output, outer: 1, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
+    }
   case .mul(let o, let q):
     if checkExtent(o.outer, o.inner, into: &p) {
       checkView(o.a, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "a", into: &p)

@@ -144,6 +144,10 @@ extension Instruction {
         try w.put(caseIndex(f.name), UInt8.self, at: 63, "fn")
         if case .squaredDifference(let q) = f { try encodeAddParameters(q, &w) }
         try encodeClamp(f.clamp, &w)
+      case .reduce(let o, let f):
+        opcode = .vreduce
+        try encodeUnary(o, &w)
+        try w.put(caseIndex(f), UInt8.self, at: 63, "fn")
       case .maxPool(let p), .avgPool(let p):
         opcode = if case .maxPool = v { .vmaxpool } else { .vavgpool }
         try w.put(Int(p.clamp.lowerBound), Int8.self, at: 4, "clamp")
@@ -275,6 +279,9 @@ extension Instruction {
       case .maximum: operation = .vector(.binary(o, .maximum(clamp: clamp)))
       case .minimum: operation = .vector(.binary(o, .minimum(clamp: clamp)))
       }
+    case .vreduce:
+      let o = decodeUnary(&r)
+      operation = .vector(.reduce(o, try r.choice(ReduceFunction.allCases, at: 63, "reduce function")))
     case .host:
       operation = .host(HostTaskIndex(r.get(UInt32.self, at: 4)))
     case .finish:
@@ -293,7 +300,7 @@ enum Opcode: UInt8, CaseIterable {
   case nop = 0, load, store, loadWeights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vcopy, host,
     finish, vsoftmax, vmean, vlut
   // issue 14: vector binary/reduce
-  case vbinary = 24
+  case vbinary = 24, vreduce
 
   /// The assigned opcodes as ranges, e.g. `0...17, 24` (numbers may be reserved in between).
   static var validRanges: String {

@@ -145,6 +145,8 @@ extension Operation {
           ]
         }
         return fields + [("clamp", clampText(f.clamp))]
+      case .reduce(let o, let f):
+        return [("fn", f.rawValue)] + unaryFields(o)
       }
     case .host(let index):
       return [("task", "\(index.value)")]

@@ -94,3 +94,9 @@ public enum BinaryFunction: Hashable, Sendable {
     return t
   }
 }
+
+/// The function a `vreduce` instruction folds each column with.
+public enum ReduceFunction: String, CaseIterable, Hashable, Sendable {
+  /// The largest stored value, starting from −128 (TFLite REDUCE_MAX int8).
+  case maximum = "max"
+}

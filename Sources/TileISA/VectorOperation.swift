@@ -348,6 +348,19 @@ public enum VectorOperation: Hashable, Sendable {
   /// OUT[i][j] = function(A[i][j], B[i][j])   // clamped to the function's range
   /// ```
   case binary(BinaryOperands, BinaryFunction)
+  /// An int8 reduction over the `outer` rows without rescaling (REDUCE_MAX, which TFLite runs on
+  /// the stored values with equal input and output quantization); one output row, as `vmean`:
+  ///
+  /// ```swift
+  /// for j in 0..<inner {
+  ///   var m: Int8 = -128
+  ///   for i in 0..<outer { m = max(m, SRC[i][j]) }
+  ///   OUT[0][j] = m
+  /// }
+  /// ```
+  ///
+  /// Every source element is read before any output is written.
+  case reduce(UnaryOperands, ReduceFunction)
 
   /// The assembly mnemonic.
   public var mnemonic: String {
@@ -364,6 +377,7 @@ public enum VectorOperation: Hashable, Sendable {
     case .copy: "vcopy"
     // issue 14: vector binary/reduce
     case .binary: "vbinary"
+    case .reduce: "vreduce"
     }
   }
 }

@@ -91,4 +91,37 @@ struct VectorBinaryInstructionTests {
     let accesses = sq.uncheckedMemoryAccesses(limits: smallLimits, datapath: .int8, hostTasks: [])
     #expect(accesses.map(\.ranges) == [[0..<6], [32..<38], [64..<70]])
   }
+
+  @Test("vreduce fn=max: each column's largest value; text, encoding (opcode 25) and checks")
+  func reduceMaximum() throws {
+    var m = try makeMachine()
+    // 3 rows × 2 columns; the output overwrites the first row in place.
+    m.putUB([-128, 4, -7, 9, -100, -3], at: 0)
+    let o = UnaryOperands(
+      source: VectorView(address: SRAMAddress(0), outerStrideBytes: 2),
+      output: VectorView(address: SRAMAddress(0), outerStrideBytes: 2), outer: 3, inner: 2)
+    try run(.vector(.reduce(o, .maximum)), on: &m)
+    #expect(m.ub(0, 6) == [-7, 9, -7, 9, -100, -3])
+    // A row-per-lane view: 2 rows of 3 read with a row stride (inner stride 3 bytes).
+    m.putUB([1, 5, 2, -9, -8, -128], at: 16)
+    let rows = UnaryOperands(
+      source: VectorView(address: SRAMAddress(16), outerStrideBytes: 1, innerStrideBytes: 3),
+      output: VectorView(address: SRAMAddress(32), outerStrideBytes: 2), outer: 3, inner: 2)
+    try run(.vector(.reduce(rows, .maximum)), on: &m)
+    #expect(m.ub(32, 2) == [5, -8])
+    let i = Instruction(.vector(.reduce(rows, .maximum)))
+    let text = "vreduce fn=max size=3x2 src=0x10/1/3 out=0x20/2/1"
+    #expect(i.assembly() == text)
+    #expect(try Instruction(parsingAssembly: text) == i)
+    #expect(try i.encoded()[0] == 25)
+    #expect(try Instruction(decoding: i.encoded(), at: 0) == i)
+    var bad = try i.encoded()
+    bad[63] = 1
+    #expect(throws: ISAError.self) { try Instruction(decoding: bad, at: 0) }
+    var wide = rows
+    wide.output.address = SRAMAddress(4095)
+    let problems = Instruction(.vector(.reduce(wide, .maximum))).operation.staticProblems(
+      CheckContext(limits: smallLimits, datapath: .int8, hostTaskCount: 0, arenaBytes: 0))
+    #expect(problems == ["output view 0xfff..<0x1001 exceeds the unified buffer's 0x1000 bytes"])
+  }
 }

@@ -125,6 +125,7 @@ struct OperatorLegalizer {
     case .squaredDifference: return binary(.squaredDifference, .none)
     case .maximum: return binary(.maximum, .none)
     case .minimum: return binary(.minimum, .none)
+    case .reduceMax: return mean(maximum: true)
     case let kind where Self.isLookupOperator(kind): return lookup()
     case let kind where Self.dataInputs(kind) != nil: return dataMovement(Self.dataInputs(kind) ?? [])
     case .transposeConv:
@@ -546,7 +547,7 @@ struct OperatorLegalizer {
     )
   }
 
-  func mean() -> Decision {
+  func mean(maximum: Bool = false) -> Decision {
     guard let xID = op.input(0), let x = input(0), let out = output, let axesData = input(1)?.data else {
       return host("the axes are not constant")
     }
@@ -570,9 +571,15 @@ struct OperatorLegalizer {
     }
     guard out.elementCount == batches * channels else { return host("output shape \(out.shape) does not match") }
     let parameters: RequantizeParameters
-    if floatDatapath && x.elementType == .float32 {
-      // Timing baseline: a placeholder in range (the float program is never run functionally).
+    if floatDatapath && x.elementType == .float32 || maximum {
+      // Timing baseline: a placeholder in range (the float program is never run functionally);
+      // REDUCE_MAX compares stored values and has no parameters.
       parameters = RequantizeParameters(inputZeroPoint: 0, outputZeroPoint: 0, multiplier: 1 << 30, shift: 0)
+      if maximum, !(floatDatapath && x.elementType == .float32) {
+        guard let xq = affine(x), let oq = affine(out), xq == oq else {
+          return host("input and output quantized differently (TFLite requires them equal)")
+        }
+      }
     } else {
       guard let xq = affine(x), let oq = affine(out) else { return host("missing or per-channel quantization") }
       guard let p = TFLiteQuantization.mean(input: xq, output: oq, count: pixels) else {
@@ -590,7 +597,8 @@ struct OperatorLegalizer {
     var work = MeanWork(
       input: xID, output: op.outputs[0], batches: batches, pixels: pixels, channels: channels, parameters: parameters,
       tiling: nil)
-    if global {
+    work.maximum = maximum
+    if global && !maximum {
       return (
         .vectorUnit,
         "\(name): vmean on the vector unit (\(x.shape[1])×\(x.shape[2]) pixels × \(channels) channels\(batches == 1 ? "" : ", \(batches) images"))",
@@ -602,7 +610,8 @@ struct OperatorLegalizer {
     let layout =
       work.rowLanes
       ? "\(batches) rows of \(pixels), one row per lane" : "\(batches) × \(pixels) reduced × \(channels) inner"
-    return (.vectorUnit, "\(name): vmean on the vector unit over axes \(axes.sorted()) (\(layout))", .mean(work))
+    let mnemonic = maximum ? "vreduce fn=max" : "vmean"
+    return (.vectorUnit, "\(name): \(mnemonic) on the vector unit over axes \(axes.sorted()) (\(layout))", .mean(work))
   }
 
   // issue 14: vector binary/reduce

@@ -836,7 +836,7 @@ struct Emitter {
           output: VectorView(address: SRAMAddress(outBuffer), outerStrideBytes: n * eb, innerStrideBytes: eb),
           outer: u.pixels, inner: n)
         compute(
-          .vector(.mean(operands, u.parameters)),
+          .vector(u.operation(operands)),
           [.read(.unifiedBuffer, inBuffer..<inBuffer + inChunk), .write(.unifiedBuffer, outBuffer..<outBuffer + outChunk)])
         store(
           sram: outBuffer, dram: address(u.output) + (b * u.channels + c0) * eb, rows: 1, rowBytes: n * eb,
@@ -870,7 +870,7 @@ struct Emitter {
         output: VectorView(address: SRAMAddress(outBuffer), outerStrideBytes: n * eb, innerStrideBytes: eb),
         outer: u.pixels, inner: n)
       compute(
-        .vector(.mean(operands, u.parameters)),
+        .vector(u.operation(operands)),
         [.read(.unifiedBuffer, inBuffer..<inBuffer + inChunk), .write(.unifiedBuffer, outBuffer..<outBuffer + outChunk)])
       store(
         sram: outBuffer, dram: address(u.output) + r0 * eb, rows: 1, rowBytes: n * eb,
