@@ -124,4 +124,26 @@ struct VectorBinaryInstructionTests {
       CheckContext(limits: smallLimits, datapath: .int8, hostTaskCount: 0, arenaBytes: 0))
     #expect(problems == ["output view 0xfff..<0x1001 exceeds the unified buffer's 0x1000 bytes"])
   }
+
+  @Test("fields at their encodings' extremes survive text and binary round trips")
+  func extremeFields() throws {
+    let view = VectorView(address: SRAMAddress(Int(UInt32.max)), outerStrideBytes: Int(UInt32.max), innerStrideBytes: Int(UInt16.max))
+    let o = BinaryOperands(a: view, b: view, output: view, outer: Int(UInt32.max), inner: Int(UInt32.max))
+    let q = AddParameters(
+      aZeroPoint: -128, bZeroPoint: 127, outputZeroPoint: -128, leftShift: 255, aMultiplier: .min, aShift: -128,
+      bMultiplier: .max, bShift: 127, outputMultiplier: .min, outputShift: -128, clamp: 127...127)
+    let u = UnaryOperands(source: view, output: view, outer: Int(UInt32.max), inner: Int(UInt32.max))
+    for op in [
+      VectorOperation.binary(o, .squaredDifference(q)), .binary(o, .maximum(clamp: -128...(-128))),
+      .binary(o, .minimum(clamp: -128...127)), .reduce(u, .maximum),
+    ] {
+      let i = Instruction(.vector(op), dependencies: [.popPrev, .pushNext], layer: LayerIndex(Int(UInt16.max)))
+      #expect(try Instruction(decoding: i.encoded(), at: 0) == i)
+      #expect(try Instruction(parsingAssembly: i.assembly()) == i)
+    }
+    // One past an encoding's range is an encode error naming the field.
+    var wide = q
+    wide.leftShift = 256
+    #expect(throws: ISAError.self) { try Instruction(.vector(.binary(o, .squaredDifference(wide)))).encoded() }
+  }
 }

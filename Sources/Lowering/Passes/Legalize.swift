@@ -14,9 +14,12 @@ import TileISA
 /// - SOFTMAX int8 → int8 with TFLite's fixed output quantization (1/256, −128), per-tensor input
 ///   quantization and β × input scale ≥ 2^−26, whose rows fit the unified buffer → `vsoftmax` on
 ///   the vector unit.
-/// - MEAN int8 → int8 over axes [1, 2] of a rank-4 tensor (GlobalAveragePooling2D), per-tensor
-///   quantization, whose folded multiplier's shift is in −31...30 and one channel of whose pixels
-///   fits the unified buffer → `vmean` on the vector unit.
+/// - MEAN int8 → int8 over axes [1, 2] of a rank-4 tensor (GlobalAveragePooling2D) or any other
+///   run of adjacent axes (issue 14: LayerNorm's last axis, a row per lane), per-tensor
+///   quantization, whose folded multiplier's shift is in −31...30 and one channel of whose
+///   reduced elements fits the unified buffer → `vmean` on the vector unit; REDUCE_MAX int8 with
+///   equal input and output quantization the same way → `vreduce fn=max` (`Legalize+Reduce.swift`).
+/// - SQUARED_DIFFERENCE, MAXIMUM, MINIMUM int8 with any broadcast (issue 14) → `vbinary`.
 /// - int8 → int8 per-tensor unary ops listed in `isLookupOperator` (LOGISTIC, TANH, HARD_SWISH,
 ///   GELU, EXP, NEG, RSQRT) → `vlut` on the vector unit, through a 256-entry table the golden
 ///   model's kernel fills (`LookupTable`).
