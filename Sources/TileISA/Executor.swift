@@ -310,7 +310,8 @@ extension MachineState {
       unary(o) { UInt8(bitPattern: $0) }
     // issue 14: vector binary/reduce
     case .binary(let o, let f):
-      if o.outer * o.inner > 16_384 {
+      let elements = o.outer.multipliedReportingOverflow(by: o.inner)
+      if elements.overflow || elements.partialValue > 16_384 {
         let table = f.table()
         elementwise(o) { a, b in table[Int(UInt8(bitPattern: a) ^ 0x80) << 8 | Int(UInt8(bitPattern: b) ^ 0x80)] }
       } else {
