@@ -120,6 +120,14 @@ struct Footprint: Equatable, Sendable {
       ubWrite = destination(a.destination, height: a.height, width: a.width, channels: a.columns)
     case .vector(let v):
       switch v {
+      // issue 14: vector binary/reduce
+      case .binary(let o, _):
+        ubRead1 = view(o.a, outer: o.outer, inner: o.inner)
+        ubRead2 = view(o.b, outer: o.outer, inner: o.inner)
+        ubWrite = view(o.output, outer: o.outer, inner: o.inner)
+      case .reduce(let o, _):
+        ubRead1 = view(o.source, outer: o.outer, inner: o.inner)
+        ubWrite = view(o.output, outer: 1, inner: o.inner)
       case .add(let o, _), .sub(let o, _), .mul(let o, _):
         ubRead1 = view(o.a, outer: o.outer, inner: o.inner)
         ubRead2 = view(o.b, outer: o.outer, inner: o.inner)

@@ -219,6 +219,25 @@ struct InstructionWork: Sendable, Equatable {
       w.ubWrite = math.mul(w.elements, eb)
     case .vector(let v):
       switch v {
+      // issue 14: vector binary/reduce
+      case .binary(let o, _):
+        // `vbinary` is timed as `vadd`: one lane operation per output element (the squared
+        // difference's three rescales are as many as ADD's), two operand reads, one write.
+        guard o.outer >= 1, o.inner >= 1 else { return .failure(WorkProblem("outer and inner must be ≥ 1")) }
+        w.instructionClass = .vectorBinary
+        w.elements = math.mul(Int64(o.outer), Int64(o.inner))
+        w.vectorOps = w.elements
+        w.ubRead = math.mul(math.mul(w.elements, 2), eb)
+        w.ubWrite = math.mul(w.elements, eb)
+      case .reduce(let o, _):
+        // Timed as `vmean` (`vector_mean`): one compare per input element into its column's
+        // running maximum, one result move per column; each element read once, one row written.
+        guard o.outer >= 1, o.inner >= 1 else { return .failure(WorkProblem("outer and inner must be ≥ 1")) }
+        w.instructionClass = .vectorMean
+        w.elements = math.mul(Int64(o.outer), Int64(o.inner))
+        w.vectorOps = math.add(w.elements, Int64(o.inner))
+        w.ubRead = math.mul(w.elements, eb)
+        w.ubWrite = math.mul(Int64(o.inner), eb)
       case .add(let o, _), .sub(let o, _), .mul(let o, _):
         guard o.outer >= 1, o.inner >= 1 else { return .failure(WorkProblem("outer and inner must be ≥ 1")) }
         w.instructionClass = .vectorBinary

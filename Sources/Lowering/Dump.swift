@@ -85,7 +85,7 @@ extension LoweringState {
         + cost(t.estimate)
     case .mean(let u):
       guard let t = u.tiling else { return nil }
-      return "\(u.batches) × \(u.pixels) pixels × \(u.channels) channels, block \(t.innerTile) channels, \(t.doubleBuffered ? "double" : "single")-buffered; "
+      return "\(u.batches) × \(u.pixels) pixels × \(u.channels) channels, block \(t.innerTile) \(u.rowLanes ? "rows" : "channels"), \(t.doubleBuffered ? "double" : "single")-buffered; "
         + cost(t.estimate)
     // issue 14: resize
     case .resize(let w):

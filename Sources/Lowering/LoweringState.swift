@@ -381,7 +381,11 @@ func storeFloat(_ value: Float, _ p: UnsafeMutablePointer<UInt8>) {
 
 /// ADD, SUB or MUL with NumPy broadcasting, over coalesced dimensions.
 struct BinaryWork {
-  enum Op: String { case add = "ADD", sub = "SUB", mul = "MUL" }
+  enum Op: String {
+    case add = "ADD", sub = "SUB", mul = "MUL"
+    // issue 14: vector binary/reduce
+    case squaredDifference = "SQUARED_DIFFERENCE", maximum = "MAXIMUM", minimum = "MINIMUM"
+  }
   var op: Op
   var a: TensorID, b: TensorID, output: TensorID
   /// Output dimensions after dropping 1s and merging contiguous runs (at least one).
@@ -393,15 +397,18 @@ struct BinaryWork {
   var tiling: ElementwiseTiling?
 }
 
-/// ADD/SUB or MUL parameters.
+/// ADD/SUB or MUL parameters, or a `vbinary` function.
 enum BinaryParameters {
   case add(AddParameters)
   case mul(MulParameters)
+  // issue 14: vector binary/reduce
+  case function(BinaryFunction)
 
   var clamp: ClosedRange<Int8> {
     switch self {
     case .add(let p): p.clamp
     case .mul(let p): p.clamp
+    case .function(let f): f.clamp
     }
   }
 
@@ -413,6 +420,8 @@ enum BinaryParameters {
     case .mul(var p):
       p.clamp = clamp
       return .mul(p)
+    case .function(let f):
+      return .function(f.withClamp(clamp))
     }
   }
 }
@@ -469,14 +478,28 @@ struct SoftmaxWork {
   var tiling: ElementwiseTiling?
 }
 
-/// `vmean` over each of `batches` images of `pixels` × `channels` (MEAN over H and W); tiles
-/// hold every pixel of `ElementwiseTiling.innerTile` channels (`outerTile` = `pixels`), since
-/// each output is the mean of its channel over the whole image.
+/// `vmean` over an `outer × reduced × inner` tensor: `batches` (outer) blocks of `pixels`
+/// (reduced) × `channels` (inner) — MEAN over H and W of NHWC is N × H·W × C, LayerNorm's mean
+/// over the last axis B·T × C × 1. Tiles hold every reduced element of
+/// `ElementwiseTiling.innerTile` channels (`outerTile` = `pixels`), since each output is the mean
+/// of its channel over the whole reduced extent.
 struct MeanWork {
   var input: TensorID, output: TensorID
   var batches: Int, pixels: Int, channels: Int
   var parameters: RequantizeParameters
   var tiling: ElementwiseTiling?
+  // issue 14: vector binary/reduce
+  /// Each lane reduces a whole row (MEAN over the last axes, `channels` = 1): `batches` rows of
+  /// `pixels` are loaded in contiguous blocks of `ElementwiseTiling.innerTile` rows and one
+  /// `vmean` reads a block with a row stride of `pixels` elements.
+  var rowLanes = false
+  /// REDUCE_MAX: `vreduce fn=max` instead of `vmean` (`parameters` unused).
+  var maximum = false
+
+  /// The instruction that reduces `operands`.
+  func operation(_ operands: UnaryOperands) -> VectorOperation {
+    maximum ? .reduce(operands, .maximum) : .mean(operands, parameters)
+  }
 }
 
 /// Byte copies through the unified buffer: an optional fill of the whole output, then 2-D

@@ -96,6 +96,8 @@ struct MemoryEstimator {
     case .mean(let u):
       // Per image and channel block: one load, one `vmean` and one store (Schedule.mean).
       guard let t = u.tiling, t.innerTile > 0 else { return Count() }
+      // issue 14: vector binary/reduce — row lanes: one load, `vmean` and store per row block.
+      if u.rowLanes { return Count(dma: 2, compute: 1) * ceilDiv(u.batches, t.innerTile) }
       return Count(dma: 2, compute: 1) * [u.batches, ceilDiv(u.channels, t.innerTile)].saturatingProduct()
     // issue 14: resize
     case .resize(let w):

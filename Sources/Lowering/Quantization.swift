@@ -57,6 +57,26 @@ enum TFLiteQuantization {
       outputMultiplier: mo.multiplier, outputShift: mo.shift, clamp: clamp)
   }
 
+  // issue 14: vector binary/reduce
+  /// SQUARED_DIFFERENCE int8 (`squared_difference.cc` Prepare): left shift 7; each input's
+  /// multiplier `s_i / (2·max(s_a, s_b))` and the output's `(2·max)² / (2^14 · s_out)` (the
+  /// denominator's product in float), all with `QuantizeMultiplierSmallerThanOneExp`; nil when
+  /// one is not below one (TFLite rejects it).
+  static func squaredDifference(
+    a: (scale: Float, zeroPoint: Int8), b: (scale: Float, zeroPoint: Int8),
+    output: (scale: Float, zeroPoint: Int8), clamp: ClosedRange<Int8>
+  ) -> AddParameters? {
+    let leftShift = 7
+    let twiceMax = Double(2 * max(a.scale, b.scale))
+    guard let ma = smallerThanOne(Double(a.scale) / twiceMax), let mb = smallerThanOne(Double(b.scale) / twiceMax),
+      let mo = smallerThanOne(twiceMax * twiceMax / Double(Float(Int32(1) << Int32(2 * leftShift)) * output.scale))
+    else { return nil }
+    return AddParameters(
+      aZeroPoint: a.zeroPoint, bZeroPoint: b.zeroPoint, outputZeroPoint: output.zeroPoint, leftShift: leftShift,
+      aMultiplier: ma.multiplier, aShift: ma.shift, bMultiplier: mb.multiplier, bShift: mb.shift,
+      outputMultiplier: mo.multiplier, outputShift: mo.shift, clamp: clamp)
+  }
+
   /// MUL int8 (`mul.cc` Prepare): `QuantizeMultiplier(Double(s_a · s_b / s_out))`, the ratio in
   /// float.
   static func mul(

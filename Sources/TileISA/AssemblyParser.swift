@@ -371,6 +371,27 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
   // issue 14: resize
   case "vresize":
     operation = .vector(.resize(try parseResize(&r)))
+  // issue 14: vector binary/reduce
+  case "vbinary":
+    let name = try r.word("fn", BinaryFunction.Name.self)
+    let o = try binaryOperands(&r)
+    switch name {
+    case .squaredDifference:
+      operation = .vector(
+        .binary(
+          o,
+          .squaredDifference(
+            AddParameters(
+              aZeroPoint: try r.int8("a_zp"), bZeroPoint: try r.int8("b_zp"), outputZeroPoint: try r.int8("out_zp"),
+              leftShift: try r.int("lshift"), aMultiplier: try r.int32("a_mult"), aShift: try r.int("a_shift"),
+              bMultiplier: try r.int32("b_mult"), bShift: try r.int("b_shift"), outputMultiplier: try r.int32("out_mult"),
+              outputShift: try r.int("out_shift"), clamp: try r.clamp("clamp")))))
+    case .maximum: operation = .vector(.binary(o, .maximum(clamp: try r.clamp("clamp"))))
+    case .minimum: operation = .vector(.binary(o, .minimum(clamp: try r.clamp("clamp"))))
+    }
+  case "vreduce":
+    let function = try r.word("fn", ReduceFunction.self)
+    operation = .vector(.reduce(try unaryOperands(&r), function))
   case "host":
     operation = .host(HostTaskIndex(try r.int("task")))
   case "nop":
@@ -380,7 +401,7 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
   default:
     throw ISAError(
       .parse, "line \(line), column \(head.column)",
-      "unknown instruction '\(mnemonic)' (expected load, store, load_weights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vsoftmax, vmean, vlut, vresize, vcopy, host, nop or finish)"
+      "unknown instruction '\(mnemonic)' (expected load, store, load_weights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vsoftmax, vmean, vlut, vresize, vcopy, vbinary, vreduce, host, nop or finish)"
     )
   }
   var layer: LayerIndex? = nil

@@ -311,6 +311,24 @@ extension MachineState {
     // issue 14: resize
     case .resize(let z):
       resize(z)
+    // issue 14: vector binary/reduce
+    case .binary(let o, let f):
+      let elements = o.outer.multipliedReportingOverflow(by: o.inner)
+      if elements.overflow || elements.partialValue > 16_384 {
+        let table = f.table()
+        elementwise(o) { a, b in table[Int(UInt8(bitPattern: a) ^ 0x80) << 8 | Int(UInt8(bitPattern: b) ^ 0x80)] }
+      } else {
+        elementwise(o) { a, b in UInt8(bitPattern: f.apply(a, b)) }
+      }
+    case .reduce(let o, .maximum):
+      var best = [Int8](repeating: .min, count: o.inner)
+      for i in 0..<o.outer {
+        let row = o.source.address.byteOffset + i * o.source.outerStrideBytes
+        for j in 0..<o.inner { best[j] = max(best[j], Int8(bitPattern: unifiedBuffer[row + j * o.source.innerStrideBytes])) }
+      }
+      for j in 0..<o.inner {
+        unifiedBuffer[o.output.address.byteOffset + j * o.output.innerStrideBytes] = UInt8(bitPattern: best[j])
+      }
     case .maxPool(let pool):
       pooling(pool) { taps in
         var m: Int8 = .min

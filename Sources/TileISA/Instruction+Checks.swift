@@ -324,6 +324,27 @@ private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: I
     p.shift(q.aShift, "a shift")
     p.shift(q.bShift, "b shift")
     p.shift(q.outputShift, "output shift")
+  // issue 14: vector binary/reduce
+  case .binary(let o, let f):
+    if checkExtent(o.outer, o.inner, into: &p) {
+      checkView(o.a, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "a", into: &p)
+      checkView(o.b, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "b", into: &p)
+      checkView(o.output, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
+    }
+    if case .squaredDifference(let q) = f {
+      if !(0...15).contains(q.leftShift) { p.add("left shift = \(q.leftShift) out of 0...15") }
+      for (shift, name) in [(q.aShift, "a shift"), (q.bShift, "b shift"), (q.outputShift, "output shift")] where shift > 0 {
+        p.add("\(name) = \(shift) is positive (squared difference rescales by multipliers below one)")
+      }
+      p.shift(q.aShift, "a shift")
+      p.shift(q.bShift, "b shift")
+      p.shift(q.outputShift, "output shift")
+    }
+  case .reduce(let o, _):
+    if checkExtent(o.outer, o.inner, into: &p) {
+      checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)
+      checkView(o.output, outer: 1, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
+    }
   case .mul(let o, let q):
     if checkExtent(o.outer, o.inner, into: &p) {
       checkView(o.a, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "a", into: &p)

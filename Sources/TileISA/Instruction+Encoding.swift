@@ -138,6 +138,17 @@ extension Instruction {
       case .copy(let o):
         opcode = .vcopy
         try encodeUnary(o, &w)
+      // issue 14: vector binary/reduce
+      case .binary(let o, let f):
+        opcode = .vbinary
+        try encodeBinary(o, &w)
+        try w.put(caseIndex(f.name), UInt8.self, at: 63, "fn")
+        if case .squaredDifference(let q) = f { try encodeAddParameters(q, &w) }
+        try encodeClamp(f.clamp, &w)
+      case .reduce(let o, let f):
+        opcode = .vreduce
+        try encodeUnary(o, &w)
+        try w.put(caseIndex(f), UInt8.self, at: 63, "fn")
       case .maxPool(let p), .avgPool(let p):
         opcode = if case .maxPool = v { .vmaxpool } else { .vavgpool }
         try w.put(Int(p.clamp.lowerBound), Int8.self, at: 4, "clamp")
@@ -167,7 +178,7 @@ extension Instruction {
   private static func decode(_ r: inout FieldReader64) throws(ISAError) -> Instruction {
     let code = r.get(UInt8.self, at: 0)
     guard let opcode = Opcode(rawValue: UInt8(code)) else {
-      throw r.error(at: 0, "unknown opcode \(code) (expected \(Opcode.validText))")
+      throw r.error(at: 0, "unknown opcode \(code) (expected \(Opcode.validRanges))")
     }
     let flags = r.get(UInt8.self, at: 1)
     guard flags & 0xE0 == 0 else { throw r.error(at: 1, "reserved flag bits set in \(hex(flags))") }
@@ -267,6 +278,19 @@ extension Instruction {
     // issue 14: resize
     case .vresize:
       operation = .vector(.resize(try decodeResize(&r)))
+    // issue 14: vector binary/reduce
+    case .vbinary:
+      let o = decodeBinary(&r)
+      let name = try r.choice(BinaryFunction.Name.allCases, at: 63, "binary function")
+      let clamp = try r.clamp(at: 61)
+      switch name {
+      case .squaredDifference: operation = .vector(.binary(o, .squaredDifference(decodeAddParameters(&r, clamp: clamp))))
+      case .maximum: operation = .vector(.binary(o, .maximum(clamp: clamp)))
+      case .minimum: operation = .vector(.binary(o, .minimum(clamp: clamp)))
+      }
+    case .vreduce:
+      let o = decodeUnary(&r)
+      operation = .vector(.reduce(o, try r.choice(ReduceFunction.allCases, at: 63, "reduce function")))
     case .host:
       operation = .host(HostTaskIndex(r.get(UInt32.self, at: 4)))
     case .finish:
@@ -284,23 +308,22 @@ func caseIndex<T: CaseIterable & Equatable>(_ value: T) -> Int { Array(T.allCase
 enum Opcode: UInt8, CaseIterable {
   case nop = 0, load, store, loadWeights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vcopy, host,
     finish, vsoftmax, vmean, vlut
-  // issue 14: resize (explicit raw values 20–23; 18–19 and 24… belong to other families)
+  // issue 14: resize (explicit raw values 20–23)
   case vresize = 20
+  // issue 14: vector binary/reduce
+  case vbinary = 24, vreduce
 
-  /// The valid opcodes as ranges: `0...17, 20`.
-  static var validText: String {
-    var parts: [String] = []
-    var values = allCases.map { Int($0.rawValue) }.sorted()[...]
-    while let first = values.first {
-      var last = first
-      values = values.dropFirst()
-      while values.first == last + 1 {
-        last += 1
-        values = values.dropFirst()
+  /// The assigned opcodes as ranges, e.g. `0...17, 24` (numbers may be reserved in between).
+  static var validRanges: String {
+    var runs: [ClosedRange<UInt8>] = []
+    for code in allCases.map(\.rawValue).sorted() {
+      if let last = runs.last, last.upperBound + 1 == code {
+        runs[runs.count - 1] = last.lowerBound...code
+      } else {
+        runs.append(code...code)
       }
-      parts.append(first == last ? "\(first)" : "\(first)...\(last)")
     }
-    return parts.joined(separator: ", ")
+    return runs.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)...\($0.upperBound)" }.joined(separator: ", ")
   }
 }
 
@@ -403,6 +426,30 @@ private func decodeRequantize(_ r: inout FieldReader64) throws(ISAError) -> Requ
   RequantizeParameters(
     inputZeroPoint: Int8(r.get(Int8.self, at: 58)), outputZeroPoint: Int8(r.get(Int8.self, at: 60)),
     multiplier: Int32(r.get(Int32.self, at: 50)), shift: r.get(Int8.self, at: 56), clamp: try r.clamp(at: 61))
+}
+
+// issue 14: vector binary/reduce
+/// The rescaling fields of `vadd`/`vsub`, shared by `vbinary fn=sqdiff` (bytes 42–60).
+private func encodeAddParameters(_ q: AddParameters, _ w: inout FieldWriter) throws(ISAError) {
+  try w.put(Int(q.aMultiplier), Int32.self, at: 42, "a_mult")
+  try w.put(Int(q.bMultiplier), Int32.self, at: 46, "b_mult")
+  try w.put(Int(q.outputMultiplier), Int32.self, at: 50, "out_mult")
+  try w.put(q.aShift, Int8.self, at: 54, "a_shift")
+  try w.put(q.bShift, Int8.self, at: 55, "b_shift")
+  try w.put(q.outputShift, Int8.self, at: 56, "out_shift")
+  try w.put(q.leftShift, UInt8.self, at: 57, "lshift")
+  try w.put(Int(q.aZeroPoint), Int8.self, at: 58, "a_zp")
+  try w.put(Int(q.bZeroPoint), Int8.self, at: 59, "b_zp")
+  try w.put(Int(q.outputZeroPoint), Int8.self, at: 60, "out_zp")
+}
+
+private func decodeAddParameters(_ r: inout FieldReader64, clamp: ClosedRange<Int8>) -> AddParameters {
+  AddParameters(
+    aZeroPoint: Int8(r.get(Int8.self, at: 58)), bZeroPoint: Int8(r.get(Int8.self, at: 59)),
+    outputZeroPoint: Int8(r.get(Int8.self, at: 60)), leftShift: r.get(UInt8.self, at: 57),
+    aMultiplier: Int32(r.get(Int32.self, at: 42)), aShift: r.get(Int8.self, at: 54),
+    bMultiplier: Int32(r.get(Int32.self, at: 46)), bShift: r.get(Int8.self, at: 55),
+    outputMultiplier: Int32(r.get(Int32.self, at: 50)), outputShift: r.get(Int8.self, at: 56), clamp: clamp)
 }
 
 private func encodeClamp(_ c: ClosedRange<Int8>, _ w: inout FieldWriter) throws(ISAError) {

@@ -127,6 +127,18 @@ extension Instruction {
       ]
     case .vector(let v):
       switch v {
+      // issue 14: vector binary/reduce
+      case .binary(let o, _):
+        return [
+          MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: viewRanges(o.a, outer: o.outer, inner: o.inner, eb)),
+          MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: viewRanges(o.b, outer: o.outer, inner: o.inner, eb)),
+          MemoryAccess(space: .unifiedBuffer, kind: .write, ranges: viewRanges(o.output, outer: o.outer, inner: o.inner, eb)),
+        ]
+      case .reduce(let o, _):
+        return [
+          MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: viewRanges(o.source, outer: o.outer, inner: o.inner, eb)),
+          MemoryAccess(space: .unifiedBuffer, kind: .write, ranges: viewRanges(o.output, outer: 1, inner: o.inner, eb)),
+        ]
       case .add(let o, _), .sub(let o, _), .mul(let o, _):
         return [
           MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: viewRanges(o.a, outer: o.outer, inner: o.inner, eb)),

@@ -421,6 +421,9 @@ public enum ProgramVerifier {
       case .requantize(let o, _), .softmax(let o, _), .copy(let o), .lookup(let o, _):
         out.append((.unifiedBuffer, view(o.output, o.outer, o.inner)))
       case .mean(let o, _): out.append((.unifiedBuffer, view(o.output, 1, o.inner)))
+      // issue 14: vector binary/reduce
+      case .binary(let o, _): out.append((.unifiedBuffer, view(o.output, o.outer, o.inner)))
+      case .reduce(let o, _): out.append((.unifiedBuffer, view(o.output, 1, o.inner)))
       case .maxPool(let p), .avgPool(let p):
         out.append((.unifiedBuffer, grid(p.destination, p.window.outHeight, p.window.outWidth, p.input.channelCount)))
       // issue 14: resize

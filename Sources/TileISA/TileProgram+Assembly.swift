@@ -136,6 +136,20 @@ extension Operation {
       // issue 14: resize
       case .resize(let z):
         return resizeFields(z)
+      // issue 14: vector binary/reduce
+      case .binary(let o, let f):
+        var fields = [("fn", f.name.rawValue)] + binaryFields(o)
+        if case .squaredDifference(let q) = f {
+          fields += [
+            ("a_zp", "\(q.aZeroPoint)"), ("b_zp", "\(q.bZeroPoint)"), ("out_zp", "\(q.outputZeroPoint)"),
+            ("lshift", "\(q.leftShift)"), ("a_mult", "\(q.aMultiplier)"), ("a_shift", "\(q.aShift)"),
+            ("b_mult", "\(q.bMultiplier)"), ("b_shift", "\(q.bShift)"), ("out_mult", "\(q.outputMultiplier)"),
+            ("out_shift", "\(q.outputShift)"),
+          ]
+        }
+        return fields + [("clamp", clampText(f.clamp))]
+      case .reduce(let o, let f):
+        return [("fn", f.rawValue)] + unaryFields(o)
       }
     case .host(let index):
       return [("task", "\(index.value)")]

@@ -344,6 +344,27 @@ public enum VectorOperation: Hashable, Sendable {
   /// int8 bilinear resize of a block of output rows (`Resize` documents the loop nest; TFLite's
   /// `reference_ops::ResizeBilinearInteger`).
   case resize(Resize)
+  // issue 14: vector binary/reduce
+  /// An int8 elementwise binary function without a TFLite-style ADD rescale (SQUARED_DIFFERENCE,
+  /// MAXIMUM, MINIMUM; `VectorOperation+Binary.swift` gives each function's arithmetic):
+  ///
+  /// ```swift
+  /// OUT[i][j] = function(A[i][j], B[i][j])   // clamped to the function's range
+  /// ```
+  case binary(BinaryOperands, BinaryFunction)
+  /// An int8 reduction over the `outer` rows without rescaling (REDUCE_MAX, which TFLite runs on
+  /// the stored values with equal input and output quantization); one output row, as `vmean`:
+  ///
+  /// ```swift
+  /// for j in 0..<inner {
+  ///   var m: Int8 = -128
+  ///   for i in 0..<outer { m = max(m, SRC[i][j]) }
+  ///   OUT[0][j] = m
+  /// }
+  /// ```
+  ///
+  /// Every source element is read before any output is written.
+  case reduce(UnaryOperands, ReduceFunction)
 
   /// The assembly mnemonic.
   public var mnemonic: String {
@@ -360,6 +381,9 @@ public enum VectorOperation: Hashable, Sendable {
     case .copy: "vcopy"
     // issue 14: resize
     case .resize: "vresize"
+    // issue 14: vector binary/reduce
+    case .binary: "vbinary"
+    case .reduce: "vreduce"
     }
   }
 }

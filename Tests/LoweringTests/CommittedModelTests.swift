@@ -83,9 +83,9 @@ import TileISA
     }
   }
 
-  /// The networks map their matrix work to the array and SOFTMAX, MEAN and the int8 unary ops
-  /// (`vlut`) to the vector unit: only what has no accelerator implementation (and
-  /// resource-variable bookkeeping) runs on the host.
+  /// The networks map their matrix work to the array and SOFTMAX, MEAN, SQUARED_DIFFERENCE and
+  /// the int8 unary ops (`vlut`) to the vector unit: only what has no accelerator implementation
+  /// (and resource-variable bookkeeping) runs on the host.
   @Test func networksKeepMatrixWorkOnTheArray() throws {
     for stem in [
       "mobilenet_v2_int8", "resnet_small_int8", "kws_dscnn_int8", "convpool_int8", "attention_int8", "mlp_int8",
@@ -98,12 +98,10 @@ import TileISA
           #expect(op.placement == .systolicArray, "\(stem) #\(op.index) \(op.opName): \(op.reason)")
         case "ADD", "SUB", "MUL", "MAX_POOL_2D", "AVERAGE_POOL_2D", "CONCATENATION", "PAD", "SOFTMAX":
           #expect(op.placement == .vectorUnit, "\(stem) #\(op.index) \(op.opName): \(op.reason)")
-        case "MEAN":
-          // Global average pooling goes to the vector unit; attention's layer norms average the
-          // last axis, which vmean does not reduce.
-          #expect(
-            op.placement == (stem == "attention_int8" ? .host : .vectorUnit),
-            "\(stem) #\(op.index) \(op.opName): \(op.reason)")
+        case "MEAN", "SQUARED_DIFFERENCE":
+          // Global average pooling and attention's layer norms (means over the last axis, one
+          // row per lane; the squared deviation through vbinary) go to the vector unit.
+          #expect(op.placement == .vectorUnit, "\(stem) #\(op.index) \(op.opName): \(op.reason)")
         case "LOGISTIC", "HARD_SWISH", "TANH", "GELU", "EXP", "NEG", "RSQRT":
           // int8 in these networks (attention's layer-norm RSQRT, convpool's gates).
           #expect(op.placement == .vectorUnit, "\(stem) #\(op.index) \(op.opName): \(op.reason)")

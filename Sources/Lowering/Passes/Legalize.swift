@@ -14,9 +14,12 @@ import TileISA
 /// - SOFTMAX int8 → int8 with TFLite's fixed output quantization (1/256, −128), per-tensor input
 ///   quantization and β × input scale ≥ 2^−26, whose rows fit the unified buffer → `vsoftmax` on
 ///   the vector unit.
-/// - MEAN int8 → int8 over axes [1, 2] of a rank-4 tensor (GlobalAveragePooling2D), per-tensor
-///   quantization, whose folded multiplier's shift is in −31...30 and one channel of whose pixels
-///   fits the unified buffer → `vmean` on the vector unit.
+/// - MEAN int8 → int8 over axes [1, 2] of a rank-4 tensor (GlobalAveragePooling2D) or any other
+///   run of adjacent axes (issue 14: LayerNorm's last axis, a row per lane), per-tensor
+///   quantization, whose folded multiplier's shift is in −31...30 and one channel of whose
+///   reduced elements fits the unified buffer → `vmean` on the vector unit; REDUCE_MAX int8 with
+///   equal input and output quantization the same way → `vreduce fn=max` (`Legalize+Reduce.swift`).
+/// - SQUARED_DIFFERENCE, MAXIMUM, MINIMUM int8 with any broadcast (issue 14) → `vbinary`.
 /// - int8 → int8 per-tensor unary ops listed in `isLookupOperator` (LOGISTIC, TANH, HARD_SWISH,
 ///   GELU, EXP, NEG, RSQRT) → `vlut` on the vector unit, through a 256-entry table the golden
 ///   model's kernel fills (`LookupTable`).
@@ -63,7 +66,7 @@ struct Legalize: LoweringPass {
 }
 
 /// The legality rules for one operator (the `vlut` and DMA-copy rules are in
-/// `Legalize+Movement.swift`).
+/// `Legalize+Movement.swift`, MEAN and REDUCE_MAX in `Legalize+Reduce.swift`).
 struct OperatorLegalizer {
   let state: LoweringState
   let index: Int
@@ -128,6 +131,11 @@ struct OperatorLegalizer {
     case .pad, .padV2: return pad()
     case .softmax(let beta): return softmax(beta)
     case .mean: return mean()
+    // issue 14: vector binary/reduce
+    case .squaredDifference: return binary(.squaredDifference, .none)
+    case .maximum: return binary(.maximum, .none)
+    case .minimum: return binary(.minimum, .none)
+    case .reduceMax: return mean(maximum: true)
     case let kind where Self.isLookupOperator(kind): return lookup()
     case let kind where Self.dataInputs(kind) != nil: return dataMovement(Self.dataInputs(kind) ?? [])
     case .transposeConv:
@@ -433,12 +441,29 @@ struct OperatorLegalizer {
         return host("rescaling shift out of range")
       }
       parameters = .mul(p)
+    // issue 14: vector binary/reduce
+    case .squaredDifference:
+      guard let p = TFLiteQuantization.squaredDifference(a: aq, b: bq, output: oq, clamp: clamp) else {
+        return host("rescaling multiplier ≥ 1 (TFLite rejects these scales)")
+      }
+      parameters = .function(.squaredDifference(p))
+    case .maximum:
+      parameters = .function(.maximum(clamp: clamp))
+    case .minimum:
+      parameters = .function(.minimum(clamp: clamp))
     }
     let (dims, strides) = coalesce(output: shape, operands: [a.shape, b.shape])
     let work = BinaryWork(
       op: kind, a: aID, b: bID, output: op.outputs[0], dims: dims, aStrides: strides[0],
       bStrides: strides[1], parameters: parameters, tiling: nil)
     let broadcast = a.shape != b.shape ? " with a zero-stride (broadcast) operand" : ""
+    if case .function(let f) = parameters {
+      // issue 14: vector binary/reduce
+      let note = kind == .squaredDifference ? "" : " on the stored int8 values (TFLite ignores the quantization)"
+      return (
+        .vectorUnit, "\(name): vbinary fn=\(f.name.rawValue) on the vector unit\(broadcast)\(note)", .binary(work)
+      )
+    }
     return (.vectorUnit, "\(name): v\(kind.rawValue.lowercased()) on the vector unit\(broadcast)", .binary(work))
   }
 
@@ -530,51 +555,6 @@ struct OperatorLegalizer {
       input: xID, output: op.outputs[0], rows: rows, depth: depth, parameters: parameters, tiling: nil)
     return (
       .vectorUnit, "\(name): vsoftmax on the vector unit (\(rows) row\(rows == 1 ? "" : "s") of \(depth))", .softmax(work)
-    )
-  }
-
-  func mean() -> Decision {
-    guard let xID = op.input(0), let x = input(0), let out = output, let axesData = input(1)?.data else {
-      return host("the axes are not constant")
-    }
-    let rank = x.shape.count
-    guard rank == 4 else { return host("rank-\(rank) input; vmean reduces the H and W of an N×H×W×C tensor") }
-    var axes: Set<Int> = []
-    for a in axesData.integerValues {
-      let r = a < 0 ? Int(a) + rank : Int(a)
-      guard (0..<rank).contains(r) else { return host("axis \(a) out of range for rank \(rank)") }
-      axes.insert(r)
-    }
-    guard axes == [1, 2] else {
-      return host("axes \(axes.sorted()); vmean reduces axes [1, 2] (height and width) only")
-    }
-    let (batches, pixels, channels) = (x.shape[0], x.shape[1] * x.shape[2], x.shape[3])
-    guard out.elementCount == batches * channels else { return host("output shape \(out.shape) does not match") }
-    let parameters: RequantizeParameters
-    if floatDatapath && x.elementType == .float32 {
-      // Timing baseline: a placeholder in range (the float program is never run functionally).
-      parameters = RequantizeParameters(inputZeroPoint: 0, outputZeroPoint: 0, multiplier: 1 << 30, shift: 0)
-    } else {
-      guard let xq = affine(x), let oq = affine(out) else { return host("missing or per-channel quantization") }
-      guard let p = TFLiteQuantization.mean(input: xq, output: oq, count: pixels) else {
-        return host("rescaling out of range (input scale \(xq.scale), output scale \(oq.scale), \(pixels) pixels)")
-      }
-      parameters = p
-    }
-    let eb = state.elementBytes
-    let capacity = Int(state.arch.ub.capacity.count)
-    guard (pixels + 1) * eb <= capacity else {
-      return host(
-        "one channel of \(pixels) pixels needs \(formatBytes((pixels + 1) * eb)) of unified buffer; \(state.arch.name) has \(formatBytes(capacity))"
-      )
-    }
-    let work = MeanWork(
-      input: xID, output: op.outputs[0], batches: batches, pixels: pixels, channels: channels, parameters: parameters,
-      tiling: nil)
-    return (
-      .vectorUnit,
-      "\(name): vmean on the vector unit (\(x.shape[1])×\(x.shape[2]) pixels × \(channels) channels\(batches == 1 ? "" : ", \(batches) images"))",
-      .mean(work)
     )
   }
 

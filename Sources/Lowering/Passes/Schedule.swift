@@ -690,6 +690,8 @@ struct Emitter {
           case (.add, .add(let p)): operation = .add(operands, p)
           case (.sub, .add(let p)): operation = .sub(operands, p)
           case (.mul, .mul(let p)): operation = .mul(operands, p)
+          // issue 14: vector binary/reduce
+          case (_, .function(let f)): operation = .binary(operands, f)
           default: preconditionFailure("\(b.op) with mismatched parameters")
           }
           compute(
@@ -840,6 +842,8 @@ struct Emitter {
   /// load unless the block is all channels), reduce it to one row, store the row.
   mutating func mean(_ u: MeanWork) {
     guard let i = layer, let t = u.tiling else { preconditionFailure("mean layer without tiling") }
+    // issue 14: vector binary/reduce
+    if u.rowLanes { return meanRows(u, t, layer: i) }
     let count = t.doubleBuffered ? 2 : 1
     let inChunk = u.pixels * t.innerTile * eb
     let outChunk = t.innerTile * eb
@@ -867,13 +871,46 @@ struct Emitter {
           output: VectorView(address: SRAMAddress(outBuffer), outerStrideBytes: n * eb, innerStrideBytes: eb),
           outer: u.pixels, inner: n)
         compute(
-          .vector(.mean(operands, u.parameters)),
+          .vector(u.operation(operands)),
           [.read(.unifiedBuffer, inBuffer..<inBuffer + inChunk), .write(.unifiedBuffer, outBuffer..<outBuffer + outChunk)])
         store(
           sram: outBuffer, dram: address(u.output) + (b * u.channels + c0) * eb, rows: 1, rowBytes: n * eb,
           source: outBuffer..<outBuffer + outChunk, target: region(u.output))
         stats[i].tiles += 1
       }
+    }
+  }
+
+  // issue 14: vector binary/reduce
+  /// `vmean` per block of whole rows (MEAN over the last axes): one contiguous load of the
+  /// block, one `vmean` whose lanes each reduce a row (source inner stride = a row), one store
+  /// of the block's means.
+  mutating func meanRows(_ u: MeanWork, _ t: ElementwiseTiling, layer i: Int) {
+    let count = t.doubleBuffered ? 2 : 1
+    let inChunk = u.pixels * t.innerTile * eb
+    let outChunk = t.innerTile * eb
+    var toggle = 0
+    stats[i].largestTile = TileShape(outputHeight: 1, outputWidth: t.innerTile, reduction: u.pixels, columns: 1)
+    for r0 in stride(from: 0, to: u.batches, by: t.innerTile) {
+      let n = min(t.innerTile, u.batches - r0)
+      tile = TileCoordinate(m: stats[i].tiles)
+      let inBuffer = toggle * (inChunk + outChunk)
+      let outBuffer = inBuffer + inChunk
+      toggle = (toggle + 1) % count
+      load(
+        .unifiedBuffer, sram: inBuffer, dram: address(u.input) + r0 * u.pixels * eb, rows: 1,
+        rowBytes: n * u.pixels * eb, source: region(u.input), target: inBuffer..<inBuffer + inChunk)
+      let operands = UnaryOperands(
+        source: VectorView(address: SRAMAddress(inBuffer), outerStrideBytes: eb, innerStrideBytes: u.pixels * eb),
+        output: VectorView(address: SRAMAddress(outBuffer), outerStrideBytes: n * eb, innerStrideBytes: eb),
+        outer: u.pixels, inner: n)
+      compute(
+        .vector(u.operation(operands)),
+        [.read(.unifiedBuffer, inBuffer..<inBuffer + inChunk), .write(.unifiedBuffer, outBuffer..<outBuffer + outChunk)])
+      store(
+        sram: outBuffer, dram: address(u.output) + r0 * eb, rows: 1, rowBytes: n * eb,
+        source: outBuffer..<outBuffer + outChunk, target: region(u.output))
+      stats[i].tiles += 1
     }
   }
 

@@ -675,6 +675,8 @@ struct Tiler {
         "one channel of \(u.pixels) pixels needs \(formatBytes(channelBytes)) of unified buffer; \(arch.name) has \(formatBytes(ubCapacity))"
       )
     }
+    // issue 14: vector binary/reduce
+    if u.rowLanes { return meanRows(u, doubleBuffered: db) }
     let channelTile = min(u.channels, ubCapacity / ((db ? 2 : 1) * channelBytes))
     let blocksPerImage = ceilDiv(u.channels, channelTile)
     let blocks = u.batches * blocksPerImage
@@ -693,6 +695,27 @@ struct Tiler {
         compute: compute, load: load, store: store, firstLoad: load / blocks, lastStore: store / blocks,
         overlapped: db), dramBytes: (elements + outputs) * eb, tiles: blocks)
     return ElementwiseTiling(outerTile: u.pixels, innerTile: channelTile, doubleBuffered: db, estimate: estimate)
+  }
+
+  // issue 14: vector binary/reduce
+  /// Blocks of whole rows for a row-per-lane MEAN: the most rows whose elements and outputs
+  /// (twice over when double-buffered) fit; one contiguous load and store per block.
+  func meanRows(_ u: MeanWork, doubleBuffered db: Bool) -> ElementwiseTiling {
+    let rowBytes = (u.pixels + 1) * eb
+    let rowTile = max(1, min(u.batches, ubCapacity / ((db ? 2 : 1) * rowBytes)))
+    let blocks = ceilDiv(u.batches, rowTile)
+    let elements = u.batches * u.pixels
+    let compute =
+      (u.batches / rowTile) * cost.mean(pixels: u.pixels, channels: rowTile)
+      + (u.batches % rowTile == 0 ? 0 : cost.mean(pixels: u.pixels, channels: u.batches % rowTile))
+    let load = cost.activationDMA(elements * eb, transfers: blocks, onChip: expectedOnChip(u.input))
+    let store = cost.activationDMA(u.batches * eb, transfers: blocks, onChip: expectedOnChip(u.output))
+    let estimate = CostEstimate(
+      computeCycles: compute, loadCycles: load, storeCycles: store,
+      cycles: cost.combine(
+        compute: compute, load: load, store: store, firstLoad: load / blocks, lastStore: store / blocks,
+        overlapped: db), dramBytes: (elements + u.batches) * eb, tiles: blocks)
+    return ElementwiseTiling(outerTile: u.pixels, innerTile: rowTile, doubleBuffered: db, estimate: estimate)
   }
 
   func pool(_ p: PoolWork, _ location: String) throws(LoweringError) -> PoolTiling {
