@@ -82,7 +82,8 @@ extension OperatorLegalizer {
       let rows = copies.reduce(0) { $0 + $1.rows }
       return (
         .vectorUnit,
-        "\(name): \(copies.count) strided DMA cop\(copies.count == 1 ? "y" : "ies") (\(rows) row\(rows == 1 ? "" : "s")) through the unified buffer",
+        "\(name): \(copies.count) strided DMA cop\(copies.count == 1 ? "y" : "ies") (\(rows) row\(rows == 1 ? "" : "s")) through the unified buffer"
+          + (fill.map { " after a fill with the zero point \($0)" } ?? ""),
         .copy(work)
       )
     }
