@@ -497,7 +497,7 @@ extension ArchSpec {
       source: .assumed("one PCIe round trip plus driver overhead")),
     .number(
       "host.gops", \.host.gigaOpsPerSecond, range: ArchRange.hostGigaOps, default: 10, unit: "Gop/s",
-      "Host throughput on fallback ops (10⁹ element ops/s).",
+      "Host throughput on fallback ops (10⁹ ops/s: one per MAC, or per output element where an op has no MACs).",
       source: .assumed("one Haswell core running scalar reference kernels")),
 
     // Energy table.
