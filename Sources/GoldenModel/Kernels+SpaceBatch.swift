@@ -30,7 +30,11 @@ extension Kernels {
     }
     let (bh, bw) = (g.block[0], g.spatial == 2 ? g.block[1] : 1)
     let (top, left) = (g.before[0], g.spatial == 2 ? g.before[1] : 0)
-    let outN = n * bh * bw
+    let (nb, o1) = n.multipliedReportingOverflow(by: bh)
+    let (outN, o2) = nb.multipliedReportingOverflow(by: bw)
+    guard !o1, !o2 else {
+      throw GoldenModelError(.badInput, c.location, "output batch \(n) × \(bh) × \(bw) is out of range")
+    }
     let (oh, ow) = (outSpatial[0], g.spatial == 2 ? outSpatial[1] : 1)
     let outShape = [outN] + outSpatial + [ch]
     try checkElementCount(c, outShape)

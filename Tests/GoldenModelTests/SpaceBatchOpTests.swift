@@ -172,6 +172,13 @@ import Testing
       Self.graph(.batchToSpaceND, input: [4, 2, 2, 1], block: [2, 2], edges: [3, 2, 0, 0], output: [1, 0, 4, 1]),
       [4, 2, 2, 1])
     #expect(bigCrops.contains("crops 3 + 2 exceed dimension 1 (2 × block 2)"), "\(bigCrops)")
+    // Huge blocks and paddings from a file: an error, never an allocation or a trap.
+    let huge = message(
+      Self.graph(
+        .spaceToBatchND, input: [1, 1, 1, 1], block: [1 << 30, 1 << 30], edges: [0, (1 << 30) - 1, 0, (1 << 30) - 1],
+        output: [1, 1, 1, 1]),
+      [1, 1, 1, 1])
+    #expect(huge.contains("has more than 2^31 - 1 elements"), "\(huge)")
   }
 
   @Test func importerRejectsMalformedOperands() throws {
