@@ -508,7 +508,7 @@ extension ArchSpec {
         "one PCIe Gen3 read round trip to host memory: Neugebauer et al., SIGCOMM 2018 (\"Understanding PCIe performance for end host networking\") measure DMA read latencies of several hundred ns to about 1 µs on Gen3 ×8")),
     .number(
       "host.gops", \.host.gigaOpsPerSecond, range: ArchRange.hostGigaOps, default: 10, unit: "Gop/s",
-      "Host throughput on fallback ops (10⁹ element ops/s).",
+      "Host throughput on fallback ops (10⁹ ops/s: one per MAC, or per output element where an op has no MACs).",
       source: .assumed("one Haswell core running scalar reference kernels")),
 
     // Energy table.

@@ -264,7 +264,7 @@ public struct HostSpec: Sendable, Hashable {
   /// Fixed cost of one host round trip (hand a tensor to the host and get the result back),
   /// in microseconds.
   public var latencyMicroseconds: Double
-  /// Host throughput on fallback ops, in 10⁹ element operations per second.
+  /// Host throughput on fallback ops, in 10⁹ operations (MACs, or output elements) per second.
   public var gigaOpsPerSecond: Double
   /// Request to first byte of a DMA transfer the accelerator makes across the link itself
   /// (`load`/`store … host_link`), in nanoseconds: a link round trip, no driver.

@@ -108,7 +108,7 @@ public enum CounterKey: String, CaseIterable, Sendable, Hashable, CustomStringCo
     case .accWriteBytes: "accumulator bytes written"
     case .accumulatorAdds: "additions into existing accumulator entries (accumulate matmuls: P × N)"
     case .vectorOps: "activation/vector unit element operations"
-    case .hostOps: "host element operations (one per byte a host task reads)"
+    case .hostOps: "host operations (each host task's MACs or element operations, from the host-task table)"
     case .unpackedWeights: "weights expanded from packed int4/int2/ternary-grouped storage to int8 by load_weights: K × N per packed tile"
     case .hostLinkBytes: "network input and output bytes DMA moves across the host link (load/store … host_link), not through DRAM"
     }

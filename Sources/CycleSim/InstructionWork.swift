@@ -323,7 +323,8 @@ struct InstructionWork: Sendable, Equatable {
         guard r.byteCount >= 0 else { return .failure(WorkProblem("host task writes a negative byte count")) }
         w.hostWriteBytes = math.add(w.hostWriteBytes, Int64(r.byteCount))
       }
-      w.hostOps = w.hostReadBytes
+      guard task.operations >= 0 else { return .failure(WorkProblem("host task has a negative operation count")) }
+      w.hostOps = Int64(task.operations)
     case .nop:
       w.instructionClass = .nop
     case .finish:

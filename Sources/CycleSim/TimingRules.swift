@@ -265,9 +265,10 @@ public struct TimingRule: Sendable {
     },
     TimingRule(
       .host, .host,
-      busy: "host_latency + ⌈(read + written bytes) / link⌉ + ⌈read bytes / host_ops⌉",
+      busy: "host_latency + ⌈(read + written bytes) / link⌉ + ⌈task operations / host_ops⌉",
       done: "= busy",
-      source: "host fallback = round trip + link transfer of inputs and outputs + compute at the host's rate"
+      source:
+        "host fallback = round trip + link transfer of inputs and outputs + the task's operations (its MACs, or output elements where it has none: the compiler's cost-model count, carried in the host-task table) at the host's rate"
     ) { w, p in
       let link = min(ceilToInt64(Double(w.hostReadBytes + w.hostWriteBytes) / p.hostLinkBytesPerCycle), 1 << 60)
       let compute = min(ceilToInt64(Double(w.hostOps) / p.hostOpsPerCycle), 1 << 60)

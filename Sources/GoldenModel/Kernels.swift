@@ -17,7 +17,7 @@ import GraphIR
 /// `Kernels+Arithmetic.swift` (DIV, SQRT, POW, CAST), `Kernels+Resize.swift` (RESIZE_BILINEAR,
 /// RESIZE_NEAREST_NEIGHBOR), `Kernels+TransposeConv.swift` (TRANSPOSE_CONV), `Kernels+Vision.swift`
 /// (SPACE_TO_DEPTH, DEPTH_TO_SPACE, TILE, MAXIMUM, MINIMUM, LEAKY_RELU, PRELU, ARG_MAX,
-/// L2_NORMALIZATION); WHILE runs in `Interpreter+ControlFlow.swift`.
+/// L2_NORMALIZATION), `Kernels+SpaceBatch.swift` (SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND); WHILE runs in `Interpreter+ControlFlow.swift`.
 public enum Kernels {
   /// Runs the stateless kernel for `context.op`, returning one value per output.
   ///
@@ -100,6 +100,9 @@ public enum Kernels {
     case .sqrt: return [try sqrt(c)]
     case .pow: return [try pow(c)]
     case .cast: return [try cast(c)]
+    // issue 14: space-batch
+    case .spaceToBatchND: return [try spaceToBatchND(c)]
+    case .batchToSpaceND: return [try batchToSpaceND(c)]
     }
   }
 

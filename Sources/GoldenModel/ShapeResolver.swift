@@ -43,7 +43,8 @@ public struct ShapeRequest: Sendable, Equatable {
 ///    broadcasting, RESHAPE by its target (from the folded shape operand or `new_shape`, one −1
 ///    inferred; when re-batching, a target whose leading dimension is the stored batch takes the
 ///    new one), and every other op (the shape-moving ones: SHAPE, PACK, SPLIT_V, STRIDED_SLICE,
-///    TRANSPOSE, CONCATENATION, PAD, PADV2, TILE, UNPACK, SPACE_TO_DEPTH, DEPTH_TO_SPACE; those
+///    TRANSPOSE, CONCATENATION, PAD, PADV2, TILE, UNPACK, SPACE_TO_DEPTH, DEPTH_TO_SPACE,
+///    SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND; those
 ///    whose output size is an operand: RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR, TRANSPOSE_CONV;
 ///    ARG_MAX) by running their golden kernels, on the real values where those are constant and
 ///    on zeros otherwise. Operators whose inputs are all constant integers

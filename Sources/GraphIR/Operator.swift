@@ -271,6 +271,13 @@ public enum OpKind: Sendable, Hashable {
   case pow
   /// CAST: every element converted to the output tensor's type.
   case cast
+  // issue 14: space-batch
+  /// SPACE_TO_BATCH_ND: spatial blocks of input 0 (block shape: input 1, paddings: input 2)
+  /// moved into the batch dimension.
+  case spaceToBatchND
+  /// BATCH_TO_SPACE_ND: the inverse, batches moved back into spatial blocks (block shape:
+  /// input 1, crops: input 2).
+  case batchToSpaceND
 
   /// The TFLite builtin operator name, e.g. `"CONV_2D"`.
   public var tfliteName: String {
@@ -348,6 +355,9 @@ public enum OpKind: Sendable, Hashable {
     case .sqrt: "SQRT"
     case .pow: "POW"
     case .cast: "CAST"
+    // issue 14: space-batch
+    case .spaceToBatchND: "SPACE_TO_BATCH_ND"
+    case .batchToSpaceND: "BATCH_TO_SPACE_ND"
     }
   }
 

@@ -6,8 +6,10 @@ import GraphIR
 /// model's kernel on element numbers, and that map compressed into strided 2-D DMA copies.
 ///
 /// Each data input is replaced by an int32 tensor of the same shape holding consecutive element
-/// numbers (input k's numbers follow input k − 1's); the kernel moves numbers exactly as it moves
-/// int8 values, so its output names, for every output element, the input element it copies. The
+/// numbers from 1 (input k's numbers follow input k − 1's); the kernel moves numbers exactly as it
+/// moves int8 values, so its output names, for every output element, the input element it copies,
+/// or holds 0 where the kernel writes a padding value of its own (SPACE_TO_BATCH_ND's padded
+/// positions, the int32 zero point being 0): no copy writes those, the layer's fill does. The
 /// copies are therefore the kernel's own indexing (every mask, negative index and clamp of
 /// STRIDED_SLICE included), bit-exact by construction, as `LookupTable` is for unary ops.
 enum DataMovement {
@@ -31,8 +33,10 @@ enum DataMovement {
       guard let id = op.input(p) else { return .failure(KernelEvaluationProblem(message: "input \(p) is missing")) }
       let t = graph[id]
       let count = t.elementCount
-      guard next + count < Int(Int32.max) else { return .failure(KernelEvaluationProblem(message: "too many elements")) }
-      values[p] = TensorData(shape: t.shape, storage: .int32((next..<next + count).map { Int32($0) }))
+      guard next + count + 1 < Int(Int32.max) else {
+        return .failure(KernelEvaluationProblem(message: "too many elements"))
+      }
+      values[p] = TensorData(shape: t.shape, storage: .int32((next + 1..<next + count + 1).map { Int32($0) }))
       g[id].elementType = .int32
       g[id].quantization = nil
       bases.append((p, id, next))
@@ -67,8 +71,9 @@ enum DataMovement {
     return .success(copies)
   }
 
-  /// Element numbers of one output → (source tensor, element), grouped into runs, rows of
-  /// equally strided runs, and 2-D copies into `destination`.
+  /// Element numbers of one output (1-based; 0 for an element no input supplies) → (source
+  /// tensor, element), grouped into runs, rows of equally strided runs, and 2-D copies into
+  /// `destination`.
   static func compress(_ numbers: [Int32], bases: [(id: TensorID, base: Int)], destination: TensorID)
     -> [CopyWork.Copy2D]
   {
@@ -78,8 +83,8 @@ enum DataMovement {
       return (bases[k].id, n - bases[k].base)
     }
     var runs: [(id: TensorID, source: Int, destination: Int, length: Int)] = []
-    for (d, raw) in numbers.enumerated() {
-      let (id, e) = source(Int(raw))
+    for (d, raw) in numbers.enumerated() where raw > 0 {
+      let (id, e) = source(Int(raw) - 1)
       if let last = runs.last, last.id == id, last.source + last.length == e, last.destination + last.length == d {
         runs[runs.count - 1].length += 1
       } else {

@@ -240,6 +240,12 @@ struct GraphRewriter {
           variableRepresentative[key] = v
         }
       }
+    // issue 14: space-batch. Elements moved unchanged (SPACE_TO_BATCH_ND's padding is the
+    // output zero point, real 0): input and output share parameters.
+    case .spaceToBatchND, .batchToSpaceND:
+      if let x = quantizedTensor(inputs.first ?? nil), let out = quantizedTensor(outputs.first) {
+        join(x, out, requantizingInput: 0, inputs: &inputs)
+      }
     default:
       break
     }

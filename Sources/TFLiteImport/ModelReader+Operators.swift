@@ -71,6 +71,10 @@ extension ModelReader {
       try checkPowerOfTwoScaleInt16(
         reader, options, opName, inputs: inputs, outputs: outputs, tensors: tensors, fail: fail)
     }
+    // issue 14: space-batch
+    if kind == .spaceToBatchND || kind == .batchToSpaceND {
+      try checkSpaceBatchOperands(kind, inputs: inputs, outputs: outputs, tensors: tensors, fail: fail)
+    }
     return Operator(kind: kind, inputs: inputs, outputs: outputs)
   }
 
@@ -135,6 +139,8 @@ extension ModelReader {
       B.resizeBilinear, B.resizeNearestNeighbor,
       B.transposeConv, B.spaceToDepth, B.depthToSpace, B.maximum, B.minimum, B.leakyRelu, B.prelu, B.argMax,
       B.l2Normalization, B.tile,
+      // issue 14: space-batch
+      B.spaceToBatchND, B.batchToSpaceND,
     ]
   }()
 }
@@ -378,6 +384,13 @@ struct OptionsReader {
     case B.pow:
       _ = try options(.pow)
       return .pow
+    // issue 14: space-batch (block shape and paddings/crops are inputs; the tables are empty)
+    case B.spaceToBatchND:
+      _ = try options(.spaceToBatchND)
+      return .spaceToBatchND
+    case B.batchToSpaceND:
+      _ = try options(.batchToSpaceND)
+      return .batchToSpaceND
     default:
       preconditionFailure("builtin \(builtin) is in supportedBuiltins but not mapped")
     }

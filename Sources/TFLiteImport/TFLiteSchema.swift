@@ -171,6 +171,8 @@ enum TFLiteSchema {
     static let spaceToDepth: Int32 = 26, prelu: Int32 = 54, maximum: Int32 = 55, argMax: Int32 = 56
     static let minimum: Int32 = 57, transposeConv: Int32 = 67, tile: Int32 = 69
     static let resizeNearestNeighbor: Int32 = 97, leakyRelu: Int32 = 98
+    // issue 14: space-batch
+    static let batchToSpaceND: Int32 = 37, spaceToBatchND: Int32 = 38
   }
 
   /// `union BuiltinOptions` tags (the `builtin_options_type` values) Systole reads and writes.
@@ -233,6 +235,9 @@ enum TFLiteSchema {
     case div = 29
     case cast = 37
     case pow = 56
+    // issue 14: space-batch
+    case batchToSpaceND = 24
+    case spaceToBatchND = 25
 
     /// The schema name of the options table.
     var tableName: String {
@@ -294,6 +299,9 @@ enum TFLiteSchema {
       case .unidirectionalSequenceLSTM: "UnidirectionalSequenceLSTMOptions"
       case .while: "WhileOptions"
       case .logicalAnd: "LogicalAndOptions"
+      // issue 14: space-batch
+      case .batchToSpaceND: "BatchToSpaceNDOptions"
+      case .spaceToBatchND: "SpaceToBatchNDOptions"
       }
     }
   }

@@ -445,6 +445,9 @@ struct ModelWriter {
     case .sqrt: return (B.sqrt, nil)
     case .cast: return (B.cast, empty(.cast))
     case .pow: return (B.pow, empty(.pow))
+    // issue 14: space-batch
+    case .spaceToBatchND: return (B.spaceToBatchND, empty(.spaceToBatchND))
+    case .batchToSpaceND: return (B.batchToSpaceND, empty(.batchToSpaceND))
     }
   }
 }

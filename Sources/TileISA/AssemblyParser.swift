@@ -520,8 +520,14 @@ struct AssemblyParser {
         let name = try r.string("name")
         let reads = try rangeList(&r, "reads")
         let writes = try rangeList(&r, "writes")
+        var operations: Int? = nil
+        if let v = r.optionalRaw("ops") {
+          let n = try r.parseInteger(v.text, column: v.column, key: "ops")
+          guard n >= 0 else { throw error(v.column, "ops \(n) must be at least 0") }
+          operations = n
+        }
         try r.finish()
-        hostTasks.append(HostTask(name: name, reads: reads, writes: writes))
+        hostTasks.append(HostTask(name: name, reads: reads, writes: writes, operations: operations))
       case ".input", ".output":
         let count = word == ".input" ? inputs.count : outputs.count
         var r = try FieldReader(try position(count), line: line, owner: word, ownerColumn: head.column)

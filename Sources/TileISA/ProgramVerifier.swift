@@ -148,6 +148,7 @@ public enum ProgramVerifier {
     }
     for (i, task) in program.hostTasks.enumerated() {
       let location = "host task \(i) '\(task.name)'"
+      if task.operations < 0 { report(location, "operation count \(task.operations) is negative") }
       for (what, ranges) in [("reads", task.reads), ("writes", task.writes)] {
         for range in ranges {
           checkDRAM(range.start.byteOffset, range.byteCount, dramSize: dramSize, location: location, what: what, report)

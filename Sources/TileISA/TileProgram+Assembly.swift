@@ -16,7 +16,7 @@ extension TileProgram {
     }
     for (i, task) in hostTasks.enumerated() {
       lines.append(
-        ".host \(i) name=\(quoted(task.name)) reads=\(rangeList(task.reads)) writes=\(rangeList(task.writes))")
+        ".host \(i) name=\(quoted(task.name)) reads=\(rangeList(task.reads)) writes=\(rangeList(task.writes)) ops=\(task.operations)")
     }
     for (kind, bindings) in [("input", inputs), ("output", outputs)] {
       for (i, b) in bindings.enumerated() {

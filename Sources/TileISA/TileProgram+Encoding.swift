@@ -17,7 +17,9 @@ extension TileProgram {
     out.bytes += Self.encodingMagic
     out.u16(Self.encodingVersion)
     out.u8(caseIndex(datapath))
-    out.u8((tiles.isEmpty ? 0 : Self.hasTileTableFlag) | (arenaSize.count == 0 ? 0 : Self.hasArenaFlag))
+    out.u8(
+      (tiles.isEmpty ? 0 : Self.hasTileTableFlag) | (arenaSize.count == 0 ? 0 : Self.hasArenaFlag)
+        | (hostTasks.isEmpty ? 0 : Self.hasHostOperationsFlag))
     out.i64(dramSize.count)
     out.i64(limits.unifiedBuffer.count)
     out.i64(limits.weightBuffer.count)
@@ -43,6 +45,7 @@ extension TileProgram {
           out.i64(Int64(range.byteCount))
         }
       }
+      out.i64(Int64(task.operations))
     }
     for binding in inputs + outputs {
       try out.string(binding.name)
@@ -88,7 +91,7 @@ extension TileProgram {
     let datapath = try r.choice(TileProgram.Datapath.allCases, "datapath")
     let flagsOffset = r.offset
     let flags = try r.u8("flags")
-    guard flags & ~(Self.hasTileTableFlag | Self.hasArenaFlag) == 0 else {
+    guard flags & ~(Self.hasTileTableFlag | Self.hasArenaFlag | Self.hasHostOperationsFlag) == 0 else {
       throw ISAError(.decode, formatOffset(flagsOffset), "reserved flag bits set in \(hex(flags))")
     }
     let dramSize = try r.i64("DRAM size")
@@ -125,7 +128,16 @@ extension TileProgram {
         for _ in 0..<n { list.append(DRAMRange(start: DRAMAddress(try r.int("range start")), byteCount: try r.int("range length"))) }
         lists.append(list)
       }
-      hostTasks.append(HostTask(name: name, reads: lists[0], writes: lists[1]))
+      var operations: Int? = nil
+      if flags & Self.hasHostOperationsFlag != 0 {
+        let operationsOffset = r.offset
+        let n = try r.int("host task operations")
+        guard n >= 0 else {
+          throw ISAError(.decode, formatOffset(operationsOffset), "host task operations \(n) (expected ≥ 0)")
+        }
+        operations = n
+      }
+      hostTasks.append(HostTask(name: name, reads: lists[0], writes: lists[1], operations: operations))
     }
     var bindings: [IOBinding] = []
     for _ in 0..<(inputCount + outputCount) {
@@ -182,6 +194,9 @@ extension TileProgram {
   /// Header byte 7, bit 1: an i64 arena size (> 0) follows the instruction-stream offset field.
   /// Programs without an arena leave it clear and encode exactly as before the arena existed.
   static let hasArenaFlag = 2
+  /// Header byte 7, bit 2: every host-task entry ends with an i64 operation count (≥ 0). Without
+  /// it (programs written before the count existed) a task counts one operation per byte read.
+  static let hasHostOperationsFlag = 4
   /// Bytes per tile-table entry: u32 instruction index, u8 mask, three u32 components.
   static let tileEntryBytes = 17
 

@@ -138,7 +138,8 @@ public struct LayerInfo: Hashable, Sendable {
 ///
 /// The simulator never sees what the task computes: the `HostExecutor` injected into the
 /// executor does (the driver implements it with the golden model). The declared ranges are what
-/// the task reads and writes, for verification and timing.
+/// the task reads and writes, for verification and timing; `operations` is how much work it is,
+/// for timing.
 public struct HostTask: Hashable, Sendable {
   /// An opaque name for reports.
   public var name: String
@@ -146,12 +147,24 @@ public struct HostTask: Hashable, Sendable {
   public var reads: [DRAMRange]
   /// DRAM the task writes.
   public var writes: [DRAMRange]
+  /// The task's work in host operations (multiply-accumulates, or element operations where the
+  /// operator has no MACs): what the simulator divides by the host's ops per cycle. The compiler
+  /// writes the count its cost model uses; a program that does not say (an assembly `.host`
+  /// line without `ops=`, a binary without the host-operations flag) counts one operation per
+  /// byte read.
+  public var operations: Int
 
-  /// Creates a host task.
-  public init(name: String, reads: [DRAMRange], writes: [DRAMRange]) {
+  /// Creates a host task; `operations` defaults to the bytes read (one operation per byte).
+  public init(name: String, reads: [DRAMRange], writes: [DRAMRange], operations: Int? = nil) {
     self.name = name
     self.reads = reads
     self.writes = writes
+    self.operations =
+      operations
+      ?? reads.reduce(0) { sum, r in
+        let (s, overflow) = sum.addingReportingOverflow(max(r.byteCount, 0))
+        return overflow ? Int.max : s
+      }
   }
 }
 

@@ -109,9 +109,19 @@ enum Fixtures {
     tensors.append(Tensor(name: "state", shape: [4], elementType: .int16, isVariable: true))
     tensors.append(Tensor(name: "scalar", shape: [], elementType: .float32, data: TensorData(shape: [], storage: .float32([3]))))
     let n = tensors.count
-    let ops = kinds.enumerated().map { (k, kind) in
+    var ops = kinds.enumerated().map { (k, kind) in
       Operator(kind: kind, inputs: [TensorID(k % n), nil, TensorID((k + 3) % n)], outputs: [TensorID((k + 1) % n)])
     }
+    // issue 14: space-batch. The importer checks these operands (constant int32 block shape and
+    // paddings/crops for a rank-4 input), so they get their own tensors after the others.
+    tensors += [
+      Tensor(name: "s2b_x", shape: [1, 2, 2, 1], elementType: .int8, quantization: QuantizationParameters(scale: 0.5, zeroPoint: -3)),
+      Tensor(name: "s2b_block", shape: [2], elementType: .int32, data: TensorData(shape: [2], storage: .int32([2, 1]))),
+      Tensor(name: "s2b_pad", shape: [2, 2], elementType: .int32, data: TensorData(shape: [2, 2], storage: .int32([1, 1, 0, 0]))),
+      Tensor(name: "s2b_y", shape: [2, 2, 2, 1], elementType: .int8, quantization: QuantizationParameters(scale: 0.5, zeroPoint: -3)),
+    ]
+    ops.append(Operator(kind: .spaceToBatchND, inputs: [TensorID(n), TensorID(n + 1), TensorID(n + 2)], outputs: [TensorID(n + 3)]))
+    ops.append(Operator(kind: .batchToSpaceND, inputs: [TensorID(n + 3), TensorID(n + 1), TensorID(n + 2)], outputs: [TensorID(n)]))
     let main = Graph(name: "main", tensors: tensors, operators: ops, inputs: [TensorID(n - 3)], outputs: [TensorID(n - 2)])
     let initGraph = Graph(
       name: "init", tensors: [Tensor(name: "h", shape: [], elementType: .resource)],

@@ -191,7 +191,8 @@ struct RandomProgramGenerator {
           },
           writes: (0..<Int.random(in: 0...2, using: &rng)).map { _ in
             DRAMRange(start: DRAMAddress(extreme(Int.min...Int.max)), byteCount: extreme(Int.min...Int.max))
-          })
+          },
+          operations: extreme(0...Int.max))
       },
       inputs: (0..<Int.random(in: 0...3, using: &rng)).map { _ in binding() },
       outputs: (0..<Int.random(in: 0...3, using: &rng)).map { _ in binding() },

@@ -73,7 +73,7 @@ struct RoundTripTests {
       ; Systole tile program
       .program datapath=int8 dram=0x1000 ub=0x1000 wb=0x1000 acc_rows=64 array=16x8
       .layer 0 name="fc \\"1\\"" op="FULLY_CONNECTED"
-      .host 0 name="softmax" reads=[0x100+10] writes=[]
+      .host 0 name="softmax" reads=[0x100+10] writes=[] ops=10
       .input 0 name="x" type=int8 shape=[1,3] dram=0x100
       .output 0 name="y" type=float32 shape=[] dram=0x200
       .data 0x40 010203

@@ -110,7 +110,7 @@ struct TileCoordinateTests {
       }
     }
     func at(_ offset: Int) -> String { "@\(String(offset, radix: 16).prefixed)" }
-    expectError({ $0[7] = 5 }, "@0x7: reserved flag bits set in 0x5")
+    expectError({ $0[7] = 9 }, "@0x7: reserved flag bits set in 0x9")  // bit 2 is the host-operations flag
     expectError(
       { $0[table + 4 + 17] = 0 },
       "\(at(table + 4 + 17)): tile entry for instruction #0: expected increasing indices below 2")

@@ -40,6 +40,9 @@ extension OperatorLegalizer {
     case .spaceToDepth: [0]
     case .depthToSpace: [0]
     case .resizeNearestNeighbor: [0]
+    // issue 14: space-batch
+    case .spaceToBatchND: [0]
+    case .batchToSpaceND: [0]
     default: nil
     }
   }
@@ -71,12 +74,16 @@ extension OperatorLegalizer {
     case .failure(let problem):
       return host("its element map cannot be derived (\(problem.message))")
     case .success(let copies):
-      var work = CopyWork(output: op.outputs[0], fill: nil, copies: copies)
+      // Output elements no copy writes (SPACE_TO_BATCH_ND's padding) hold the output zero point.
+      let copied = copies.filter { ($0.destination ?? op.outputs[0]) == op.outputs[0] }.reduce(0) { $0 + $1.rows * $1.run }
+      let fill: Int8? = copied < graph[op.outputs[0]].elementCount ? oq.zeroPoint : nil
+      var work = CopyWork(output: op.outputs[0], fill: fill, copies: copies)
       work.extraOutputs = Array(op.outputs.dropFirst())
       let rows = copies.reduce(0) { $0 + $1.rows }
       return (
         .vectorUnit,
-        "\(name): \(copies.count) strided DMA cop\(copies.count == 1 ? "y" : "ies") (\(rows) row\(rows == 1 ? "" : "s")) through the unified buffer",
+        "\(name): \(copies.count) strided DMA cop\(copies.count == 1 ? "y" : "ies") (\(rows) row\(rows == 1 ? "" : "s")) through the unified buffer"
+          + (fill.map { " after a fill with the zero point \($0)" } ?? ""),
         .copy(work)
       )
     }

@@ -1004,7 +1004,8 @@ struct Emitter {
     let outputs = h.outputs.map(placement)
     let index = HostTaskIndex(hostTasks.count)
     let task = HostTask(
-      name: state.location(i), reads: inputs.compactMap { $0?.range }, writes: outputs.map(\.range))
+      name: state.location(i), reads: inputs.compactMap { $0?.range }, writes: outputs.map(\.range),
+      operations: state.hostOperations(ofOperator: i))
     let descriptor = HostTaskDescriptor(
       task: index, graph: 0, operatorIndex: i, opName: l.opName, inputs: inputs, outputs: outputs, reason: l.reason)
     hostTasks.append((task, descriptor))

@@ -547,8 +547,7 @@ struct Tiler {
     let op = state.graph.operators[i]
     let tensors = op.inputs.compactMap { $0 }.map { state.graph[$0] } + op.outputs.map { state.graph[$0] }
     let bytes = tensors.reduce(0) { $0 + $1.byteCount }
-    let outputs = op.outputs.reduce(0) { $0 + state.graph[$1].elementCount }
-    let operations = max(state.graph.macs(ofOperator: i), outputs)
+    let operations = state.hostOperations(ofOperator: i)
     let cycles = cost.host(bytes: bytes, operations: operations)
     return CostEstimate(
       computeCycles: cycles, loadCycles: 0, storeCycles: 0, cycles: cycles, dramBytes: bytes, tiles: 1)
