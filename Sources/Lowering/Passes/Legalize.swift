@@ -8,6 +8,8 @@ import TileISA
 /// Rules (`docs/compiler.md` §"Legality"), on the int8 datapath:
 /// - CONV_2D (one group), DEPTHWISE_CONV_2D, FULLY_CONNECTED with int8 activations, constant
 ///   int8 weights and an int32 bias, and int8 × int8 → int8 BATCH_MATMUL → the systolic array.
+/// - TRANSPOSE_CONV with the same operands → the systolic array as stride-phase convolutions
+///   (`Legalize+TransposeConv.swift`).
 /// - ADD, SUB, MUL (int8, any broadcast), MAX/AVERAGE_POOL_2D, RELU/RELU6/RELU_N1_TO_1,
 ///   QUANTIZE int8 → int8, CONCATENATION of equally quantized inputs and PAD/PADV2 → the vector
 ///   unit (or DMA through the unified buffer).
@@ -22,7 +24,7 @@ import TileISA
 ///   model's kernel fills (`LookupTable`).
 /// - RESHAPE and SQUEEZE → aliases of their input's DRAM bytes.
 /// - Everything else, and anything with float32, int16 or uint8 tensors, or parameters TFLite
-///   itself rejects → the host, with a one-line reason (TRANSPOSE_CONV and the resize and
+///   itself rejects → the host, with a one-line reason (the resize and
 ///   data-movement ops of issue 14 say which accelerator lowering they are waiting for).
 ///
 /// On a float32 datapath (the timing baseline) float32 and int8 tensors both count as 4-byte
@@ -123,8 +125,8 @@ struct OperatorLegalizer {
     case .mean: return mean()
     case let kind where Self.isLookupOperator(kind): return lookup()
     case let kind where Self.dataInputs(kind) != nil: return dataMovement(Self.dataInputs(kind) ?? [])
-    case .transposeConv:
-      return host("no array lowering yet (it maps to the array as stride-phase convolutions; issue 14 part 2)")
+    case .transposeConv(let o):
+      return transposeConvolution(o)
     case .resizeBilinear:
       return host("no DMA address pattern or vector-unit implementation yet (issue 14 part 2)")
     default:

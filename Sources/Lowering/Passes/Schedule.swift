@@ -496,9 +496,9 @@ struct Emitter {
                   .read(.weightBuffer, params.range),
                   .write(.unifiedBuffer, outBuffer..<outBuffer + buffers.outputBytes),
                 ])
-              storeTile(
-                tensor: w.output, base: w.outputOffsets[b], width: w.outW, channels: w.outC, oh0: oh0, ow0: ow0, th: th,
-                tw: tw, c0: layout.nTiles[j].first, count: n, buffer: outBuffer, bufferBytes: buffers.outputBytes)
+              storeMatrixTile(
+                w, batch: b, oh0: oh0, ow0: ow0, th: th, tw: tw, c0: layout.nTiles[j].first, count: n,
+                buffer: outBuffer, bufferBytes: buffers.outputBytes)
             }
             continue
           }
@@ -581,9 +581,9 @@ struct Emitter {
                 ])
             }
             tile = TileCoordinate(m: m)
-            storeTile(
-              tensor: w.output, base: w.outputOffsets[b], width: w.outW, channels: w.outC, oh0: oh0, ow0: ow0, th: th,
-              tw: tw, c0: groupFirst, count: groupChannels, buffer: outBuffer, bufferBytes: buffers.outputBytes)
+            storeMatrixTile(
+              w, batch: b, oh0: oh0, ow0: ow0, th: th, tw: tw, c0: groupFirst, count: groupChannels, buffer: outBuffer,
+              bufferBytes: buffers.outputBytes)
           }
         }
       }

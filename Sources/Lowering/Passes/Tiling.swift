@@ -471,9 +471,12 @@ struct Tiler {
           tileCompute = tileCompute.addingSaturating(
             nTiles.multipliedSaturating(by: cost.activate(pixels: p, columns: t.nTile)))
           let groupChannels = min(n, t.nGroupTiles * t.nTile)
+          // Stride phases (TRANSPOSE_CONV) store each tile row of each phase separately.
+          let storeTransfers =
+            w.outputInterleave.map { rc.size * $0.phases } ?? (groupChannels == n ? 1 : rc.size)
           tileStore = tileStore.addingSaturating(
             nGroups.multipliedSaturating(
-              by: cost.activationDMA(p * groupChannels * eb, transfers: groupChannels == n ? 1 : rc.size, onChip: outOnChip)))
+              by: cost.activationDMA(p * groupChannels * eb, transfers: storeTransfers, onChip: outOnChip)))
           tileBytes = tileBytes.addingSaturating([p, n, eb].saturatingProduct())
         }
         if streamed {
