@@ -53,6 +53,10 @@ import Testing
     let archs: [ArchSpec] = [.toy4x4, .edgeTPU]
     var seed: UInt64 = 500
     var cases = 0
+    // Tiles whose columns divide a phase row (s·N) keep phase rows whole (the output's layout in
+    // the unified buffer); the others store by tile row and phase. Both occur.
+    var phaseRowTiles = 0
+    var straddlingTiles = 0
     let activations: [FusedActivation] = [.none, .relu, .relu6]
     for stride in 1...3 {
       for k in 1...4 {
@@ -74,6 +78,9 @@ import Testing
                 model, on: arch, inputs: randomInputs(model, seed: seed, count: 1), label: label)
               #expect(problems.isEmpty, "\(problems)")
               Self.expectOnArray(compiled, "\(label) on \(arch.name)")
+              if let columns = compiled.report.operators.first?.tile?.columns {
+                if (stride * n) % columns == 0 { phaseRowTiles += 1 } else { straddlingTiles += 1 }
+              }
               cases += 1
             }
           }
@@ -81,6 +88,7 @@ import Testing
       }
     }
     #expect(cases == 96)
+    #expect(phaseRowTiles > 0 && straddlingTiles > 0, "\(phaseRowTiles) phase-row, \(straddlingTiles) straddling")
   }
 
   @Test("unequal strides and kernels, batch 2, channels past the array: bit-exact")
@@ -160,21 +168,26 @@ import Testing
     }
   }
 
-  /// The committed MobileNetV2 U-Net: its four TRANSPOSE_CONVs on the array on every preset.
-  /// `VisionNetworkTests.runsBitExact` runs the whole network functionally on every preset and
-  /// compares it with TFLite's reference outputs; this test repeats that comparison only with
-  /// `SYSTOLE_SLOW_TESTS=1` (it takes about a minute in a debug build).
-  @Test("the committed U-Net maps its TRANSPOSE_CONVs to the array on every preset (bit-exact: VisionNetworkTests)")
+  /// The committed MobileNetV2 U-Net on `edge-tpu`: its four TRANSPOSE_CONVs on the array, the
+  /// last one (64 × 64 × 3, read by the host's DEQUANTIZE over the USB link) in phase-row tiles
+  /// of `s_w · N` = 6 columns, stored in the output's layout. `VisionNetworkTests.runsBitExact`
+  /// compiles and runs the whole network on every preset (TRANSPOSE_CONV on the array included)
+  /// against TFLite's reference outputs; this test repeats that on every preset only with
+  /// `SYSTOLE_SLOW_TESTS=1` (about a minute in a debug build).
+  @Test("the committed U-Net maps its TRANSPOSE_CONVs to the array (bit-exact on every preset: VisionNetworkTests)")
   func unet() throws {
     let sets = try Fixtures.referenceSets(key: "vision").filter { $0.stem.hasPrefix("unet") }
     #expect(sets.count == 1)
     for set in sets {
       let model = try set.loadResolved()
-      for arch in allPresets {
+      for arch in slowTests ? allPresets : [.edgeTPU] {
         let compiled = try LoweringPipeline(arch: arch).compile(model)
         let ops = compiled.report.operators.filter { $0.opName == "TRANSPOSE_CONV" }
         #expect(ops.count == 4)
         Self.expectOnArray(compiled, "\(set.stem) on \(arch.name)")
+        if arch.name == ArchSpec.edgeTPU.name {
+          #expect(ops.last?.tile?.columns == 6, "\(ops.last.map { "\($0.tile.map(\.description) ?? "-")" } ?? "-")")
+        }
         guard slowTests else { continue }
         let mismatches = try mismatchesWithTFLite(
           set, model, compiled, label: "\(set.stem) on \(arch.name)", relativeTolerance: 0)

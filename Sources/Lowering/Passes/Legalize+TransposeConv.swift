@@ -176,4 +176,14 @@ struct PhaseInterleave: Hashable {
   var height: Int, width: Int
 
   var phases: Int { strideH * strideW }
+  /// Channels of one phase row (the s_w phases of one ry): `s_w · N`.
+  var block: Int { strideW * channels }
+
+  /// Whether tiles of `nTile` channels, stored in groups of `groupChannels`, keep phase rows
+  /// whole: every n-tile inside one phase row and every group whole phase rows. Then each
+  /// `activate` writes its tile in the output's own layout (`Emitter.phaseRowDestination`) and a
+  /// group leaves in one DMA per tile (or one per phase row of the group).
+  func keepsPhaseRows(nTile: Int, groupChannels: Int) -> Bool {
+    nTile > 0 && block % nTile == 0 && groupChannels % block == 0
+  }
 }

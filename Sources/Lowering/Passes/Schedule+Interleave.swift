@@ -8,10 +8,14 @@ extension Emitter {
   /// (dense at `buffer`): densely (`storeTile`), or, for stride phases, each phase's channels
   /// with the output's pixel stride (`storeInterleaved`).
   mutating func storeMatrixTile(
-    _ w: MatrixWork, batch b: Int, oh0: Int, ow0: Int, th: Int, tw: Int, c0: Int, count: Int, buffer: Int,
+    _ w: MatrixWork, batch b: Int, oh0: Int, ow0: Int, th: Int, tw: Int, c0: Int, count: Int, nTile: Int, buffer: Int,
     bufferBytes: Int
   ) {
-    if let interleave = w.outputInterleave {
+    if let interleave = w.outputInterleave, interleave.keepsPhaseRows(nTile: nTile, groupChannels: count) {
+      storePhaseRows(
+        interleave, tensor: w.output, base: w.outputOffsets[b], oh0: oh0, ow0: ow0, th: th, tw: tw, c0: c0,
+        count: count, buffer: buffer, bufferBytes: bufferBytes)
+    } else if let interleave = w.outputInterleave {
       storeInterleaved(
         interleave, tensor: w.output, base: w.outputOffsets[b], oh0: oh0, ow0: ow0, th: th, tw: tw, c0: c0,
         count: count, buffer: buffer, bufferBytes: bufferBytes)
@@ -19,6 +23,68 @@ extension Emitter {
       storeTile(
         tensor: w.output, base: w.outputOffsets[b], width: w.outW, channels: w.outC, oh0: oh0, ow0: ow0, th: th, tw: tw,
         c0: c0, count: count, buffer: buffer, bufferBytes: bufferBytes)
+    }
+  }
+
+  /// Where the `activate` of n-tile `first ..< first + n` of an output group `groupFirst ..<
+  /// groupFirst + groupChannels` writes its `th × tw` pixels in the group's buffer: pixel by
+  /// pixel with the group's channels (dense), or — for stride phases that keep phase rows whole
+  /// (`PhaseInterleave.keepsPhaseRows`) — in the output's own layout: buffer row `r·G + l`
+  /// (G phase rows in the group, l the tile's) holds output row `(oh0 + r)·s_h + ry`'s `tw·s_w`
+  /// pixels, so conv pixel (r, x) of phase row l starts at `(r·G + l)·tw·s_w·N + x·s_w·N`.
+  func matrixDestination(
+    _ w: MatrixWork, nTile: Int, first: Int, groupFirst: Int, groupChannels: Int, tw: Int, buffer: Int
+  ) -> PixelDestination {
+    if let il = w.outputInterleave, il.keepsPhaseRows(nTile: nTile, groupChannels: groupChannels) {
+      let rowsInGroup = groupChannels / il.block
+      let local = (first - groupFirst) / il.block
+      let offset = (first - groupFirst) % il.block
+      return PixelDestination(
+        address: SRAMAddress(buffer + (local * tw * il.block + offset) * eb), pixelStrideBytes: il.block * eb,
+        rowStrideBytes: rowsInGroup * tw * il.block * eb)
+    }
+    return PixelDestination(
+      address: SRAMAddress(buffer + (first - groupFirst) * eb), pixelStrideBytes: groupChannels * eb,
+      rowStrideBytes: tw * groupChannels * eb)
+  }
+
+  /// Stores a group laid out by `matrixDestination` in phase rows: one DMA when the group holds
+  /// every phase row (its buffer rows are consecutive output rows), else one per phase row of
+  /// the group; rows and columns past the output's edge are left out.
+  ///
+  /// ```swift
+  /// G = count / (s_w·N);  ry0 = c0 / (s_w·N);  bytes = min(tw·s_w, width − ow0·s_w)·N·eb
+  /// G == s_h: store rows: min(th·s_h, height − oh0·s_h), rowBytes: bytes,
+  ///             sram: buffer, stride tw·s_w·N·eb;  dram: output row oh0·s_h, column ow0·s_w, stride width·N·eb
+  /// else, per l in 0..<G: rows: the r with (oh0 + r)·s_h + ry0 + l < height,
+  ///             sram: buffer + l·tw·s_w·N·eb, stride G·tw·s_w·N·eb;  dram stride s_h·width·N·eb
+  /// ```
+  mutating func storePhaseRows(
+    _ il: PhaseInterleave, tensor: TensorID, base: Int, oh0: Int, ow0: Int, th: Int, tw: Int, c0: Int, count: Int,
+    buffer: Int, bufferBytes: Int
+  ) {
+    let target = region(tensor)
+    let source = buffer..<buffer + bufferBytes
+    let n = il.channels
+    let rowsInGroup = count / il.block
+    let ry0 = c0 / il.block
+    let rowBytes = min(tw * il.strideW, il.width - ow0 * il.strideW) * n * eb
+    let sramRow = tw * il.block * eb
+    func dram(_ oy: Int) -> Int { address(tensor) + (base + (oy * il.width + ow0 * il.strideW) * n) * eb }
+    if rowsInGroup == il.strideH {
+      let rows = min(th * il.strideH, il.height - oh0 * il.strideH)
+      store(
+        sram: buffer, sramStride: sramRow, dram: dram(oh0 * il.strideH), dramStride: il.width * n * eb, rows: rows,
+        rowBytes: rowBytes, source: source, target: target)
+      return
+    }
+    for l in 0..<rowsInGroup {
+      let first = oh0 * il.strideH + ry0 + l
+      guard first < il.height else { continue }
+      let rows = min(th, (il.height - first + il.strideH - 1) / il.strideH)
+      store(
+        sram: buffer + l * sramRow, sramStride: rowsInGroup * sramRow, dram: dram(first),
+        dramStride: il.strideH * il.width * n * eb, rows: rows, rowBytes: rowBytes, source: source, target: target)
     }
   }
 
