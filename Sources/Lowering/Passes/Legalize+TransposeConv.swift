@@ -120,7 +120,8 @@ extension OperatorLegalizer {
       padTop: ay.padBefore, padLeft: ax.padBefore, depthMultiplier: 1, inputZeroPoint: xq.zeroPoint,
       weights: .constant(derived),
       quantization: MatrixQuantization(
-        inputScale: xq.scale, filterScales: scales.count > 1 ? Array(repeating: scales, count: phases).flatMap { $0 } : scales,
+        inputScale: xq.scale,
+        filterScales: scales.count > 1 ? Array(repeating: scales, count: phases).flatMap { $0 } : scales,
         outputScale: oq.scale, outputZeroPoint: oq.zeroPoint,
         bias: Array(repeating: b, count: phases).flatMap { $0 }, clamp: clamp),
       epilogue: nil, macs: useful, tiling: nil,

@@ -349,9 +349,8 @@ struct Tiler {
       // the output's own layout (`PhaseInterleave.keepsPhaseRows`).
       var nTileOptions = [widest]
       if let il = w.outputInterleave, il.block < widest { nTileOptions.append(il.block) }
-      for nTile in nTileOptions {
-      let nTiles = ceilDiv(n, nTile)
-      for chunking in chunkings {
+      for (nTile, chunking) in nTileOptions.flatMap({ t in chunkings.map { (t, $0) } }) {
+        let nTiles = ceilDiv(n, nTile)
         let groupOptions = chunking.channels < w.inC ? [w.inC, chunking.channels] : [w.inC]
         for (th, tw) in spatial where th * tw <= accumulatorRows {
           let p = th * tw
@@ -378,7 +377,6 @@ struct Tiler {
             }
           }
         }
-      }
       }
     }
     guard let best else {
