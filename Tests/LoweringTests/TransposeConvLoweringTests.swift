@@ -150,6 +150,17 @@ import Testing
     #expect(op.reason == "TRANSPOSE_CONV: the filter is not a constant int8 tensor; runs on the host")
   }
 
+  @Test("strides with more than 64 phases stay on the host with a reason")
+  func hugeStride() throws {
+    let model = Self.model(
+      h: 1, w: 1, c: 2, n: 2, kh: 2, kw: 2, stride: (9, 9), padding: .valid, oh: 2, ow: 2, bias: true, seed: 701)
+    let op = try LoweringPipeline(arch: .edgeTPU).compile(model).report.operators[0]
+    #expect(op.placement == .host)
+    #expect(
+      op.reason
+        == "TRANSPOSE_CONV: strides 9×9: more than 64 stride phases (each a block of output channels); runs on the host")
+  }
+
   /// The committed single-op fixture (TFLite's reference outputs) on every preset.
   @Test("the committed TRANSPOSE_CONV fixture runs on the array bit-exact with TFLite on every preset")
   func committedFixture() throws {

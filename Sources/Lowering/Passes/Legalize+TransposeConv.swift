@@ -71,6 +71,10 @@ extension OperatorLegalizer {
     func outputs(phase r: Int, size: Int) -> Int { max(0, (size - r + stride - 1) / stride) }
   }
 
+  /// The most stride phases (`s_h · s_w`) mapped to the array: each is a block of the combined
+  /// convolution's output channels.
+  static let maximumPhases = 64
+
   /// TRANSPOSE_CONV (`output_shape`, filter OHWI, input, optional bias) as one stride-1
   /// convolution over derived weights with an interleaved store; the host for what it cannot map.
   func transposeConvolution(_ o: TransposeConvOptions) -> Decision {
@@ -84,7 +88,10 @@ extension OperatorLegalizer {
     guard c == x.shape[3], out.shape[3] == n, out.shape[0] == x.shape[0] else {
       return host("filter \(w.shape), input \(x.shape) and output \(out.shape) do not agree (grouped?)")
     }
-    guard o.strideH >= 1, o.strideW >= 1 else { return host("strides \(o.strideH)×\(o.strideW)") }
+    guard o.strideH >= 1, o.strideW >= 1, o.strideH * o.strideW <= Self.maximumPhases else {
+      return host(
+        "strides \(o.strideH)×\(o.strideW): more than \(Self.maximumPhases) stride phases (each a block of output channels)")
+    }
     let h = o.padding.geometry(input: out.shape[1], filter: kh, stride: o.strideH)
     let v = o.padding.geometry(input: out.shape[2], filter: kw, stride: o.strideW)
     guard h.output == x.shape[1], v.output == x.shape[2] else {
@@ -103,6 +110,12 @@ extension OperatorLegalizer {
     }
     guard let clamp = clamp(o.activation, oq, out) else { return host("fused \(o.activation.rawValue) is not a clamp") }
     let phases = o.strideH * o.strideW
+    let derivedCount = [phases, n, ay.kernel, ax.kernel, c].saturatingProduct()
+    guard derivedCount <= max(4 * w.elementCount, 1 << 20) else {
+      return host(
+        "the stride-phase weights (\(formatCount(derivedCount)) values) would be more than 4× the filter's \(formatCount(w.elementCount))"
+      )
+    }
     let derived: ConstantWeights
     switch weights {
     case .int8(let values): derived = .int8(phaseWeights(values, 0, n: n, kh: kh, kw: kw, c: c, ay, ax))
