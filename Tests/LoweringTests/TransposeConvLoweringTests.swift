@@ -158,7 +158,8 @@ import Testing
     #expect(op.placement == .host)
     #expect(
       op.reason
-        == "TRANSPOSE_CONV: strides 9×9: more than 64 stride phases (each a block of output channels); runs on the host")
+        == "TRANSPOSE_CONV: strides 9×9: more than 64 stride phases (each a block of output channels); runs on the host"
+    )
   }
 
   /// The committed single-op fixture (TFLite's reference outputs) on every preset.

@@ -90,7 +90,8 @@ extension OperatorLegalizer {
     }
     guard o.strideH >= 1, o.strideW >= 1, o.strideH * o.strideW <= Self.maximumPhases else {
       return host(
-        "strides \(o.strideH)×\(o.strideW): more than \(Self.maximumPhases) stride phases (each a block of output channels)")
+        "strides \(o.strideH)×\(o.strideW): more than \(Self.maximumPhases) stride phases (each a block of output channels)"
+      )
     }
     let h = o.padding.geometry(input: out.shape[1], filter: kh, stride: o.strideH)
     let v = o.padding.geometry(input: out.shape[2], filter: kw, stride: o.strideW)
