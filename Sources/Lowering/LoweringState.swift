@@ -165,6 +165,9 @@ struct MatrixWork {
   /// `ternary-grouped` layers: the weights per group along each output channel
   /// (`Tensor.packedGroupSize`), which sets the level table's block height.
   var weightGroupSize: Int? = nil
+  /// TRANSPOSE_CONV's stride phases: the output channels are phases stored with a pixel stride
+  /// (`PhaseInterleave`); nil: the output is stored densely as `outH × outW × outC`.
+  var outputInterleave: PhaseInterleave? = nil
 
   var batchCount: Int { inputOffsets.count }
   /// Bytes `elements` weights of this layer occupy: `elements × eb`, or one tile row of

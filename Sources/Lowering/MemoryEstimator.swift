@@ -197,7 +197,9 @@ struct MemoryEstimator {
       }
       let perChunk = Count(dma: weightLoads, compute: 2 + correction)
       // A group of n-tiles stores its channels in one DMA when they are all of the output's.
-      let store = groups == 1 ? 1 : storeRows
+      // Stride phases (TRANSPOSE_CONV): one store per tile row per phase.
+      let store =
+        w.outputInterleave.map { storeRows.multipliedSaturating(by: $0.phases) } ?? (groups == 1 ? 1 : storeRows)
       perTile =
         Count(dma: slices, compute: 0) + perChunk * nTiles.multipliedSaturating(by: chunks)
         + Count(dma: 1, compute: 1) * nTiles  // table, activate

@@ -12,12 +12,12 @@ import TileISA
 /// The MobileNetV2 U-Net and the DeepLab-style head (`make_vision_models.py`) compile on every
 /// preset and run functionally bit-exact with TFLite's reference kernels. Their convolutions,
 /// depthwise convolutions (where the cost model prefers the array), concatenations, residual ADDs
-/// and the global average pool run on the accelerator, and RESIZE_BILINEAR on the vector unit
-/// (`vresize`); TRANSPOSE_CONV has no array lowering yet: it becomes a host task that the golden
-/// model executes.
+/// and the global average pool run on the accelerator, TRANSPOSE_CONV on the array as
+/// stride-phase convolutions (`TransposeConvLoweringTests`) and RESIZE_BILINEAR on the vector
+/// unit (`vresize`); no issue-14 vision op is left on the host.
 @Suite struct VisionNetworkTests {
   static let sets: [ReferenceSet] = (try? Fixtures.referenceSets(key: "vision")) ?? []
-  static let hostOps: Set<String> = ["TRANSPOSE_CONV"]
+  static let hostOps: Set<String> = []
 
   static let cases: [(ReferenceSet, String)] = sets.flatMap { set in allPresets.map { (set, $0.name) } }
 
@@ -29,31 +29,38 @@ import TileISA
     let problems = ProgramVerifier.verify(compiled.program)
     #expect(problems.isEmpty, "\(set.stem) on \(arch.name): \(problems.prefix(3))")
     let hostOps = Set(compiled.hostTasks.map(\.opName))
-    let kinds = Set(model.main.operators.map(\.kind.tfliteName))
-    let used = kinds.intersection(Self.hostOps)
-    #expect(!used.isEmpty || kinds.contains("RESIZE_BILINEAR"), "\(set.stem) uses none of the issue 14 vision ops")
+    let used = Set(model.main.operators.map(\.kind.tfliteName)).intersection(Self.hostOps)
     #expect(used.isSubset(of: hostOps), "\(set.stem): \(used.subtracting(hostOps).sorted()) not on the host")
     // issue 14: resize — RESIZE_BILINEAR runs vresize on the vector unit on every preset.
     for op in compiled.report.operators where op.opName == "RESIZE_BILINEAR" {
       #expect(op.placement == .vectorUnit, "\(set.stem) on \(arch.name) #\(op.index): \(op.reason)")
     }
-    // Convolutions on the array (depthwise ones where the cost model prefers it: on VTA some
-    // of the U-Net's run on the host).
-    for op in compiled.report.operators where op.opName == "CONV_2D" {
+    // Convolutions and transposed convolutions on the array (depthwise ones where the cost model
+    // prefers it: on VTA some of the U-Net's run on the host).
+    for op in compiled.report.operators where op.opName == "CONV_2D" || op.opName == "TRANSPOSE_CONV" {
       #expect(op.placement == .systolicArray, "\(set.stem) on \(arch.name) #\(op.index) \(op.opName): \(op.reason)")
     }
     let mismatches = try mismatchesWithTFLite(set, model, compiled, label: "\(set.stem) on \(arch.name)", relativeTolerance: 0)
     #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
   }
 
-  /// The mapping report says why the new ops run on the host.
-  @Test func hostReasonsNameTheMissingLowering() throws {
+  /// The mapping report says where the issue-14 vision ops run and how: TRANSPOSE_CONV as
+  /// stride-phase convolutions on the array, RESIZE_BILINEAR through `vresize`.
+  @Test func reasonsNameTheLowering() throws {
+    var seen: Set<String> = []
     for set in Self.sets {
       let report = try LoweringPipeline(arch: .edgeTPU).compile(try set.loadResolved()).report
-      for op in report.operators where Self.hostOps.contains(op.opName) {
-        #expect(op.placement == .host)
-        #expect(op.reason.contains("issue 14 part 2"), "\(op.opName): \(op.reason)")
+      for op in report.operators {
+        switch op.opName {
+        case "TRANSPOSE_CONV":
+          #expect(op.placement == .systolicArray && op.reason.contains("stride-phase convolutions on the array"), "\(op.reason)")
+        case "RESIZE_BILINEAR":
+          #expect(op.placement == .vectorUnit && op.reason.contains("vresize on the vector unit"), "\(op.reason)")
+        default: continue
+        }
+        seen.insert(op.opName)
       }
     }
+    #expect(seen == ["TRANSPOSE_CONV", "RESIZE_BILINEAR"])
   }
 }

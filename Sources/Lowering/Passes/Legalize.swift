@@ -8,6 +8,8 @@ import TileISA
 /// Rules (`docs/compiler.md` §"Legality"), on the int8 datapath:
 /// - CONV_2D (one group), DEPTHWISE_CONV_2D, FULLY_CONNECTED with int8 activations, constant
 ///   int8 weights and an int32 bias, and int8 × int8 → int8 BATCH_MATMUL → the systolic array.
+/// - TRANSPOSE_CONV with the same operands → the systolic array as stride-phase convolutions
+///   (`Legalize+TransposeConv.swift`).
 /// - ADD, SUB, MUL (int8, any broadcast), MAX/AVERAGE_POOL_2D, RELU/RELU6/RELU_N1_TO_1,
 ///   QUANTIZE int8 → int8, CONCATENATION of equally quantized inputs and PAD/PADV2 → the vector
 ///   unit (or DMA through the unified buffer).
@@ -30,8 +32,7 @@ import TileISA
 ///   float islands) → one `vlut` whose table runs the whole chain (`FloatIslands`, the step after
 ///   the per-operator rules).
 /// - Everything else, and anything with float32, int16 or uint8 tensors, or parameters TFLite
-///   itself rejects → the host, with a one-line reason (TRANSPOSE_CONV says which accelerator
-///   lowering it is waiting for).
+///   itself rejects → the host, with a one-line reason.
 ///
 /// On a float32 datapath (the timing baseline) float32 and int8 tensors both count as 4-byte
 /// elements and map the same way.
@@ -138,8 +139,8 @@ struct OperatorLegalizer {
     case .reduceMax: return mean(maximum: true)
     case let kind where Self.isLookupOperator(kind): return lookup()
     case let kind where Self.dataInputs(kind) != nil: return dataMovement(Self.dataInputs(kind) ?? [])
-    case .transposeConv:
-      return host("no array lowering yet (it maps to the array as stride-phase convolutions; issue 14 part 2)")
+    case .transposeConv(let o):
+      return transposeConvolution(o)
     // issue 14: resize
     case .resizeBilinear(let alignCorners, let halfPixelCenters):
       return resizeBilinear(alignCorners: alignCorners, halfPixelCenters: halfPixelCenters)

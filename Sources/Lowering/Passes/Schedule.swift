@@ -531,9 +531,9 @@ struct Emitter {
                   .read(.weightBuffer, params.range),
                   .write(.unifiedBuffer, outBuffer..<outBuffer + buffers.outputBytes),
                 ])
-              storeTile(
-                tensor: w.output, base: w.outputOffsets[b], width: w.outW, channels: w.outC, oh0: oh0, ow0: ow0, th: th,
-                tw: tw, c0: layout.nTiles[j].first, count: n, buffer: outBuffer, bufferBytes: buffers.outputBytes)
+              storeMatrixTile(
+                w, batch: b, oh0: oh0, ow0: ow0, th: th, tw: tw, c0: layout.nTiles[j].first, count: n, nTile: n,
+                buffer: outBuffer, bufferBytes: buffers.outputBytes)
             }
             continue
           }
@@ -607,18 +607,18 @@ struct Emitter {
                     accRow: AccumulatorRow((j - g0) * p), height: th, width: tw, columns: n,
                     paramAddress: SRAMAddress(params.address), mode: e.mode, outputZeroPoint: e.outputZeroPoint,
                     clamp: e.clamp,
-                    destination: PixelDestination(
-                      address: SRAMAddress(outBuffer + (layout.nTiles[j].first - groupFirst) * eb),
-                      pixelStrideBytes: groupChannels * eb, rowStrideBytes: tw * groupChannels * eb))),
+                    destination: matrixDestination(
+                      w, nTile: t.nTile, first: layout.nTiles[j].first, groupFirst: groupFirst,
+                      groupChannels: groupChannels, tw: tw, buffer: outBuffer))),
                 [
                   .read(.weightBuffer, params.range),
                   .write(.unifiedBuffer, outBuffer..<outBuffer + buffers.outputBytes),
                 ])
             }
             tile = TileCoordinate(m: m)
-            storeTile(
-              tensor: w.output, base: w.outputOffsets[b], width: w.outW, channels: w.outC, oh0: oh0, ow0: ow0, th: th,
-              tw: tw, c0: groupFirst, count: groupChannels, buffer: outBuffer, bufferBytes: buffers.outputBytes)
+            storeMatrixTile(
+              w, batch: b, oh0: oh0, ow0: ow0, th: th, tw: tw, c0: groupFirst, count: groupChannels, nTile: t.nTile,
+              buffer: outBuffer, bufferBytes: buffers.outputBytes)
           }
         }
       }

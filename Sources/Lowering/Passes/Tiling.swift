@@ -349,9 +349,13 @@ struct Tiler {
       if best.channels > 1 && keepsGroupsWhole(w, channels: 1) {
         chunkings.append((1, tapGroups(kernelH: w.kernelH, kernelW: w.kernelW, maxTaps: weightLimits(w).rows)))
       }
-      let nTile = min(n, weightLimits(w).columns)
-      let nTiles = ceilDiv(n, nTile)
-      for chunking in chunkings {
+      let widest = min(n, weightLimits(w).columns)
+      // Stride phases (TRANSPOSE_CONV): also n-tiles of one phase row, whose outputs leave in
+      // the output's own layout (`PhaseInterleave.keepsPhaseRows`).
+      var nTileOptions = [widest]
+      if let il = w.outputInterleave, il.block < widest { nTileOptions.append(il.block) }
+      for (nTile, chunking) in nTileOptions.flatMap({ t in chunkings.map { (t, $0) } }) {
+        let nTiles = ceilDiv(n, nTile)
         let groupOptions = chunking.channels < w.inC ? [w.inC, chunking.channels] : [w.inC]
         for (th, tw) in spatial where th * tw <= accumulatorRows {
           let p = th * tw
@@ -398,6 +402,15 @@ struct Tiler {
     return !state.graph.inputs.contains { state.root($0) == r } && !state.graph.outputs.contains { state.root($0) == r }
   }
 
+  /// Whether a layer placed on the host (so far) reads `tensor`'s storage.
+  func readByHost(_ tensor: TensorID) -> Bool {
+    let r = state.root(tensor)
+    return state.layers.contains { layer in
+      guard case .host(let h) = layer.work else { return false }
+      return h.inputs.contains { $0.map { state.root($0) == r } ?? false }
+    }
+  }
+
   /// The tiling with its cost-model estimate filled in.
   func withEstimate(_ t: MatrixTiling, _ w: MatrixWork) -> MatrixTiling {
     var t = t
@@ -416,7 +429,9 @@ struct Tiler {
     let weightBytes = weightBlobBytes(w, t)
     // Activations the arena is expected to hold move at on-chip rates (docs/compiler.md §7).
     let inOnChip = expectedOnChip(w.input)
-    let outOnChip = expectedOnChip(w.output)
+    // A TRANSPOSE_CONV's output a host task reads will be pinned to DRAM: priced there, since
+    // its store pattern (one DMA per tile or per tile row and phase) depends on the tiling.
+    let outOnChip = expectedOnChip(w.output) && !(w.outputInterleave != nil && readByHost(w.output))
     let streamed: Bool
     if case .activation = w.weights {
       streamed = true
@@ -476,9 +491,18 @@ struct Tiler {
           tileCompute = tileCompute.addingSaturating(
             nTiles.multipliedSaturating(by: cost.activate(pixels: p, columns: t.nTile)))
           let groupChannels = min(n, t.nGroupTiles * t.nTile)
+          // Stride phases (TRANSPOSE_CONV): one store per tile, or per phase row of the group,
+          // when the tiles keep phase rows whole; else at most one per tile row and phase.
+          var storeTransfers = groupChannels == n ? 1 : rc.size
+          if let il = w.outputInterleave {
+            let rows = groupChannels / il.block
+            storeTransfers =
+              il.keepsPhaseRows(nTile: t.nTile, groupChannels: groupChannels)
+              ? (rows == il.strideH ? 1 : rows) : rc.size * il.phases
+          }
           tileStore = tileStore.addingSaturating(
             nGroups.multipliedSaturating(
-              by: cost.activationDMA(p * groupChannels * eb, transfers: groupChannels == n ? 1 : rc.size, onChip: outOnChip)))
+              by: cost.activationDMA(p * groupChannels * eb, transfers: storeTransfers, onChip: outOnChip)))
           tileBytes = tileBytes.addingSaturating([p, n, eb].saturatingProduct())
         }
         if streamed {
