@@ -29,7 +29,7 @@ output, as the converter leaves them):
   bilinear resize back to 64x64 with align_corners (tf.compat.v1.image.resize_bilinear, as the
   original DeepLab code resizes). Static batch 1: with a dynamic batch the converter cannot
   fold the dilated convolutions and writes SPACE_TO_BATCH_ND -> CONV_2D -> BATCH_TO_SPACE_ND (the
-  script prints that variant's op list too; Systole does not read those two ops yet).
+  script prints that variant's op list too; make_space_batch_models.py commits that variant).
 
 Weights are seeded: He-normal kernels, biases N(0, 0.05), BN gamma U(0.8, 1.2) and beta
 N(0, 0.1); BN moving statistics are measured in one training-mode pass over 16 synthetic images
