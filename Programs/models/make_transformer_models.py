@@ -191,7 +191,7 @@ OP_SPECS = [
             modes=("float",)),
     MM.Spec("sqrt", MM.simple(tf.sqrt, [[4, 64]]), op_model=True, data="positive"),
     MM.Spec("reduce_prod", MM.simple(lambda x: tf.reduce_prod(x, [1]), [[1, 3, 5]]), op_model=True,
-            modes=("float",)),
+            data="positive"),
     MM.Spec("div_broadcast", MM.simple(lambda a, c: a / c, [[1, 4, 6], [1, 1, 6]]), op_model=True,
             data="positive"),
     MM.Spec("pow", MM.simple(lambda a, c: tf.pow(a, c), [[1, 4, 6], [1, 4, 6]]), op_model=True,

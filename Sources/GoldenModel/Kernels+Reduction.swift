@@ -54,8 +54,7 @@ extension Kernels {
   }
 
   /// REDUCE_PROD (`reduce.cc` `EvalProd` → `ReduceGeneric` with `*`, from 1): float32 products
-  /// in input order; int32/int64 wrapping; int16 `QuantizedReduceProd` (below). Quantized int8
-  /// is not implemented yet.
+  /// in input order; int32/int64 wrapping; int8 and int16 `QuantizedReduceProd` (below).
   static func reduceProd(_ c: KernelContext, keepDims: Bool) throws(GoldenModelError) -> TensorData {
     let (plan, shape) = try reduction(c, keepDims: keepDims)
     let v = try c.value(0)
@@ -74,21 +73,26 @@ extension Kernels {
       return TensorData(shape: shape, storage: .int64(products))
     case .int16(let xs):
       // issue 14: int16 — reduce.cc PrepareProd / `QuantizedReduceProd<int16_t>`.
-      return TensorData(shape: shape, storage: .int16(try quantizedProductInt16(c, xs, plan)))
+      let products = try quantizedProduct(c, xs.map(Int32.init), plan, range: Int32(Int16.min)...Int32(Int16.max))
+      return TensorData(shape: shape, storage: .int16(products.map { Int16($0) }))
+    case .int8(let xs):
+      // The same template, `QuantizedReduceProd<int8_t>`.
+      let products = try quantizedProduct(c, xs.map(Int32.init), plan, range: Int32(Int8.min)...Int32(Int8.max))
+      return TensorData(shape: shape, storage: .int8(products.map { Int8($0) }))
     default:
-      throw c.unsupported("REDUCE_PROD on \(v.elementType) (the quantized QuantizedReduceProd is not implemented)")
+      throw c.unsupported("REDUCE_PROD on \(v.elementType)")
     }
   }
 
-  /// REDUCE_PROD int16 (`QuantizedReduceProd`): with `n` = input size / output size and
+  /// REDUCE_PROD int8 and int16 (`QuantizedReduceProd<T>`): with `n` = input size / output size and
   /// `m, e = QuantizeMultiplier(s_in / s_out^(1/n))` (double, `GetQuantProdScaling`), each output
   /// starts from its first input in row-major order, `p = q − zp_in`, and every further input
   /// gives `p = MultiplyByQuantizedMultiplier(Int64(p) · (q − zp_in), m, e)` (the 64-bit form
   /// with the multiplier rounded to 16 bits); finally
-  /// `clamp(MultiplyByQuantizedMultiplier(Int64(p), m, e) + zp_out, −32768, 32767)`.
-  fileprivate static func quantizedProductInt16(_ c: KernelContext, _ xs: [Int16], _ plan: ReductionPlan)
-    throws(GoldenModelError) -> [Int16]
-  {
+  /// `clamp(MultiplyByQuantizedMultiplier(Int64(p), m, e) + zp_out)` to the type's range.
+  fileprivate static func quantizedProduct(
+    _ c: KernelContext, _ xs: [Int32], _ plan: ReductionPlan, range: ClosedRange<Int32>
+  ) throws(GoldenModelError) -> [Int32] {
     let inQ = try ElementwiseSupport.affine(c, try c.inputTensor(0))
     let outQ = try ElementwiseSupport.affine(c, try c.outputTensor())
     guard !xs.isEmpty, plan.outputCount > 0 else {
@@ -102,7 +106,7 @@ extension Kernels {
     var started = [Bool](repeating: false, count: plan.outputCount)
     for (i, q) in xs.enumerated() {
       let slot = plan.slots[i]
-      let v = Int32(q) - inQ.zeroPoint
+      let v = q - inQ.zeroPoint
       if started[slot] {
         let product = Int64(products[slot]) * Int64(v)
         products[slot] = Requantize.multiplyByQuantizedMultiplier(product, m.multiplier, m.shift)
@@ -113,7 +117,7 @@ extension Kernels {
     }
     return products.map { p in
       let r = Requantize.multiplyByQuantizedMultiplier(Int64(p), m.multiplier, m.shift) &+ outQ.zeroPoint
-      return Int16(min(max(r, Int32(Int16.min)), Int32(Int16.max)))
+      return min(max(r, range.lowerBound), range.upperBound)
     }
   }
 }
