@@ -98,19 +98,22 @@ struct PresetRow: Sendable {
   let parametersResident: Bool
   /// `array.row_interval_cycles` (1 unless the preset's notes cite another value).
   let rowIntervalCycles: Int
-  /// `memory.io_over_host_link` (only TPU v1's inputs and outputs cross a host link apart from
-  /// its DRAM).
+  /// `memory.io_over_host_link`: TPU v1's and the Edge TPU's inputs and outputs cross their host
+  /// link (PCIe, USB); the SoC presets keep them in the DRAM they share with the host.
   let ioOverHostLink: Bool
+  /// `host.dma_latency_ns`.
+  let hostDMALatencyNanoseconds: Double
 
   init(
     _ name: String, _ rows: Int, _ cols: Int, _ dataflow: Dataflow, _ megahertz: Double,
     _ ub: Memory, _ weights: Memory, _ acc: Memory, _ loadRowsPerCycle: Int, _ doubleBuffered: Bool,
     _ dram: (Double, Double, DRAMTechnology), _ vector: (Int, Int), _ host: (Double, Double, Double),
     _ leakageMilliwatts: Double, _ activations: ActivationMemory, parametersResident: Bool = false,
-    rowIntervalCycles: Int = 1, ioOverHostLink: Bool = false, title: String, citation: String,
-    notes: [String: ParameterOrigin]?
+    rowIntervalCycles: Int = 1, ioOverHostLink: Bool = false, hostDMALatencyNanoseconds: Double = 1000,
+    title: String, citation: String, notes: [String: ParameterOrigin]?
   ) {
     self.ioOverHostLink = ioOverHostLink
+    self.hostDMALatencyNanoseconds = hostDMALatencyNanoseconds
     self.activations = activations
     self.parametersResident = parametersResident
     self.rowIntervalCycles = rowIntervalCycles
@@ -143,7 +146,7 @@ struct PresetRow: Sendable {
     "dram.gbps", "dram.latency_ns", "dram.pj_per_bit",
     "vector.lanes", "vector.ops_per_cycle_per_lane",
     "host.link_gbps", "host.latency_us", "host.gops", "energy.leakage_mw", "memory.activations",
-    "memory.parameters_resident", "array.row_interval_cycles", "memory.io_over_host_link",
+    "memory.parameters_resident", "array.row_interval_cycles", "memory.io_over_host_link", "host.dma_latency_ns",
   ]
 
   func preset() -> ArchPreset {
@@ -172,6 +175,7 @@ struct PresetRow: Sendable {
     spec.memory.parametersResident = parametersResident
     spec.array.rowIntervalCycles = rowIntervalCycles
     spec.memory.ioOverHostLink = ioOverHostLink
+    spec.host.dmaLatencyNanoseconds = hostDMALatencyNanoseconds
     if let notes {
       for key in PresetRow.keys { spec.origins[key] = notes[key] ?? .cited(citation) }
     }
@@ -204,6 +208,7 @@ extension ArchSpec {
       title: "Google TPU v1: 256×256 int8, 700 MHz, 24 MiB UB, 34 GB/s DDR3",
       citation: Citation.jouppi, notes: nil),
     PresetRow("edge-tpu", 64,  64,  .weightStationary, 480,  (3072, 16, 64),     (7680, 8, 64),    (256, 2, 256),     1,  true,  (0.33, 2000, .lpddr4), (64, 1),  (0.33, 50, 2),       200,  .onChip, parametersResident: true,
+      ioOverHostLink: true, hostDMALatencyNanoseconds: 2000,
       title: "Coral Edge TPU (USB): 4 TOPS int8; 64×64 @ 480 MHz, 3 MiB activations + 7.5 MiB parameters are assumptions",
       citation: "Coral Edge TPU datasheet and compiler docs", notes: edgeTPUNotes),
     PresetRow("gemmini",  16,  16,  .weightStationary, 1000, (64, 2, 16),        (64, 2, 16),      (128, 2, 64),      1,  true,  (16, 100, .ddr3),      (16, 1),  (16, 0.1, 1),        20,   .dram,
@@ -219,6 +224,7 @@ extension ArchSpec {
         "memory.activations": .assumed(
           "on-chip so that the tests exercise the arena planner and its spills (the 1 KiB UB holds few activations)"),
         "memory.io_over_host_link": .assumed("inputs and outputs in DRAM, like the small-SoC presets"),
+        "host.dma_latency_ns": .assumed("unused: inputs and outputs are in DRAM (memory.io_over_host_link = false)"),
       ]),
   ]
 
@@ -256,7 +262,8 @@ extension ArchSpec {
     "memory.activations": .cited(
       "Coral: the Edge TPU has no local DRAM; only inputs, outputs and uncached parameters cross the host link (coral.ai compiler docs)"),
     "memory.io_over_host_link": .cited(
-      "the preset's DRAM is the USB host link itself (dram.gbps = host.link_gbps): inputs and outputs already cross it as DRAM transfers"),
+      "Coral: the Edge TPU has no local DRAM; the input and output tensors cross the USB host link every inference (coral.ai compiler docs)"),
+    "host.dma_latency_ns": .assumed("as dram.latency_ns: one USB round trip (the streamed parameters' 'DRAM' is the same link)"),
   ]
 
   private static let gemminiNotes: [String: ParameterOrigin] = [
@@ -290,6 +297,7 @@ extension ArchSpec {
       "ucb-bar/gemmini-rocc-tests imagenet/resnet50.c: each layer is a tiled_conv/tiled_matmul_nn_auto call on main-memory arrays (conv_N_out), residual adds via tiled_resadd_auto; gemmini.h takes DRAM pointers per call"),
     "memory.io_over_host_link": .cited(
       "Gemmini is a RoCC accelerator sharing the Rocket/BOOM SoC's memory: the network's input and output are main-memory arrays like every layer's"),
+    "host.dma_latency_ns": .assumed("unused: inputs and outputs are in DRAM (memory.io_over_host_link = false)"),
   ]
 
   private static let vtaNotes: [String: ParameterOrigin] = [
@@ -324,5 +332,6 @@ extension ArchSpec {
       "apache/tvm-vta runtime: VTALoadBuffer2D/VTAStoreBuffer2D move data only between DRAM and the on-chip buffers, and each TVM operator reads and writes DRAM tensors"),
     "memory.io_over_host_link": .cited(
       "VTA on the PYNQ/Ultra-96 SoC shares the ARM core's DRAM: inputs and outputs are DRAM buffers the runtime allocates"),
+    "host.dma_latency_ns": .assumed("unused: inputs and outputs are in DRAM (memory.io_over_host_link = false)"),
   ]
 }

@@ -207,6 +207,10 @@ public struct Counters: Hashable, Sendable {
   /// All DRAM bytes: DMA plus host-task reads and writes.
   public var dramBytes: Int64 { dmaBytes + self[.dramHostReadBytes] + self[.dramHostWriteBytes] }
 
+  /// Bytes that cross the chip's boundary: DRAM bytes plus the network inputs and outputs moved
+  /// across the host link (`host_link_bytes`).
+  public var offChipBytes: Int64 { dramBytes + self[.hostLinkBytes] }
+
   /// `macs / (rows × cols × cycles)`: the fraction of the array's peak MACs achieved (0 for no
   /// cycles).
   public func utilization(arrayRows: Int, arrayColumns: Int) -> Double {

@@ -85,7 +85,7 @@ public struct RunReport: Sendable {
       s += "\nint8 vs float32:\n"
       func ratio(_ a: Double, _ b: Double) -> String { a > 0 ? String(format: "%.2fx", b / a) : "n/a" }
       s += "  latency      \(ratio(Double(sim.cycles.count), Double(b.simulation.cycles.count))) faster\n"
-      s += "  DRAM bytes   \(ratio(Double(sim.total.dramBytes), Double(b.simulation.total.dramBytes))) fewer\n"
+      s += "  off-chip B   \(ratio(Double(sim.total.offChipBytes), Double(b.simulation.total.offChipBytes))) fewer\n"
       s += "  SRAM bytes   \(ratio(Double(Self.sramBytes(sim.total)), Double(Self.sramBytes(b.simulation.total)))) fewer\n"
       s += "  energy       \(ratio(sim.energy.total.value, b.simulation.energy.total.value)) less\n"
       let q = result.compiled.report.totals
@@ -99,7 +99,7 @@ public struct RunReport: Sendable {
     let us = Self.microseconds(sim.cycles, arch)
     let c = sim.total
     let achievedTOPS = us > 0 ? 2 * Double(c.macs) / (us * 1e-6) / 1e12 : 0
-    let intensity = c.dramBytes > 0 ? Double(c.macs) / Double(c.dramBytes) : .infinity
+    let intensity = c.offChipBytes > 0 ? Double(c.macs) / Double(c.offChipBytes) : .infinity
     var s = ""
     let perBatch = batch > 1 ? " per batch of \(batch)" : ""
     s += String(format: "  latency      %@ cycles = %.1f µs%@ (%.1f inferences/s)\n", groupedDigits(Int(sim.cycles.count)), us, perBatch, us > 0 ? Double(batch) * 1e6 / us : 0)
@@ -116,7 +116,7 @@ public struct RunReport: Sendable {
     }
     s += "\n"
     let ridge = arch.ridgePointMACsPerDRAMByte
-    s += String(format: "  roofline     %.1f MACs/DRAM byte vs ridge %.1f: %@\n", intensity, ridge, intensity < ridge ? "memory-bound" : "compute-bound")
+    s += String(format: "  roofline     %.1f MACs/off-chip byte vs ridge %.1f: %@\n", intensity, ridge, intensity < ridge ? "memory-bound" : "compute-bound")
     let stalls = CycleClass.allCases.map { (CounterKey.cycles(of: $0), $0) }.filter { c[$0.0] > 0 }
     s += "  array cycles " + stalls.map { String(format: "%@ %.1f%%", $0.1.rawValue, 100 * Double(c[$0.0]) / Double(max(c.cycles, 1))) }.joined(separator: ", ") + "\n"
     return s
@@ -176,6 +176,7 @@ public struct RunReport: Sendable {
         ("ratios", .object([
           ("latency", r(Double(s.cycles.count), Double(b.simulation.cycles.count))),
           ("dram_bytes", r(Double(s.total.dramBytes), Double(b.simulation.total.dramBytes))),
+          ("off_chip_bytes", r(Double(s.total.offChipBytes), Double(b.simulation.total.offChipBytes))),
           ("sram_bytes", r(Double(Self.sramBytes(s.total)), Double(Self.sramBytes(b.simulation.total)))),
           ("energy", r(s.energy.total.value, b.simulation.energy.total.value)),
         ])))

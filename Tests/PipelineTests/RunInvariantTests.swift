@@ -71,16 +71,20 @@ import Testing
     let peak = Double(arch.array.rows * arch.array.cols)
     #expect(Double(sim.cycles.count) >= Double(total.macs) / peak)
     #expect(Double(sim.cycles.count) >= Double(total.dmaBytes) / arch.dramBytesPerCycle)
+    #expect(Double(sim.cycles.count) >= Double(total[.hostLinkBytes]) / arch.hostLinkBytesPerCycle)
 
-    // DRAM bytes ≥ compulsory traffic: every model input read and every output written once,
-    // every parameter byte streamed from DRAM, and every activation the arena could not hold
-    // (a spill) written once. With activations on chip nothing else has to cross DRAM.
+    // Off-chip bytes (DRAM plus the host link) ≥ compulsory traffic: every model input read and
+    // every output written once (across the host link where `memory.io_over_host_link`, else from
+    // DRAM), every parameter byte streamed from DRAM, and every activation the arena could not
+    // hold (a spill) written once. With activations on chip nothing else has to leave the chip.
     let inputBytes = model.main.inputs.reduce(0) { $0 + model.main[$1].byteCount }
     let outputBytes = model.main.outputs.reduce(0) { $0 + model.main[$1].byteCount }
     let report = result.compiled.report
     let compulsory =
       inputBytes + outputBytes + report.totals.parameterBytesStreamed + report.activations.spilledBytes
-    #expect(Int(total.dramBytes) >= compulsory)
+    #expect(Int(total.offChipBytes) >= compulsory)
+    if !arch.memory.ioOverHostLink { #expect(total[.hostLinkBytes] == 0) }
+    #expect(Int(total[.hostLinkBytes]) == report.totals.hostLinkBytesRead + report.totals.hostLinkBytesWritten)
     // What the compiler planned to move through the arena is what the simulator counted.
     #expect(Int(total[.arenaReadBytes]) == report.totals.arenaBytesRead)
     #expect(Int(total[.arenaWriteBytes]) == report.totals.arenaBytesWritten)
