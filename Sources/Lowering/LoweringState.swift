@@ -388,6 +388,8 @@ struct BinaryWork {
     case add = "ADD", sub = "SUB", mul = "MUL"
     // issue 14: vector binary/reduce
     case squaredDifference = "SQUARED_DIFFERENCE", maximum = "MAXIMUM", minimum = "MINIMUM"
+    // issue 14: PRELU / L2_NORMALIZATION
+    case prelu = "PRELU"
   }
   var op: Op
   var a: TensorID, b: TensorID, output: TensorID

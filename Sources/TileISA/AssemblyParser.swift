@@ -388,6 +388,16 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
               outputShift: try r.int("out_shift"), clamp: try r.clamp("clamp")))))
     case .maximum: operation = .vector(.binary(o, .maximum(clamp: try r.clamp("clamp"))))
     case .minimum: operation = .vector(.binary(o, .minimum(clamp: try r.clamp("clamp"))))
+    case .prelu:
+      operation = .vector(
+        .binary(
+          o,
+          .prelu(
+            PreluParameters(
+              inputZeroPoint: try r.int8("in_zp"), alphaZeroPoint: try r.int8("alpha_zp"),
+              outputZeroPoint: try r.int8("out_zp"), positiveMultiplier: try r.int32("pos_mult"),
+              positiveShift: try r.int("pos_shift"), negativeMultiplier: try r.int32("neg_mult"),
+              negativeShift: try r.int("neg_shift"), clamp: try r.clamp("clamp")))))
     }
   case "vreduce":
     let function = try r.word("fn", ReduceFunction.self)

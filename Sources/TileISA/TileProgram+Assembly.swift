@@ -147,6 +147,13 @@ extension Operation {
             ("out_shift", "\(q.outputShift)"),
           ]
         }
+        if case .prelu(let q) = f {
+          fields += [
+            ("in_zp", "\(q.inputZeroPoint)"), ("alpha_zp", "\(q.alphaZeroPoint)"), ("out_zp", "\(q.outputZeroPoint)"),
+            ("pos_mult", "\(q.positiveMultiplier)"), ("pos_shift", "\(q.positiveShift)"),
+            ("neg_mult", "\(q.negativeMultiplier)"), ("neg_shift", "\(q.negativeShift)"),
+          ]
+        }
         return fields + [("clamp", clampText(f.clamp))]
       case .reduce(let o, let f):
         return [("fn", f.rawValue)] + unaryFields(o)

@@ -137,6 +137,8 @@ struct OperatorLegalizer {
     case .maximum: return binary(.maximum, .none)
     case .minimum: return binary(.minimum, .none)
     case .reduceMax: return mean(maximum: true)
+    // issue 14: PRELU / L2_NORMALIZATION
+    case .prelu: return binary(.prelu, .none)
     case let kind where Self.isLookupOperator(kind): return lookup()
     case let kind where Self.dataInputs(kind) != nil: return dataMovement(Self.dataInputs(kind) ?? [])
     case .transposeConv(let o):
@@ -452,6 +454,15 @@ struct OperatorLegalizer {
       parameters = .function(.maximum(clamp: clamp))
     case .minimum:
       parameters = .function(.minimum(clamp: clamp))
+    // issue 14: PRELU / L2_NORMALIZATION
+    case .prelu:
+      guard a.shape == out.shape else {
+        return host("alpha \(b.shape) broadcasts the input \(a.shape) to \(shape); TFLite keeps the input's shape")
+      }
+      guard let p = TFLiteQuantization.prelu(input: aq, alpha: bq, output: oq) else {
+        return host("rescaling shift out of range")
+      }
+      parameters = .function(.prelu(p))
     }
     let (dims, strides) = coalesce(output: shape, operands: [a.shape, b.shape])
     let work = BinaryWork(
@@ -460,7 +471,13 @@ struct OperatorLegalizer {
     let broadcast = a.shape != b.shape ? " with a zero-stride (broadcast) operand" : ""
     if case .function(let f) = parameters {
       // issue 14: vector binary/reduce
-      let note = kind == .squaredDifference ? "" : " on the stored int8 values (TFLite ignores the quantization)"
+      let note =
+        switch kind {
+        case .squaredDifference: ""
+        // issue 14: PRELU / L2_NORMALIZATION
+        case .prelu: " (alpha as operand b\(b.data == nil ? ", loaded from the arena" : ", a constant loaded from DRAM"))"
+        default: " on the stored int8 values (TFLite ignores the quantization)"
+        }
       return (
         .vectorUnit, "\(name): vbinary fn=\(f.name.rawValue) on the vector unit\(broadcast)\(note)", .binary(work)
       )
