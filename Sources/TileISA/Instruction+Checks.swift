@@ -363,6 +363,12 @@ private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: I
       checkView(o.output, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
     }
     p.shift(q.shift, "shift")
+  // issue 14: PRELU / L2_NORMALIZATION
+  case .l2Normalize(let o, _):
+    if checkExtent(o.outer, o.inner, into: &p) {
+      checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)
+      checkView(o.output, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
+    }
   case .softmax(let o, let q):
     if checkExtent(o.outer, o.inner, into: &p) {
       checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)

@@ -139,6 +139,11 @@ extension Instruction {
         opcode = .vcopy
         try encodeUnary(o, &w)
       // issue 14: vector binary/reduce
+      // issue 14: PRELU / L2_NORMALIZATION
+      case .l2Normalize(let o, let zeroPoint):
+        opcode = .vl2norm
+        try encodeUnary(o, &w)
+        try w.put(Int(zeroPoint), Int8.self, at: 58, "in_zp")
       case .binary(let o, let f):
         opcode = .vbinary
         try encodeBinary(o, &w)
@@ -280,6 +285,9 @@ extension Instruction {
     case .vresize:
       operation = .vector(.resize(try decodeResize(&r)))
     // issue 14: vector binary/reduce
+    // issue 14: PRELU / L2_NORMALIZATION
+    case .vl2norm:
+      operation = .vector(.l2Normalize(decodeUnary(&r), inputZeroPoint: Int8(r.get(Int8.self, at: 58))))
     case .vbinary:
       let o = decodeBinary(&r)
       let name = try r.choice(BinaryFunction.Name.allCases, at: 63, "binary function")
@@ -314,6 +322,8 @@ enum Opcode: UInt8, CaseIterable {
   case vresize = 20
   // issue 14: vector binary/reduce
   case vbinary = 24, vreduce
+  // issue 14: PRELU / L2_NORMALIZATION
+  case vl2norm = 26
 
   /// The assigned opcodes as ranges, e.g. `0...17, 24` (numbers may be reserved in between).
   static var validRanges: String {

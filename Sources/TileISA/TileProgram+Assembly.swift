@@ -131,6 +131,9 @@ extension Operation {
         ]
       case .copy(let o):
         return unaryFields(o)
+      // issue 14: PRELU / L2_NORMALIZATION
+      case .l2Normalize(let o, let zeroPoint):
+        return unaryFields(o) + [("in_zp", "\(zeroPoint)")]
       case .lookup(let o, let table):
         return unaryFields(o) + [("table", hex(table.byteOffset))]
       // issue 14: resize

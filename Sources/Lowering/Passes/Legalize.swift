@@ -139,6 +139,7 @@ struct OperatorLegalizer {
     case .reduceMax: return mean(maximum: true)
     // issue 14: PRELU / L2_NORMALIZATION
     case .prelu: return binary(.prelu, .none)
+    case .l2Normalization(let activation): return l2Normalization(activation)
     case let kind where Self.isLookupOperator(kind): return lookup()
     case let kind where Self.dataInputs(kind) != nil: return dataMovement(Self.dataInputs(kind) ?? [])
     case .transposeConv(let o):
@@ -483,6 +484,45 @@ struct OperatorLegalizer {
       )
     }
     return (.vectorUnit, "\(name): v\(kind.rawValue.lowercased()) on the vector unit\(broadcast)", .binary(work))
+  }
+
+  // issue 14: PRELU / L2_NORMALIZATION
+  /// L2_NORMALIZATION over the last axis → `vl2norm` over rows, tiled like SOFTMAX.
+  func l2Normalization(_ activation: FusedActivation) -> Decision {
+    guard activation == .none else {
+      return host("fused \(activation.rawValue) (TFLite's kernel accepts NONE only)")
+    }
+    guard let xID = op.input(0), let x = input(0), let out = output, let depth = x.shape.last, depth > 0,
+      x.shape == out.shape
+    else {
+      return host("input and output shapes differ or the last dimension is empty")
+    }
+    let zeroPoint: Int8
+    if floatDatapath && x.elementType == .float32 {
+      zeroPoint = 0  // timing baseline: the float program is never run functionally
+    } else {
+      guard let xq = affine(x), let oq = affine(out) else { return host("missing or per-channel quantization") }
+      guard oq.scale == 1.0 / 128, oq.zeroPoint == 0 else {
+        return host("output quantization (\(oq.scale), \(oq.zeroPoint)) is not TFLite's int8 L2 output (1/128, 0)")
+      }
+      zeroPoint = xq.zeroPoint
+    }
+    let eb = state.elementBytes
+    let capacity = Int(state.arch.ub.capacity.count)
+    guard 2 * depth * eb <= capacity else {
+      return host(
+        "a row of \(depth) elements needs \(formatBytes(2 * depth * eb)) of unified buffer (input and output); \(state.arch.name) has \(formatBytes(capacity))"
+      )
+    }
+    let rows = x.elementCount / depth
+    var work = SoftmaxWork(
+      input: xID, output: op.outputs[0], rows: rows, depth: depth,
+      parameters: SoftmaxParameters(inputMultiplier: 0, inputShift: 0, diffMin: 0), tiling: nil)
+    work.l2NormZeroPoint = zeroPoint
+    return (
+      .vectorUnit, "\(name): vl2norm on the vector unit (\(rows) row\(rows == 1 ? "" : "s") of \(depth), two passes per row)",
+      .softmax(work)
+    )
   }
 
   func pool(_ o: Pool2DOptions, isMax: Bool) -> Decision {
