@@ -22,6 +22,9 @@ import TileISA
 ///   reduced elements fits the unified buffer → `vmean` on the vector unit; REDUCE_MAX int8 with
 ///   equal input and output quantization the same way → `vreduce fn=max` (`Legalize+Reduce.swift`).
 /// - SQUARED_DIFFERENCE, MAXIMUM, MINIMUM int8 with any broadcast (issue 14) → `vbinary`.
+/// - PRELU int8 with alpha broadcast against the input (issue 14) → `vbinary fn=prelu`;
+///   L2_NORMALIZATION int8 with TFLite's output quantization (1/128, 0), whose rows fit the
+///   unified buffer → `vl2norm` over rows, tiled like SOFTMAX.
 /// - int8 → int8 per-tensor unary ops listed in `isLookupOperator` (LOGISTIC, TANH, HARD_SWISH,
 ///   GELU, EXP, NEG, RSQRT) → `vlut` on the vector unit, through a 256-entry table the golden
 ///   model's kernel fills (`LookupTable`).
