@@ -132,7 +132,7 @@ struct Footprint: Equatable, Sendable {
         ubRead1 = view(o.a, outer: o.outer, inner: o.inner)
         ubRead2 = view(o.b, outer: o.outer, inner: o.inner)
         ubWrite = view(o.output, outer: o.outer, inner: o.inner)
-      case .requantize(let o, _), .softmax(let o, _), .copy(let o):
+      case .requantize(let o, _), .softmax(let o, _), .copy(let o), .l2Normalize(let o, _):
         ubRead1 = view(o.source, outer: o.outer, inner: o.inner)
         ubWrite = view(o.output, outer: o.outer, inner: o.inner)
       case .mean(let o, _):

@@ -45,6 +45,9 @@ public enum InstructionClass: String, CaseIterable, Sendable, Hashable, CustomSt
   // issue 14: resize
   /// `vresize`.
   case vectorResize = "vector_resize"
+  // issue 14: PRELU / L2_NORMALIZATION
+  /// `vl2norm`.
+  case vectorL2Norm = "vector_l2norm"
 
   /// The snake_case name used in tables and reports.
   public var description: String { rawValue }
@@ -260,6 +263,16 @@ struct InstructionWork: Sendable, Equatable {
         w.elements = math.mul(Int64(o.outer), Int64(o.inner))
         w.vectorOps = math.mul(w.elements, 3)
         w.ubRead = math.mul(math.mul(w.elements, 3), eb)
+        w.ubWrite = math.mul(w.elements, eb)
+      // issue 14: PRELU / L2_NORMALIZATION
+      case .l2Normalize(let o, _):
+        // Two passes over each row (square and sum; scale and write), the input re-read from
+        // the unified buffer in the second: 2E operations, 2E reads, E writes.
+        guard o.outer >= 1, o.inner >= 1 else { return .failure(WorkProblem("outer and inner must be ≥ 1")) }
+        w.instructionClass = .vectorL2Norm
+        w.elements = math.mul(Int64(o.outer), Int64(o.inner))
+        w.vectorOps = math.mul(w.elements, 2)
+        w.ubRead = math.mul(math.mul(w.elements, 2), eb)
         w.ubWrite = math.mul(w.elements, eb)
       case .mean(let o, _):
         // One pass: an add per input element into its channel's sum, then one requantization

@@ -311,6 +311,14 @@ public struct TimingRule: Sendable {
         ceilDiv(w.ubWrite, p.ubPortBytesPerCycle), 1)
       return (cycles, cycles)
     },
+    // issue 14: PRELU / L2_NORMALIZATION
+    TimingRule(
+      .vectorL2Norm, .vector,
+      busy: "max(⌈2E / vector_ops⌉, ⌈2E·eb / port(ub)⌉), E = rows × depth",
+      done: "= busy",
+      source:
+        "TFLite reference_integer_ops::L2Normalization as two passes over each row, each reading the row from the UB: square and sum into int32; × the row's inverse square root (MultiplyByQuantizedMultiplier), write. Rows pipeline, hiding each row's GetInvSqrtQuantizedMultiplierExp (five Newton steps) behind the next row's first pass, as vector_softmax hides its reciprocal"
+    ) { w, p in readPassCycles(w, p) },
   ]
 
   init(
@@ -364,6 +372,8 @@ public struct TimingRule: Sendable {
     case .storeHost: 19
     // issue 14: resize
     case .vectorResize: 20
+    // issue 14: PRELU / L2_NORMALIZATION
+    case .vectorL2Norm: 21
     }
   }
 }

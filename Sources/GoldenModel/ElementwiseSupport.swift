@@ -378,32 +378,8 @@ extension ElementwiseSupport {
     /// TFLite `GetInvSqrtQuantizedMultiplierExp(input, reverse_shift)`: 1/√input as a Q0.31
     /// multiplier and shift (Newton–Raphson in Q3.28, five iterations).
     static func inverseSqrtMultiplier(_ input: Int32, reverseShift: Int) -> (multiplier: Int32, shift: Int) {
-      if input <= 1 { return (Int32.max, 0) }
-      var value = input
-      var outputShift = 11
-      while value >= (1 << 29) {
-        value /= 4
-        outputShift += 1
-      }
-      let maxLeftShiftBits = UInt32(bitPattern: value).leadingZeroBitCount - 1
-      let leftShiftBitPairs = maxLeftShiftBits / 2 - 1
-      outputShift -= leftShiftBitPairs
-      value <<= Int32(2 * leftShiftBitPairs)
-      let fixedInput = value >> 1  // F3
-      let halfInput = rshift(fixedInput, 1)
-      let halfThree: Int32 = (1 << 28) + (1 << 27)  // 1.5 in F3
-      var x: Int32 = 1 << 28  // 1.0 in F3
-      for _ in 0..<5 {
-        let x3 = multiplyByPOT(mul(mul(x, x), x), 6)  // F9 → F3
-        x = multiplyByPOT(mul(halfThree, x) &- mul(halfInput, x3), 3)  // F6 → F3
-      }
-      let halfSqrt2: Int32 = 1_518_500_250  // √2/2 in F0
-      var inverse = mul(x, halfSqrt2)
-      if outputShift < 0 {
-        inverse <<= Int32(-outputShift)
-        outputShift = 0
-      }
-      return (inverse, outputShift * reverseShift)
+      // issue 14: PRELU / L2_NORMALIZATION — moved to Support, shared with `vl2norm`.
+      FixedPoint.inverseSqrtMultiplier(input, reverseShift: reverseShift)
     }
 
     /// TFLite `MultiplyByQuantizedMultiplierSmallerThanOneExp` (shift ≤ 0).

@@ -34,6 +34,7 @@ struct CostEstimate: Hashable {
 /// activate(P, N)        = ⌈P · N / vector_ops_per_cycle⌉
 /// vector(elements)      = ⌈elements / vector_ops_per_cycle⌉
 /// softmax(E)            = max(⌈3E / vector_ops_per_cycle⌉, ⌈3E·eb / ub.port_bytes_per_cycle⌉)   E = rows × depth
+/// l2norm(E)             = max(⌈2E / vector_ops_per_cycle⌉, ⌈2E·eb / ub.port_bytes_per_cycle⌉)   E = rows × depth
 /// mean(P, C)            = max(⌈(P·C + C) / vector_ops_per_cycle⌉, ⌈P·C·eb / ub.port_bytes_per_cycle⌉)   per vmean
 /// lookup(E)             = ⌈256 / weights.port_bytes_per_cycle⌉ + max(⌈E / vector_ops_per_cycle⌉, ⌈E·eb / ub.port_bytes_per_cycle⌉)   per vlut
 /// host(bytes, ops)      = host_latency_cycles + ⌈bytes / host_link_bytes_per_cycle⌉ + ⌈ops / host_ops_per_cycle⌉
@@ -125,6 +126,15 @@ struct CostModel {
   /// simulator's `vector_softmax` rule `max(⌈3E / vector_ops⌉, ⌈3E·eb / ub_port⌉)`.
   func softmax(_ elements: Int) -> Int {
     let passes = elements.multipliedSaturating(by: 3)
+    let reads = passes.multipliedSaturating(by: arch.datapath.elementBytes)
+    return max(vector(passes), ceilDiv(reads, max(arch.ub.portBytesPerCycle, 1)), 1)
+  }
+
+  // issue 14: PRELU / L2_NORMALIZATION
+  /// `vl2norm` over `elements` = rows × depth: two passes (square and sum; scale and write), the
+  /// simulator's `vector_l2norm` rule `max(⌈2E / vector_ops⌉, ⌈2E·eb / ub_port⌉)`.
+  func l2Normalize(_ elements: Int) -> Int {
+    let passes = elements.multipliedSaturating(by: 2)
     let reads = passes.multipliedSaturating(by: arch.datapath.elementBytes)
     return max(vector(passes), ceilDiv(reads, max(arch.ub.portBytesPerCycle, 1)), 1)
   }

@@ -388,6 +388,8 @@ struct BinaryWork {
     case add = "ADD", sub = "SUB", mul = "MUL"
     // issue 14: vector binary/reduce
     case squaredDifference = "SQUARED_DIFFERENCE", maximum = "MAXIMUM", minimum = "MINIMUM"
+    // issue 14: PRELU / L2_NORMALIZATION
+    case prelu = "PRELU"
   }
   var op: Op
   var a: TensorID, b: TensorID, output: TensorID
@@ -479,6 +481,10 @@ struct SoftmaxWork {
   var rows: Int, depth: Int
   var parameters: SoftmaxParameters
   var tiling: ElementwiseTiling?
+  // issue 14: PRELU / L2_NORMALIZATION
+  /// Set for L2_NORMALIZATION: the rows are normalised by `vl2norm` with this input zero point
+  /// instead of `vsoftmax` (same row tiling; `parameters` unused).
+  var l2NormZeroPoint: Int8? = nil
 }
 
 /// `vmean` over an `outer × reduced × inner` tensor: `batches` (outer) blocks of `pixels`

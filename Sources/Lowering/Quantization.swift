@@ -77,6 +77,23 @@ enum TFLiteQuantization {
       outputMultiplier: mo.multiplier, outputShift: mo.shift, clamp: clamp)
   }
 
+  // issue 14: PRELU / L2_NORMALIZATION
+  /// PRELU int8 (`prelu.cc` Prepare): `QuantizeMultiplier(Double(s_in / s_out))` for inputs at
+  /// or above the zero point and `QuantizeMultiplier(Double(s_in · s_alpha / s_out))` for the
+  /// others (both quotients in float); nil when a shift is outside −31...30.
+  static func prelu(
+    input: (scale: Float, zeroPoint: Int8), alpha: (scale: Float, zeroPoint: Int8),
+    output: (scale: Float, zeroPoint: Int8)
+  ) -> PreluParameters? {
+    guard let m1 = multiplier(Double(input.scale / output.scale)), (-31...30).contains(m1.shift),
+      let m2 = multiplier(Double(input.scale * alpha.scale / output.scale)), (-31...30).contains(m2.shift)
+    else { return nil }
+    return PreluParameters(
+      inputZeroPoint: input.zeroPoint, alphaZeroPoint: alpha.zeroPoint, outputZeroPoint: output.zeroPoint,
+      positiveMultiplier: m1.multiplier, positiveShift: m1.shift, negativeMultiplier: m2.multiplier,
+      negativeShift: m2.shift)
+  }
+
   /// MUL int8 (`mul.cc` Prepare): `QuantizeMultiplier(Double(s_a · s_b / s_out))`, the ratio in
   /// float.
   static func mul(

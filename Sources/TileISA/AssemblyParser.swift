@@ -388,7 +388,21 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
               outputShift: try r.int("out_shift"), clamp: try r.clamp("clamp")))))
     case .maximum: operation = .vector(.binary(o, .maximum(clamp: try r.clamp("clamp"))))
     case .minimum: operation = .vector(.binary(o, .minimum(clamp: try r.clamp("clamp"))))
+    case .prelu:
+      operation = .vector(
+        .binary(
+          o,
+          .prelu(
+            PreluParameters(
+              inputZeroPoint: try r.int8("in_zp"), alphaZeroPoint: try r.int8("alpha_zp"),
+              outputZeroPoint: try r.int8("out_zp"), positiveMultiplier: try r.int32("pos_mult"),
+              positiveShift: try r.int("pos_shift"), negativeMultiplier: try r.int32("neg_mult"),
+              negativeShift: try r.int("neg_shift"), clamp: try r.clamp("clamp")))))
     }
+  // issue 14: PRELU / L2_NORMALIZATION
+  case "vl2norm":
+    let o = try unaryOperands(&r)
+    operation = .vector(.l2Normalize(o, inputZeroPoint: try r.int8("in_zp")))
   case "vreduce":
     let function = try r.word("fn", ReduceFunction.self)
     operation = .vector(.reduce(try unaryOperands(&r), function))
@@ -401,7 +415,7 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
   default:
     throw ISAError(
       .parse, "line \(line), column \(head.column)",
-      "unknown instruction '\(mnemonic)' (expected load, store, load_weights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vsoftmax, vmean, vlut, vresize, vcopy, vbinary, vreduce, host, nop or finish)"
+      "unknown instruction '\(mnemonic)' (expected load, store, load_weights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vsoftmax, vmean, vlut, vresize, vcopy, vbinary, vreduce, vl2norm, host, nop or finish)"
     )
   }
   var layer: LayerIndex? = nil

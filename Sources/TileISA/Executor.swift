@@ -300,6 +300,9 @@ extension MachineState {
       }
     case .softmax(let o, let q):
       try softmax(o, q, location)
+    // issue 14: PRELU / L2_NORMALIZATION
+    case .l2Normalize(let o, let zeroPoint):
+      l2Normalize(o, inputZeroPoint: zeroPoint)
     case .mean(let o, let q):
       mean(o, q)
     case .lookup(let o, let table):
@@ -404,6 +407,27 @@ extension MachineState {
         let byte = outRow + j * o.output.innerStrideBytes
         overwritten.append((byte, unifiedBuffer[byte]))
         unifiedBuffer[byte] = clamp(Int(y), q.outputRange)
+      }
+    }
+  }
+
+  // issue 14: PRELU / L2_NORMALIZATION
+  /// `vl2norm`: the two passes over each row that `VectorOperation.l2Normalize` documents (the
+  /// row is read whole, then written).
+  private mutating func l2Normalize(_ o: UnaryOperands, inputZeroPoint: Int8) {
+    var row = [Int32](repeating: 0, count: o.inner)
+    for i in 0..<o.outer {
+      let sRow = o.source.address.byteOffset + i * o.source.outerStrideBytes
+      let outRow = o.output.address.byteOffset + i * o.output.outerStrideBytes
+      var acc: Int32 = 0
+      for j in 0..<o.inner {
+        row[j] = Int32(Int8(bitPattern: unifiedBuffer[sRow + j * o.source.innerStrideBytes])) - Int32(inputZeroPoint)
+        acc = acc &+ row[j] &* row[j]
+      }
+      let (m, s) = FixedPoint.inverseSqrtMultiplier(acc, reverseShift: -1)
+      for j in 0..<o.inner {
+        let y = FixedPoint.multiplyByQuantizedMultiplier(row[j], m, s + 7)
+        unifiedBuffer[outRow + j * o.output.innerStrideBytes] = clamp(Int(y), -128...127)
       }
     }
   }

@@ -340,6 +340,11 @@ private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: I
       p.shift(q.bShift, "b shift")
       p.shift(q.outputShift, "output shift")
     }
+    // issue 14: PRELU / L2_NORMALIZATION
+    if case .prelu(let q) = f {
+      p.shift(q.positiveShift, "positive shift")
+      p.shift(q.negativeShift, "negative shift")
+    }
   case .reduce(let o, _):
     if checkExtent(o.outer, o.inner, into: &p) {
       checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)
@@ -358,6 +363,12 @@ private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: I
       checkView(o.output, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
     }
     p.shift(q.shift, "shift")
+  // issue 14: PRELU / L2_NORMALIZATION
+  case .l2Normalize(let o, _):
+    if checkExtent(o.outer, o.inner, into: &p) {
+      checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)
+      checkView(o.output, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
+    }
   case .softmax(let o, let q):
     if checkExtent(o.outer, o.inner, into: &p) {
       checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)

@@ -139,11 +139,17 @@ extension Instruction {
         opcode = .vcopy
         try encodeUnary(o, &w)
       // issue 14: vector binary/reduce
+      // issue 14: PRELU / L2_NORMALIZATION
+      case .l2Normalize(let o, let zeroPoint):
+        opcode = .vl2norm
+        try encodeUnary(o, &w)
+        try w.put(Int(zeroPoint), Int8.self, at: 58, "in_zp")
       case .binary(let o, let f):
         opcode = .vbinary
         try encodeBinary(o, &w)
         try w.put(caseIndex(f.name), UInt8.self, at: 63, "fn")
         if case .squaredDifference(let q) = f { try encodeAddParameters(q, &w) }
+        if case .prelu(let q) = f { try encodePreluParameters(q, &w) }
         try encodeClamp(f.clamp, &w)
       case .reduce(let o, let f):
         opcode = .vreduce
@@ -279,6 +285,9 @@ extension Instruction {
     case .vresize:
       operation = .vector(.resize(try decodeResize(&r)))
     // issue 14: vector binary/reduce
+    // issue 14: PRELU / L2_NORMALIZATION
+    case .vl2norm:
+      operation = .vector(.l2Normalize(decodeUnary(&r), inputZeroPoint: Int8(r.get(Int8.self, at: 58))))
     case .vbinary:
       let o = decodeBinary(&r)
       let name = try r.choice(BinaryFunction.Name.allCases, at: 63, "binary function")
@@ -287,6 +296,7 @@ extension Instruction {
       case .squaredDifference: operation = .vector(.binary(o, .squaredDifference(decodeAddParameters(&r, clamp: clamp))))
       case .maximum: operation = .vector(.binary(o, .maximum(clamp: clamp)))
       case .minimum: operation = .vector(.binary(o, .minimum(clamp: clamp)))
+      case .prelu: operation = .vector(.binary(o, .prelu(decodePreluParameters(&r, clamp: clamp))))
       }
     case .vreduce:
       let o = decodeUnary(&r)
@@ -312,6 +322,8 @@ enum Opcode: UInt8, CaseIterable {
   case vresize = 20
   // issue 14: vector binary/reduce
   case vbinary = 24, vreduce
+  // issue 14: PRELU / L2_NORMALIZATION
+  case vl2norm = 26
 
   /// The assigned opcodes as ranges, e.g. `0...17, 24` (numbers may be reserved in between).
   static var validRanges: String {
@@ -450,6 +462,26 @@ private func decodeAddParameters(_ r: inout FieldReader64, clamp: ClosedRange<In
     aMultiplier: Int32(r.get(Int32.self, at: 42)), aShift: r.get(Int8.self, at: 54),
     bMultiplier: Int32(r.get(Int32.self, at: 46)), bShift: r.get(Int8.self, at: 55),
     outputMultiplier: Int32(r.get(Int32.self, at: 50)), outputShift: r.get(Int8.self, at: 56), clamp: clamp)
+}
+
+/// `vbinary fn=prelu`'s fields, in the slots `sqdiff` uses for the same kinds of values
+/// (multipliers at 42 and 46, shifts at 54 and 55, zero points at 58–60).
+private func encodePreluParameters(_ q: PreluParameters, _ w: inout FieldWriter) throws(ISAError) {
+  try w.put(Int(q.positiveMultiplier), Int32.self, at: 42, "pos_mult")
+  try w.put(Int(q.negativeMultiplier), Int32.self, at: 46, "neg_mult")
+  try w.put(q.positiveShift, Int8.self, at: 54, "pos_shift")
+  try w.put(q.negativeShift, Int8.self, at: 55, "neg_shift")
+  try w.put(Int(q.inputZeroPoint), Int8.self, at: 58, "in_zp")
+  try w.put(Int(q.alphaZeroPoint), Int8.self, at: 59, "alpha_zp")
+  try w.put(Int(q.outputZeroPoint), Int8.self, at: 60, "out_zp")
+}
+
+private func decodePreluParameters(_ r: inout FieldReader64, clamp: ClosedRange<Int8>) -> PreluParameters {
+  PreluParameters(
+    inputZeroPoint: Int8(r.get(Int8.self, at: 58)), alphaZeroPoint: Int8(r.get(Int8.self, at: 59)),
+    outputZeroPoint: Int8(r.get(Int8.self, at: 60)), positiveMultiplier: Int32(r.get(Int32.self, at: 42)),
+    positiveShift: r.get(Int8.self, at: 54), negativeMultiplier: Int32(r.get(Int32.self, at: 46)),
+    negativeShift: r.get(Int8.self, at: 55), clamp: clamp)
 }
 
 private func encodeClamp(_ c: ClosedRange<Int8>, _ w: inout FieldWriter) throws(ISAError) {

@@ -145,7 +145,7 @@ extension Instruction {
           MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: viewRanges(o.b, outer: o.outer, inner: o.inner, eb)),
           MemoryAccess(space: .unifiedBuffer, kind: .write, ranges: viewRanges(o.output, outer: o.outer, inner: o.inner, eb)),
         ]
-      case .requantize(let o, _), .softmax(let o, _), .copy(let o):
+      case .requantize(let o, _), .softmax(let o, _), .copy(let o), .l2Normalize(let o, _):
         return [
           MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: viewRanges(o.source, outer: o.outer, inner: o.inner, eb)),
           MemoryAccess(space: .unifiedBuffer, kind: .write, ranges: viewRanges(o.output, outer: o.outer, inner: o.inner, eb)),

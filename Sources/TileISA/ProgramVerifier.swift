@@ -419,7 +419,7 @@ public enum ProgramVerifier {
     case .vector(let v):
       switch v {
       case .add(let o, _), .sub(let o, _), .mul(let o, _): out.append((.unifiedBuffer, view(o.output, o.outer, o.inner)))
-      case .requantize(let o, _), .softmax(let o, _), .copy(let o), .lookup(let o, _):
+      case .requantize(let o, _), .softmax(let o, _), .copy(let o), .lookup(let o, _), .l2Normalize(let o, _):
         out.append((.unifiedBuffer, view(o.output, o.outer, o.inner)))
       case .mean(let o, _): out.append((.unifiedBuffer, view(o.output, 1, o.inner)))
       // issue 14: vector binary/reduce

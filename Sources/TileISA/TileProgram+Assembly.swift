@@ -131,6 +131,9 @@ extension Operation {
         ]
       case .copy(let o):
         return unaryFields(o)
+      // issue 14: PRELU / L2_NORMALIZATION
+      case .l2Normalize(let o, let zeroPoint):
+        return unaryFields(o) + [("in_zp", "\(zeroPoint)")]
       case .lookup(let o, let table):
         return unaryFields(o) + [("table", hex(table.byteOffset))]
       // issue 14: resize
@@ -145,6 +148,13 @@ extension Operation {
             ("lshift", "\(q.leftShift)"), ("a_mult", "\(q.aMultiplier)"), ("a_shift", "\(q.aShift)"),
             ("b_mult", "\(q.bMultiplier)"), ("b_shift", "\(q.bShift)"), ("out_mult", "\(q.outputMultiplier)"),
             ("out_shift", "\(q.outputShift)"),
+          ]
+        }
+        if case .prelu(let q) = f {
+          fields += [
+            ("in_zp", "\(q.inputZeroPoint)"), ("alpha_zp", "\(q.alphaZeroPoint)"), ("out_zp", "\(q.outputZeroPoint)"),
+            ("pos_mult", "\(q.positiveMultiplier)"), ("pos_shift", "\(q.positiveShift)"),
+            ("neg_mult", "\(q.negativeMultiplier)"), ("neg_shift", "\(q.negativeShift)"),
           ]
         }
         return fields + [("clamp", clampText(f.clamp))]

@@ -19,6 +19,11 @@ import Support
 ///   OUT = clamp(max(A, B), c)
 /// case .minimum(let c):
 ///   OUT = clamp(min(A, B), c)
+/// case .prelu(let q):               // prelu.cc, BroadcastPrelu4DSlow int8 path; B is alpha
+///   let x = Int32(A) - q.inputZeroPoint
+///   let r = x >= 0 ? MBQM(x, q.positiveMultiplier, q.positiveShift)
+///                  : MBQM(x * (Int32(B) - q.alphaZeroPoint), q.negativeMultiplier, q.negativeShift)
+///   OUT = clamp(r &+ q.outputZeroPoint, q.clamp)
 /// }
 /// ```
 public enum BinaryFunction: Hashable, Sendable {
@@ -29,12 +34,15 @@ public enum BinaryFunction: Hashable, Sendable {
   case maximum(clamp: ClosedRange<Int8>)
   /// TFLite MINIMUM on the stored int8 values, then the clamp.
   case minimum(clamp: ClosedRange<Int8>)
+  /// TFLite int8 PRELU with `B` the alpha tensor (broadcast through a zero-stride view).
+  case prelu(PreluParameters)
 
   /// The assembly name of the function (`fn=`), also its encoding order.
   public enum Name: String, CaseIterable, Sendable {
     case squaredDifference = "sqdiff"
     case maximum = "max"
     case minimum = "min"
+    case prelu = "prelu"
   }
 
   /// The function's name.
@@ -43,6 +51,7 @@ public enum BinaryFunction: Hashable, Sendable {
     case .squaredDifference: .squaredDifference
     case .maximum: .maximum
     case .minimum: .minimum
+    case .prelu: .prelu
     }
   }
 
@@ -51,6 +60,7 @@ public enum BinaryFunction: Hashable, Sendable {
     switch self {
     case .squaredDifference(let q): q.clamp
     case .maximum(let c), .minimum(let c): c
+    case .prelu(let q): q.clamp
     }
   }
 
@@ -62,6 +72,9 @@ public enum BinaryFunction: Hashable, Sendable {
       return .squaredDifference(q)
     case .maximum: return .maximum(clamp: clamp)
     case .minimum: return .minimum(clamp: clamp)
+    case .prelu(var q):
+      q.clamp = clamp
+      return .prelu(q)
     }
   }
 
@@ -79,6 +92,14 @@ public enum BinaryFunction: Hashable, Sendable {
       raw = FixedPoint.multiplyByQuantizedMultiplier(d &* d, q.outputMultiplier, q.outputShift) &+ Int32(q.outputZeroPoint)
     case .maximum: raw = Int32(max(a, b))
     case .minimum: raw = Int32(min(a, b))
+    case .prelu(let q):
+      let x = Int32(a) - Int32(q.inputZeroPoint)
+      raw =
+        (x >= 0
+          ? FixedPoint.multiplyByQuantizedMultiplier(x, q.positiveMultiplier, q.positiveShift)
+          : FixedPoint.multiplyByQuantizedMultiplier(
+            x * (Int32(b) - Int32(q.alphaZeroPoint)), q.negativeMultiplier, q.negativeShift))
+        &+ Int32(q.outputZeroPoint)
     }
     let c = clamp
     return Int8(min(max(raw, Int32(c.lowerBound)), Int32(c.upperBound)))
@@ -92,6 +113,43 @@ public enum BinaryFunction: Hashable, Sendable {
       for b in -128...127 { t[(a + 128) << 8 | (b + 128)] = UInt8(bitPattern: apply(Int8(a), Int8(b))) }
     }
     return t
+  }
+}
+
+/// Parameters of `vbinary fn=prelu` (TFLite int8 PRELU, `prelu.cc` Prepare): the positive
+/// branch's multiplier is `QuantizeMultiplier(s_in / s_out)`, the negative branch's
+/// `QuantizeMultiplier(s_in · s_alpha / s_out)` (quotients in float); either shift may be positive.
+public struct PreluParameters: Hashable, Sendable {
+  /// Zero point of the input (`A`).
+  public var inputZeroPoint: Int8
+  /// Zero point of alpha (`B`).
+  public var alphaZeroPoint: Int8
+  /// Zero point of the output.
+  public var outputZeroPoint: Int8
+  /// Q0.31 multiplier of `s_in / s_out` (inputs at or above the zero point).
+  public var positiveMultiplier: Int32
+  /// Its exponent.
+  public var positiveShift: Int
+  /// Q0.31 multiplier of `s_in · s_alpha / s_out` (inputs below the zero point, times alpha).
+  public var negativeMultiplier: Int32
+  /// Its exponent.
+  public var negativeShift: Int
+  /// The output range (−128...127: TFLite's PRELU has no fused activation).
+  public var clamp: ClosedRange<Int8>
+
+  /// Creates PRELU parameters.
+  public init(
+    inputZeroPoint: Int8, alphaZeroPoint: Int8, outputZeroPoint: Int8, positiveMultiplier: Int32, positiveShift: Int,
+    negativeMultiplier: Int32, negativeShift: Int, clamp: ClosedRange<Int8> = -128...127
+  ) {
+    self.inputZeroPoint = inputZeroPoint
+    self.alphaZeroPoint = alphaZeroPoint
+    self.outputZeroPoint = outputZeroPoint
+    self.positiveMultiplier = positiveMultiplier
+    self.positiveShift = positiveShift
+    self.negativeMultiplier = negativeMultiplier
+    self.negativeShift = negativeShift
+    self.clamp = clamp
   }
 }
 

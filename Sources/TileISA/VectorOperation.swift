@@ -365,6 +365,25 @@ public enum VectorOperation: Hashable, Sendable {
   ///
   /// Every source element is read before any output is written.
   case reduce(UnaryOperands, ReduceFunction)
+  // issue 14: PRELU / L2_NORMALIZATION
+  /// TFLite int8 L2_NORMALIZATION over each of the `outer` rows of `inner` elements
+  /// (`reference_integer_ops::L2Normalization`; the output's scale is 1/128 and zero point 0, as
+  /// TFLite requires), in two passes per row:
+  ///
+  /// ```swift
+  /// for i in 0..<outer {
+  ///   var acc: Int32 = 0                                                  // pass 1, wrapping
+  ///   for j in 0..<inner { let v = Int32(SRC[i][j]) - inputZeroPoint; acc &+= v &* v }
+  ///   let (m, s) = FixedPoint.inverseSqrtMultiplier(acc, reverseShift: -1)   // 1/√acc
+  ///   for j in 0..<inner {                                                // pass 2
+  ///     OUT[i][j] = clamp(MBQM(Int32(SRC[i][j]) - inputZeroPoint, m, s + 7), -128...127)
+  ///   }
+  /// }
+  /// ```
+  ///
+  /// Each row is read whole before any of its outputs is written, so the output may alias the
+  /// input.
+  case l2Normalize(UnaryOperands, inputZeroPoint: Int8)
 
   /// The assembly mnemonic.
   public var mnemonic: String {
@@ -384,6 +403,8 @@ public enum VectorOperation: Hashable, Sendable {
     // issue 14: vector binary/reduce
     case .binary: "vbinary"
     case .reduce: "vreduce"
+    // issue 14: PRELU / L2_NORMALIZATION
+    case .l2Normalize: "vl2norm"
     }
   }
 }

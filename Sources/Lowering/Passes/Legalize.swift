@@ -22,6 +22,9 @@ import TileISA
 ///   reduced elements fits the unified buffer → `vmean` on the vector unit; REDUCE_MAX int8 with
 ///   equal input and output quantization the same way → `vreduce fn=max` (`Legalize+Reduce.swift`).
 /// - SQUARED_DIFFERENCE, MAXIMUM, MINIMUM int8 with any broadcast (issue 14) → `vbinary`.
+/// - PRELU int8 with alpha broadcast against the input (issue 14) → `vbinary fn=prelu`;
+///   L2_NORMALIZATION int8 with TFLite's output quantization (1/128, 0), whose rows fit the
+///   unified buffer → `vl2norm` over rows, tiled like SOFTMAX.
 /// - int8 → int8 per-tensor unary ops listed in `isLookupOperator` (LOGISTIC, TANH, HARD_SWISH,
 ///   GELU, EXP, NEG, RSQRT) → `vlut` on the vector unit, through a 256-entry table the golden
 ///   model's kernel fills (`LookupTable`).
@@ -137,6 +140,9 @@ struct OperatorLegalizer {
     case .maximum: return binary(.maximum, .none)
     case .minimum: return binary(.minimum, .none)
     case .reduceMax: return mean(maximum: true)
+    // issue 14: PRELU / L2_NORMALIZATION
+    case .prelu: return binary(.prelu, .none)
+    case .l2Normalization(let activation): return l2Normalization(activation)
     case let kind where Self.isLookupOperator(kind): return lookup()
     case let kind where Self.dataInputs(kind) != nil: return dataMovement(Self.dataInputs(kind) ?? [])
     case .transposeConv(let o):
@@ -452,6 +458,15 @@ struct OperatorLegalizer {
       parameters = .function(.maximum(clamp: clamp))
     case .minimum:
       parameters = .function(.minimum(clamp: clamp))
+    // issue 14: PRELU / L2_NORMALIZATION
+    case .prelu:
+      guard a.shape == out.shape else {
+        return host("alpha \(b.shape) broadcasts the input \(a.shape) to \(shape); TFLite keeps the input's shape")
+      }
+      guard let p = TFLiteQuantization.prelu(input: aq, alpha: bq, output: oq) else {
+        return host("rescaling shift out of range")
+      }
+      parameters = .function(.prelu(p))
     }
     let (dims, strides) = coalesce(output: shape, operands: [a.shape, b.shape])
     let work = BinaryWork(
@@ -460,12 +475,57 @@ struct OperatorLegalizer {
     let broadcast = a.shape != b.shape ? " with a zero-stride (broadcast) operand" : ""
     if case .function(let f) = parameters {
       // issue 14: vector binary/reduce
-      let note = kind == .squaredDifference ? "" : " on the stored int8 values (TFLite ignores the quantization)"
+      let note =
+        switch kind {
+        case .squaredDifference: ""
+        // issue 14: PRELU / L2_NORMALIZATION
+        case .prelu: " (alpha as operand b\(b.data == nil ? ", loaded from the arena" : ", a constant loaded from DRAM"))"
+        default: " on the stored int8 values (TFLite ignores the quantization)"
+        }
       return (
         .vectorUnit, "\(name): vbinary fn=\(f.name.rawValue) on the vector unit\(broadcast)\(note)", .binary(work)
       )
     }
     return (.vectorUnit, "\(name): v\(kind.rawValue.lowercased()) on the vector unit\(broadcast)", .binary(work))
+  }
+
+  // issue 14: PRELU / L2_NORMALIZATION
+  /// L2_NORMALIZATION over the last axis → `vl2norm` over rows, tiled like SOFTMAX.
+  func l2Normalization(_ activation: FusedActivation) -> Decision {
+    guard activation == .none else {
+      return host("fused \(activation.rawValue) (TFLite's kernel accepts NONE only)")
+    }
+    guard let xID = op.input(0), let x = input(0), let out = output, let depth = x.shape.last, depth > 0,
+      x.shape == out.shape
+    else {
+      return host("input and output shapes differ or the last dimension is empty")
+    }
+    let zeroPoint: Int8
+    if floatDatapath && x.elementType == .float32 {
+      zeroPoint = 0  // timing baseline: the float program is never run functionally
+    } else {
+      guard let xq = affine(x), let oq = affine(out) else { return host("missing or per-channel quantization") }
+      guard oq.scale == 1.0 / 128, oq.zeroPoint == 0 else {
+        return host("output quantization (\(oq.scale), \(oq.zeroPoint)) is not TFLite's int8 L2 output (1/128, 0)")
+      }
+      zeroPoint = xq.zeroPoint
+    }
+    let eb = state.elementBytes
+    let capacity = Int(state.arch.ub.capacity.count)
+    guard 2 * depth * eb <= capacity else {
+      return host(
+        "a row of \(depth) elements needs \(formatBytes(2 * depth * eb)) of unified buffer (input and output); \(state.arch.name) has \(formatBytes(capacity))"
+      )
+    }
+    let rows = x.elementCount / depth
+    var work = SoftmaxWork(
+      input: xID, output: op.outputs[0], rows: rows, depth: depth,
+      parameters: SoftmaxParameters(inputMultiplier: 0, inputShift: 0, diffMin: 0), tiling: nil)
+    work.l2NormZeroPoint = zeroPoint
+    return (
+      .vectorUnit, "\(name): vl2norm on the vector unit (\(rows) row\(rows == 1 ? "" : "s") of \(depth), two passes per row)",
+      .softmax(work)
+    )
   }
 
   func pool(_ o: Pool2DOptions, isMax: Bool) -> Decision {

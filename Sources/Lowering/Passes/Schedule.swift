@@ -829,7 +829,8 @@ struct Emitter {
         output: VectorView(address: SRAMAddress(outBuffer), outerStrideBytes: rowBytes, innerStrideBytes: eb), outer: n,
         inner: u.depth)
       compute(
-        .vector(.softmax(operands, u.parameters)),
+        // issue 14: PRELU / L2_NORMALIZATION
+        .vector(u.l2NormZeroPoint.map { .l2Normalize(operands, inputZeroPoint: $0) } ?? .softmax(operands, u.parameters)),
         [.read(.unifiedBuffer, inBuffer..<inBuffer + chunk), .write(.unifiedBuffer, outBuffer..<outBuffer + chunk)])
       store(
         sram: outBuffer, dram: address(u.output) + r0 * rowBytes, rows: 1, rowBytes: n * rowBytes,

@@ -676,7 +676,8 @@ struct Tiler {
     let t = (outerTile: min(u.rows, ubCapacity / ((db ? 2 : 1) * rowBytes)), doubleBuffered: db)
     let blocks = ceilDiv(u.rows, t.outerTile)
     let elements = u.rows * u.depth
-    let compute = cost.softmax(elements)
+    // issue 14: PRELU / L2_NORMALIZATION
+    let compute = u.l2NormZeroPoint == nil ? cost.softmax(elements) : cost.l2Normalize(elements)
     let load = cost.dma(elements * eb, transfers: blocks)
     let store = cost.dma(elements * eb, transfers: blocks)
     let estimate = CostEstimate(
