@@ -315,7 +315,7 @@ private func checkView(
 private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: Int, into p: inout ProblemList) {
   switch v {
   case .add(let o, let q), .sub(let o, let q):
-    if checkExtent(o.outer, o.inner, into: &p) {
+    if checkExtent(o.outer, o.inner, elementBytes: eb, capacity: capacity, into: &p) {
       checkView(o.a, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "a", into: &p)
       checkView(o.b, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "b", into: &p)
       checkView(o.output, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
@@ -326,7 +326,7 @@ private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: I
     p.shift(q.outputShift, "output shift")
   // issue 14: vector binary/reduce
   case .binary(let o, let f):
-    if checkExtent(o.outer, o.inner, into: &p) {
+    if checkExtent(o.outer, o.inner, elementBytes: eb, capacity: capacity, into: &p) {
       checkView(o.a, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "a", into: &p)
       checkView(o.b, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "b", into: &p)
       checkView(o.output, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
@@ -346,50 +346,50 @@ private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: I
       p.shift(q.negativeShift, "negative shift")
     }
   case .reduce(let o, _):
-    if checkExtent(o.outer, o.inner, into: &p) {
+    if checkExtent(o.outer, o.inner, elementBytes: eb, capacity: capacity, into: &p) {
       checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)
       checkView(o.output, outer: 1, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
     }
   case .mul(let o, let q):
-    if checkExtent(o.outer, o.inner, into: &p) {
+    if checkExtent(o.outer, o.inner, elementBytes: eb, capacity: capacity, into: &p) {
       checkView(o.a, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "a", into: &p)
       checkView(o.b, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "b", into: &p)
       checkView(o.output, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
     }
     p.shift(q.outputShift, "output shift")
   case .requantize(let o, let q):
-    if checkExtent(o.outer, o.inner, into: &p) {
+    if checkExtent(o.outer, o.inner, elementBytes: eb, capacity: capacity, into: &p) {
       checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)
       checkView(o.output, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
     }
     p.shift(q.shift, "shift")
   // issue 14: PRELU / L2_NORMALIZATION
   case .l2Normalize(let o, _):
-    if checkExtent(o.outer, o.inner, into: &p) {
+    if checkExtent(o.outer, o.inner, elementBytes: eb, capacity: capacity, into: &p) {
       checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)
       checkView(o.output, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
     }
   case .softmax(let o, let q):
-    if checkExtent(o.outer, o.inner, into: &p) {
+    if checkExtent(o.outer, o.inner, elementBytes: eb, capacity: capacity, into: &p) {
       checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)
       checkView(o.output, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
     }
     if !(0...31).contains(q.inputShift) { p.add("input shift = \(q.inputShift) out of 0...31") }
     if q.diffMin > 0 { p.add("diff_min = \(q.diffMin) is positive") }
   case .mean(let o, let q):
-    if checkExtent(o.outer, o.inner, into: &p) {
+    if checkExtent(o.outer, o.inner, elementBytes: eb, capacity: capacity, into: &p) {
       checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)
       checkView(o.output, outer: 1, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
     }
     p.shift(q.shift, "shift")
   case .lookup(let o, _):
-    if checkExtent(o.outer, o.inner, into: &p) {
+    if checkExtent(o.outer, o.inner, elementBytes: eb, capacity: capacity, into: &p) {
       checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)
       checkView(o.output, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
     }
     // The table's weight-buffer range is checked by the caller, which knows that capacity.
   case .copy(let o):
-    if checkExtent(o.outer, o.inner, into: &p) {
+    if checkExtent(o.outer, o.inner, elementBytes: eb, capacity: capacity, into: &p) {
       checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)
       checkView(o.output, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
     }
@@ -416,8 +416,21 @@ private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: I
   }
 }
 
-private func checkExtent(_ outer: Int, _ inner: Int, into p: inout ProblemList) -> Bool {
-  p.positive(outer, "outer") && p.positive(inner, "inner")
+/// `outer` and `inner` are ≥ 1, and `outer × inner` elements fit the unified buffer: one
+/// instruction writes (or, for a reduction, reads) that many distinct elements, so a larger count
+/// can only come from overlapping views, which would let a hostile program spin for billions of
+/// element operations inside a small buffer.
+private func checkExtent(
+  _ outer: Int, _ inner: Int, elementBytes eb: Int, capacity: Int, into p: inout ProblemList
+) -> Bool {
+  guard p.positive(outer, "outer") && p.positive(inner, "inner") else { return false }
+  let (elements, overflow) = outer.multipliedReportingOverflow(by: inner)
+  let limit = capacity / max(eb, 1)
+  guard !overflow, elements <= limit else {
+    p.add("outer × inner = \(outer) × \(inner) elements exceeds the \(limit) elements the unified buffer holds")
+    return false
+  }
+  return true
 }
 
 /// The first output row or column whose window has no in-image tap, as a message.
