@@ -45,7 +45,6 @@ Everything is seeded; running the script twice yields byte-identical files.
 """
 import contextlib
 import io
-import json
 import os
 import sys
 
@@ -447,14 +446,7 @@ def write_uint8_ops():
 
 
 def write_index(networks, ops):
-    path = os.path.join(MM.REF_DIR, "index.json")
-    with open(path) as f:
-        index = json.load(f)
-    index["int16"] = networks
-    index["int16_ops"] = ops
-    with open(path, "w") as f:
-        json.dump(index, f, indent=1)
-        f.write("\n")
+    MM.update_index({"int16": networks, "int16_ops": ops})
 
 
 def main():
@@ -475,8 +467,7 @@ def main():
     probe_lstm()
     if "--ops-only" in sys.argv[1:]:
         # the single-op files only; the networks' entries stay as they are
-        with open(os.path.join(MM.REF_DIR, "index.json")) as f:
-            networks = json.load(f).get("int16", [])
+        networks = MM.read_index().get("int16", [])
     else:
         networks = write_networks()
     write_index(networks, ops)

@@ -1034,6 +1034,13 @@ def write_index(index):
         f.write("\n")
 
 
+def update_index(entries):
+    """Replace the lists under `entries`' keys (the calling script's own keys) and keep the rest."""
+    index = read_index()
+    index.update(entries)
+    write_index(index)
+
+
 def foreign_stems(index):
     return {e["stem"] for k, v in index.items() if k not in OWN_INDEX_KEYS for e in v}
 

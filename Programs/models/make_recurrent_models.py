@@ -36,7 +36,6 @@ Everything is seeded; running the script twice yields byte-identical files.
 import collections
 import contextlib
 import io
-import json
 import logging
 import os
 import subprocess
@@ -328,14 +327,7 @@ def write_grus():
 
 
 def write_index(networks, ops):
-    path = os.path.join(MM.REF_DIR, "index.json")
-    with open(path) as f:
-        index = json.load(f)
-    index["recurrent"] = networks
-    index["recurrent_ops"] = ops
-    with open(path, "w") as f:
-        json.dump(index, f, indent=1)
-        f.write("\n")
+    MM.update_index({"recurrent": networks, "recurrent_ops": ops})
 
 
 def main():

@@ -22,7 +22,6 @@ script twice yields byte-identical files.
 """
 import contextlib
 import io
-import json
 import os
 import sys
 
@@ -113,22 +112,14 @@ def write_op_fixtures():
 
 
 def write_index(networks, ops):
-    path = os.path.join(MM.REF_DIR, "index.json")
-    with open(path) as f:
-        index = json.load(f)
-    index["space_batch"] = networks
-    index["space_batch_ops"] = ops
-    with open(path, "w") as f:
-        json.dump(index, f, indent=1)
-        f.write("\n")
+    MM.update_index({"space_batch": networks, "space_batch_ops": ops})
 
 
 def main():
     ops = write_op_fixtures()
     if "--ops-only" in sys.argv[1:]:
         # the network's entry stays as it is
-        with open(os.path.join(MM.REF_DIR, "index.json")) as f:
-            networks = json.load(f).get("space_batch", [])
+        networks = MM.read_index().get("space_batch", [])
     else:
         networks = [make_dynamic_deeplab()]
     write_index(networks, ops)

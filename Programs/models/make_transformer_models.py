@@ -25,7 +25,6 @@ Everything is seeded; running the script twice yields byte-identical files.
 import collections
 import contextlib
 import io
-import json
 import logging
 import os
 import sys
@@ -277,14 +276,7 @@ def network_inputs(rng, details):
 
 
 def write_index(networks, ops):
-    path = os.path.join(MM.REF_DIR, "index.json")
-    with open(path) as f:
-        index = json.load(f)
-    index["transformers"] = networks
-    index["transformer_ops"] = ops
-    with open(path, "w") as f:
-        json.dump(index, f, indent=1)
-        f.write("\n")
+    MM.update_index({"transformers": networks, "transformer_ops": ops})
 
 
 def main():

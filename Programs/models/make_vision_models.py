@@ -47,7 +47,6 @@ Everything is seeded; running the script twice yields byte-identical files.
 import collections
 import contextlib
 import io
-import json
 import logging
 import os
 import sys
@@ -459,22 +458,14 @@ def reference_copy(data, path):
 
 
 def write_index(networks, ops):
-    path = os.path.join(MM.REF_DIR, "index.json")
-    with open(path) as f:
-        index = json.load(f)
-    index["vision"] = networks
-    index["vision_ops"] = ops
-    with open(path, "w") as f:
-        json.dump(index, f, indent=1)
-        f.write("\n")
+    MM.update_index({"vision": networks, "vision_ops": ops})
 
 
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     if "--ops-only" in sys.argv[1:]:
         # regenerate the single-op fixtures only; the networks' entries stay as they are
-        with open(os.path.join(MM.REF_DIR, "index.json")) as f:
-            networks = json.load(f).get("vision", [])
+        networks = MM.read_index().get("vision", [])
     else:
         networks = [make_network("unet_mobilenet_v2", build_unet), make_network("deeplab_head", build_deeplab)]
     write_index(networks, write_op_fixtures())
