@@ -479,6 +479,11 @@ extension ArchSpec {
       "Whether the network's inputs and outputs cross the host link (host.link_gbps, host.dma_latency_ns) into and out of the unified buffer instead of coming from DRAM.",
       source: .cited(
         "\(Citation.jouppi) §2: Read_Host_Memory reads data from the CPU host memory into the Unified Buffer and Write_Host_Memory writes it back, over PCIe; the DDR3 holds weights only")),
+    .flag(
+      "memory.dram_is_host_link", \.memory.dramIsHostLink, default: false,
+      "Whether the DRAM figures describe the host link itself, so that host-link transfers of inputs and outputs share the DRAM channel (its bandwidth and latency) with streamed parameters and spills.",
+      source: .cited(
+        "\(Citation.jouppi) §2: TPU v1's DDR3 weight memory and its PCIe host link are separate interfaces")),
 
     // Vector unit.
     .count(

@@ -103,6 +103,8 @@ struct PresetRow: Sendable {
   let ioOverHostLink: Bool
   /// `host.dma_latency_ns`.
   let hostDMALatencyNanoseconds: Double
+  /// `memory.dram_is_host_link`: the Edge TPU's "DRAM" is its USB host link.
+  let dramIsHostLink: Bool
 
   init(
     _ name: String, _ rows: Int, _ cols: Int, _ dataflow: Dataflow, _ megahertz: Double,
@@ -110,9 +112,10 @@ struct PresetRow: Sendable {
     _ dram: (Double, Double, DRAMTechnology), _ vector: (Int, Int), _ host: (Double, Double, Double),
     _ leakageMilliwatts: Double, _ activations: ActivationMemory, parametersResident: Bool = false,
     rowIntervalCycles: Int = 1, ioOverHostLink: Bool = false, hostDMALatencyNanoseconds: Double = 1000,
-    title: String, citation: String, notes: [String: ParameterOrigin]?
+    dramIsHostLink: Bool = false, title: String, citation: String, notes: [String: ParameterOrigin]?
   ) {
     self.ioOverHostLink = ioOverHostLink
+    self.dramIsHostLink = dramIsHostLink
     self.hostDMALatencyNanoseconds = hostDMALatencyNanoseconds
     self.activations = activations
     self.parametersResident = parametersResident
@@ -147,6 +150,7 @@ struct PresetRow: Sendable {
     "vector.lanes", "vector.ops_per_cycle_per_lane",
     "host.link_gbps", "host.latency_us", "host.gops", "energy.leakage_mw", "memory.activations",
     "memory.parameters_resident", "array.row_interval_cycles", "memory.io_over_host_link", "host.dma_latency_ns",
+    "memory.dram_is_host_link",
   ]
 
   func preset() -> ArchPreset {
@@ -175,6 +179,7 @@ struct PresetRow: Sendable {
     spec.memory.parametersResident = parametersResident
     spec.array.rowIntervalCycles = rowIntervalCycles
     spec.memory.ioOverHostLink = ioOverHostLink
+    spec.memory.dramIsHostLink = dramIsHostLink
     spec.host.dmaLatencyNanoseconds = hostDMALatencyNanoseconds
     if let notes {
       for key in PresetRow.keys { spec.origins[key] = notes[key] ?? .cited(citation) }
@@ -208,7 +213,7 @@ extension ArchSpec {
       title: "Google TPU v1: 256×256 int8, 700 MHz, 24 MiB UB, 34 GB/s DDR3",
       citation: Citation.jouppi, notes: nil),
     PresetRow("edge-tpu", 64,  64,  .weightStationary, 480,  (3072, 16, 64),     (7680, 8, 64),    (256, 2, 256),     1,  true,  (0.33, 2000, .lpddr4), (64, 1),  (0.33, 50, 2),       200,  .onChip, parametersResident: true,
-      ioOverHostLink: true, hostDMALatencyNanoseconds: 2000,
+      ioOverHostLink: true, hostDMALatencyNanoseconds: 2000, dramIsHostLink: true,
       title: "Coral Edge TPU (USB): 4 TOPS int8; 64×64 @ 480 MHz, 3 MiB activations + 7.5 MiB parameters are assumptions",
       citation: "Coral Edge TPU datasheet and compiler docs", notes: edgeTPUNotes),
     PresetRow("gemmini",  16,  16,  .weightStationary, 1000, (64, 2, 16),        (64, 2, 16),      (128, 2, 64),      1,  true,  (16, 100, .ddr3),      (16, 1),  (16, 0.1, 1),        20,   .dram,
@@ -225,6 +230,7 @@ extension ArchSpec {
           "on-chip so that the tests exercise the arena planner and its spills (the 1 KiB UB holds few activations)"),
         "memory.io_over_host_link": .assumed("inputs and outputs in DRAM, like the small-SoC presets"),
         "host.dma_latency_ns": .assumed("unused: inputs and outputs are in DRAM (memory.io_over_host_link = false)"),
+        "memory.dram_is_host_link": .assumed("unused: no host-link transfers (memory.io_over_host_link = false)"),
       ]),
   ]
 
@@ -264,6 +270,8 @@ extension ArchSpec {
     "memory.io_over_host_link": .cited(
       "Coral: the Edge TPU has no local DRAM; the input and output tensors cross the USB host link every inference (coral.ai compiler docs)"),
     "host.dma_latency_ns": .assumed("as dram.latency_ns: one USB round trip (the streamed parameters' 'DRAM' is the same link)"),
+    "memory.dram_is_host_link": .cited(
+      "Coral: the Edge TPU has no local DRAM; parameters that do not fit its on-chip memory stream from the host over the same USB link as the inputs and outputs (coral.ai compiler docs, 'parameter data caching')"),
   ]
 
   private static let gemminiNotes: [String: ParameterOrigin] = [
@@ -298,6 +306,7 @@ extension ArchSpec {
     "memory.io_over_host_link": .cited(
       "Gemmini is a RoCC accelerator sharing the Rocket/BOOM SoC's memory: the network's input and output are main-memory arrays like every layer's"),
     "host.dma_latency_ns": .assumed("unused: inputs and outputs are in DRAM (memory.io_over_host_link = false)"),
+    "memory.dram_is_host_link": .assumed("unused: no host-link transfers (memory.io_over_host_link = false)"),
   ]
 
   private static let vtaNotes: [String: ParameterOrigin] = [
@@ -333,5 +342,6 @@ extension ArchSpec {
     "memory.io_over_host_link": .cited(
       "VTA on the PYNQ/Ultra-96 SoC shares the ARM core's DRAM: inputs and outputs are DRAM buffers the runtime allocates"),
     "host.dma_latency_ns": .assumed("unused: inputs and outputs are in DRAM (memory.io_over_host_link = false)"),
+    "memory.dram_is_host_link": .assumed("unused: no host-link transfers (memory.io_over_host_link = false)"),
   ]
 }

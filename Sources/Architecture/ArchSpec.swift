@@ -228,18 +228,24 @@ public struct MemoryPolicy: Sendable, Hashable {
   /// `Read_Host_Memory`/`Write_Host_Memory` move them over PCIe; `false`: they are in the
   /// accelerator's DRAM (an SoC's shared memory, or a link the preset models as its DRAM).
   public var ioOverHostLink: Bool
+  /// Whether the DRAM figures (`dram.gbps`, `dram.latency_ns`) describe the host link itself
+  /// (the Edge TPU: no local DRAM; streamed parameters cross the same USB link as the inputs
+  /// and outputs): host-link transfers (`load`/`store … host_link`) then share the DRAM channel
+  /// with parameter and spill traffic instead of taking a link of their own.
+  public var dramIsHostLink: Bool
 
   /// Creates a policy; the defaults are TPU v1's (activations on chip and read in place,
   /// weights reloaded from the weight memory every inference) and a 2-cycle arena.
   public init(
     activations: ActivationMemory = .onChip, arenaLatencyCycles: Int = 2, parametersResident: Bool = false,
-    arenaInPlace: Bool = true, ioOverHostLink: Bool = true
+    arenaInPlace: Bool = true, ioOverHostLink: Bool = true, dramIsHostLink: Bool = false
   ) {
     self.activations = activations
     self.arenaLatencyCycles = arenaLatencyCycles
     self.parametersResident = parametersResident
     self.arenaInPlace = arenaInPlace
     self.ioOverHostLink = ioOverHostLink
+    self.dramIsHostLink = dramIsHostLink
   }
 }
 

@@ -228,6 +228,10 @@ public struct Simulator {
       case .load, .store:
         step.dmaBytes = work.dmaBytes
         step.portBytesPerCycle = parameters.portBytesPerCycle(of: work.dmaMemory)
+      case .loadHost where parameters.dramIsHostLink, .storeHost where parameters.dramIsHostLink:
+        // The "DRAM" is the host link itself (edge-tpu): the transfer queues on the DRAM channel.
+        step.dmaBytes = work.dmaBytes
+        step.portBytesPerCycle = parameters.portBytesPerCycle(of: work.dmaMemory)
       case .loadArena, .storeArena, .loadHost, .storeHost:
         step.dmaBytes = work.dmaBytes
         step.throughDRAM = false

@@ -39,6 +39,8 @@ public struct TimingParameters: Sendable, Hashable {
   public var hostLinkBytesPerCycle: Double
   /// Latency of a DMA transfer across the host link (`ArchSpec.hostDMALatencyCycles`).
   public var hostDMALatencyCycles: Int64
+  /// Whether host-link transfers share the DRAM channel (`memory.dram_is_host_link`).
+  public var dramIsHostLink: Bool
   /// Host element operations per cycle (`ArchSpec.hostOpsPerCycle`).
   public var hostOpsPerCycle: Double
 
@@ -70,6 +72,7 @@ public struct TimingParameters: Sendable, Hashable {
     hostLatencyCycles = min(Int64(arch.hostLatencyCycles), 1 << 50)
     hostLinkBytesPerCycle = arch.hostLinkBytesPerCycle
     hostDMALatencyCycles = min(Int64(arch.hostDMALatencyCycles), 1 << 50)
+    dramIsHostLink = arch.memory.dramIsHostLink
     hostOpsPerCycle = arch.hostOpsPerCycle
   }
 

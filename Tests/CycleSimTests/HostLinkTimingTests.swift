@@ -38,6 +38,42 @@ struct HostLinkTimingTests {
     }
   }
 
+  /// `memory.dram_is_host_link` (edge-tpu: its "DRAM" is the USB link): a host-link store of an
+  /// output and a DRAM load of streamed parameters running at the same time share one channel,
+  /// so together they end at `L + ⌈2B / bandwidth⌉`; on separate links (the flag off) the store
+  /// takes its own `H + ⌈B / link⌉` and the load `L + ⌈B / bandwidth⌉`.
+  @Test("on edge-tpu a host-link store shares the USB link with a concurrent parameter load; with separate links it does not")
+  func sharedLinkArbitration() throws {
+    for shared in [true, false] {
+      var arch = ArchSpec.edgeTPU
+      arch.memory.dramIsHostLink = shared
+      let params = try TimingParameters(arch: arch, elementBytes: 1)
+      let bytes = 4096
+      var b = ProgramBuilder(arch: arch, dramSize: 0x4000)
+      b.add(.load(DMA2D(memory: .unifiedBuffer, sramAddress: 0, dramAddress: 0, rows: 1, rowBytes: bytes)))
+      var store = DMA2D(memory: .unifiedBuffer, sramAddress: 8192, dramAddress: 8192, rows: 1, rowBytes: bytes)
+      store.hostLink = true
+      b.add(.store(store))
+      b.add(.finish)
+      let (r, _) = try simulate(b.program, arch: arch)
+      let bandwidth = min(params.dramBytesPerCycleValue, Double(params.portBytesPerCycle(of: .unifiedBuffer)))
+      let alone = params.dramLatencyCycles + Int64((Double(bytes) / bandwidth).rounded(.up))
+      let link = min(arch.hostLinkBytesPerCycle, Double(params.portBytesPerCycle(of: .unifiedBuffer)))
+      let linkAlone = Int64(arch.hostDMALatencyCycles) + Int64((Double(bytes) / link).rounded(.up))
+      if shared {
+        let together = params.dramLatencyCycles + Int64((Double(2 * bytes) / bandwidth).rounded(.up))
+        #expect(abs(r.cycles.count - together) <= 1, "shared: \(r.cycles.count) vs \(together)")
+        #expect(r.cycles.count > max(alone, linkAlone))
+      } else {
+        #expect(r.cycles.count == max(alone, linkAlone))
+      }
+      #expect(r.total.dramBytes == Int64(bytes))
+      #expect(r.total[.hostLinkBytes] == Int64(bytes))
+    }
+    #expect(ArchSpec.edgeTPU.memory.dramIsHostLink)
+    for arch in [ArchSpec.tpuV1, .gemmini, .vta, .toy4x4] { #expect(!arch.memory.dramIsHostLink, "\(arch.name)") }
+  }
+
   @Test("tpu-v1 (PCIe, 1 µs) and edge-tpu (USB, 2 µs) move inputs and outputs across the host link; the SoC presets do not")
   func presetPolicy() {
     #expect(ArchSpec.tpuV1.hostDMALatencyCycles == 700)
