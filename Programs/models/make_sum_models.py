@@ -16,8 +16,9 @@ What TF 2.21 computes (docs/quantization.md, "SUM"):
   so it changes with the allocation history (the script shows it: the same input through a fresh
   interpreter and through one created after other interpreters). The int16 reference outputs are
   therefore those of the BUILTIN resolver without delegates (the optimized kernel, what deployed
-  TFLite computes): clamp(MBQM(sum(q) - zp_in * N, M, s) + zp_out) to int16, which the script
-  also checks. Each manifest records its resolver under "resolver".
+  TFLite computes): clamp(((sum(q) - zp_in * N) * M + 2^(30 - s)) >> (31 - s) + zp_out) to
+  int16 (one rounding), which the script also checks, on the converter's files (equal scales) and
+  on two copies whose output scale is patched (x3, x7.9: sum_{keepdims,hw}_rescaled_int16). Each manifest records its resolver under "resolver".
 
 Files: transformers/sum/sum_<case>_{int8,int16}.tflite (converter defaults: Optimize.DEFAULT,
 a seeded representative dataset, TFLITE_BUILTINS_INT8 with int8 I/O, or the 16x8 ops set with
@@ -38,11 +39,15 @@ import make_models as MM  # noqa: E402  (sets the TF environment before importin
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from tensorflow.lite.tools import flatbuffer_utils  # noqa: E402
 
 HERE = MM.HERE
 OUT_REL = "transformers/sum"
 N_INV = 8
 INDEX_KEY = "sum_ops"
+# int16 files also written with the output scale multiplied (patched, not converter output) so
+# that the rescale's rounding shows: BUILTIN rounds once, (x * M + 2^(30 - s)) >> (31 - s).
+RESCALED = {"keepdims": 3.0, "hw": 7.9}
 
 
 def reduce_sum(axes, keep):
@@ -79,6 +84,12 @@ def mbqm(x, m, s):
     return MM.rounding_divide_by_pot(MM.srdhm(x * (1 << left), m), right)
 
 
+def mbqm_single_rounding(x, m, s):
+    """MultiplyByQuantizedMultiplier with one rounding: (x * M + 2^(30 - s)) >> (31 - s)."""
+    right = 31 - s
+    return (x * m + (1 << (right - 1))) >> right
+
+
 def wrap32(v):
     return ((int(v) + 2 ** 31) % 2 ** 32) - 2 ** 31
 
@@ -91,7 +102,8 @@ def expected(x, axes, keep, qin, qout, reading):
     n = x.size // max(sums.size, 1)
     m, s = qm(float(np.float32(sin)) / float(np.float32(sout)))
     lo, hi = (0, 255) if reading == "uint8" else (-32768, 32767)
-    out = np.array([min(max(mbqm(wrap32(v - zin * n), m, s) + zout, lo), hi) for v in sums.ravel()], np.int64)
+    rescale = mbqm if reading == "uint8" else mbqm_single_rounding
+    out = np.array([min(max(rescale(wrap32(v - zin * n), m, s) + zout, lo), hi) for v in sums.ravel()], np.int64)
     out = out.reshape(sums.shape)
     return out.astype(np.uint8).view(np.int8) if reading == "uint8" else out.astype(np.int16)
 
@@ -150,51 +162,70 @@ def main():
             with contextlib.redirect_stdout(io.StringIO()):
                 data = MM.convert(spec, mod, shapes, mode)
             bits = "int8" if mode == "int8" else "int16"
-            stem = "%s_%s" % (spec_name, bits)
-            rel = "%s/%s.tflite" % (OUT_REL, stem)
-            path = os.path.join(HERE, rel)
-            with open(path, "wb") as f:
-                f.write(data)
-            opinfo = MM.inspect_model(data)
-            assert [d["op"] for d in opinfo] == ["SUM"], (stem, [d["op"] for d in opinfo])
-
-            probe = tf.lite.Interpreter(model_path=path, experimental_op_resolver_type=MM.REF)
-            probe.allocate_tensors()
-            ind = probe.get_input_details()
-            del probe
-            inputs = inputs_for(name, ind[0], np.random.default_rng(MM.name_seed(stem + "/inputs")))
-            _, ind, outd, ref = MM.run_interp(path, inputs, MM.REF)
-            _, _, _, opt = MM.run_interp(path, inputs, MM.OPT)
-            qin = ind[0]["quantization"]
-            qout = outd[0]["quantization"]
-            if bits == "int8":
-                resolver, outs = "BUILTIN_REF", ref
-                for inv, (x, o) in enumerate(zip(inputs, outs)):
-                    want = expected(x[0], axes, keep, qin, qout, "uint8")
-                    assert np.array_equal(o[0], want), "%s invocation %d: BUILTIN_REF is not the uint8 reading" % (stem, inv)
-                note = "ref=uint8 reading in all %d; ref-vs-opt differ in %d of %d" % (
-                    N_INV, sum(int(np.count_nonzero(a[0] != b[0])) for a, b in zip(ref, opt)),
-                    sum(a[0].size for a in ref))
-            else:
-                resolver, outs = "BUILTIN_WITHOUT_DEFAULT_DELEGATES", opt
-                for inv, (x, o) in enumerate(zip(inputs, outs)):
-                    want = expected(x[0], axes, keep, qin, qout, "int16")
-                    assert np.array_equal(o[0], want), "%s invocation %d: BUILTIN is not the saturated sum" % (stem, inv)
-                fresh, after = stale_tail_differs(path, inputs[0][0])
-                k = fresh.size
-                note = "opt=saturated rescaled sum in all %d; BUILTIN_REF written bytes %s, tail fresh %s vs after 3 interpreters %s" % (
-                    N_INV, fresh.ravel().view(np.uint8)[:k].tolist()[:4],
-                    fresh.ravel().view(np.uint8)[k:].tolist()[:6], after.ravel().view(np.uint8)[k:].tolist()[:6])
-            vals = np.concatenate([o[0].ravel() for o in outs])
-            assert len(np.unique(vals)) > 2, "%s: output nearly constant" % stem
-            manifest = MM.save_reference(stem, rel, False, inputs, outs, ind, outd, opinfo)
-            manifest["resolver"] = resolver
-            with open(os.path.join(MM.REF_DIR, stem, "manifest.json"), "w") as f:
-                json.dump(manifest, f, indent=1, sort_keys=False)
-                f.write("\n")
-            entries.append({"stem": stem, "model": rel, "manifest": "reference/%s/manifest.json" % stem})
-            print("%-42s %5d B  in %s out %s  %s" % (rel, len(data), tuple(qin), tuple(qout), note))
+            variants = [("%s_%s" % (spec_name, bits), data)]
+            if bits == "int16" and name in RESCALED:
+                variants.append(("%s_rescaled_int16" % spec_name, patch_output_scale(data, RESCALED[name])))
+            for stem, data in variants:
+                entries.append(write_set(name, axes, keep, bits, stem, data))
     MM.update_index({INDEX_KEY: entries})
+
+
+def patch_output_scale(data, factor):
+    """The same file with the SUM output's scale multiplied by `factor` (the converter gives int16
+    SUM equal scales, where the rounding of the rescale cannot show)."""
+    m = flatbuffer_utils.convert_bytearray_to_object(bytearray(data))
+    sg = m.subgraphs[0]
+    (o,) = sg.operators
+    t = sg.tensors[o.outputs[0]]
+    t.quantization.scale = [float(np.float32(t.quantization.scale[0] * factor))]
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(m))
+
+
+def write_set(name, axes, keep, bits, stem, data):
+    """Write the file and its reference set (checked against the formulas); return its index entry."""
+    rel = "%s/%s.tflite" % (OUT_REL, stem)
+    path = os.path.join(HERE, rel)
+    with open(path, "wb") as f:
+        f.write(data)
+    opinfo = MM.inspect_model(data)
+    assert [d["op"] for d in opinfo] == ["SUM"], (stem, [d["op"] for d in opinfo])
+
+    probe = tf.lite.Interpreter(model_path=path, experimental_op_resolver_type=MM.REF)
+    probe.allocate_tensors()
+    ind = probe.get_input_details()
+    del probe
+    inputs = inputs_for(name, ind[0], np.random.default_rng(MM.name_seed(stem + "/inputs")))
+    _, ind, outd, ref = MM.run_interp(path, inputs, MM.REF)
+    _, _, _, opt = MM.run_interp(path, inputs, MM.OPT)
+    qin = ind[0]["quantization"]
+    qout = outd[0]["quantization"]
+    if bits == "int8":
+        resolver, outs = "BUILTIN_REF", ref
+        for inv, (x, o) in enumerate(zip(inputs, outs)):
+            want = expected(x[0], axes, keep, qin, qout, "uint8")
+            assert np.array_equal(o[0], want), "%s invocation %d: BUILTIN_REF is not the uint8 reading" % (stem, inv)
+        note = "ref=uint8 reading in all %d; ref-vs-opt differ in %d of %d" % (
+            N_INV, sum(int(np.count_nonzero(a[0] != b[0])) for a, b in zip(ref, opt)),
+            sum(a[0].size for a in ref))
+    else:
+        resolver, outs = "BUILTIN_WITHOUT_DEFAULT_DELEGATES", opt
+        for inv, (x, o) in enumerate(zip(inputs, outs)):
+            want = expected(x[0], axes, keep, qin, qout, "int16")
+            assert np.array_equal(o[0], want), "%s invocation %d: BUILTIN is not the single-rounding rescaled sum" % (stem, inv)
+        fresh, after = stale_tail_differs(path, inputs[0][0])
+        k = fresh.size
+        note = "opt=single-rounding rescaled sum in all %d; BUILTIN_REF written bytes %s, tail fresh %s vs after 3 interpreters %s" % (
+            N_INV, fresh.ravel().view(np.uint8)[:k].tolist()[:4],
+            fresh.ravel().view(np.uint8)[k:].tolist()[:6], after.ravel().view(np.uint8)[k:].tolist()[:6])
+    vals = np.concatenate([o[0].ravel() for o in outs])
+    assert len(np.unique(vals)) > 2, "%s: output nearly constant" % stem
+    manifest = MM.save_reference(stem, rel, False, inputs, outs, ind, outd, opinfo)
+    manifest["resolver"] = resolver
+    with open(os.path.join(MM.REF_DIR, stem, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1, sort_keys=False)
+        f.write("\n")
+    print("%-42s %5d B  in %s out %s  %s" % (rel, len(data), tuple(qin), tuple(qout), note))
+    return {"stem": stem, "model": rel, "manifest": "reference/%s/manifest.json" % stem}
 
 
 if __name__ == "__main__":

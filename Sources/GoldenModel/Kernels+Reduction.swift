@@ -101,21 +101,25 @@ extension Kernels {
     }
   }
 
-  /// int16 SUM as TF 2.21's BUILTIN (optimized) resolver computes it: the saturated, rescaled sum
-  /// `clamp(MultiplyByQuantizedMultiplier(Int32(Σq − zp_in · N), M, s) + zp_out)` to −32768...32767
-  /// (the converter gives int16 SUM equal input and output scales, zero points 0, so this is the
-  /// saturated sum). BUILTIN_REF is not reproducible for int16: it runs the uint8 kernel on the
-  /// first N bytes of the int16 buffer and writes only the first `outputCount` bytes of the
-  /// output, leaving the rest as whatever the arena held (docs/quantization.md).
+  /// int16 SUM as TF 2.21's BUILTIN (optimized) resolver computes it: the rescaled sum with a
+  /// single rounding, saturated,
+  /// `clamp((Int64(Int32(Σq − zp_in · N)) · M + 2^(30 − s)) >> (31 − s) + zp_out)` to −32768...32767
+  /// (the converter gives int16 SUM equal scales and zero points 0, where this is the saturated
+  /// sum; unequal scales were checked on patched files, `make_sum_models.py`). BUILTIN_REF is not
+  /// reproducible for int16: it runs the uint8 kernel on the first N bytes of the int16 buffer
+  /// and writes only the first `outputCount` bytes of the output, leaving the rest as whatever
+  /// the arena held (docs/quantization.md).
   static func int16Sum(_ c: KernelContext, _ xs: [Int16], _ plan: ReductionPlan) throws(GoldenModelError) -> [Int16] {
     let (m, inZP, outZP) = try sumRescale(c, plan)
     guard plan.count > 0, !xs.isEmpty else { return [Int16](repeating: 0, count: plan.outputCount) }
     let sums = plan.sums(xs.map(Int64.init))
     let n = Int64(plan.count)
+    let rightShift = Int64(31 - m.shift)  // 1...62: sumRescale keeps the shift in −31...30
     return sums.map { sum in
-      let centred = Int32(truncatingIfNeeded: sum &- inZP &* n)
-      let r = FixedPoint.multiplyByQuantizedMultiplier(centred, m.multiplier, m.shift) &+ outZP
-      return Int16(Requantize.clamp(r, Int32(Int16.min)...Int32(Int16.max)))
+      let centred = Int64(Int32(truncatingIfNeeded: sum &- inZP &* n))
+      let scaled = (centred * Int64(m.multiplier) + (Int64(1) << (rightShift - 1))) >> rightShift
+      let r = scaled + Int64(outZP)
+      return Int16(min(max(r, Int64(Int16.min)), Int64(Int16.max)))
     }
   }
 

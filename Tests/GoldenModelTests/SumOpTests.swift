@@ -8,7 +8,8 @@ import Testing
 
 // issue 14: sum
 /// Quantized SUM (`make_sum_models.py`, index key `sum_ops`): converter-default single-op files in
-/// int8 and int16 with 8 seeded invocations each. int8 is bit-exact with TF 2.21's BUILTIN_REF,
+/// int8 and int16 (and two int16 copies with a patched output scale, where the rescale rounds)
+/// with 8 seeded invocations each. int8 is bit-exact with TF 2.21's BUILTIN_REF,
 /// which runs the uint8 kernel on the int8 bytes (docs/quantization.md); int16 with the BUILTIN
 /// resolver (BUILTIN_REF leaves int16 output bytes unwritten), as each manifest's `resolver` says.
 @Suite struct SumOpTests {
@@ -24,7 +25,7 @@ import Testing
   @Test func fixturesArePresent() throws {
     let stems = Set(Self.sets.map(\.stem))
     let int8 = ["keepdims", "two_axes", "hw", "last_dynamic", "middle_keepdims", "all", "pairs"]
-    let int16 = ["keepdims", "hw", "last_dynamic"]
+    let int16 = ["keepdims", "keepdims_rescaled", "hw", "hw_rescaled", "last_dynamic"]
     #expect(stems == Set(int8.map { "sum_\($0)_int8" } + int16.map { "sum_\($0)_int16" }))
     for set in Self.sets {
       #expect(set.ops == ["SUM"], "\(set.stem): \(set.ops)")
