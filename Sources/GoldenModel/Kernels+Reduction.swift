@@ -59,17 +59,27 @@ extension Kernels {
   // issue 14: sum
   /// The requantization of quantized SUM, as `PrepareMeanOrSum` sets it up:
   /// `M, s = QuantizeMultiplier(Double(s_in) / Double(s_out))` (no 1/N: that is MEAN's), with the
-  /// zero points. Throws for an empty axis list (TFLite then copies, untested here) and for a
-  /// multiplier whose shift `MultiplyByQuantizedMultiplier` cannot apply.
+  /// zero points. Throws for an empty axis list (TFLite then copies, untested here), an output
+  /// type other than the input's, and a multiplier whose shift `MultiplyByQuantizedMultiplier`
+  /// cannot apply.
   static func sumRescale(_ c: KernelContext, _ plan: ReductionPlan) throws(GoldenModelError)
     -> (multiplier: Requantize.Multiplier, inputZeroPoint: Int64, outputZeroPoint: Int32)
   {
     guard try !c.value(1).integerValues.isEmpty else {
       throw c.unsupported("quantized SUM over no axes")
     }
-    let inQ = try c.quantization(of: try c.inputTensor(0))
-    let outQ = try c.quantization(of: try c.outputTensor())
-    let m = Requantize.Multiplier(real: Double(inQ.scale) / Double(outQ.scale))
+    let x = try c.inputTensor(0)
+    let out = try c.outputTensor()
+    guard out.elementType == x.elementType else {
+      throw GoldenModelError(.invalidModel, c.location, "output is \(out.elementType); expected \(x.elementType)")
+    }
+    let inQ = try c.quantization(of: x)
+    let outQ = try c.quantization(of: out)
+    let ratio = Double(inQ.scale) / Double(outQ.scale)
+    guard ratio.isFinite, ratio > 0 else {
+      throw GoldenModelError(.invalidModel, c.location, "SUM scales \(inQ.scale) / \(outQ.scale) are not a positive ratio")
+    }
+    let m = Requantize.Multiplier(real: ratio)
     guard (-31...30).contains(m.shift) else {
       throw GoldenModelError(
         .invalidModel, c.location,

@@ -66,6 +66,22 @@ import Testing
     }
   }
 
+  /// Bad quantization from a file throws with the operator named instead of trapping: an output
+  /// scale of 0 (an infinite rescale), an int16 output for an int8 input.
+  @Test func badQuantizationThrows() throws {
+    let set = try ReferenceSet(stem: "sum_keepdims_int8")
+    let base = try TFLiteImporter.load(contentsOf: set.model)
+    let outID = base.main.operators[0].outputs[0]
+    var zeroScale = base
+    zeroScale.graphs[0][outID].quantization?.scales = [0]
+    var wrongType = base
+    wrongType.graphs[0][outID].elementType = .int16
+    for model in [zeroScale, wrongType] {
+      var interpreter = Interpreter(model: model)
+      #expect(throws: GoldenModelError.self) { try interpreter.invoke(try set.inputs(invocation: 0)) }
+    }
+  }
+
   /// Quantized SUM over no axes (TFLite copies the input) is refused, never guessed.
   @Test func emptyAxesAreRefused() throws {
     let set = try ReferenceSet(stem: "sum_keepdims_int8")
