@@ -77,7 +77,8 @@ extension Kernels {
     let outQ = try c.quantization(of: out)
     let ratio = Double(inQ.scale) / Double(outQ.scale)
     guard ratio.isFinite, ratio > 0 else {
-      throw GoldenModelError(.invalidModel, c.location, "SUM scales \(inQ.scale) / \(outQ.scale) are not a positive ratio")
+      throw GoldenModelError(
+        .invalidModel, c.location, "SUM scales \(inQ.scale) / \(outQ.scale) are not a positive ratio")
     }
     let m = Requantize.Multiplier(real: ratio)
     guard (-31...30).contains(m.shift) else {

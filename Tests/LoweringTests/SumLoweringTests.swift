@@ -21,7 +21,9 @@ import TileISA
     return false
   }
 
-  @Test("the committed int8 SUM fixtures run vmean unsigned on every preset (axes that are not adjacent on the host), bit-exact with TFLite")
+  @Test(
+    "the committed int8 SUM fixtures run vmean unsigned on every preset (axes that are not adjacent on the host), bit-exact with TFLite"
+  )
   func int8FixturesOnEveryPreset() throws {
     let sets = try Fixtures.referenceSets(key: "sum_ops").filter { $0.stem.hasSuffix("_int8") }
     #expect(sets.count == 7)
@@ -43,7 +45,8 @@ import TileISA
             "\(set.stem) on \(arch.name): \(ops.map(\.reason))")
           #expect(compiled.program.instructions.contains(where: Self.isUnsignedMean), "\(set.stem) on \(arch.name)")
         }
-        let mismatches = try mismatchesWithTFLite(set, model, compiled, label: "\(set.stem) on \(arch.name)", relativeTolerance: 0)
+        let mismatches = try mismatchesWithTFLite(
+          set, model, compiled, label: "\(set.stem) on \(arch.name)", relativeTolerance: 0)
         #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
         runs += 1
       }
@@ -63,7 +66,8 @@ import TileISA
         #expect(
           ops.count == 1 && ops.allSatisfy { $0.placement == .host && $0.reason.contains("int16") },
           "\(set.stem) on \(arch.name): \(ops.map(\.reason))")
-        let mismatches = try mismatchesWithTFLite(set, model, compiled, label: "\(set.stem) on \(arch.name)", relativeTolerance: 0)
+        let mismatches = try mismatchesWithTFLite(
+          set, model, compiled, label: "\(set.stem) on \(arch.name)", relativeTolerance: 0)
         #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
       }
     }
@@ -101,7 +105,8 @@ import TileISA
       let model = Self.model(shape, axes: axes, keepDims: Bool.random(using: &rng), input: input, output: output)
       for arch in allPresets {
         let (problems, compiled) = try compileAndCompare(
-          model, on: arch, inputs: randomInputs(model, seed: UInt64(trial), count: 1), label: "SUM \(shape) axes \(axes)")
+          model, on: arch, inputs: randomInputs(model, seed: UInt64(trial), count: 1),
+          label: "SUM \(shape) axes \(axes)")
         #expect(problems.filter { !$0.contains("degenerate") }.isEmpty, "\(problems)")
         #expect(compiled.report.operators[0].placement == .vectorUnit, "\(compiled.report.operators[0].reason)")
         compared += 1

@@ -11,7 +11,8 @@ import Testing
 @Suite("vmean unsigned")
 struct SumInstructionTests {
   /// Scales equal: `QuantizeMultiplier(1)` = (2^30, 1), × 1 (SUM folds no 1/N).
-  let one = RequantizeParameters(inputZeroPoint: 0, outputZeroPoint: 0, multiplier: 1 << 30, shift: 1, unsignedBytes: true)
+  let one = RequantizeParameters(
+    inputZeroPoint: 0, outputZeroPoint: 0, multiplier: 1 << 30, shift: 1, unsignedBytes: true)
 
   func pixels(_ outer: Int, _ inner: Int, output: Int) -> UnaryOperands {
     UnaryOperands(

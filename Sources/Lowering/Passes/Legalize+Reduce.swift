@@ -86,7 +86,9 @@ extension OperatorLegalizer {
       ? "\(batches) rows of \(pixels), one row per lane" : "\(batches) × \(pixels) reduced × \(channels) inner"
     let mnemonic = maximum ? "vreduce fn=max" : sum ? "vmean unsigned" : "vmean"
     // issue 14: sum
-    let why = sum ? "; int8 bytes read as 0...255 and results clamped to 0...255, as TFLite 2.21's reference SUM kernel does" : ""
+    let why =
+      sum
+      ? "; int8 bytes read as 0...255 and results clamped to 0...255, as TFLite 2.21's reference SUM kernel does" : ""
     return (
       .vectorUnit, "\(name): \(mnemonic) on the vector unit over axes \(axes.sorted()) (\(layout))\(why)", .mean(work)
     )
