@@ -180,10 +180,9 @@ OP_SPECS = [
     MM.Spec("broadcast_to", MM.simple(lambda x: tf.broadcast_to(x, [2, 4, 6]), [[1, 1, 6]]), op_model=True),
     # issue 14 part 2 (SUM, REDUCE_PROD, DIV, SQRT, POW, CAST). The converter emits int8 SUM,
     # REDUCE_PROD, DIV and SQRT and keeps POW and CAST in float. Systole's golden model has the
-    # int8 SQRT and DIV kernels; int8 REDUCE_PROD is a float-only fixture until it has one. int8
-    # SUM is float-only too: TF 2.21's BUILTIN_REF int8 SUM gives outputs that differ from its
-    # optimized kernel in every element and from the real sum by ~124 steps or arbitrarily
-    # (docs/quantization.md), so there is no reference to be bit-exact with.
+    # int8 SQRT and DIV kernels; int8 REDUCE_PROD is a float-only fixture until it has one. SUM
+    # is float-only here: the quantized SUM files are make_sum_models.py's (TF 2.21's BUILTIN_REF
+    # int8 SUM runs the uint8 kernel on the int8 bytes, docs/quantization.md).
     MM.Spec("sum_keepdims", MM.simple(lambda x: tf.reduce_sum(x, [2], keepdims=True), [[1, 4, 6]]), op_model=True,
             modes=("float",)),
     MM.Spec("sum_two_axes", MM.simple(lambda x: tf.reduce_sum(x, [0, -1]), [[2, 3, 5]]), op_model=True,

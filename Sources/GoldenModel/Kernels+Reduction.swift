@@ -1,5 +1,6 @@
 import Foundation
 import GraphIR
+import Support
 
 // issue 14: transformer ops — SUM and REDUCE_PROD.
 
@@ -30,7 +31,8 @@ extension Kernels {
   }
 
   /// SUM (`reduce.cc` `EvalSum`). float32: `Float` sums in input (row-major) order
-  /// (`ReduceGeneric`); int32/int64: wrapping sums. Quantized SUM is refused (see below).
+  /// (`ReduceGeneric`); int32/int64: wrapping sums; int8 as TF 2.21's BUILTIN_REF computes it
+  /// (`int8SumAsReference`), int16 as its BUILTIN resolver does (`int16Sum`).
   static func sum(_ c: KernelContext, keepDims: Bool) throws(GoldenModelError) -> TensorData {
     let (plan, shape) = try reduction(c, keepDims: keepDims)
     let v = try c.value(0)
@@ -43,13 +45,92 @@ extension Kernels {
       return TensorData(shape: shape, storage: .int32(plan.sums(xs)))
     case .int64(let xs):
       return TensorData(shape: shape, storage: .int64(plan.sums(xs)))
-    case .int8, .uint8, .int16:
-      // TF 2.21's BUILTIN_REF int8 SUM (`QuantizedMeanOrSum`, `compute_sum`) gives outputs that
-      // match neither its optimized kernel nor the sum (docs/quantization.md): no reference to be
-      // bit-exact with, so the golden model refuses rather than guess.
-      throw c.unsupported("quantized SUM on \(v.elementType) (TFLite 2.21's reference kernel gives no reproducible output)")
+    // issue 14: sum
+    case .int8(let xs):
+      let bytes = try int8SumAsReference(c, xs, plan)
+      return TensorData(shape: shape, storage: .int8(bytes.map { Int8(bitPattern: $0) }))
+    case .int16(let xs):
+      return TensorData(shape: shape, storage: .int16(try int16Sum(c, xs, plan)))
     default:
       throw c.unsupported("SUM on \(v.elementType)")
+    }
+  }
+
+  // issue 14: sum
+  /// The requantization of quantized SUM, as `PrepareMeanOrSum` sets it up:
+  /// `M, s = QuantizeMultiplier(Double(s_in) / Double(s_out))` (no 1/N: that is MEAN's), with the
+  /// zero points. Throws for an empty axis list (TFLite then copies, untested here), an output
+  /// type other than the input's, and a multiplier whose shift `MultiplyByQuantizedMultiplier`
+  /// cannot apply.
+  static func sumRescale(_ c: KernelContext, _ plan: ReductionPlan) throws(GoldenModelError)
+    -> (multiplier: Requantize.Multiplier, inputZeroPoint: Int64, outputZeroPoint: Int32)
+  {
+    guard try !c.value(1).integerValues.isEmpty else {
+      throw c.unsupported("quantized SUM over no axes")
+    }
+    let x = try c.inputTensor(0)
+    let out = try c.outputTensor()
+    guard out.elementType == x.elementType else {
+      throw GoldenModelError(.invalidModel, c.location, "output is \(out.elementType); expected \(x.elementType)")
+    }
+    let inQ = try c.quantization(of: x)
+    let outQ = try c.quantization(of: out)
+    let ratio = Double(inQ.scale) / Double(outQ.scale)
+    guard ratio.isFinite, ratio > 0 else {
+      throw GoldenModelError(
+        .invalidModel, c.location, "SUM scales \(inQ.scale) / \(outQ.scale) are not a positive ratio")
+    }
+    let m = Requantize.Multiplier(real: ratio)
+    guard (-31...30).contains(m.shift) else {
+      throw GoldenModelError(
+        .invalidModel, c.location,
+        "SUM rescale \(inQ.scale) / \(outQ.scale) gives shift \(m.shift), outside -31...30")
+    }
+    return (m, Int64(inQ.zeroPoint), Int32(clamping: outQ.zeroPoint))
+  }
+
+  /// int8 SUM as TF 2.21's BUILTIN_REF computes it. `EvalSum<kReference>` sends int8 to
+  /// `reference_ops::QuantizedMeanOrSum` through `GetTensorData<uint8_t>` for both the input and
+  /// the output (`reduce.cc`, the reference branch of the `QuantizedMeanOrSum` wrapper), so the
+  /// uint8 kernel runs on the int8 bytes: each byte is read as `u = q & 0xFF` (0...255), and
+  /// per output
+  /// `r = clamp(MultiplyByQuantizedMultiplier(Int32(Σu − zp_in · N), M, s) + zp_out, 0...255)`
+  /// (`zp_in`, `zp_out` the int8 tensors' zero points, `N` the reduced count), stored as a byte
+  /// that reads back as int8 (`r ≥ 128` → `r − 256`). Deterministic; docs/quantization.md has the
+  /// source lines and the evidence. An empty input gives zeros, as the kernel's reset does.
+  static func int8SumAsReference(_ c: KernelContext, _ xs: [Int8], _ plan: ReductionPlan) throws(GoldenModelError)
+    -> [UInt8]
+  {
+    let (m, inZP, outZP) = try sumRescale(c, plan)
+    guard plan.count > 0, !xs.isEmpty else { return [UInt8](repeating: 0, count: plan.outputCount) }
+    let sums = plan.sums(xs.map { Int32(UInt8(bitPattern: $0)) })
+    let n = Int64(plan.count)
+    return sums.map { sum in
+      let centred = Int32(truncatingIfNeeded: Int64(sum) &- inZP &* n)
+      let r = FixedPoint.multiplyByQuantizedMultiplier(centred, m.multiplier, m.shift) &+ outZP
+      return UInt8(Requantize.clamp(r, 0...255))
+    }
+  }
+
+  /// int16 SUM as TF 2.21's BUILTIN (optimized) resolver computes it: the rescaled sum with a
+  /// single rounding, saturated,
+  /// `clamp((Int64(Int32(Σq − zp_in · N)) · M + 2^(30 − s)) >> (31 − s) + zp_out)` to −32768...32767
+  /// (the converter gives int16 SUM equal scales and zero points 0, where this is the saturated
+  /// sum; unequal scales were checked on patched files, `make_sum_models.py`). BUILTIN_REF is not
+  /// reproducible for int16: it runs the uint8 kernel on the first N bytes of the int16 buffer
+  /// and writes only the first `outputCount` bytes of the output, leaving the rest as whatever
+  /// the arena held (docs/quantization.md).
+  static func int16Sum(_ c: KernelContext, _ xs: [Int16], _ plan: ReductionPlan) throws(GoldenModelError) -> [Int16] {
+    let (m, inZP, outZP) = try sumRescale(c, plan)
+    guard plan.count > 0, !xs.isEmpty else { return [Int16](repeating: 0, count: plan.outputCount) }
+    let sums = plan.sums(xs.map(Int64.init))
+    let n = Int64(plan.count)
+    let rightShift = Int64(31 - m.shift)  // 1...62: sumRescale keeps the shift in −31...30
+    return sums.map { sum in
+      let centred = Int64(Int32(truncatingIfNeeded: sum &- inZP &* n))
+      let scaled = (centred * Int64(m.multiplier) + (Int64(1) << (rightShift - 1))) >> rightShift
+      let r = scaled + Int64(outZP)
+      return Int16(min(max(r, Int64(Int16.min)), Int64(Int16.max)))
     }
   }
 

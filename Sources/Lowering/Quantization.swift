@@ -163,6 +163,22 @@ enum TFLiteQuantization {
       shift: folded.shift)
   }
 
+  // issue 14: sum
+  /// SUM int8 as TF 2.21's BUILTIN_REF runs it (`reduce.cc` `PrepareMeanOrSum`, the uint8
+  /// `QuantizedMeanOrSum` with `compute_sum = true`): `QuantizeMultiplier(Double(s_in) /
+  /// Double(s_out))` with no 1/count, and `vmean`'s `unsigned` reading; nil when the shift is
+  /// outside −31...30.
+  static func sum(input: (scale: Float, zeroPoint: Int8), output: (scale: Float, zeroPoint: Int8))
+    -> RequantizeParameters?
+  {
+    guard let m = multiplier(Double(input.scale) / Double(output.scale)), (-31...30).contains(m.shift) else {
+      return nil
+    }
+    return RequantizeParameters(
+      inputZeroPoint: input.zeroPoint, outputZeroPoint: output.zeroPoint, multiplier: m.multiplier, shift: m.shift,
+      unsignedBytes: true)
+  }
+
   /// SOFTMAX int8 (`activations.cc` `SoftmaxPrepare`, kReference): the input multiplier
   /// `QuantizeMultiplier(min(Double(β) · Double(s_in) · 2^26, 2^31 − 1))` (5 integer bits for the
   /// scaled difference), whose shift must be 0...31 (TFLite requires a multiplier above one), and

@@ -362,7 +362,7 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
         o,
         RequantizeParameters(
           inputZeroPoint: try r.int8("in_zp"), outputZeroPoint: try r.int8("out_zp"), multiplier: try r.int32("mult"),
-          shift: try r.int("shift"), clamp: try r.clamp("clamp"))))
+          shift: try r.int("shift"), clamp: try r.clamp("clamp"), unsignedBytes: try r.flag("unsigned"))))
   case "vcopy":
     operation = .vector(.copy(try unaryOperands(&r)))
   case "vlut":

@@ -440,7 +440,9 @@ extension MachineState {
     for i in 0..<o.outer {
       let sRow = o.source.address.byteOffset + i * o.source.outerStrideBytes
       for j in 0..<o.inner {
-        sums[j] &+= Int32(Int8(bitPattern: unifiedBuffer[sRow + j * o.source.innerStrideBytes]))
+        let byte = unifiedBuffer[sRow + j * o.source.innerStrideBytes]
+        // issue 14: sum — the `unsigned` flag reads the byte as 0...255.
+        sums[j] &+= q.unsignedBytes ? Int32(byte) : Int32(Int8(bitPattern: byte))
       }
     }
     let offset = Int64(q.inputZeroPoint) &* Int64(o.outer)
@@ -448,7 +450,8 @@ extension MachineState {
     for j in 0..<o.inner {
       let centred = Int32(truncatingIfNeeded: Int64(sums[j]) &- offset)
       let raw = FixedPoint.multiplyByQuantizedMultiplier(centred, q.multiplier, q.shift) &+ outputZeroPoint
-      unifiedBuffer[o.output.address.byteOffset + j * o.output.innerStrideBytes] = clamp(Int(raw), q.clamp)
+      let out = o.output.address.byteOffset + j * o.output.innerStrideBytes
+      unifiedBuffer[out] = q.unsignedBytes ? UInt8(min(max(raw, 0), 255)) : clamp(Int(raw), q.clamp)
     }
   }
 

@@ -363,6 +363,8 @@ private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: I
       checkView(o.output, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
     }
     p.shift(q.shift, "shift")
+    // issue 14: sum
+    if q.unsignedBytes { p.add("unsigned is a vmean flag; vrequant reads signed bytes") }
   // issue 14: PRELU / L2_NORMALIZATION
   case .l2Normalize(let o, _):
     if checkExtent(o.outer, o.inner, elementBytes: eb, capacity: capacity, into: &p) {
@@ -382,6 +384,10 @@ private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: I
       checkView(o.output, outer: 1, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
     }
     p.shift(q.shift, "shift")
+    // issue 14: sum
+    if q.unsignedBytes && q.clamp != -128...127 {
+      p.add("unsigned vmean clamps to 0...255; clamp = \(q.clamp.lowerBound):\(q.clamp.upperBound) must be -128:127")
+    }
   case .lookup(let o, _):
     if checkExtent(o.outer, o.inner, elementBytes: eb, capacity: capacity, into: &p) {
       checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)

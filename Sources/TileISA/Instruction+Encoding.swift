@@ -135,6 +135,8 @@ extension Instruction {
         opcode = .vmean
         try encodeUnary(o, &w)
         try encodeRequantize(q, &w)
+        // issue 14: sum — byte 57, unused by `vrequant`, holds the `unsigned` flag.
+        try w.put(q.unsignedBytes ? 1 : 0, UInt8.self, at: 57, "unsigned")
       case .copy(let o):
         opcode = .vcopy
         try encodeUnary(o, &w)
@@ -267,7 +269,10 @@ extension Instruction {
       let o = decodeUnary(&r)
       operation = .vector(.lookup(o, table: SRAMAddress(r.get(UInt32.self, at: 50))))
     case .vmean:
-      operation = .vector(.mean(decodeUnary(&r), try decodeRequantize(&r)))
+      let o = decodeUnary(&r)
+      var q = try decodeRequantize(&r)
+      q.unsignedBytes = try r.choice([false, true], at: 57, "unsigned")  // issue 14: sum
+      operation = .vector(.mean(o, q))
     case .vsoftmax:
       let o = decodeUnary(&r)
       operation = .vector(

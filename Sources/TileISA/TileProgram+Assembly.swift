@@ -123,7 +123,7 @@ extension Operation {
         return unaryFields(o) + [
           ("in_zp", "\(q.inputZeroPoint)"), ("out_zp", "\(q.outputZeroPoint)"), ("mult", "\(q.multiplier)"),
           ("shift", "\(q.shift)"), ("clamp", clampText(q.clamp)),
-        ]
+        ] + (q.unsignedBytes ? [("unsigned", "")] : [])  // issue 14: sum
       case .softmax(let o, let q):
         return unaryFields(o) + [
           ("mult", "\(q.inputMultiplier)"), ("shift", "\(q.inputShift)"), ("diff_min", "\(q.diffMin)"),

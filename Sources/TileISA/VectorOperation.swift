@@ -156,17 +156,24 @@ public struct RequantizeParameters: Hashable, Sendable {
   public var shift: Int
   /// Output range (−128...127 for QUANTIZE).
   public var clamp: ClosedRange<Int8>
+  // issue 14: sum
+  /// `vmean` only (the `unsigned` flag): source bytes are read as `UInt8` (0...255) and each
+  /// result is clamped to 0...255 and stored as its byte; `clamp` must then be −128...127 and is
+  /// not applied. This is TF 2.21's BUILTIN_REF int8 SUM, which runs the uint8 kernel on the
+  /// int8 bytes (docs/quantization.md).
+  public var unsignedBytes: Bool
 
   /// Creates requantization parameters.
   public init(
     inputZeroPoint: Int8, outputZeroPoint: Int8, multiplier: Int32, shift: Int,
-    clamp: ClosedRange<Int8> = -128...127
+    clamp: ClosedRange<Int8> = -128...127, unsignedBytes: Bool = false
   ) {
     self.inputZeroPoint = inputZeroPoint
     self.outputZeroPoint = outputZeroPoint
     self.multiplier = multiplier
     self.shift = shift
     self.clamp = clamp
+    self.unsignedBytes = unsignedBytes
   }
 }
 
@@ -322,6 +329,10 @@ public enum VectorOperation: Hashable, Sendable {
   ///
   /// Every source element is read before any output is written, so the output may alias the
   /// source.
+  ///
+  /// With `unsignedBytes` (the `unsigned` flag; issue 14: sum) the same loop reads
+  /// `Int32(UInt8(SRC[i][j]))` and stores `UInt8(clamp(raw, 0...255))`: TFLite 2.21's BUILTIN_REF
+  /// int8 SUM, whose multiplier has no 1/`outer` folded in.
   case mean(UnaryOperands, RequantizeParameters)
   /// int8 → int8 through a 256-byte table in the weight buffer (any per-tensor-quantized int8
   /// unary op whose output depends only on its element: LOGISTIC, TANH, GELU, HARD_SWISH, EXP,

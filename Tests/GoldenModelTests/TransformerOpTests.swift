@@ -23,8 +23,7 @@ import Testing
       #expect(ops.contains(op + "_int8"), "missing reference set \(op)_int8")
       #expect(ops.contains(op + "_float"), "missing reference set \(op)_float")
     }
-    // issue 14 part 2: float-only fixtures (int8 REDUCE_PROD is missing, int8 SUM has no usable
-    // reference;
+    // issue 14 part 2: float-only fixtures (quantized SUM is in SumOpTests, `make_sum_models.py`;
     // POW and CAST the converter keeps in float).
     for op in ["sum_keepdims", "sum_two_axes", "reduce_prod", "pow", "cast_roundtrip"] {
       #expect(ops.contains(op + "_float"), "missing reference set \(op)_float")

@@ -5,13 +5,15 @@ import TileISA
 
 // issue 14: vector binary/reduce
 
-/// The reduction rules: MEAN (`vmean`) and REDUCE_MAX (`vreduce fn=max`) over any run of
-/// adjacent axes, viewed as outer × reduced × inner (`MeanWork`).
+/// The reduction rules: MEAN (`vmean`), SUM (`vmean unsigned`) and REDUCE_MAX
+/// (`vreduce fn=max`) over any run of adjacent axes, viewed as outer × reduced × inner
+/// (`MeanWork`).
 extension OperatorLegalizer {
-  /// MEAN int8 → int8 (or REDUCE_MAX when `maximum`): the axes' layout, the folded multiplier
-  /// (MEAN) or equal quantization (REDUCE_MAX), one channel's reduced elements in the unified
-  /// buffer; a row per lane when the reduced axes are the last.
-  func mean(maximum: Bool = false) -> Decision {
+  /// MEAN int8 → int8 (or REDUCE_MAX when `maximum`, SUM when `sum`): the axes' layout, the
+  /// folded multiplier (MEAN), the unfolded one with the unsigned byte reading (SUM) or equal
+  /// quantization (REDUCE_MAX), one channel's reduced elements in the unified buffer; a row per
+  /// lane when the reduced axes are the last.
+  func mean(maximum: Bool = false, sum: Bool = false) -> Decision {
     guard let xID = op.input(0), let x = input(0), let out = output, let axesData = input(1)?.data else {
       return host("the axes are not constant")
     }
@@ -35,7 +37,15 @@ extension OperatorLegalizer {
     }
     guard out.elementCount == batches * channels else { return host("output shape \(out.shape) does not match") }
     let parameters: RequantizeParameters
-    if floatDatapath && x.elementType == .float32 || maximum {
+    // issue 14: sum
+    if sum {
+      guard x.elementType == .int8 else { return host("\(x.elementType) SUM has no vector-unit lowering") }
+      guard let xq = affine(x), let oq = affine(out) else { return host("missing or per-channel quantization") }
+      guard let p = TFLiteQuantization.sum(input: xq, output: oq) else {
+        return host("rescaling out of range (input scale \(xq.scale), output scale \(oq.scale))")
+      }
+      parameters = p
+    } else if floatDatapath && x.elementType == .float32 || maximum {
       // Timing baseline: a placeholder in range (the float program is never run functionally);
       // REDUCE_MAX compares stored values and has no parameters.
       parameters = RequantizeParameters(inputZeroPoint: 0, outputZeroPoint: 0, multiplier: 1 << 30, shift: 0)
@@ -62,7 +72,7 @@ extension OperatorLegalizer {
       input: xID, output: op.outputs[0], batches: batches, pixels: pixels, channels: channels, parameters: parameters,
       tiling: nil)
     work.maximum = maximum
-    if global && !maximum {
+    if global && !maximum && !sum {
       return (
         .vectorUnit,
         "\(name): vmean on the vector unit (\(x.shape[1])×\(x.shape[2]) pixels × \(channels) channels\(batches == 1 ? "" : ", \(batches) images"))",
@@ -74,8 +84,14 @@ extension OperatorLegalizer {
     let layout =
       work.rowLanes
       ? "\(batches) rows of \(pixels), one row per lane" : "\(batches) × \(pixels) reduced × \(channels) inner"
-    let mnemonic = maximum ? "vreduce fn=max" : "vmean"
-    return (.vectorUnit, "\(name): \(mnemonic) on the vector unit over axes \(axes.sorted()) (\(layout))", .mean(work))
+    let mnemonic = maximum ? "vreduce fn=max" : sum ? "vmean unsigned" : "vmean"
+    // issue 14: sum
+    let why =
+      sum
+      ? "; int8 bytes read as 0...255 and results clamped to 0...255, as TFLite 2.21's reference SUM kernel does" : ""
+    return (
+      .vectorUnit, "\(name): \(mnemonic) on the vector unit over axes \(axes.sorted()) (\(layout))\(why)", .mean(work)
+    )
   }
 
   // issue 14: vector binary/reduce

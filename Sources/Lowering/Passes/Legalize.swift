@@ -150,6 +150,8 @@ struct OperatorLegalizer {
     // issue 14: resize
     case .resizeBilinear(let alignCorners, let halfPixelCenters):
       return resizeBilinear(alignCorners: alignCorners, halfPixelCenters: halfPixelCenters)
+    // issue 14: sum
+    case .sum: return mean(sum: true)
     default:
       return host("no vector-unit implementation")
     }
