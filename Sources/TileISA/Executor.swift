@@ -303,6 +303,9 @@ extension MachineState {
     // issue 14: PRELU / L2_NORMALIZATION
     case .l2Normalize(let o, let zeroPoint):
       l2Normalize(o, inputZeroPoint: zeroPoint)
+    // issue 14: lstm
+    case .lstmCell(let l):
+      lstmCell(l)
     case .mean(let o, let q):
       mean(o, q)
     case .lookup(let o, let table):

@@ -150,6 +150,17 @@ extension Instruction {
           MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: viewRanges(o.source, outer: o.outer, inner: o.inner, eb)),
           MemoryAccess(space: .unifiedBuffer, kind: .write, ranges: viewRanges(o.output, outer: o.outer, inner: o.inner, eb)),
         ]
+      // issue 14: lstm
+      case .lstmCell(let l):
+        let sb = LSTMCell.stateElementBytes
+        let cell = viewRanges(l.cell, outer: l.outer, inner: l.inner, sb)
+        return l.gateViews.map {
+          MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: viewRanges($0, outer: l.outer, inner: l.inner, sb))
+        } + [
+          MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: cell),
+          MemoryAccess(space: .unifiedBuffer, kind: .write, ranges: cell),
+          MemoryAccess(space: .unifiedBuffer, kind: .write, ranges: viewRanges(l.hidden, outer: l.outer, inner: l.inner, 1)),
+        ]
       case .lookup(let o, let table):
         let t = table.byteOffset
         return [

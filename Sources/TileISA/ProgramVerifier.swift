@@ -425,6 +425,11 @@ public enum ProgramVerifier {
       // issue 14: vector binary/reduce
       case .binary(let o, _): out.append((.unifiedBuffer, view(o.output, o.outer, o.inner)))
       case .reduce(let o, _): out.append((.unifiedBuffer, view(o.output, 1, o.inner)))
+      // issue 14: lstm (the cell state's last element is int16: one element width further)
+      case .lstmCell(let l):
+        out.append((.unifiedBuffer, view(l.hidden, l.outer, l.inner)))
+        let wider = max(0, LSTMCell.stateElementBytes - eb)
+        out.append((.unifiedBuffer, view(l.cell, l.outer, l.inner).map { $0.lowerBound..<$0.upperBound + wider }))
       case .maxPool(let p), .avgPool(let p):
         out.append((.unifiedBuffer, grid(p.destination, p.window.outHeight, p.window.outWidth, p.input.channelCount)))
       // issue 14: resize
