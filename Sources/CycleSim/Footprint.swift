@@ -117,7 +117,10 @@ struct Footprint: Equatable, Sendable {
     case .activate(let a):
       let pixels = a.height.multipliedReportingOverflow(by: a.width)
       accRead = pixels.overflow ? .everything : accRows(a.accRow, pixels.partialValue)
-      ubWrite = destination(a.destination, height: a.height, width: a.width, channels: a.columns)
+      ubWrite = destination(
+        a.destination, height: a.height, width: a.width, channels: a.columns * a.mode.outputElementBytes)
+      // issue 14: lstm: the add mode reads the int16 it adds to.
+      if a.mode == .fixedPointInt16Add { ubRead1 = ubWrite }
     case .vector(let v):
       switch v {
       // issue 14: vector binary/reduce

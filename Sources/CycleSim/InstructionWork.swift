@@ -222,7 +222,9 @@ struct InstructionWork: Sendable, Equatable {
       w.vectorOps = w.elements
       w.accRead = math.mul(w.elements, 4)
       w.wbRead = math.mul(w.columns, Int64(ActivationParameters.entryBytes))
-      w.ubWrite = math.mul(w.elements, eb)
+      w.ubWrite = math.mul(math.mul(w.elements, eb), Int64(a.mode.outputElementBytes))
+      // issue 14: lstm: the add mode reads the int16 it adds to.
+      if a.mode == .fixedPointInt16Add { w.ubRead = w.ubWrite }
     case .vector(let v):
       switch v {
       // issue 14: vector binary/reduce

@@ -402,3 +402,50 @@ extension Kernels {
     }
   }
 }
+
+// issue 14: lstm
+/// What the compiler needs to run an int8 UNIDIRECTIONAL_SEQUENCE_LSTM (8×8→16, no CIFG) on the
+/// array and the vector unit: the golden kernel's own Prepare-time parameters, so the on-chip
+/// program computes exactly what `Kernels.lstmInteger8x8x16` does.
+public struct IntegerLSTMPlan: Sendable {
+  public var batches: Int, steps: Int, inputs: Int, cells: Int
+  public var timeMajor: Bool
+  /// Per gate in TFLite order (input, forget, cell, output): int8 weights `[cells, inputs]` and
+  /// `[cells, cells]`, row-major.
+  public var inputWeights: [[Int8]], recurrentWeights: [[Int8]]
+  /// Per gate: effective biases (bias − zp · row sums) of the input and recurrent products.
+  public var inputBias: [[Int32]], recurrentBias: [[Int32]]
+  /// Per gate: `MultiplyByQuantizedMultiplier` parameters of the two products into Q3.12.
+  public var inputScale: [(multiplier: Int32, shift: Int)], recurrentScale: [(multiplier: Int32, shift: Int)]
+  /// The elementwise step (`vlstm`).
+  public var cellStep: LSTMCellParameters
+  /// The state before the first invocation: hidden int8 `[batches, cells]`, cell int16.
+  public var initialHidden: [Int8], initialCell: [Int16]
+}
+
+extension Kernels {
+  /// The on-chip plan of an int8 UNIDIRECTIONAL_SEQUENCE_LSTM, or the reason it has none (float
+  /// LSTMs, CIFG, peephole, projection, layer norm, other state types).
+  public static func integerLSTMPlan(
+    _ c: KernelContext, _ o: UnidirectionalSequenceLSTMOptions
+  ) throws(GoldenModelError) -> IntegerLSTMPlan {
+    let g = try LSTMGeometry(c, o)
+    guard try c.inputTensor(LSTMInput.input).elementType == .int8 else {
+      throw c.unsupported("a non-int8 input (the on-chip LSTM is the 8×8→16 integer kernel)")
+    }
+    if g.useCIFG { throw c.unsupported("CIFG (coupled input and forget gates)") }
+    guard g.cells == g.outputs else { throw c.unsupported("output size \(g.outputs) ≠ cell count \(g.cells)") }
+    let p = try integerLSTMParameters(c, o, g)
+    let state = try initialRecurrentState(c)
+    guard case .int8(let h) = state.output.storage, case .int16(let cell) = state.cell.storage else {
+      throw c.unsupported("state that is not int8 hidden and int16 cell")
+    }
+    let gates = [1, 2, 3, 4]
+    return IntegerLSTMPlan(
+      batches: g.batches, steps: g.steps, inputs: g.inputs, cells: g.cells, timeMajor: g.timeMajor,
+      inputWeights: gates.map { p.inputWeights[$0] ?? [] }, recurrentWeights: gates.map { p.recurrentWeights[$0] ?? [] },
+      inputBias: gates.map { p.inputBias[$0] ?? [] }, recurrentBias: gates.map { p.recurrentBias[$0] ?? [] },
+      inputScale: gates.map { p.inputScale[$0] ?? (0, 0) }, recurrentScale: gates.map { p.recurrentScale[$0] ?? (0, 0) },
+      cellStep: p.cellStep(coupledInputForget: false), initialHidden: h, initialCell: cell)
+  }
+}

@@ -206,7 +206,8 @@ extension MachineState {
       let entry = a.paramAddress.byteOffset + j * ActivationParameters.entryBytes
       bias[j] = Int32(bitPattern: readLE32(weightBuffer, entry))
       switch a.mode {
-      case .fixedPoint:
+      // issue 14: lstm (the int16 modes use the fixed-point entry)
+      case .fixedPoint, .fixedPointInt16, .fixedPointInt16Add:
         multiplier[j] = Int32(bitPattern: readLE32(weightBuffer, entry + 4))
         shift[j] = Int(Int32(bitPattern: readLE32(weightBuffer, entry + 8)))
         if !(-31...30).contains(shift[j]) {

@@ -123,8 +123,14 @@ extension Instruction {
         MemoryAccess(space: .weightBuffer, kind: .read, ranges: [params..<params + a.columns * ActivationParameters.entryBytes]),
         MemoryAccess(
           space: .unifiedBuffer, kind: .write,
-          ranges: pixelRanges(a.destination, height: a.height, width: a.width, channels: a.columns, eb)),
-      ]
+          ranges: pixelRanges(
+            a.destination, height: a.height, width: a.width, channels: a.columns * a.mode.outputElementBytes, eb)),
+      ] + (a.mode == .fixedPointInt16Add
+        ? [
+          MemoryAccess(
+            space: .unifiedBuffer, kind: .read,
+            ranges: pixelRanges(a.destination, height: a.height, width: a.width, channels: a.columns * 2, eb))
+        ] : [])
     case .vector(let v):
       switch v {
       // issue 14: vector binary/reduce

@@ -105,8 +105,8 @@ struct OperatorLegalizer {
     case .callOnce:
       return host("runs its initializer subgraph once, on the host")
     // issue 14: recurrent
-    case .unidirectionalSequenceLSTM:
-      return recurrentHost()
+    case .unidirectionalSequenceLSTM(let o):
+      return lstm(o)
     case .while:
       return host("control flow: runs its condition and body subgraphs on the host until the condition is false")
     // issue 14: detection
@@ -155,18 +155,7 @@ struct OperatorLegalizer {
     }
   }
 
-  // issue 14: recurrent
-  /// UNIDIRECTIONAL_SEQUENCE_LSTM on the host. Its state inputs (the output and cell state
-  /// variable tensors, inputs 18 and 19) are not DRAM operands: the host executor keeps the
-  /// state between invocations, as TFLite keeps it in those tensors.
-  func recurrentHost() -> Decision {
-    var inputs = op.inputs
-    for p in [18, 19] where p < inputs.count { inputs[p] = nil }
-    let reason =
-      "\(name): recurrent (a sequential loop over time steps with its state kept between invocations; "
-      + "the gate matmuls could run on the array, the int16 gate arithmetic has no vector-unit lowering yet); runs on the host"
-    return (.host, reason, .host(HostWork(inputs: inputs, outputs: op.outputs)))
-  }
+  // issue 14: lstm — UNIDIRECTIONAL_SEQUENCE_LSTM: `Legalize+LSTM.swift`.
 
   /// Why these tensors cannot be on the accelerator's datapath, or nil.
   func typeProblem(_ tensors: [Tensor]) -> String? {
