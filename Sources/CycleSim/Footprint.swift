@@ -1,3 +1,4 @@
+import Support
 import TileISA
 
 /// A half-open byte interval `lower ..< upper` of one memory; empty when `lower >= upper`.
@@ -118,7 +119,7 @@ struct Footprint: Equatable, Sendable {
       let pixels = a.height.multipliedReportingOverflow(by: a.width)
       accRead = pixels.overflow ? .everything : accRows(a.accRow, pixels.partialValue)
       ubWrite = destination(
-        a.destination, height: a.height, width: a.width, channels: a.columns * a.mode.outputElementBytes)
+        a.destination, height: a.height, width: a.width, channels: a.columns.multipliedSaturating(by: a.mode.outputElementBytes))
       // issue 14: lstm: the add mode reads the int16 it adds to.
       if a.mode == .fixedPointInt16Add { ubRead1 = ubWrite }
     case .vector(let v):

@@ -52,7 +52,7 @@ struct ActivateKernel: RangeKernel, @unchecked Sendable {
   /// non-negative), so pixels may be written in any order with the serial loop's result.
   static func destinationsAreDisjoint(_ a: Activate) -> Bool {
     let d = a.destination
-    let bytes = a.columns * a.mode.outputElementBytes  // issue 14: lstm
+    let bytes = a.columns.multipliedSaturating(by: a.mode.outputElementBytes)  // issue 14: lstm
     let pixelsApart = a.width <= 1 || d.pixelStrideBytes >= bytes
     let rowsApart = a.height <= 1 || d.rowStrideBytes >= (a.width - 1) * d.pixelStrideBytes + bytes
     return pixelsApart && rowsApart

@@ -180,7 +180,7 @@ extension Operation {
             Checked.span(start: a.paramAddress.byteOffset, count: 1, stride: 0, length: $0)
           }, .weightBuffer, capacity: limits.capacityBytes(of: .weightBuffer), what: "parameter table")
         checkDestination(
-          a.destination, height: a.height, width: a.width, channels: a.columns * a.mode.outputElementBytes, elementBytes: eb,
+          a.destination, height: a.height, width: a.width, channels: a.columns.multipliedSaturating(by: a.mode.outputElementBytes), elementBytes: eb,
           capacity: limits.capacityBytes(of: .unifiedBuffer), into: &p)
       }
     case .vector(let v):

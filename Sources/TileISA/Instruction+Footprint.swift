@@ -1,3 +1,4 @@
+import Support
 /// The bytes of one memory that an instruction reads or writes.
 public struct MemoryAccess: Hashable, Sendable {
   /// Whether the bytes are read or written.
@@ -124,12 +125,12 @@ extension Instruction {
         MemoryAccess(
           space: .unifiedBuffer, kind: .write,
           ranges: pixelRanges(
-            a.destination, height: a.height, width: a.width, channels: a.columns * a.mode.outputElementBytes, eb)),
+            a.destination, height: a.height, width: a.width, channels: a.columns.multipliedSaturating(by: a.mode.outputElementBytes), eb)),
       ] + (a.mode == .fixedPointInt16Add
         ? [
           MemoryAccess(
             space: .unifiedBuffer, kind: .read,
-            ranges: pixelRanges(a.destination, height: a.height, width: a.width, channels: a.columns * 2, eb))
+            ranges: pixelRanges(a.destination, height: a.height, width: a.width, channels: a.columns.multipliedSaturating(by: 2), eb))
         ] : [])
     case .vector(let v):
       switch v {

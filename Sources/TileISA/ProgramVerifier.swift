@@ -415,7 +415,7 @@ public enum ProgramVerifier {
     case .matmul(let m):
       out.append((.accumulator, rows(m.accRow, Checked.mul(m.window.outHeight, m.window.outWidth))))
     case .activate(let a):
-      out.append((.unifiedBuffer, grid(a.destination, a.height, a.width, a.columns * a.mode.outputElementBytes)))
+      out.append((.unifiedBuffer, grid(a.destination, a.height, a.width, a.columns.multipliedSaturating(by: a.mode.outputElementBytes))))
     case .vector(let v):
       switch v {
       case .add(let o, _), .sub(let o, _), .mul(let o, _): out.append((.unifiedBuffer, view(o.output, o.outer, o.inner)))
