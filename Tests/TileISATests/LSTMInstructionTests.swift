@@ -145,3 +145,46 @@ struct LSTMInstructionTests {
     #expect(extent.contains { $0.contains("exceeds") }, "\(extent)")
   }
 }
+
+/// `activate mode=fixed16` / `fixed16_add`: int16 results without zero point or clamp, the add
+/// mode saturating onto the int16 already there; text and encoding of the new modes.
+@Suite("activate int16 modes")
+struct ActivateInt16Tests {
+  @Test("fixed16 saturates to int16; fixed16_add adds with one saturation")
+  func int16Modes() throws {
+    var m = try makeMachine()
+    // Channel 0: multiplier 2^30, shift 0 (× ½), bias 10; channel 1: × 2^3 · ½ = ×4.
+    let table = ActivationParameters.table([
+      .fixedPoint(bias: 10, multiplier: 1 << 30, shift: 0), .fixedPoint(bias: 0, multiplier: 1 << 30, shift: 3),
+    ])
+    for (i, byte) in table.enumerated() { m.weightBuffer[i] = byte }
+    let c = smallLimits.arrayColumns
+    m.accumulator[0] = 90  // (90 + 10) / 2 = 50
+    m.accumulator[1] = 10_000  // 40,000 → 32,767
+    m.accumulator[c] = -70_000  // −34,995 → −32,768
+    m.accumulator[c + 1] = -3  // −12
+    func activate(_ mode: RequantMode) -> Activate {
+      Activate(
+        accRow: AccumulatorRow(0), height: 1, width: 2, columns: 2, paramAddress: 0, mode: mode, outputZeroPoint: 5,
+        clamp: 0...1, destination: PixelDestination(address: SRAMAddress(64), pixelStrideBytes: 4, rowStrideBytes: 8))
+    }
+    func values() -> [Int16] {
+      (0..<4).map { k in Int16(bitPattern: UInt16(m.unifiedBuffer[64 + 2 * k]) | UInt16(m.unifiedBuffer[65 + 2 * k]) << 8) }
+    }
+    try run(.activate(activate(.fixedPointInt16)), on: &m)
+    #expect(values() == [50, 32767, -32768, -12])
+    try run(.activate(activate(.fixedPointInt16Add)), on: &m)
+    #expect(values() == [100, 32767, -32768, -24])
+    let i = Instruction(.activate(activate(.fixedPointInt16Add)))
+    #expect(i.assembly().contains("mode=fixed16_add"))
+    #expect(try Instruction(parsingAssembly: i.assembly()) == i)
+    #expect(try Instruction(decoding: i.encoded(), at: 0) == i)
+    #expect(try i.encoded()[4] == 3)
+    // The destination spans 2 bytes per channel: a pixel stride of 3 would overlap; one that
+    // runs past the buffer is a static problem.
+    var far = activate(.fixedPointInt16)
+    far.destination.address = SRAMAddress(4090)
+    let context = CheckContext(limits: smallLimits, datapath: .int8, hostTaskCount: 0, arenaBytes: 0)
+    #expect(!Operation.activate(far).staticProblems(context).isEmpty)
+  }
+}

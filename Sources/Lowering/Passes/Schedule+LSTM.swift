@@ -82,22 +82,30 @@ extension Emitter {
     /// Matmuls of `pixels` input pixels (`pixelStride` bytes apart from `input`, K = `k`
     /// channels) against weight rows `weightRow ..< weightRow + k` of the blob, each n-tile
     /// activated with `mode` into G at `gateRow` (`gatePixelStride` rows apart).
+    /// With `resident`, the weight tiles (in n-tile, K-chunk order) are already in those slots.
     func gates(
       input: Int, pixels: Int, pixelStride: Int, inputAccess: BufferAccess, k: Int, weightRow: Int, table: Int,
-      mode: RequantMode, gateRow: Int, gateRowStride: Int, stage: Int
+      mode: RequantMode, gateRow: Int, gateRowStride: Int, stage: Int, resident: [WeightSlot]? = nil
     ) {
+      var tileIndex = 0
       for (j, n0) in stride(from: 0, to: n4, by: columns).enumerated() {
         let n = min(columns, n4 - n0)
         tile = TileCoordinate(m: stage, n: j)
         for (kk, k0) in stride(from: 0, to: k, by: rows).enumerated() {
           let kc = min(rows, k - k0)
-          let s = slot
-          slot = slot == .first ? .second : .first
-          compute(
-            .loadWeights(
-              LoadWeights(
-                slot: s, wbAddress: SRAMAddress((weightRow + k0) * n4 + n0), rows: kc, columns: n, rowStrideBytes: n4)),
-            [.read(.weightBuffer, blob)])
+          let s: WeightSlot
+          if let resident {
+            s = resident[tileIndex]
+          } else {
+            s = slot
+            slot = slot == .first ? .second : .first
+            compute(
+              .loadWeights(
+                LoadWeights(
+                  slot: s, wbAddress: SRAMAddress((weightRow + k0) * n4 + n0), rows: kc, columns: n, rowStrideBytes: n4)),
+              [.read(.weightBuffer, blob)])
+          }
+          tileIndex += 1
           compute(
             .matmul(
               Matmul(
@@ -130,8 +138,28 @@ extension Emitter {
         k: p.inputs, weightRow: 0, table: w.inputTableOffset, mode: .fixedPointInt16, gateRow: r0, gateRowStride: 1,
         stage: b)
     }
-    // 3. Per step: the recurrent product added onto the step's gates, then the cell.
+    // 3. Per step: the recurrent product added onto the step's gates, then the cell. When the
+    // recurrent weights are at most two array tiles they stay in the two weight slots for every
+    // step (weight stationary across steps).
     let batchStride = w.batchRowStride
+    var resident: [WeightSlot]? = nil
+    let recurrentTiles = ceilDiv(n4, columns) * ceilDiv(u, rows)
+    if recurrentTiles <= WeightSlot.allCases.count && state.arch.array.weightDoubleBuffered {
+      resident = []
+      tile = TileCoordinate(m: 999)
+      for n0 in stride(from: 0, to: n4, by: columns) {
+        for k0 in stride(from: 0, to: u, by: rows) {
+          let s = WeightSlot.allCases[resident?.count ?? 0]
+          compute(
+            .loadWeights(
+              LoadWeights(
+                slot: s, wbAddress: SRAMAddress((p.inputs + k0) * n4 + n0), rows: min(rows, u - k0),
+                columns: min(columns, n4 - n0), rowStrideBytes: n4)),
+            [.read(.weightBuffer, blob)])
+          resident?.append(s)
+        }
+      }
+    }
     for t in 0..<p.steps {
       let previous =
         t == 0
@@ -140,7 +168,7 @@ extension Emitter {
       gates(
         input: previous.0, pixels: p.batches, pixelStride: previous.1, inputAccess: previous.2, k: u, weightRow: p.inputs,
         table: w.recurrentTableOffset, mode: .fixedPointInt16Add, gateRow: w.row(0, t), gateRowStride: batchStride,
-        stage: 1_000 + t)
+        stage: 1_000 + t, resident: resident)
       tile = TileCoordinate(m: 1_000 + t)
       let gate0 = w.gateOffset + w.row(0, t) * n4 * 2
       compute(
