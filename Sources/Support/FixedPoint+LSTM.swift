@@ -125,7 +125,6 @@ public enum GemmlowpQ16 {
   }
 }
 
-
 /// The elementwise part of one step of TFLite's integer LSTM (8×8→16, no peephole, projection
 /// or layer norm): from one cell's four int16 gate pre-activations (Q3.12) and its int16 cell
 /// state to the new cell state and the int8 hidden value. `lstm_eval.cc`

@@ -88,7 +88,8 @@ struct LSTMInstructionTests {
     let l = LSTMCell(
       gates: VectorView(address: SRAMAddress(0), outerStrideBytes: 16, innerStrideBytes: 2), gateStrideBytes: 4,
       cell: VectorView(address: SRAMAddress(64), outerStrideBytes: 4, innerStrideBytes: 2),
-      hidden: VectorView(address: SRAMAddress(96), outerStrideBytes: 2), outer: 1, inner: 2, parameters: Self.parameters)
+      hidden: VectorView(address: SRAMAddress(96), outerStrideBytes: 2), outer: 1, inner: 2, parameters: Self.parameters
+    )
     // Element 0: all gates 0, cell 0. Element 1: forget gate 32767 (≈ 8 in Q3.12), the others 0,
     // cell 1000 → f·c = 1000·32767/32768 → 1000, i·g = 0.
     for (k, v) in [(0, 0), (1, 32767), (2, 0), (3, 0)] { putInt16(&m, Int16(v), at: k * 4 + 2) }
@@ -169,7 +170,9 @@ struct ActivateInt16Tests {
         clamp: 0...1, destination: PixelDestination(address: SRAMAddress(64), pixelStrideBytes: 4, rowStrideBytes: 8))
     }
     func values() -> [Int16] {
-      (0..<4).map { k in Int16(bitPattern: UInt16(m.unifiedBuffer[64 + 2 * k]) | UInt16(m.unifiedBuffer[65 + 2 * k]) << 8) }
+      (0..<4).map { k in
+        Int16(bitPattern: UInt16(m.unifiedBuffer[64 + 2 * k]) | UInt16(m.unifiedBuffer[65 + 2 * k]) << 8)
+      }
     }
     try run(.activate(activate(.fixedPointInt16)), on: &m)
     #expect(values() == [50, 32767, -32768, -12])

@@ -66,7 +66,8 @@ struct LSTMWork {
       ActivationParameters.table(
         (0..<4).flatMap { g in
           (0..<u).map { j in
-            ActivationParameters.fixedPoint(bias: bias[g][j], multiplier: scale[g].multiplier, shift: Int32(scale[g].shift))
+            ActivationParameters.fixedPoint(
+              bias: bias[g][j], multiplier: scale[g].multiplier, shift: Int32(scale[g].shift))
           }
         })
     }
@@ -97,7 +98,8 @@ extension OperatorLegalizer {
     }
     guard work.blob.count <= wb else {
       return recurrentHost(
-        "its weights and activate tables need \(formatBytes(work.blob.count)) of weight buffer; \(arch.name) has \(formatBytes(wb))")
+        "its weights and activate tables need \(formatBytes(work.blob.count)) of weight buffer; \(arch.name) has \(formatBytes(wb))"
+      )
     }
     let accumulatorRows = arch.accumulatorEntries
     guard accumulatorRows >= plan.batches else {

@@ -57,7 +57,8 @@ extension Emitter {
     stats[i].weightBytes = w.blob.count
     stats[i].usefulMACs = w.macs
     stats[i].weightsStreamed += w.blob.count
-    stats[i].largestTile = TileShape(outputHeight: 1, outputWidth: min(w.rows, accRows), reduction: rows, columns: columns)
+    stats[i].largestTile = TileShape(
+      outputHeight: 1, outputWidth: min(w.rows, accRows), reduction: rows, columns: columns)
 
     // 1. Weights and tables → weight buffer; sequence and state → unified buffer.
     let blob = 0..<w.blob.count
@@ -70,7 +71,8 @@ extension Emitter {
     let stateHidden = TensorRegion(backing: .dram, range: addresses.hidden..<addresses.hidden + p.batches * u)
     let stateCell = TensorRegion(backing: .dram, range: addresses.cell..<addresses.cell + 2 * p.batches * u)
     load(
-      .unifiedBuffer, sram: w.hiddenOffset, dram: addresses.hidden, rows: 1, rowBytes: hRange.count, source: stateHidden,
+      .unifiedBuffer, sram: w.hiddenOffset, dram: addresses.hidden, rows: 1, rowBytes: hRange.count,
+      source: stateHidden,
       target: hRange)
     let cRange = w.cellOffset..<w.cellOffset + 2 * p.batches * u
     load(
@@ -102,7 +104,8 @@ extension Emitter {
             compute(
               .loadWeights(
                 LoadWeights(
-                  slot: s, wbAddress: SRAMAddress((weightRow + k0) * n4 + n0), rows: kc, columns: n, rowStrideBytes: n4)),
+                  slot: s, wbAddress: SRAMAddress((weightRow + k0) * n4 + n0), rows: kc, columns: n, rowStrideBytes: n4)
+              ),
               [.read(.weightBuffer, blob)])
           }
           tileIndex += 1
@@ -110,7 +113,8 @@ extension Emitter {
             .matmul(
               Matmul(
                 input: FeatureMap(
-                  address: SRAMAddress(input), height: 1, width: pixels, pixelStrideBytes: pixelStride, channelOffset: k0,
+                  address: SRAMAddress(input), height: 1, width: pixels, pixelStrideBytes: pixelStride,
+                  channelOffset: k0,
                   channelCount: kc),
                 window: Window(outHeight: 1, outWidth: pixels), weightSlot: s, columns: n, accRow: AccumulatorRow(0),
                 accumulate: kk > 0, dataflow: .weightStationary)),
@@ -126,7 +130,8 @@ extension Emitter {
               destination: PixelDestination(
                 address: SRAMAddress(w.gateOffset + (gateRow * n4 + n0) * 2), pixelStrideBytes: gateRowStride * n4 * 2,
                 rowStrideBytes: pixels * gateRowStride * n4 * 2))),
-          [.read(.weightBuffer, blob), .write(.unifiedBuffer, gRange)] + (mode == .fixedPointInt16Add ? [.read(.unifiedBuffer, gRange)] : []))
+          [.read(.weightBuffer, blob), .write(.unifiedBuffer, gRange)]
+            + (mode == .fixedPointInt16Add ? [.read(.unifiedBuffer, gRange)] : []))
       }
     }
 
@@ -134,7 +139,8 @@ extension Emitter {
     for (b, r0) in stride(from: 0, to: w.rows, by: accRows).enumerated() {
       let count = min(accRows, w.rows - r0)
       gates(
-        input: w.xOffset + r0 * p.inputs, pixels: count, pixelStride: p.inputs, inputAccess: .read(.unifiedBuffer, xRange),
+        input: w.xOffset + r0 * p.inputs, pixels: count, pixelStride: p.inputs,
+        inputAccess: .read(.unifiedBuffer, xRange),
         k: p.inputs, weightRow: 0, table: w.inputTableOffset, mode: .fixedPointInt16, gateRow: r0, gateRowStride: 1,
         stage: b)
     }
@@ -166,7 +172,8 @@ extension Emitter {
         ? (w.hiddenOffset, u, BufferAccess.read(.unifiedBuffer, hRange))
         : (w.yOffset + w.row(0, t - 1) * u, batchStride * u, BufferAccess.read(.unifiedBuffer, yRange))
       gates(
-        input: previous.0, pixels: p.batches, pixelStride: previous.1, inputAccess: previous.2, k: u, weightRow: p.inputs,
+        input: previous.0, pixels: p.batches, pixelStride: previous.1, inputAccess: previous.2, k: u,
+        weightRow: p.inputs,
         table: w.recurrentTableOffset, mode: .fixedPointInt16Add, gateRow: w.row(0, t), gateRowStride: batchStride,
         stage: 1_000 + t, resident: resident)
       tile = TileCoordinate(m: 1_000 + t)
@@ -175,19 +182,24 @@ extension Emitter {
         .vector(
           .lstmCell(
             LSTMCell(
-              gates: VectorView(address: SRAMAddress(gate0), outerStrideBytes: batchStride * n4 * 2, innerStrideBytes: 2),
+              gates: VectorView(
+                address: SRAMAddress(gate0), outerStrideBytes: batchStride * n4 * 2, innerStrideBytes: 2),
               gateStrideBytes: u * 2,
               cell: VectorView(address: SRAMAddress(w.cellOffset), outerStrideBytes: u * 2, innerStrideBytes: 2),
               hidden: VectorView(
-                address: SRAMAddress(w.yOffset + w.row(0, t) * u), outerStrideBytes: batchStride * u, innerStrideBytes: 1),
+                address: SRAMAddress(w.yOffset + w.row(0, t) * u), outerStrideBytes: batchStride * u,
+                innerStrideBytes: 1),
               outer: p.batches, inner: u, parameters: p.cellStep))),
-        [.read(.unifiedBuffer, gRange), .read(.unifiedBuffer, cRange), .write(.unifiedBuffer, cRange),
-         .write(.unifiedBuffer, yRange)])
+        [
+          .read(.unifiedBuffer, gRange), .read(.unifiedBuffer, cRange), .write(.unifiedBuffer, cRange),
+          .write(.unifiedBuffer, yRange),
+        ])
     }
     // 4. The output sequence, then the state for the next invocation.
     tile = nil
     store(
-      sram: w.yOffset, dram: address(w.output), rows: 1, rowBytes: yRange.count, source: yRange, target: region(w.output))
+      sram: w.yOffset, dram: address(w.output), rows: 1, rowBytes: yRange.count, source: yRange,
+      target: region(w.output))
     let last = w.yOffset + w.row(0, p.steps - 1) * u
     store(
       sram: last, sramStride: batchStride * u, dram: addresses.hidden, dramStride: u, rows: p.batches, rowBytes: u,
