@@ -30,6 +30,10 @@ import TileISA
 ///   model's kernel fills (`LookupTable`).
 /// - RESIZE_BILINEAR int8 with input and output quantized alike → `vresize` on the vector unit
 ///   over blocks of output rows (`Legalize+Resize.swift`).
+/// - UNIDIRECTIONAL_SEQUENCE_LSTM int8 (TFLite's 8×8→16 kernel, no CIFG, peephole, projection
+///   or layer norm) whose buffers fit (issue 14) → gate matmuls on the array with int16
+///   `activate` modes, the cell step as `vlstm` on the vector unit, its state in DRAM between
+///   invocations (`Legalize+LSTM.swift`, `Schedule+LSTM.swift`).
 /// - RESHAPE and SQUEEZE → aliases of their input's DRAM bytes.
 /// - int8 → DEQUANTIZE → float elementwise unary ops → QUANTIZE → int8 chains (the converter's
 ///   float islands) → one `vlut` whose table runs the whole chain (`FloatIslands`, the step after
