@@ -88,6 +88,10 @@ extension OperatorLegalizer {
     } catch {
       return recurrentHost(error.message.replacingOccurrences(of: "unsupported: ", with: ""))
     }
+    if let problem = plan.cellStep.problem { return recurrentHost("vlstm cannot take its cell step: \(problem)") }
+    if let shift = (plan.inputScale + plan.recurrentScale).map(\.shift).first(where: { !(-31...30).contains($0) }) {
+      return recurrentHost("a gate multiplier's shift \(shift) is outside activate's −31...30")
+    }
     var work = LSTMWork(input: xID, output: out, plan: plan, blob: LSTMWork.makeBlob(plan))
     let arch = state.arch
     let ub = Int(arch.ub.capacity.count), wb = Int(arch.weights.capacity.count)
