@@ -1,3 +1,4 @@
+import Support
 import TileISA
 
 /// A half-open byte interval `lower ..< upper` of one memory; empty when `lower >= upper`.
@@ -117,7 +118,10 @@ struct Footprint: Equatable, Sendable {
     case .activate(let a):
       let pixels = a.height.multipliedReportingOverflow(by: a.width)
       accRead = pixels.overflow ? .everything : accRows(a.accRow, pixels.partialValue)
-      ubWrite = destination(a.destination, height: a.height, width: a.width, channels: a.columns)
+      ubWrite = destination(
+        a.destination, height: a.height, width: a.width, channels: a.columns.multipliedSaturating(by: a.mode.outputElementBytes))
+      // issue 14: lstm: the add mode reads the int16 it adds to.
+      if a.mode == .fixedPointInt16Add { ubRead1 = ubWrite }
     case .vector(let v):
       switch v {
       // issue 14: vector binary/reduce
@@ -135,6 +139,28 @@ struct Footprint: Equatable, Sendable {
       case .requantize(let o, _), .softmax(let o, _), .copy(let o), .l2Normalize(let o, _):
         ubRead1 = view(o.source, outer: o.outer, inner: o.inner)
         ubWrite = view(o.output, outer: o.outer, inner: o.inner)
+      // issue 14: lstm: the gates (bounding span of the gate views), the int16 cell state read
+      // and written, the hidden output; one write interval bounds both written operands.
+      case .lstmCell(let l):
+        let sb = LSTMCell.stateElementBytes
+        let gates = l.gateViews.map {
+          Span.grid(
+            start: $0.address.byteOffset, count1: l.outer, stride1: $0.outerStrideBytes, count2: l.inner,
+            stride2: $0.innerStrideBytes, length: sb)
+        }
+        ubRead1 = gates.dropFirst().reduce(gates[0]) { a, b in
+          a == .everything || b == .everything ? .everything : Span(lower: min(a.lower, b.lower), upper: max(a.upper, b.upper))
+        }
+        let cell = Span.grid(
+          start: l.cell.address.byteOffset, count1: l.outer, stride1: l.cell.outerStrideBytes, count2: l.inner,
+          stride2: l.cell.innerStrideBytes, length: sb)
+        let hidden = Span.grid(
+          start: l.hidden.address.byteOffset, count1: l.outer, stride1: l.hidden.outerStrideBytes, count2: l.inner,
+          stride2: l.hidden.innerStrideBytes, length: 1)
+        ubRead2 = cell
+        ubWrite =
+          cell == .everything || hidden == .everything
+          ? .everything : Span(lower: min(cell.lower, hidden.lower), upper: max(cell.upper, hidden.upper))
       case .mean(let o, _):
         ubRead1 = view(o.source, outer: o.outer, inner: o.inner)
         ubWrite = view(o.output, outer: 1, inner: o.inner)

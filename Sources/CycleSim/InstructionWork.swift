@@ -48,6 +48,9 @@ public enum InstructionClass: String, CaseIterable, Sendable, Hashable, CustomSt
   // issue 14: PRELU / L2_NORMALIZATION
   /// `vl2norm`.
   case vectorL2Norm = "vector_l2norm"
+  // issue 14: lstm
+  /// `vlstm`.
+  case vectorLSTM = "vector_lstm"
 
   /// The snake_case name used in tables and reports.
   public var description: String { rawValue }
@@ -219,7 +222,9 @@ struct InstructionWork: Sendable, Equatable {
       w.vectorOps = w.elements
       w.accRead = math.mul(w.elements, 4)
       w.wbRead = math.mul(w.columns, Int64(ActivationParameters.entryBytes))
-      w.ubWrite = math.mul(w.elements, eb)
+      w.ubWrite = math.mul(math.mul(w.elements, eb), Int64(a.mode.outputElementBytes))
+      // issue 14: lstm: the add mode reads the int16 it adds to.
+      if a.mode == .fixedPointInt16Add { w.ubRead = w.ubWrite }
     case .vector(let v):
       switch v {
       // issue 14: vector binary/reduce
@@ -274,6 +279,18 @@ struct InstructionWork: Sendable, Equatable {
         w.vectorOps = math.mul(w.elements, 2)
         w.ubRead = math.mul(math.mul(w.elements, 2), eb)
         w.ubWrite = math.mul(w.elements, eb)
+      // issue 14: lstm
+      case .lstmCell(let l):
+        // Per cell: 8 lane operations (σ of three gates, tanh of the cell gate and of the new
+        // cell state, each one lane operation of an int16 function unit; the two products of the
+        // cell update; the hidden requantization), reads of the four int16 gates and the int16
+        // cell state (10 B), writes of the cell state and the int8 hidden value (3 B).
+        guard l.outer >= 1, l.inner >= 1 else { return .failure(WorkProblem("outer and inner must be ≥ 1")) }
+        w.instructionClass = .vectorLSTM
+        w.elements = math.mul(Int64(l.outer), Int64(l.inner))
+        w.vectorOps = math.mul(w.elements, 8)
+        w.ubRead = math.mul(w.elements, 10)
+        w.ubWrite = math.mul(w.elements, 3)
       case .mean(let o, _):
         // One pass: an add per input element into its channel's sum, then one requantization
         // per channel; each input element read once, one output row written.

@@ -322,6 +322,14 @@ public struct TimingRule: Sendable {
       source:
         "TFLite reference_integer_ops::L2Normalization as two passes over each row, each reading the row from the UB: square and sum into int32; × the row's inverse square root (MultiplyByQuantizedMultiplier), write. Rows pipeline, hiding each row's GetInvSqrtQuantizedMultiplierExp (five Newton steps) behind the next row's first pass, as vector_softmax hides its reciprocal"
     ) { w, p in readPassCycles(w, p) },
+    // issue 14: lstm
+    TimingRule(
+      .vectorLSTM, .vector,
+      busy: "max(⌈8E / vector_ops⌉, ⌈10E / port(ub)⌉), E = batch rows × cells",
+      done: "= busy",
+      source:
+        "TFLite LstmStepInteger8x8_16's elementwise half on int16 lanes: σ/tanh of the four Q3.12 gates and tanh of the new cell state as one lane operation each (an int16 function unit, Systole assumption, docs/cost-model.md), the two products of UpdateLstmCellInteger and the hidden requantization: 8 operations per cell; the four int16 gates and the int16 cell state are read once (10 B), the cell state and the int8 hidden value written (3 B)"
+    ) { w, p in readPassCycles(w, p) },
   ]
 
   init(
@@ -377,6 +385,8 @@ public struct TimingRule: Sendable {
     case .vectorResize: 20
     // issue 14: PRELU / L2_NORMALIZATION
     case .vectorL2Norm: 21
+    // issue 14: lstm
+    case .vectorLSTM: 22
     }
   }
 }

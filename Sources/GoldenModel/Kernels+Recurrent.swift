@@ -230,6 +230,15 @@ extension Kernels {
     /// log2 of the cell state's scale (≤ −9).
     var cellScale: Int = -15
     var cellClip: Int16 = 0
+
+    // issue 14: lstm
+    /// The elementwise step's parameters, as `vlstm` takes them.
+    func cellStep(coupledInputForget: Bool) -> LSTMCellParameters {
+      LSTMCellParameters(
+        cellScaleLog2: cellScale, cellClip: cellClip, hiddenMultiplier: hiddenScale.multiplier,
+        hiddenShift: hiddenScale.shift, hiddenZeroPoint: Int8(clamping: hiddenZeroPoint),
+        coupledInputForget: coupledInputForget)
+    }
   }
 
   static func integerLSTMParameters(
@@ -309,7 +318,7 @@ extension Kernels {
       throw GoldenModelError(.invalidModel, c.location, "state is not int8/int16 of the operator's size")
     }
     var out = [Int8](repeating: 0, count: g.batches * g.steps * g.outputs)
-    let tanhCellBits = 15 + p.cellScale
+    let cellStep = p.cellStep(coupledInputForget: g.useCIFG)
     for b in 0..<g.batches {
       for t in 0..<g.steps {
         let xi = g.inputOffset(b, t), hi = b * g.outputs
@@ -331,29 +340,16 @@ extension Kernels {
           }
           return acc
         }
-        let forget = gate(2).map { GemmlowpQ16.logistic($0, integerBits: 3) }
-        let cellGate = gate(3).map { GemmlowpQ16.tanh($0, integerBits: 3) }
-        let inputGate = g.useCIFG ? forget.map { 32767 - $0 } : gate(1).map { GemmlowpQ16.logistic($0, integerBits: 3) }
-        // UpdateLstmCellInteger.
+        // issue 14: lstm. The elementwise step (σ/tanh, UpdateLstmCellInteger,
+        // CalculateLstmOutputInteger8x8_16) is shared with `vlstm` (Support `LSTMCellParameters`).
+        let forget = gate(2), cellGate = gate(3), outputGate = gate(4)
+        let inputGate = g.useCIFG ? forget : gate(1)
         for j in 0..<g.cells {
           let s = b * g.cells + j
-          let kept = Int16(
-            truncatingIfNeeded: FixedPoint.roundingDivideByPOT(Int32(forget[j]) * Int32(cell[s]), 15))
-          let added = Int16(
-            truncatingIfNeeded: FixedPoint.roundingDivideByPOT(
-              Int32(inputGate[j]) * Int32(cellGate[j]), 30 + p.cellScale))
-          var v = Int16(clamping: Int32(kept) + Int32(added))
-          if p.cellClip > 0 { v = max(min(p.cellClip, v), -p.cellClip) }
-          cell[s] = v
-        }
-        let outputGate = gate(4).map { GemmlowpQ16.logistic($0, integerBits: 3) }
-        // CalculateLstmOutputInteger8x8_16 without projection: h = o · tanh(c), rescaled to int8.
-        for j in 0..<g.cells {
-          let tc = GemmlowpQ16.tanh(cell[b * g.cells + j], integerBits: tanhCellBits)
-          var v = FixedPoint.multiplyByQuantizedMultiplier(
-            Int32(outputGate[j]) * Int32(tc), p.hiddenScale.multiplier, p.hiddenScale.shift)
-          v += p.hiddenZeroPoint
-          h[hi + j] = Int8(clamping: v)
+          let (c, hidden) = cellStep.step(
+            input: inputGate[j], forget: forget[j], cellGate: cellGate[j], output: outputGate[j], cell: cell[s])
+          cell[s] = c
+          h[hi + j] = hidden
         }
         let yo = g.outputOffset(b, t)
         for i in 0..<g.outputs { out[yo + i] = h[hi + i] }
@@ -363,131 +359,6 @@ extension Kernels {
       output: TensorData(shape: state.output.shape, storage: .int8(h)),
       cell: TensorData(shape: state.cell.shape, storage: .int16(cell)))
     return (TensorData(shape: g.outputShape, storage: .int8(out)), next)
-  }
-}
-
-/// gemmlowp's `FixedPoint<std::int16_t, IntegerBits>` arithmetic (`fixedpoint/fixedpoint.h`),
-/// as TFLite's integer LSTM uses it for its gates (`PortableApplySigmoid`, `PortableApplyTanh`).
-///
-/// Raw values are int16; "integer bits" m gives the format Qm.(15 − m). Plain `+`, `−` and
-/// negation wrap (C++ integer promotion then truncation); products are the int16
-/// saturating-rounding doubling high multiply; 32-bit constants are rounded to 16 bits
-/// (`RescaleConstantInitializer`).
-enum GemmlowpQ16 {
-  static func add(_ a: Int16, _ b: Int16) -> Int16 { Int16(truncatingIfNeeded: Int32(a) + Int32(b)) }
-  static func sub(_ a: Int16, _ b: Int16) -> Int16 { Int16(truncatingIfNeeded: Int32(a) - Int32(b)) }
-  static func neg(_ a: Int16) -> Int16 { Int16(truncatingIfNeeded: -Int32(a)) }
-
-  /// `SaturatingRoundingDoublingHighMul` on int16.
-  static func mul(_ a: Int16, _ b: Int16) -> Int16 {
-    if a == Int16.min && b == Int16.min { return Int16.max }
-    let ab = Int32(a) * Int32(b)
-    let nudge: Int32 = ab >= 0 ? (1 << 14) : (1 - (1 << 14))
-    return Int16(truncatingIfNeeded: (ab + nudge) / (1 << 15))
-  }
-
-  static func saturatingAdd(_ a: Int16, _ b: Int16) -> Int16 { Int16(clamping: Int32(a) + Int32(b)) }
-
-  static func roundingHalfSum(_ a: Int16, _ b: Int16) -> Int16 {
-    let sum = Int32(a) + Int32(b)
-    return Int16(truncatingIfNeeded: (sum + (sum >= 0 ? 1 : -1)) / 2)
-  }
-
-  static func roundingDivideByPOT(_ x: Int16, _ exponent: Int) -> Int16 {
-    let mask = Int16(truncatingIfNeeded: (Int32(1) << exponent) - 1)
-    let remainder = x & mask
-    let threshold = (mask >> 1) + (x < 0 ? 1 : 0)
-    return (x >> Int16(exponent)) + (remainder > threshold ? 1 : 0)
-  }
-
-  /// `SaturatingRoundingMultiplyByPOT<exponent>`.
-  static func multiplyByPOT(_ x: Int16, _ exponent: Int) -> Int16 {
-    if exponent == 0 { return x }
-    if exponent < 0 { return roundingDivideByPOT(x, -exponent) }
-    let threshold = (Int32(1) << (15 - exponent)) - 1
-    if Int32(x) > threshold { return Int16.max }
-    if Int32(x) < -threshold { return Int16.min }
-    return Int16(truncatingIfNeeded: Int32(x) << exponent)
-  }
-
-  /// `Rescale<to>` of a value with `from` integer bits.
-  static func rescale(_ x: Int16, from: Int, to: Int) -> Int16 { multiplyByPOT(x, from - to) }
-
-  /// A 32-bit gemmlowp constant rounded to 16 bits.
-  static func constant(_ raw32: Int32) -> Int16 {
-    Int16(truncatingIfNeeded: FixedPoint.roundingDivideByPOT(raw32, 16))
-  }
-
-  static func one(integerBits m: Int) -> Int16 { m == 0 ? Int16.max : Int16(1) << Int16(15 - m) }
-
-  /// `exp_on_interval_between_negative_one_quarter_and_0_excl` (Q0.15 in and out).
-  static func expOnQuarterInterval(_ a: Int16) -> Int16 {
-    let constantTerm = constant(1_895_147_668)
-    let oneThird = constant(715_827_883)
-    let x = add(a, 1 << 12)
-    let x2 = mul(x, x)
-    let x3 = mul(x2, x)
-    let x4 = mul(x2, x2)
-    let x4Over4 = multiplyByPOT(x4, -2)
-    let poly = multiplyByPOT(add(mul(add(x4Over4, x3), oneThird), x2), -1)
-    return saturatingAdd(constantTerm, mul(constantTerm, add(x, poly)))
-  }
-
-  /// `exp_on_negative_values` of a value with `m` integer bits (0 ≤ m ≤ 13), Q0.15 result.
-  static func expOnNegativeValues(_ a: Int16, integerBits m: Int) -> Int16 {
-    precondition(m >= 0 && m <= 13, "exp_on_negative_values with \(m) integer bits")
-    let fractional = 15 - m
-    let quarter = Int16(1) << Int16(fractional - 2)
-    let mask = sub(quarter, 1)
-    let modQuarter = sub(a & mask, quarter)
-    var result = expOnQuarterInterval(rescale(modQuarter, from: m, to: 0))
-    let remainder = sub(modQuarter, a)
-    let barrel: [(Int, Int32)] = [
-      (-2, 1_672_461_947), (-1, 1_302_514_674), (0, 790_015_084), (1, 290_630_308), (2, 39_332_535), (3, 720_401),
-      (4, 242),
-    ]
-    for (exponent, multiplier) in barrel where m > exponent {
-      let bit = Int16(truncatingIfNeeded: Int32(1) << (fractional + exponent))
-      if remainder & bit != 0 { result = mul(result, constant(multiplier)) }
-    }
-    if m > 5 {
-      // Inputs below −32 give 0.
-      let clamp = constant(-(Int32(1) << (36 - m)))
-      if a < clamp { result = 0 }
-    }
-    return a == 0 ? one(integerBits: 0) : result
-  }
-
-  /// The Newton–Raphson reciprocal shared by `one_over_one_plus_x_for_x_in_0_1` and
-  /// `one_minus_x_over_one_plus_x_for_x_in_0_1`: x ≈ 1 / half_denominator in Q2.13.
-  static func newtonReciprocal(_ halfDenominator: Int16) -> Int16 {
-    var x = add(constant(1_515_870_810), mul(halfDenominator, constant(-1_010_580_540)))
-    for _ in 0..<3 {
-      let product = mul(halfDenominator, x)
-      let oneMinus = sub(one(integerBits: 2), product)
-      x = add(x, rescale(mul(x, oneMinus), from: 4, to: 2))
-    }
-    return x
-  }
-
-  /// `logistic` of a value with `m` integer bits, Q0.15 result.
-  static func logistic(_ a: Int16, integerBits m: Int) -> Int16 {
-    if a == 0 { return constant(1 << 30) }
-    let absolute = a > 0 ? a : neg(a)
-    let e = expOnNegativeValues(neg(absolute), integerBits: m)
-    let x = newtonReciprocal(roundingHalfSum(e, one(integerBits: 0)))
-    let positive = rescale(x, from: 1, to: 0)  // ExactMulByPot<-1> then Rescale<0>
-    return a > 0 ? positive : sub(one(integerBits: 0), positive)
-  }
-
-  /// `tanh` of a value with `m` integer bits, Q0.15 result.
-  static func tanh(_ a: Int16, integerBits m: Int) -> Int16 {
-    if a == 0 { return 0 }
-    let negative = a < 0 ? a : neg(a)
-    let e = expOnNegativeValues(negative, integerBits: m + 1)  // ExactMulByPot<1>
-    let x = newtonReciprocal(roundingHalfSum(e, one(integerBits: 0)))
-    let t = rescale(sub(x, one(integerBits: 2)), from: 2, to: 0)
-    return a < 0 ? neg(t) : t
   }
 }
 
@@ -529,5 +400,52 @@ extension Kernels {
       let indices = ElementwiseSupport.stridedIndices(shape: slice, strides: strides, base: k * strides[axis])
       return TensorData(shape: shape, storage: ElementwiseSupport.gather(x.storage, indices))
     }
+  }
+}
+
+// issue 14: lstm
+/// What the compiler needs to run an int8 UNIDIRECTIONAL_SEQUENCE_LSTM (8×8→16, no CIFG) on the
+/// array and the vector unit: the golden kernel's own Prepare-time parameters, so the on-chip
+/// program computes exactly what `Kernels.lstmInteger8x8x16` does.
+public struct IntegerLSTMPlan: Sendable {
+  public var batches: Int, steps: Int, inputs: Int, cells: Int
+  public var timeMajor: Bool
+  /// Per gate in TFLite order (input, forget, cell, output): int8 weights `[cells, inputs]` and
+  /// `[cells, cells]`, row-major.
+  public var inputWeights: [[Int8]], recurrentWeights: [[Int8]]
+  /// Per gate: effective biases (bias − zp · row sums) of the input and recurrent products.
+  public var inputBias: [[Int32]], recurrentBias: [[Int32]]
+  /// Per gate: `MultiplyByQuantizedMultiplier` parameters of the two products into Q3.12.
+  public var inputScale: [(multiplier: Int32, shift: Int)], recurrentScale: [(multiplier: Int32, shift: Int)]
+  /// The elementwise step (`vlstm`).
+  public var cellStep: LSTMCellParameters
+  /// The state before the first invocation: hidden int8 `[batches, cells]`, cell int16.
+  public var initialHidden: [Int8], initialCell: [Int16]
+}
+
+extension Kernels {
+  /// The on-chip plan of an int8 UNIDIRECTIONAL_SEQUENCE_LSTM, or the reason it has none (float
+  /// LSTMs, CIFG, peephole, projection, layer norm, other state types).
+  public static func integerLSTMPlan(
+    _ c: KernelContext, _ o: UnidirectionalSequenceLSTMOptions
+  ) throws(GoldenModelError) -> IntegerLSTMPlan {
+    let g = try LSTMGeometry(c, o)
+    guard try c.inputTensor(LSTMInput.input).elementType == .int8 else {
+      throw c.unsupported("a non-int8 input (the on-chip LSTM is the 8×8→16 integer kernel)")
+    }
+    if g.useCIFG { throw c.unsupported("CIFG (coupled input and forget gates)") }
+    guard g.cells == g.outputs else { throw c.unsupported("output size \(g.outputs) ≠ cell count \(g.cells)") }
+    let p = try integerLSTMParameters(c, o, g)
+    let state = try initialRecurrentState(c)
+    guard case .int8(let h) = state.output.storage, case .int16(let cell) = state.cell.storage else {
+      throw c.unsupported("state that is not int8 hidden and int16 cell")
+    }
+    let gates = [1, 2, 3, 4]
+    return IntegerLSTMPlan(
+      batches: g.batches, steps: g.steps, inputs: g.inputs, cells: g.cells, timeMajor: g.timeMajor,
+      inputWeights: gates.map { p.inputWeights[$0] ?? [] }, recurrentWeights: gates.map { p.recurrentWeights[$0] ?? [] },
+      inputBias: gates.map { p.inputBias[$0] ?? [] }, recurrentBias: gates.map { p.recurrentBias[$0] ?? [] },
+      inputScale: gates.map { p.inputScale[$0] ?? (0, 0) }, recurrentScale: gates.map { p.recurrentScale[$0] ?? (0, 0) },
+      cellStep: p.cellStep(coupledInputForget: false), initialHidden: h, initialCell: cell)
   }
 }

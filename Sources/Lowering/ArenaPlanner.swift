@@ -176,6 +176,8 @@ struct ActivationLiveness {
     case .mean(let u): return ([u.input], [u.output])
     // issue 14: resize
     case .resize(let w): return ([w.input], [w.output])
+    // issue 14: lstm
+    case .lstm(let w): return ([w.input], [w.output])
     case .copy(let c): return (c.copies.map(\.source), c.allOutputs)
     case .host(let h): return (h.inputs.compactMap { $0 }, h.outputs)
     case .alias, .fused: return ([], [])

@@ -17,6 +17,11 @@ public struct CompiledModel: Sendable {
   public var hostTasks: [HostTaskDescriptor]
   /// The IR dump after `LoweringOptions.dumpAfter`, when one was requested.
   public var dump: String?
+  // issue 14: lstm
+  /// DRAM ranges whose bytes carry over from one invocation to the next (the state of on-chip
+  /// UNIDIRECTIONAL_SEQUENCE_LSTM layers, TFLite's variable tensors): the DRAM image holds their
+  /// reset values; a host runtime keeps them between runs (`HostExecutor.saveDeviceState`).
+  public var persistentRanges: [Range<Int>] = []
 
   /// Creates a compiled model.
   public init(

@@ -92,6 +92,10 @@ extension LoweringState {
       guard let t = w.tiling else { return nil }
       return "\(w.batches) × \(w.inH)×\(w.inW) → \(w.outH)×\(w.outW) × \(w.channels) ch (\(w.mode.rawValue)), block \(t.rowTile) output rows from ≤ \(t.inputRows) input rows, \(t.doubleBuffered ? "double" : "single")-buffered; "
         + cost(t.estimate)
+    // issue 14: lstm
+    case .lstm(let w):
+      return "\(w.plan.steps) steps × \(w.plan.batches) batch × \(w.plan.inputs) inputs → \(w.plan.cells) cells, weight blob \(formatBytes(w.blob.count)), unified buffer \(formatBytes(w.unifiedBufferBytes)); "
+        + (w.estimate.map(cost) ?? "")
     case .copy(let c):
       return "\(c.copies.count) 2-D copies, chunk \(formatBytes(c.chunkBytes))\(c.fill.map { ", fill \($0)" } ?? ""); "
         + (c.estimate.map(cost) ?? "")

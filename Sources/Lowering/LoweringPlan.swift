@@ -115,6 +115,9 @@ struct LayerDecision: Hashable, Sendable {
     // issue 14: resize
     case .resize(let w):
       tiling = w.tiling.map { [10, $0.rowTile, $0.inputRows, $0.doubleBuffered ? 1 : 0] } ?? [-1]
+    // issue 14: lstm
+    case .lstm(let w):
+      tiling = [11, w.plan.steps, w.plan.batches, w.plan.inputs, w.plan.cells]
     }
   }
 }

@@ -109,6 +109,9 @@ enum Work {
   // issue 14: resize
   /// `vresize` over blocks of output rows (RESIZE_BILINEAR int8).
   case resize(ResizeWork)
+  // issue 14: lstm
+  /// An int8 UNIDIRECTIONAL_SEQUENCE_LSTM: gate matmuls on the array, `vlstm` on the vector unit.
+  case lstm(LSTMWork)
   /// A host task.
   case host(HostWork)
   /// No work: the output shares the input's storage.

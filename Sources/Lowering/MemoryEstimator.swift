@@ -104,6 +104,16 @@ struct MemoryEstimator {
       // Per image and block of output rows: one load, one `vresize` and one store.
       guard let t = w.tiling, t.rowTile > 0 else { return Count() }
       return Count(dma: 2, compute: 1) * [w.batches, ceilDiv(w.outH, t.rowTile)].saturatingProduct()
+    // issue 14: lstm
+    case .lstm(let w):
+      // Four loads and three stores; per n-tile the input projection's matmuls and one
+      // activate per pixel block; per step the recurrent matmuls, activates and one vlstm.
+      let nTiles = ceilDiv(w.gateColumns, max(1, state.arch.array.cols))
+      let kIn = ceilDiv(w.plan.inputs, max(1, state.arch.array.rows))
+      let kRec = ceilDiv(w.plan.cells, max(1, state.arch.array.rows))
+      let projection = nTiles * (2 * kIn + 1) * ceilDiv(w.rows, max(1, state.arch.accumulatorEntries))
+      let steps = w.plan.steps * (nTiles * (2 * kRec + 1) + 1)
+      return Count(dma: 7, compute: projection + steps)
     case .softmax(let u):
       // One load, one `vsoftmax` and one store per tile of whole rows (Schedule.softmax).
       guard let t = u.tiling, t.outerTile > 0 else { return Count() }

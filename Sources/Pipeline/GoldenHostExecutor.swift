@@ -23,11 +23,34 @@ public final class GoldenHostExecutor: HostExecutor {
   /// Tasks run so far (all invocations).
   public private(set) var tasksRun = 0
 
+  // issue 14: lstm
+  /// The compiled model's persistent DRAM ranges and their bytes after the last run (nil before
+  /// the first).
+  private let persistentRanges: [Range<Int>]
+  private var persistentBytes: [[UInt8]]?
+
   /// Creates an executor for `compiled`, the compilation of `model`.
   public init(model: Model, compiled: CompiledModel) {
     self.model = model
     self.descriptors = compiled.hostTasks
     self.controlFlow = Interpreter(model: model)
+    self.persistentRanges = compiled.persistentRanges
+  }
+
+  // issue 14: lstm
+  /// Writes back the persistent ranges' bytes of the previous run (the recurrent state), as
+  /// TFLite keeps variable tensors between invocations.
+  public func restoreDeviceState(dram: inout [UInt8]) {
+    guard let saved = persistentBytes else { return }
+    for (r, bytes) in zip(persistentRanges, saved) where r.upperBound <= dram.count {
+      dram.replaceSubrange(r, with: bytes)
+    }
+  }
+
+  /// Keeps the persistent ranges' bytes for the next run.
+  public func saveDeviceState(dram: [UInt8]) {
+    guard !persistentRanges.isEmpty else { return }
+    persistentBytes = persistentRanges.map { r in r.upperBound <= dram.count ? Array(dram[r]) : [] }
   }
 
   /// A host task that could not run (a compiler/executor disagreement).

@@ -52,8 +52,9 @@ struct ActivateKernel: RangeKernel, @unchecked Sendable {
   /// non-negative), so pixels may be written in any order with the serial loop's result.
   static func destinationsAreDisjoint(_ a: Activate) -> Bool {
     let d = a.destination
-    let pixelsApart = a.width <= 1 || d.pixelStrideBytes >= a.columns
-    let rowsApart = a.height <= 1 || d.rowStrideBytes >= (a.width - 1) * d.pixelStrideBytes + a.columns
+    let bytes = a.columns.multipliedSaturating(by: a.mode.outputElementBytes)  // issue 14: lstm
+    let pixelsApart = a.width <= 1 || d.pixelStrideBytes >= bytes
+    let rowsApart = a.height <= 1 || d.rowStrideBytes >= (a.width - 1) * d.pixelStrideBytes + bytes
     return pixelsApart && rowsApart
   }
 
@@ -87,6 +88,16 @@ struct ActivateKernel: RangeKernel, @unchecked Sendable {
                 for j in 0..<columns {
                   let scaled = saturatingInt32(FixedPoint.roundHalfAwayFromZero(Double(source[j] &+ bias[j]) * scale[j]))
                   out[j] = clamp(Int(scaled) + zeroPoint, clampRange)
+                }
+              // issue 14: lstm
+              case .fixedPointInt16, .fixedPointInt16Add:
+                let add = a.mode == .fixedPointInt16Add
+                for j in 0..<columns {
+                  var v = Int64(FixedPoint.multiplyByQuantizedMultiplier(source[j] &+ bias[j], multiplier[j], shift[j]))
+                  if add { v += Int64(Int16(bitPattern: UInt16(out[2 * j]) | UInt16(out[2 * j + 1]) << 8)) }
+                  let bits = UInt16(bitPattern: Int16(clamping: v))
+                  out[2 * j] = UInt8(truncatingIfNeeded: bits)
+                  out[2 * j + 1] = UInt8(truncatingIfNeeded: bits >> 8)
                 }
               }
             }

@@ -403,6 +403,29 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
   case "vl2norm":
     let o = try unaryOperands(&r)
     operation = .vector(.l2Normalize(o, inputZeroPoint: try r.int8("in_zp")))
+  // issue 14: lstm
+  case "vlstm":
+    let (outer, inner) = try r.pair("size", "x")
+    let gates = try r.view("gates")
+    let gateStride = try r.int("gate_stride")
+    let cell = try r.view("cell")
+    let hidden = try r.view("hidden")
+    let cellLog2 = try r.int("cell_log2")
+    let clip = try r.int("clip")
+    let cifg = try r.int("cifg")
+    guard cifg == 0 || cifg == 1 else {
+      throw ISAError(.parse, "line \(line)", "expected 0 or 1 for 'cifg', found \(cifg)")
+    }
+    guard let clip16 = Int16(exactly: clip) else {
+      throw ISAError(.parse, "line \(line)", "expected an int16 for 'clip', found \(clip)")
+    }
+    let p = LSTMCellParameters(
+      cellScaleLog2: cellLog2, cellClip: clip16, hiddenMultiplier: try r.int32("h_mult"), hiddenShift: try r.int("h_shift"),
+      hiddenZeroPoint: try r.int8("h_zp"), coupledInputForget: cifg == 1)
+    operation = .vector(
+      .lstmCell(
+        LSTMCell(
+          gates: gates, gateStrideBytes: gateStride, cell: cell, hidden: hidden, outer: outer, inner: inner, parameters: p)))
   case "vreduce":
     let function = try r.word("fn", ReduceFunction.self)
     operation = .vector(.reduce(try unaryOperands(&r), function))
@@ -415,7 +438,7 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
   default:
     throw ISAError(
       .parse, "line \(line), column \(head.column)",
-      "unknown instruction '\(mnemonic)' (expected load, store, load_weights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vsoftmax, vmean, vlut, vresize, vcopy, vbinary, vreduce, vl2norm, host, nop or finish)"
+      "unknown instruction '\(mnemonic)' (expected load, store, load_weights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vsoftmax, vmean, vlut, vresize, vcopy, vbinary, vreduce, vl2norm, vlstm, host, nop or finish)"
     )
   }
   var layer: LayerIndex? = nil

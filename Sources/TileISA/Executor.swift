@@ -206,7 +206,8 @@ extension MachineState {
       let entry = a.paramAddress.byteOffset + j * ActivationParameters.entryBytes
       bias[j] = Int32(bitPattern: readLE32(weightBuffer, entry))
       switch a.mode {
-      case .fixedPoint:
+      // issue 14: lstm (the int16 modes use the fixed-point entry)
+      case .fixedPoint, .fixedPointInt16, .fixedPointInt16Add:
         multiplier[j] = Int32(bitPattern: readLE32(weightBuffer, entry + 4))
         shift[j] = Int(Int32(bitPattern: readLE32(weightBuffer, entry + 8)))
         if !(-31...30).contains(shift[j]) {
@@ -303,6 +304,9 @@ extension MachineState {
     // issue 14: PRELU / L2_NORMALIZATION
     case .l2Normalize(let o, let zeroPoint):
       l2Normalize(o, inputZeroPoint: zeroPoint)
+    // issue 14: lstm
+    case .lstmCell(let l):
+      lstmCell(l)
     case .mean(let o, let q):
       mean(o, q)
     case .lookup(let o, let table):

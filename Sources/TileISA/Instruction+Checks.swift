@@ -180,7 +180,7 @@ extension Operation {
             Checked.span(start: a.paramAddress.byteOffset, count: 1, stride: 0, length: $0)
           }, .weightBuffer, capacity: limits.capacityBytes(of: .weightBuffer), what: "parameter table")
         checkDestination(
-          a.destination, height: a.height, width: a.width, channels: a.columns, elementBytes: eb,
+          a.destination, height: a.height, width: a.width, channels: a.columns.multipliedSaturating(by: a.mode.outputElementBytes), elementBytes: eb,
           capacity: limits.capacityBytes(of: .unifiedBuffer), into: &p)
       }
     case .vector(let v):
@@ -371,6 +371,20 @@ private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: I
       checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)
       checkView(o.output, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
     }
+  // issue 14: lstm
+  case .lstmCell(let l):
+    // int16 gates and cell state, int8 hidden: views checked with their own element sizes.
+    let sb = LSTMCell.stateElementBytes
+    if checkExtent(l.outer, l.inner, elementBytes: sb, capacity: capacity, into: &p) {
+      if p.nonNegative(l.gateStrideBytes, "gate stride") {
+        for (k, view) in zip(l.parameters.coupledInputForget ? 1..<4 : 0..<4, l.gateViews) {
+          checkView(view, outer: l.outer, inner: l.inner, elementBytes: sb, capacity: capacity, name: "gate \(k)", into: &p)
+        }
+      }
+      checkView(l.cell, outer: l.outer, inner: l.inner, elementBytes: sb, capacity: capacity, name: "cell", into: &p)
+      checkView(l.hidden, outer: l.outer, inner: l.inner, elementBytes: 1, capacity: capacity, name: "hidden", into: &p)
+    }
+    if let problem = l.parameters.problem { p.add(problem) }
   case .softmax(let o, let q):
     if checkExtent(o.outer, o.inner, elementBytes: eb, capacity: capacity, into: &p) {
       checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)

@@ -167,6 +167,10 @@ extension Instruction {
       case .resize(let z):
         opcode = .vresize
         try encodeResize(z, &w)
+      // issue 14: lstm
+      case .lstmCell(let l):
+        opcode = .vlstm
+        try encodeLSTMCell(l, &w)
       }
     case .host(let index):
       opcode = .host
@@ -306,6 +310,9 @@ extension Instruction {
     case .vreduce:
       let o = decodeUnary(&r)
       operation = .vector(.reduce(o, try r.choice(ReduceFunction.allCases, at: 63, "reduce function")))
+    // issue 14: lstm
+    case .vlstm:
+      operation = .vector(.lstmCell(try decodeLSTMCell(&r)))
     case .host:
       operation = .host(HostTaskIndex(r.get(UInt32.self, at: 4)))
     case .finish:
@@ -329,6 +336,8 @@ enum Opcode: UInt8, CaseIterable {
   case vbinary = 24, vreduce
   // issue 14: PRELU / L2_NORMALIZATION
   case vl2norm = 26
+  // issue 14: lstm
+  case vlstm = 27
 
   /// The assigned opcodes as ranges, e.g. `0...17, 24` (numbers may be reserved in between).
   static var validRanges: String {
@@ -492,6 +501,38 @@ private func decodePreluParameters(_ r: inout FieldReader64, clamp: ClosedRange<
 private func encodeClamp(_ c: ClosedRange<Int8>, _ w: inout FieldWriter) throws(ISAError) {
   try w.put(Int(c.lowerBound), Int8.self, at: 61, "clamp")
   try w.put(Int(c.upperBound), Int8.self, at: 62, "clamp")
+}
+
+// issue 14: lstm
+/// `vlstm`: sizes u16 at 4 and 6, views gates 8, cell 22, hidden 32 (address u32, outer stride
+/// u32, inner stride u16), gate stride u32 at 18, hidden multiplier i32 at 42, hidden shift i8
+/// at 46, hidden zero point i8 at 47, log2 cell scale i8 at 48, CIFG flag u8 at 49, cell clip
+/// i16 at 50.
+private func encodeLSTMCell(_ l: LSTMCell, _ w: inout FieldWriter) throws(ISAError) {
+  try w.put(l.outer, UInt16.self, at: 4, "size")
+  try w.put(l.inner, UInt16.self, at: 6, "size")
+  try encodeView(l.gates, at: 8, "gates", &w)
+  try w.put(l.gateStrideBytes, UInt32.self, at: 18, "gate_stride")
+  try encodeView(l.cell, at: 22, "cell", &w)
+  try encodeView(l.hidden, at: 32, "hidden", &w)
+  let p = l.parameters
+  try w.put(Int(p.hiddenMultiplier), Int32.self, at: 42, "h_mult")
+  try w.put(p.hiddenShift, Int8.self, at: 46, "h_shift")
+  try w.put(Int(p.hiddenZeroPoint), Int8.self, at: 47, "h_zp")
+  try w.put(p.cellScaleLog2, Int8.self, at: 48, "cell_log2")
+  try w.put(p.coupledInputForget ? 1 : 0, UInt8.self, at: 49, "cifg")
+  try w.put(Int(p.cellClip), Int16.self, at: 50, "clip")
+}
+
+private func decodeLSTMCell(_ r: inout FieldReader64) throws(ISAError) -> LSTMCell {
+  let cifg = try r.choice([false, true], at: 49, "CIFG flag")
+  let p = LSTMCellParameters(
+    cellScaleLog2: r.get(Int8.self, at: 48), cellClip: Int16(r.get(Int16.self, at: 50)),
+    hiddenMultiplier: Int32(r.get(Int32.self, at: 42)), hiddenShift: r.get(Int8.self, at: 46),
+    hiddenZeroPoint: Int8(r.get(Int8.self, at: 47)), coupledInputForget: cifg)
+  return LSTMCell(
+    gates: decodeView(at: 8, &r), gateStrideBytes: r.get(UInt32.self, at: 18), cell: decodeView(at: 22, &r),
+    hidden: decodeView(at: 32, &r), outer: r.get(UInt16.self, at: 4), inner: r.get(UInt16.self, at: 6), parameters: p)
 }
 
 // MARK: Byte-level helpers

@@ -1,3 +1,4 @@
+import Support
 /// The bytes of one memory that an instruction reads or writes.
 public struct MemoryAccess: Hashable, Sendable {
   /// Whether the bytes are read or written.
@@ -123,8 +124,14 @@ extension Instruction {
         MemoryAccess(space: .weightBuffer, kind: .read, ranges: [params..<params + a.columns * ActivationParameters.entryBytes]),
         MemoryAccess(
           space: .unifiedBuffer, kind: .write,
-          ranges: pixelRanges(a.destination, height: a.height, width: a.width, channels: a.columns, eb)),
-      ]
+          ranges: pixelRanges(
+            a.destination, height: a.height, width: a.width, channels: a.columns.multipliedSaturating(by: a.mode.outputElementBytes), eb)),
+      ] + (a.mode == .fixedPointInt16Add
+        ? [
+          MemoryAccess(
+            space: .unifiedBuffer, kind: .read,
+            ranges: pixelRanges(a.destination, height: a.height, width: a.width, channels: a.columns.multipliedSaturating(by: 2), eb))
+        ] : [])
     case .vector(let v):
       switch v {
       // issue 14: vector binary/reduce
@@ -149,6 +156,17 @@ extension Instruction {
         return [
           MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: viewRanges(o.source, outer: o.outer, inner: o.inner, eb)),
           MemoryAccess(space: .unifiedBuffer, kind: .write, ranges: viewRanges(o.output, outer: o.outer, inner: o.inner, eb)),
+        ]
+      // issue 14: lstm
+      case .lstmCell(let l):
+        let sb = LSTMCell.stateElementBytes
+        let cell = viewRanges(l.cell, outer: l.outer, inner: l.inner, sb)
+        return l.gateViews.map {
+          MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: viewRanges($0, outer: l.outer, inner: l.inner, sb))
+        } + [
+          MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: cell),
+          MemoryAccess(space: .unifiedBuffer, kind: .write, ranges: cell),
+          MemoryAccess(space: .unifiedBuffer, kind: .write, ranges: viewRanges(l.hidden, outer: l.outer, inner: l.inner, 1)),
         ]
       case .lookup(let o, let table):
         let t = table.byteOffset

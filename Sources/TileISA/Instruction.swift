@@ -570,6 +570,17 @@ public enum RequantMode: String, Hashable, Sendable, CaseIterable, CustomStringC
   /// `round_half_away_from_zero(Double(acc) · scale)`, as TFLite 2.21's reference
   /// FULLY_CONNECTED kernel does. Parameter entry: bias, Float64 scale.
   case floatScale = "float"
+  // issue 14: lstm
+  /// `.fixedPoint` without zero point or clamp, saturated to int16 and written as two
+  /// little-endian bytes per channel: the integer LSTM's gate pre-activations
+  /// (`CalculateLstmGateInteger8x8_16`'s input half). Parameter entry as `.fixedPoint`.
+  case fixedPointInt16 = "fixed16"
+  /// As `.fixedPointInt16`, saturating-added to the int16 already at the destination (the
+  /// recurrent half of a gate onto its input half).
+  case fixedPointInt16Add = "fixed16_add"
+
+  /// Bytes each channel's result occupies at the destination (per datapath element byte).
+  public var outputElementBytes: Int { self == .fixedPointInt16 || self == .fixedPointInt16Add ? 2 : 1 }
 
   /// The text used in messages and assembly.
   public var description: String { rawValue }
@@ -607,7 +618,11 @@ public struct PixelDestination: Hashable, Sendable {
 ///     let scaled: Int32 = switch mode {
 ///       case .fixedPoint: MultiplyByQuantizedMultiplier(acc, multiplier[j], shift[j])
 ///       case .floatScale: saturatingInt32(roundHalfAwayFromZero(Double(acc) * scale[j]))
+///       case .fixedPointInt16, .fixedPointInt16Add: MultiplyByQuantizedMultiplier(acc, …)  // issue 14: lstm
 ///     }
+///     // issue 14: lstm — the int16 modes skip the zero point and clamp and write 2 bytes at
+///     // `… + 2j`: Int16(clamping: scaled), or for `.fixedPointInt16Add`
+///     // Int16(clamping: Int32(old int16 there) + scaled).
 ///     let y = min(max(Int(scaled) + Int(outputZeroPoint), Int(clamp.lowerBound)),
 ///                 Int(clamp.upperBound))
 ///     UB[destination.address + r*rowStrideBytes + x*pixelStrideBytes + j] = UInt8(bitPattern: Int8(y))

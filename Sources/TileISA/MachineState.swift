@@ -164,6 +164,22 @@ public struct WeightTile: Hashable, Sendable {
 public protocol HostExecutor {
   /// Performs task number `index` of the program, reading and writing DRAM.
   func run(task: HostTask, index: HostTaskIndex, dram: inout [UInt8]) throws
+  // issue 14: lstm
+  /// Called by `TileProgram.run` after the DRAM image and inputs are written: restores the DRAM
+  /// bytes the host keeps between invocations (a recurrent layer's state, as a device keeps its
+  /// DRAM between inferences). The default keeps nothing: every run starts from the image.
+  func restoreDeviceState(dram: inout [UInt8])
+  /// Called by `TileProgram.run` after the last instruction: keeps what `restoreDeviceState`
+  /// restores next time. The default does nothing.
+  func saveDeviceState(dram: [UInt8])
+}
+
+// issue 14: lstm
+extension HostExecutor {
+  /// Keeps nothing between runs.
+  public func restoreDeviceState(dram: inout [UInt8]) {}
+  /// Keeps nothing between runs.
+  public func saveDeviceState(dram: [UInt8]) {}
 }
 
 /// A host executor for programs without host tasks: any task is an error.

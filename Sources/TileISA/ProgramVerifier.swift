@@ -415,7 +415,7 @@ public enum ProgramVerifier {
     case .matmul(let m):
       out.append((.accumulator, rows(m.accRow, Checked.mul(m.window.outHeight, m.window.outWidth))))
     case .activate(let a):
-      out.append((.unifiedBuffer, grid(a.destination, a.height, a.width, a.columns)))
+      out.append((.unifiedBuffer, grid(a.destination, a.height, a.width, a.columns.multipliedSaturating(by: a.mode.outputElementBytes))))
     case .vector(let v):
       switch v {
       case .add(let o, _), .sub(let o, _), .mul(let o, _): out.append((.unifiedBuffer, view(o.output, o.outer, o.inner)))
@@ -425,6 +425,11 @@ public enum ProgramVerifier {
       // issue 14: vector binary/reduce
       case .binary(let o, _): out.append((.unifiedBuffer, view(o.output, o.outer, o.inner)))
       case .reduce(let o, _): out.append((.unifiedBuffer, view(o.output, 1, o.inner)))
+      // issue 14: lstm (the cell state's last element is int16: one element width further)
+      case .lstmCell(let l):
+        out.append((.unifiedBuffer, view(l.hidden, l.outer, l.inner)))
+        let wider = max(0, LSTMCell.stateElementBytes - eb)
+        out.append((.unifiedBuffer, view(l.cell, l.outer, l.inner).map { $0.lowerBound..<$0.upperBound + wider }))
       case .maxPool(let p), .avgPool(let p):
         out.append((.unifiedBuffer, grid(p.destination, p.window.outHeight, p.window.outWidth, p.input.channelCount)))
       // issue 14: resize

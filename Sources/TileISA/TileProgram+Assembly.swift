@@ -160,6 +160,15 @@ extension Operation {
         return fields + [("clamp", clampText(f.clamp))]
       case .reduce(let o, let f):
         return [("fn", f.rawValue)] + unaryFields(o)
+      // issue 14: lstm
+      case .lstmCell(let l):
+        let p = l.parameters
+        return [
+          ("size", "\(l.outer)x\(l.inner)"), ("gates", viewText(l.gates)), ("gate_stride", "\(l.gateStrideBytes)"),
+          ("cell", viewText(l.cell)), ("hidden", viewText(l.hidden)), ("cell_log2", "\(p.cellScaleLog2)"),
+          ("clip", "\(p.cellClip)"), ("h_mult", "\(p.hiddenMultiplier)"), ("h_shift", "\(p.hiddenShift)"),
+          ("h_zp", "\(p.hiddenZeroPoint)"), ("cifg", p.coupledInputForget ? "1" : "0"),
+        ]
       }
     case .host(let index):
       return [("task", "\(index.value)")]

@@ -30,6 +30,7 @@ extension TileProgram {
       }
       state.dram.replaceSubrange(start..<start + bytes.count, with: bytes)
     }
+    host.restoreDeviceState(dram: &state.dram)  // issue 14: lstm
     for (index, instruction) in instructions.enumerated() {
       do {
         try execute(instruction, on: &state, host: host)
@@ -38,6 +39,7 @@ extension TileProgram {
       }
       if case .finish = instruction.operation { break }
     }
+    host.saveDeviceState(dram: state.dram)  // issue 14: lstm
     var results: [[UInt8]] = []
     for (i, binding) in outputs.enumerated() {
       let start = binding.address.byteOffset

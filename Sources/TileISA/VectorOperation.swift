@@ -395,6 +395,9 @@ public enum VectorOperation: Hashable, Sendable {
   /// Each row is read whole before any of its outputs is written, so the output may alias the
   /// input.
   case l2Normalize(UnaryOperands, inputZeroPoint: Int8)
+  // issue 14: lstm
+  /// The elementwise half of one integer LSTM time step on int16 lanes (`vlstm`); see `LSTMCell`.
+  case lstmCell(LSTMCell)
 
   /// The assembly mnemonic.
   public var mnemonic: String {
@@ -416,6 +419,8 @@ public enum VectorOperation: Hashable, Sendable {
     case .reduce: "vreduce"
     // issue 14: PRELU / L2_NORMALIZATION
     case .l2Normalize: "vl2norm"
+    // issue 14: lstm
+    case .lstmCell: "vlstm"
     }
   }
 }

@@ -3,6 +3,7 @@ import CycleSim
 import Foundation
 import GraphIR
 import Lowering
+import Support
 import SystoleTestSupport
 import Testing
 import TileISA
@@ -16,7 +17,11 @@ import TileISA
   func hostTasksAreTimedByTheirWork(_ stem: String) throws {
     let set = try ReferenceSet(stem: stem)
     let model = try set.loadResolved()
-    for arch in allPresets {
+    for preset in allPresets {
+      // issue 14: lstm — int8 LSTMs run on chip where their buffers fit; a 768-byte unified buffer
+      // keeps these on the host, whose timing this test is about.
+      var arch = preset
+      arch.ub.capacity = ByteCount(768)
       let compiled = try LoweringPipeline(arch: arch).compile(model)
       let lstm = compiled.hostTasks.filter { $0.opName == "UNIDIRECTIONAL_SEQUENCE_LSTM" }
       #expect(lstm.count == 1, "\(stem) on \(arch.name): \(compiled.hostTasks.map(\.opName))")

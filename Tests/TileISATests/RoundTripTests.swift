@@ -110,7 +110,7 @@ struct FormatErrorTests {
        "line 2, column 10: expected one of 'ub', 'wb', 'acc' for 'mem', found 'xx'"),
       ("load mem=ub sram=0 sram_stride=0 dram=0 dram_stride=0 rows=x8 row_bytes=1",
        "line 2, column 60: expected an integer for 'rows', found 'x8'"),
-      ("matmull acc=0", "line 2, column 1: unknown instruction 'matmull' (expected load, store, load_weights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vsoftmax, vmean, vlut, vresize, vcopy, vbinary, vreduce, vl2norm, host, nop or finish)"),
+      ("matmull acc=0", "line 2, column 1: unknown instruction 'matmull' (expected load, store, load_weights, matmul, activate, vadd, vsub, vmul, vmaxpool, vavgpool, vrequant, vsoftmax, vmean, vlut, vresize, vcopy, vbinary, vreduce, vl2norm, vlstm, host, nop or finish)"),
       ("host task=1 colour=red", "line 2, column 13: unknown field 'colour' for host"),
       ("host task=1 task=2", "line 2, column 13: field 'task' given twice"),
       ("host task=1 fast", "line 2, column 13: unknown flag 'fast' for host"),
@@ -182,7 +182,7 @@ struct FormatErrorTests {
     expectError({ $0[0] = UInt8(ascii: "X") }, "@0x0: expected the magic bytes 'STIS'")
     expectError({ $0[4] = 2 }, "@0x4: unsupported version 2 (expected 1)")
     expectError({ $0[6] = 7 }, "@0x6: datapath 7 out of 0...1")
-    expectError({ $0[stream] = 0xEE }, "@\(String(stream, radix: 16).prefixed): unknown opcode 238 (expected 0...17, 20, 24...26)")
+    expectError({ $0[stream] = 0xEE }, "@\(String(stream, radix: 16).prefixed): unknown opcode 238 (expected 0...17, 20, 24...27)")
     expectError({ $0[stream + 64 + 10] = 1 }, "@\(String(stream + 74, radix: 16).prefixed): reserved byte is 0x1, expected 0")
     expectError({ $0[stream + 4] = 3 }, "@\(String(stream + 4, radix: 16).prefixed): queue 3 out of 0...2")
     expectError({ $0[stream + 1] |= 0x80 }, "@\(String(stream + 1, radix: 16).prefixed): reserved flag bits set in 0x88")

@@ -72,6 +72,9 @@ struct MemoryPlan {
   var fill: [Int: (address: Int, bytes: Int)] = [:]
   /// Per `vlut` layer: the DRAM address of its 256-byte table.
   var lookupTable: [Int: Int] = [:]
+  // issue 14: lstm
+  /// Per on-chip LSTM layer: DRAM addresses of its weight blob, hidden state and cell state.
+  var lstm: [Int: (blob: Int, hidden: Int, cell: Int)] = [:]
   /// Per layer: unified-buffer bytes and accumulator rows its tiles use.
   var usage: [Int: SRAMUsage] = [:]
   /// Bytes at the start of the weight buffer reserved for streaming buffers.
@@ -271,11 +274,17 @@ struct AllocateMemory: LoweringPass {
       )
     }
     // `vlut` layers load their 256-byte table at the start of the streaming region.
-    let lookupReserve =
+    var lookupReserve =
       s.layers.contains {
         if case .unary(let u) = $0.work { return u.table != nil }
         return false
       } ? VectorOperation.lookupTableBytes : 0
+    // issue 14: lstm: an on-chip LSTM loads its weight blob at the start of the streaming region.
+    let lstmReserve = s.layers.map { layer -> Int in
+      if case .lstm(let w) = layer.work { return w.blob.count }
+      return 0
+    }.max() ?? 0
+    lookupReserve = max(lookupReserve, lstmReserve)
     // 1. Cache whole layers, in graph order, while every other layer can still stream beside them.
     let constants = layers.filter { !isActivation($0) }
     var cached: [Int] = []
@@ -353,6 +362,9 @@ struct AllocateMemory: LoweringPass {
     case .resize(let w):
       guard let t = w.tiling else { return SRAMUsage() }
       return SRAMUsage(unifiedBufferBytes: t.totalBytes(w, eb))
+    // issue 14: lstm
+    case .lstm(let w):
+      return SRAMUsage(unifiedBufferBytes: w.unifiedBufferBytes, weightBufferBytes: w.blob.count, accumulatorRows: w.plan.batches)
     case .host, .alias, .fused:
       return SRAMUsage()
     }
@@ -432,6 +444,21 @@ struct AllocateMemory: LoweringPass {
       case .mean(let u): referenced += [u.input, u.output]
       // issue 14: resize
       case .resize(let w): referenced += [w.input, w.output]
+      // issue 14: lstm: the weight blob, then the state (hidden int8, cell int16) with its reset
+      // values, kept between invocations (`CompiledModel.persistentRanges`).
+      case .lstm(let w):
+        referenced += [w.input, w.output]
+        let blobAddress = place(w.blob.count)
+        if write { image.append((blobAddress, w.blob)) }
+        let hidden = w.plan.initialHidden.map { UInt8(bitPattern: $0) }
+        let cell = w.plan.initialCell.flatMap { v -> [UInt8] in
+          let bits = UInt16(bitPattern: v)
+          return [UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8)]
+        }
+        let hiddenAddress = place(hidden.count)
+        let cellAddress = place(cell.count)
+        if write { image += [(hiddenAddress, hidden), (cellAddress, cell)] }
+        plan.lstm[i] = (blobAddress, hiddenAddress, cellAddress)
       case .copy(let c):
         referenced += c.copies.map(\.source) + c.allOutputs
         if let fill = c.fill {

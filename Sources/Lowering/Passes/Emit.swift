@@ -44,6 +44,12 @@ struct Emit: LoweringPass {
     s.result = CompiledModel(
       program: program, report: report(s, plan, instructions: program.instructions.count), inputs: inputs,
       outputs: outputs, hostTasks: s.hostTasks.map(\.descriptor))
+    // issue 14: lstm: the on-chip LSTMs' state regions carry over between invocations.
+    s.result?.persistentRanges = plan.lstm.keys.sorted().flatMap { i -> [Range<Int>] in
+      guard let a = plan.lstm[i], case .lstm(let w) = s.layers[i].work else { return [] }
+      let n = w.plan.batches * w.plan.cells
+      return [a.hidden..<a.hidden + n, a.cell..<a.cell + 2 * n]
+    }
   }
 
   func report(_ s: LoweringState, _ plan: MemoryPlan, instructions: Int) -> MappingReport {
@@ -97,6 +103,8 @@ struct Emit: LoweringPass {
       case .mean(let u): m.estimatedCycles = u.tiling?.estimate.cycles ?? 0
       // issue 14: resize
       case .resize(let w): m.estimatedCycles = w.tiling?.estimate.cycles ?? 0
+      // issue 14: lstm
+      case .lstm(let w): m.estimatedCycles = w.estimate?.cycles ?? 0
       case .copy(let c): m.estimatedCycles = c.estimate?.cycles ?? 0
       case .host(let h): m.estimatedCycles = h.estimate?.cycles ?? 0
       case .fused(let into): m.fusedInto = into

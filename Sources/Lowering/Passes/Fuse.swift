@@ -141,6 +141,8 @@ func outputs(of work: Work) -> [TensorID] {
   case .mean(let u): [u.output]
   // issue 14: resize
   case .resize(let w): [w.output]
+  // issue 14: lstm
+  case .lstm(let w): [w.output]
   case .copy(let c): c.allOutputs
   case .host(let h): h.outputs
   case .alias, .fused: []

@@ -30,6 +30,10 @@ import TileISA
 ///   model's kernel fills (`LookupTable`).
 /// - RESIZE_BILINEAR int8 with input and output quantized alike → `vresize` on the vector unit
 ///   over blocks of output rows (`Legalize+Resize.swift`).
+/// - UNIDIRECTIONAL_SEQUENCE_LSTM int8 (TFLite's 8×8→16 kernel, no CIFG, peephole, projection
+///   or layer norm) whose buffers fit (issue 14) → gate matmuls on the array with int16
+///   `activate` modes, the cell step as `vlstm` on the vector unit, its state in DRAM between
+///   invocations (`Legalize+LSTM.swift`, `Schedule+LSTM.swift`).
 /// - RESHAPE and SQUEEZE → aliases of their input's DRAM bytes.
 /// - int8 → DEQUANTIZE → float elementwise unary ops → QUANTIZE → int8 chains (the converter's
 ///   float islands) → one `vlut` whose table runs the whole chain (`FloatIslands`, the step after
@@ -105,8 +109,8 @@ struct OperatorLegalizer {
     case .callOnce:
       return host("runs its initializer subgraph once, on the host")
     // issue 14: recurrent
-    case .unidirectionalSequenceLSTM:
-      return recurrentHost()
+    case .unidirectionalSequenceLSTM(let o):
+      return lstm(o)
     case .while:
       return host("control flow: runs its condition and body subgraphs on the host until the condition is false")
     // issue 14: detection
@@ -157,18 +161,7 @@ struct OperatorLegalizer {
     }
   }
 
-  // issue 14: recurrent
-  /// UNIDIRECTIONAL_SEQUENCE_LSTM on the host. Its state inputs (the output and cell state
-  /// variable tensors, inputs 18 and 19) are not DRAM operands: the host executor keeps the
-  /// state between invocations, as TFLite keeps it in those tensors.
-  func recurrentHost() -> Decision {
-    var inputs = op.inputs
-    for p in [18, 19] where p < inputs.count { inputs[p] = nil }
-    let reason =
-      "\(name): recurrent (a sequential loop over time steps with its state kept between invocations; "
-      + "the gate matmuls could run on the array, the int16 gate arithmetic has no vector-unit lowering yet); runs on the host"
-    return (.host, reason, .host(HostWork(inputs: inputs, outputs: op.outputs)))
-  }
+  // issue 14: lstm — UNIDIRECTIONAL_SEQUENCE_LSTM: `Legalize+LSTM.swift`.
 
   /// Why these tensors cannot be on the accelerator's datapath, or nil.
   func typeProblem(_ tensors: [Tensor]) -> String? {

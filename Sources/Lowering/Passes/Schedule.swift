@@ -43,6 +43,8 @@ struct Schedule: LoweringPass {
       case .mean(let u): e.mean(u)
       // issue 14: resize
       case .resize(let w): e.resize(w)
+      // issue 14: lstm
+      case .lstm(let w): e.lstm(w)
       case .copy(let c): e.copy(c)
       case .host(let h): e.host(h, layer)
       case .alias, .fused: break

@@ -103,6 +103,10 @@ struct ChooseTiles: LoweringPass {
         let work = r
         r.tiling = try fit { t throws(LoweringError) in try t.resize(work, location) }
         s.layers[i].work = .resize(r)
+      // issue 14: lstm
+      case .lstm(var w):
+        w.estimate = tiler.lstm(w)
+        s.layers[i].work = .lstm(w)
       case .host(var h):
         h.estimate = tiler.hostEstimate(i)
         s.layers[i].work = .host(h)
