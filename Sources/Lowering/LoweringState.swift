@@ -390,6 +390,8 @@ struct BinaryWork {
     case squaredDifference = "SQUARED_DIFFERENCE", maximum = "MAXIMUM", minimum = "MINIMUM"
     // issue 14: PRELU / L2_NORMALIZATION
     case prelu = "PRELU"
+    // issue 14: vops
+    case divide = "DIV"
   }
   var op: Op
   var a: TensorID, b: TensorID, output: TensorID

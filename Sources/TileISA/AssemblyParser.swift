@@ -398,6 +398,15 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
               outputZeroPoint: try r.int8("out_zp"), positiveMultiplier: try r.int32("pos_mult"),
               positiveShift: try r.int("pos_shift"), negativeMultiplier: try r.int32("neg_mult"),
               negativeShift: try r.int("neg_shift"), clamp: try r.clamp("clamp")))))
+    // issue 14: vops
+    case .divide:
+      operation = .vector(
+        .binary(
+          o,
+          .divide(
+            DivideParameters(
+              aZeroPoint: try r.int8("a_zp"), bZeroPoint: try r.int8("b_zp"), outputZeroPoint: try r.int8("out_zp"),
+              multiplier: try r.int32("mult"), shift: try r.int("shift"), clamp: try r.clamp("clamp")))))
     }
   // issue 14: PRELU / L2_NORMALIZATION
   case "vl2norm":

@@ -316,6 +316,8 @@ extension MachineState {
       resize(z)
     // issue 14: vector binary/reduce
     case .binary(let o, let f):
+      // issue 14: vops
+      if f.canFault { try binaryFault(o, f, location) }
       let elements = o.outer.multipliedReportingOverflow(by: o.inner)
       if elements.overflow || elements.partialValue > 16_384 {
         let table = f.table()
@@ -462,6 +464,36 @@ extension MachineState {
         let a = Int8(bitPattern: unifiedBuffer[aRow + j * o.a.innerStrideBytes])
         let b = Int8(bitPattern: unifiedBuffer[bRow + j * o.b.innerStrideBytes])
         unifiedBuffer[outRow + j * o.output.innerStrideBytes] = f(a, b)
+      }
+    }
+  }
+
+  // issue 14: vops
+  /// Throws for the first pair of a `vbinary` that has no result (DIV by a divisor at its zero
+  /// point), before any element is written, so a faulting instruction leaves the state unchanged.
+  private func binaryFault(_ o: BinaryOperands, _ f: BinaryFunction, _ location: String) throws(ISAError) {
+    let elements = o.outer.multipliedReportingOverflow(by: o.inner)
+    var faults: [Bool]? = nil
+    if elements.overflow || elements.partialValue > 16_384 {
+      var t = [Bool](repeating: false, count: 65_536)
+      for a in -128...127 {
+        for b in -128...127 where f.result(Int8(a), Int8(b)) == nil { t[(a + 128) << 8 | (b + 128)] = true }
+      }
+      faults = t
+    }
+    for i in 0..<o.outer {
+      let aRow = o.a.address.byteOffset + i * o.a.outerStrideBytes
+      let bRow = o.b.address.byteOffset + i * o.b.outerStrideBytes
+      for j in 0..<o.inner {
+        let a = Int8(bitPattern: unifiedBuffer[aRow + j * o.a.innerStrideBytes])
+        let b = Int8(bitPattern: unifiedBuffer[bRow + j * o.b.innerStrideBytes])
+        let fault = faults.map { $0[Int(UInt8(bitPattern: a) ^ 0x80) << 8 | Int(UInt8(bitPattern: b) ^ 0x80)] } ?? (f.result(a, b) == nil)
+        if fault {
+          throw ISAError(
+            .execution, location,
+            "vbinary fn=\(f.name.rawValue) element [\(i)][\(j)]: \(a) / \(b) has no result (a zero divisor, or a rescaling shift outside 0...63; TFLite's kernel errors)"
+          )
+        }
       }
     }
   }

@@ -345,6 +345,12 @@ private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: I
       p.shift(q.positiveShift, "positive shift")
       p.shift(q.negativeShift, "negative shift")
     }
+    // issue 14: vops
+    if case .divide(let q) = f, !FixedPoint.divideShifts.contains(q.shift) {
+      p.add(
+        "shift = \(q.shift) out of \(FixedPoint.divideShifts) (a division's rescaling exponent must stay in 0...63 for every int8 pair)"
+      )
+    }
   case .reduce(let o, _):
     if checkExtent(o.outer, o.inner, elementBytes: eb, capacity: capacity, into: &p) {
       checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)

@@ -150,6 +150,8 @@ extension Instruction {
         try w.put(caseIndex(f.name), UInt8.self, at: 63, "fn")
         if case .squaredDifference(let q) = f { try encodeAddParameters(q, &w) }
         if case .prelu(let q) = f { try encodePreluParameters(q, &w) }
+        // issue 14: vops
+        if case .divide(let q) = f { try encodeDivideParameters(q, &w) }
         try encodeClamp(f.clamp, &w)
       case .reduce(let o, let f):
         opcode = .vreduce
@@ -297,6 +299,8 @@ extension Instruction {
       case .maximum: operation = .vector(.binary(o, .maximum(clamp: clamp)))
       case .minimum: operation = .vector(.binary(o, .minimum(clamp: clamp)))
       case .prelu: operation = .vector(.binary(o, .prelu(decodePreluParameters(&r, clamp: clamp))))
+      // issue 14: vops
+      case .divide: operation = .vector(.binary(o, .divide(decodeDivideParameters(&r, clamp: clamp))))
       }
     case .vreduce:
       let o = decodeUnary(&r)
@@ -482,6 +486,24 @@ private func decodePreluParameters(_ r: inout FieldReader64, clamp: ClosedRange<
     outputZeroPoint: Int8(r.get(Int8.self, at: 60)), positiveMultiplier: Int32(r.get(Int32.self, at: 42)),
     positiveShift: r.get(Int8.self, at: 54), negativeMultiplier: Int32(r.get(Int32.self, at: 46)),
     negativeShift: r.get(Int8.self, at: 55), clamp: clamp)
+}
+
+// issue 14: vops
+/// `vbinary fn=div`'s fields, in the slots `vrequant` uses for its multiplier (50) and shift (56),
+/// and `sqdiff`'s zero points (58–60).
+private func encodeDivideParameters(_ q: DivideParameters, _ w: inout FieldWriter) throws(ISAError) {
+  try w.put(Int(q.multiplier), Int32.self, at: 50, "mult")
+  try w.put(q.shift, Int8.self, at: 56, "shift")
+  try w.put(Int(q.aZeroPoint), Int8.self, at: 58, "a_zp")
+  try w.put(Int(q.bZeroPoint), Int8.self, at: 59, "b_zp")
+  try w.put(Int(q.outputZeroPoint), Int8.self, at: 60, "out_zp")
+}
+
+private func decodeDivideParameters(_ r: inout FieldReader64, clamp: ClosedRange<Int8>) -> DivideParameters {
+  DivideParameters(
+    aZeroPoint: Int8(r.get(Int8.self, at: 58)), bZeroPoint: Int8(r.get(Int8.self, at: 59)),
+    outputZeroPoint: Int8(r.get(Int8.self, at: 60)), multiplier: Int32(r.get(Int32.self, at: 50)),
+    shift: r.get(Int8.self, at: 56), clamp: clamp)
 }
 
 private func encodeClamp(_ c: ClosedRange<Int8>, _ w: inout FieldWriter) throws(ISAError) {

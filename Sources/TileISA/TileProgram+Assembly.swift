@@ -157,6 +157,13 @@ extension Operation {
             ("neg_mult", "\(q.negativeMultiplier)"), ("neg_shift", "\(q.negativeShift)"),
           ]
         }
+        // issue 14: vops
+        if case .divide(let q) = f {
+          fields += [
+            ("a_zp", "\(q.aZeroPoint)"), ("b_zp", "\(q.bZeroPoint)"), ("out_zp", "\(q.outputZeroPoint)"),
+            ("mult", "\(q.multiplier)"), ("shift", "\(q.shift)"),
+          ]
+        }
         return fields + [("clamp", clampText(f.clamp))]
       case .reduce(let o, let f):
         return [("fn", f.rawValue)] + unaryFields(o)

@@ -24,6 +24,9 @@ import Support
 ///   let r = x >= 0 ? MBQM(x, q.positiveMultiplier, q.positiveShift)
 ///                  : MBQM(x * (Int32(B) - q.alphaZeroPoint), q.negativeMultiplier, q.negativeShift)
 ///   OUT = clamp(r &+ q.outputZeroPoint, q.clamp)
+/// case .divide(let q):              // issue 14: vops; div.h DivElementwise, FixedPoint.quantizedDivide
+///   let d = quantizedDivide(Int32(A) - q.aZeroPoint, by: Int32(B) - q.bZeroPoint, q.multiplier, q.shift)
+///   OUT = clamp(d &+ q.outputZeroPoint, q.clamp)   // a zero divisor: an execution error
 /// }
 /// ```
 public enum BinaryFunction: Hashable, Sendable {
@@ -36,6 +39,10 @@ public enum BinaryFunction: Hashable, Sendable {
   case minimum(clamp: ClosedRange<Int8>)
   /// TFLite int8 PRELU with `B` the alpha tensor (broadcast through a zero-stride view).
   case prelu(PreluParameters)
+  // issue 14: vops
+  /// TFLite int8 DIV (`A / B`): `FixedPoint.quantizedDivide` on the centred values. A zero
+  /// divisor (`B` at its zero point) is an execution error, as TFLite's kernel errors.
+  case divide(DivideParameters)
 
   /// The assembly name of the function (`fn=`), also its encoding order.
   public enum Name: String, CaseIterable, Sendable {
@@ -43,6 +50,8 @@ public enum BinaryFunction: Hashable, Sendable {
     case maximum = "max"
     case minimum = "min"
     case prelu = "prelu"
+    // issue 14: vops
+    case divide = "div"
   }
 
   /// The function's name.
@@ -52,6 +61,8 @@ public enum BinaryFunction: Hashable, Sendable {
     case .maximum: .maximum
     case .minimum: .minimum
     case .prelu: .prelu
+    // issue 14: vops
+    case .divide: .divide
     }
   }
 
@@ -61,6 +72,8 @@ public enum BinaryFunction: Hashable, Sendable {
     case .squaredDifference(let q): q.clamp
     case .maximum(let c), .minimum(let c): c
     case .prelu(let q): q.clamp
+    // issue 14: vops
+    case .divide(let q): q.clamp
     }
   }
 
@@ -75,11 +88,31 @@ public enum BinaryFunction: Hashable, Sendable {
     case .prelu(var q):
       q.clamp = clamp
       return .prelu(q)
+    // issue 14: vops
+    case .divide(var q):
+      q.clamp = clamp
+      return .divide(q)
     }
   }
 
-  /// The function's result for one pair of elements, as the type's documentation states.
+  /// The function's result for one pair of elements, as the type's documentation states; for a
+  /// pair `result` refuses (a zero divisor), the output zero point.
   public func apply(_ a: Int8, _ b: Int8) -> Int8 {
+    if let r = result(a, b) { return r }
+    if case .divide(let q) = self { return q.outputZeroPoint }
+    return 0
+  }
+
+  // issue 14: vops
+  /// Whether some pair of elements has no result (`result` returns nil): DIV's zero divisor.
+  public var canFault: Bool {
+    if case .divide = self { return true }
+    return false
+  }
+
+  /// The function's result for one pair of elements, or nil where TFLite's kernel errors (DIV by
+  /// a divisor at its zero point, or a rescaling exponent outside 0...63).
+  public func result(_ a: Int8, _ b: Int8) -> Int8? {
     let raw: Int32
     switch self {
     case .squaredDifference(let q):
@@ -100,6 +133,13 @@ public enum BinaryFunction: Hashable, Sendable {
           : FixedPoint.multiplyByQuantizedMultiplier(
             x * (Int32(b) - Int32(q.alphaZeroPoint)), q.negativeMultiplier, q.negativeShift))
         &+ Int32(q.outputZeroPoint)
+    // issue 14: vops
+    case .divide(let q):
+      guard
+        let d = FixedPoint.quantizedDivide(
+          Int32(a) - Int32(q.aZeroPoint), by: Int32(b) - Int32(q.bZeroPoint), multiplier: q.multiplier, shift: q.shift)
+      else { return nil }
+      raw = d &+ Int32(q.outputZeroPoint)
     }
     let c = clamp
     return Int8(min(max(raw, Int32(c.lowerBound)), Int32(c.upperBound)))
@@ -149,6 +189,38 @@ public struct PreluParameters: Hashable, Sendable {
     self.positiveShift = positiveShift
     self.negativeMultiplier = negativeMultiplier
     self.negativeShift = negativeShift
+    self.clamp = clamp
+  }
+}
+
+// issue 14: vops
+/// Parameters of `vbinary fn=div` (TFLite int8 DIV, `div.cc` Prepare): one output multiplier
+/// `QuantizeMultiplier(s_a / (s_b · s_out))` (the ratio in float), whose shift must lie in
+/// `FixedPoint.divideShifts` so that every int8 pair's rescaling exponent is in 0...63.
+public struct DivideParameters: Hashable, Sendable {
+  /// Zero point of the dividend (`A`).
+  public var aZeroPoint: Int8
+  /// Zero point of the divisor (`B`).
+  public var bZeroPoint: Int8
+  /// Zero point of the output.
+  public var outputZeroPoint: Int8
+  /// Q0.31 multiplier of `s_a / (s_b · s_out)`.
+  public var multiplier: Int32
+  /// Its exponent.
+  public var shift: Int
+  /// The output range (the fused activation's).
+  public var clamp: ClosedRange<Int8>
+
+  /// Creates DIV parameters.
+  public init(
+    aZeroPoint: Int8, bZeroPoint: Int8, outputZeroPoint: Int8, multiplier: Int32, shift: Int,
+    clamp: ClosedRange<Int8> = -128...127
+  ) {
+    self.aZeroPoint = aZeroPoint
+    self.bZeroPoint = bZeroPoint
+    self.outputZeroPoint = outputZeroPoint
+    self.multiplier = multiplier
+    self.shift = shift
     self.clamp = clamp
   }
 }

@@ -143,6 +143,8 @@ struct OperatorLegalizer {
     // issue 14: PRELU / L2_NORMALIZATION
     case .prelu: return binary(.prelu, .none)
     case .l2Normalization(let activation): return l2Normalization(activation)
+    // issue 14: vops
+    case .div(let activation): return binary(.divide, activation)
     case let kind where Self.isLookupOperator(kind): return lookup()
     case let kind where Self.dataInputs(kind) != nil: return dataMovement(Self.dataInputs(kind) ?? [])
     case .transposeConv(let o):
@@ -467,6 +469,12 @@ struct OperatorLegalizer {
         return host("rescaling shift out of range")
       }
       parameters = .function(.prelu(p))
+    // issue 14: vops
+    case .divide:
+      guard let p = TFLiteQuantization.divide(a: aq, b: bq, output: oq, clamp: clamp) else {
+        return host("rescaling shift out of \(FixedPoint.divideShifts) (some int8 pair's shift would leave 0...63)")
+      }
+      parameters = .function(.divide(p))
     }
     let (dims, strides) = coalesce(output: shape, operands: [a.shape, b.shape])
     let work = BinaryWork(
@@ -480,6 +488,8 @@ struct OperatorLegalizer {
         case .squaredDifference: ""
         // issue 14: PRELU / L2_NORMALIZATION
         case .prelu: " (alpha as operand b\(b.data == nil ? ", loaded from the arena" : ", a constant loaded from DRAM"))"
+        // issue 14: vops
+        case .divide: " (TFLite's int8 DIV arithmetic; a divisor at its zero point is an execution error, as in TFLite)"
         default: " on the stored int8 values (TFLite ignores the quantization)"
         }
       return (
