@@ -391,7 +391,7 @@ struct BinaryWork {
     // issue 14: PRELU / L2_NORMALIZATION
     case prelu = "PRELU"
     // issue 14: vops
-    case divide = "DIV"
+    case divide = "DIV", less = "LESS", logicalAnd = "LOGICAL_AND"
   }
   var op: Op
   var a: TensorID, b: TensorID, output: TensorID

@@ -407,6 +407,17 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
             DivideParameters(
               aZeroPoint: try r.int8("a_zp"), bZeroPoint: try r.int8("b_zp"), outputZeroPoint: try r.int8("out_zp"),
               multiplier: try r.int32("mult"), shift: try r.int("shift"), clamp: try r.clamp("clamp")))))
+    case .less:
+      operation = .vector(
+        .binary(
+          o,
+          .less(
+            ComparisonParameters(
+              aZeroPoint: try r.int8("a_zp"), bZeroPoint: try r.int8("b_zp"), leftShift: try r.int("lshift"),
+              aMultiplier: try r.int32("a_mult"), aShift: try r.int("a_shift"), bMultiplier: try r.int32("b_mult"),
+              bShift: try r.int("b_shift")))))
+    case .logicalAnd:
+      operation = .vector(.binary(o, .logicalAnd))
     }
   // issue 14: PRELU / L2_NORMALIZATION
   case "vl2norm":

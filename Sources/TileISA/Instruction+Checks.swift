@@ -346,6 +346,14 @@ private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: I
       p.shift(q.negativeShift, "negative shift")
     }
     // issue 14: vops
+    if case .less(let q) = f {
+      if !(0...15).contains(q.leftShift) { p.add("left shift = \(q.leftShift) out of 0...15") }
+      for (shift, name) in [(q.aShift, "a shift"), (q.bShift, "b shift")] where shift > 0 {
+        p.add("\(name) = \(shift) is positive (a comparison rescales by multipliers below one)")
+      }
+      p.shift(q.aShift, "a shift")
+      p.shift(q.bShift, "b shift")
+    }
     if case .divide(let q) = f, !FixedPoint.divideShifts.contains(q.shift) {
       p.add(
         "shift = \(q.shift) out of \(FixedPoint.divideShifts) (a division's rescaling exponent must stay in 0...63 for every int8 pair)"

@@ -164,6 +164,14 @@ extension Operation {
             ("mult", "\(q.multiplier)"), ("shift", "\(q.shift)"),
           ]
         }
+        if case .less(let q) = f {
+          fields += [
+            ("a_zp", "\(q.aZeroPoint)"), ("b_zp", "\(q.bZeroPoint)"), ("lshift", "\(q.leftShift)"),
+            ("a_mult", "\(q.aMultiplier)"), ("a_shift", "\(q.aShift)"), ("b_mult", "\(q.bMultiplier)"),
+            ("b_shift", "\(q.bShift)"),
+          ]
+        }
+        if f.name == .less || f.name == .logicalAnd { return fields }  // bool output: no clamp
         return fields + [("clamp", clampText(f.clamp))]
       case .reduce(let o, let f):
         return [("fn", f.rawValue)] + unaryFields(o)

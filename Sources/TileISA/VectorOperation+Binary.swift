@@ -27,6 +27,12 @@ import Support
 /// case .divide(let q):              // issue 14: vops; div.h DivElementwise, FixedPoint.quantizedDivide
 ///   let d = quantizedDivide(Int32(A) - q.aZeroPoint, by: Int32(B) - q.bZeroPoint, q.multiplier, q.shift)
 ///   OUT = clamp(d &+ q.outputZeroPoint, q.clamp)   // a zero divisor: an execution error
+/// case .less(let q):                // comparisons.cc ComparisonWithScaling; OUT is bool (0 or 1)
+///   let a = MBQM((Int32(A) - q.aZeroPoint) << q.leftShift, q.aMultiplier, q.aShift)
+///   let b = MBQM((Int32(B) - q.bZeroPoint) << q.leftShift, q.bMultiplier, q.bShift)
+///   OUT = a < b ? 1 : 0
+/// case .logicalAnd:                 // logical.cc on bool bytes (non-zero is true)
+///   OUT = A != 0 && B != 0 ? 1 : 0
 /// }
 /// ```
 public enum BinaryFunction: Hashable, Sendable {
@@ -43,6 +49,11 @@ public enum BinaryFunction: Hashable, Sendable {
   /// TFLite int8 DIV (`A / B`): `FixedPoint.quantizedDivide` on the centred values. A zero
   /// divisor (`B` at its zero point) is an execution error, as TFLite's kernel errors.
   case divide(DivideParameters)
+  /// TFLite LESS on int8 operands: both rescaled to a common scale, compared; the output is a
+  /// bool byte, 1 or 0.
+  case less(ComparisonParameters)
+  /// TFLite LOGICAL_AND on bool bytes: 1 when both are non-zero, else 0.
+  case logicalAnd
 
   /// The assembly name of the function (`fn=`), also its encoding order.
   public enum Name: String, CaseIterable, Sendable {
@@ -52,6 +63,8 @@ public enum BinaryFunction: Hashable, Sendable {
     case prelu = "prelu"
     // issue 14: vops
     case divide = "div"
+    case less = "less"
+    case logicalAnd = "and"
   }
 
   /// The function's name.
@@ -63,6 +76,8 @@ public enum BinaryFunction: Hashable, Sendable {
     case .prelu: .prelu
     // issue 14: vops
     case .divide: .divide
+    case .less: .less
+    case .logicalAnd: .logicalAnd
     }
   }
 
@@ -74,6 +89,7 @@ public enum BinaryFunction: Hashable, Sendable {
     case .prelu(let q): q.clamp
     // issue 14: vops
     case .divide(let q): q.clamp
+    case .less, .logicalAnd: 0...1
     }
   }
 
@@ -92,6 +108,7 @@ public enum BinaryFunction: Hashable, Sendable {
     case .divide(var q):
       q.clamp = clamp
       return .divide(q)
+    case .less, .logicalAnd: return self  // bool outputs: no activation fuses
     }
   }
 
@@ -140,6 +157,13 @@ public enum BinaryFunction: Hashable, Sendable {
           Int32(a) - Int32(q.aZeroPoint), by: Int32(b) - Int32(q.bZeroPoint), multiplier: q.multiplier, shift: q.shift)
       else { return nil }
       raw = d &+ Int32(q.outputZeroPoint)
+    case .less(let q):
+      let factor = Int32(1) << Int32(q.leftShift)
+      let sa = FixedPoint.multiplyByQuantizedMultiplier((Int32(a) - Int32(q.aZeroPoint)) &* factor, q.aMultiplier, q.aShift)
+      let sb = FixedPoint.multiplyByQuantizedMultiplier((Int32(b) - Int32(q.bZeroPoint)) &* factor, q.bMultiplier, q.bShift)
+      return sa < sb ? 1 : 0
+    case .logicalAnd:
+      return a != 0 && b != 0 ? 1 : 0
     }
     let c = clamp
     return Int8(min(max(raw, Int32(c.lowerBound)), Int32(c.upperBound)))
@@ -222,6 +246,40 @@ public struct DivideParameters: Hashable, Sendable {
     self.multiplier = multiplier
     self.shift = shift
     self.clamp = clamp
+  }
+}
+
+/// Parameters of `vbinary fn=less` (TFLite int8 LESS, `comparisons.cc` Prepare/Eval): each
+/// input's multiplier is `QuantizeMultiplierSmallerThanOneExp(s_input)` (so shifts ≤ 0), applied
+/// after a left shift of 8.
+public struct ComparisonParameters: Hashable, Sendable {
+  /// Zero point of `A`.
+  public var aZeroPoint: Int8
+  /// Zero point of `B`.
+  public var bZeroPoint: Int8
+  /// Left shift applied to both centred inputs (TFLite: 8).
+  public var leftShift: Int
+  /// Q0.31 multiplier of `A`'s scale.
+  public var aMultiplier: Int32
+  /// Its exponent (≤ 0).
+  public var aShift: Int
+  /// Q0.31 multiplier of `B`'s scale.
+  public var bMultiplier: Int32
+  /// Its exponent (≤ 0).
+  public var bShift: Int
+
+  /// Creates comparison parameters.
+  public init(
+    aZeroPoint: Int8, bZeroPoint: Int8, leftShift: Int = 8, aMultiplier: Int32, aShift: Int, bMultiplier: Int32,
+    bShift: Int
+  ) {
+    self.aZeroPoint = aZeroPoint
+    self.bZeroPoint = bZeroPoint
+    self.leftShift = leftShift
+    self.aMultiplier = aMultiplier
+    self.aShift = aShift
+    self.bMultiplier = bMultiplier
+    self.bShift = bShift
   }
 }
 

@@ -8,8 +8,9 @@ import TileISA
 
 /// The instructions this session added to the ISA (`vresize` 20, `vbinary` 24 — `fn=div` too
 /// (issue 14: vops) — `vreduce` 25 and the `host_link` flag of `load`/`store`), mutated byte by
-/// byte from encodings the compiler emits for committed models: every mutant either fails to decode with an `ISAError`, or
-/// decodes, verifies or is rejected with problems, and executes or throws — never traps.
+/// byte from encodings the compiler emits for committed models: every mutant either fails to
+/// decode with an `ISAError`, or decodes, verifies or is rejected with problems, and executes or
+/// throws — never traps.
 @Suite struct EncodedInstructionFuzzTests {
   /// Encoded instructions of each new kind from real programs on `arch`.
   static func seeds(_ stems: [String], key: String, arch: ArchSpec) throws -> (TileProgram, [[UInt8]]) {

@@ -173,3 +173,103 @@ import TileISA
     }
   }
 }
+
+/// int8 LESS → bool (`vbinary fn=less`) and bool LOGICAL_AND (`vbinary fn=and`) on the vector
+/// unit: every int8 pair against the golden model's LESS, seeded broadcast shapes on every
+/// preset, and the committed `less_select*_int8` fixtures bit-exact with TFLite.
+@Suite struct VectorComparisonTests {
+  typealias Q = (scale: Float, zeroPoint: Int64)
+
+  /// LESS of `a` and `b` (model inputs), its bool output a model output.
+  static func less(_ aShape: [Int], _ bShape: [Int], a: Q, b: Q) -> Model {
+    var g = GraphBuilder(seed: 14)
+    let x = g.activation("a", aShape, scale: a.scale, zeroPoint: a.zeroPoint)
+    let y = g.activation("b", bShape, scale: b.scale, zeroPoint: b.zeroPoint)
+    let out = g.boolTensor("less", Broadcast.shape(aShape, bShape) ?? aShape)
+    g.op(.less, [x, y], [out])
+    return g.model("less", inputs: [x, y], outputs: [out])
+  }
+
+  /// Quantizations (a, b): equal (the fixtures'), unequal, zero points at the extremes.
+  static let cases: [(Q, Q)] = [
+    ((0.023211408406496048, 1), (0.023211408406496048, 1)),
+    ((0.05, 10), (0.02, -5)),
+    ((0.1, 127), (0.003, -128)),
+  ]
+
+  @Test("vbinary fn=less equals the golden model's LESS on every int8 pair")
+  func everyPair() throws {
+    let a = TensorData(shape: [256, 256], storage: .int8((0..<256).flatMap { _ in (-128...127).map { Int8($0) } }))
+    let b = TensorData(shape: [256, 1], storage: .int8((-128...127).map { Int8($0) }))
+    for (aq, bq) in Self.cases {
+      let model = Self.less([256, 256], [256, 1], a: aq, b: bq)
+      let (problems, compiled) = try compileAndCompare(model, on: .edgeTPU, inputs: [[a, b]], label: "LESS \(aq) \(bq)")
+      // Bool outputs have two values; the golden model's output has both (checked below).
+      #expect(problems.filter { !$0.contains("degenerate") }.isEmpty, "\(problems)")
+      var interpreter = Interpreter(model: model)
+      let want = try interpreter.invoke([a, b])[0]
+      #expect(Set(want.littleEndianBytes()) == [0, 1])
+      let op = compiled.report.operators[0]
+      #expect(op.placement == .vectorUnit, "\(op.reason)")
+      #expect(
+        compiled.program.instructions.contains {
+          if case .vector(.binary(_, .less)) = $0.operation { true } else { false }
+        })
+    }
+  }
+
+  @Test("LESS then LOGICAL_AND, seeded broadcast shapes, on every preset")
+  func seededShapes() throws {
+    var rng = SeededGenerator(seed: 1415)
+    var compared = 0
+    for trial in 0..<3 {
+      let (aq, bq) = Self.cases[trial]
+      let shape = [1, Int.random(in: 1...6, using: &rng), Int.random(in: 2...9, using: &rng)]
+      let bShape = trial == 1 ? [1, 1, shape[2]] : shape
+      var g = GraphBuilder(seed: UInt64(trial))
+      let x = g.activation("a", shape, scale: aq.scale, zeroPoint: aq.zeroPoint)
+      let y = g.activation("b", bShape, scale: bq.scale, zeroPoint: bq.zeroPoint)
+      let z = g.activation("c", shape, scale: bq.scale, zeroPoint: bq.zeroPoint)
+      let l1 = g.boolTensor("l1", shape)
+      let l2 = g.boolTensor("l2", shape)
+      let out = g.boolTensor("and", shape)
+      g.op(.less, [x, y], [l1])
+      g.op(.less, [z, x], [l2])
+      g.op(.logicalAnd, [l1, l2], [out])
+      let model = g.model("less_and", inputs: [x, y, z], outputs: [out])
+      for arch in allPresets {
+        let (problems, compiled) = try compileAndCompare(
+          model, on: arch, inputs: randomInputs(model, seed: UInt64(trial), count: 1), label: "LESS/AND \(shape)")
+        #expect(problems.filter { !$0.contains("degenerate") }.isEmpty, "\(problems)")
+        for op in compiled.report.operators { #expect(op.placement == .vectorUnit, "\(arch.name): \(op.reason)") }
+        compared += 1
+      }
+    }
+    #expect(compared == 3 * allPresets.count)
+  }
+
+  @Test("the committed less_select fixtures run LESS on the vector unit bit-exact with TFLite on every preset")
+  func committedFixtures() throws {
+    let stems = ["less_select_int8", "less_select_v2_int8"]
+    let sets = try Fixtures.referenceSets(key: "transformer_ops").filter { stems.contains($0.stem) }
+    #expect(sets.count == 2, "\(sets.map(\.stem))")
+    for set in sets {
+      let model = try set.loadResolved()
+      for arch in allPresets {
+        let compiled = try LoweringPipeline(arch: arch).compile(model)
+        let ops = compiled.report.operators.filter { $0.opName == "LESS" }
+        #expect(!ops.isEmpty && ops.allSatisfy { $0.placement == .vectorUnit }, "\(arch.name): \(ops.map(\.reason))")
+        let mismatches = try mismatchesWithTFLite(set, model, compiled, label: "\(set.stem) on \(arch.name)")
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
+      }
+    }
+  }
+}
+
+extension GraphBuilder {
+  /// A bool activation tensor (one byte per element).
+  mutating func boolTensor(_ name: String, _ shape: [Int]) -> TensorID {
+    tensors.append(Tensor(name: name, shape: shape, elementType: .bool))
+    return TensorID(tensors.count - 1)
+  }
+}

@@ -25,8 +25,10 @@ import TileISA
 /// - PRELU int8 with alpha broadcast against the input (issue 14) → `vbinary fn=prelu`;
 ///   L2_NORMALIZATION int8 with TFLite's output quantization (1/128, 0), whose rows fit the
 ///   unified buffer → `vl2norm` over rows, tiled like SOFTMAX.
+/// - DIV int8 with any broadcast whose multiplier shift is in −25...23 (issue 14: vops) →
+///   `vbinary fn=div` (`Legalize+Elementwise.swift`).
 /// - int8 → int8 per-tensor unary ops listed in `isLookupOperator` (LOGISTIC, TANH, HARD_SWISH,
-///   GELU, EXP, NEG, RSQRT) → `vlut` on the vector unit, through a 256-entry table the golden
+///   GELU, EXP, NEG, RSQRT, LEAKY_RELU, SQRT) → `vlut` on the vector unit, through a 256-entry table the golden
 ///   model's kernel fills (`LookupTable`).
 /// - RESIZE_BILINEAR int8 with input and output quantized alike → `vresize` on the vector unit
 ///   over blocks of output rows (`Legalize+Resize.swift`).
@@ -145,6 +147,7 @@ struct OperatorLegalizer {
     case .l2Normalization(let activation): return l2Normalization(activation)
     // issue 14: vops
     case .div(let activation): return binary(.divide, activation)
+    case .less, .logicalAnd: return boolBinary()
     case let kind where Self.isLookupOperator(kind): return lookup()
     case let kind where Self.dataInputs(kind) != nil: return dataMovement(Self.dataInputs(kind) ?? [])
     case .transposeConv(let o):
@@ -177,6 +180,8 @@ struct OperatorLegalizer {
       case .int8: continue
       case .int32 where isBiasOrIndex(t): continue
       case .int64 where isBiasOrIndex(t): continue
+      // issue 14: vops
+      case .bool where !floatDatapath && Self.takesBool(op.kind): continue
       case .float32 where floatDatapath: continue
       case .float32: return "float32 tensors; the int8 datapath has no float arithmetic"
       case .int16: return "int16 activations (16×8 quantization); the array multiplies int8 × int8 only"
@@ -475,6 +480,8 @@ struct OperatorLegalizer {
         return host("rescaling shift out of \(FixedPoint.divideShifts) (some int8 pair's shift would leave 0...63)")
       }
       parameters = .function(.divide(p))
+    case .less, .logicalAnd:
+      return boolBinary()
     }
     let (dims, strides) = coalesce(output: shape, operands: [a.shape, b.shape])
     let work = BinaryWork(
