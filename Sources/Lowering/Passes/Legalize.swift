@@ -26,7 +26,8 @@ import TileISA
 ///   L2_NORMALIZATION int8 with TFLite's output quantization (1/128, 0), whose rows fit the
 ///   unified buffer → `vl2norm` over rows, tiled like SOFTMAX.
 /// - DIV int8 with any broadcast whose multiplier shift is in −25...23 (issue 14: vops) →
-///   `vbinary fn=div` (`Legalize+Elementwise.swift`).
+///   `vbinary fn=div`; LESS int8 → bool and LOGICAL_AND bool → bool → `vbinary fn=less|and`
+///   (`Legalize+Elementwise.swift`).
 /// - int8 → int8 per-tensor unary ops listed in `isLookupOperator` (LOGISTIC, TANH, HARD_SWISH,
 ///   GELU, EXP, NEG, RSQRT, LEAKY_RELU, SQRT) → `vlut` on the vector unit, through a 256-entry table the golden
 ///   model's kernel fills (`LookupTable`).
