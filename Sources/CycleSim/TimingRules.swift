@@ -319,6 +319,18 @@ public struct TimingRule: Sendable {
       source:
         "TFLite reference_integer_ops::L2Normalization as two passes over each row, each reading the row from the UB: square and sum into int32; × the row's inverse square root (MultiplyByQuantizedMultiplier), write. Rows pipeline, hiding each row's GetInvSqrtQuantizedMultiplierExp (five Newton steps) behind the next row's first pass, as vector_softmax hides its reciprocal"
     ) { w, p in readPassCycles(w, p) },
+    // issue 14: vops
+    TimingRule(
+      .vectorSelect, .vector,
+      busy: "max(⌈E / vector_ops⌉, ⌈3E·eb / port(ub)⌉)",
+      done: "= busy",
+      source:
+        "TFLite select.cc as one pass: per output element one pick between two operands by a bool byte; three operand reads (condition, x, y) per element through the UB read port"
+    ) { w, p in
+      let cycles = max(
+        ceilDiv(w.elements, p.vectorOpsPerCycle), ceilDiv(3 * w.elements * p.elementBytes, p.ubPortBytesPerCycle), 1)
+      return (cycles, cycles)
+    },
   ]
 
   init(
@@ -374,6 +386,8 @@ public struct TimingRule: Sendable {
     case .vectorResize: 20
     // issue 14: PRELU / L2_NORMALIZATION
     case .vectorL2Norm: 21
+    // issue 14: vops
+    case .vectorSelect: 22
     }
   }
 }

@@ -73,7 +73,8 @@ extension Kernels {
   }
 
   /// SQRT (`elementwise.cc`): float32 `sqrtf`. int8: `sqrtf((q − z_x) · s_x) / s_y` in float,
-  /// truncated toward zero, plus `z_y`, clamped. The truncation (not rounding) was established
+  /// truncated toward zero, plus `z_y`, clamped; an input below the zero point is an error, as
+  /// in TFLite. The truncation (not rounding) was established
   /// against TFLite 2.21's outputs: all 768 recorded int8 values (`sqrt_int8`, inputs ≥ the zero
   /// point) match it, and 412 of them differ from round-to-nearest.
   static func sqrt(_ c: KernelContext) throws(GoldenModelError) -> TensorData {
@@ -86,6 +87,13 @@ extension Kernels {
       let qo = try c.quantization(of: try c.outputTensor())
       let zx = Int32(qx.zeroPoint)
       let zy = Int32(clamping: qo.zeroPoint)
+      // issue 14: vops — TFLite 2.21's elementwise.cc rejects int8 inputs below the zero point
+      // ("Sqrt is only defined for non-negative values"), as RSQRT does; checked by running the
+      // committed sqrt_int8 model with zero points 0 and 60 patched in on BUILTIN_REF.
+      if let bad = xs.first(where: { Int32($0) < zx }) {
+        throw GoldenModelError(
+          .badInput, c.location, "SQRT is only defined for non-negative values; input \(bad) is below the zero point \(zx)")
+      }
       let out = xs.map { q -> Int8 in
         let f = Foundation.sqrt(Float(Int32(q) - zx) * qx.scale) / qo.scale
         return Int8(Requantize.clamp(ElementwiseSupport.truncatingToInt32(f) &+ zy, -128...127))

@@ -418,6 +418,8 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
               bShift: try r.int("b_shift")))))
     case .logicalAnd:
       operation = .vector(.binary(o, .logicalAnd))
+    case .select:
+      operation = .vector(.binary(o, .select(condition: try r.view("cond"))))
     }
   // issue 14: PRELU / L2_NORMALIZATION
   case "vl2norm":

@@ -315,6 +315,9 @@ extension MachineState {
     case .resize(let z):
       resize(z)
     // issue 14: vector binary/reduce
+    // issue 14: vops
+    case .binary(let o, .select(let condition)):
+      select(o, condition: condition)
     case .binary(let o, let f):
       // issue 14: vops
       if f.canFault { try binaryFault(o, f, location) }
@@ -494,6 +497,21 @@ extension MachineState {
             "vbinary fn=\(f.name.rawValue) element [\(i)][\(j)]: \(a) / \(b) has no result (a zero divisor, or a rescaling shift outside 0...63; TFLite's kernel errors)"
           )
         }
+      }
+    }
+  }
+
+  /// `vbinary fn=select`: `OUT[i][j] = C[i][j] != 0 ? A[i][j] : B[i][j]`, bytes copied.
+  private mutating func select(_ o: BinaryOperands, condition c: VectorView) {
+    for i in 0..<o.outer {
+      let aRow = o.a.address.byteOffset + i * o.a.outerStrideBytes
+      let bRow = o.b.address.byteOffset + i * o.b.outerStrideBytes
+      let cRow = c.address.byteOffset + i * c.outerStrideBytes
+      let outRow = o.output.address.byteOffset + i * o.output.outerStrideBytes
+      for j in 0..<o.inner {
+        let pick = unifiedBuffer[cRow + j * c.innerStrideBytes] != 0
+        let value = pick ? unifiedBuffer[aRow + j * o.a.innerStrideBytes] : unifiedBuffer[bRow + j * o.b.innerStrideBytes]
+        unifiedBuffer[outRow + j * o.output.innerStrideBytes] = value
       }
     }
   }

@@ -329,6 +329,10 @@ private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: I
     if checkExtent(o.outer, o.inner, elementBytes: eb, capacity: capacity, into: &p) {
       checkView(o.a, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "a", into: &p)
       checkView(o.b, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "b", into: &p)
+      // issue 14: vops
+      if case .select(let c) = f {
+        checkView(c, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "condition", into: &p)
+      }
       checkView(o.output, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
     }
     if case .squaredDifference(let q) = f {

@@ -153,6 +153,7 @@ extension Instruction {
         // issue 14: vops
         if case .divide(let q) = f { try encodeDivideParameters(q, &w) }
         if case .less(let q) = f { try encodeComparisonParameters(q, &w) }
+        if case .select(let c) = f { try encodeView(c, at: 42, "cond", &w) }
         try encodeClamp(f.clamp, &w)
       case .reduce(let o, let f):
         opcode = .vreduce
@@ -302,6 +303,9 @@ extension Instruction {
       case .prelu: operation = .vector(.binary(o, .prelu(decodePreluParameters(&r, clamp: clamp))))
       // issue 14: vops
       case .divide: operation = .vector(.binary(o, .divide(decodeDivideParameters(&r, clamp: clamp))))
+      case .select:
+        guard clamp == -128...127 else { throw r.error(at: 61, "select with clamp \(clamp); expected -128...127") }
+        operation = .vector(.binary(o, .select(condition: decodeView(at: 42, &r))))
       case .less, .logicalAnd:
         guard clamp == 0...1 else { throw r.error(at: 61, "bool function \(name.rawValue) with clamp \(clamp); expected 0...1") }
         operation = .vector(.binary(o, name == .less ? .less(decodeComparisonParameters(&r)) : .logicalAnd))

@@ -171,6 +171,7 @@ extension Operation {
             ("b_shift", "\(q.bShift)"),
           ]
         }
+        if case .select(let c) = f { return fields + [("cond", viewText(c))] }  // a copy: no clamp
         if f.name == .less || f.name == .logicalAnd { return fields }  // bool output: no clamp
         return fields + [("clamp", clampText(f.clamp))]
       case .reduce(let o, let f):

@@ -33,6 +33,8 @@ import Support
 ///   OUT = a < b ? 1 : 0
 /// case .logicalAnd:                 // logical.cc on bool bytes (non-zero is true)
 ///   OUT = A != 0 && B != 0 ? 1 : 0
+/// case .select(let condition):      // select.cc: a third view C of bool bytes; values copied
+///   OUT = C[i][j] != 0 ? A : B
 /// }
 /// ```
 public enum BinaryFunction: Hashable, Sendable {
@@ -54,6 +56,9 @@ public enum BinaryFunction: Hashable, Sendable {
   case less(ComparisonParameters)
   /// TFLite LOGICAL_AND on bool bytes: 1 when both are non-zero, else 0.
   case logicalAnd
+  /// TFLite SELECT / SELECT_V2: `C != 0 ? A : B` with `C` a third view (bool bytes, the same
+  /// outer × inner extent, zero strides broadcasting), the stored values copied unchanged.
+  case select(condition: VectorView)
 
   /// The assembly name of the function (`fn=`), also its encoding order.
   public enum Name: String, CaseIterable, Sendable {
@@ -65,6 +70,7 @@ public enum BinaryFunction: Hashable, Sendable {
     case divide = "div"
     case less = "less"
     case logicalAnd = "and"
+    case select = "select"
   }
 
   /// The function's name.
@@ -78,6 +84,7 @@ public enum BinaryFunction: Hashable, Sendable {
     case .divide: .divide
     case .less: .less
     case .logicalAnd: .logicalAnd
+    case .select: .select
     }
   }
 
@@ -90,6 +97,7 @@ public enum BinaryFunction: Hashable, Sendable {
     // issue 14: vops
     case .divide(let q): q.clamp
     case .less, .logicalAnd: 0...1
+    case .select: -128...127
     }
   }
 
@@ -108,7 +116,7 @@ public enum BinaryFunction: Hashable, Sendable {
     case .divide(var q):
       q.clamp = clamp
       return .divide(q)
-    case .less, .logicalAnd: return self  // bool outputs: no activation fuses
+    case .less, .logicalAnd, .select: return self  // bool outputs or copies: no activation fuses
     }
   }
 
@@ -164,6 +172,8 @@ public enum BinaryFunction: Hashable, Sendable {
       return sa < sb ? 1 : 0
     case .logicalAnd:
       return a != 0 && b != 0 ? 1 : 0
+    case .select:
+      return a  // the condition is a third operand: the executor reads it (`Executor.select`)
     }
     let c = clamp
     return Int8(min(max(raw, Int32(c.lowerBound)), Int32(c.upperBound)))

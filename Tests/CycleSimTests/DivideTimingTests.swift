@@ -38,3 +38,32 @@ import TileISA
     }
   }
 }
+
+/// `vbinary fn=select` has its own rule, `vector_select`: `max(⌈E / vector_ops⌉,
+/// ⌈3E·eb / port(ub)⌉)` (a third operand read), exact on three presets.
+@Suite struct SelectTimingTests {
+  @Test("vbinary fn=select takes max(⌈E / vector_ops⌉, ⌈3E·eb / port(ub)⌉) cycles")
+  func select() throws {
+    for arch in [ArchSpec.toy4x4, .edgeTPU, .gemmini] {
+      let ops = arch.vectorOpsPerCycle
+      let port = arch.ub.portBytesPerCycle
+      let eb = arch.datapath.elementBytes
+      for (rows, columns) in [(256, 4), (7, 16), (1, 1), (3, 100)] {
+        let e = rows * columns
+        let o = BinaryOperands(
+          a: VectorView(address: 0, outerStrideBytes: columns * eb, innerStrideBytes: eb),
+          b: VectorView(address: SRAMAddress(e * eb), outerStrideBytes: columns * eb, innerStrideBytes: eb),
+          output: VectorView(address: SRAMAddress(2 * e * eb), outerStrideBytes: columns * eb, innerStrideBytes: eb),
+          outer: rows, inner: columns)
+        let condition = VectorView(address: SRAMAddress(3 * e * eb), outerStrideBytes: columns * eb, innerStrideBytes: eb)
+        let want = Int64(max((e + ops - 1) / ops, (3 * e * eb + port - 1) / port, 1))
+        var b = ProgramBuilder(arch: arch, dramSize: 0x1000)
+        b.add(.vector(.binary(o, .select(condition: condition))))
+        b.add(.finish)
+        let (_, r) = try simulate(b.program, arch: arch)
+        let s = span(r, 0)
+        #expect(s.end - s.start == want, "\(arch.name) \(rows) × \(columns)")
+      }
+    }
+  }
+}

@@ -133,14 +133,12 @@ import TileISA
     return g.model("sqrt", inputs: [x], outputs: [y])
   }
 
-  @Test("SQRT's vlut equals the golden model on every int8 input, on every preset")
+  @Test("SQRT's vlut equals the golden model on every int8 input, on every preset; a zero point above −128 stays on the host")
   func everySquareRootInput() throws {
     let every = TensorData(shape: [1, 256], storage: .int8((-128...127).map { Int8($0) }))
-    // The fixture's quantization (every input at or above the zero point), and two whose zero
-    // points leave inputs below zero, where the kernel's float square root is NaN (clamped).
-    let cases: [(Q, Q)] = [
-      ((0.015685973688960075, -128), (0.007843062281608582, -128)), ((0.02, 0), (0.01, -100)), ((0.3, 60), (0.05, 0)),
-    ]
+    // The fixture's quantization and another with the input zero point at −128 (every input is
+    // at or above it); TFLite rejects inputs below the zero point, as the golden model does.
+    let cases: [(Q, Q)] = [((0.015685973688960075, -128), (0.007843062281608582, -128)), ((0.3, -128), (0.05, 0))]
     var checked = 0
     for (xq, yq) in cases {
       let model = Self.squareRoot(input: xq, output: yq)
@@ -153,7 +151,14 @@ import TileISA
         checked += 1
       }
     }
-    #expect(checked == 3 * allPresets.count)
+    #expect(checked == 2 * allPresets.count)
+    let rejected = try LoweringPipeline(arch: .edgeTPU).compile(Self.squareRoot(input: (0.02, 0), output: (0.01, -100)))
+      .report.operators[0]
+    #expect(rejected.placement == .host)
+    #expect(
+      rejected.reason
+        == "SQRT: its kernel cannot be tabulated (SQRT is only defined for non-negative values; input -128 is below the zero point 0); runs on the host"
+    )
   }
 
   @Test("the committed div_broadcast_int8 and sqrt_int8 fixtures run on the vector unit bit-exact with TFLite on every preset")
@@ -174,9 +179,10 @@ import TileISA
   }
 }
 
-/// int8 LESS → bool (`vbinary fn=less`) and bool LOGICAL_AND (`vbinary fn=and`) on the vector
-/// unit: every int8 pair against the golden model's LESS, seeded broadcast shapes on every
-/// preset, and the committed `less_select*_int8` fixtures bit-exact with TFLite.
+/// int8 LESS → bool (`vbinary fn=less`), bool LOGICAL_AND (`vbinary fn=and`) and SELECT /
+/// SELECT_V2 (`vbinary fn=select`) on the vector unit: every int8 pair against the golden model's
+/// LESS, seeded broadcast shapes on every preset, and the committed `less_select*_int8` fixtures
+/// bit-exact with TFLite.
 @Suite struct VectorComparisonTests {
   typealias Q = (scale: Float, zeroPoint: Int64)
 
@@ -248,7 +254,52 @@ import TileISA
     #expect(compared == 3 * allPresets.count)
   }
 
-  @Test("the committed less_select fixtures run LESS on the vector unit bit-exact with TFLite on every preset")
+  @Test("SELECT (each condition form) and SELECT_V2 (broadcast) equal the golden model on every preset")
+  func seededSelects() throws {
+    var rng = SeededGenerator(seed: 1416)
+    var compared = 0
+    // (x shape, y shape, condition shape, broadcasting)
+    let forms: [([Int], [Int], [Int], Bool)] = [
+      ([2, 3, 5], [2, 3, 5], [2, 3, 5], false), ([4, 3], [4, 3], [], false), ([3, 2, 4], [3, 2, 4], [3], false),
+      ([1, 4, 6], [1, 1, 6], [1, 4, 1], true), ([5, 1], [1, 7], [5, 7], true),
+    ]
+    for (n, (xShape, yShape, cShape, broadcasting)) in forms.enumerated() {
+      var g = GraphBuilder(seed: UInt64(n))
+      let x = g.activation("x", xShape, scale: 0.02, zeroPoint: 3)
+      let y = g.activation("y", yShape, scale: 0.05, zeroPoint: -7)
+      let c = g.boolTensor("c", cShape)
+      let outShape = Broadcast.shape(Broadcast.shape(xShape, yShape) ?? xShape, cShape) ?? xShape
+      let out = g.activation("out", outShape, scale: 0.02, zeroPoint: 3)
+      g.op(broadcasting ? .selectV2 : .select, [c, x, y], [out])
+      let model = g.model("select", inputs: [c, x, y], outputs: [out])
+      let flags = TensorData(
+        shape: cShape, storage: .bool((0..<cShape.reduce(1, *)).map { _ in Bool.random(using: &rng) }))
+      let values = randomInputs(model, seed: UInt64(n), count: 1)[0]
+      for arch in allPresets {
+        let (problems, compiled) = try compileAndCompare(
+          model, on: arch, inputs: [[flags, values[1], values[2]]], label: "\(broadcasting ? "SELECT_V2" : "SELECT") \(cShape)")
+        #expect(problems.filter { !$0.contains("degenerate") }.isEmpty, "\(problems)")
+        let op = compiled.report.operators[0]
+        #expect(op.placement == .vectorUnit, "\(arch.name): \(op.reason)")
+        compared += 1
+      }
+    }
+    #expect(compared == 5 * allPresets.count)
+  }
+
+  @Test("CostModel.select is the simulator's vector_select rule: max(⌈E / ops⌉, ⌈3E·eb / port(ub)⌉)")
+  func selectCost() {
+    for arch in allPresets {
+      let ops = arch.vectorOpsPerCycle
+      let port = arch.ub.portBytesPerCycle
+      let eb = arch.datapath.elementBytes
+      for e in [1, 256, 3000, 94_080] {
+        #expect(CostModel(arch: arch).select(e) == max((e + ops - 1) / ops, (3 * e * eb + port - 1) / port, 1), "\(arch.name) E = \(e)")
+      }
+    }
+  }
+
+  @Test("the committed less_select fixtures run LESS and SELECT on the vector unit bit-exact with TFLite on every preset")
   func committedFixtures() throws {
     let stems = ["less_select_int8", "less_select_v2_int8"]
     let sets = try Fixtures.referenceSets(key: "transformer_ops").filter { stems.contains($0.stem) }
@@ -257,7 +308,8 @@ import TileISA
       let model = try set.loadResolved()
       for arch in allPresets {
         let compiled = try LoweringPipeline(arch: arch).compile(model)
-        let ops = compiled.report.operators.filter { $0.opName == "LESS" }
+        #expect(compiled.hostTasks.isEmpty, "\(set.stem) on \(arch.name): \(compiled.hostTasks.map(\.opName))")
+        let ops = compiled.report.operators.filter { ["LESS", "SELECT", "SELECT_V2"].contains($0.opName) }
         #expect(!ops.isEmpty && ops.allSatisfy { $0.placement == .vectorUnit }, "\(arch.name): \(ops.map(\.reason))")
         let mismatches = try mismatchesWithTFLite(set, model, compiled, label: "\(set.stem) on \(arch.name)")
         #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")

@@ -75,4 +75,37 @@ struct ComparisonInstructionTests {
         "left shift = 16 out of 0...15", "b shift = 1 is positive (a comparison rescales by multipliers below one)",
       ])
   }
+
+  @Test("select copies A where the condition byte is non-zero, else B; text, encoding (function 7, the condition view at 42) and checks")
+  func select() throws {
+    var m = try makeMachine()
+    m.putUB([10, -20, 30, -40], at: 0)
+    m.putUB([1, 2, 3, 4], at: 32)
+    m.putUB([1, 0, 5, 0], at: 96)
+    let condition = VectorView(address: SRAMAddress(96), outerStrideBytes: 2)
+    try run(.vector(.binary(operands(2, 2, output: 64), .select(condition: condition))), on: &m)
+    #expect(m.ub(64, 4) == [10, 2, 30, 4])  // flags [1, 0] then [5, 0]
+    // One flag per column, broadcast over rows (outer stride 0), in place over A.
+    let broadcast = VectorView(address: SRAMAddress(97), outerStrideBytes: 0)
+    try run(.vector(.binary(operands(2, 2, output: 0), .select(condition: broadcast))), on: &m)
+    #expect(m.ub(0, 4) == [1, -20, 3, -40])  // flags [0, 5] for both rows
+    let i = Instruction(.vector(.binary(operands(2, 3, output: 64), .select(condition: condition))))
+    let text = "vbinary fn=select size=2x3 a=0x0/3/1 b=0x20/3/1 out=0x40/3/1 cond=0x60/2/1"
+    #expect(i.assembly() == text)
+    #expect(try Instruction(parsingAssembly: text) == i)
+    let bytes = try i.encoded()
+    #expect(bytes[0] == 24)
+    #expect(bytes[63] == 7)
+    #expect(bytes[42] == 0x60)
+    #expect(try Instruction(decoding: bytes, at: 0) == i)
+    var clamped = bytes
+    clamped[61] = 0
+    #expect(throws: ISAError.self) { try Instruction(decoding: clamped, at: 0) }
+    let outside = VectorView(address: SRAMAddress(4094), outerStrideBytes: 3)
+    let problems = Instruction(.vector(.binary(operands(2, 3, output: 64), .select(condition: outside)))).operation
+      .staticProblems(CheckContext(limits: smallLimits, datapath: .int8, hostTaskCount: 0, arenaBytes: 0))
+    #expect(problems == ["condition view 0xffe..<0x1004 exceeds the unified buffer's 0x1000 bytes"])
+    let reads = i.uncheckedMemoryAccesses(limits: smallLimits, datapath: .int8, hostTasks: []).map(\.ranges)
+    #expect(reads == [[0..<6], [32..<38], [96..<101], [64..<70]])
+  }
 }

@@ -102,7 +102,7 @@ struct Fuse: LoweringPass {
         m.output = relu.output
         work = .matrix(m)
       case .binary(var b):
-        guard let clamp = intersect(b.parameters.clamp, p.clamp) else { continue }
+        guard b.parameters.fusesActivation, let clamp = intersect(b.parameters.clamp, p.clamp) else { continue }  // issue 14: vops
         b.parameters = b.parameters.withClamp(clamp)
         b.output = relu.output
         work = .binary(b)

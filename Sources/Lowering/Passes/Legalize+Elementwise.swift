@@ -5,7 +5,8 @@ import TileISA
 
 /// The issue-14 elementwise operators that moved from the host onto the vector unit: int8 DIV
 /// (`vbinary fn=div`), int8 LESS → bool (`vbinary fn=less`), bool LOGICAL_AND (`vbinary
-/// fn=and`); int8 SQRT is a `vlut` table (`isLookupOperator`).
+/// fn=and`), SELECT/SELECT_V2 of int8 values by a bool condition (`vbinary fn=select`, the
+/// condition a third operand); int8 SQRT is a `vlut` table (`isLookupOperator`).
 extension TFLiteQuantization {
   /// DIV int8 (`div.cc` Prepare): `QuantizeMultiplier(Double(s_a / (s_b · s_out)))`, the ratio
   /// in float as TFLite computes it. nil when the shift leaves some int8 pair's rescaling
@@ -28,6 +29,8 @@ extension OperatorLegalizer {
     switch kind {
     case .less: true
     case .logicalAnd: true
+    case .select: true
+    case .selectV2: true
     default: false
     }
   }
@@ -78,6 +81,48 @@ extension OperatorLegalizer {
     let broadcast = a.shape != b.shape ? " with a zero-stride (broadcast) operand" : ""
     return (
       .vectorUnit, "\(name): vbinary fn=\(function.name.rawValue) on the vector unit\(broadcast)\(note)", .binary(work)
+    )
+  }
+
+  /// SELECT / SELECT_V2 with a bool condition and int8 values → `vbinary fn=select` (x as `a`, y
+  /// as `b`, the condition a third operand), with ADD's broadcast lowering. SELECT_V2 broadcasts
+  /// all three shapes; SELECT takes x's shape, the condition equal to it, a scalar, or one flag
+  /// per leading slice (viewed as `[n, 1, …]`). Values are copied unchanged, as TFLite does.
+  func select(broadcasting: Bool) -> Decision {
+    guard let cID = op.input(0), let xID = op.input(1), let yID = op.input(2), let c = input(0), let x = input(1),
+      let y = input(2), let out = output
+    else {
+      return host("missing operands")
+    }
+    guard !floatDatapath else { return host("float32 datapath: bool tensors stay on the host") }
+    guard c.elementType == .bool, x.elementType == .int8, y.elementType == .int8, out.elementType == .int8 else {
+      return host("\(c.elementType) condition, \(x.elementType)/\(y.elementType) values; vbinary fn=select picks int8 by bool bytes")
+    }
+    var conditionShape = c.shape
+    if broadcasting {
+      guard let xy = Broadcast.shape(x.shape, y.shape), let all = Broadcast.shape(c.shape, xy), all == out.shape else {
+        return host("shapes do not broadcast to the output")
+      }
+    } else {
+      guard x.shape == y.shape, x.shape == out.shape else { return host("x, y and the output differ in shape") }
+      if c.shape == x.shape || c.shape.isEmpty {
+        // elementwise, or a scalar broadcast
+      } else if c.shape.count == 1, let leading = x.shape.first, c.shape[0] == leading {
+        conditionShape = [leading] + [Int](repeating: 1, count: x.shape.count - 1)
+      } else {
+        return host("condition \(c.shape) is neither x's shape \(x.shape), a scalar nor one flag per leading slice")
+      }
+    }
+    let (dims, strides) = coalesce(output: out.shape, operands: [x.shape, y.shape, conditionShape])
+    let placeholder = VectorView(address: SRAMAddress(0), outerStrideBytes: 0)  // the schedule's tile view
+    let work = BinaryWork(
+      op: .select, a: xID, b: yID, output: op.outputs[0], dims: dims, aStrides: strides[0], bStrides: strides[1],
+      parameters: .function(.select(condition: placeholder)), tiling: nil, condition: cID, conditionStrides: strides[2])
+    let broadcast = Set([x.shape, y.shape, conditionShape, out.shape]).count > 1 ? " with zero-stride (broadcast) operands" : ""
+    return (
+      .vectorUnit,
+      "\(name): vbinary fn=select on the vector unit\(broadcast) (the bool condition a third operand; int8 values copied unchanged)",
+      .binary(work)
     )
   }
 }

@@ -26,8 +26,9 @@ import TileISA
 ///   L2_NORMALIZATION int8 with TFLite's output quantization (1/128, 0), whose rows fit the
 ///   unified buffer → `vl2norm` over rows, tiled like SOFTMAX.
 /// - DIV int8 with any broadcast whose multiplier shift is in −25...23 (issue 14: vops) →
-///   `vbinary fn=div`; LESS int8 → bool and LOGICAL_AND bool → bool → `vbinary fn=less|and`
-///   (`Legalize+Elementwise.swift`).
+///   `vbinary fn=div`; LESS int8 → bool and LOGICAL_AND bool → bool → `vbinary fn=less|and`;
+///   SELECT/SELECT_V2 of int8 by a bool condition → `vbinary fn=select`, the condition a third
+///   operand (`Legalize+Elementwise.swift`).
 /// - int8 → int8 per-tensor unary ops listed in `isLookupOperator` (LOGISTIC, TANH, HARD_SWISH,
 ///   GELU, EXP, NEG, RSQRT, LEAKY_RELU, SQRT) → `vlut` on the vector unit, through a 256-entry table the golden
 ///   model's kernel fills (`LookupTable`).
@@ -149,6 +150,8 @@ struct OperatorLegalizer {
     // issue 14: vops
     case .div(let activation): return binary(.divide, activation)
     case .less, .logicalAnd: return boolBinary()
+    case .select: return select(broadcasting: false)
+    case .selectV2: return select(broadcasting: true)
     case let kind where Self.isLookupOperator(kind): return lookup()
     case let kind where Self.dataInputs(kind) != nil: return dataMovement(Self.dataInputs(kind) ?? [])
     case .transposeConv(let o):
@@ -481,7 +484,7 @@ struct OperatorLegalizer {
         return host("rescaling shift out of \(FixedPoint.divideShifts) (some int8 pair's shift would leave 0...63)")
       }
       parameters = .function(.divide(p))
-    case .less, .logicalAnd:
+    case .less, .logicalAnd, .select:
       return boolBinary()
     }
     let (dims, strides) = coalesce(output: shape, operands: [a.shape, b.shape])
