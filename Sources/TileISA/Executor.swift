@@ -490,7 +490,8 @@ extension MachineState {
       for j in 0..<o.inner {
         let a = Int8(bitPattern: unifiedBuffer[aRow + j * o.a.innerStrideBytes])
         let b = Int8(bitPattern: unifiedBuffer[bRow + j * o.b.innerStrideBytes])
-        let fault = faults.map { $0[Int(UInt8(bitPattern: a) ^ 0x80) << 8 | Int(UInt8(bitPattern: b) ^ 0x80)] } ?? (f.result(a, b) == nil)
+        let pair = Int(UInt8(bitPattern: a) ^ 0x80) << 8 | Int(UInt8(bitPattern: b) ^ 0x80)
+        let fault = faults.map { $0[pair] } ?? (f.result(a, b) == nil)
         if fault {
           throw ISAError(
             .execution, location,
@@ -510,7 +511,8 @@ extension MachineState {
       let outRow = o.output.address.byteOffset + i * o.output.outerStrideBytes
       for j in 0..<o.inner {
         let pick = unifiedBuffer[cRow + j * c.innerStrideBytes] != 0
-        let value = pick ? unifiedBuffer[aRow + j * o.a.innerStrideBytes] : unifiedBuffer[bRow + j * o.b.innerStrideBytes]
+        let value =
+          pick ? unifiedBuffer[aRow + j * o.a.innerStrideBytes] : unifiedBuffer[bRow + j * o.b.innerStrideBytes]
         unifiedBuffer[outRow + j * o.output.innerStrideBytes] = value
       }
     }

@@ -307,7 +307,9 @@ extension Instruction {
         guard clamp == -128...127 else { throw r.error(at: 61, "select with clamp \(clamp); expected -128...127") }
         operation = .vector(.binary(o, .select(condition: decodeView(at: 42, &r))))
       case .less, .logicalAnd:
-        guard clamp == 0...1 else { throw r.error(at: 61, "bool function \(name.rawValue) with clamp \(clamp); expected 0...1") }
+        guard clamp == 0...1 else {
+          throw r.error(at: 61, "bool function \(name.rawValue) with clamp \(clamp); expected 0...1")
+        }
         operation = .vector(.binary(o, name == .less ? .less(decodeComparisonParameters(&r)) : .logicalAnd))
       }
     case .vreduce:
@@ -529,8 +531,8 @@ private func encodeComparisonParameters(_ q: ComparisonParameters, _ w: inout Fi
 private func decodeComparisonParameters(_ r: inout FieldReader64) -> ComparisonParameters {
   ComparisonParameters(
     aZeroPoint: Int8(r.get(Int8.self, at: 58)), bZeroPoint: Int8(r.get(Int8.self, at: 59)),
-    leftShift: r.get(UInt8.self, at: 57), aMultiplier: Int32(r.get(Int32.self, at: 42)), aShift: r.get(Int8.self, at: 54),
-    bMultiplier: Int32(r.get(Int32.self, at: 46)), bShift: r.get(Int8.self, at: 55))
+    leftShift: r.get(UInt8.self, at: 57), aMultiplier: Int32(r.get(Int32.self, at: 42)),
+    aShift: r.get(Int8.self, at: 54), bMultiplier: Int32(r.get(Int32.self, at: 46)), bShift: r.get(Int8.self, at: 55))
 }
 
 private func encodeClamp(_ c: ClosedRange<Int8>, _ w: inout FieldWriter) throws(ISAError) {

@@ -136,8 +136,8 @@ extension Instruction {
         ]
         // issue 14: vops — SELECT's condition is a third read.
         if case .select(let c) = f {
-          accesses.insert(
-            MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: viewRanges(c, outer: o.outer, inner: o.inner, eb)), at: 2)
+          let ranges = viewRanges(c, outer: o.outer, inner: o.inner, eb)
+          accesses.insert(MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: ranges), at: 2)
         }
         return accesses
       case .reduce(let o, _):

@@ -167,8 +167,10 @@ public enum BinaryFunction: Hashable, Sendable {
       raw = d &+ Int32(q.outputZeroPoint)
     case .less(let q):
       let factor = Int32(1) << Int32(q.leftShift)
-      let sa = FixedPoint.multiplyByQuantizedMultiplier((Int32(a) - Int32(q.aZeroPoint)) &* factor, q.aMultiplier, q.aShift)
-      let sb = FixedPoint.multiplyByQuantizedMultiplier((Int32(b) - Int32(q.bZeroPoint)) &* factor, q.bMultiplier, q.bShift)
+      let ca = (Int32(a) - Int32(q.aZeroPoint)) &* factor
+      let cb = (Int32(b) - Int32(q.bZeroPoint)) &* factor
+      let sa = FixedPoint.multiplyByQuantizedMultiplier(ca, q.aMultiplier, q.aShift)
+      let sb = FixedPoint.multiplyByQuantizedMultiplier(cb, q.bMultiplier, q.bShift)
       return sa < sb ? 1 : 0
     case .logicalAnd:
       return a != 0 && b != 0 ? 1 : 0

@@ -14,7 +14,8 @@ import TileISA
   func divide() throws {
     // Timing does not depend on the values; the divisor's zero point is not 0, so the zeroed
     // buffer holds no zero divisor.
-    let q = DivideParameters(aZeroPoint: -128, bZeroPoint: 5, outputZeroPoint: -128, multiplier: 1_082_481_280, shift: -3)
+    let q = DivideParameters(
+      aZeroPoint: -128, bZeroPoint: 5, outputZeroPoint: -128, multiplier: 1_082_481_280, shift: -3)
     for arch in [ArchSpec.toy4x4, .edgeTPU, .gemmini] {
       let ops = arch.vectorOpsPerCycle
       let port = arch.ub.portBytesPerCycle
@@ -55,7 +56,8 @@ import TileISA
           b: VectorView(address: SRAMAddress(e * eb), outerStrideBytes: columns * eb, innerStrideBytes: eb),
           output: VectorView(address: SRAMAddress(2 * e * eb), outerStrideBytes: columns * eb, innerStrideBytes: eb),
           outer: rows, inner: columns)
-        let condition = VectorView(address: SRAMAddress(3 * e * eb), outerStrideBytes: columns * eb, innerStrideBytes: eb)
+        let condition = VectorView(
+          address: SRAMAddress(3 * e * eb), outerStrideBytes: columns * eb, innerStrideBytes: eb)
         let want = Int64(max((e + ops - 1) / ops, (3 * e * eb + port - 1) / port, 1))
         var b = ProgramBuilder(arch: arch, dramSize: 0x1000)
         b.add(.vector(.binary(o, .select(condition: condition))))

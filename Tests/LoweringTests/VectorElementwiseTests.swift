@@ -51,7 +51,8 @@ import TileISA
         shape: [255, 256], storage: .int8((0..<255).flatMap { _ in (-128...127).map { Int8($0) } }))
       let b = TensorData(shape: [255, 1], storage: .int8(divisors))
       let model = Self.divide([255, 256], [255, 1], a: aq, b: bq, output: oq, activation: activation)
-      let (problems, compiled) = try compileAndCompare(model, on: .edgeTPU, inputs: [[a, b]], label: "DIV \(aq) / \(bq)")
+      let (problems, compiled) = try compileAndCompare(
+        model, on: .edgeTPU, inputs: [[a, b]], label: "DIV \(aq) / \(bq)")
       #expect(problems.isEmpty, "\(problems)")
       let op = compiled.report.operators[0]
       #expect(op.placement == .vectorUnit, "\(op.reason)")
@@ -70,7 +71,9 @@ import TileISA
     var compared = 0
     for trial in 0..<4 {
       let (aq, bq, oq, activation) = Self.divideCases[trial % Self.divideCases.count]
-      let shape = [1, Int.random(in: 1...7, using: &rng), Int.random(in: 1...9, using: &rng), Int.random(in: 2...6, using: &rng)]
+      let shape = [
+        1, Int.random(in: 1...7, using: &rng), Int.random(in: 1...9, using: &rng), Int.random(in: 2...6, using: &rng),
+      ]
       let bShape = trial % 2 == 0 ? [1, 1, shape[3]] : shape
       let model = Self.divide(shape, bShape, a: aq, b: bq, output: oq, activation: activation)
       // Divisors never at their zero point (TFLite's kernel errors there; see zeroDivisor).
@@ -80,7 +83,8 @@ import TileISA
         inputs[0][1] = TensorData(shape: inputs[0][1].shape, storage: .int8(d))
       }
       for arch in allPresets + [oddArchs[1]] {
-        let (problems, compiled) = try compileAndCompare(model, on: arch, inputs: inputs, label: "DIV \(shape) / \(bShape)")
+        let (problems, compiled) = try compileAndCompare(
+          model, on: arch, inputs: inputs, label: "DIV \(shape) / \(bShape)")
         #expect(problems.filter { !$0.contains("degenerate") }.isEmpty, "\(problems)")
         #expect(compiled.report.operators[0].placement == .vectorUnit, "\(compiled.report.operators[0].reason)")
         compared += 1
@@ -133,7 +137,9 @@ import TileISA
     return g.model("sqrt", inputs: [x], outputs: [y])
   }
 
-  @Test("SQRT's vlut equals the golden model on every int8 input, on every preset; a zero point above −128 stays on the host")
+  @Test(
+    "SQRT's vlut equals the golden model on every int8 input, on every preset; a zero point above −128 stays on the host"
+  )
   func everySquareRootInput() throws {
     let every = TensorData(shape: [1, 256], storage: .int8((-128...127).map { Int8($0) }))
     // The fixture's quantization and another with the input zero point at −128 (every input is
@@ -161,7 +167,9 @@ import TileISA
     )
   }
 
-  @Test("the committed div_broadcast_int8 and sqrt_int8 fixtures run on the vector unit bit-exact with TFLite on every preset")
+  @Test(
+    "the committed div_broadcast_int8 and sqrt_int8 fixtures run on the vector unit bit-exact with TFLite on every preset"
+  )
   func committedFixtures() throws {
     let stems = ["div_broadcast_int8": "DIV", "sqrt_int8": "SQRT"]
     let sets = try Fixtures.referenceSets(key: "transformer_ops").filter { stems[$0.stem] != nil }
@@ -209,7 +217,8 @@ import TileISA
     let b = TensorData(shape: [256, 1], storage: .int8((-128...127).map { Int8($0) }))
     for (aq, bq) in Self.cases {
       let model = Self.less([256, 256], [256, 1], a: aq, b: bq)
-      let (problems, compiled) = try compileAndCompare(model, on: .edgeTPU, inputs: [[a, b]], label: "LESS \(aq) \(bq)")
+      let (problems, compiled) = try compileAndCompare(
+        model, on: .edgeTPU, inputs: [[a, b]], label: "LESS \(aq) \(bq)")
       // Bool outputs have two values; the golden model's output has both (checked below).
       #expect(problems.filter { !$0.contains("degenerate") }.isEmpty, "\(problems)")
       var interpreter = Interpreter(model: model)
@@ -277,7 +286,8 @@ import TileISA
       let values = randomInputs(model, seed: UInt64(n), count: 1)[0]
       for arch in allPresets {
         let (problems, compiled) = try compileAndCompare(
-          model, on: arch, inputs: [[flags, values[1], values[2]]], label: "\(broadcasting ? "SELECT_V2" : "SELECT") \(cShape)")
+          model, on: arch, inputs: [[flags, values[1], values[2]]],
+          label: "\(broadcasting ? "SELECT_V2" : "SELECT") \(cShape)")
         #expect(problems.filter { !$0.contains("degenerate") }.isEmpty, "\(problems)")
         let op = compiled.report.operators[0]
         #expect(op.placement == .vectorUnit, "\(arch.name): \(op.reason)")
@@ -294,12 +304,15 @@ import TileISA
       let port = arch.ub.portBytesPerCycle
       let eb = arch.datapath.elementBytes
       for e in [1, 256, 3000, 94_080] {
-        #expect(CostModel(arch: arch).select(e) == max((e + ops - 1) / ops, (3 * e * eb + port - 1) / port, 1), "\(arch.name) E = \(e)")
+        #expect(
+          CostModel(arch: arch).select(e) == max((e + ops - 1) / ops, (3 * e * eb + port - 1) / port, 1),
+          "\(arch.name) E = \(e)")
       }
     }
   }
 
-  @Test("the committed less_select fixtures run LESS and SELECT on the vector unit bit-exact with TFLite on every preset")
+  @Test(
+    "the committed less_select fixtures run LESS and SELECT on the vector unit bit-exact with TFLite on every preset")
   func committedFixtures() throws {
     let stems = ["less_select_int8", "less_select_v2_int8"]
     let sets = try Fixtures.referenceSets(key: "transformer_ops").filter { stems.contains($0.stem) }

@@ -11,7 +11,8 @@ import Testing
 @Suite("vbinary fn=less, fn=and")
 struct ComparisonInstructionTests {
   /// Both scales 1/2: `QuantizeMultiplierSmallerThanOneExp(0.5)` = (2^30, 0).
-  let half = ComparisonParameters(aZeroPoint: 0, bZeroPoint: 0, aMultiplier: 1 << 30, aShift: 0, bMultiplier: 1 << 30, bShift: 0)
+  let half = ComparisonParameters(
+    aZeroPoint: 0, bZeroPoint: 0, aMultiplier: 1 << 30, aShift: 0, bMultiplier: 1 << 30, bShift: 0)
 
   func operands(_ outer: Int, _ inner: Int, output: Int) -> BinaryOperands {
     BinaryOperands(
@@ -76,7 +77,9 @@ struct ComparisonInstructionTests {
       ])
   }
 
-  @Test("select copies A where the condition byte is non-zero, else B; text, encoding (function 7, the condition view at 42) and checks")
+  @Test(
+    "select copies A where the condition byte is non-zero, else B; text, encoding (function 7, the condition view at 42) and checks"
+  )
   func select() throws {
     var m = try makeMachine()
     m.putUB([10, -20, 30, -40], at: 0)

@@ -77,13 +77,17 @@ struct DivideInstructionTests {
     #expect(try Instruction(parsingAssembly: e.assembly()) == e)
     var wide = extreme
     wide.shift = 128
-    #expect(throws: ISAError.self) { try Instruction(.vector(.binary(operands(1, 1, output: 8), .divide(wide)))).encoded() }
+    #expect(throws: ISAError.self) {
+      try Instruction(.vector(.binary(operands(1, 1, output: 8), .divide(wide)))).encoded()
+    }
     var bad = unit
     bad.shift = 24
     let problems = Instruction(.vector(.binary(operands(1, 3, output: 64), .divide(bad)))).operation
       .staticProblems(CheckContext(limits: smallLimits, datapath: .int8, hostTaskCount: 0, arenaBytes: 0))
     #expect(
-      problems == ["shift = 24 out of -25...23 (a division's rescaling exponent must stay in 0...63 for every int8 pair)"])
+      problems == [
+        "shift = 24 out of -25...23 (a division's rescaling exponent must stay in 0...63 for every int8 pair)"
+      ])
   }
 
   @Test("every shift the checks accept keeps every int8 pair's rescaling exponent in 0...63")
@@ -92,7 +96,8 @@ struct DivideInstructionTests {
     // shift (1 and 255), at both ends of FixedPoint.divideShifts, and just outside.
     for shift in [FixedPoint.divideShifts.lowerBound, FixedPoint.divideShifts.upperBound] {
       for (a, b) in [(Int32(255), Int32(1)), (-255, 255), (0, 255), (0, 1), (1, -255)] {
-        #expect(FixedPoint.quantizedDivide(a, by: b, multiplier: 1 << 30, shift: shift) != nil, "\(a)/\(b) shift \(shift)")
+        #expect(
+          FixedPoint.quantizedDivide(a, by: b, multiplier: 1 << 30, shift: shift) != nil, "\(a)/\(b) shift \(shift)")
       }
     }
     #expect(FixedPoint.quantizedDivide(0, by: 255, multiplier: 1 << 30, shift: -26) == nil)

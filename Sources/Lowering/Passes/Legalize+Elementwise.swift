@@ -96,7 +96,9 @@ extension OperatorLegalizer {
     }
     guard !floatDatapath else { return host("float32 datapath: bool tensors stay on the host") }
     guard c.elementType == .bool, x.elementType == .int8, y.elementType == .int8, out.elementType == .int8 else {
-      return host("\(c.elementType) condition, \(x.elementType)/\(y.elementType) values; vbinary fn=select picks int8 by bool bytes")
+      return host(
+        "\(c.elementType) condition, \(x.elementType)/\(y.elementType) values; vbinary fn=select picks int8 by bool bytes"
+      )
     }
     var conditionShape = c.shape
     if broadcasting {
@@ -118,7 +120,8 @@ extension OperatorLegalizer {
     let work = BinaryWork(
       op: .select, a: xID, b: yID, output: op.outputs[0], dims: dims, aStrides: strides[0], bStrides: strides[1],
       parameters: .function(.select(condition: placeholder)), tiling: nil, condition: cID, conditionStrides: strides[2])
-    let broadcast = Set([x.shape, y.shape, conditionShape, out.shape]).count > 1 ? " with zero-stride (broadcast) operands" : ""
+    let broadcast =
+      Set([x.shape, y.shape, conditionShape, out.shape]).count > 1 ? " with zero-stride (broadcast) operands" : ""
     return (
       .vectorUnit,
       "\(name): vbinary fn=select on the vector unit\(broadcast) (the bool condition a third operand; int8 values copied unchanged)",
