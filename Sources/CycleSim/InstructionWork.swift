@@ -51,6 +51,9 @@ public enum InstructionClass: String, CaseIterable, Sendable, Hashable, CustomSt
   // issue 14: lstm
   /// `vlstm`.
   case vectorLSTM = "vector_lstm"
+  // issue 14: vops
+  /// `vbinary fn=select` (three operands).
+  case vectorSelect = "vector_select"
 
   /// The snake_case name used in tables and reports.
   public var description: String { rawValue }
@@ -228,7 +231,7 @@ struct InstructionWork: Sendable, Equatable {
     case .vector(let v):
       switch v {
       // issue 14: vector binary/reduce
-      case .binary(let o, _):
+      case .binary(let o, let f):
         // `vbinary` is timed as `vadd`: one lane operation per output element (the squared
         // difference's three rescales are as many as ADD's), two operand reads, one write.
         guard o.outer >= 1, o.inner >= 1 else { return .failure(WorkProblem("outer and inner must be ≥ 1")) }
@@ -237,6 +240,11 @@ struct InstructionWork: Sendable, Equatable {
         w.vectorOps = w.elements
         w.ubRead = math.mul(math.mul(w.elements, 2), eb)
         w.ubWrite = math.mul(w.elements, eb)
+        // issue 14: vops — SELECT reads its condition too: its own rule, `vector_select`.
+        if case .select = f {
+          w.instructionClass = .vectorSelect
+          w.ubRead = math.mul(math.mul(w.elements, 3), eb)
+        }
       case .reduce(let o, _):
         // Timed as `vmean` (`vector_mean`): one compare per input element into its column's
         // running maximum, one result move per column; each element read once, one row written.

@@ -330,6 +330,18 @@ public struct TimingRule: Sendable {
       source:
         "TFLite LstmStepInteger8x8_16's elementwise half on int16 lanes: σ/tanh of the four Q3.12 gates and tanh of the new cell state as one lane operation each (an int16 function unit, Systole assumption, docs/cost-model.md), the two products of UpdateLstmCellInteger and the hidden requantization: 8 operations per cell; the four int16 gates and the int16 cell state are read once (10 B), the cell state and the int8 hidden value written (3 B)"
     ) { w, p in readPassCycles(w, p) },
+    // issue 14: vops
+    TimingRule(
+      .vectorSelect, .vector,
+      busy: "max(⌈E / vector_ops⌉, ⌈3E·eb / port(ub)⌉)",
+      done: "= busy",
+      source:
+        "TFLite select.cc as one pass: per output element one pick between two operands by a bool byte; three operand reads (condition, x, y) per element through the UB read port"
+    ) { w, p in
+      let cycles = max(
+        ceilDiv(w.elements, p.vectorOpsPerCycle), ceilDiv(3 * w.elements * p.elementBytes, p.ubPortBytesPerCycle), 1)
+      return (cycles, cycles)
+    },
   ]
 
   init(
@@ -387,6 +399,8 @@ public struct TimingRule: Sendable {
     case .vectorL2Norm: 21
     // issue 14: lstm
     case .vectorLSTM: 22
+    // issue 14: vops
+    case .vectorSelect: 23
     }
   }
 }

@@ -59,47 +59,22 @@ extension Kernels {
     var result: [Int32] = []
     result.reserveCapacity(x.count)
     for (p, q) in zip(x, y) {
-      var a = Int32(p) - z1
-      var b = Int32(q) - z2
+      let a = Int32(p) - z1
+      let b = Int32(q) - z2
       guard b != 0 else { throw GoldenModelError(.invalidModel, c.location, "int8 division by a zero divisor (q = zero point)") }
-      if b < 0 {
-        a = -a
-        b = -b
+      // issue 14: vops (the per-element arithmetic is shared with vbinary fn=div through Support)
+      guard let quotient = FixedPoint.quantizedDivide(a, by: b, multiplier: m.multiplier, shift: m.shift) else {
+        throw c.unsupported("int8 DIV of \(a) by \(b) with multiplier shift \(m.shift): rescaling shift outside 0...63")
       }
-      let (reciprocal, reciprocalShift) = FixedPoint.reciprocal(b, integerDigits: 31)
-      let headroom = countLeadingSignBits(a)
-      let unscaled = FixedPoint.multiplyGreaterThanOne(a, reciprocal, headroom)
-      let exponent = -(m.shift - reciprocalShift - headroom)
-      guard exponent >= 0 && exponent <= 63 else {
-        throw c.unsupported("int8 DIV with a rescaling shift of \(exponent) (outside 0...63)")
-      }
-      let v = zy &+ roundingDivideByPOTWide(FixedPoint.saturatingRoundingDoublingHighMul(unscaled, m.multiplier), exponent)
+      let v = zy &+ quotient
       result.append(Swift.min(Swift.max(v, range.lowerBound), range.upperBound))
     }
     return result
   }
 
-  /// gemmlowp's `RoundingDivideByPOT` also for exponents 32…63, which DIV reaches when the
-  /// dividend is 0 (headroom 31): the mask `(1 << e) − 1` is computed in 64 bits and truncated
-  /// to int32, and the shift count is taken mod 32 as x86-64's `sar` does.
-  static func roundingDivideByPOTWide(_ x: Int32, _ exponent: Int) -> Int32 {
-    if exponent <= 31 { return FixedPoint.roundingDivideByPOT(x, exponent) }
-    let mask = Int32(truncatingIfNeeded: (Int64(1) << Int64(exponent)) &- 1)
-    let remainder = x & mask
-    let threshold = (mask >> 1) + (x < 0 ? 1 : 0)
-    return (x >> Int32(exponent & 31)) + (remainder > threshold ? 1 : 0)
-  }
-
-  /// TFLite `CountLeadingSignBits` as clang builds it: `clz(x) − 1` for x ≥ 0 (31 for 0),
-  /// `clz(2·|x| − 1)` for negative x, 0 for `Int32.min`.
-  static func countLeadingSignBits(_ x: Int32) -> Int {
-    if x >= 0 { return UInt32(x).leadingZeroBitCount - 1 }
-    if x == Int32.min { return 0 }
-    return (2 &* UInt32(-x) &- 1).leadingZeroBitCount
-  }
-
   /// SQRT (`elementwise.cc`): float32 `sqrtf`. int8: `sqrtf((q − z_x) · s_x) / s_y` in float,
-  /// truncated toward zero, plus `z_y`, clamped. The truncation (not rounding) was established
+  /// truncated toward zero, plus `z_y`, clamped; an input below the zero point is an error, as
+  /// in TFLite. The truncation (not rounding) was established
   /// against TFLite 2.21's outputs: all 768 recorded int8 values (`sqrt_int8`, inputs ≥ the zero
   /// point) match it, and 412 of them differ from round-to-nearest.
   static func sqrt(_ c: KernelContext) throws(GoldenModelError) -> TensorData {
@@ -112,6 +87,13 @@ extension Kernels {
       let qo = try c.quantization(of: try c.outputTensor())
       let zx = Int32(qx.zeroPoint)
       let zy = Int32(clamping: qo.zeroPoint)
+      // issue 14: vops — TFLite 2.21's elementwise.cc rejects int8 inputs below the zero point
+      // ("Sqrt is only defined for non-negative values"), as RSQRT does; checked by running the
+      // committed sqrt_int8 model with zero points 0 and 60 patched in on BUILTIN_REF.
+      if let bad = xs.first(where: { Int32($0) < zx }) {
+        throw GoldenModelError(
+          .badInput, c.location, "SQRT is only defined for non-negative values; input \(bad) is below the zero point \(zx)")
+      }
       let out = xs.map { q -> Int8 in
         let f = Foundation.sqrt(Float(Int32(q) - zx) * qx.scale) / qo.scale
         return Int8(Requantize.clamp(ElementwiseSupport.truncatingToInt32(f) &+ zy, -128...127))

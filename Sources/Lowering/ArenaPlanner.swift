@@ -169,7 +169,7 @@ struct ActivationLiveness {
       var reads = [w.input]
       if case .activation(let t, _, _, _) = w.weights { reads.append(t) }
       return (reads, [w.output])
-    case .binary(let b): return ([b.a, b.b], [b.output])
+    case .binary(let b): return ([b.a, b.b] + (b.condition.map { [$0] } ?? []), [b.output])
     case .pool(let p): return ([p.input], [p.output])
     case .unary(let u): return ([u.input], [u.output])
     case .softmax(let u): return ([u.input], [u.output])

@@ -122,6 +122,14 @@ struct CostModel {
     ceilDiv(elements, max(arch.vectorOpsPerCycle, 1))
   }
 
+  // issue 14: vops
+  /// `vbinary fn=select` over `elements`: the simulator's `vector_select` rule
+  /// `max(⌈E / vector_ops⌉, ⌈3E·eb / ub_port⌉)` (three operand reads per element).
+  func select(_ elements: Int) -> Int {
+    let reads = elements.multipliedSaturating(by: 3).multipliedSaturating(by: arch.datapath.elementBytes)
+    return max(ceilDiv(elements, max(arch.vectorOpsPerCycle, 1)), ceilDiv(reads, max(arch.ub.portBytesPerCycle, 1)), 1)
+  }
+
   /// `vsoftmax` over `elements` = rows × depth: three passes (max; exp and sum; normalise), the
   /// simulator's `vector_softmax` rule `max(⌈3E / vector_ops⌉, ⌈3E·eb / ub_port⌉)`.
   func softmax(_ elements: Int) -> Int {

@@ -393,6 +393,8 @@ struct BinaryWork {
     case squaredDifference = "SQUARED_DIFFERENCE", maximum = "MAXIMUM", minimum = "MINIMUM"
     // issue 14: PRELU / L2_NORMALIZATION
     case prelu = "PRELU"
+    // issue 14: vops
+    case divide = "DIV", less = "LESS", logicalAnd = "LOGICAL_AND", select = "SELECT"
   }
   var op: Op
   var a: TensorID, b: TensorID, output: TensorID
@@ -403,6 +405,11 @@ struct BinaryWork {
   /// The vector instruction's parameters (clamp included).
   var parameters: BinaryParameters
   var tiling: ElementwiseTiling?
+  // issue 14: vops
+  /// SELECT's condition (bool bytes), a third operand read like `a` and `b`; nil otherwise.
+  var condition: TensorID? = nil
+  /// Its element strides per dimension (0 broadcasts).
+  var conditionStrides: [Int] = []
 }
 
 /// ADD/SUB or MUL parameters, or a `vbinary` function.
@@ -418,6 +425,13 @@ enum BinaryParameters {
     case .mul(let p): p.clamp
     case .function(let f): f.clamp
     }
+  }
+
+  // issue 14: vops
+  /// Whether a following RELU can become this layer's clamp (not for bool outputs or copies).
+  var fusesActivation: Bool {
+    if case .function(let f) = self, [.less, .logicalAnd, .select].contains(f.name) { return false }
+    return true
   }
 
   func withClamp(_ clamp: ClosedRange<Int8>) -> BinaryParameters {

@@ -80,7 +80,7 @@ struct MemoryEstimator {
       let outer = rank >= 2 ? b.dims[rank - 2] : 1
       let leading = rank >= 2 ? Array(b.dims[0..<(rank - 2)]).saturatingProduct() : 1
       let tiles = [leading, ceilDiv(outer, t.outerTile), ceilDiv(inner, t.innerTile)].saturatingProduct()
-      return Count(dma: 3, compute: 1) * tiles
+      return Count(dma: b.condition == nil ? 3 : 4, compute: 1) * tiles
     case .pool(let p):
       guard let t = p.tiling, t.tileH > 0, t.tileW > 0, t.channels > 0 else { return Count() }
       let whole = t.channels >= p.channels

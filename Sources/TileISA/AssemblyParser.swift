@@ -398,6 +398,28 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
               outputZeroPoint: try r.int8("out_zp"), positiveMultiplier: try r.int32("pos_mult"),
               positiveShift: try r.int("pos_shift"), negativeMultiplier: try r.int32("neg_mult"),
               negativeShift: try r.int("neg_shift"), clamp: try r.clamp("clamp")))))
+    // issue 14: vops
+    case .divide:
+      operation = .vector(
+        .binary(
+          o,
+          .divide(
+            DivideParameters(
+              aZeroPoint: try r.int8("a_zp"), bZeroPoint: try r.int8("b_zp"), outputZeroPoint: try r.int8("out_zp"),
+              multiplier: try r.int32("mult"), shift: try r.int("shift"), clamp: try r.clamp("clamp")))))
+    case .less:
+      operation = .vector(
+        .binary(
+          o,
+          .less(
+            ComparisonParameters(
+              aZeroPoint: try r.int8("a_zp"), bZeroPoint: try r.int8("b_zp"), leftShift: try r.int("lshift"),
+              aMultiplier: try r.int32("a_mult"), aShift: try r.int("a_shift"), bMultiplier: try r.int32("b_mult"),
+              bShift: try r.int("b_shift")))))
+    case .logicalAnd:
+      operation = .vector(.binary(o, .logicalAnd))
+    case .select:
+      operation = .vector(.binary(o, .select(condition: try r.view("cond"))))
     }
   // issue 14: PRELU / L2_NORMALIZATION
   case "vl2norm":

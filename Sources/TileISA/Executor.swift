@@ -319,7 +319,12 @@ extension MachineState {
     case .resize(let z):
       resize(z)
     // issue 14: vector binary/reduce
+    // issue 14: vops
+    case .binary(let o, .select(let condition)):
+      select(o, condition: condition)
     case .binary(let o, let f):
+      // issue 14: vops
+      if f.canFault { try binaryFault(o, f, location) }
       let elements = o.outer.multipliedReportingOverflow(by: o.inner)
       if elements.overflow || elements.partialValue > 16_384 {
         let table = f.table()
@@ -469,6 +474,53 @@ extension MachineState {
         let a = Int8(bitPattern: unifiedBuffer[aRow + j * o.a.innerStrideBytes])
         let b = Int8(bitPattern: unifiedBuffer[bRow + j * o.b.innerStrideBytes])
         unifiedBuffer[outRow + j * o.output.innerStrideBytes] = f(a, b)
+      }
+    }
+  }
+
+  // issue 14: vops
+  /// Throws for the first pair of a `vbinary` that has no result (DIV by a divisor at its zero
+  /// point), before any element is written, so a faulting instruction leaves the state unchanged.
+  private func binaryFault(_ o: BinaryOperands, _ f: BinaryFunction, _ location: String) throws(ISAError) {
+    let elements = o.outer.multipliedReportingOverflow(by: o.inner)
+    var faults: [Bool]? = nil
+    if elements.overflow || elements.partialValue > 16_384 {
+      var t = [Bool](repeating: false, count: 65_536)
+      for a in -128...127 {
+        for b in -128...127 where f.result(Int8(a), Int8(b)) == nil { t[(a + 128) << 8 | (b + 128)] = true }
+      }
+      faults = t
+    }
+    for i in 0..<o.outer {
+      let aRow = o.a.address.byteOffset + i * o.a.outerStrideBytes
+      let bRow = o.b.address.byteOffset + i * o.b.outerStrideBytes
+      for j in 0..<o.inner {
+        let a = Int8(bitPattern: unifiedBuffer[aRow + j * o.a.innerStrideBytes])
+        let b = Int8(bitPattern: unifiedBuffer[bRow + j * o.b.innerStrideBytes])
+        let pair = Int(UInt8(bitPattern: a) ^ 0x80) << 8 | Int(UInt8(bitPattern: b) ^ 0x80)
+        let fault = faults.map { $0[pair] } ?? (f.result(a, b) == nil)
+        if fault {
+          throw ISAError(
+            .execution, location,
+            "vbinary fn=\(f.name.rawValue) element [\(i)][\(j)]: \(a) / \(b) has no result (a zero divisor, or a rescaling shift outside 0...63; TFLite's kernel errors)"
+          )
+        }
+      }
+    }
+  }
+
+  /// `vbinary fn=select`: `OUT[i][j] = C[i][j] != 0 ? A[i][j] : B[i][j]`, bytes copied.
+  private mutating func select(_ o: BinaryOperands, condition c: VectorView) {
+    for i in 0..<o.outer {
+      let aRow = o.a.address.byteOffset + i * o.a.outerStrideBytes
+      let bRow = o.b.address.byteOffset + i * o.b.outerStrideBytes
+      let cRow = c.address.byteOffset + i * c.outerStrideBytes
+      let outRow = o.output.address.byteOffset + i * o.output.outerStrideBytes
+      for j in 0..<o.inner {
+        let pick = unifiedBuffer[cRow + j * c.innerStrideBytes] != 0
+        let value =
+          pick ? unifiedBuffer[aRow + j * o.a.innerStrideBytes] : unifiedBuffer[bRow + j * o.b.innerStrideBytes]
+        unifiedBuffer[outRow + j * o.output.innerStrideBytes] = value
       }
     }
   }

@@ -329,6 +329,10 @@ private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: I
     if checkExtent(o.outer, o.inner, elementBytes: eb, capacity: capacity, into: &p) {
       checkView(o.a, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "a", into: &p)
       checkView(o.b, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "b", into: &p)
+      // issue 14: vops
+      if case .select(let c) = f {
+        checkView(c, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "condition", into: &p)
+      }
       checkView(o.output, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
     }
     if case .squaredDifference(let q) = f {
@@ -344,6 +348,20 @@ private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: I
     if case .prelu(let q) = f {
       p.shift(q.positiveShift, "positive shift")
       p.shift(q.negativeShift, "negative shift")
+    }
+    // issue 14: vops
+    if case .less(let q) = f {
+      if !(0...15).contains(q.leftShift) { p.add("left shift = \(q.leftShift) out of 0...15") }
+      for (shift, name) in [(q.aShift, "a shift"), (q.bShift, "b shift")] where shift > 0 {
+        p.add("\(name) = \(shift) is positive (a comparison rescales by multipliers below one)")
+      }
+      p.shift(q.aShift, "a shift")
+      p.shift(q.bShift, "b shift")
+    }
+    if case .divide(let q) = f, !FixedPoint.divideShifts.contains(q.shift) {
+      p.add(
+        "shift = \(q.shift) out of \(FixedPoint.divideShifts) (a division's rescaling exponent must stay in 0...63 for every int8 pair)"
+      )
     }
   case .reduce(let o, _):
     if checkExtent(o.outer, o.inner, elementBytes: eb, capacity: capacity, into: &p) {

@@ -152,6 +152,10 @@ extension Instruction {
         try w.put(caseIndex(f.name), UInt8.self, at: 63, "fn")
         if case .squaredDifference(let q) = f { try encodeAddParameters(q, &w) }
         if case .prelu(let q) = f { try encodePreluParameters(q, &w) }
+        // issue 14: vops
+        if case .divide(let q) = f { try encodeDivideParameters(q, &w) }
+        if case .less(let q) = f { try encodeComparisonParameters(q, &w) }
+        if case .select(let c) = f { try encodeView(c, at: 42, "cond", &w) }
         try encodeClamp(f.clamp, &w)
       case .reduce(let o, let f):
         opcode = .vreduce
@@ -306,6 +310,16 @@ extension Instruction {
       case .maximum: operation = .vector(.binary(o, .maximum(clamp: clamp)))
       case .minimum: operation = .vector(.binary(o, .minimum(clamp: clamp)))
       case .prelu: operation = .vector(.binary(o, .prelu(decodePreluParameters(&r, clamp: clamp))))
+      // issue 14: vops
+      case .divide: operation = .vector(.binary(o, .divide(decodeDivideParameters(&r, clamp: clamp))))
+      case .select:
+        guard clamp == -128...127 else { throw r.error(at: 61, "select with clamp \(clamp); expected -128...127") }
+        operation = .vector(.binary(o, .select(condition: decodeView(at: 42, &r))))
+      case .less, .logicalAnd:
+        guard clamp == 0...1 else {
+          throw r.error(at: 61, "bool function \(name.rawValue) with clamp \(clamp); expected 0...1")
+        }
+        operation = .vector(.binary(o, name == .less ? .less(decodeComparisonParameters(&r)) : .logicalAnd))
       }
     case .vreduce:
       let o = decodeUnary(&r)
@@ -496,6 +510,43 @@ private func decodePreluParameters(_ r: inout FieldReader64, clamp: ClosedRange<
     outputZeroPoint: Int8(r.get(Int8.self, at: 60)), positiveMultiplier: Int32(r.get(Int32.self, at: 42)),
     positiveShift: r.get(Int8.self, at: 54), negativeMultiplier: Int32(r.get(Int32.self, at: 46)),
     negativeShift: r.get(Int8.self, at: 55), clamp: clamp)
+}
+
+// issue 14: vops
+/// `vbinary fn=div`'s fields, in the slots `vrequant` uses for its multiplier (50) and shift (56),
+/// and `sqdiff`'s zero points (58–60).
+private func encodeDivideParameters(_ q: DivideParameters, _ w: inout FieldWriter) throws(ISAError) {
+  try w.put(Int(q.multiplier), Int32.self, at: 50, "mult")
+  try w.put(q.shift, Int8.self, at: 56, "shift")
+  try w.put(Int(q.aZeroPoint), Int8.self, at: 58, "a_zp")
+  try w.put(Int(q.bZeroPoint), Int8.self, at: 59, "b_zp")
+  try w.put(Int(q.outputZeroPoint), Int8.self, at: 60, "out_zp")
+}
+
+private func decodeDivideParameters(_ r: inout FieldReader64, clamp: ClosedRange<Int8>) -> DivideParameters {
+  DivideParameters(
+    aZeroPoint: Int8(r.get(Int8.self, at: 58)), bZeroPoint: Int8(r.get(Int8.self, at: 59)),
+    outputZeroPoint: Int8(r.get(Int8.self, at: 60)), multiplier: Int32(r.get(Int32.self, at: 50)),
+    shift: r.get(Int8.self, at: 56), clamp: clamp)
+}
+
+/// `vbinary fn=less`'s fields, in the slots `sqdiff` uses for its input rescaling (42/46
+/// multipliers, 54/55 shifts, 57 left shift, 58/59 zero points).
+private func encodeComparisonParameters(_ q: ComparisonParameters, _ w: inout FieldWriter) throws(ISAError) {
+  try w.put(Int(q.aMultiplier), Int32.self, at: 42, "a_mult")
+  try w.put(Int(q.bMultiplier), Int32.self, at: 46, "b_mult")
+  try w.put(q.aShift, Int8.self, at: 54, "a_shift")
+  try w.put(q.bShift, Int8.self, at: 55, "b_shift")
+  try w.put(q.leftShift, UInt8.self, at: 57, "lshift")
+  try w.put(Int(q.aZeroPoint), Int8.self, at: 58, "a_zp")
+  try w.put(Int(q.bZeroPoint), Int8.self, at: 59, "b_zp")
+}
+
+private func decodeComparisonParameters(_ r: inout FieldReader64) -> ComparisonParameters {
+  ComparisonParameters(
+    aZeroPoint: Int8(r.get(Int8.self, at: 58)), bZeroPoint: Int8(r.get(Int8.self, at: 59)),
+    leftShift: r.get(UInt8.self, at: 57), aMultiplier: Int32(r.get(Int32.self, at: 42)),
+    aShift: r.get(Int8.self, at: 54), bMultiplier: Int32(r.get(Int32.self, at: 46)), bShift: r.get(Int8.self, at: 55))
 }
 
 private func encodeClamp(_ c: ClosedRange<Int8>, _ w: inout FieldWriter) throws(ISAError) {

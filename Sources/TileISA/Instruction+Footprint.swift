@@ -135,12 +135,18 @@ extension Instruction {
     case .vector(let v):
       switch v {
       // issue 14: vector binary/reduce
-      case .binary(let o, _):
-        return [
+      case .binary(let o, let f):
+        var accesses = [
           MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: viewRanges(o.a, outer: o.outer, inner: o.inner, eb)),
           MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: viewRanges(o.b, outer: o.outer, inner: o.inner, eb)),
           MemoryAccess(space: .unifiedBuffer, kind: .write, ranges: viewRanges(o.output, outer: o.outer, inner: o.inner, eb)),
         ]
+        // issue 14: vops — SELECT's condition is a third read.
+        if case .select(let c) = f {
+          let ranges = viewRanges(c, outer: o.outer, inner: o.inner, eb)
+          accesses.insert(MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: ranges), at: 2)
+        }
+        return accesses
       case .reduce(let o, _):
         return [
           MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: viewRanges(o.source, outer: o.outer, inner: o.inner, eb)),

@@ -157,6 +157,22 @@ extension Operation {
             ("neg_mult", "\(q.negativeMultiplier)"), ("neg_shift", "\(q.negativeShift)"),
           ]
         }
+        // issue 14: vops
+        if case .divide(let q) = f {
+          fields += [
+            ("a_zp", "\(q.aZeroPoint)"), ("b_zp", "\(q.bZeroPoint)"), ("out_zp", "\(q.outputZeroPoint)"),
+            ("mult", "\(q.multiplier)"), ("shift", "\(q.shift)"),
+          ]
+        }
+        if case .less(let q) = f {
+          fields += [
+            ("a_zp", "\(q.aZeroPoint)"), ("b_zp", "\(q.bZeroPoint)"), ("lshift", "\(q.leftShift)"),
+            ("a_mult", "\(q.aMultiplier)"), ("a_shift", "\(q.aShift)"), ("b_mult", "\(q.bMultiplier)"),
+            ("b_shift", "\(q.bShift)"),
+          ]
+        }
+        if case .select(let c) = f { return fields + [("cond", viewText(c))] }  // a copy: no clamp
+        if f.name == .less || f.name == .logicalAnd { return fields }  // bool output: no clamp
         return fields + [("clamp", clampText(f.clamp))]
       case .reduce(let o, let f):
         return [("fn", f.rawValue)] + unaryFields(o)

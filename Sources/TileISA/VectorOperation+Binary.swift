@@ -24,6 +24,17 @@ import Support
 ///   let r = x >= 0 ? MBQM(x, q.positiveMultiplier, q.positiveShift)
 ///                  : MBQM(x * (Int32(B) - q.alphaZeroPoint), q.negativeMultiplier, q.negativeShift)
 ///   OUT = clamp(r &+ q.outputZeroPoint, q.clamp)
+/// case .divide(let q):              // issue 14: vops; div.h DivElementwise, FixedPoint.quantizedDivide
+///   let d = quantizedDivide(Int32(A) - q.aZeroPoint, by: Int32(B) - q.bZeroPoint, q.multiplier, q.shift)
+///   OUT = clamp(d &+ q.outputZeroPoint, q.clamp)   // a zero divisor: an execution error
+/// case .less(let q):                // comparisons.cc ComparisonWithScaling; OUT is bool (0 or 1)
+///   let a = MBQM((Int32(A) - q.aZeroPoint) << q.leftShift, q.aMultiplier, q.aShift)
+///   let b = MBQM((Int32(B) - q.bZeroPoint) << q.leftShift, q.bMultiplier, q.bShift)
+///   OUT = a < b ? 1 : 0
+/// case .logicalAnd:                 // logical.cc on bool bytes (non-zero is true)
+///   OUT = A != 0 && B != 0 ? 1 : 0
+/// case .select(let condition):      // select.cc: a third view C of bool bytes; values copied
+///   OUT = C[i][j] != 0 ? A : B
 /// }
 /// ```
 public enum BinaryFunction: Hashable, Sendable {
@@ -36,6 +47,18 @@ public enum BinaryFunction: Hashable, Sendable {
   case minimum(clamp: ClosedRange<Int8>)
   /// TFLite int8 PRELU with `B` the alpha tensor (broadcast through a zero-stride view).
   case prelu(PreluParameters)
+  // issue 14: vops
+  /// TFLite int8 DIV (`A / B`): `FixedPoint.quantizedDivide` on the centred values. A zero
+  /// divisor (`B` at its zero point) is an execution error, as TFLite's kernel errors.
+  case divide(DivideParameters)
+  /// TFLite LESS on int8 operands: both rescaled to a common scale, compared; the output is a
+  /// bool byte, 1 or 0.
+  case less(ComparisonParameters)
+  /// TFLite LOGICAL_AND on bool bytes: 1 when both are non-zero, else 0.
+  case logicalAnd
+  /// TFLite SELECT / SELECT_V2: `C != 0 ? A : B` with `C` a third view (bool bytes, the same
+  /// outer × inner extent, zero strides broadcasting), the stored values copied unchanged.
+  case select(condition: VectorView)
 
   /// The assembly name of the function (`fn=`), also its encoding order.
   public enum Name: String, CaseIterable, Sendable {
@@ -43,6 +66,11 @@ public enum BinaryFunction: Hashable, Sendable {
     case maximum = "max"
     case minimum = "min"
     case prelu = "prelu"
+    // issue 14: vops
+    case divide = "div"
+    case less = "less"
+    case logicalAnd = "and"
+    case select = "select"
   }
 
   /// The function's name.
@@ -52,6 +80,11 @@ public enum BinaryFunction: Hashable, Sendable {
     case .maximum: .maximum
     case .minimum: .minimum
     case .prelu: .prelu
+    // issue 14: vops
+    case .divide: .divide
+    case .less: .less
+    case .logicalAnd: .logicalAnd
+    case .select: .select
     }
   }
 
@@ -61,6 +94,10 @@ public enum BinaryFunction: Hashable, Sendable {
     case .squaredDifference(let q): q.clamp
     case .maximum(let c), .minimum(let c): c
     case .prelu(let q): q.clamp
+    // issue 14: vops
+    case .divide(let q): q.clamp
+    case .less, .logicalAnd: 0...1
+    case .select: -128...127
     }
   }
 
@@ -75,11 +112,32 @@ public enum BinaryFunction: Hashable, Sendable {
     case .prelu(var q):
       q.clamp = clamp
       return .prelu(q)
+    // issue 14: vops
+    case .divide(var q):
+      q.clamp = clamp
+      return .divide(q)
+    case .less, .logicalAnd, .select: return self  // bool outputs or copies: no activation fuses
     }
   }
 
-  /// The function's result for one pair of elements, as the type's documentation states.
+  /// The function's result for one pair of elements, as the type's documentation states; for a
+  /// pair `result` refuses (a zero divisor), the output zero point.
   public func apply(_ a: Int8, _ b: Int8) -> Int8 {
+    if let r = result(a, b) { return r }
+    if case .divide(let q) = self { return q.outputZeroPoint }
+    return 0
+  }
+
+  // issue 14: vops
+  /// Whether some pair of elements has no result (`result` returns nil): DIV's zero divisor.
+  public var canFault: Bool {
+    if case .divide = self { return true }
+    return false
+  }
+
+  /// The function's result for one pair of elements, or nil where TFLite's kernel errors (DIV by
+  /// a divisor at its zero point, or a rescaling exponent outside 0...63).
+  public func result(_ a: Int8, _ b: Int8) -> Int8? {
     let raw: Int32
     switch self {
     case .squaredDifference(let q):
@@ -100,6 +158,24 @@ public enum BinaryFunction: Hashable, Sendable {
           : FixedPoint.multiplyByQuantizedMultiplier(
             x * (Int32(b) - Int32(q.alphaZeroPoint)), q.negativeMultiplier, q.negativeShift))
         &+ Int32(q.outputZeroPoint)
+    // issue 14: vops
+    case .divide(let q):
+      guard
+        let d = FixedPoint.quantizedDivide(
+          Int32(a) - Int32(q.aZeroPoint), by: Int32(b) - Int32(q.bZeroPoint), multiplier: q.multiplier, shift: q.shift)
+      else { return nil }
+      raw = d &+ Int32(q.outputZeroPoint)
+    case .less(let q):
+      let factor = Int32(1) << Int32(q.leftShift)
+      let ca = (Int32(a) - Int32(q.aZeroPoint)) &* factor
+      let cb = (Int32(b) - Int32(q.bZeroPoint)) &* factor
+      let sa = FixedPoint.multiplyByQuantizedMultiplier(ca, q.aMultiplier, q.aShift)
+      let sb = FixedPoint.multiplyByQuantizedMultiplier(cb, q.bMultiplier, q.bShift)
+      return sa < sb ? 1 : 0
+    case .logicalAnd:
+      return a != 0 && b != 0 ? 1 : 0
+    case .select:
+      return a  // the condition is a third operand: the executor reads it (`Executor.select`)
     }
     let c = clamp
     return Int8(min(max(raw, Int32(c.lowerBound)), Int32(c.upperBound)))
@@ -150,6 +226,72 @@ public struct PreluParameters: Hashable, Sendable {
     self.negativeMultiplier = negativeMultiplier
     self.negativeShift = negativeShift
     self.clamp = clamp
+  }
+}
+
+// issue 14: vops
+/// Parameters of `vbinary fn=div` (TFLite int8 DIV, `div.cc` Prepare): one output multiplier
+/// `QuantizeMultiplier(s_a / (s_b · s_out))` (the ratio in float), whose shift must lie in
+/// `FixedPoint.divideShifts` so that every int8 pair's rescaling exponent is in 0...63.
+public struct DivideParameters: Hashable, Sendable {
+  /// Zero point of the dividend (`A`).
+  public var aZeroPoint: Int8
+  /// Zero point of the divisor (`B`).
+  public var bZeroPoint: Int8
+  /// Zero point of the output.
+  public var outputZeroPoint: Int8
+  /// Q0.31 multiplier of `s_a / (s_b · s_out)`.
+  public var multiplier: Int32
+  /// Its exponent.
+  public var shift: Int
+  /// The output range (the fused activation's).
+  public var clamp: ClosedRange<Int8>
+
+  /// Creates DIV parameters.
+  public init(
+    aZeroPoint: Int8, bZeroPoint: Int8, outputZeroPoint: Int8, multiplier: Int32, shift: Int,
+    clamp: ClosedRange<Int8> = -128...127
+  ) {
+    self.aZeroPoint = aZeroPoint
+    self.bZeroPoint = bZeroPoint
+    self.outputZeroPoint = outputZeroPoint
+    self.multiplier = multiplier
+    self.shift = shift
+    self.clamp = clamp
+  }
+}
+
+/// Parameters of `vbinary fn=less` (TFLite int8 LESS, `comparisons.cc` Prepare/Eval): each
+/// input's multiplier is `QuantizeMultiplierSmallerThanOneExp(s_input)` (so shifts ≤ 0), applied
+/// after a left shift of 8.
+public struct ComparisonParameters: Hashable, Sendable {
+  /// Zero point of `A`.
+  public var aZeroPoint: Int8
+  /// Zero point of `B`.
+  public var bZeroPoint: Int8
+  /// Left shift applied to both centred inputs (TFLite: 8).
+  public var leftShift: Int
+  /// Q0.31 multiplier of `A`'s scale.
+  public var aMultiplier: Int32
+  /// Its exponent (≤ 0).
+  public var aShift: Int
+  /// Q0.31 multiplier of `B`'s scale.
+  public var bMultiplier: Int32
+  /// Its exponent (≤ 0).
+  public var bShift: Int
+
+  /// Creates comparison parameters.
+  public init(
+    aZeroPoint: Int8, bZeroPoint: Int8, leftShift: Int = 8, aMultiplier: Int32, aShift: Int, bMultiplier: Int32,
+    bShift: Int
+  ) {
+    self.aZeroPoint = aZeroPoint
+    self.bZeroPoint = bZeroPoint
+    self.leftShift = leftShift
+    self.aMultiplier = aMultiplier
+    self.aShift = aShift
+    self.bMultiplier = bMultiplier
+    self.bShift = bShift
   }
 }
 

@@ -6,10 +6,11 @@ import SystoleTestSupport
 import Testing
 import TileISA
 
-/// The instructions this session added to the ISA (`vresize` 20, `vbinary` 24, `vreduce` 25 and
-/// the `host_link` flag of `load`/`store`), mutated byte by byte from encodings the compiler
-/// emits for committed models: every mutant either fails to decode with an `ISAError`, or
-/// decodes, verifies or is rejected with problems, and executes or throws — never traps.
+/// The instructions this session added to the ISA (`vresize` 20, `vbinary` 24 — its `div`, `less`
+/// and `select` functions too (issue 14: vops) — `vreduce` 25 and the `host_link` flag of
+/// `load`/`store`), mutated byte by byte from encodings the compiler emits for committed models:
+/// every mutant either fails to decode with an `ISAError`, or decodes, verifies or is rejected
+/// with problems, and executes or throws — never traps.
 @Suite struct EncodedInstructionFuzzTests {
   /// Encoded instructions of each new kind from real programs on `arch`.
   static func seeds(_ stems: [String], key: String, arch: ArchSpec) throws -> (TileProgram, [[UInt8]]) {
@@ -37,7 +38,9 @@ import TileISA
     let arch = ArchSpec.edgeTPU
     let (vision, a) = try Self.seeds(["deeplab_head_int8"], key: "vision", arch: arch)
     let (_, b) = try Self.seeds(["vit_tiny_int8"], key: "transformers", arch: arch)
-    let (_, c) = try Self.seeds(["reduce_max_hw_int8", "maximum_int8", "minimum_int8"], key: "transformer_ops", arch: arch)
+    let (_, c) = try Self.seeds(
+      ["reduce_max_hw_int8", "maximum_int8", "minimum_int8", "div_broadcast_int8", "less_select_v2_int8"],
+      key: "transformer_ops", arch: arch)
     let seeds = a + b + c
     let opcodes = Set(seeds.map { $0[0] })
     #expect(opcodes.isSuperset(of: [1, 2, 20, 24]), "\(opcodes.sorted())")

@@ -76,7 +76,7 @@ struct VectorBinaryInstructionTests {
     stray[50] = 1
     #expect(throws: ISAError.self) { try Instruction(decoding: stray, at: 0) }
     var unknown = try mx.encoded()
-    unknown[63] = 4  // sqdiff, max, min, prelu (issue 14: PRELU)
+    unknown[63] = 7  // sqdiff, max, min, prelu (issue 14: PRELU), div, less, and (issue 14: vops)
     #expect(throws: ISAError.self) { try Instruction(decoding: unknown, at: 0) }
     var bad = unit
     bad.outputShift = 2

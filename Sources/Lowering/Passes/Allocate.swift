@@ -431,7 +431,7 @@ struct AllocateMemory: LoweringPass {
           plan.weightAddress[i] = address
           if write { image.append((address, l.blob)) }
         }
-      case .binary(let b): referenced += [b.a, b.b, b.output]
+      case .binary(let b): referenced += [b.a, b.b, b.output] + (b.condition.map { [$0] } ?? [])
       case .pool(let p): referenced += [p.input, p.output]
       case .unary(let u):
         referenced += [u.input, u.output]
@@ -562,6 +562,9 @@ struct MatrixBuffers {
 /// The unified-buffer buffers of an elementwise layer: a, b and output blocks.
 struct BinaryBuffers {
   var aBytes: Int, bBytes: Int, outBytes: Int
+  // issue 14: vops
+  /// SELECT's condition tile (0 for two-operand layers), between `b` and the output.
+  var conditionBytes = 0
   var count: Int
 
   init(_ b: BinaryWork, _ t: ElementwiseTiling, _ eb: Int) {
@@ -573,15 +576,17 @@ struct BinaryBuffers {
     }
     aBytes = bytes(b.aStrides)
     bBytes = bytes(b.bStrides)
+    if b.condition != nil { conditionBytes = bytes(b.conditionStrides) }
     outBytes = t.outerTile * t.innerTile * eb
     count = t.doubleBuffered ? 2 : 1
   }
 
-  var set: Int { aBytes + bBytes + outBytes }
+  var set: Int { aBytes + bBytes + conditionBytes + outBytes }
   var total: Int { count * set }
   func a(_ k: Int) -> Int { k * set }
   func b(_ k: Int) -> Int { k * set + aBytes }
-  func out(_ k: Int) -> Int { k * set + aBytes + bBytes }
+  func condition(_ k: Int) -> Int { k * set + aBytes + bBytes }
+  func out(_ k: Int) -> Int { k * set + aBytes + bBytes + conditionBytes }
 }
 
 /// The unified-buffer buffers of a pooling layer.

@@ -102,7 +102,8 @@ struct Fuse: LoweringPass {
         m.output = relu.output
         work = .matrix(m)
       case .binary(var b):
-        guard let clamp = intersect(b.parameters.clamp, p.clamp) else { continue }
+        // issue 14: vops — bool outputs and SELECT's copies take no activation.
+        guard b.parameters.fusesActivation, let clamp = intersect(b.parameters.clamp, p.clamp) else { continue }
         b.parameters = b.parameters.withClamp(clamp)
         b.output = relu.output
         work = .binary(b)

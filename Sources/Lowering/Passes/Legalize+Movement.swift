@@ -19,6 +19,8 @@ extension OperatorLegalizer {
     case .neg: true
     case .rsqrt: true
     case .leakyRelu: true
+    // issue 14: vops
+    case .sqrt: true
     default: false
     }
   }

@@ -25,8 +25,12 @@ import TileISA
 /// - PRELU int8 with alpha broadcast against the input (issue 14) → `vbinary fn=prelu`;
 ///   L2_NORMALIZATION int8 with TFLite's output quantization (1/128, 0), whose rows fit the
 ///   unified buffer → `vl2norm` over rows, tiled like SOFTMAX.
+/// - DIV int8 with any broadcast whose multiplier shift is in −25...23 (issue 14: vops) →
+///   `vbinary fn=div`; LESS int8 → bool and LOGICAL_AND bool → bool → `vbinary fn=less|and`;
+///   SELECT/SELECT_V2 of int8 by a bool condition → `vbinary fn=select`, the condition a third
+///   operand (`Legalize+Elementwise.swift`).
 /// - int8 → int8 per-tensor unary ops listed in `isLookupOperator` (LOGISTIC, TANH, HARD_SWISH,
-///   GELU, EXP, NEG, RSQRT) → `vlut` on the vector unit, through a 256-entry table the golden
+///   GELU, EXP, NEG, RSQRT, LEAKY_RELU, SQRT) → `vlut` on the vector unit, through a 256-entry table the golden
 ///   model's kernel fills (`LookupTable`).
 /// - RESIZE_BILINEAR int8 with input and output quantized alike → `vresize` on the vector unit
 ///   over blocks of output rows (`Legalize+Resize.swift`).
@@ -147,6 +151,11 @@ struct OperatorLegalizer {
     // issue 14: PRELU / L2_NORMALIZATION
     case .prelu: return binary(.prelu, .none)
     case .l2Normalization(let activation): return l2Normalization(activation)
+    // issue 14: vops
+    case .div(let activation): return binary(.divide, activation)
+    case .less, .logicalAnd: return boolBinary()
+    case .select: return select(broadcasting: false)
+    case .selectV2: return select(broadcasting: true)
     case let kind where Self.isLookupOperator(kind): return lookup()
     case let kind where Self.dataInputs(kind) != nil: return dataMovement(Self.dataInputs(kind) ?? [])
     case .transposeConv(let o):
@@ -170,6 +179,8 @@ struct OperatorLegalizer {
       case .int8: continue
       case .int32 where isBiasOrIndex(t): continue
       case .int64 where isBiasOrIndex(t): continue
+      // issue 14: vops
+      case .bool where !floatDatapath && Self.takesBool(op.kind): continue
       case .float32 where floatDatapath: continue
       case .float32: return "float32 tensors; the int8 datapath has no float arithmetic"
       case .int16: return "int16 activations (16×8 quantization); the array multiplies int8 × int8 only"
@@ -462,6 +473,14 @@ struct OperatorLegalizer {
         return host("rescaling shift out of range")
       }
       parameters = .function(.prelu(p))
+    // issue 14: vops
+    case .divide:
+      guard let p = TFLiteQuantization.divide(a: aq, b: bq, output: oq, clamp: clamp) else {
+        return host("rescaling shift out of \(FixedPoint.divideShifts) (some int8 pair's shift would leave 0...63)")
+      }
+      parameters = .function(.divide(p))
+    case .less, .logicalAnd, .select:
+      return boolBinary()
     }
     let (dims, strides) = coalesce(output: shape, operands: [a.shape, b.shape])
     let work = BinaryWork(
@@ -475,6 +494,8 @@ struct OperatorLegalizer {
         case .squaredDifference: ""
         // issue 14: PRELU / L2_NORMALIZATION
         case .prelu: " (alpha as operand b\(b.data == nil ? ", loaded from the arena" : ", a constant loaded from DRAM"))"
+        // issue 14: vops
+        case .divide: " (TFLite's int8 DIV arithmetic; a divisor at its zero point is an execution error, as in TFLite)"
         default: " on the stored int8 values (TFLite ignores the quantization)"
         }
       return (

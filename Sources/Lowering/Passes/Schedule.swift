@@ -642,6 +642,10 @@ struct Emitter {
     let bOuter = rank >= 2 ? b.bStrides[rank - 2] : 0
     let aInner = b.aStrides[rank - 1]
     let bInner = b.bStrides[rank - 1]
+    // issue 14: vops — SELECT's condition, a third operand (strides all 0 when absent).
+    let cStrides = b.condition == nil ? [Int](repeating: 0, count: rank) : b.conditionStrides
+    let cOuter = rank >= 2 ? cStrides[rank - 2] : 0
+    let cInner = cStrides[rank - 1]
     var toggle = 0
     stats[i].largestTile = TileShape(outputHeight: t.outerTile, outputWidth: t.innerTile, reduction: 1, columns: 1)
     let total = leading.reduce(1, *)
@@ -649,12 +653,14 @@ struct Emitter {
       var rest = flat
       var aLead = 0
       var bLead = 0
+      var cLead = 0
       var outLead = 0
       for d in stride(from: leading.count - 1, through: 0, by: -1) {
         let index = rest % leading[d]
         rest /= leading[d]
         aLead += index * b.aStrides[d]
         bLead += index * b.bStrides[d]
+        cLead += index * cStrides[d]
         outLead += index * outStrides[d]
       }
       for o0 in stride(from: 0, to: outer, by: t.outerTile) {
@@ -677,7 +683,14 @@ struct Emitter {
           let bb = operand(b.b, bLead, bOuter, bInner, buffers.b(toggle), buffers.bBytes)
           let outBuffer = buffers.out(toggle)
           let outRange = outBuffer..<outBuffer + buffers.outBytes
-          for (x, tensor) in [(a, b.a), (bb, b.b)] {
+          var operandLoads = [(a, b.a), (bb, b.b)]
+          var conditionView: VectorView?
+          if let c = b.condition {
+            let cc = operand(c, cLead, cOuter, cInner, buffers.condition(toggle), buffers.conditionBytes)
+            operandLoads.append((cc, c))
+            conditionView = cc.view
+          }
+          for (x, tensor) in operandLoads {
             load(
               .unifiedBuffer, sram: x.view.address.byteOffset, sramStride: x.load.rowBytes, dram: x.load.dram,
               dramStride: x.load.stride, rows: x.load.rows, rowBytes: x.load.rowBytes, source: region(tensor),
@@ -693,12 +706,13 @@ struct Emitter {
           case (.sub, .add(let p)): operation = .sub(operands, p)
           case (.mul, .mul(let p)): operation = .mul(operands, p)
           // issue 14: vector binary/reduce
+          case (.select, .function): operation = .binary(operands, .select(condition: conditionView ?? a.view))
           case (_, .function(let f)): operation = .binary(operands, f)
           default: preconditionFailure("\(b.op) with mismatched parameters")
           }
           compute(
             .vector(operation),
-            [.read(.unifiedBuffer, a.range), .read(.unifiedBuffer, bb.range), .write(.unifiedBuffer, outRange)])
+            operandLoads.map { .read(.unifiedBuffer, $0.0.range) } + [.write(.unifiedBuffer, outRange)])
           store(
             sram: outBuffer, sramStride: ti * eb, dram: address(b.output) + (outLead + o0 * inner + i0) * eb,
             dramStride: inner * eb, rows: to, rowBytes: ti * eb, source: outRange, target: region(b.output))

@@ -615,14 +615,17 @@ struct Tiler {
     func broadcast(_ strides: [Int]) -> (outer: Bool, inner: Bool) {
       (rank >= 2 ? strides[rank - 2] == 0 : true, strides[rank - 1] == 0)
     }
-    let t = try elementwise(
-      outer: outer, inner: inner, operandBroadcast: [broadcast(b.aStrides), broadcast(b.bStrides)], location: location)
+    // issue 14: vops — SELECT's condition is a third operand.
+    let operands = b.condition == nil ? 2 : 3
+    let broadcasts =
+      [broadcast(b.aStrides), broadcast(b.bStrides)] + (b.condition == nil ? [] : [broadcast(b.conditionStrides)])
+    let t = try elementwise(outer: outer, inner: inner, operandBroadcast: broadcasts, location: location)
     let total = b.dims.reduce(1, *)
     let blocks = (total / (outer * inner)) * ceilDiv(outer, t.outerTile) * ceilDiv(inner, t.innerTile)
-    let bytes = 3 * total * eb
-    let compute = cost.vector(total)
-    // 2 transfers per block (the operands), streaming 2 × total × eb bytes in all.
-    let load = cost.dma(2 * total * eb, transfers: blocks.multipliedSaturating(by: 2))
+    let bytes = (operands + 1) * total * eb
+    let compute = b.condition == nil ? cost.vector(total) : cost.select(total)
+    // 2 (3) transfers per block (the operands), streaming 2 (3) × total × eb bytes in all.
+    let load = cost.dma(operands * total * eb, transfers: blocks.multipliedSaturating(by: operands))
     let store = cost.dma(total * eb, transfers: blocks)
     let estimate = CostEstimate(
       computeCycles: compute, loadCycles: load, storeCycles: store,
