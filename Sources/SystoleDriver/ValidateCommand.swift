@@ -155,6 +155,12 @@ enum ValidateCommand {
         let model = try ModelLoader.load(m.workload)
         var options = RunPipeline.Options()
         options.baseline = false
+        // Timing-only, as sweeps compile: the same instructions and cycles (LoweringPlanTests
+        // `timingOnlyProgramsTimeLikeFullOnes`) without the constant image and the verifier's
+        // data check, which was half of the command's time.
+        options.lowering.verifyData = false
+        options.lowering.writeConstants = false
+        options.lowering.recordTiles = false
         options.lowering.memoryBudget = budget
         runs[key] = try RunPipeline.run(model: model, arch: arch, options: options)
       }

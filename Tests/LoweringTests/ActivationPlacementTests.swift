@@ -113,8 +113,10 @@ import TileISA
   func onChipIsBitExact() throws {
     let model = try ModelZoo.model(named: "mobilenet_v2", inputSize: 32)
     let inputs = randomInputs(model, seed: 23, count: 1)
+    let expected = try goldenOutputs(model, inputs)
     for arch in [ArchSpec.edgeTPU, .tpuV1] {
-      let (problems, compiled) = try compileAndCompare(model, on: arch, inputs: inputs, label: "mobilenet_v2 32")
+      let (problems, compiled) = try compileAndCompare(
+        model, on: arch, inputs: inputs, expected: expected, label: "mobilenet_v2 32")
       #expect(problems.isEmpty, "\(problems.prefix(3))")
       #expect(compiled.program.arenaSize.count > 0)
     }
@@ -126,13 +128,18 @@ import TileISA
     let inputs = randomInputs(model, seed: 29, count: 1)
     // The first unified-buffer size (KiB) at which the arena holds some activations and spills
     // others.
+    // (The search reads only the memory plan: no verifier, no constant image; the chosen size is
+    // then compiled, verified and run in full.)
+    var probe = Self.onArray
+    probe.verifyProgram = false
+    probe.writeConstants = false
     var chosen: ArchSpec?
     for kib in [24, 32, 48, 64, 96] {
       var small = ArchSpec.edgeTPU
       small.name = "edge-tpu-\(kib)k-ub"
       small.ub.capacity = ByteCount(kib * 1024)
       small.ub.banks = 1
-      let a = try LoweringPipeline(arch: small, options: Self.onArray).compile(model).report.activations
+      let a = try LoweringPipeline(arch: small, options: probe).compile(model).report.activations
       if a.spilledBytes > 0 && a.onChipTensors > 0 {
         chosen = small
         break

@@ -42,9 +42,10 @@ import TileISA
     #expect(GraphVerifier.verify(model).isEmpty)
     let archs: [ArchSpec] = stem == "kws_dscnn_int8" ? [.edgeTPU, .gemmini, .toy4x4] : allPresets + oddArchs
     let inputs = randomInputs(model, seed: 9, count: 2)
+    let expected = try goldenOutputs(model, inputs)
     for arch in archs {
       let (problems, compiled) = try compileAndCompare(
-        model, on: arch, inputs: inputs, label: "\(stem) ternary/group\(group)")
+        model, on: arch, inputs: inputs, expected: expected, label: "\(stem) ternary/group\(group)")
       #expect(problems.isEmpty, "\(problems.prefix(3))")
       let loads = weightLoads(compiled.program)
       let grouped = loads.filter { $0.packing == .ternaryGrouped }

@@ -14,17 +14,24 @@ import TileISA
 ///
 /// Returns one message per mismatching output (empty when everything matches) and the
 /// compiled model.
+///
+/// The program is verified once, here (the pipeline's own verifier pass is turned off, so a
+/// problem is a test failure rather than a thrown error). Callers looping over architectures
+/// pass `expected` (`goldenOutputs(model, inputs)`, computed once) instead of re-running the
+/// golden model for each.
 @discardableResult
 func compileAndCompare(
   _ model: Model, on arch: ArchSpec, options: LoweringOptions = LoweringOptions(), inputs: [[TensorData]],
-  label: String = ""
+  expected: [[TensorData]]? = nil, label: String = ""
 ) throws -> (problems: [String], compiled: CompiledModel) {
-  let compiled = try LoweringPipeline(arch: arch, options: options).compile(model)
+  var compileOptions = options
+  compileOptions.verifyProgram = false
+  let compiled = try LoweringPipeline(arch: arch, options: compileOptions).compile(model)
   var problems = ProgramVerifier.verify(compiled.program).map { "\(label) \(arch.name): verifier: \($0)" }
   let host = GoldenHostExecutor(model: model, compiled: compiled)
-  var interpreter = Interpreter(model: model)
+  let golden = try expected ?? goldenOutputs(model, inputs)
   for (n, set) in inputs.enumerated() {
-    let expected = try interpreter.invoke(set)
+    let expected = golden[n]
     let raw = try compiled.program.run(inputs: set.map { $0.littleEndianBytes() }, host: host)
     for (o, (bytes, want)) in zip(raw, expected).enumerated() {
       let got = TensorData(littleEndianBytes: bytes, type: want.elementType, shape: want.shape)
@@ -43,6 +50,13 @@ func compileAndCompare(
     }
   }
   return (problems, compiled)
+}
+
+/// `GoldenModel.Interpreter`'s outputs for each input set, in order, from one interpreter (so a
+/// stateful model carries its state from one set to the next).
+func goldenOutputs(_ model: Model, _ inputs: [[TensorData]]) throws -> [[TensorData]] {
+  var interpreter = Interpreter(model: model)
+  return try inputs.map { try interpreter.invoke($0) }
 }
 
 /// Runs `compiled` functionally on every invocation of `set` with one golden-model host

@@ -1,4 +1,5 @@
 import Architecture
+import GraphIR
 import Lowering
 import ModelZoo
 import Testing
@@ -23,13 +24,21 @@ import TileISA
     return (loads, stores, other)
   }
 
+  /// MobileNet v2 at 32 × 32, one seeded input set and the golden model's outputs, built once
+  /// for both cases.
+  static let mobileNet = Result { () throws -> (model: Model, inputs: [[TensorData]], expected: [[TensorData]]) in
+    let model = try ModelZoo.model(named: "mobilenet_v2", inputSize: 32)
+    let inputs = randomInputs(model, seed: 5, count: 1)
+    return (model, inputs, try goldenOutputs(model, inputs))
+  }
+
   @Test(arguments: [true, false])
   func tpuV1InputsAndOutputsCrossTheHostLink(_ hostLink: Bool) throws {
-    let model = try ModelZoo.model(named: "mobilenet_v2", inputSize: 32)
+    let (model, inputs, expected) = try Self.mobileNet.get()
     var arch = ArchSpec.tpuV1
     arch.memory.ioOverHostLink = hostLink
     let (problems, compiled) = try compileAndCompare(
-      model, on: arch, inputs: randomInputs(model, seed: 5, count: 1), label: "host link \(hostLink)")
+      model, on: arch, inputs: inputs, expected: expected, label: "host link \(hostLink)")
     #expect(problems.isEmpty, "\(problems.prefix(3))")
     let t = transfers(compiled.program)
     let graph = model.main

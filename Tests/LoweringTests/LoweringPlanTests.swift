@@ -24,9 +24,23 @@ import TileISA
     return result
   }()
 
+  /// The compiler's options here: the defaults without the verifier's data check (no read of
+  /// unwritten bytes), which is most of a debug-build compile and not what these tests are
+  /// about; checks 1–3 still run, and the constant image is still written and compared.
+  static let options = LoweringOptions(verifyData: false)
+
+  /// The options sweeps compile with (the only users of identities): timing-only, no constant
+  /// image (writing ResNet-50's weight tiles was over half of this test's debug-build time), no
+  /// data check. `planThenCompileEqualsCompile` compares full programs, constant image included.
+  static let sweepOptions: LoweringOptions = {
+    var o = LoweringOptions(verifyData: false, writeConstants: false)
+    o.recordTiles = false
+    return o
+  }()
+
   /// MobileNet v2 (depthwise layers, which the cost model may send to the host) at 32 × 32 and
   /// ResNet-50 at 32 × 32 (debug-build compiles are slow; the published sizes go through the same
-  /// code).
+  /// code), compiled as sweeps compile.
   @Test(arguments: [("mobilenet_v2", 32, "edge-tpu"), ("resnet50", 32, "tpu-v1")])
   func equalIdentitiesCompileToEqualPrograms(_ name: String, _ size: Int, _ preset: String) throws {
     let model = try ModelZoo.model(named: name, inputSize: size)
@@ -35,7 +49,7 @@ import TileISA
     var plans = 0
     for overrides in Self.timingVariations {
       for arch in [try base.applying(overrides: overrides), try base.applying(overrides: overrides).baseline] {
-        let pipeline = LoweringPipeline(arch: arch)
+        let pipeline = LoweringPipeline(arch: arch, options: Self.sweepOptions)
         let plan = try pipeline.plan(model)
         plans += 1
         #expect(plan.identity.layerCount == model.main.operators.count)
@@ -56,7 +70,7 @@ import TileISA
   @Test func planThenCompileEqualsCompile() throws {
     let model = try ModelZoo.model(named: "mobilenet_v2", inputSize: 32)
     for arch in [ArchSpec.edgeTPU, .gemmini, ArchSpec.tpuV1.baseline] {
-      let pipeline = LoweringPipeline(arch: arch)
+      let pipeline = LoweringPipeline(arch: arch, options: Self.options)
       let direct = try pipeline.compile(model)
       let planned = try pipeline.compile(try pipeline.plan(model))
       #expect(direct.program == planned.program)
@@ -69,7 +83,7 @@ import TileISA
   @Test func timingOnlyProgramsTimeLikeFullOnes() throws {
     let model = try ModelZoo.model(named: "mobilenet_v2", inputSize: 32)
     for arch in [ArchSpec.edgeTPU, ArchSpec.edgeTPU.baseline] {
-      let full = try LoweringPipeline(arch: arch).compile(model).program
+      let full = try LoweringPipeline(arch: arch, options: Self.options).compile(model).program
       let lean = try LoweringPipeline(arch: arch, options: LoweringOptions(writeConstants: false)).compile(model).program
       #expect(lean.instructions == full.instructions)
       #expect(lean.dramSize == full.dramSize)

@@ -39,7 +39,9 @@ import TileISA
     let model = try Self.load(name)
     let arch = try ArchSpec.resolve(preset)
     for a in [arch, arch.baseline] {
-      let pipeline = LoweringPipeline(arch: a)
+      // Without the verifier's data check (most of a debug-build compile; these programs are
+      // verified in full by CommittedModelTests and ZooTests): the sizes compared are the same.
+      let pipeline = LoweringPipeline(arch: a, options: LoweringOptions(verifyData: false))
       let plan = try pipeline.plan(model)
       let estimate = plan.memoryEstimate(MemoryBudget(limitBytes: .max, functional: true))
       let program = try pipeline.compile(plan).program

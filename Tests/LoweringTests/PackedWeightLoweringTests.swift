@@ -45,8 +45,10 @@ import TileISA
     #expect(GraphVerifier.verify(model).isEmpty)
     let archs: [ArchSpec] = stem == "kws_dscnn_int8" ? [.edgeTPU, .gemmini, .toy4x4] : allPresets + oddArchs
     let inputs = randomInputs(model, seed: 5, count: 2)
+    let expected = try goldenOutputs(model, inputs)
     for arch in archs {
-      let (problems, compiled) = try compileAndCompare(model, on: arch, inputs: inputs, label: "\(stem) int\(bits)")
+      let (problems, compiled) = try compileAndCompare(
+        model, on: arch, inputs: inputs, expected: expected, label: "\(stem) int\(bits)")
       #expect(problems.isEmpty, "\(problems.prefix(3))")
       let loads = weightLoads(compiled.program)
       #expect(!loads.isEmpty && loads.allSatisfy { $0.packing.bits == bits }, "\(stem) on \(arch.name)")

@@ -48,7 +48,8 @@ import TileISA
   @Test func dynamicDeepLabCompilesOnEveryPreset() throws {
     let model = try ReferenceSet(stem: "deeplab_head_dynamic_int8").loadResolved()
     for arch in allPresets where slowTests || arch.name != ArchSpec.toy4x4.name {
-      let compiled = try LoweringPipeline(arch: arch).compile(model)
+      // Verified once, here (the pipeline's own verifier pass off).
+      let compiled = try LoweringPipeline(arch: arch, options: LoweringOptions(verifyProgram: false)).compile(model)
       let problems = ProgramVerifier.verify(compiled.program)
       #expect(problems.isEmpty, "\(arch.name): \(problems.prefix(3))")
       let ops = compiled.report.operators.filter { Self.moved.contains($0.opName) }

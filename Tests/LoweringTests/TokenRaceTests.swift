@@ -105,7 +105,9 @@ import TileISA
     ] {
       let model = try loadResolvedModel(Fixtures.model("\(stem).tflite"))
       for arch in [ArchSpec.gemmini, .vta] + (stem == "convpool_int8" ? [ArchSpec.toy4x4] : []) {
-        let program = try LoweringPipeline(arch: arch).compile(model).program
+        // The verifier's checks 1–3 (tokens included) still run; its data check, most of a
+        // debug-build compile, is CommittedModelTests' (these models, every preset).
+        let program = try LoweringPipeline(arch: arch, options: LoweringOptions(verifyData: false)).compile(model).program
         let problems = Self.unorderedHazards(program)
         #expect(problems.isEmpty, "\(stem) on \(arch.name): \(problems)")
       }

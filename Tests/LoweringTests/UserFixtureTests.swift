@@ -50,7 +50,8 @@ import TileISA
   func thirdPartyFilesRunBitExactOnEveryPreset(_ set: ReferenceSet) throws {
     let model = try set.loadResolved()
     let archs = set.invocations > 8 && !slowTests ? [ArchSpec.edgeTPU, .tpuV1] : Self.presets
-    for arch in archs { try checkAgainstTFLite(set, model, arch) }
+    let invocations = try set.goldenInvocations(model)
+    for arch in archs { try checkAgainstTFLite(set, model, arch, invocations) }
   }
 
   @Test(arguments: fullSize)
@@ -73,7 +74,8 @@ import TileISA
     // Functional runs of 60–400 M MACs take minutes in a debug build: slow tests only (release
     // `systole run --functional` covers them in seconds; docs/performance.md).
     let functional: [ArchSpec] = slowTests ? Self.presets : []
-    for arch in functional { try checkAgainstTFLite(set, model, arch) }
+    let invocations = functional.isEmpty ? [] : try set.goldenInvocations(model)
+    for arch in functional { try checkAgainstTFLite(set, model, arch, invocations) }
   }
 
   /// `--batch 4`: the batch-4 reference outputs (recorded by TFLite at `[4, …]`) equal the
@@ -83,7 +85,8 @@ import TileISA
     let four = try set.loadResolved()
     #expect(four.main[four.main.inputs[0]].shape.first == 4)
     let one = try loadResolvedModel(set.model)
-    for arch in [ArchSpec.tpuV1, .edgeTPU, .toy4x4] { try checkAgainstTFLite(set, four, arch) }
+    let invocations = try set.goldenInvocations(four)
+    for arch in [ArchSpec.tpuV1, .edgeTPU, .toy4x4] { try checkAgainstTFLite(set, four, arch, invocations) }
     var single = Interpreter(model: one)
     for n in 0..<set.invocations {
       let batch = try set.inputs(invocation: n)[0]
@@ -101,14 +104,16 @@ import TileISA
     }
   }
 
-  func checkAgainstTFLite(_ set: ReferenceSet, _ model: Model, _ arch: ArchSpec) throws {
+  /// Compiles `model` for `arch` (the pipeline verifies the program) and runs every invocation
+  /// functionally against TFLite's outputs and the golden model's (`goldenInvocations`,
+  /// computed once per set by the caller).
+  func checkAgainstTFLite(
+    _ set: ReferenceSet, _ model: Model, _ arch: ArchSpec, _ invocations: [ReferenceInvocation]
+  ) throws {
     let compiled = try LoweringPipeline(arch: arch).compile(model)
     let host = GoldenHostExecutor(model: model, compiled: compiled)
-    var interpreter = Interpreter(model: model)
-    for n in 0..<set.invocations {
-      let inputs = try set.inputs(invocation: n)
-      let reference = try set.outputs(invocation: n)
-      let golden = try interpreter.invoke(inputs)
+    for (n, invocation) in invocations.enumerated() {
+      let (inputs, reference, golden) = (invocation.inputs, invocation.reference, invocation.golden)
       let raw = try compiled.program.run(inputs: inputs.map { $0.littleEndianBytes() }, host: host)
       #expect(raw.count == reference.count)
       for (o, bytes) in raw.enumerated() {
