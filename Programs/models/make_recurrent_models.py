@@ -36,28 +36,13 @@ Everything is seeded; running the script twice yields byte-identical files.
 import collections
 import contextlib
 import io
-import logging
 import os
 import subprocess
 import sys
-import warnings
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
-os.environ["TF_DETERMINISTIC_OPS"] = "1"
-os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-warnings.filterwarnings("ignore")
-logging.getLogger("absl").setLevel(logging.ERROR)
-
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-tf.get_logger().setLevel(logging.ERROR)
-from tensorflow.lite.python import schema_py_generated as S  # noqa: E402
-from tensorflow.lite.tools import flatbuffer_utils  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import make_models as MM  # noqa: E402
+import make_models as MM  # noqa: E402  (sets TF's environment before importing it)
+from make_models import S, flatbuffer_utils, np, tf  # noqa: E402
 
 keras = tf.keras
 L = keras.layers
