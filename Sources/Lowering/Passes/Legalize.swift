@@ -165,6 +165,8 @@ struct OperatorLegalizer {
       return resizeBilinear(alignCorners: alignCorners, halfPixelCenters: halfPixelCenters)
     // issue 14: sum
     case .sum: return mean(sum: true)
+    // issue 14: argmax
+    case .argMax(let type): return argMax(type)
     default:
       return host("no vector-unit implementation")
     }
@@ -181,6 +183,10 @@ struct OperatorLegalizer {
       case .int64 where isBiasOrIndex(t): continue
       // issue 14: vops
       case .bool where !floatDatapath && Self.takesBool(op.kind): continue
+      // issue 14: argmax — ARG_MAX's int32/int64 index output (the int8 datapath's only
+      // non-constant wide integers; `vreduce fn=argmax32|argmax64` writes them)
+      case .int32 where !floatDatapath && Self.isArgMax(op.kind), .int64 where !floatDatapath && Self.isArgMax(op.kind):
+        continue
       case .float32 where floatDatapath: continue
       case .float32: return "float32 tensors; the int8 datapath has no float arithmetic"
       case .int16: return "int16 activations (16×8 quantization); the array multiplies int8 × int8 only"
