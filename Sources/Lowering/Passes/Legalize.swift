@@ -29,6 +29,9 @@ import TileISA
 ///   `vbinary fn=div`; LESS int8 → bool and LOGICAL_AND bool → bool → `vbinary fn=less|and`;
 ///   SELECT/SELECT_V2 of int8 by a bool condition → `vbinary fn=select`, the condition a third
 ///   operand (`Legalize+Elementwise.swift`).
+/// - ARG_MAX int8 → int32/int64 over a constant axis whose column and index fit the unified
+///   buffer (issue 14: argmax) → `vreduce fn=argmax32|argmax64` with MEAN's layouts
+///   (`Legalize+ArgMax.swift`).
 /// - int8 → int8 per-tensor unary ops listed in `isLookupOperator` (LOGISTIC, TANH, HARD_SWISH,
 ///   GELU, EXP, NEG, RSQRT, LEAKY_RELU, SQRT) → `vlut` on the vector unit, through a 256-entry table the golden
 ///   model's kernel fills (`LookupTable`).
