@@ -100,10 +100,10 @@ struct Footprint: Equatable, Sendable {
         start: d.address.byteOffset, count1: height, stride1: d.rowStrideBytes, count2: width,
         stride2: d.pixelStrideBytes, length: length)
     }
-    func view(_ v: VectorView, outer: Int, inner: Int) -> Span {
+    func view(_ v: VectorView, outer: Int, inner: Int, elementBytes: Int? = nil) -> Span {
       Span.grid(
         start: v.address.byteOffset, count1: outer, stride1: v.outerStrideBytes, count2: inner,
-        stride2: v.innerStrideBytes, length: eb)
+        stride2: v.innerStrideBytes, length: elementBytes ?? eb)
     }
     let bothSlots: UInt8 = 0b11
     switch instruction.operation {
@@ -129,9 +129,10 @@ struct Footprint: Equatable, Sendable {
         ubRead1 = view(o.a, outer: o.outer, inner: o.inner)
         ubRead2 = view(o.b, outer: o.outer, inner: o.inner)
         ubWrite = view(o.output, outer: o.outer, inner: o.inner)
-      case .reduce(let o, _):
+      case .reduce(let o, let f):
         ubRead1 = view(o.source, outer: o.outer, inner: o.inner)
-        ubWrite = view(o.output, outer: 1, inner: o.inner)
+        // issue 14: argmax — an index output is 4 or 8 bytes per element.
+        ubWrite = view(o.output, outer: 1, inner: o.inner, elementBytes: f.indexBytes)
       case .add(let o, _), .sub(let o, _), .mul(let o, _):
         ubRead1 = view(o.a, outer: o.outer, inner: o.inner)
         ubRead2 = view(o.b, outer: o.outer, inner: o.inner)

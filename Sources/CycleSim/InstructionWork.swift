@@ -245,15 +245,18 @@ struct InstructionWork: Sendable, Equatable {
           w.instructionClass = .vectorSelect
           w.ubRead = math.mul(math.mul(w.elements, 3), eb)
         }
-      case .reduce(let o, _):
+      case .reduce(let o, let f):
         // Timed as `vmean` (`vector_mean`): one compare per input element into its column's
         // running maximum, one result move per column; each element read once, one row written.
+        // issue 14: argmax — the index is selected by the same compare (a second register
+        // updated under its result), so the count is unchanged; the row written holds 4- or
+        // 8-byte indices.
         guard o.outer >= 1, o.inner >= 1 else { return .failure(WorkProblem("outer and inner must be ≥ 1")) }
         w.instructionClass = .vectorMean
         w.elements = math.mul(Int64(o.outer), Int64(o.inner))
         w.vectorOps = math.add(w.elements, Int64(o.inner))
         w.ubRead = math.mul(w.elements, eb)
-        w.ubWrite = math.mul(Int64(o.inner), eb)
+        w.ubWrite = math.mul(Int64(o.inner), f.indexBytes.map(Int64.init) ?? eb)
       case .add(let o, _), .sub(let o, _), .mul(let o, _):
         guard o.outer >= 1, o.inner >= 1 else { return .failure(WorkProblem("outer and inner must be ≥ 1")) }
         w.instructionClass = .vectorBinary

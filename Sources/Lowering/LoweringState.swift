@@ -522,9 +522,17 @@ struct MeanWork {
   /// REDUCE_MAX: `vreduce fn=max` instead of `vmean` (`parameters` unused).
   var maximum = false
 
+  // issue 14: argmax
+  /// ARG_MAX: `vreduce fn=argmax32|argmax64`, whose output rows hold 4- or 8-byte indices.
+  var argMax: ReduceFunction? = nil
+
+  /// Bytes per output element: the index width for ARG_MAX, else the datapath's `eb`.
+  func outputBytes(_ eb: Int) -> Int { argMax?.indexBytes ?? eb }
+
   /// The instruction that reduces `operands`.
   func operation(_ operands: UnaryOperands) -> VectorOperation {
-    maximum ? .reduce(operands, .maximum) : .mean(operands, parameters)
+    if let f = argMax { return .reduce(operands, f) }
+    return maximum ? .reduce(operands, .maximum) : .mean(operands, parameters)
   }
 }
 

@@ -341,6 +341,27 @@ extension MachineState {
       for j in 0..<o.inner {
         unifiedBuffer[o.output.address.byteOffset + j * o.output.innerStrideBytes] = UInt8(bitPattern: best[j])
       }
+    // issue 14: argmax
+    case .reduce(let o, let f):
+      // The first row holding the column's largest value: a strictly greater value moves the
+      // index, so ties keep the earlier row (−128 everywhere keeps row 0).
+      let width = f.indexBytes ?? 4
+      var best = [Int8](repeating: .min, count: o.inner)
+      var at = [Int](repeating: 0, count: o.inner)
+      for i in 0..<o.outer {
+        let row = o.source.address.byteOffset + i * o.source.outerStrideBytes
+        for j in 0..<o.inner {
+          let v = Int8(bitPattern: unifiedBuffer[row + j * o.source.innerStrideBytes])
+          if v > best[j] {
+            best[j] = v
+            at[j] = i
+          }
+        }
+      }
+      for j in 0..<o.inner {
+        let base = o.output.address.byteOffset + j * o.output.innerStrideBytes
+        for k in 0..<width { unifiedBuffer[base + k] = UInt8(truncatingIfNeeded: at[j] >> (8 * k)) }
+      }
     case .maxPool(let pool):
       pooling(pool) { taps in
         var m: Int8 = .min

@@ -363,10 +363,13 @@ private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: I
         "shift = \(q.shift) out of \(FixedPoint.divideShifts) (a division's rescaling exponent must stay in 0...63 for every int8 pair)"
       )
     }
-  case .reduce(let o, _):
+  case .reduce(let o, let f):
     if checkExtent(o.outer, o.inner, elementBytes: eb, capacity: capacity, into: &p) {
       checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)
-      checkView(o.output, outer: 1, inner: o.inner, elementBytes: eb, capacity: capacity, name: "output", into: &p)
+      // issue 14: argmax — an index output is 4 or 8 bytes per element.
+      checkView(
+        o.output, outer: 1, inner: o.inner, elementBytes: f.indexBytes ?? eb, capacity: capacity, name: "output",
+        into: &p)
     }
   case .mul(let o, let q):
     if checkExtent(o.outer, o.inner, elementBytes: eb, capacity: capacity, into: &p) {

@@ -147,10 +147,12 @@ extension Instruction {
           accesses.insert(MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: ranges), at: 2)
         }
         return accesses
-      case .reduce(let o, _):
+      case .reduce(let o, let f):
+        // issue 14: argmax — an index output is 4 or 8 bytes per element.
         return [
           MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: viewRanges(o.source, outer: o.outer, inner: o.inner, eb)),
-          MemoryAccess(space: .unifiedBuffer, kind: .write, ranges: viewRanges(o.output, outer: 1, inner: o.inner, eb)),
+          MemoryAccess(
+            space: .unifiedBuffer, kind: .write, ranges: viewRanges(o.output, outer: 1, inner: o.inner, f.indexBytes ?? eb)),
         ]
       case .add(let o, _), .sub(let o, _), .mul(let o, _):
         return [

@@ -299,4 +299,20 @@ public struct ComparisonParameters: Hashable, Sendable {
 public enum ReduceFunction: String, CaseIterable, Hashable, Sendable {
   /// The largest stored value, starting from −128 (TFLite REDUCE_MAX int8).
   case maximum = "max"
+  // issue 14: argmax
+  /// The row index of the first largest stored value (TFLite ARG_MAX int8: `arg_min_max.cc`
+  /// with `std::greater`), written as an int32 (`argmax32`) or int64 (`argmax64`)
+  /// little-endian index, 4 or 8 bytes per output element.
+  case argMaxInt32 = "argmax32"
+  case argMaxInt64 = "argmax64"
+
+  /// Bytes per output element: the index width for the argmax functions, nil when the output
+  /// has the datapath's element size (`max`).
+  public var indexBytes: Int? {
+    switch self {
+    case .maximum: nil
+    case .argMaxInt32: 4
+    case .argMaxInt64: 8
+    }
+  }
 }

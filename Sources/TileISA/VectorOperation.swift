@@ -374,7 +374,9 @@ public enum VectorOperation: Hashable, Sendable {
   /// }
   /// ```
   ///
-  /// Every source element is read before any output is written.
+  /// Every source element is read before any output is written. (issue 14: argmax) With
+  /// `argmax32`/`argmax64` (ARG_MAX) `OUT[0][j]` is instead the first `i` holding the column's
+  /// maximum, a 4- or 8-byte little-endian index (`ReduceFunction.indexBytes`).
   case reduce(UnaryOperands, ReduceFunction)
   // issue 14: PRELU / L2_NORMALIZATION
   /// TFLite int8 L2_NORMALIZATION over each of the `outer` rows of `inner` elements

@@ -7,7 +7,8 @@ import Testing
 import TileISA
 
 /// The instructions this session added to the ISA (`vresize` 20, `vbinary` 24 — its `div`, `less`
-/// and `select` functions too (issue 14: vops) — `vreduce` 25 and the `host_link` flag of
+/// and `select` functions too (issue 14: vops) — `vreduce` 25 (`argmax32|argmax64` too, issue 14:
+/// argmax) and the `host_link` flag of
 /// `load`/`store`), mutated byte by byte from encodings the compiler emits for committed models:
 /// every mutant either fails to decode with an `ISAError`, or decodes, verifies or is rejected
 /// with problems, and executes or throws — never traps.
@@ -41,7 +42,9 @@ import TileISA
     let (_, c) = try Self.seeds(
       ["reduce_max_hw_int8", "maximum_int8", "minimum_int8", "div_broadcast_int8", "less_select_v2_int8"],
       key: "transformer_ops", arch: arch)
-    let seeds = a + b + c
+    // issue 14: argmax — `vreduce fn=argmax32|argmax64` with 4- and 8-byte index outputs
+    let (_, d) = try Self.seeds(["arg_max_int32_int8", "arg_max_int64_int8"], key: "vision_ops", arch: arch)
+    let seeds = a + b + c + d
     let opcodes = Set(seeds.map { $0[0] })
     #expect(opcodes.isSuperset(of: [1, 2, 20, 24]), "\(opcodes.sorted())")
     var rng = SeededGenerator(seed: 77)

@@ -116,7 +116,7 @@ struct VectorBinaryInstructionTests {
     #expect(try i.encoded()[0] == 25)
     #expect(try Instruction(decoding: i.encoded(), at: 0) == i)
     var bad = try i.encoded()
-    bad[63] = 1
+    bad[63] = UInt8(ReduceFunction.allCases.count)  // issue 14: argmax — the first unassigned function
     #expect(throws: ISAError.self) { try Instruction(decoding: bad, at: 0) }
     var wide = rows
     wide.output.address = SRAMAddress(4095)

@@ -355,7 +355,9 @@ struct AllocateMemory: LoweringPass {
       return SRAMUsage(unifiedBufferBytes: (t.doubleBuffered ? 4 : 2) * t.outerTile * t.innerTile * eb)
     case .mean(let u):
       guard let t = u.tiling else { return SRAMUsage() }
-      return SRAMUsage(unifiedBufferBytes: (t.doubleBuffered ? 2 : 1) * (t.outerTile + 1) * t.innerTile * eb)
+      // issue 14: argmax — an index output is 4 or 8 bytes per element.
+      return SRAMUsage(
+        unifiedBufferBytes: (t.doubleBuffered ? 2 : 1) * (t.outerTile * eb + u.outputBytes(eb)) * t.innerTile)
     case .copy(let c):
       return SRAMUsage(unifiedBufferBytes: (c.doubleBuffered ? 2 : 1) * c.chunkBytes)
     // issue 14: resize

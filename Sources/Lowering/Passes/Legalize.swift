@@ -29,6 +29,9 @@ import TileISA
 ///   `vbinary fn=div`; LESS int8 → bool and LOGICAL_AND bool → bool → `vbinary fn=less|and`;
 ///   SELECT/SELECT_V2 of int8 by a bool condition → `vbinary fn=select`, the condition a third
 ///   operand (`Legalize+Elementwise.swift`).
+/// - ARG_MAX int8 → int32/int64 over a constant axis whose column and index fit the unified
+///   buffer (issue 14: argmax) → `vreduce fn=argmax32|argmax64` with MEAN's layouts
+///   (`Legalize+ArgMax.swift`).
 /// - int8 → int8 per-tensor unary ops listed in `isLookupOperator` (LOGISTIC, TANH, HARD_SWISH,
 ///   GELU, EXP, NEG, RSQRT, LEAKY_RELU, SQRT) → `vlut` on the vector unit, through a 256-entry table the golden
 ///   model's kernel fills (`LookupTable`).
@@ -165,6 +168,8 @@ struct OperatorLegalizer {
       return resizeBilinear(alignCorners: alignCorners, halfPixelCenters: halfPixelCenters)
     // issue 14: sum
     case .sum: return mean(sum: true)
+    // issue 14: argmax
+    case .argMax(let type): return argMax(type)
     default:
       return host("no vector-unit implementation")
     }
@@ -181,6 +186,10 @@ struct OperatorLegalizer {
       case .int64 where isBiasOrIndex(t): continue
       // issue 14: vops
       case .bool where !floatDatapath && Self.takesBool(op.kind): continue
+      // issue 14: argmax — ARG_MAX's int32/int64 index output (the int8 datapath's only
+      // non-constant wide integers; `vreduce fn=argmax32|argmax64` writes them)
+      case .int32 where !floatDatapath && Self.isArgMax(op.kind), .int64 where !floatDatapath && Self.isArgMax(op.kind):
+        continue
       case .float32 where floatDatapath: continue
       case .float32: return "float32 tensors; the int8 datapath has no float arithmetic"
       case .int16: return "int16 activations (16×8 quantization); the array multiplies int8 × int8 only"

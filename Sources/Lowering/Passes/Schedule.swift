@@ -863,7 +863,8 @@ struct Emitter {
     if u.rowLanes { return meanRows(u, t, layer: i) }
     let count = t.doubleBuffered ? 2 : 1
     let inChunk = u.pixels * t.innerTile * eb
-    let outChunk = t.innerTile * eb
+    let ob = u.outputBytes(eb)  // issue 14: argmax — 4- or 8-byte indices
+    let outChunk = t.innerTile * ob
     var toggle = 0
     stats[i].largestTile = TileShape(outputHeight: 1, outputWidth: 1, reduction: u.pixels, columns: t.innerTile)
     for b in 0..<u.batches {
@@ -885,13 +886,13 @@ struct Emitter {
         }
         let operands = UnaryOperands(
           source: VectorView(address: SRAMAddress(inBuffer), outerStrideBytes: n * eb, innerStrideBytes: eb),
-          output: VectorView(address: SRAMAddress(outBuffer), outerStrideBytes: n * eb, innerStrideBytes: eb),
+          output: VectorView(address: SRAMAddress(outBuffer), outerStrideBytes: n * ob, innerStrideBytes: ob),
           outer: u.pixels, inner: n)
         compute(
           .vector(u.operation(operands)),
           [.read(.unifiedBuffer, inBuffer..<inBuffer + inChunk), .write(.unifiedBuffer, outBuffer..<outBuffer + outChunk)])
         store(
-          sram: outBuffer, dram: address(u.output) + (b * u.channels + c0) * eb, rows: 1, rowBytes: n * eb,
+          sram: outBuffer, dram: address(u.output) + (b * u.channels + c0) * ob, rows: 1, rowBytes: n * ob,
           source: outBuffer..<outBuffer + outChunk, target: region(u.output))
         stats[i].tiles += 1
       }
@@ -905,7 +906,8 @@ struct Emitter {
   mutating func meanRows(_ u: MeanWork, _ t: ElementwiseTiling, layer i: Int) {
     let count = t.doubleBuffered ? 2 : 1
     let inChunk = u.pixels * t.innerTile * eb
-    let outChunk = t.innerTile * eb
+    let ob = u.outputBytes(eb)  // issue 14: argmax — 4- or 8-byte indices
+    let outChunk = t.innerTile * ob
     var toggle = 0
     stats[i].largestTile = TileShape(outputHeight: 1, outputWidth: t.innerTile, reduction: u.pixels, columns: 1)
     for r0 in stride(from: 0, to: u.batches, by: t.innerTile) {
@@ -919,13 +921,13 @@ struct Emitter {
         rowBytes: n * u.pixels * eb, source: region(u.input), target: inBuffer..<inBuffer + inChunk)
       let operands = UnaryOperands(
         source: VectorView(address: SRAMAddress(inBuffer), outerStrideBytes: eb, innerStrideBytes: u.pixels * eb),
-        output: VectorView(address: SRAMAddress(outBuffer), outerStrideBytes: n * eb, innerStrideBytes: eb),
+        output: VectorView(address: SRAMAddress(outBuffer), outerStrideBytes: n * ob, innerStrideBytes: ob),
         outer: u.pixels, inner: n)
       compute(
         .vector(u.operation(operands)),
         [.read(.unifiedBuffer, inBuffer..<inBuffer + inChunk), .write(.unifiedBuffer, outBuffer..<outBuffer + outChunk)])
       store(
-        sram: outBuffer, dram: address(u.output) + r0 * eb, rows: 1, rowBytes: n * eb,
+        sram: outBuffer, dram: address(u.output) + r0 * ob, rows: 1, rowBytes: n * ob,
         source: outBuffer..<outBuffer + outChunk, target: region(u.output))
       stats[i].tiles += 1
     }

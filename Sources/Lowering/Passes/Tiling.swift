@@ -699,7 +699,8 @@ struct Tiler {
   /// Blocks of channels with every pixel (a channel's mean needs all of its pixels): the most
   /// channels whose input block and output row (twice over when double-buffered) fit.
   func mean(_ u: MeanWork, _ location: String) throws(LoweringError) -> ElementwiseTiling {
-    let channelBytes = (u.pixels + 1) * eb  // a channel's pixels and its output
+    let ob = u.outputBytes(eb)  // issue 14: argmax — 4- or 8-byte indices
+    let channelBytes = u.pixels * eb + ob  // a channel's pixels and its output
     guard let db = bufferings.first(where: { (($0 ? 2 : 1) * channelBytes) <= ubCapacity }) else {
       throw LoweringError(
         .doesNotFit, location,
@@ -719,12 +720,12 @@ struct Tiler {
     // A block of all channels is one contiguous transfer; a partial block is one row per pixel.
     let loadTransfers = channelTile == u.channels ? blocks : blocks * u.pixels
     let load = cost.activationDMA(elements * eb, transfers: loadTransfers, onChip: expectedOnChip(u.input))
-    let store = cost.activationDMA(outputs * eb, transfers: blocks, onChip: expectedOnChip(u.output))
+    let store = cost.activationDMA(outputs * ob, transfers: blocks, onChip: expectedOnChip(u.output))
     let estimate = CostEstimate(
       computeCycles: compute, loadCycles: load, storeCycles: store,
       cycles: cost.combine(
         compute: compute, load: load, store: store, firstLoad: load / blocks, lastStore: store / blocks,
-        overlapped: db), dramBytes: (elements + outputs) * eb, tiles: blocks)
+        overlapped: db), dramBytes: elements * eb + outputs * ob, tiles: blocks)
     return ElementwiseTiling(outerTile: u.pixels, innerTile: channelTile, doubleBuffered: db, estimate: estimate)
   }
 
@@ -732,7 +733,8 @@ struct Tiler {
   /// Blocks of whole rows for a row-per-lane MEAN: the most rows whose elements and outputs
   /// (twice over when double-buffered) fit; one contiguous load and store per block.
   func meanRows(_ u: MeanWork, doubleBuffered db: Bool) -> ElementwiseTiling {
-    let rowBytes = (u.pixels + 1) * eb
+    let ob = u.outputBytes(eb)  // issue 14: argmax — 4- or 8-byte indices
+    let rowBytes = u.pixels * eb + ob
     let rowTile = max(1, min(u.batches, ubCapacity / ((db ? 2 : 1) * rowBytes)))
     let blocks = ceilDiv(u.batches, rowTile)
     let elements = u.batches * u.pixels
@@ -740,12 +742,12 @@ struct Tiler {
       (u.batches / rowTile) * cost.mean(pixels: u.pixels, channels: rowTile)
       + (u.batches % rowTile == 0 ? 0 : cost.mean(pixels: u.pixels, channels: u.batches % rowTile))
     let load = cost.activationDMA(elements * eb, transfers: blocks, onChip: expectedOnChip(u.input))
-    let store = cost.activationDMA(u.batches * eb, transfers: blocks, onChip: expectedOnChip(u.output))
+    let store = cost.activationDMA(u.batches * ob, transfers: blocks, onChip: expectedOnChip(u.output))
     let estimate = CostEstimate(
       computeCycles: compute, loadCycles: load, storeCycles: store,
       cycles: cost.combine(
         compute: compute, load: load, store: store, firstLoad: load / blocks, lastStore: store / blocks,
-        overlapped: db), dramBytes: (elements + u.batches) * eb, tiles: blocks)
+        overlapped: db), dramBytes: elements * eb + u.batches * ob, tiles: blocks)
     return ElementwiseTiling(outerTile: u.pixels, innerTile: rowTile, doubleBuffered: db, estimate: estimate)
   }
 
