@@ -75,6 +75,10 @@ struct MemoryPlan {
   // issue 14: lstm
   /// Per on-chip LSTM layer: DRAM addresses of its weight blob, hidden state and cell state.
   var lstm: [Int: (blob: Int, hidden: Int, cell: Int)] = [:]
+  /// Per on-chip LSTM layer whose weight blob is cached in the weight buffer (after the matrix
+  /// layers' cached blobs): its weight-buffer offset. Absent: the blob is loaded into the
+  /// streaming region at the layer's start.
+  var lstmCachedOffset: [Int: Int] = [:]
   /// Per layer: unified-buffer bytes and accumulator rows its tiles use.
   var usage: [Int: SRAMUsage] = [:]
   /// Bytes at the start of the weight buffer reserved for streaming buffers.
@@ -325,6 +329,15 @@ struct AllocateMemory: LoweringPass {
     for i in cached {
       plan.residence[i] = .cached(wbOffset: offset)
       offset += blob(i)
+    }
+    // issue 14: lstm: on-chip LSTM blobs are cached after them while they fit (the streaming
+    // region keeps its reserve, so an LSTM that does not fit still streams).
+    if s.options.cacheWeights {
+      for (i, layer) in s.layers.enumerated() {
+        guard case .lstm(let w) = layer.work, offset + w.blob.count <= capacity else { continue }
+        plan.lstmCachedOffset[i] = offset
+        offset += w.blob.count
+      }
     }
     precondition(offset <= capacity, "weights overflow the weight buffer: \(offset) > \(capacity)")
     plan.streamRegionBytes = streamRegion

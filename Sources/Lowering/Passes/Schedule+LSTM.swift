@@ -56,13 +56,24 @@ extension Emitter {
     let accRows = max(1, state.arch.accumulatorEntries)
     stats[i].weightBytes = w.blob.count
     stats[i].usefulMACs = w.macs
-    stats[i].weightsStreamed += w.blob.count
+    // A blob cached in the weight buffer (after the matrix layers' cached blobs) is loaded once
+    // per model on an architecture whose parameters stay across inferences (`resident`), as a
+    // cached matrix layer's is; otherwise it is loaded into the streaming region every inference.
+    let base = plan.lstmCachedOffset[i] ?? 0
+    let residentBlob = plan.lstmCachedOffset[i] != nil && state.arch.memory.parametersResident
+    if plan.lstmCachedOffset[i] != nil {
+      stats[i].weightsCached = w.blob.count
+    } else {
+      stats[i].weightsStreamed += w.blob.count
+    }
     stats[i].largestTile = TileShape(
       outputHeight: 1, outputWidth: min(w.rows, accRows), reduction: rows, columns: columns)
 
     // 1. Weights and tables → weight buffer; sequence and state → unified buffer.
-    let blob = 0..<w.blob.count
-    load(.weightBuffer, sram: 0, dram: addresses.blob, rows: 1, rowBytes: w.blob.count, source: nil, target: blob)
+    let blob = base..<base + w.blob.count
+    load(
+      .weightBuffer, sram: base, dram: addresses.blob, rows: 1, rowBytes: w.blob.count, source: nil, target: blob,
+      resident: residentBlob)
     let xRange = w.xOffset..<w.xOffset + w.rows * p.inputs
     load(
       .unifiedBuffer, sram: w.xOffset, dram: address(w.input), rows: 1, rowBytes: xRange.count, source: region(w.input),
@@ -104,7 +115,8 @@ extension Emitter {
             compute(
               .loadWeights(
                 LoadWeights(
-                  slot: s, wbAddress: SRAMAddress((weightRow + k0) * n4 + n0), rows: kc, columns: n, rowStrideBytes: n4)
+                  slot: s, wbAddress: SRAMAddress(base + (weightRow + k0) * n4 + n0), rows: kc, columns: n,
+                  rowStrideBytes: n4)
               ),
               [.read(.weightBuffer, blob)])
           }
@@ -126,7 +138,7 @@ extension Emitter {
           .activate(
             Activate(
               accRow: AccumulatorRow(0), height: 1, width: pixels, columns: n,
-              paramAddress: SRAMAddress(table + n0 * ActivationParameters.entryBytes), mode: mode, outputZeroPoint: 0,
+              paramAddress: SRAMAddress(base + table + n0 * ActivationParameters.entryBytes), mode: mode, outputZeroPoint: 0,
               destination: PixelDestination(
                 address: SRAMAddress(w.gateOffset + (gateRow * n4 + n0) * 2), pixelStrideBytes: gateRowStride * n4 * 2,
                 rowStrideBytes: pixels * gateRowStride * n4 * 2))),
@@ -159,7 +171,7 @@ extension Emitter {
           compute(
             .loadWeights(
               LoadWeights(
-                slot: s, wbAddress: SRAMAddress((p.inputs + k0) * n4 + n0), rows: min(rows, u - k0),
+                slot: s, wbAddress: SRAMAddress(base + (p.inputs + k0) * n4 + n0), rows: min(rows, u - k0),
                 columns: min(columns, n4 - n0), rowStrideBytes: n4)),
             [.read(.weightBuffer, blob)])
           resident?.append(s)
