@@ -60,6 +60,13 @@ import TileISA
     let mnemonics = Set(compiled.program.instructions.map(\.mnemonic))
     #expect(mnemonics.isSuperset(of: ["vlstm", "matmul", "activate"]))
     #expect(!mnemonics.contains("host"))
+    // Its weight blob is cached (edge-tpu: parameters resident, loaded once per model): no
+    // parameter bytes stream, and per inference DRAM sees only the state (h int8 + c int16).
+    #expect(entry.weightBytesCached == entry.weightBytes && entry.weightBytesStreamed == 0)
+    #expect(entry.dramBytesRead == 3 * 32, "\(entry.dramBytesRead)")
+    let tpu = try LoweringPipeline(arch: .tpuV1).compile(model)
+    let streamed = try #require(tpu.report.operators.first { $0.opName == "UNIDIRECTIONAL_SEQUENCE_LSTM" })
+    #expect(streamed.dramBytesRead > entry.weightBytes, "tpu-v1 reloads weights every inference")
     let toy = try LoweringPipeline(arch: .toy4x4).compile(model)
     let task = try #require(toy.hostTasks.first { $0.opName == "UNIDIRECTIONAL_SEQUENCE_LSTM" })
     #expect(task.reason.contains("unified buffer"), "\(task.reason)")
