@@ -53,19 +53,8 @@ import Testing
   @Test(arguments: opSets)
   func matchesTFLiteReference(_ set: ReferenceSet) throws {
     let model = try set.loadResolved()
-    var interpreter = Interpreter(model: model)
-    for n in 0..<set.invocations {
-      let outputs = try interpreter.invoke(try set.inputs(invocation: n))
-      let expected = try set.outputs(invocation: n)
-      #expect(outputs.count == expected.count)
-      for (o, (got, want)) in zip(outputs, expected).enumerated() {
-        #expect(
-          got.elementType == want.elementType, "\(set.stem) output \(o): \(got.elementType) vs \(want.elementType)")
-        #expect(got.shape == want.shape, "\(set.stem) invocation \(n) output \(o): shape \(got.shape) vs \(want.shape)")
-        let bad = mismatchCount(got, want, relativeTolerance: 0)
-        #expect(bad == 0, "\(set.stem) invocation \(n) output \(o): \(bad) of \(want.count) elements differ")
-      }
-    }
+    let problems = try set.goldenMismatches(model, relativeTolerance: 0)
+    #expect(problems.isEmpty, "\(problems.prefix(3))")
   }
 
   /// The single-op files really are 16×8: every operator of issue 14 reads and writes int16
@@ -176,16 +165,7 @@ import Testing
     let model = try set.loadResolved()
     let activations = model.main.tensors.filter { $0.data == nil && $0.elementType == .int16 }
     #expect(activations.count > 10, "\(set.stem): int16 activations inside")
-    var interpreter = Interpreter(model: model)
-    for n in 0..<set.invocations {
-      let outputs = try interpreter.invoke(try set.inputs(invocation: n))
-      let expected = try set.outputs(invocation: n)
-      #expect(outputs.count == expected.count)
-      for (o, (got, want)) in zip(outputs, expected).enumerated() {
-        #expect(got.shape == want.shape, "\(set.stem) invocation \(n) output \(o): shape \(got.shape) vs \(want.shape)")
-        let bad = mismatchCount(got, want, relativeTolerance: 0)
-        #expect(bad == 0, "\(set.stem) invocation \(n) output \(o): \(bad) of \(want.count) elements differ")
-      }
-    }
+    let problems = try set.goldenMismatches(model, relativeTolerance: 0)
+    #expect(problems.isEmpty, "\(problems.prefix(3))")
   }
 }

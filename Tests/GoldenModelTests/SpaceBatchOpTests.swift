@@ -29,17 +29,8 @@ import Testing
   @Test(arguments: opSets + networkSets)
   func matchesTFLiteReference(_ set: ReferenceSet) throws {
     let model = try set.loadResolved()
-    var interpreter = Interpreter(model: model)
-    for n in 0..<set.invocations {
-      let outputs = try interpreter.invoke(try set.inputs(invocation: n))
-      let expected = try set.outputs(invocation: n)
-      #expect(outputs.count == expected.count)
-      for (o, (got, want)) in zip(outputs, expected).enumerated() {
-        #expect(got.shape == want.shape, "\(set.stem) invocation \(n) output \(o): shape \(got.shape) vs \(want.shape)")
-        let bad = mismatchCount(got, want)
-        #expect(bad == 0, "\(set.stem) invocation \(n) output \(o): \(bad) of \(want.count) elements differ")
-      }
-    }
+    let problems = try set.goldenMismatches(model)
+    #expect(problems.isEmpty, "\(problems.prefix(3))")
   }
 
   /// The padded fixtures exercise the fill: some reference output elements are the output zero

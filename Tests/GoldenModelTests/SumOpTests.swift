@@ -39,17 +39,8 @@ import Testing
   func matchesTFLite(_ set: ReferenceSet) throws {
     let model = try TFLiteImporter.load(contentsOf: set.model)
     #expect(model.main.operators.map(\.kind).contains { if case .sum = $0 { true } else { false } })
-    var interpreter = Interpreter(model: model)
-    for n in 0..<set.invocations {
-      let outputs = try interpreter.invoke(try set.inputs(invocation: n))
-      let expected = try set.outputs(invocation: n)
-      #expect(outputs.count == expected.count)
-      for (o, (got, want)) in zip(outputs, expected).enumerated() {
-        #expect(got.shape == want.shape, "\(set.stem) invocation \(n) output \(o)")
-        let bad = mismatchCount(got, want, relativeTolerance: 0)
-        #expect(bad == 0, "\(set.stem) invocation \(n) output \(o): \(bad) of \(want.count) elements differ")
-      }
-    }
+    let problems = try set.goldenMismatches(model, relativeTolerance: 0)
+    #expect(problems.isEmpty, "\(problems.prefix(3))")
   }
 
   /// `sum_pairs_int8` reduces pairs, the first of each pair running over all 256 int8 values in
