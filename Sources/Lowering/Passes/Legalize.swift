@@ -170,6 +170,8 @@ struct OperatorLegalizer {
     case .sum: return mean(sum: true)
     // issue 14: argmax
     case .argMax(let type): return argMax(type)
+    // issue 14: prod
+    case .reduceProd: return reduceProduct()
     default:
       return host("no vector-unit implementation")
     }

@@ -715,8 +715,8 @@ struct Tiler {
     let elements = u.batches * u.pixels * u.channels
     let outputs = u.batches * u.channels
     let compute = u.batches.multipliedSaturating(
-      by: (u.channels / channelTile) * cost.mean(pixels: u.pixels, channels: channelTile)
-        + (u.channels % channelTile == 0 ? 0 : cost.mean(pixels: u.pixels, channels: u.channels % channelTile)))
+      by: (u.channels / channelTile) * cost.mean(pixels: u.pixels, channels: channelTile, operationsPerElement: u.operationsPerElement)
+        + (u.channels % channelTile == 0 ? 0 : cost.mean(pixels: u.pixels, channels: u.channels % channelTile, operationsPerElement: u.operationsPerElement)))
     // A block of all channels is one contiguous transfer; a partial block is one row per pixel.
     let loadTransfers = channelTile == u.channels ? blocks : blocks * u.pixels
     let load = cost.activationDMA(elements * eb, transfers: loadTransfers, onChip: expectedOnChip(u.input))
@@ -739,8 +739,8 @@ struct Tiler {
     let blocks = ceilDiv(u.batches, rowTile)
     let elements = u.batches * u.pixels
     let compute =
-      (u.batches / rowTile) * cost.mean(pixels: u.pixels, channels: rowTile)
-      + (u.batches % rowTile == 0 ? 0 : cost.mean(pixels: u.pixels, channels: u.batches % rowTile))
+      (u.batches / rowTile) * cost.mean(pixels: u.pixels, channels: rowTile, operationsPerElement: u.operationsPerElement)
+      + (u.batches % rowTile == 0 ? 0 : cost.mean(pixels: u.pixels, channels: u.batches % rowTile, operationsPerElement: u.operationsPerElement))
     let load = cost.activationDMA(elements * eb, transfers: blocks, onChip: expectedOnChip(u.input))
     let store = cost.activationDMA(u.batches * ob, transfers: blocks, onChip: expectedOnChip(u.output))
     let estimate = CostEstimate(
