@@ -149,7 +149,8 @@ struct CostModel {
 
   /// One `vmean` over `pixels` rows of `channels`: an add per input element and a requantization
   /// per channel, each element read once; the simulator's `vector_mean` rule
-  /// `max(⌈(E + C) / vector_ops⌉, ⌈E·eb / ub_port⌉)` with E = pixels × channels.
+  /// `max(⌈(k·E + C) / vector_ops⌉, ⌈E·eb / ub_port⌉)` with E = pixels × channels, k =
+  /// `operationsPerElement`.
   /// (issue 14: prod) `operationsPerElement` is 2 for `vreduce fn=prod` (V = 2E + N).
   func mean(pixels: Int, channels: Int, operationsPerElement: Int = 1) -> Int {
     let elements = pixels.multipliedSaturating(by: channels)
