@@ -42,6 +42,12 @@ import TileISA
       }
     }
     #expect(runs == 5)
+    let reasons = try LoweringPipeline(arch: .edgeTPU).compile(sets[0].loadResolved()).report.operators
+      .filter { $0.opName == "REDUCE_PROD" }.map(\.reason)
+    #expect(
+      reasons == [
+        "REDUCE_PROD: vreduce fn=prod on the vector unit over axes [1] (1 × 3 reduced × 5 inner); per output a sequential chain of 64-bit products in input order, rescaled after every step (shift -5)"
+      ])
   }
 
   /// One int8 REDUCE_PROD over `axes` of `shape`.

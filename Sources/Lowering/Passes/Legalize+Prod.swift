@@ -64,7 +64,7 @@ extension OperatorLegalizer {
       ? "\(batches) rows of \(pixels), one row per lane" : "\(batches) × \(pixels) reduced × \(channels) inner"
     return (
       .vectorUnit,
-      "\(name): vreduce fn=prod on the vector unit over axes \(axes.sorted()) (\(layout)); a chain of 64-bit products rescaled by 2^\(m.shift)·\(m.multiplier), in input order",
+      "\(name): vreduce fn=prod on the vector unit over axes \(axes.sorted()) (\(layout)); per output a sequential chain of 64-bit products in input order, rescaled after every step (shift \(m.shift))",
       .mean(work)
     )
   }
