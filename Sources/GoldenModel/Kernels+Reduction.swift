@@ -197,7 +197,8 @@ extension Kernels {
       }
     }
     return products.map { p in
-      FixedPoint.productOutput(p, multiplier: m.multiplier, shift: m.shift, outputZeroPoint: outQ.zeroPoint, range: range)
+      FixedPoint.productOutput(
+        p, multiplier: m.multiplier, shift: m.shift, outputZeroPoint: outQ.zeroPoint, range: range)
     }
   }
 }

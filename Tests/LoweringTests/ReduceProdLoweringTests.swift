@@ -36,7 +36,8 @@ import TileISA
           "\(arch.name): \(ops.map(\.reason))")
         #expect(compiled.program.instructions.contains(where: Self.isProduct), "\(arch.name)")
         #expect(ProgramVerifier.verify(compiled.program).isEmpty, "\(arch.name)")
-        let mismatches = try mismatchesWithTFLite(set, model, compiled, label: "\(set.stem) on \(arch.name)", relativeTolerance: 0)
+        let mismatches = try mismatchesWithTFLite(
+          set, model, compiled, label: "\(set.stem) on \(arch.name)", relativeTolerance: 0)
         #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
         runs += 1
       }
@@ -103,7 +104,9 @@ import TileISA
       Self.model([2, 2], axes: [1], keepDims: false, input: (1, 0), output: (1e-12, 0))
     ).report.operators[0]
     #expect(wide.placement == .host)
-    #expect(wide.reason.contains("REDUCE_PROD: rescaling shift 20 outside -31...7") && wide.reason.hasSuffix("runs on the host"), "\(wide.reason)")
+    #expect(
+      wide.reason.contains("REDUCE_PROD: rescaling shift 20 outside -31...7")
+        && wide.reason.hasSuffix("runs on the host"), "\(wide.reason)")
     let gaps = try LoweringPipeline(arch: .edgeTPU).compile(
       Self.model([2, 3, 4], axes: [0, 2], keepDims: false, input: (0.02, 0), output: (0.02, 0))
     ).report.operators[0]
@@ -115,6 +118,7 @@ import TileISA
     #expect(long.placement == .host)
     #expect(
       long.reason
-        == "REDUCE_PROD: one column of 700 elements needs 701 B of unified buffer; tight-8x8 has 600 B; runs on the host")
+        == "REDUCE_PROD: one column of 700 elements needs 701 B of unified buffer; tight-8x8 has 600 B; runs on the host"
+    )
   }
 }

@@ -105,7 +105,10 @@ struct ReduceProdInstructionTests {
     #expect(Instruction(.vector(.reduce(o, .product, wide))).operation.staticProblems(context).count == 1)
     var negative = q
     negative.multiplier = -1
-    #expect(Instruction(.vector(.reduce(o, .product, negative))).operation.staticProblems(context) == ["mult = -1 must be ≥ 0"])
+    #expect(
+      Instruction(.vector(.reduce(o, .product, negative))).operation.staticProblems(context) == [
+        "mult = -1 must be ≥ 0"
+      ])
     // fn=prod needs parameters; the other functions take none (neither encodes).
     let bare = Instruction(.vector(.reduce(o, .product)))
     #expect(bare.operation.staticProblems(context) == ["vreduce fn=prod needs requantization parameters"])
