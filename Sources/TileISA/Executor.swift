@@ -334,7 +334,9 @@ extension MachineState {
       }
     // issue 14: prod — each column's chain in row order (the static checks require `q`)
     case .reduce(let o, .product, let q?):
+      // Every column is computed before the first output is written, so `out` may alias `src`.
       let zp = Int32(q.inputZeroPoint)
+      var results = [UInt8](repeating: 0, count: o.inner)
       for j in 0..<o.inner {
         let column = o.source.address.byteOffset + j * o.source.innerStrideBytes
         var p = Int32(Int8(bitPattern: unifiedBuffer[column])) - zp
@@ -345,8 +347,9 @@ extension MachineState {
         let r = FixedPoint.productOutput(
           p, multiplier: q.multiplier, shift: q.shift, outputZeroPoint: Int32(q.outputZeroPoint),
           range: Int32(q.clamp.lowerBound)...Int32(q.clamp.upperBound))
-        unifiedBuffer[o.output.address.byteOffset + j * o.output.innerStrideBytes] = UInt8(bitPattern: Int8(r))
+        results[j] = UInt8(bitPattern: Int8(r))
       }
+      for j in 0..<o.inner { unifiedBuffer[o.output.address.byteOffset + j * o.output.innerStrideBytes] = results[j] }
     case .reduce(let o, .maximum, _):
       var best = [Int8](repeating: .min, count: o.inner)
       for i in 0..<o.outer {

@@ -73,6 +73,11 @@ struct ReduceProdInstructionTests {
             p, multiplier: q.multiplier, shift: q.shift, outputZeroPoint: Int32(q.outputZeroPoint), range: -128...127))
       }
       #expect(outputs(m, at: 2048, count: inner) == expected, "trial \(trial)")
+      // The output may alias the source: every column is read before the first output is written.
+      var aliased = o
+      aliased.output = VectorView(address: SRAMAddress(1), outerStrideBytes: inner)
+      try run(.vector(.reduce(aliased, .product, q)), on: &m)
+      #expect(outputs(m, at: 1, count: inner) == expected, "trial \(trial), aliased")
       compared += inner
     }
     #expect(compared > 40)

@@ -17,8 +17,9 @@ extension OperatorLegalizer {
     guard let xID = op.input(0), let x = input(0), let out = output, let axesData = input(1)?.data else {
       return host("the axes are not constant")
     }
-    guard x.elementType == .int8, out.elementType == .int8, !floatDatapath else {
-      return host("\(x.elementType) input; vreduce fn=prod multiplies int8 values")
+    guard !floatDatapath else { return host("float32 datapath; vreduce fn=prod multiplies int8 values") }
+    guard x.elementType == .int8, out.elementType == .int8 else {
+      return host("\(x.elementType) → \(out.elementType); vreduce fn=prod multiplies int8 values")
     }
     let rank = x.shape.count
     var axes: Set<Int> = []
