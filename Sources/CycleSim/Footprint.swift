@@ -129,7 +129,7 @@ struct Footprint: Equatable, Sendable {
         ubRead1 = view(o.a, outer: o.outer, inner: o.inner)
         ubRead2 = view(o.b, outer: o.outer, inner: o.inner)
         ubWrite = view(o.output, outer: o.outer, inner: o.inner)
-      case .reduce(let o, let f):
+      case .reduce(let o, let f, _):
         ubRead1 = view(o.source, outer: o.outer, inner: o.inner)
         // issue 14: argmax — an index output is 4 or 8 bytes per element.
         ubWrite = view(o.output, outer: 1, inner: o.inner, elementBytes: f.indexBytes)

@@ -245,7 +245,7 @@ struct InstructionWork: Sendable, Equatable {
           w.instructionClass = .vectorSelect
           w.ubRead = math.mul(math.mul(w.elements, 3), eb)
         }
-      case .reduce(let o, let f):
+      case .reduce(let o, let f, _):
         // Timed as `vmean` (`vector_mean`): one compare per input element into its column's
         // running maximum, one result move per column; each element read once, one row written.
         // issue 14: argmax — the index is selected by the same compare (a second register
@@ -254,7 +254,9 @@ struct InstructionWork: Sendable, Equatable {
         guard o.outer >= 1, o.inner >= 1 else { return .failure(WorkProblem("outer and inner must be ≥ 1")) }
         w.instructionClass = .vectorMean
         w.elements = math.mul(Int64(o.outer), Int64(o.inner))
-        w.vectorOps = math.add(w.elements, Int64(o.inner))
+        // issue 14: prod — fn=prod costs 2 lane operations per element (a 64-bit multiply and
+        // one rounding shift of the product), so V = 2E + N.
+        w.vectorOps = math.add(f == .product ? math.mul(w.elements, 2) : w.elements, Int64(o.inner))
         w.ubRead = math.mul(w.elements, eb)
         w.ubWrite = math.mul(Int64(o.inner), f.indexBytes.map(Int64.init) ?? eb)
       case .add(let o, _), .sub(let o, _), .mul(let o, _):

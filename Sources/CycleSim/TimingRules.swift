@@ -249,7 +249,8 @@ public struct TimingRule: Sendable {
     ) { w, p in readPassCycles(w, p) },
     TimingRule(
       .vectorMean, .vector,
-      busy: "max(⌈(E + C) / vector_ops⌉, ⌈E·eb / port(ub)⌉), E = pixels × C",
+      // issue 14: prod — k = 2 for `vreduce fn=prod` (a 64-bit multiply and a rounding shift)
+      busy: "max(⌈(k·E + C) / vector_ops⌉, ⌈E·eb / port(ub)⌉), E = pixels × C, k = 2 for vreduce fn=prod else 1",
       done: "= busy",
       source:
         "TFLite reference_ops::QuantizedMeanOrSum as one pass: each lane keeps a channel's int32 sum, one add per input element read once from the UB, then one requantization (MultiplyByQuantizedMultiplier) per channel; the C-element output row fits the UB write port alongside"

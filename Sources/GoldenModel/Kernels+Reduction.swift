@@ -189,16 +189,16 @@ extension Kernels {
       let slot = plan.slots[i]
       let v = q - inQ.zeroPoint
       if started[slot] {
-        let product = Int64(products[slot]) * Int64(v)
-        products[slot] = Requantize.multiplyByQuantizedMultiplier(product, m.multiplier, m.shift)
+        // issue 14: prod — the step shared with `vreduce fn=prod`
+        products[slot] = FixedPoint.productStep(products[slot], v, multiplier: m.multiplier, shift: m.shift)
       } else {
         products[slot] = v
         started[slot] = true
       }
     }
     return products.map { p in
-      let r = Requantize.multiplyByQuantizedMultiplier(Int64(p), m.multiplier, m.shift) &+ outQ.zeroPoint
-      return min(max(r, range.lowerBound), range.upperBound)
+      FixedPoint.productOutput(
+        p, multiplier: m.multiplier, shift: m.shift, outputZeroPoint: outQ.zeroPoint, range: range)
     }
   }
 }

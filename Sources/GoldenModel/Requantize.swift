@@ -76,32 +76,20 @@ public enum Requantize {
     return Int32(r)
   }
 
-  /// TFLite's `MultiplyByQuantizedMultiplier(int64_t x, multiplier, shift)` (16×8 kernels).
-  ///
-  /// The Q0.31 multiplier is first rounded to 16 bits, then one rounding shift is applied:
-  ///
-  /// ```swift
-  /// let reduced = multiplier < 0x7FFF_0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF
-  /// let total = 15 - shift                       // shift in -31...7
-  /// return Int32(truncatingIfNeeded: (x * reduced + (1 << (total - 1))) >> total)
-  /// ```
-  /// Rounds half up (toward +∞), unlike the 32-bit form. Callers check `shift < 8` first
-  /// (``checkWideShift(_:)``); the products wrap as the C++ does under its range assumptions.
+  /// TFLite's `MultiplyByQuantizedMultiplier(int64_t x, multiplier, shift)` (16×8 kernels):
+  /// `FixedPoint.multiplyByQuantizedMultiplierWide`, shared with the vector unit (issue 14: prod).
+  /// Callers check `shift < 8` first (``checkWideShift(_:_:)``).
   @inlinable
   public static func multiplyByQuantizedMultiplier(_ x: Int64, _ multiplier: Int32, _ shift: Int)
     -> Int32
   {
-    let reduced: Int64 =
-      multiplier < 0x7FFF_0000 ? (Int64(multiplier) + (1 << 15)) >> 16 : 0x7FFF
-    let total = 15 - shift
-    let rounded = (x &* reduced) &+ (Int64(1) << Int64(total - 1))
-    return Int32(truncatingIfNeeded: rounded >> Int64(total))
+    FixedPoint.multiplyByQuantizedMultiplierWide(x, multiplier, shift)
   }
 
   /// Throws unless every shift is in the range the 64-bit `MultiplyByQuantizedMultiplier`
   /// supports (−31...7); TFLite only asserts this.
   static func checkWideShift(_ multipliers: [Multiplier], _ c: KernelContext) throws(GoldenModelError) {
-    if let bad = multipliers.first(where: { $0.shift > 7 || $0.shift < -31 }) {
+    if let bad = multipliers.first(where: { !FixedPoint.wideShifts.contains($0.shift) }) {
       throw c.unsupported(
         "requantization shift \(bad.shift) outside −31...7 (scale ratio too large for the 16×8 kernel)")
     }

@@ -149,11 +149,14 @@ struct CostModel {
 
   /// One `vmean` over `pixels` rows of `channels`: an add per input element and a requantization
   /// per channel, each element read once; the simulator's `vector_mean` rule
-  /// `max(⌈(E + C) / vector_ops⌉, ⌈E·eb / ub_port⌉)` with E = pixels × channels.
-  func mean(pixels: Int, channels: Int) -> Int {
+  /// `max(⌈(k·E + C) / vector_ops⌉, ⌈E·eb / ub_port⌉)` with E = pixels × channels, k =
+  /// `operationsPerElement`.
+  /// (issue 14: prod) `operationsPerElement` is 2 for `vreduce fn=prod` (V = 2E + N).
+  func mean(pixels: Int, channels: Int, operationsPerElement: Int = 1) -> Int {
     let elements = pixels.multipliedSaturating(by: channels)
     let reads = elements.multipliedSaturating(by: arch.datapath.elementBytes)
-    return max(vector(elements.addingSaturating(channels)), ceilDiv(reads, max(arch.ub.portBytesPerCycle, 1)), 1)
+    let operations = elements.multipliedSaturating(by: operationsPerElement).addingSaturating(channels)
+    return max(vector(operations), ceilDiv(reads, max(arch.ub.portBytesPerCycle, 1)), 1)
   }
 
   /// One `vlut` over `elements`: the 256-byte table copied from the weight buffer into the

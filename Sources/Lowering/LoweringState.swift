@@ -529,8 +529,17 @@ struct MeanWork {
   /// Bytes per output element: the index width for ARG_MAX, else the datapath's `eb`.
   func outputBytes(_ eb: Int) -> Int { argMax?.indexBytes ?? eb }
 
+  // issue 14: prod
+  /// REDUCE_PROD: `vreduce fn=prod` with these parameters (`parameters` unused).
+  var product: RequantizeParameters? = nil
+
+  /// Vector-lane operations per reduced element: 2 for `fn=prod` (a 64-bit multiply and a
+  /// rounding shift), else 1.
+  var operationsPerElement: Int { product == nil ? 1 : 2 }
+
   /// The instruction that reduces `operands`.
   func operation(_ operands: UnaryOperands) -> VectorOperation {
+    if let q = product { return .reduce(operands, .product, q) }  // issue 14: prod
     if let f = argMax { return .reduce(operands, f) }
     return maximum ? .reduce(operands, .maximum) : .mean(operands, parameters)
   }

@@ -450,7 +450,14 @@ func parseInstruction(_ tokens: [Token], line: Int) throws(ISAError) -> Instruct
           gates: gates, gateStrideBytes: gateStride, cell: cell, hidden: hidden, outer: outer, inner: inner, parameters: p)))
   case "vreduce":
     let function = try r.word("fn", ReduceFunction.self)
-    operation = .vector(.reduce(try unaryOperands(&r), function))
+    let o = try unaryOperands(&r)
+    // issue 14: prod — fn=prod reads its requantization fields; the others have none
+    let q: RequantizeParameters? =
+      function == .product
+      ? RequantizeParameters(
+        inputZeroPoint: try r.int8("in_zp"), outputZeroPoint: try r.int8("out_zp"), multiplier: try r.int32("mult"),
+        shift: try r.int("shift"), clamp: try r.clamp("clamp")) : nil
+    operation = .vector(.reduce(o, function, q))
   case "host":
     operation = .host(HostTaskIndex(try r.int("task")))
   case "nop":

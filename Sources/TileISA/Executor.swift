@@ -332,7 +332,25 @@ extension MachineState {
       } else {
         elementwise(o) { a, b in UInt8(bitPattern: f.apply(a, b)) }
       }
-    case .reduce(let o, .maximum):
+    // issue 14: prod — each column's chain in row order (the static checks require `q`)
+    case .reduce(let o, .product, let q?):
+      // Every column is computed before the first output is written, so `out` may alias `src`.
+      let zp = Int32(q.inputZeroPoint)
+      var results = [UInt8](repeating: 0, count: o.inner)
+      for j in 0..<o.inner {
+        let column = o.source.address.byteOffset + j * o.source.innerStrideBytes
+        var p = Int32(Int8(bitPattern: unifiedBuffer[column])) - zp
+        for i in 1..<max(o.outer, 1) {
+          let v = Int32(Int8(bitPattern: unifiedBuffer[column + i * o.source.outerStrideBytes])) - zp
+          p = FixedPoint.productStep(p, v, multiplier: q.multiplier, shift: q.shift)
+        }
+        let r = FixedPoint.productOutput(
+          p, multiplier: q.multiplier, shift: q.shift, outputZeroPoint: Int32(q.outputZeroPoint),
+          range: Int32(q.clamp.lowerBound)...Int32(q.clamp.upperBound))
+        results[j] = UInt8(bitPattern: Int8(r))
+      }
+      for j in 0..<o.inner { unifiedBuffer[o.output.address.byteOffset + j * o.output.innerStrideBytes] = results[j] }
+    case .reduce(let o, .maximum, _):
       var best = [Int8](repeating: .min, count: o.inner)
       for i in 0..<o.outer {
         let row = o.source.address.byteOffset + i * o.source.outerStrideBytes
@@ -342,7 +360,7 @@ extension MachineState {
         unifiedBuffer[o.output.address.byteOffset + j * o.output.innerStrideBytes] = UInt8(bitPattern: best[j])
       }
     // issue 14: argmax
-    case .reduce(let o, let f):
+    case .reduce(let o, let f, _):
       // The first row holding the column's largest value: a strictly greater value moves the
       // index, so ties keep the earlier row (−128 everywhere keeps row 0).
       let width = f.indexBytes ?? 4

@@ -363,7 +363,22 @@ private func checkVector(_ v: VectorOperation, elementBytes eb: Int, capacity: I
         "shift = \(q.shift) out of \(FixedPoint.divideShifts) (a division's rescaling exponent must stay in 0...63 for every int8 pair)"
       )
     }
-  case .reduce(let o, let f):
+  case .reduce(let o, let f, let q):
+    // issue 14: prod — fn=prod's parameters: the wide multiply's shift range, a non-negative
+    // multiplier; the other functions take none.
+    if f == .product {
+      if let q {
+        if !FixedPoint.wideShifts.contains(q.shift) {
+          p.add("shift = \(q.shift) out of \(FixedPoint.wideShifts) (the 64-bit MultiplyByQuantizedMultiplier's range)")
+        }
+        if q.multiplier < 0 { p.add("mult = \(q.multiplier) must be ≥ 0") }
+        if q.unsignedBytes { p.add("vreduce fn=prod has no unsigned form") }
+      } else {
+        p.add("vreduce fn=prod needs requantization parameters")
+      }
+    } else if q != nil {
+      p.add("vreduce fn=\(f.rawValue) takes no requantization parameters")
+    }
     if checkExtent(o.outer, o.inner, elementBytes: eb, capacity: capacity, into: &p) {
       checkView(o.source, outer: o.outer, inner: o.inner, elementBytes: eb, capacity: capacity, name: "source", into: &p)
       // issue 14: argmax — an index output is 4 or 8 bytes per element.

@@ -157,10 +157,17 @@ extension Instruction {
         if case .less(let q) = f { try encodeComparisonParameters(q, &w) }
         if case .select(let c) = f { try encodeView(c, at: 42, "cond", &w) }
         try encodeClamp(f.clamp, &w)
-      case .reduce(let o, let f):
+      case .reduce(let o, let f, let q):
         opcode = .vreduce
         try encodeUnary(o, &w)
         try w.put(caseIndex(f), UInt8.self, at: 63, "fn")
+        // issue 14: prod — fn=prod's parameters in `vrequant`'s bytes 50–62; a function and
+        // parameters that do not belong together cannot be encoded.
+        guard (f == .product) == (q != nil) else {
+          throw ISAError(
+            .encode, w.location, "vreduce fn=\(f.rawValue) \(q == nil ? "without" : "with") requantization parameters")
+        }
+        if let q { try encodeRequantize(q, &w) }
       case .maxPool(let p), .avgPool(let p):
         opcode = if case .maxPool = v { .vmaxpool } else { .vavgpool }
         try w.put(Int(p.clamp.lowerBound), Int8.self, at: 4, "clamp")
@@ -323,7 +330,8 @@ extension Instruction {
       }
     case .vreduce:
       let o = decodeUnary(&r)
-      operation = .vector(.reduce(o, try r.choice(ReduceFunction.allCases, at: 63, "reduce function")))
+      let f = try r.choice(ReduceFunction.allCases, at: 63, "reduce function")
+      operation = .vector(.reduce(o, f, f == .product ? try decodeRequantize(&r) : nil))  // issue 14: prod
     // issue 14: lstm
     case .vlstm:
       operation = .vector(.lstmCell(try decodeLSTMCell(&r)))

@@ -147,7 +147,7 @@ extension Instruction {
           accesses.insert(MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: ranges), at: 2)
         }
         return accesses
-      case .reduce(let o, let f):
+      case .reduce(let o, let f, _):
         // issue 14: argmax — an index output is 4 or 8 bytes per element.
         return [
           MemoryAccess(space: .unifiedBuffer, kind: .read, ranges: viewRanges(o.source, outer: o.outer, inner: o.inner, eb)),

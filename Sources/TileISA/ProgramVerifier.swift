@@ -425,7 +425,7 @@ public enum ProgramVerifier {
       // issue 14: vector binary/reduce
       case .binary(let o, _): out.append((.unifiedBuffer, view(o.output, o.outer, o.inner)))
       // issue 14: argmax (an index output is 4 or 8 bytes per element: the last one reaches further)
-      case .reduce(let o, let f):
+      case .reduce(let o, let f, _):
         let wider = max(0, (f.indexBytes ?? eb) - eb)
         out.append((.unifiedBuffer, view(o.output, 1, o.inner).map { $0.lowerBound..<$0.upperBound + wider }))
       // issue 14: lstm (the cell state's last element is int16: one element width further)

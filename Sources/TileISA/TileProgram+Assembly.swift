@@ -174,8 +174,13 @@ extension Operation {
         if case .select(let c) = f { return fields + [("cond", viewText(c))] }  // a copy: no clamp
         if f.name == .less || f.name == .logicalAnd { return fields }  // bool output: no clamp
         return fields + [("clamp", clampText(f.clamp))]
-      case .reduce(let o, let f):
-        return [("fn", f.rawValue)] + unaryFields(o)
+      case .reduce(let o, let f, let q):
+        // issue 14: prod — fn=prod carries its requantization fields
+        guard let q else { return [("fn", f.rawValue)] + unaryFields(o) }
+        return [("fn", f.rawValue)] + unaryFields(o) + [
+          ("in_zp", "\(q.inputZeroPoint)"), ("out_zp", "\(q.outputZeroPoint)"), ("mult", "\(q.multiplier)"),
+          ("shift", "\(q.shift)"), ("clamp", clampText(q.clamp)),
+        ]
       // issue 14: lstm
       case .lstmCell(let l):
         let p = l.parameters

@@ -305,12 +305,17 @@ public enum ReduceFunction: String, CaseIterable, Hashable, Sendable {
   /// little-endian index, 4 or 8 bytes per output element.
   case argMaxInt32 = "argmax32"
   case argMaxInt64 = "argmax64"
+  // issue 14: prod
+  /// TFLite REDUCE_PROD int8 (`QuantizedReduceProd<int8_t>`): a chain of 64-bit products each
+  /// rescaled by the wide `MultiplyByQuantizedMultiplier` (`FixedPoint.productStep`); the only
+  /// function with requantization parameters.
+  case product = "prod"
 
   /// Bytes per output element: the index width for the argmax functions, nil when the output
   /// has the datapath's element size (`max`).
   public var indexBytes: Int? {
     switch self {
-    case .maximum: nil
+    case .maximum, .product: nil  // issue 14: prod
     case .argMaxInt32: 4
     case .argMaxInt64: 8
     }

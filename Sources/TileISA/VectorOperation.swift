@@ -376,8 +376,13 @@ public enum VectorOperation: Hashable, Sendable {
   ///
   /// Every source element is read before any output is written. (issue 14: argmax) With
   /// `argmax32`/`argmax64` (ARG_MAX) `OUT[0][j]` is instead the first `i` holding the column's
-  /// maximum, a 4- or 8-byte little-endian index (`ReduceFunction.indexBytes`).
-  case reduce(UnaryOperands, ReduceFunction)
+  /// maximum, a 4- or 8-byte little-endian index (`ReduceFunction.indexBytes`). (issue 14: prod)
+  /// With `prod` (REDUCE_PROD) and its `parameters` (`mult`, `shift` in −31...7, `in_zp`, `out_zp`,
+  /// `clamp`) each column is a sequential chain in row order: `p = SRC[0][j] − in_zp`, then
+  /// `p = FixedPoint.productStep(p, SRC[i][j] − in_zp)` for i = 1, 2, …, and
+  /// `OUT[0][j] = FixedPoint.productOutput(p)` clamped to `clamp`. The other functions take no
+  /// parameters (nil).
+  case reduce(UnaryOperands, ReduceFunction, RequantizeParameters? = nil)
   // issue 14: PRELU / L2_NORMALIZATION
   /// TFLite int8 L2_NORMALIZATION over each of the `outer` rows of `inner` elements
   /// (`reference_integer_ops::L2Normalization`; the output's scale is 1/128 and zero point 0, as

@@ -43,7 +43,7 @@ import TileISA
     }
   }
 
-  @Test("vreduce takes max(⌈(E + C) / vector_ops⌉, ⌈E·eb / port(ub)⌉) cycles")
+  @Test("vreduce takes max(⌈(k·E + C) / vector_ops⌉, ⌈E·eb / port(ub)⌉) cycles, k = 2 for fn=prod")
   func reduce() throws {
     for arch in [ArchSpec.toy4x4, .edgeTPU, .gemmini] {
       let ops = arch.vectorOpsPerCycle
@@ -57,6 +57,10 @@ import TileISA
         let e = rows * columns
         let want = Int64(max((e + columns + ops - 1) / ops, (e * eb + port - 1) / port, 1))
         #expect(try cycles(arch, .vector(.reduce(o, .maximum))) == want, "\(arch.name) \(rows) × \(columns)")
+        // issue 14: prod — fn=prod costs two lane operations per element: ⌈(2E + C) / vector_ops⌉
+        let q = RequantizeParameters(inputZeroPoint: 0, outputZeroPoint: 0, multiplier: 1 << 30, shift: 0)
+        let prod = Int64(max((2 * e + columns + ops - 1) / ops, (e * eb + port - 1) / port, 1))
+        #expect(try cycles(arch, .vector(.reduce(o, .product, q))) == prod, "\(arch.name) \(rows) × \(columns) prod")
       }
     }
   }

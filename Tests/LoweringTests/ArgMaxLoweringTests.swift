@@ -17,7 +17,7 @@ import TileISA
 /// that do not fit the unified buffer stay on the host.
 @Suite struct ArgMaxLoweringTests {
   static func isArgMax(_ i: Instruction) -> Bool {
-    if case .vector(.reduce(_, let f)) = i.operation { return f.indexBytes != nil }
+    if case .vector(.reduce(_, let f, _)) = i.operation { return f.indexBytes != nil }
     return false
   }
 

@@ -8,7 +8,7 @@ import TileISA
 
 /// The instructions this session added to the ISA (`vresize` 20, `vbinary` 24 — its `div`, `less`
 /// and `select` functions too (issue 14: vops) — `vreduce` 25 (`argmax32|argmax64` too, issue 14:
-/// argmax) and the `host_link` flag of
+/// argmax; `prod`, issue 14: prod) and the `host_link` flag of
 /// `load`/`store`), mutated byte by byte from encodings the compiler emits for committed models:
 /// every mutant either fails to decode with an `ISAError`, or decodes, verifies or is rejected
 /// with problems, and executes or throws — never traps.
@@ -44,7 +44,9 @@ import TileISA
       key: "transformer_ops", arch: arch)
     // issue 14: argmax — `vreduce fn=argmax32|argmax64` with 4- and 8-byte index outputs
     let (_, d) = try Self.seeds(["arg_max_int32_int8", "arg_max_int64_int8"], key: "vision_ops", arch: arch)
-    let seeds = a + b + c + d
+    // issue 14: prod — `vreduce fn=prod` with vrequant's parameter bytes
+    let (_, e) = try Self.seeds(["reduce_prod_int8"], key: "transformer_ops", arch: arch)
+    let seeds = a + b + c + d + e
     let opcodes = Set(seeds.map { $0[0] })
     #expect(opcodes.isSuperset(of: [1, 2, 20, 24]), "\(opcodes.sorted())")
     var rng = SeededGenerator(seed: 77)

@@ -32,6 +32,9 @@ import TileISA
 /// - ARG_MAX int8 → int32/int64 over a constant axis whose column and index fit the unified
 ///   buffer (issue 14: argmax) → `vreduce fn=argmax32|argmax64` with MEAN's layouts
 ///   (`Legalize+ArgMax.swift`).
+/// - REDUCE_PROD int8 → int8 over adjacent constant axes whose rescaling shift is in −31…7 and
+///   whose column fits the unified buffer (issue 14: prod) → `vreduce fn=prod` with MEAN's
+///   layouts, each column a chain in input order (`Legalize+Prod.swift`).
 /// - int8 → int8 per-tensor unary ops listed in `isLookupOperator` (LOGISTIC, TANH, HARD_SWISH,
 ///   GELU, EXP, NEG, RSQRT, LEAKY_RELU, SQRT) → `vlut` on the vector unit, through a 256-entry table the golden
 ///   model's kernel fills (`LookupTable`).
@@ -170,6 +173,8 @@ struct OperatorLegalizer {
     case .sum: return mean(sum: true)
     // issue 14: argmax
     case .argMax(let type): return argMax(type)
+    // issue 14: prod
+    case .reduceProd: return reduceProduct()
     default:
       return host("no vector-unit implementation")
     }

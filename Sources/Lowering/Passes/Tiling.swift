@@ -699,6 +699,7 @@ struct Tiler {
   /// Blocks of channels with every pixel (a channel's mean needs all of its pixels): the most
   /// channels whose input block and output row (twice over when double-buffered) fit.
   func mean(_ u: MeanWork, _ location: String) throws(LoweringError) -> ElementwiseTiling {
+    let k = u.operationsPerElement  // issue 14: prod — 2 lane operations per element for fn=prod
     let ob = u.outputBytes(eb)  // issue 14: argmax — 4- or 8-byte indices
     let channelBytes = u.pixels * eb + ob  // a channel's pixels and its output
     guard let db = bufferings.first(where: { (($0 ? 2 : 1) * channelBytes) <= ubCapacity }) else {
@@ -715,8 +716,9 @@ struct Tiler {
     let elements = u.batches * u.pixels * u.channels
     let outputs = u.batches * u.channels
     let compute = u.batches.multipliedSaturating(
-      by: (u.channels / channelTile) * cost.mean(pixels: u.pixels, channels: channelTile)
-        + (u.channels % channelTile == 0 ? 0 : cost.mean(pixels: u.pixels, channels: u.channels % channelTile)))
+      by: (u.channels / channelTile) * cost.mean(pixels: u.pixels, channels: channelTile, operationsPerElement: k)
+        + (u.channels % channelTile == 0
+          ? 0 : cost.mean(pixels: u.pixels, channels: u.channels % channelTile, operationsPerElement: k)))
     // A block of all channels is one contiguous transfer; a partial block is one row per pixel.
     let loadTransfers = channelTile == u.channels ? blocks : blocks * u.pixels
     let load = cost.activationDMA(elements * eb, transfers: loadTransfers, onChip: expectedOnChip(u.input))
@@ -733,14 +735,16 @@ struct Tiler {
   /// Blocks of whole rows for a row-per-lane MEAN: the most rows whose elements and outputs
   /// (twice over when double-buffered) fit; one contiguous load and store per block.
   func meanRows(_ u: MeanWork, doubleBuffered db: Bool) -> ElementwiseTiling {
+    let k = u.operationsPerElement  // issue 14: prod — 2 lane operations per element for fn=prod
     let ob = u.outputBytes(eb)  // issue 14: argmax — 4- or 8-byte indices
     let rowBytes = u.pixels * eb + ob
     let rowTile = max(1, min(u.batches, ubCapacity / ((db ? 2 : 1) * rowBytes)))
     let blocks = ceilDiv(u.batches, rowTile)
     let elements = u.batches * u.pixels
     let compute =
-      (u.batches / rowTile) * cost.mean(pixels: u.pixels, channels: rowTile)
-      + (u.batches % rowTile == 0 ? 0 : cost.mean(pixels: u.pixels, channels: u.batches % rowTile))
+      (u.batches / rowTile) * cost.mean(pixels: u.pixels, channels: rowTile, operationsPerElement: k)
+      + (u.batches % rowTile == 0
+        ? 0 : cost.mean(pixels: u.pixels, channels: u.batches % rowTile, operationsPerElement: k))
     let load = cost.activationDMA(elements * eb, transfers: blocks, onChip: expectedOnChip(u.input))
     let store = cost.activationDMA(u.batches * ob, transfers: blocks, onChip: expectedOnChip(u.output))
     let estimate = CostEstimate(
