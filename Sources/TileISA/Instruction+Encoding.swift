@@ -96,16 +96,7 @@ extension Instruction {
       case .add(let o, let q), .sub(let o, let q):
         opcode = if case .add = v { .vadd } else { .vsub }
         try encodeBinary(o, &w)
-        try w.put(Int(q.aMultiplier), Int32.self, at: 42, "a_mult")
-        try w.put(Int(q.bMultiplier), Int32.self, at: 46, "b_mult")
-        try w.put(Int(q.outputMultiplier), Int32.self, at: 50, "out_mult")
-        try w.put(q.aShift, Int8.self, at: 54, "a_shift")
-        try w.put(q.bShift, Int8.self, at: 55, "b_shift")
-        try w.put(q.outputShift, Int8.self, at: 56, "out_shift")
-        try w.put(q.leftShift, UInt8.self, at: 57, "lshift")
-        try w.put(Int(q.aZeroPoint), Int8.self, at: 58, "a_zp")
-        try w.put(Int(q.bZeroPoint), Int8.self, at: 59, "b_zp")
-        try w.put(Int(q.outputZeroPoint), Int8.self, at: 60, "out_zp")
+        try encodeAddParameters(q, &w)
         try encodeClamp(q.clamp, &w)
       case .mul(let o, let q):
         opcode = .vmul
@@ -260,12 +251,7 @@ extension Instruction {
           clamp: try r.clamp(at: 6), destination: decodeDestination(at: 24, &r)))
     case .vadd, .vsub:
       let o = decodeBinary(&r)
-      let q = AddParameters(
-        aZeroPoint: Int8(r.get(Int8.self, at: 58)), bZeroPoint: Int8(r.get(Int8.self, at: 59)),
-        outputZeroPoint: Int8(r.get(Int8.self, at: 60)), leftShift: r.get(UInt8.self, at: 57),
-        aMultiplier: Int32(r.get(Int32.self, at: 42)), aShift: r.get(Int8.self, at: 54),
-        bMultiplier: Int32(r.get(Int32.self, at: 46)), bShift: r.get(Int8.self, at: 55),
-        outputMultiplier: Int32(r.get(Int32.self, at: 50)), outputShift: r.get(Int8.self, at: 56), clamp: try r.clamp(at: 61))
+      let q = decodeAddParameters(&r, clamp: try r.clamp(at: 61))
       operation = .vector(opcode == .vadd ? .add(o, q) : .sub(o, q))
     case .vmul:
       let o = decodeBinary(&r)
@@ -477,7 +463,7 @@ private func decodeRequantize(_ r: inout FieldReader64) throws(ISAError) -> Requ
 }
 
 // issue 14: vector binary/reduce
-/// The rescaling fields of `vadd`/`vsub`, shared by `vbinary fn=sqdiff` (bytes 42–60).
+/// The rescaling fields of `vadd`/`vsub` and `vbinary fn=sqdiff` (bytes 42–60).
 private func encodeAddParameters(_ q: AddParameters, _ w: inout FieldWriter) throws(ISAError) {
   try w.put(Int(q.aMultiplier), Int32.self, at: 42, "a_mult")
   try w.put(Int(q.bMultiplier), Int32.self, at: 46, "b_mult")
