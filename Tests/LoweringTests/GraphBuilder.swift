@@ -166,3 +166,26 @@ enum TestModels {
     return b.model("bmm", inputs: [x, y], outputs: [z])
   }
 }
+
+extension GraphBuilder {
+  /// A model named `name` of one int8 reduction `kind(keepDims)` (MEAN, SUM, REDUCE_MAX,
+  /// REDUCE_PROD) over the constant int32 `axes` of `shape` (negative axes count from the end),
+  /// as the converter writes it: input `names.0` and the axes in, output `names.1` out, with the
+  /// reduced dimensions dropped or kept as 1.
+  static func reductionModel(
+    _ name: String, _ kind: (Bool) -> OpKind, _ shape: [Int], axes: [Int32], keepDims: Bool,
+    input: (Float, Int64), output: (Float, Int64), names: (String, String) = ("x", "y"), seed: UInt64
+  ) -> Model {
+    var g = GraphBuilder(seed: seed)
+    let x = g.activation(names.0, shape, scale: input.0, zeroPoint: input.1)
+    let a = g.int32("axes", [axes.count], axes)
+    var outShape: [Int] = []
+    for (d, size) in shape.enumerated() {
+      let reduced = axes.contains { Int($0) == d || Int($0) + shape.count == d }
+      if !reduced { outShape.append(size) } else if keepDims { outShape.append(1) }
+    }
+    let y = g.activation(names.1, outShape, scale: output.0, zeroPoint: output.1)
+    g.op(kind(keepDims), [x, a], [y])
+    return g.model(name, inputs: [x], outputs: [y])
+  }
+}

@@ -70,17 +70,9 @@ import TileISA
 
   /// One int8 REDUCE_MAX over `axes` of `shape` with equal input and output quantization.
   static func reduceMaxModel(_ shape: [Int], axes: [Int32], keepDims: Bool, output: (Float, Int64) = (0.05, 3)) -> Model {
-    var g = GraphBuilder(seed: 6)
-    let x = g.activation("x", shape, scale: 0.05, zeroPoint: 3)
-    let a = g.int32("axes", [axes.count], axes)
-    var outShape: [Int] = []
-    for (d, size) in shape.enumerated() {
-      let reduced = axes.contains { Int($0) == d || Int($0) + shape.count == d }
-      if !reduced { outShape.append(size) } else if keepDims { outShape.append(1) }
-    }
-    let y = g.activation("y", outShape, scale: output.0, zeroPoint: output.1)
-    g.op(.reduceMax(keepDims: keepDims), [x, a], [y])
-    return g.model("reduce_max", inputs: [x], outputs: [y])
+    GraphBuilder.reductionModel(
+      "reduce_max", OpKind.reduceMax, shape, axes: axes, keepDims: keepDims, input: (0.05, 3), output: output,
+      seed: 6)
   }
 
   @Test("REDUCE_MAX through vreduce: seeded axis runs vs the golden model, committed fixtures vs TFLite, on every preset")

@@ -18,17 +18,9 @@ import TileISA
     _ shape: [Int], axes: [Int32] = [1, 2], keepDims: Bool = false, input: (Float, Int64) = (0.05, 3),
     output: (Float, Int64) = (0.02, -7)
   ) -> Model {
-    var g = GraphBuilder(seed: 5)
-    let x = g.activation("features", shape, scale: input.0, zeroPoint: input.1)
-    let a = g.int32("axes", [axes.count], axes)
-    var outShape: [Int] = []
-    for (d, size) in shape.enumerated() {
-      let reduced = axes.contains { Int($0) == d || Int($0) + shape.count == d }
-      if !reduced { outShape.append(size) } else if keepDims { outShape.append(1) }
-    }
-    let y = g.activation("pooled", outShape, scale: output.0, zeroPoint: output.1)
-    g.op(.mean(keepDims: keepDims), [x, a], [y])
-    return g.model("mean", inputs: [x], outputs: [y])
+    GraphBuilder.reductionModel(
+      "mean", OpKind.mean, shape, axes: axes, keepDims: keepDims, input: input, output: output,
+      names: ("features", "pooled"), seed: 5)
   }
 
   /// The golden model's MEAN over H and W of `values` (shape `[1, h, w, c]`).

@@ -55,14 +55,9 @@ import TileISA
   static func model(
     _ shape: [Int], axes: [Int32], keepDims: Bool, input: (Float, Int64), output: (Float, Int64)
   ) -> Model {
-    var g = GraphBuilder(seed: 14)
-    let x = g.activation("x", shape, scale: input.0, zeroPoint: input.1)
-    let a = g.int32("axes", [axes.count], axes)
-    let reduced = Set(axes.map { $0 < 0 ? Int($0) + shape.count : Int($0) })
-    let outShape = shape.indices.compactMap { d in reduced.contains(d) ? (keepDims ? 1 : nil) : shape[d] }
-    let y = g.activation("y", outShape, scale: output.0, zeroPoint: output.1)
-    g.op(.reduceProd(keepDims: keepDims), [x, a], [y])
-    return g.model("reduce_prod", inputs: [x], outputs: [y])
+    GraphBuilder.reductionModel(
+      "reduce_prod", OpKind.reduceProd, shape, axes: axes, keepDims: keepDims, input: input, output: output,
+      seed: 14)
   }
 
   @Test("seeded shapes, axes and saturating scales equal the golden model on every preset")

@@ -77,17 +77,8 @@ import TileISA
   static func model(
     _ shape: [Int], axes: [Int32], keepDims: Bool, input: (Float, Int64), output: (Float, Int64)
   ) -> Model {
-    var g = GraphBuilder(seed: 14)
-    let x = g.activation("x", shape, scale: input.0, zeroPoint: input.1)
-    let a = g.int32("axes", [axes.count], axes)
-    var outShape: [Int] = []
-    for (d, size) in shape.enumerated() {
-      let reduced = axes.contains { Int($0) == d || Int($0) + shape.count == d }
-      if !reduced { outShape.append(size) } else if keepDims { outShape.append(1) }
-    }
-    let y = g.activation("y", outShape, scale: output.0, zeroPoint: output.1)
-    g.op(.sum(keepDims: keepDims), [x, a], [y])
-    return g.model("sum", inputs: [x], outputs: [y])
+    GraphBuilder.reductionModel(
+      "sum", OpKind.sum, shape, axes: axes, keepDims: keepDims, input: input, output: output, seed: 14)
   }
 
   @Test("seeded shapes, axes and quantizations equal the golden model on every preset")
