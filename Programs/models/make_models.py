@@ -760,6 +760,39 @@ def write_reference(spec, rel, path, shared, opinfo):
     return stem, manifest, outs, outd, diff_vs_opt, sat
 
 
+
+def write_op_fixture_set(specs, subdir, width=48, reference_path=None, describe=None):
+    """Single-op models in <subdir>/ (one per spec and mode, int8 before float so the float twin
+    reuses the int8 inputs) and their reference sets; returns the index entries. `reference_path
+    (data, path)` may return another file to run the reference on (removed afterwards);
+    `describe(data)` gives extra lines printed for each int8 file."""
+    os.makedirs(os.path.join(HERE, subdir), exist_ok=True)
+    entries = []
+    for spec in specs:
+        shared = {}
+        for mode in sorted(spec.modes, key=lambda m: m == "float"):
+            seed_all(name_seed(spec.name))
+            mod, shapes = spec.build(np.random.default_rng(name_seed(spec.name)))
+            with contextlib.redirect_stdout(io.StringIO()):
+                data = convert(spec, mod, shapes, mode)
+            stem = "%s_%s" % (spec.name, mode)
+            rel = "%s/%s.tflite" % (subdir, stem)
+            path = os.path.join(HERE, rel)
+            with open(path, "wb") as f:
+                f.write(data)
+            opinfo = inspect_model(data)
+            run_path = reference_path(data, path) if reference_path else path
+            stem, manifest, _, _, ndiff, sat = write_reference(spec, rel, run_path, shared, opinfo)
+            if run_path != path:
+                os.remove(run_path)
+            entries.append({"stem": stem, "model": rel, "manifest": "reference/%s/manifest.json" % stem})
+            print("%-*s %6d B  ref-vs-opt diff=%-4d %s  ops=%s" % (
+                width, rel, len(data), ndiff, " ".join(sat), ",".join(manifest["ops"])))
+            if mode == "int8" and describe:
+                for line in describe(data):
+                    print(line)
+    return entries
+
 def write_batch_reference(spec, rel, path, batch, batch1_inputs, opinfo):
     """Write reference/<stem>_b<batch>/: the same file, its dynamic batch resized to `batch`.
 

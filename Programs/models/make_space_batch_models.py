@@ -83,32 +83,8 @@ OP_SPECS = [
 
 def write_op_fixtures():
     """Single-op models in vision/ops/ and their reference sets; returns index entries."""
-    os.makedirs(os.path.join(MV.OUT_DIR, "ops"), exist_ok=True)
-    entries = []
-    for spec in OP_SPECS:
-        shared = {}
-        for mode in sorted(spec.modes, key=lambda m: m == "float"):
-            MM.seed_all(MM.name_seed(spec.name))
-            mod, shapes = spec.build(np.random.default_rng(MM.name_seed(spec.name)))
-            with contextlib.redirect_stdout(io.StringIO()):
-                data = MM.convert(spec, mod, shapes, mode)
-            stem = "%s_%s" % (spec.name, mode)
-            rel = "vision/ops/%s.tflite" % stem
-            path = os.path.join(HERE, rel)
-            with open(path, "wb") as f:
-                f.write(data)
-            opinfo = MM.inspect_model(data)
-            run_path = MV.reference_copy(data, path)
-            stem, manifest, _, _, ndiff, sat = MM.write_reference(spec, rel, run_path, shared, opinfo)
-            if run_path != path:
-                os.remove(run_path)
-            entries.append({"stem": stem, "model": rel, "manifest": "reference/%s/manifest.json" % stem})
-            print("%-52s %6d B  ref-vs-opt diff=%-4d %s  ops=%s" % (
-                rel, len(data), ndiff, " ".join(sat), ",".join(manifest["ops"])))
-            if mode == "int8":
-                for line in MV.op_options(data):
-                    print(line)
-    return entries
+    return MM.write_op_fixture_set(
+        OP_SPECS, "vision/ops", width=52, reference_path=MV.reference_copy, describe=MV.op_options)
 
 
 def write_index(networks, ops):

@@ -211,26 +211,7 @@ MM.make_inputs = make_inputs
 
 def write_op_fixtures():
     """Single-op models in transformers/ops/ and their reference sets; returns index entries."""
-    os.makedirs(os.path.join(OUT_DIR, "ops"), exist_ok=True)
-    entries = []
-    for spec in OP_SPECS:
-        shared = {}
-        for mode in sorted(spec.modes, key=lambda m: m == "float"):
-            MM.seed_all(MM.name_seed(spec.name))
-            mod, shapes = spec.build(np.random.default_rng(MM.name_seed(spec.name)))
-            with contextlib.redirect_stdout(io.StringIO()):
-                data = MM.convert(spec, mod, shapes, mode)
-            stem = "%s_%s" % (spec.name, mode)
-            rel = "transformers/ops/%s.tflite" % stem
-            path = os.path.join(HERE, rel)
-            with open(path, "wb") as f:
-                f.write(data)
-            opinfo = MM.inspect_model(data)
-            stem, manifest, _, _, ndiff, sat = MM.write_reference(spec, rel, path, shared, opinfo)
-            entries.append({"stem": stem, "model": rel, "manifest": "reference/%s/manifest.json" % stem})
-            print("%-48s %6d B  ref-vs-opt diff=%-4d %s  ops=%s" % (
-                rel, len(data), ndiff, " ".join(sat), ",".join(manifest["ops"])))
-    return entries
+    return MM.write_op_fixture_set(OP_SPECS, "transformers/ops")
 
 
 def write_network_reference(name, rel, data, inputs_of):
