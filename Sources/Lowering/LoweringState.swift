@@ -537,6 +537,15 @@ struct MeanWork {
   /// rounding shift), else 1.
   var operationsPerElement: Int { product == nil ? 1 : 2 }
 
+  /// Chooses a row per lane (`rowLanes`) when the reduced axes are the last (`channels` = 1),
+  /// there are several rows and one row's stride fits the instruction's 16-bit field; returns
+  /// the layout as the reason line states it.
+  mutating func chooseRowLanes(elementBytes eb: Int) -> String {
+    rowLanes = channels == 1 && batches > 1 && pixels * eb <= Int(UInt16.max)
+    return rowLanes
+      ? "\(batches) rows of \(pixels), one row per lane" : "\(batches) × \(pixels) reduced × \(channels) inner"
+  }
+
   /// The instruction that reduces `operands`.
   func operation(_ operands: UnaryOperands) -> VectorOperation {
     if let q = product { return .reduce(operands, .product, q) }  // issue 14: prod

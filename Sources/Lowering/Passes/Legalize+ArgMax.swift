@@ -54,10 +54,7 @@ extension OperatorLegalizer {
       parameters: RequantizeParameters(inputZeroPoint: 0, outputZeroPoint: 0, multiplier: 1 << 30, shift: 0),
       tiling: nil)
     work.argMax = function
-    work.rowLanes = channels == 1 && batches > 1 && pixels * eb <= Int(UInt16.max)
-    let layout =
-      work.rowLanes
-      ? "\(batches) rows of \(pixels), one row per lane" : "\(batches) × \(pixels) reduced × \(channels) inner"
+    let layout = work.chooseRowLanes(elementBytes: eb)
     return (
       .vectorUnit,
       "\(name): vreduce fn=\(function.rawValue) on the vector unit over axis \(axis) (\(layout)); the first index of the maximum, as \(outputType)",

@@ -22,12 +22,8 @@ extension OperatorLegalizer {
       return host("\(x.elementType) → \(out.elementType); vreduce fn=prod multiplies int8 values")
     }
     let rank = x.shape.count
-    var axes: Set<Int> = []
-    for a in axesData.integerValues {
-      let r = a < 0 ? Int(a) + rank : Int(a)
-      guard (0..<rank).contains(r) else { return host("axis \(a) out of range for rank \(rank)") }
-      axes.insert(r)
-    }
+    let (axes, outOfRange) = Self.resolveAxes(axesData.integerValues, rank: rank)
+    if let a = outOfRange { return host("axis \(a) out of range for rank \(rank)") }
     guard let (batches, pixels, channels) = Self.reductionLayout(x.shape, axes: axes) else {
       return host(
         "axes \(axes.sorted()) of \(x.shape) are not contiguous; vreduce reduces one run of adjacent axes (outer × reduced × inner)"
@@ -59,10 +55,7 @@ extension OperatorLegalizer {
       input: xID, output: op.outputs[0], batches: batches, pixels: pixels, channels: channels, parameters: q,
       tiling: nil)
     work.product = q
-    work.rowLanes = channels == 1 && batches > 1 && pixels * eb <= Int(UInt16.max)
-    let layout =
-      work.rowLanes
-      ? "\(batches) rows of \(pixels), one row per lane" : "\(batches) × \(pixels) reduced × \(channels) inner"
+    let layout = work.chooseRowLanes(elementBytes: eb)
     return (
       .vectorUnit,
       "\(name): vreduce fn=prod on the vector unit over axes \(axes.sorted()) (\(layout)); per output a sequential chain of 64-bit products in input order, rescaled after every step (shift \(m.shift))",

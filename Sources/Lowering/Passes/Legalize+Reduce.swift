@@ -18,12 +18,8 @@ extension OperatorLegalizer {
       return host("the axes are not constant")
     }
     let rank = x.shape.count
-    var axes: Set<Int> = []
-    for a in axesData.integerValues {
-      let r = a < 0 ? Int(a) + rank : Int(a)
-      guard (0..<rank).contains(r) else { return host("axis \(a) out of range for rank \(rank)") }
-      axes.insert(r)
-    }
+    let (axes, outOfRange) = Self.resolveAxes(axesData.integerValues, rank: rank)
+    if let a = outOfRange { return host("axis \(a) out of range for rank \(rank)") }
     // issue 14: vector binary/reduce — any reduced axes that are contiguous once the size-1
     // dimensions are dropped: outer × reduced × inner (`MeanWork`).
     let global = rank == 4 && axes == [1, 2]  // GlobalAveragePooling2D keeps its N × H·W × C layout
@@ -80,10 +76,7 @@ extension OperatorLegalizer {
       )
     }
     // issue 14: vector binary/reduce
-    work.rowLanes = channels == 1 && batches > 1 && pixels * eb <= Int(UInt16.max)
-    let layout =
-      work.rowLanes
-      ? "\(batches) rows of \(pixels), one row per lane" : "\(batches) × \(pixels) reduced × \(channels) inner"
+    let layout = work.chooseRowLanes(elementBytes: eb)
     let mnemonic = maximum ? "vreduce fn=max" : sum ? "vmean unsigned" : "vmean"
     // issue 14: sum
     let why =
@@ -92,6 +85,18 @@ extension OperatorLegalizer {
     return (
       .vectorUnit, "\(name): \(mnemonic) on the vector unit over axes \(axes.sorted()) (\(layout))\(why)", .mean(work)
     )
+  }
+
+  /// A reduction's constant axes resolved against `rank` (negative axes count from the end), and
+  /// the first axis outside the rank, if any.
+  static func resolveAxes(_ values: [Int64], rank: Int) -> (axes: Set<Int>, outOfRange: Int64?) {
+    var axes: Set<Int> = []
+    for a in values {
+      let r = a < 0 ? Int(a) + rank : Int(a)
+      guard (0..<rank).contains(r) else { return (axes, a) }
+      axes.insert(r)
+    }
+    return (axes, nil)
   }
 
   // issue 14: vector binary/reduce
